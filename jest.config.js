@@ -1,0 +1,8 @@
+/** Type checking runs once in `npm test` (tsc --noEmit); jest only transpiles, which keeps it fast. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testTimeout: 60000,
+};
