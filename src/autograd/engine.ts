@@ -1,0 +1,111 @@
+/**
+ * @file Backward: topologically sort the tensors reachable from the outputs (iteratively: expanded
+ * convolution graphs and long chains are deeper than the JS stack), then run each node's backward
+ * rule in reverse order, summing the gradients that meet at a tensor.
+ */
+import { fmt, sameShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { withGradMode } from './mode';
+import { lookupPrimitive } from './primitive';
+
+/** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
+export function topoSort(roots: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: Tensor[] = [];
+  const next: number[] = [];
+  for (const root of roots) {
+    if (visited.has(root) || !root.requiresGrad) continue;
+    visited.add(root);
+    stack.push(root);
+    next.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const t = stack[top];
+      const inputs = t.node ? t.node.inputs : [];
+      let i = next[top];
+      while (i < inputs.length && (visited.has(inputs[i]) || !inputs[i].requiresGrad)) i++;
+      if (i < inputs.length) {
+        next[top] = i + 1;
+        visited.add(inputs[i]);
+        stack.push(inputs[i]);
+        next.push(0);
+      } else {
+        stack.pop();
+        next.pop();
+        order.push(t);
+      }
+    }
+  }
+  return order;
+}
+
+interface BackwardOptions {
+  retainGraph: boolean;
+  createGraph: boolean;
+  /** tg.grad: return these tensors' gradients instead of accumulating into .grad. */
+  inputs?: readonly Tensor[];
+}
+
+/** Gradients meeting at one tensor are summed with the registered `add` primitive (same shapes). */
+function addGradients(a: Tensor, b: Tensor): Tensor {
+  return lookupPrimitive('add').apply([a, b], undefined);
+}
+
+/** The core of backward() and grad(): returns the inputs' gradients when `inputs` is given. */
+export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Tensor[], opts: BackwardOptions): (Tensor | null)[] {
+  const order = topoSort(outputs);
+  const pending = new Map<Tensor, Tensor>();
+  const accumulate = (t: Tensor, g: Tensor) => {
+    const before = pending.get(t);
+    pending.set(t, before === undefined ? g : addGradients(before, g));
+  };
+  withGradMode(opts.createGraph, () => outputs.forEach((y, i) => accumulate(y, gradOutputs[i])));
+
+  const wanted = opts.inputs ? new Set(opts.inputs) : null;
+  // With explicit inputs only the part of the graph between outputs and inputs needs to run.
+  let needed: Set<Tensor> | null = null;
+  if (wanted) {
+    needed = new Set();
+    for (const t of order) {
+      if (wanted.has(t) || (t.node !== null && t.node.inputs.some((x) => needed!.has(x)))) needed.add(t);
+    }
+  }
+  const results = new Map<Tensor, Tensor>();
+
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    const g = pending.get(t);
+    if (g === undefined) continue;
+    pending.delete(t);
+    if (wanted) {
+      if (wanted.has(t)) results.set(t, g);
+    } else if (t.node === null || t.retainsGrad) {
+      storeGrad(t, g, opts.createGraph);
+    }
+    const node = t.node;
+    if (node === null || (needed !== null && !needed.has(t))) continue;
+    if (!node.alive) {
+      throw new Error(`backward: the graph through ${node.op} (node #${node.id}, output ${fmt(t.shape)}) was freed by an earlier backward; ` +
+        'pass {retainGraph: true} to the first backward (or grad) to run backward through it again');
+    }
+    const gs = withGradMode(opts.createGraph, () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved));
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i];
+      const gx = gs[i];
+      if (!x.requiresGrad || gx === null || gx === undefined) continue;
+      if (!sameShape(gx.shape, x.shape)) {
+        throw new Error(`backward: ${node.op} returned a gradient of shape ${fmt(gx.shape)} for input ${i} of shape ${fmt(x.shape)}`);
+      }
+      withGradMode(opts.createGraph, () => accumulate(x, gx));
+    }
+    if (!opts.retainGraph) node.free();
+  }
+  return opts.inputs ? opts.inputs.map((x) => results.get(x) ?? null) : [];
+}
+
+function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
+  const value = createGraph ? g : g.detach();
+  t.grad = t.grad === null ? value : withGradMode(createGraph, () => addGradients(t.grad!, value));
+}

@@ -1,0 +1,11 @@
+export { Node } from './node';
+export { definePrimitive, lookupPrimitive, primitives, Primitive } from './primitive';
+export type { Rule, WithSaved } from './primitive';
+export { noGrad, enableGrad, isGradEnabled } from './mode';
+export { withScope, currentScope } from './scope';
+export type { ScopeFrame } from './scope';
+export { topoSort } from './engine';
+export { backward, grad } from './grad';
+export type { BackwardOptions, GradOptions } from './grad';
+export { gradcheck } from './gradcheck';
+export type { GradcheckOptions, GradcheckResult } from './gradcheck';

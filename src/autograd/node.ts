@@ -1,0 +1,36 @@
+/** @file A node of the graph: one application of a primitive, with what its backward needs. */
+import type { Tensor } from '../tensor/tensor';
+import type { Primitive } from './primitive';
+import type { ScopeFrame } from './scope';
+
+let created = 0;
+
+export class Node {
+  /** Creation order: deterministic ids for exporters, independent of object identity. */
+  readonly id = ++created;
+  /** False once a backward has run through the node without retainGraph. */
+  alive = true;
+
+  constructor(
+    readonly primitive: Primitive<any, any>,
+    readonly inputs: readonly Tensor[],
+    readonly attrs: any,
+    /** Values the forward kept for the backward (e.g. a mask); dropped when the graph is freed. */
+    public saved: unknown,
+    readonly scope: ScopeFrame | null,
+  ) {}
+
+  get op(): string {
+    return this.primitive.name;
+  }
+
+  /** The attributes in words, as labels show them (e.g. `stride=2 pad=1`). */
+  describe(): string {
+    return this.primitive.rule.describe ? this.primitive.rule.describe(this.attrs) : '';
+  }
+
+  free(): void {
+    this.alive = false;
+    this.saved = undefined;
+  }
+}

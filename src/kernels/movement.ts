@@ -1,0 +1,121 @@
+/**
+ * @file Data movement: strided copies (transpose, flip, slice are all strided views of the input),
+ * per-axis index maps (padding in every mode), and concatenation.
+ */
+import type { Storage } from '../tensor/dtype';
+import { stridesOf } from '../tensor/shape';
+
+/** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative). */
+export function stridedCopy(x: Storage, offset: number, strides: readonly number[], shape: readonly number[], out: Storage): Storage {
+  const n = out.length;
+  const nd = shape.length;
+  if (n === 0) return out;
+  if (nd === 0) {
+    out[0] = x[offset];
+    return out;
+  }
+  const inner = shape[nd - 1];
+  const si = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let base = offset;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0, p = base; j < inner; j++, p += si) out[o + j] = x[p];
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+export function transpose(x: Storage, shape: readonly number[], perm: readonly number[], out: Storage): Storage {
+  const strides = stridesOf(shape);
+  return stridedCopy(x, 0, perm.map((p) => strides[p]), perm.map((p) => shape[p]), out);
+}
+
+/**
+ * Per-axis index maps: along axis d, output position j reads input position maps[d][j], or the
+ * fill value where that is -1. Padding in every mode is such a gather.
+ */
+export function gatherAxes(x: Storage, inShape: readonly number[], maps: readonly Int32Array[], fill: number, out: Storage): Storage {
+  const outShape = maps.map((m) => m.length);
+  const inStrides = stridesOf(inShape);
+  const nd = outShape.length;
+  const n = out.length;
+  if (n === 0) return out;
+  if (nd === 0) {
+    out[0] = x[0];
+    return out;
+  }
+  const idx = new Array<number>(nd).fill(0);
+  for (let o = 0; o < n; o++) {
+    let p = 0;
+    let inside = true;
+    for (let d = 0; d < nd; d++) {
+      const s = maps[d][idx[d]];
+      if (s < 0) {
+        inside = false;
+        break;
+      }
+      p += s * inStrides[d];
+    }
+    out[o] = inside ? x[p] : fill;
+    for (let d = nd - 1; d >= 0; d--) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** The adjoint of gatherAxes: adds each g element into the input position it was read from. */
+export function scatterAddAxes(g: Storage, inShape: readonly number[], maps: readonly Int32Array[], out: Storage): Storage {
+  out.fill(0);
+  const outShape = maps.map((m) => m.length);
+  const inStrides = stridesOf(inShape);
+  const nd = outShape.length;
+  const n = g.length;
+  if (n === 0) return out;
+  if (nd === 0) {
+    out[0] = g[0];
+    return out;
+  }
+  const idx = new Array<number>(nd).fill(0);
+  for (let o = 0; o < n; o++) {
+    let p = 0;
+    let inside = true;
+    for (let d = 0; d < nd; d++) {
+      const s = maps[d][idx[d]];
+      if (s < 0) {
+        inside = false;
+        break;
+      }
+      p += s * inStrides[d];
+    }
+    if (inside) out[p] += g[o];
+    for (let d = nd - 1; d >= 0; d--) {
+      if (++idx[d] < outShape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Concatenates blocks along `axis`: each part is [outer, part.inner] when viewed around the axis. */
+export function concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage {
+  const outer = shapes[0].slice(0, axis).reduce((a, b) => a * b, 1);
+  const rows = parts.map((_, k) => shapes[k].slice(axis).reduce((a, b) => a * b, 1));
+  const total = rows.reduce((a, b) => a + b, 0);
+  for (let o = 0; o < outer; o++) {
+    let at = o * total;
+    for (let k = 0; k < parts.length; k++) {
+      const r = rows[k];
+      out.set(parts[k].subarray(o * r, o * r + r), at);
+      at += r;
+    }
+  }
+  return out;
+}

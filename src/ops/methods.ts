@@ -1,0 +1,13 @@
+/** @file Installs functional ops as Tensor methods: `add(x, y)` becomes `x.add(y)`. */
+import { Tensor } from '../tensor/tensor';
+
+type Fn = (x: Tensor, ...rest: any[]) => unknown;
+
+export function installMethods(fns: Record<string, Fn>): void {
+  const proto = Tensor.prototype as unknown as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(fns)) {
+    proto[name] = function (this: Tensor, ...rest: unknown[]) {
+      return fn(this, ...rest);
+    };
+  }
+}

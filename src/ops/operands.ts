@@ -1,0 +1,44 @@
+/** @file How arguments become tensors: plain numbers take the other operand's dtype; mixed dtypes meet in float64. */
+import { definePrimitive } from '../autograd/primitive';
+import { scalar } from '../tensor/create';
+import { allocate, DType, promoteTypes } from '../tensor/dtype';
+import { Tensor } from '../tensor/tensor';
+
+export type TensorLike = Tensor | number;
+
+/** Changes dtype; the gradient flows back in the input's dtype. */
+const castP = definePrimitive<{ dtype: DType }>('cast', {
+  forward: ([x], { dtype }) => {
+    const data = allocate(dtype, x.size);
+    data.set(x.data);
+    return new Tensor(data, x.shape);
+  },
+  backward: (gy, [x]) => [cast(gy, x.dtype)],
+  describe: ({ dtype }) => dtype,
+});
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  return x.dtype === dtype ? x : castP.apply([x], { dtype });
+}
+
+export function asTensor(op: string, x: TensorLike, dtype: DType = 'float32'): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') return scalar(x, dtype);
+  throw new Error(`${op}: expected a Tensor or a number, got ${typeof x}`);
+}
+
+/** Two operands of one dtype. */
+export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    const dtype = promoteTypes(a.dtype, b.dtype);
+    return [cast(a, dtype), cast(b, dtype)];
+  }
+  if (a instanceof Tensor) return [a, asTensor(op, b, a.dtype)];
+  if (b instanceof Tensor) return [asTensor(op, a, b.dtype), b];
+  return [asTensor(op, a), asTensor(op, b)];
+}
+
+/** A tensor that is not part of any graph, e.g. a mask that routes a gradient. */
+export function constant(data: Float32Array | Float64Array, shape: readonly number[]): Tensor {
+  return new Tensor(data, shape);
+}

@@ -1,0 +1,29 @@
+/** @file softmax and logSoftmax, composed from primitives with the log-sum-exp shift for stability. */
+import { normalizeAxis } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { exp, log, sub } from './elementwise';
+import { installMethods } from './methods';
+import { max, sum } from './reduce';
+
+/**
+ * log softmax = x - m - log Σ exp(x - m), with m the (detached) max along the axis: the shift
+ * cancels mathematically, so no gradient needs to flow through it, and exp never overflows.
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const a = normalizeAxis('logSoftmax', axis, x.ndim, x.shape);
+  const shifted = sub(x, max(x, a, true).detach());
+  return sub(shifted, log(sum(exp(shifted), a, true)));
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return exp(logSoftmax(x, normalizeAxis('softmax', axis, x.ndim, x.shape)));
+}
+
+installMethods({ softmax, logSoftmax });
+
+declare module '../tensor/tensor' {
+  interface Tensor {
+    softmax(axis?: number): Tensor;
+    logSoftmax(axis?: number): Tensor;
+  }
+}
