@@ -1,0 +1,31 @@
+/**
+ * @file `tapegrad <command>`: dispatches to one module per command. Each command module exports
+ * `run(args): Promise<number>` (the exit status) and is loaded only when asked for.
+ */
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(args: string[]): Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: tapegrad <command> [options]', '', 'commands:', ...rows, '', 'tapegrad <command> --help shows its options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`tapegrad: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}

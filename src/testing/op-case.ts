@@ -1,0 +1,18 @@
+/**
+ * @file One row of the op table that drives gradient tests (tests/gradcheck-table.test.ts) and
+ * `tapegrad gradcheck`: a function of some tensors, the inputs to check it at, and which primitives
+ * it exercises, so a test can prove every registered primitive is covered.
+ */
+import type { Tensor } from '../tensor/tensor';
+
+export interface OpCase {
+  /** Shown in test names and the CLI table, e.g. `conv2d stride=2 pad=1`. */
+  name: string;
+  /** Registry names of the primitives this case exercises. */
+  covers: readonly string[];
+  /** Fresh inputs (any dtype: gradcheck copies them to float64); those with requiresGrad are checked. */
+  inputs: () => Tensor[];
+  fn: (...xs: Tensor[]) => Tensor;
+  /** Highest derivative order to check: 2 unless the op is only piecewise linear in a way that makes order 2 meaningless. */
+  order?: 1 | 2;
+}

@@ -1,0 +1,9 @@
+/** @file The op table: every family's gradient cases, in one list. */
+import type { OpCase } from './op-case';
+import { coreCases } from './cases/core';
+
+export type { OpCase } from './op-case';
+
+export const opCases: readonly OpCase[] = [
+  ...coreCases,
+];
