@@ -9,6 +9,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  gradcheck: { summary: 'gradcheck every op in the registry (orders 1 and 2), a table of max errors', load: () => import('./gradcheck') },
 };
 
 function usage(): string {
