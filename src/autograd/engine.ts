@@ -41,6 +41,8 @@ export function topoSort(roots: readonly Tensor[]): Tensor[] {
 }
 
 interface BackwardOptions {
+  /** The public entry point, for error messages: 'backward' or 'grad'. */
+  op: string;
   retainGraph: boolean;
   createGraph: boolean;
   /** tg.grad: return these tensors' gradients instead of accumulating into .grad. */
@@ -63,13 +65,27 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
   withGradMode(opts.createGraph, () => outputs.forEach((y, i) => accumulate(y, gradOutputs[i])));
 
   const wanted = opts.inputs ? new Set(opts.inputs) : null;
-  // With explicit inputs only the part of the graph between outputs and inputs needs to run.
-  let needed: Set<Tensor> | null = null;
+  // With explicit inputs only the nodes with an input that leads to one of them need to run (the
+  // graph above a wanted interior tensor may even be freed already).
+  let runs: Set<Tensor> | null = null;
   if (wanted) {
-    needed = new Set();
+    const leads = new Set<Tensor>();
+    runs = new Set();
     for (const t of order) {
-      if (wanted.has(t) || (t.node !== null && t.node.inputs.some((x) => needed!.has(x)))) needed.add(t);
+      const feeds = t.node !== null && t.node.inputs.some((x) => leads.has(x));
+      if (feeds) runs.add(t);
+      if (feeds || wanted.has(t)) leads.add(t);
     }
+  }
+  const mustRun = (t: Tensor) => t.node !== null && (runs === null || runs.has(t));
+  // Refuse before any rule runs, so a freed graph leaves no half-accumulated .grad behind; name the
+  // freed node nearest the outputs, the one backward would have met first.
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    const node = t.node;
+    if (node === null || node.alive || !mustRun(t)) continue;
+    throw new Error(`${opts.op}: the graph through ${node.op} (node #${node.id}, output ${fmt(t.shape)}) was freed by an earlier backward; ` +
+      'pass {retainGraph: true} to the first backward (or grad) to run backward through it again');
   }
   const results = new Map<Tensor, Tensor>();
 
@@ -84,19 +100,16 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
       storeGrad(t, g, opts.createGraph);
     }
     const node = t.node;
-    if (node === null || (needed !== null && !needed.has(t))) continue;
-    if (!node.alive) {
-      throw new Error(`backward: the graph through ${node.op} (node #${node.id}, output ${fmt(t.shape)}) was freed by an earlier backward; ` +
-        'pass {retainGraph: true} to the first backward (or grad) to run backward through it again');
-    }
+    if (node === null || !mustRun(t)) continue;
     const gs = withGradMode(opts.createGraph, () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved));
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       const gx = gs[i];
       if (!x.requiresGrad || gx === null || gx === undefined) continue;
-      if (!sameShape(gx.shape, x.shape)) {
-        throw new Error(`backward: ${node.op} returned a gradient of shape ${fmt(gx.shape)} for input ${i} of shape ${fmt(x.shape)}`);
+      if (!sameShape(gx.shape, x.shape) || gx.dtype !== x.dtype) {
+        throw new Error(`${opts.op}: the rule of ${node.op} returned a ${gx.dtype} gradient of shape ${fmt(gx.shape)} ` +
+          `for its ${x.dtype} input ${i} of shape ${fmt(x.shape)}`);
       }
       withGradMode(opts.createGraph, () => accumulate(x, gx));
     }
@@ -105,7 +118,15 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
   return opts.inputs ? opts.inputs.map((x) => results.get(x) ?? null) : [];
 }
 
+/**
+ * Without createGraph the stored gradient gets its own storage: rules pass gy through unchanged
+ * (add, reshape), so it may alias the seed or another leaf's gradient, and optimizers and
+ * gradient clipping update .grad in place.
+ */
 function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
-  const value = createGraph ? g : g.detach();
-  t.grad = t.grad === null ? value : withGradMode(createGraph, () => addGradients(t.grad!, value));
+  if (t.grad !== null) {
+    t.grad = withGradMode(createGraph, () => addGradients(t.grad!, g));
+  } else {
+    t.grad = createGraph ? g : new Tensor(g.data.slice(), g.shape);
+  }
 }

@@ -3,6 +3,7 @@ import { ones } from '../tensor/create';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { runBackward } from './engine';
+import { lookupPrimitive } from './primitive';
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -19,6 +20,9 @@ function seedGradient(op: string, y: Tensor, g: Tensor | undefined): Tensor {
   if (!y.requiresGrad) {
     throw new Error(`${op}: tensor of shape ${fmt(y.shape)} does not require grad and has no node to differentiate`);
   }
+  if (g !== undefined && !(g instanceof Tensor)) {
+    throw new Error(`${op}: the gradient for the output of shape ${fmt(y.shape)} must be a Tensor, got ${typeof g}`);
+  }
   if (g === undefined) {
     if (y.size !== 1) {
       throw new Error(`${op}: a gradient can be created implicitly only for a one-element output, got shape ${fmt(y.shape)}; pass one of that shape`);
@@ -31,16 +35,15 @@ function seedGradient(op: string, y: Tensor, g: Tensor | undefined): Tensor {
   return g;
 }
 
+/** The seed in the output's dtype, through the cast primitive so a seed that requires grad stays in the graph. */
 function castLike(g: Tensor, y: Tensor): Tensor {
-  if (g.dtype === y.dtype) return g;
-  const data = y.dtype === 'float64' ? Float64Array.from(g.data) : Float32Array.from(g.data);
-  return new Tensor(data, g.shape);
+  return g.dtype === y.dtype ? g : lookupPrimitive('cast').apply([g], { dtype: y.dtype });
 }
 
 /** Accumulates d(y)/d(leaf) · grad into the `.grad` of every leaf that requires grad. */
 export function backward(y: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
   const g = castLike(seedGradient('backward', y, grad), y);
-  runBackward([y], [g], { retainGraph: opts.retainGraph ?? false, createGraph: false });
+  runBackward([y], [g], { op: 'backward', retainGraph: opts.retainGraph ?? false, createGraph: false });
 }
 
 /** Gradients of `outputs` with respect to `inputs`, returned without touching `.grad`. */
@@ -55,7 +58,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
   });
   const gs = ys.map((y, i) => castLike(seedGradient('grad', y, opts.gradOutputs?.[i]), y));
   const createGraph = opts.createGraph ?? false;
-  const result = runBackward(ys, gs, { retainGraph: opts.retainGraph ?? createGraph, createGraph, inputs });
+  const result = runBackward(ys, gs, { op: 'grad', retainGraph: opts.retainGraph ?? createGraph, createGraph, inputs });
   result.forEach((g, i) => {
     if (g === null && !opts.allowUnused) {
       throw new Error(`grad: input ${i} of shape ${fmt(inputs[i].shape)} was not used to compute the outputs; pass {allowUnused: true} to get null for it`);

@@ -3,18 +3,29 @@ import { definePrimitive } from '../autograd/primitive';
 import { broadcastStrides } from '../kernels/elementwise';
 import { gemm } from '../kernels/matmul';
 import { allocate } from '../tensor/dtype';
-import { broadcastShapes, fmt, sizeOf, stridesOf } from '../tensor/shape';
+import { broadcastShapes, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { operands } from './operands';
 import { sumTo } from './reduce';
-import { reshape, transposeLast2 } from './shape';
+import { reshape } from './shape';
 
-const matmulP = definePrimitive('matmul', {
-  forward: ([a, b]) => {
-    const n = a.shape[a.ndim - 2];
-    const k = a.shape[a.ndim - 1];
-    const m = b.shape[b.ndim - 1];
+/**
+ * Which operands the product reads with their last two axes swapped. The backward's products use
+ * it, so they cost no transposed copies: the GEMM kernels read transposed operands directly.
+ */
+interface MatmulAttrs {
+  transA: boolean;
+  transB: boolean;
+}
+
+const matmulP = definePrimitive<MatmulAttrs | undefined>('matmul', {
+  forward: ([a, b], attrs) => {
+    const transA = attrs?.transA ?? false;
+    const transB = attrs?.transB ?? false;
+    const n = a.shape[a.ndim - (transA ? 1 : 2)];
+    const k = a.shape[a.ndim - (transA ? 2 : 1)];
+    const m = b.shape[b.ndim - (transB ? 2 : 1)];
     const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = allocate(a.dtype, sizeOf(batch) * n * m);
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
@@ -29,15 +40,26 @@ const matmulP = definePrimitive('matmul', {
         ia += i * sa[d];
         ib += i * sb[d];
       }
-      gemm(a.data, ia * n * k, b.data, ib * k * m, out, t * n * m, n, k, m);
+      gemm(a.data, ia * n * k, b.data, ib * k * m, out, t * n * m, n, k, m, false, transA, transB);
     }
     return new Tensor(out, [...batch, n, m]);
   },
-  backward: (gy, [a, b]) => [
-    a.requiresGrad ? sumTo(matmul(gy, transposeLast2(b)), a.shape) : null,
-    b.requiresGrad ? sumTo(matmul(transposeLast2(a), gy), b.shape) : null,
-  ],
+  // With y = op(a) @ op(b): d op(a) = gy @ op(b)ᵀ and d op(b) = op(a)ᵀ @ gy, transposed back where op transposed.
+  backward: (gy, [a, b], _y, attrs) => {
+    const transA = attrs?.transA ?? false;
+    const transB = attrs?.transB ?? false;
+    return [
+      a.requiresGrad ? sumTo(transA ? product(b, gy, transB, true) : product(gy, b, false, !transB), a.shape) : null,
+      b.requiresGrad ? sumTo(transB ? product(gy, a, true, transA) : product(a, gy, !transA, false), b.shape) : null,
+    ];
+  },
+  describe: (attrs) => (attrs === undefined ? '' : [attrs.transA ? 'transA' : '', attrs.transB ? 'transB' : ''].filter((s) => s).join(' ')),
 });
+
+/** op(a) @ op(b) as one recorded product (no transposed copies). */
+function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  return matmulP.apply([a, b], transA || transB ? { transA, transB } : undefined);
+}
 
 /**
  * a @ b for [..., n, k] @ [..., k, m], the leading axes broadcasting. A 1-D operand is treated as a
@@ -53,7 +75,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a2.shape[a2.ndim - 1] !== b2.shape[b2.ndim - 2]) {
     throw new Error(`matmul: inner dimensions do not match: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   }
-  broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  if (tryBroadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2)) === null) {
+    throw new Error(`matmul: batch dimensions do not broadcast: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  }
   const y = matmulP.apply([a2, b2], undefined);
   if (a.ndim > 1 && b.ndim > 1) return y;
   const shape = [...y.shape];

@@ -1,8 +1,9 @@
 /** @file How arguments become tensors: plain numbers take the other operand's dtype; mixed dtypes meet in float64. */
 import { definePrimitive } from '../autograd/primitive';
 import { scalar } from '../tensor/create';
-import { allocate, DType, promoteTypes } from '../tensor/dtype';
+import { allocate, DType, isDType, promoteTypes } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
+import { installMethods } from './methods';
 
 export type TensorLike = Tensor | number;
 
@@ -18,6 +19,7 @@ const castP = definePrimitive<{ dtype: DType }>('cast', {
 });
 
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (!isDType(dtype)) throw new Error(`cast: unknown dtype ${String(dtype)} (use 'float32' or 'float64')`);
   return x.dtype === dtype ? x : castP.apply([x], { dtype });
 }
 
@@ -41,4 +43,12 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
 /** A tensor that is not part of any graph, e.g. a mask that routes a gradient. */
 export function constant(data: Float32Array | Float64Array, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);
+}
+
+installMethods({ cast });
+
+declare module '../tensor/tensor' {
+  interface Tensor {
+    cast(dtype: DType): Tensor;
+  }
 }

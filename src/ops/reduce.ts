@@ -32,7 +32,7 @@ const sumP = definePrimitive<ReduceAttrs>('sum', {
 
 const maxP = definePrimitive<ReduceAttrs, Int32Array>('max', {
   forward: ([x], { axes, keepDims }) => {
-    if (x.size === 0) throw new Error(`max: cannot reduce an empty tensor of shape ${fmt(x.shape)}`);
+    // As in NumPy: an empty group has no maximum, but an empty batch of non-empty groups is fine.
     for (const a of axes) {
       if (x.shape[a] === 0) throw new Error(`max: cannot reduce over axis ${a} of size 0 in shape ${fmt(x.shape)}`);
     }
@@ -73,6 +73,9 @@ export function mean(x: Tensor, axis?: Axes, keepDims = false): Tensor {
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[lead + i])) {
+    throw new Error(`sumTo: shape ${fmt(g.shape)} does not broadcast from ${fmt(shape)}, so it cannot be summed back to it`);
+  }
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
@@ -80,12 +83,13 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   return reshape(sum(g, axes, true), shape);
 }
 
-installMethods({ sum, max, mean });
+installMethods({ sum, max, mean, sumTo });
 
 declare module '../tensor/tensor' {
   interface Tensor {
     sum(axis?: Axes, keepDims?: boolean): Tensor;
     max(axis?: Axes, keepDims?: boolean): Tensor;
     mean(axis?: Axes, keepDims?: boolean): Tensor;
+    sumTo(shape: readonly number[]): Tensor;
   }
 }

@@ -85,6 +85,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 /** Swaps the last two axes (matrix transpose of each batch item). */
 export function transposeLast2(x: Tensor): Tensor {
+  if (x.ndim < 2) throw new Error(`transposeLast2: needs at least 2 axes, got shape ${fmt(x.shape)}`);
   const perm = x.shape.map((_, i) => i);
   [perm[x.ndim - 2], perm[x.ndim - 1]] = [perm[x.ndim - 1], perm[x.ndim - 2]];
   return transpose(x, perm);
@@ -275,7 +276,9 @@ const concatP = definePrimitive<{ axis: number }>('concat', {
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');
   const first = xs[0];
-  if (first.ndim === 0) throw new Error('concat: zero-dimensional tensors cannot be concatenated (use stack)');
+  if (first.ndim === 0) {
+    throw new Error(`concat: zero-dimensional tensors cannot be concatenated (use stack): ${xs.map((t) => fmt(t.shape)).join(', ')}`);
+  }
   const a = normalizeAxis('concat', axis, first.ndim, first.shape);
   for (const x of xs) {
     if (x.ndim !== first.ndim || x.shape.some((n, d) => d !== a && n !== first.shape[d])) {
@@ -301,13 +304,14 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   return parts.length === 1 ? parts[0] : concat(parts, a);
 }
 
-installMethods({ reshape, expand, transpose, flatten, flip, pad, slice, squeeze, unsqueeze });
+installMethods({ reshape, expand, transpose, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
 
 declare module '../tensor/tensor' {
   interface Tensor {
     reshape(shape: readonly number[]): Tensor;
     expand(shape: readonly number[]): Tensor;
     transpose(perm?: readonly number[]): Tensor;
+    transposeLast2(): Tensor;
     flatten(startDim?: number): Tensor;
     flip(axes?: readonly number[]): Tensor;
     pad(padding: readonly number[] | readonly (readonly [number, number])[], value?: number | PadOptions): Tensor;

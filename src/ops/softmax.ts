@@ -1,4 +1,5 @@
 /** @file softmax and logSoftmax, composed from primitives with the log-sum-exp shift for stability. */
+import { noGrad } from '../autograd/mode';
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { exp, log, sub } from './elementwise';
@@ -6,12 +7,12 @@ import { installMethods } from './methods';
 import { max, sum } from './reduce';
 
 /**
- * log softmax = x - m - log Σ exp(x - m), with m the (detached) max along the axis: the shift
+ * log softmax = x - m - log Σ exp(x - m), with m the max taken without recording along the axis: the shift
  * cancels mathematically, so no gradient needs to flow through it, and exp never overflows.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('logSoftmax', axis, x.ndim, x.shape);
-  const shifted = sub(x, max(x, a, true).detach());
+  const shifted = sub(x, noGrad(() => max(x, a, true)));
   return sub(shifted, log(sum(exp(shifted), a, true)));
 }
 

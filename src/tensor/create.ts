@@ -74,19 +74,23 @@ export function tensor(data: NestedArray | Storage | readonly number[], opts: Te
   return new Tensor(values, shape, opts.requiresGrad ?? false, opts.name);
 }
 
-export function full(shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
-  checkShape('full', shape);
-  const data = allocate(checkDType('full', opts.dtype), sizeOf(shape));
+function filled(op: string, shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
+  checkShape(op, shape);
+  const data = allocate(checkDType(op, opts.dtype), sizeOf(shape));
   if (value !== 0) data.fill(value);
   return new Tensor(data, [...shape], opts.requiresGrad ?? false, opts.name);
 }
 
+export function full(shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return filled('full', shape, value, opts);
+}
+
 export function zeros(shape: readonly number[], opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 export function ones(shape: readonly number[], opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 /** 0, 1, …, n-1. */

@@ -36,18 +36,22 @@ export function checkShape(op: string, shape: Shape): void {
   }
 }
 
-/** NumPy broadcasting: align trailing axes; sizes must match or be 1. */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+/** NumPy broadcasting: align trailing axes; sizes must match or be 1. Null when they do not. */
+export function tryBroadcastShapes(a: Shape, b: Shape): number[] | null {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const da = i < n - a.length ? 1 : a[i - (n - a.length)];
     const db = i < n - b.length ? 1 : b[i - (n - b.length)];
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together`);
-    }
+    if (da !== db && da !== 1 && db !== 1) return null;
     out[i] = da === 1 ? db : da;
   }
+  return out;
+}
+
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const out = tryBroadcastShapes(a, b);
+  if (out === null) throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together`);
   return out;
 }
 

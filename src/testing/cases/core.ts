@@ -1,14 +1,199 @@
-/** @file Gradient cases for the foundation ops (elementwise, reductions, movement, matmul, softmax). */
+/**
+ * @file Gradient cases for the foundation ops (elementwise, reductions, movement, matmul, softmax):
+ * every op and every option, on shapes with size-1 axes, 0-d tensors and broadcasting both ways.
+ *
+ * Inputs keep away from the places where a finite difference cannot agree with the analytic rule:
+ * relu and abs see no value near 0, maximum/minimum/max never see near-ties, log/sqrt and a pow base
+ * that requires grad stay positive, and divisors stay away from 0.
+ *
+ * A linear op checked alone has a constant gradient, so its order-2 check never runs the backward of
+ * its backward; the `square` variants (op(x)², elementwise) make the gradient depend on x, so order 2
+ * differentiates through the rule itself (e.g. pad's backward padAdjoint, and padAdjoint's backward pad).
+ */
 import * as tg from '../../index';
+import type { Tensor } from '../../tensor/tensor';
 import type { OpCase } from '../op-case';
 
 const r = tg.rng('cases:core');
-/** A float64 leaf with seeded normal values that requires grad. */
-const leaf = (shape: number[]) => tg.randn(shape, { rng: r, dtype: 'float64', requiresGrad: true });
 
-export const coreCases: OpCase[] = [
-  { name: 'add broadcast [2,3]+[3]', covers: ['add'], inputs: () => [leaf([2, 3]), leaf([3])], fn: (a, b) => tg.add(a, b) },
-  { name: 'mul broadcast [2,1]*[1,3]', covers: ['mul', 'expand', 'sum', 'reshape'], inputs: () => [leaf([2, 1]), leaf([1, 3])], fn: (a, b) => tg.mul(a, b) },
-  { name: 'tanh', covers: ['tanh'], inputs: () => [leaf([4])], fn: (a) => tg.tanh(a) },
-  { name: 'matmul [2,3]@[3,4]', covers: ['matmul', 'transpose'], inputs: () => [leaf([2, 3]), leaf([3, 4])], fn: (a, b) => tg.matmul(a, b) },
+const fromValues = (values: Float64Array, shape: readonly number[]) =>
+  tg.tensor(values, { shape, dtype: 'float64', requiresGrad: true });
+
+/** Standard normal values. */
+const normal = (shape: number[]) => tg.randn(shape, { rng: r, dtype: 'float64', requiresGrad: true });
+
+/** Values in [0.5, 2): the domain of log, sqrt and a differentiated pow base. */
+const positive = (shape: number[]) => {
+  const v = new Float64Array(shape.reduce((n, d) => n * d, 1));
+  for (let i = 0; i < v.length; i++) v[i] = 0.5 + 1.5 * r.next();
+  return fromValues(v, shape);
+};
+
+/** Both signs, |v| ≥ 0.3: no kink of relu or abs, no divisor near 0. */
+const awayFromZero = (shape: number[]) => {
+  const v = new Float64Array(shape.reduce((n, d) => n * d, 1));
+  for (let i = 0; i < v.length; i++) v[i] = (r.next() < 0.5 ? -1 : 1) * (0.3 + r.next());
+  return fromValues(v, shape);
+};
+
+/**
+ * Distinct values on a shuffled grid of step 0.5, shifted by `offset`: two tensors with offsets 0 and
+ * 0.25 never come closer than 0.25, so max, maximum and minimum have no ties.
+ */
+const distinct = (shape: number[], offset = 0) => {
+  const n = shape.reduce((k, d) => k * d, 1);
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = 0.5 * (i - Math.floor(n / 2)) + offset;
+  return fromValues(r.shuffle(v), shape);
+};
+
+/** Small values (|v| in [1e-3, 2e-3)): float32 resolves a 1e-6 step there, so a float32 detour can be checked. */
+const small = (shape: number[]) => {
+  const v = new Float64Array(shape.reduce((n, d) => n * d, 1));
+  for (let i = 0; i < v.length; i++) v[i] = (r.next() < 0.5 ? -1 : 1) * (1e-3 + 1e-3 * r.next());
+  return fromValues(v, shape);
+};
+
+const square = (y: Tensor) => tg.mul(y, y);
+
+const elementwiseCases: OpCase[] = [
+  { name: 'add [2,3]+[2,3]', covers: ['add'], inputs: () => [normal([2, 3]), normal([2, 3])], fn: (a, b) => tg.add(a, b) },
+  { name: 'add broadcast both ways [2,1,3]+[4,1]', covers: ['add', 'sum', 'reshape'], inputs: () => [normal([2, 1, 3]), normal([4, 1])], fn: (a, b) => tg.add(a, b) },
+  { name: 'add 0-d + [2,3]', covers: ['add', 'sum'], inputs: () => [normal([]), normal([2, 3])], fn: (a, b) => tg.add(a, b) },
+  { name: 'add number + [2,3]', covers: ['add'], inputs: () => [normal([2, 3])], fn: (a) => tg.add(2, a) },
+  { name: 'add broadcast, squared', covers: ['add', 'mul', 'sum', 'reshape'], inputs: () => [normal([2, 1, 3]), normal([4, 1])], fn: (a, b) => square(tg.add(a, b)) },
+  { name: 'sub [3]-[2,3]', covers: ['sub', 'neg', 'sum'], inputs: () => [normal([3]), normal([2, 3])], fn: (a, b) => tg.sub(a, b) },
+  { name: 'sub 0-d - 0-d', covers: ['sub', 'neg'], inputs: () => [normal([]), normal([])], fn: (a, b) => tg.sub(a, b) },
+  { name: 'sub [2,3] - number', covers: ['sub'], inputs: () => [normal([2, 3])], fn: (a) => a.sub(1.5) },
+  { name: 'mul broadcast both ways [2,1,3]*[4,1]', covers: ['mul', 'sum', 'reshape'], inputs: () => [normal([2, 1, 3]), normal([4, 1])], fn: (a, b) => tg.mul(a, b) },
+  { name: 'mul 0-d * [2,3]', covers: ['mul', 'sum'], inputs: () => [normal([]), normal([2, 3])], fn: (a, b) => tg.mul(a, b) },
+  { name: 'mul [2,3] * number', covers: ['mul'], inputs: () => [normal([2, 3])], fn: (a) => a.mul(-3) },
+  { name: 'div [2,3]/[3]', covers: ['div', 'mul', 'neg', 'sum'], inputs: () => [normal([2, 3]), awayFromZero([3])], fn: (a, b) => tg.div(a, b) },
+  { name: 'div [3,1]/[2,1,3]', covers: ['div', 'sum', 'reshape'], inputs: () => [normal([3, 1]), awayFromZero([2, 1, 3])], fn: (a, b) => tg.div(a, b) },
+  { name: 'div number/[2,3]', covers: ['div'], inputs: () => [awayFromZero([2, 3])], fn: (b) => tg.div(1, b) },
+  { name: 'pow positive base [2,3] ^ [3]', covers: ['pow', 'log', 'sub', 'sum'], inputs: () => [positive([2, 3]), normal([3])], fn: (a, b) => tg.pow(a, b) },
+  { name: 'pow [2,1] ^ 0-d', covers: ['pow', 'log', 'sum'], inputs: () => [positive([2, 1]), normal([])], fn: (a, b) => tg.pow(a, b) },
+  { name: 'pow any sign ^ 3', covers: ['pow'], inputs: () => [normal([2, 3])], fn: (a) => a.pow(3) },
+  { name: 'pow number ^ [2,3]', covers: ['pow', 'log'], inputs: () => [normal([2, 3])], fn: (b) => tg.pow(2, b) },
+  { name: 'maximum broadcast [2,1,3] vs [4,1]', covers: ['maximum', 'sum'], inputs: () => [distinct([2, 1, 3]), distinct([4, 1], 0.25)], fn: (a, b) => tg.maximum(a, b) },
+  { name: 'maximum with a number', covers: ['maximum'], inputs: () => [distinct([2, 3], 0.25)], fn: (a) => a.maximum(0) },
+  { name: 'maximum, squared', covers: ['maximum', 'mul'], inputs: () => [distinct([3]), distinct([2, 3], 0.25)], fn: (a, b) => square(tg.maximum(a, b)) },
+  { name: 'minimum [3] vs [2,3]', covers: ['minimum', 'sum'], inputs: () => [distinct([3]), distinct([2, 3], 0.25)], fn: (a, b) => tg.minimum(a, b) },
+  { name: 'minimum 0-d vs [2,1]', covers: ['minimum', 'sum'], inputs: () => [distinct([], 0.25), distinct([2, 1])], fn: (a, b) => square(tg.minimum(a, b)) },
+  {
+    name: 'mixed dtype: float32 * float64 promotes',
+    covers: ['cast', 'mul'],
+    // Both small: the gradient of a also passes through float32, and it is proportional to b.
+    inputs: () => [small([2, 3]), small([3])],
+    fn: (a, b) => tg.mul(tg.cast(a, 'float32'), b),
+  },
+  { name: 'cast float32 and back, squared', covers: ['cast', 'mul'], inputs: () => [small([4])], fn: (a) => square(a.cast('float32')).cast('float64') },
+  { name: 'neg', covers: ['neg'], inputs: () => [normal([2, 3])], fn: (a) => tg.neg(a) },
+  { name: 'exp', covers: ['exp', 'mul'], inputs: () => [normal([2, 1, 3])], fn: (a) => tg.exp(a) },
+  { name: 'exp 0-d', covers: ['exp', 'mul'], inputs: () => [normal([])], fn: (a) => a.exp() },
+  { name: 'log', covers: ['log', 'div'], inputs: () => [positive([2, 3])], fn: (a) => tg.log(a) },
+  { name: 'sqrt', covers: ['sqrt', 'div', 'mul'], inputs: () => [positive([2, 3])], fn: (a) => tg.sqrt(a) },
+  { name: 'abs', covers: ['abs', 'mul'], inputs: () => [awayFromZero([2, 3])], fn: (a) => tg.abs(a) },
+  { name: 'abs, squared', covers: ['abs', 'mul'], inputs: () => [awayFromZero([2, 3])], fn: (a) => square(a.abs()) },
+  { name: 'relu', covers: ['relu', 'mul'], inputs: () => [awayFromZero([2, 3])], fn: (a) => tg.relu(a) },
+  { name: 'relu, squared', covers: ['relu', 'mul'], inputs: () => [awayFromZero([2, 3])], fn: (a) => square(a.relu()) },
+  { name: 'tanh', covers: ['tanh', 'mul', 'sub'], inputs: () => [normal([2, 3])], fn: (a) => tg.tanh(a) },
+  { name: 'tanh 0-d', covers: ['tanh', 'mul', 'sub'], inputs: () => [normal([])], fn: (a) => a.tanh() },
+  { name: 'sigmoid', covers: ['sigmoid', 'mul', 'sub'], inputs: () => [normal([2, 1, 3])], fn: (a) => tg.sigmoid(a) },
+  { name: 'sigmoid of large |x|', covers: ['sigmoid'], inputs: () => [tg.tensor([-8, -3, 3, 8], { dtype: 'float64', requiresGrad: true })], fn: (a) => a.sigmoid() },
 ];
+
+const reduceCases: OpCase[] = [
+  { name: 'sum all -> 0-d', covers: ['sum', 'expand', 'reshape'], inputs: () => [normal([2, 3])], fn: (a) => tg.sum(a) },
+  { name: 'sum all, squared', covers: ['sum', 'expand', 'reshape'], inputs: () => [normal([2, 3])], fn: (a) => square(tg.sum(a)) },
+  { name: 'sum axis 1', covers: ['sum', 'expand', 'reshape'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(tg.sum(a, 1)) },
+  { name: 'sum axes [0,-1] keepDims', covers: ['sum', 'expand'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(tg.sum(a, [0, -1], true)) },
+  { name: 'sum axis -1', covers: ['sum', 'expand', 'reshape'], inputs: () => [normal([2, 3])], fn: (a) => a.sum(-1) },
+  { name: 'sum over a size-1 axis', covers: ['sum', 'expand', 'reshape'], inputs: () => [normal([2, 1, 3])], fn: (a) => square(a.sum(1)) },
+  { name: 'sum of 0-d', covers: ['sum'], inputs: () => [normal([])], fn: (a) => square(a.sum()) },
+  { name: 'sum keepDims all', covers: ['sum', 'expand'], inputs: () => [normal([2, 3])], fn: (a) => square(a.sum(undefined, true)) },
+  { name: 'mean all', covers: ['sum', 'div', 'expand', 'reshape'], inputs: () => [normal([2, 3])], fn: (a) => square(tg.mean(a)) },
+  { name: 'mean axis -1 keepDims', covers: ['sum', 'div', 'expand'], inputs: () => [normal([2, 1, 3])], fn: (a) => square(a.mean(-1, true)) },
+  { name: 'mean axes [0,2]', covers: ['sum', 'div', 'expand', 'reshape'], inputs: () => [normal([2, 3, 2])], fn: (a) => a.mean([0, 2]) },
+  { name: 'max all -> 0-d', covers: ['max', 'expand', 'reshape', 'mul'], inputs: () => [distinct([2, 3])], fn: (a) => tg.max(a) },
+  { name: 'max all, squared', covers: ['max', 'expand', 'reshape', 'mul'], inputs: () => [distinct([2, 3])], fn: (a) => square(tg.max(a)) },
+  { name: 'max axis 0', covers: ['max', 'expand', 'reshape', 'mul'], inputs: () => [distinct([3, 4])], fn: (a) => square(tg.max(a, 0)) },
+  { name: 'max axes [0,2] keepDims', covers: ['max', 'expand', 'mul'], inputs: () => [distinct([2, 3, 2])], fn: (a) => square(a.max([0, 2], true)) },
+  { name: 'max axis -1', covers: ['max', 'expand', 'reshape', 'mul'], inputs: () => [distinct([2, 3])], fn: (a) => a.max(-1) },
+  { name: 'max over a size-1 axis', covers: ['max', 'expand', 'reshape', 'mul'], inputs: () => [distinct([2, 1, 3])], fn: (a) => square(a.max(1)) },
+  { name: 'max of 0-d', covers: ['max', 'mul'], inputs: () => [normal([])], fn: (a) => square(a.max()) },
+];
+
+const shapeCases: OpCase[] = [
+  { name: 'reshape [2,3] -> [3,2]', covers: ['reshape'], inputs: () => [normal([2, 3])], fn: (a) => square(tg.reshape(a, [3, 2])) },
+  { name: 'reshape with -1', covers: ['reshape'], inputs: () => [normal([2, 3, 1])], fn: (a) => a.reshape([-1, 2]) },
+  { name: 'reshape [1,1] -> 0-d', covers: ['reshape'], inputs: () => [normal([1, 1])], fn: (a) => square(a.reshape([])) },
+  { name: 'expand [3,1] -> [2,3,4]', covers: ['expand', 'sum', 'reshape'], inputs: () => [normal([3, 1])], fn: (a) => square(tg.expand(a, [2, 3, 4])) },
+  { name: 'expand 0-d -> [2,2]', covers: ['expand', 'sum', 'reshape'], inputs: () => [normal([])], fn: (a) => a.expand([2, 2]) },
+  { name: 'transpose default (reverse)', covers: ['transpose'], inputs: () => [normal([2, 3, 4])], fn: (a) => square(tg.transpose(a)) },
+  { name: 'transpose perm [1,0,2]', covers: ['transpose'], inputs: () => [normal([2, 3, 2])], fn: (a) => a.transpose([1, 0, 2]) },
+  { name: 'transpose negative perm [-1,0,1]', covers: ['transpose'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(a.transpose([-1, 0, 1])) },
+  { name: 'transposeLast2', covers: ['transpose'], inputs: () => [normal([2, 2, 3])], fn: (a) => square(tg.transposeLast2(a)) },
+  { name: 'flatten startDim 1', covers: ['reshape'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(tg.flatten(a)) },
+  { name: 'flatten startDim 0', covers: ['reshape'], inputs: () => [normal([2, 3])], fn: (a) => a.flatten(0) },
+  { name: 'squeeze / unsqueeze', covers: ['reshape'], inputs: () => [normal([2, 1, 3])], fn: (a) => square(tg.unsqueeze(tg.squeeze(a, 1), -1)) },
+  { name: 'flip default (all axes)', covers: ['flip'], inputs: () => [normal([2, 3])], fn: (a) => square(tg.flip(a)) },
+  { name: 'flip axes [0,-1]', covers: ['flip'], inputs: () => [normal([2, 3, 2])], fn: (a) => a.flip([0, -1]) },
+  { name: 'flip axes [1]', covers: ['flip'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(a.flip([1])) },
+  { name: 'pad [1,2] (number per leading axis)', covers: ['pad', 'padAdjoint'], inputs: () => [normal([2, 3, 2])], fn: (a) => tg.pad(a, [1, 2]) },
+  { name: 'pad [1,2], squared', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3, 2])], fn: (a) => square(tg.pad(a, [1, 2])) },
+  { name: 'pad [[0,2],[1,0]] value 3', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[0, 2], [1, 0]], 3)) },
+  {
+    name: 'pad constant mode {value: -1}',
+    covers: ['pad', 'padAdjoint', 'mul'],
+    inputs: () => [normal([2, 3])],
+    fn: (a) => square(a.pad([[1, 1]], { mode: 'constant', value: -1 })),
+  },
+  { name: 'pad replicate', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'replicate' })) },
+  { name: 'pad symmetric', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'symmetric' })) },
+  { name: 'pad circular', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'circular' })) },
+  { name: 'pad replicate wider than the axis', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'replicate' })) },
+  { name: 'pad symmetric wider than the axis', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'symmetric' })) },
+  { name: 'pad circular wider than the axis', covers: ['pad', 'padAdjoint', 'mul'], inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'circular' })) },
+  { name: 'slice positive', covers: ['slice', 'pad'], inputs: () => [normal([4, 3])], fn: (a) => square(tg.slice(a, [1, 0], [3, 2])) },
+  { name: 'slice negative starts and ends', covers: ['slice', 'pad'], inputs: () => [normal([4, 3])], fn: (a) => square(a.slice([-3, -2], [-1, 3])) },
+  { name: 'slice clamped ends, leading axis only', covers: ['slice', 'pad'], inputs: () => [normal([4, 3])], fn: (a) => a.slice([-10], [10]).slice([2], [100]) },
+  { name: 'concat axis 0', covers: ['concat', 'slice', 'pad'], inputs: () => [normal([2, 3]), normal([1, 3])], fn: (a, b) => square(tg.concat([a, b], 0)) },
+  { name: 'concat axis -1 of three', covers: ['concat', 'slice', 'pad'], inputs: () => [normal([2, 1]), normal([2, 3]), normal([2, 2])], fn: (a, b, c) => tg.concat([a, b, c], -1) },
+  { name: 'stack axis 0', covers: ['concat', 'reshape', 'slice', 'pad'], inputs: () => [normal([2, 3]), normal([2, 3])], fn: (a, b) => square(tg.stack([a, b])) },
+  { name: 'stack axis -1', covers: ['concat', 'reshape', 'slice', 'pad'], inputs: () => [normal([3]), normal([3]), normal([3])], fn: (a, b, c) => tg.stack([a, b, c], -1) },
+  { name: 'stack 0-d tensors', covers: ['concat', 'reshape', 'slice', 'pad'], inputs: () => [normal([]), normal([])], fn: (a, b) => square(tg.stack([a, b])) },
+];
+
+const matmulCases: OpCase[] = [
+  { name: 'matmul [2,3]@[3,4]', covers: ['matmul', 'transpose'], inputs: () => [normal([2, 3]), normal([3, 4])], fn: (a, b) => tg.matmul(a, b) },
+  { name: 'matmul [2,3]@[3,4], squared', covers: ['matmul', 'transpose', 'mul'], inputs: () => [normal([2, 3]), normal([3, 4])], fn: (a, b) => square(a.matmul(b)) },
+  { name: 'matmul batched [2,2,3]@[3,4] (b broadcast)', covers: ['matmul', 'transpose', 'sum', 'reshape'], inputs: () => [normal([2, 2, 3]), normal([3, 4])], fn: (a, b) => square(tg.matmul(a, b)) },
+  {
+    name: 'matmul batch broadcast both ways [2,1,2,3]@[3,3,2]',
+    covers: ['matmul', 'transpose', 'sum', 'reshape'],
+    inputs: () => [normal([2, 1, 2, 3]), normal([3, 3, 2])],
+    fn: (a, b) => square(tg.matmul(a, b)),
+  },
+  { name: 'matmul 1-D @ 2-D', covers: ['matmul', 'reshape', 'transpose'], inputs: () => [normal([3]), normal([3, 2])], fn: (a, b) => square(tg.matmul(a, b)) },
+  { name: 'matmul 2-D @ 1-D', covers: ['matmul', 'reshape', 'transpose'], inputs: () => [normal([2, 3]), normal([3])], fn: (a, b) => square(tg.matmul(a, b)) },
+  { name: 'matmul 1-D @ 1-D -> 0-d', covers: ['matmul', 'reshape', 'transpose'], inputs: () => [normal([3]), normal([3])], fn: (a, b) => square(tg.matmul(a, b)) },
+  { name: 'matmul 1-D @ batched [2,3,2]', covers: ['matmul', 'reshape', 'transpose', 'sum'], inputs: () => [normal([3]), normal([2, 3, 2])], fn: (a, b) => square(tg.matmul(a, b)) },
+  { name: 'matmul then tanh', covers: ['matmul', 'tanh'], inputs: () => [normal([2, 3]), normal([3, 2])], fn: (a, b) => tg.tanh(tg.matmul(a, b)) },
+];
+
+const softmaxCases: OpCase[] = [
+  { name: 'softmax axis -1', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 3])], fn: (a) => tg.softmax(a) },
+  { name: 'softmax axis 0', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([3, 2])], fn: (a) => a.softmax(0) },
+  { name: 'softmax over a size-1 axis', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 1, 3])], fn: (a) => a.softmax(1) },
+  { name: 'logSoftmax axis -1', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 3])], fn: (a) => tg.logSoftmax(a) },
+  { name: 'logSoftmax axis 1 of [2,3,2]', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 3, 2])], fn: (a) => a.logSoftmax(1) },
+  {
+    name: 'logSoftmax of logits ±30',
+    covers: ['exp', 'sub', 'log', 'sum'],
+    inputs: () => [tg.tensor([[30, -30, 29], [-30, -29, 30]], { dtype: 'float64', requiresGrad: true })],
+    fn: (a) => a.logSoftmax(),
+  },
+];
+
+export const coreCases: OpCase[] = [...elementwiseCases, ...reduceCases, ...shapeCases, ...matmulCases, ...softmaxCases];
