@@ -1,0 +1,79 @@
+/**
+ * @file Datasets in memory — images [N,C,H,W] with integer labels — and the helpers a training loop
+ * needs: shuffled index batches, a train/test split, and gathering a batch by indices.
+ */
+import { defaultRng, Rng } from '../random/rng';
+import { allocate } from '../tensor/dtype';
+import { fmt, sizeOf } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+
+export interface Dataset {
+  images: Tensor;
+  labels: Int32Array;
+}
+
+export interface BatchOptions {
+  /** Default true: a fresh permutation of 0..n-1, drawn once when batches() is called. */
+  shuffle?: boolean;
+  rng?: Rng;
+  /** Drop the last batch when it is smaller than batchSize (default false, as PyTorch's DataLoader). */
+  dropLast?: boolean;
+}
+
+function checkCount(op: string, what: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${what} must be an integer >= ${min}, got ${v}`);
+}
+
+function permutation(n: number, shuffle: boolean, rng: Rng | undefined): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (shuffle) (rng ?? defaultRng()).shuffle(order);
+  return order;
+}
+
+/** Batches of indices into a dataset of n items; every index appears once per pass. */
+export function batches(n: number, batchSize: number, opts: BatchOptions = {}): IterableIterator<Int32Array> {
+  checkCount('batches', 'n', n, 0);
+  checkCount('batches', 'batchSize', batchSize, 1);
+  const order = permutation(n, opts.shuffle ?? true, opts.rng);
+  const end = opts.dropLast ? n - (n % batchSize) : n;
+  return (function* () {
+    for (let start = 0; start < end; start += batchSize) yield order.slice(start, Math.min(start + batchSize, n));
+  })();
+}
+
+/** The items at `indices`, copied: images [k, ...] and their labels. */
+export function gather(data: Dataset, indices: ArrayLike<number>): Dataset {
+  const { images, labels } = data;
+  const n = images.shape[0];
+  if (images.ndim === 0 || labels.length !== n) {
+    throw new Error(`gather: images ${fmt(images.shape)} and ${labels.length} labels do not describe the same items`);
+  }
+  const row = sizeOf(images.shape.slice(1));
+  const out = allocate(images.dtype, indices.length * row);
+  const outLabels = new Int32Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`gather: index ${i} is out of range for ${n} items (images ${fmt(images.shape)})`);
+    out.set(images.data.subarray(i * row, (i + 1) * row), k * row);
+    outLabels[k] = labels[i];
+  }
+  return { images: new Tensor(out, [indices.length, ...images.shape.slice(1)]), labels: outLabels };
+}
+
+export interface SplitOptions {
+  /** Fraction of the items held out for testing (default 0.2); the count is rounded up, as scikit-learn does. */
+  testFraction?: number;
+  shuffle?: boolean;
+  rng?: Rng;
+}
+
+/** Splits a dataset into train and test parts (scikit-learn's train_test_split: test first in the permutation). */
+export function trainTestSplit(data: Dataset, opts: SplitOptions = {}): { train: Dataset; test: Dataset } {
+  const fraction = opts.testFraction ?? 0.2;
+  if (!(fraction >= 0 && fraction <= 1)) throw new Error(`trainTestSplit: testFraction must be in [0,1], got ${fraction}`);
+  const n = data.labels.length;
+  const order = permutation(n, opts.shuffle ?? true, opts.rng);
+  const nTest = Math.ceil(n * fraction);
+  return { train: gather(data, order.subarray(nTest)), test: gather(data, order.subarray(0, nTest)) };
+}

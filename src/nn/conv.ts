@@ -1,0 +1,99 @@
+/**
+ * @file Convolution and pooling layers: modules over tg.conv1d/conv2d and the pooling ops, with
+ * PyTorch's initialisation (fan-in = in-channels/groups × kernel size).
+ */
+import { conv1d, conv2d, SpatialOption } from '../ops/conv';
+import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, PoolOptions } from '../ops/pool';
+import { sizeOf } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
+import { Module } from './module';
+
+export interface ConvLayerOptions extends InitOptions {
+  stride?: SpatialOption;
+  padding?: SpatialOption;
+  dilation?: SpatialOption;
+  groups?: number;
+  bias?: boolean;
+}
+
+abstract class ConvNd extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernel: number[];
+  readonly stride: SpatialOption;
+  readonly padding: SpatialOption;
+  readonly dilation: SpatialOption;
+  readonly groups: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: SpatialOption, dims: 1 | 2, opts: ConvLayerOptions) {
+    super();
+    const layer = this.constructor.name;
+    for (const [what, n] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${layer}: ${what} must be a positive integer, got ${n}`);
+    }
+    this.kernel = typeof kernel === 'number' ? new Array<number>(dims).fill(kernel) : [...kernel];
+    if (this.kernel.length !== dims || !this.kernel.every((k) => Number.isInteger(k) && k > 0)) {
+      throw new Error(`${layer}: kernel must be a positive integer${dims === 2 ? ' or [h, w] pair' : ''}, got ${JSON.stringify(kernel)}`);
+    }
+    this.groups = opts.groups ?? 1;
+    if (!Number.isInteger(this.groups) || this.groups <= 0 || inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new Error(`${layer}: groups ${this.groups} must be a positive integer dividing inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    const fanIn = (inChannels / this.groups) * sizeOf(this.kernel);
+    this.weight = uniformParameter([outChannels, inChannels / this.groups, ...this.kernel], kaimingUniformBound(fanIn), opts);
+    this.bias = opts.bias ?? true ? uniformParameter([outChannels], biasBound(fanIn), opts) : null;
+  }
+
+  protected get convOptions() {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+}
+
+/** 1-D convolution: input [N, inChannels, L], weight [outChannels, inChannels/groups, kernel]. */
+export class Conv1d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernel: number, opts: ConvLayerOptions = {}) {
+    super(inChannels, outChannels, kernel, 1, opts);
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv1d(x, this.weight, this.bias, this.convOptions);
+  }
+}
+
+/** 2-D convolution: input [N, inChannels, H, W], weight [outChannels, inChannels/groups, kh, kw]. */
+export class Conv2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernel: SpatialOption, opts: ConvLayerOptions = {}) {
+    super(inChannels, outChannels, kernel, 2, opts);
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.convOptions);
+  }
+}
+
+type PoolFn = (x: Tensor, kernel: SpatialOption, opts?: PoolOptions) => Tensor;
+
+function poolLayer(pool: PoolFn) {
+  return class extends Module {
+    constructor(readonly kernel: SpatialOption, readonly opts: PoolOptions = {}) {
+      super();
+    }
+
+    forward(x: Tensor): Tensor {
+      return pool(x, this.kernel, this.opts);
+    }
+  };
+}
+
+/** Max pooling over [N,C,H,W]; stride defaults to the kernel. */
+export class MaxPool2d extends poolLayer(maxPool2d) {}
+/** Average pooling over [N,C,H,W] (padding counts zeros); stride defaults to the kernel. */
+export class AvgPool2d extends poolLayer(avgPool2d) {}
+/** Max pooling over [N,C,L]. */
+export class MaxPool1d extends poolLayer(maxPool1d) {}
+/** Average pooling over [N,C,L]. */
+export class AvgPool1d extends poolLayer(avgPool1d) {}

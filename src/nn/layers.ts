@@ -1,0 +1,164 @@
+/**
+ * @file The fully connected, regularising and activation layers, and Sequential: thin modules over
+ * the functional ops, with PyTorch's defaults and initialisation.
+ */
+import { Rng } from '../random/rng';
+import { ones, zeros } from '../tensor/create';
+import { DType } from '../tensor/dtype';
+import { fmt } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { relu, sigmoid, tanh } from '../ops/elementwise';
+import { batchNorm, dropout, linear } from '../ops/layers';
+import { flatten } from '../ops/shape';
+import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
+import { Module, parameter } from './module';
+
+export interface LinearOptions extends InitOptions {
+  bias?: boolean;
+}
+
+/** y = x @ weight^T + bias, weight [out, in]. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    checkCount('Linear', 'inFeatures', inFeatures);
+    checkCount('Linear', 'outFeatures', outFeatures);
+    this.weight = uniformParameter([outFeatures, inFeatures], kaimingUniformBound(inFeatures), opts);
+    this.bias = opts.bias ?? true ? uniformParameter([outFeatures], biasBound(inFeatures), opts) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/** Inverted dropout while training; the identity after eval(). */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5, private readonly opts: { rng?: Rng } = {}) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability p must be in [0,1], got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training, rng: this.opts.rng });
+  }
+}
+
+export interface BatchNormLayerOptions {
+  eps?: number;
+  momentum?: number;
+  /** Learnable per-channel weight (ones) and bias (zeros); default true. */
+  affine?: boolean;
+  /** Keep running statistics for eval mode; default true. */
+  trackRunningStats?: boolean;
+  dtype?: DType;
+}
+
+abstract class BatchNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean!: Tensor | null;
+  readonly runningVar!: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(readonly numFeatures: number, opts: BatchNormLayerOptions, private readonly inputShapes: readonly number[], private readonly inputNames: string) {
+    super();
+    checkCount(this.constructor.name, 'numFeatures', numFeatures);
+    const dtype = opts.dtype;
+    const affine = opts.affine ?? true;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    this.weight = affine ? parameter(ones([numFeatures], { dtype })) : null;
+    this.bias = affine ? parameter(zeros([numFeatures], { dtype })) : null;
+    const track = opts.trackRunningStats ?? true;
+    this.registerBuffer('runningMean', track ? zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('runningVar', track ? ones([numFeatures], { dtype }) : null);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.inputShapes.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
+      throw new Error(`${this.constructor.name}: expected input ${this.inputNames} with C = ${this.numFeatures}, got ${fmt(x.shape)}`);
+    }
+    return batchNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+/** Batch norm over [N,C] or [N,C,L]. */
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
+    super(numFeatures, opts, [2, 3], '[N,C] or [N,C,L]');
+  }
+}
+
+/** Batch norm over [N,C,H,W]. */
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
+    super(numFeatures, opts, [4], '[N,C,H,W]');
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** Merges the axes from startDim (default 1, keeping the batch axis) into one. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim);
+  }
+}
+
+/** Runs its modules in order; they are named 0, 1, … (so `seq[0]`, and `0.weight` in the state dict). */
+export class Sequential extends Module {
+  readonly [index: number]: Module;
+  declare readonly length: number;
+
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} is not a Module`);
+      Object.defineProperty(this, i, { value: m, enumerable: true });
+    });
+    Object.defineProperty(this, 'length', { value: modules.length, enumerable: false });
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (let i = 0; i < this.length; i++) y = this[i].forward(y);
+    return y;
+  }
+}
+
+function checkCount(layer: string, what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${layer}: ${what} must be a non-negative integer, got ${n}`);
+}

@@ -1,0 +1,49 @@
+/**
+ * @file The optimiser base: a list of parameters, per-parameter state, step() and zeroGrad().
+ * Updates run under noGrad and write in place into p.data, so models, views and saved references
+ * see the new values and no graph is recorded.
+ */
+import { noGrad } from '../autograd/mode';
+import { fmt } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+
+export abstract class Optimizer<S> {
+  readonly params: Tensor[];
+  /** Per-parameter state (momentum buffers, moments), created on the parameter's first step. */
+  protected readonly state = new Map<Tensor, S>();
+
+  constructor(params: Iterable<Tensor>, readonly name: string) {
+    this.params = [...params];
+    if (this.params.length === 0) throw new Error(`${name}: got an empty parameter list`);
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new Error(`${name}: parameter ${i} is not a Tensor`);
+      if (!p.isLeaf) throw new Error(`${name}: parameter ${i} of shape ${fmt(p.shape)} is not a leaf tensor and cannot be optimised`);
+    });
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(): void {
+    noGrad(() => {
+      for (const p of this.params) {
+        if (p.grad === null) continue;
+        if (p.grad.size !== p.size) {
+          throw new Error(`${this.name}: gradient ${fmt(p.grad.shape)} does not match parameter ${fmt(p.shape)}`);
+        }
+        p.data.set(this.update(p, p.grad).data);
+      }
+    });
+  }
+
+  /** The parameter's new value from its value and gradient (updating its state). */
+  protected abstract update(p: Tensor, g: Tensor): Tensor;
+
+  /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+}
+
+export function checkHyper(op: string, name: string, v: number, ok: (v: number) => boolean, want: string): number {
+  if (typeof v !== 'number' || !ok(v)) throw new Error(`${op}: ${name} must be ${want}, got ${v}`);
+  return v;
+}

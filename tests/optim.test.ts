@@ -1,0 +1,144 @@
+/**
+ * Optimisers against trajectories computed by hand from torch.optim's update equations. Every case
+ * minimises L(p) = Σ p², so the gradient is 2p, starting from p = 1 with lr = 0.1 unless stated.
+ */
+import * as tg from '../src';
+
+type Make = (params: tg.Tensor[]) => tg.optim.Optimizer<unknown>;
+
+/** p after each of `steps` steps of opt on Σ p². */
+function trajectory(make: Make, p0: number[], steps = 3): number[][] {
+  const p = tg.tensor(p0, { dtype: 'float64', requiresGrad: true });
+  const opt = make([p]);
+  const out: number[][] = [];
+  for (let i = 0; i < steps; i++) {
+    opt.zeroGrad();
+    tg.sum(tg.mul(p, p)).backward();
+    opt.step();
+    out.push(Array.from(p.data));
+  }
+  return out;
+}
+
+const expectTrajectory = (actual: number[][], expected: number[][]) => {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 12)));
+};
+
+describe('SGD', () => {
+  test('plain: p -= lr·g', () => {
+    // 1 - 0.1·2 = 0.8; 0.8 - 0.1·1.6 = 0.64; 0.64 - 0.128 = 0.512.
+    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1 }), [1]), [[0.8], [0.64], [0.512]]);
+  });
+
+  test('momentum 0.9: buf = g on the first step, then 0.9·buf + g', () => {
+    // Step 1: g = 2, buf = 2, p = 0.8. Step 2: g = 1.6, buf = 1.8 + 1.6 = 3.4, p = 0.8 - 0.34 = 0.46.
+    // Step 3: g = 0.92, buf = 3.06 + 0.92 = 3.98, p = 0.46 - 0.398 = 0.062.
+    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9 }), [1, -2]), [[0.8, -1.6], [0.46, -0.92], [0.062, -0.124]]);
+  });
+
+  test('nesterov: the step is g + 0.9·buf', () => {
+    // Step 1: g = 2, buf = 2, d = 2 + 1.8 = 3.8, p = 0.62. Step 2: g = 1.24, buf = 1.8 + 1.24 = 3.04,
+    // d = 1.24 + 2.736 = 3.976, p = 0.2224. Step 3: g = 0.4448, buf = 2.736 + 0.4448 = 3.1808,
+    // d = 0.4448 + 2.86272 = 3.30752, p = -0.108352.
+    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }), [1]), [[0.62], [0.2224], [-0.108352]]);
+  });
+
+  test('weight decay adds weightDecay·p to the gradient', () => {
+    // g = 2p + 0.5p = 2.5p, so p is multiplied by 1 - 0.25 = 0.75 each step.
+    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, weightDecay: 0.5 }), [1]), [[0.75], [0.5625], [0.421875]]);
+  });
+
+  test('momentum, nesterov and weight decay together', () => {
+    // Step 1: g = 2 + 0.1 = 2.1, buf = 2.1, d = 2.1 + 1.89 = 3.99, p = 0.601.
+    // Step 2: g = 2.1·0.601 = 1.2621, buf = 1.89 + 1.2621 = 3.1521, d = 1.2621 + 2.83689 = 4.09899, p = 0.191101.
+    // Step 3: g = 0.4013121, buf = 2.83689 + 0.4013121 = 3.2382021, d = 0.4013121 + 2.91438189 = 3.31569399, p = -0.140468399.
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }), [1]),
+      [[0.601], [0.191101], [-0.140468399]],
+    );
+  });
+
+  test('dampening scales the new gradient after the first step', () => {
+    // Step 1: buf = 2 (no dampening on the first step), p = 0.8. Step 2: buf = 1.8 + 0.5·1.6 = 2.6, p = 0.54.
+    // Step 3: buf = 2.34 + 0.5·1.08 = 2.88, p = 0.252.
+    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.5 }), [1]), [[0.8], [0.54], [0.252]]);
+  });
+
+  test('updates p.data in place, under noGrad; a parameter without a gradient is skipped', () => {
+    const p = tg.tensor([1, 2], { requiresGrad: true });
+    const q = tg.tensor([5], { requiresGrad: true });
+    const data = p.data;
+    const opt = new tg.optim.SGD([p, q], { lr: 0.5 });
+    tg.sum(p).backward();
+    opt.step();
+    expect(p.data).toBe(data);
+    expect(Array.from(p.data)).toEqual([0.5, 1.5]);
+    expect(Array.from(q.data)).toEqual([5]);
+    expect(p.node).toBeNull();
+    expect(p.requiresGrad).toBe(true);
+    opt.zeroGrad();
+    expect(p.grad).toBeNull();
+  });
+
+  test('bad hyper-parameters throw', () => {
+    const p = tg.tensor([1], { requiresGrad: true });
+    expect(() => new tg.optim.SGD([p], {} as tg.optim.SGDOptions)).toThrow('SGD: lr must be a non-negative number, got undefined');
+    expect(() => new tg.optim.SGD([p], { lr: 0.1, nesterov: true })).toThrow('SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum 0, dampening 0');
+    expect(() => new tg.optim.SGD([], { lr: 0.1 })).toThrow('SGD: got an empty parameter list');
+    expect(() => new tg.optim.SGD([tg.mul(p, 2)], { lr: 0.1 })).toThrow('SGD: parameter 0 of shape [1] is not a leaf tensor and cannot be optimised');
+  });
+});
+
+describe('Adam', () => {
+  test('a step computed by hand: lr 0.01, betas (0.5, 0.9), eps 0.1', () => {
+    // Step 1: g = 2, m = 0.5·0 + 0.5·2 = 1, v = 0.1·4 = 0.4; step size 0.01 / (1 - 0.5) = 0.02;
+    // denominator sqrt(0.4) / sqrt(1 - 0.9) + 0.1 = 2 + 0.1 = 2.1; p = 1 - 0.02·1/2.1 = 0.990476190476...
+    // Step 2: g = 1.98095238, m = 0.5 + 0.99047619 = 1.49047619, v = 0.36 + 0.1·g² = 0.752417234,
+    // step size 0.01/0.75, denominator sqrt(0.752417234/0.19) + 0.1 = 2.08999767, p = 0.980967559813681.
+    // Step 3 likewise: p = 0.971481494065007.
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.01, betas: [0.5, 0.9], eps: 0.1 }), [1]),
+      [[0.990476190476191], [0.980967559813681], [0.971481494065007]],
+    );
+  });
+
+  test('defaults (betas 0.9, 0.999, eps 1e-8): the first step moves by lr, bias correction as PyTorch', () => {
+    // Step 1: m = 0.2, v = 0.004, step size 0.1/0.1 = 1, denominator sqrt(0.004)/sqrt(0.001) + 1e-8 = 2 + 1e-8,
+    // so p = 1 - 0.2/(2 + 1e-8) = 0.9000000005. Steps 2 and 3 from the same equations.
+    expectTrajectory(trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1 }), [1]), [[0.9000000005], [0.800412228691793], [0.70158627294603]]);
+    // The first step is about lr · sign(g) whatever the gradient's size.
+    expect(trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1 }), [-20], 1)[0][0]).toBeCloseTo(-19.9, 6);
+  });
+
+  test('weight decay is L2 added to the gradient (torch.optim.Adam, not AdamW)', () => {
+    // g = 2p + 0.1p = 2.1p: step 1 gives 1 - 0.21/(2.1 + 1e-8) = 0.90000000047619.
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1, weightDecay: 0.1 }), [1]),
+      [[0.90000000047619], [0.800412228643195], [0.701586272871821]],
+    );
+  });
+
+  test('float32 parameters stay float32 and train a model', () => {
+    const model = new tg.nn.Linear(3, 1, { rng: tg.rng('adam model') });
+    const opt = new tg.optim.Adam(model.parameters(), { lr: 0.05 });
+    const x = tg.randn([16, 3], { rng: tg.rng('adam x') });
+    const target = tg.matmul(x, tg.tensor([[1], [-2], [0.5]]));
+    const losses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      opt.zeroGrad();
+      const loss = tg.mseLoss(model.forward(x), target);
+      loss.backward();
+      opt.step();
+      losses.push(loss.item());
+    }
+    expect(model.weight.dtype).toBe('float32');
+    expect(losses[99]).toBeLessThan(losses[0] / 10);
+  });
+
+  test('bad hyper-parameters throw', () => {
+    const p = tg.tensor([1], { requiresGrad: true });
+    expect(() => new tg.optim.Adam([p], { betas: [0.9, 1] })).toThrow('Adam: betas[1] must be in [0,1), got 1');
+    expect(() => new tg.optim.Adam([p], { lr: -1 })).toThrow('Adam: lr must be a non-negative number, got -1');
+  });
+});
