@@ -1,9 +1,13 @@
 /** @file The op table: every family's gradient cases, in one list. */
 import type { OpCase } from './op-case';
 import { coreCases } from './cases/core';
+import { learningCases } from './cases/learning';
+import { convCases } from './cases/conv';
 
 export type { OpCase } from './op-case';
 
 export const opCases: readonly OpCase[] = [
   ...coreCases,
+  ...learningCases,
+  ...convCases,
 ];
