@@ -1,0 +1,243 @@
+/**
+ * @file `toDot`: the graph behind some tensors as Graphviz DOT, built with ts-graphviz. Op nodes
+ * (rounded boxes) alternate with tensor nodes; nodes recorded inside an nn module's forward sit in
+ * a cluster per module call, and `collapse` folds deep modules into single nodes.
+ *
+ * Output is deterministic: ids come from counters in traversal order (src/viz/view.ts), clusters
+ * and module nodes are numbered in order of first appearance, and nothing depends on object
+ * identity or on what ran before.
+ */
+import { digraph, toDot as printDot } from 'ts-graphviz';
+import type { GraphBaseModel, NodeAttributesObject, EdgeAttributesObject, RootGraphModel } from 'ts-graphviz';
+import type { ScopeFrame } from '../autograd/scope';
+import { Tensor } from '../tensor/tensor';
+import { moduleLabel, opLabel, tensorLabel, titleLabel } from './labels';
+import { OpVertex, TensorVertex, viewGraph } from './view';
+
+export interface DotOptions {
+  /** Tensor nodes show their values (small tensors) or min/mean/max (large ones). Default false. */
+  values?: boolean;
+  /** Tensor nodes show their gradient, where backward has stored one. Default false. */
+  grads?: boolean;
+  /** Flow left to right (default) or top to bottom. */
+  rankdir?: 'LR' | 'TB';
+  /** Nodes recorded inside an nn module's forward sit in a labelled cluster. Default true. */
+  clusters?: boolean;
+  /** Modules nested deeper than this (the outermost module has depth 1) are drawn as one node each. */
+  collapse?: number;
+  /** A heading above the graph. */
+  title?: string;
+}
+
+// Names Graphviz has metrics for: a list such as 'Helvetica,Arial' would be measured as Times and overflow.
+const FONT = 'Helvetica';
+
+/**
+ * Above this many nodes (an expanded conv2d has thousands) the layout trades polish for time:
+ * straight edges and one network-simplex pass instead of iterating to the optimum, which takes
+ * Graphviz seconds instead of minutes.
+ */
+const LARGE_GRAPH = 400;
+
+/** Parameters (leaves that take gradients) green, other leaves (inputs, constants) blue, outputs orange. */
+const STYLE = {
+  op: { shape: 'box', style: 'rounded,filled', fillcolor: '#ececec', color: '#6b6b6b' },
+  parameter: { fillcolor: '#d4efdf', color: '#1e8449' },
+  input: { fillcolor: '#d6eaf8', color: '#2471a3' },
+  intermediate: { fillcolor: '#ffffff', color: '#909090' },
+  output: { fillcolor: '#fdebd0', color: '#ca6f1e', penwidth: 2 },
+  module: { shape: 'box3d', style: 'filled', fillcolor: '#fcf3cf', color: '#9a7d0a' },
+  clusterFill: ['#f4f6f9', '#e9edf3'],
+} as const;
+
+type Role = 'parameter' | 'input' | 'intermediate' | 'output';
+
+function roleOf(v: TensorVertex): Role {
+  if (v.isRoot) return 'output';
+  if (v.producer !== null) return 'intermediate';
+  return v.tensor.requiresGrad ? 'parameter' : 'input';
+}
+
+/** The frame of the module `collapse` folds `frame` into (its ancestor at depth collapse + 1), or null. */
+function collapsedFrame(frame: ScopeFrame | null, collapse: number | undefined): ScopeFrame | null {
+  if (frame === null || collapse === undefined || frame.depth <= collapse) return null;
+  let f = frame;
+  while (f.depth > collapse + 1) f = f.parent!;
+  return f;
+}
+
+/** The innermost frame enclosing all of `frames`; null if any is null or they share none. */
+function commonFrame(frames: readonly (ScopeFrame | null)[]): ScopeFrame | null {
+  if (frames.length === 0 || frames.some((f) => f === null)) return null;
+  let common: ScopeFrame | null = frames[0];
+  for (const f of frames) {
+    const chain = new Set<ScopeFrame>();
+    for (let g: ScopeFrame | null = f; g !== null; g = g.parent) chain.add(g);
+    while (common !== null && !chain.has(common)) common = common.parent;
+  }
+  return common;
+}
+
+function checkOptions(opts: DotOptions): void {
+  const { collapse, rankdir } = opts;
+  if (collapse !== undefined && !(Number.isInteger(collapse) && collapse >= 0)) {
+    throw new Error(`toDot: collapse must be a non-negative integer, got ${collapse}`);
+  }
+  if (rankdir !== undefined && rankdir !== 'LR' && rankdir !== 'TB') {
+    throw new Error(`toDot: rankdir must be 'LR' or 'TB', got '${rankdir}'`);
+  }
+}
+
+/** Where a vertex is drawn: in a cluster (or the top level), or folded into a collapsed module. */
+type Placement = { frame: ScopeFrame | null; into: null } | { frame: null; into: ScopeFrame };
+
+/**
+ * Places ops in their module; tensors an op made beside it; parameters in the innermost module
+ * using all their consumers; inputs and constants at the top level. A collapsed module swallows
+ * what it made except the tensors that leave it.
+ */
+function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined) {
+  const opPlace = new Map<OpVertex, Placement>();
+  for (const op of ops) {
+    const into = collapsedFrame(op.scope, collapse);
+    opPlace.set(op, into !== null ? { frame: null, into } : { frame: op.scope, into: null });
+  }
+  const tensorPlace = new Map<TensorVertex, Placement>();
+  for (const v of tensors) {
+    let frame: ScopeFrame | null = null;
+    if (v.producer !== null) {
+      const p = opPlace.get(v.producer)!;
+      if (p.into === null) {
+        tensorPlace.set(v, p);
+        continue;
+      }
+      const leaves = v.isRoot || v.consumers.some((c) => opPlace.get(c)!.into !== p.into);
+      if (!leaves) {
+        tensorPlace.set(v, p);
+        continue;
+      }
+      frame = p.into.parent;
+    } else if (v.tensor.requiresGrad) {
+      frame = commonFrame(v.consumers.map((c) => c.scope));
+      const into = v.isRoot ? null : collapsedFrame(frame, collapse);
+      if (into !== null) {
+        tensorPlace.set(v, { frame: null, into });
+        continue;
+      }
+    }
+    tensorPlace.set(v, { frame, into: null });
+  }
+  return { opPlace, tensorPlace };
+}
+
+/**
+ * The graph that produced `roots` as DOT text: one node per tensor and per op, edges in argument
+ * order (labelled with the position when an op takes several inputs).
+ */
+export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}): string {
+  checkOptions(opts);
+  const rootList = roots instanceof Tensor ? [roots] : [...roots];
+  const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
+  const { tensors, ops } = viewGraph(rootList);
+  const { opPlace, tensorPlace } = place(tensors, ops, collapse);
+
+  const large = tensors.length + ops.length > LARGE_GRAPH;
+  const g: RootGraphModel = digraph('tapegrad', {
+    rankdir,
+    ...(large ? { splines: 'line', nslimit: 1, nslimit1: 1 } : {}),
+    fontname: FONT,
+    fontsize: 12,
+    nodesep: 0.2,
+    ranksep: 0.35,
+    bgcolor: 'white',
+    ...(title !== undefined ? { label: titleLabel(title), labelloc: 't', labeljust: 'l' } : {}),
+  });
+  g.attributes.node.apply({ fontname: FONT, fontsize: 11, shape: 'box', style: 'filled', margin: '0.08,0.04', height: 0.3 });
+  g.attributes.edge.apply({ color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' });
+
+  const containers = new Map<ScopeFrame, GraphBaseModel>();
+  const containerOf = (frame: ScopeFrame | null): GraphBaseModel => {
+    if (frame === null || !clusters) return g;
+    const known = containers.get(frame);
+    if (known !== undefined) return known;
+    const chain: ScopeFrame[] = [];
+    for (let f: ScopeFrame | null = frame; f !== null && !containers.has(f); f = f.parent) chain.push(f);
+    let parent: GraphBaseModel = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const f = chain[i];
+      const sub = parent.createSubgraph(`cluster_${containers.size}`, {
+        label: moduleLabel(f.path, f.kind),
+        labeljust: 'l',
+        fontsize: 11,
+        style: 'rounded,filled',
+        color: '#a5adb8',
+        fillcolor: STYLE.clusterFill[(f.depth - 1) % STYLE.clusterFill.length],
+      });
+      containers.set(f, sub);
+      parent = sub;
+    }
+    return parent;
+  };
+
+  const moduleIds = new Map<ScopeFrame, string>();
+  const moduleNode = (frame: ScopeFrame): string => {
+    let id = moduleIds.get(frame);
+    if (id === undefined) {
+      id = `m${moduleIds.size}`;
+      moduleIds.set(frame, id);
+      const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
+      containerOf(frame.parent).createNode(id, { label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module });
+    }
+    return id;
+  };
+
+  const opId = (op: OpVertex): string => {
+    const p = opPlace.get(op)!;
+    return p.into !== null ? moduleNode(p.into) : `op${op.index}`;
+  };
+  const tensorId = (v: TensorVertex): string => {
+    const p = tensorPlace.get(v)!;
+    return p.into !== null ? moduleNode(p.into) : `t${v.index}`;
+  };
+
+  // Nodes in traversal order, each op just before the tensor it made.
+  for (const v of tensors) {
+    const op = v.producer;
+    if (op !== null) {
+      const p = opPlace.get(op)!;
+      if (p.into !== null) moduleNode(p.into);
+      else containerOf(p.frame).createNode(`op${op.index}`, { label: opLabel(op.op, op.attrs), ...STYLE.op });
+    }
+    const p = tensorPlace.get(v)!;
+    if (p.into !== null) {
+      moduleNode(p.into);
+      continue;
+    }
+    const attrs: NodeAttributesObject = { label: tensorLabel(v.tensor, { values, grads }), ...STYLE[roleOf(v)] };
+    containerOf(p.frame).createNode(`t${v.index}`, attrs);
+  }
+
+  // Edges in op order, inputs in argument order; edges inside a collapsed module vanish and
+  // repeated edges into or out of one are drawn once.
+  const drawn = new Set<string>();
+  const edge = (from: string, to: string, attrs: EdgeAttributesObject, merged: boolean) => {
+    if (from === to) return;
+    if (merged) {
+      const key = `${from}->${to}`;
+      if (drawn.has(key)) return;
+      drawn.add(key);
+    }
+    g.createEdge([{ id: from }, { id: to }], attrs);
+  };
+  for (const op of ops) {
+    const to = opId(op);
+    const intoModule = opPlace.get(op)!.into !== null;
+    op.inputs.forEach((x, i) => {
+      const from = tensorId(x);
+      const labelled = op.inputs.length > 1 && !intoModule;
+      edge(from, to, labelled ? { label: String(i) } : {}, intoModule || tensorPlace.get(x)!.into !== null);
+    });
+    edge(to, tensorId(op.output), {}, intoModule);
+  }
+  return printDot(g);
+}

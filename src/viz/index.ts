@@ -1,0 +1,11 @@
+/**
+ * @file Drawing graphs (SPEC §8): DOT text, SVG without a system Graphviz, and files of either.
+ * Outside the engine: it only reads tensors and their nodes.
+ */
+export { toDot } from './dot';
+export type { DotOptions } from './dot';
+export { toSvg, writeGraph } from './render';
+export { viewGraph } from './view';
+export type { GraphView, OpVertex, TensorVertex } from './view';
+export { GRAPH_NAMES, isGraphName, namedGraph } from './examples';
+export type { GraphName, NamedGraph, NamedGraphOptions } from './examples';

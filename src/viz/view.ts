@@ -1,0 +1,91 @@
+/**
+ * @file A read-only view of the graph behind some tensors: every tensor and every recorded op
+ * reachable from the roots, numbered by a counter in traversal order, so the same graph always
+ * gets the same numbers whatever ran before (node ids count every node ever made).
+ */
+import type { ScopeFrame } from '../autograd/scope';
+import type { Tensor } from '../tensor/tensor';
+
+export interface OpVertex {
+  /** 0, 1, 2, … in traversal order. */
+  readonly index: number;
+  /** The primitive's name, e.g. `conv2d`. */
+  readonly op: string;
+  /** The attributes in words, e.g. `stride=2 pad=1`; '' when there are none. */
+  readonly attrs: string;
+  /** In the op's argument order; a tensor passed twice appears twice. */
+  readonly inputs: readonly TensorVertex[];
+  readonly output: TensorVertex;
+  /** The innermost module whose forward recorded the op, or null. */
+  readonly scope: ScopeFrame | null;
+}
+
+export interface TensorVertex {
+  /** 0, 1, 2, … in traversal order; a tensor's inputs come before it. */
+  readonly index: number;
+  readonly tensor: Tensor;
+  /** The op that made the tensor; null for leaves. */
+  readonly producer: OpVertex | null;
+  /** The ops that read the tensor, in traversal order (an op reading it twice appears once). */
+  readonly consumers: OpVertex[];
+  readonly isRoot: boolean;
+}
+
+export interface GraphView {
+  /** Topologically ordered: every tensor after the inputs of the op that made it. */
+  readonly tensors: readonly TensorVertex[];
+  /** In the order of their outputs in `tensors`. */
+  readonly ops: readonly OpVertex[];
+  readonly roots: readonly TensorVertex[];
+}
+
+/**
+ * Walks the graph from the roots, inputs in argument order, iteratively (expanded convolution
+ * graphs are deeper than the JS stack). Reads tensors and nodes, changes nothing.
+ */
+export function viewGraph(roots: readonly Tensor[]): GraphView {
+  const vertexOf = new Map<Tensor, TensorVertex>();
+  const tensors: TensorVertex[] = [];
+  const ops: OpVertex[] = [];
+  const rootSet = new Set(roots);
+  const stack: Tensor[] = [];
+  const next: number[] = [];
+
+  const finish = (t: Tensor) => {
+    const node = t.node;
+    const vertex = { index: tensors.length, tensor: t, producer: null as OpVertex | null, consumers: [] as OpVertex[], isRoot: rootSet.has(t) };
+    if (node !== null) {
+      const inputs = node.inputs.map((x) => vertexOf.get(x)!);
+      const op: OpVertex = { index: ops.length, op: node.op, attrs: node.describe(), inputs, output: vertex, scope: node.scope };
+      vertex.producer = op;
+      ops.push(op);
+      for (const x of new Set(inputs)) x.consumers.push(op);
+    }
+    vertexOf.set(t, vertex);
+    tensors.push(vertex);
+  };
+
+  // A graph is acyclic, so an input is never on the stack already: skipping finished tensors is enough.
+  for (const root of roots) {
+    if (vertexOf.has(root)) continue;
+    stack.push(root);
+    next.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const t = stack[top];
+      const inputs = t.node !== null ? t.node.inputs : [];
+      let i = next[top];
+      while (i < inputs.length && vertexOf.has(inputs[i])) i++;
+      if (i < inputs.length) {
+        next[top] = i + 1;
+        stack.push(inputs[i]);
+        next.push(0);
+      } else {
+        stack.pop();
+        next.pop();
+        finish(t);
+      }
+    }
+  }
+  return { tensors, ops, roots: roots.map((r) => vertexOf.get(r)!) };
+}
