@@ -1,0 +1,195 @@
+/**
+ * The examples run: each example's main() in-process in its small (smoke) size, with its results
+ * checked — the tutorial's numbers, gradcheck verdicts, learning beyond chance — and each file once
+ * as a script, `ts-node examples/<name>.ts` with TAPEGRAD_SMOKE=1, as a user runs it.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as customOp from '../examples/custom-op';
+import * as digitsCnn from '../examples/digits-cnn';
+import * as regularisation from '../examples/regularisation';
+import * as spiral from '../examples/spiral';
+import * as tutorial from '../examples/tutorial';
+import * as xorMlp from '../examples/xor-mlp';
+import * as tg from '../src';
+
+const ROOT = path.join(__dirname, '..');
+const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-examples-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Collects what an example prints. */
+function recorder(): { log: (line: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  return { log: (line) => void lines.push(line), lines };
+}
+
+test('every example in examples/ is covered here', () => {
+  expect(EXAMPLES).toEqual(['custom-op.ts', 'digits-cnn.ts', 'regularisation.ts', 'spiral.ts', 'tutorial.ts', 'xor-mlp.ts']);
+});
+
+describe('tutorial.ts', () => {
+  let result: tutorial.TutorialResult;
+  let lines: string[];
+  const graph = () => path.join(tmp, 'graphs', 'conv1d-expanded.svg');
+
+  beforeAll(async () => {
+    const r = recorder();
+    result = await tutorial.main(graph(), r.log);
+    lines = r.lines;
+  });
+
+  test("convolution by hand equals tg.convolve: (0,1,1,3,5,2,8), 'valid' (1,3,5)", () => {
+    expect(result.byHand).toEqual([0, 1, 1, 3, 5, 2, 8]);
+    expect(result.full).toEqual([0, 1, 1, 3, 5, 2, 8]);
+    expect(result.valid).toEqual([1, 3, 5]);
+    expect(lines).toContain('  step 4: 1·2 + 2·-1 + 3·1 = 3   (window inside x: valid)');
+  });
+
+  test('padarray(x, [1 1]) on the 5×5×3 input is 7×7×3, printed as MATLAB prints ans(:,:,1)', () => {
+    expect(result.padded).toEqual([7, 7, 3]);
+    const at = lines.findIndex((l) => l.includes('ans(:,:,1)'));
+    expect(lines.slice(at + 1, at + 3)).toEqual(['    0  0  0  0  0  0  0', '    0  1  1  0  2  0  0']);
+  });
+
+  test('the gradients read off the 1-D graph are (2,3,5,-1,3) and (20,14,8), and every derived gradient matches backward()', () => {
+    expect(result.gx).toEqual([2, 3, 5, -1, 3]);
+    expect(result.gw).toEqual([20, 14, 8]);
+    expect(result.gradientError).toBe(0);
+  });
+
+  test('the 2-D filter by hand equals tg.convolve2d, and the layer gives 3×3×2 with its centre by hand', () => {
+    expect(result.filter2d.byHand).toEqual(result.filter2d.convolve2d);
+    expect(result.filter2d.convolve2d[0]).toEqual([1, 1, 2, -1]);
+    expect(result.layerShape).toEqual([1, 2, 3, 3]);
+    expect(result.centre.byHand).toBe(result.centre.conv2d);
+    expect(lines.filter((l) => /W=\d+ F=\d+ P=\d+ S=\d+: .* = (\d+), conv2d gives \1$/.test(l))).toHaveLength(6);
+  });
+
+  test('writes the expanded graph as SVG, one multiply node per product', () => {
+    const svg = fs.readFileSync(graph(), 'utf8');
+    expect(svg).toMatch(/^<\?xml|^<svg/);
+    expect(svg.match(/>mul</g)?.length).toBe(9);
+  });
+});
+
+describe('custom-op.ts', () => {
+  let result: customOp.CustomOpResult;
+  beforeAll(() => {
+    result = customOp.main(recorder().log);
+  });
+
+  test('softplus and clamp pass gradcheck to first and second order', () => {
+    for (const r of [result.softplus.order1, result.softplus.order2, result.clamp.order1, result.clamp.order2]) {
+      expect(r.failures).toEqual([]);
+      expect(r.ok).toBe(true);
+    }
+  });
+
+  test('the rule that forgets gy fails gradcheck', () => {
+    expect(result.forgetful.ok).toBe(false);
+    expect(result.forgetful.failures[0]).toMatch(/^input 0 \[3,4\] element 0: analytic/);
+  });
+
+  test('the new ops appear in graphs with their attributes', () => {
+    expect(result.dot).toContain('example.softplus');
+    expect(result.dot).toContain('example.clamp');
+    expect(result.dot).toContain('lo=0 hi=1');
+  });
+
+  test('the ops behave: softplus(0) = log 2, no overflow, clamp clips and checks its bounds', () => {
+    const f64 = (values: number[]) => tg.tensor(values, { dtype: 'float64' });
+    expect(customOp.softplus(f64([0, 1000])).toArray()).toEqual([expect.closeTo(Math.log(2), 12), 1000]);
+    expect(customOp.clamp(f64([-1, 0.25, 2]), 0, 1).toArray()).toEqual([0, 0.25, 1]);
+    expect(() => customOp.clamp(tg.tensor([1]), 1, 0)).toThrow('clamp: lo 1 must not exceed hi 0 (input [1])');
+  });
+});
+
+describe('xor-mlp.ts (smoke size)', () => {
+  test('tanh solves XOR from every seed; relu reports how many of its seeds did', () => {
+    const [tanh, relu] = xorMlp.main({ smoke: true, log: recorder().log });
+    expect(tanh).toMatchObject({ activation: 'tanh', seeds: 3, solved: 3 });
+    const [p00, p01, p10, p11] = tanh.example!;
+    expect([p00 < 0.5, p01 > 0.5, p10 > 0.5, p11 < 0.5]).toEqual([true, true, true, true]);
+    expect(relu.activation).toBe('relu');
+    expect(relu.solved).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('spiral.ts (smoke size)', () => {
+  test('both nets lower the loss and beat chance (1/3) on the training spiral', () => {
+    const results = spiral.main({ smoke: true, log: recorder().log });
+    expect(results.map((r) => r.activation)).toEqual(['tanh', 'relu']);
+    for (const r of results) {
+      expect(r.losses[r.losses.length - 1]).toBeLessThan(0.8 * r.losses[0]);
+      expect(r.accuracy).toBeGreaterThan(0.45);
+    }
+  });
+
+  test('the spiral data: 3 arms of 100 points inside the unit disc', () => {
+    const { x, labels } = spiral.spiral(tg.rng('spiral'));
+    expect(x.shape).toEqual([300, 2]);
+    expect(Array.from(labels.subarray(0, 3))).toEqual([0, 0, 0]);
+    expect(Math.max(...Array.from(x.data, Math.abs))).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('digits-cnn.ts (smoke size)', () => {
+  test('20 batches of the user-script training loop already beat chance (10%) clearly', () => {
+    const { testAccuracy } = digitsCnn.main({ smoke: true, log: recorder().log });
+    expect(testAccuracy).toBeGreaterThan(0.3);
+  });
+
+  test('the net maps 8×8 digits to 10 logits, with and without batch norm', () => {
+    for (const batchNorm of [true, false]) {
+      const net = digitsCnn.buildNet({ batchNorm });
+      expect(net.forward(tg.zeros([2, 1, 8, 8])).shape).toEqual([2, 10]);
+      expect(net.namedParameters().some(([name]) => name === '1.weight')).toBe(batchNorm);
+    }
+  });
+});
+
+describe('regularisation.ts (smoke size)', () => {
+  test('trains each setting and reports train and test accuracy and loss', () => {
+    const results = regularisation.main({ smoke: true, log: recorder().log });
+    expect(results.map((r) => r.name)).toEqual(['none', 'all three']);
+    for (const r of results) {
+      for (const v of [r.trainAccuracy, r.testAccuracy]) expect(v).toBeGreaterThanOrEqual(0);
+      expect(r.trainLoss).toBeGreaterThan(0);
+      expect(Number.isFinite(r.testLoss)).toBe(true);
+      expect(r.testAccuracies).toHaveLength(1);
+    }
+  });
+});
+
+// ---- as scripts --------------------------------------------------------------------------------
+
+const run = promisify(execFile);
+
+test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SMOKE=1)', async () => {
+  const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+  const outputs = await Promise.all(EXAMPLES.map(async (file) => {
+    const args = ['--transpile-only', path.join('examples', file), ...(file === 'tutorial.ts' ? [path.join(tmp, 'script.svg')] : [])];
+    const { stdout } = await run(tsNode, args, { cwd: ROOT, env: { ...process.env, TAPEGRAD_SMOKE: '1' }, timeout: 120_000 });
+    return [file, stdout] as const;
+  }));
+  const first = Object.fromEntries(outputs.map(([file, stdout]) => [file, stdout.split('\n')[0]]));
+  expect(first).toEqual({
+    'custom-op.ts': 'softplus(0) = 0.6931 (log 2 = 0.6931)',
+    'digits-cnn.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
+    'regularisation.ts': '64 training images, 360 test images, 2 epochs; means of 1 seeds',
+    'spiral.ts': expect.stringMatching(/^tanh: loss 1\.\d{3} \(step 1\)/),
+    'tutorial.ts': '1. Convolution of two signals: flip one, slide it over the other, multiply and sum',
+    'xor-mlp.ts': 'tanh: 3 of 3 seeds classify all four points',
+  });
+  expect(fs.existsSync(path.join(tmp, 'script.svg'))).toBe(true);
+}, 180_000);
