@@ -37,70 +37,37 @@ export function transpose(x: Storage, shape: readonly number[], perm: readonly n
 }
 
 /**
- * Per-axis index maps: along axis d, output position j reads input position maps[d][j], or the
- * fill value where that is -1. Padding in every mode is such a gather.
+ * For per-axis index maps (along axis d, output position j reads input position maps[d][j], or
+ * nothing where that is -1), the flat input offset each output element reads, or -1. Built one axis
+ * at a time, so the cost is one pass over the output rather than one pass per axis per element.
  */
-export function gatherAxes(x: Storage, inShape: readonly number[], maps: readonly Int32Array[], fill: number, out: Storage): Storage {
-  const outShape = maps.map((m) => m.length);
+function sourceOffsets(inShape: readonly number[], maps: readonly Int32Array[]): Int32Array {
   const inStrides = stridesOf(inShape);
-  const nd = outShape.length;
-  const n = out.length;
-  if (n === 0) return out;
-  if (nd === 0) {
-    out[0] = x[0];
-    return out;
-  }
-  const idx = new Array<number>(nd).fill(0);
-  for (let o = 0; o < n; o++) {
-    let p = 0;
-    let inside = true;
-    for (let d = 0; d < nd; d++) {
-      const s = maps[d][idx[d]];
-      if (s < 0) {
-        inside = false;
-        break;
-      }
-      p += s * inStrides[d];
+  let offsets = Int32Array.of(0);
+  maps.forEach((map, d) => {
+    const next = new Int32Array(offsets.length * map.length);
+    let k = 0;
+    for (let i = 0; i < offsets.length; i++) {
+      const base = offsets[i];
+      for (let j = 0; j < map.length; j++, k++) next[k] = base < 0 || map[j] < 0 ? -1 : base + map[j] * inStrides[d];
     }
-    out[o] = inside ? x[p] : fill;
-    for (let d = nd - 1; d >= 0; d--) {
-      if (++idx[d] < outShape[d]) break;
-      idx[d] = 0;
-    }
-  }
+    offsets = next;
+  });
+  return offsets;
+}
+
+/** Gathers by per-axis index maps, with `fill` where a map says -1. Padding in every mode is such a gather. */
+export function gatherAxes(x: Storage, inShape: readonly number[], maps: readonly Int32Array[], fill: number, out: Storage): Storage {
+  const offsets = sourceOffsets(inShape, maps);
+  for (let o = 0; o < out.length; o++) out[o] = offsets[o] < 0 ? fill : x[offsets[o]];
   return out;
 }
 
 /** The adjoint of gatherAxes: adds each g element into the input position it was read from. */
 export function scatterAddAxes(g: Storage, inShape: readonly number[], maps: readonly Int32Array[], out: Storage): Storage {
   out.fill(0);
-  const outShape = maps.map((m) => m.length);
-  const inStrides = stridesOf(inShape);
-  const nd = outShape.length;
-  const n = g.length;
-  if (n === 0) return out;
-  if (nd === 0) {
-    out[0] = g[0];
-    return out;
-  }
-  const idx = new Array<number>(nd).fill(0);
-  for (let o = 0; o < n; o++) {
-    let p = 0;
-    let inside = true;
-    for (let d = 0; d < nd; d++) {
-      const s = maps[d][idx[d]];
-      if (s < 0) {
-        inside = false;
-        break;
-      }
-      p += s * inStrides[d];
-    }
-    if (inside) out[p] += g[o];
-    for (let d = nd - 1; d >= 0; d--) {
-      if (++idx[d] < outShape[d]) break;
-      idx[d] = 0;
-    }
-  }
+  const offsets = sourceOffsets(inShape, maps);
+  for (let o = 0; o < g.length; o++) if (offsets[o] >= 0) out[offsets[o]] += g[o];
   return out;
 }
 
