@@ -10,6 +10,8 @@ interface Command {
 
 const commands: Record<string, Command> = {
   gradcheck: { summary: 'gradcheck every op in the registry (orders 1 and 2), a table of max errors', load: () => import('./gradcheck') },
+  train: { summary: 'train a CNN or MLP on the digits or Fashion-MNIST; writes the model, metrics and report.html', load: () => import('./train') },
+  graph: { summary: 'draw a computation graph (conv1d, conv2d, mlp, cnn) as SVG or DOT, no system Graphviz needed', load: () => import('./graph') },
 };
 
 function usage(): string {

@@ -1,0 +1,129 @@
+/**
+ * @file The training loop: per epoch, shuffled mini-batches with augmentation, cross-entropy, SGD
+ * with momentum and weight decay under a cosine learning-rate schedule (stepped every batch), then
+ * a pass over the test set. Every random draw comes from the generators passed in, so one seed
+ * gives one run.
+ */
+import { backward } from '../autograd/grad';
+import { noGrad } from '../autograd/mode';
+import * as data from '../data';
+import type { Dataset } from '../data';
+import { crossEntropy } from '../ops/loss';
+import { SGD } from '../optim';
+import type { Rng } from '../random/rng';
+import type { Tensor } from '../tensor/tensor';
+import { addToConfusion, Confusion, emptyConfusion, EpochMetrics, EpochTiming } from './metrics';
+import type { Classifier } from './models';
+import type { Hyper } from './options';
+import type { Progress } from './progress';
+
+export interface LoopRngs {
+  shuffle: Rng;
+  augment: Rng;
+}
+
+export interface TrainResult {
+  epochs: EpochMetrics[];
+  timings: EpochTiming[];
+  /** Of the final model on the test set. */
+  confusion: Confusion;
+}
+
+/** Index of the largest logit in each row of [N,C]. */
+export function argmaxRows(logits: Tensor): Int32Array {
+  const [n, c] = logits.shape;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (logits.data[i * c + j] > logits.data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+function countCorrect(predictions: Int32Array, labels: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) n++;
+  return n;
+}
+
+/** Cosine annealing from lr at step 0 down to 0 at step `steps`, updated every batch. */
+export function cosineLr(lr: number, step: number, steps: number): number {
+  return (lr * (1 + Math.cos((Math.PI * step) / steps))) / 2;
+}
+
+function augmentBatch(x: Tensor, hyper: Hyper, rng: Rng): Tensor {
+  let y = x;
+  if (hyper.cropPadding > 0) y = data.augment.randomCrop(y, { padding: hyper.cropPadding, rng });
+  if (hyper.flipP > 0) y = data.augment.flipHorizontal(y, { p: hyper.flipP, rng });
+  return y;
+}
+
+const EVAL_BATCH = 500;
+
+/** Mean loss, accuracy and confusion matrix of `model` on `set`, in eval mode without a graph. */
+export function evaluate(model: Classifier, set: Dataset, classes: number): { loss: number; accuracy: number; confusion: Confusion } {
+  const confusion = emptyConfusion(classes);
+  let lossSum = 0;
+  let correct = 0;
+  const n = set.labels.length;
+  model.eval();
+  noGrad(() => {
+    for (const idx of data.batches(n, EVAL_BATCH, { shuffle: false })) {
+      const batch = data.gather(set, idx);
+      const logits = model.forward(batch.images);
+      lossSum += crossEntropy(logits, batch.labels, { reduction: 'sum' }).item();
+      const predictions = argmaxRows(logits);
+      correct += countCorrect(predictions, batch.labels);
+      addToConfusion(confusion, batch.labels, predictions);
+    }
+  });
+  return { loss: lossSum / n, accuracy: correct / n, confusion };
+}
+
+export function train(model: Classifier, split: { train: Dataset; test: Dataset }, classes: number, hyper: Hyper, rngs: LoopRngs, progress: Progress): TrainResult {
+  const optimizer = new SGD(model.parameters(), { lr: hyper.lr, momentum: hyper.momentum, weightDecay: hyper.weightDecay });
+  const n = split.train.labels.length;
+  // A last batch of one example would break batch norm; drop it (shuffling drops a different one each epoch).
+  const dropLast = n > 1 && n % hyper.batchSize === 1;
+  const totalBatches = dropLast ? Math.floor(n / hyper.batchSize) : Math.ceil(n / hyper.batchSize);
+  const epochs: EpochMetrics[] = [];
+  const timings: EpochTiming[] = [];
+  let confusion = emptyConfusion(classes);
+
+  for (let epoch = 1; epoch <= hyper.epochs; epoch++) {
+    model.train();
+    progress.startEpoch(epoch, hyper.epochs, totalBatches);
+    const start = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let done = 0;
+    for (const idx of data.batches(n, hyper.batchSize, { rng: rngs.shuffle, dropLast })) {
+      optimizer.lr = cosineLr(hyper.lr, (epoch - 1) * totalBatches + done, hyper.epochs * totalBatches);
+      const batch = data.gather(split.train, idx);
+      const logits = model.forward(augmentBatch(batch.images, hyper, rngs.augment));
+      const loss = crossEntropy(logits, batch.labels);
+      optimizer.zeroGrad();
+      backward(loss);
+      optimizer.step();
+      lossSum += loss.item() * idx.length;
+      correct += countCorrect(argmaxRows(logits), batch.labels);
+      seen += idx.length;
+      done++;
+      const seconds = (performance.now() - start) / 1000;
+      progress.update(done, { loss: lossSum / seen, accuracy: correct / seen, imagesPerSecond: seen / Math.max(seconds, 1e-9) });
+    }
+    const trainSeconds = (performance.now() - start) / 1000;
+    const testStart = performance.now();
+    const test = evaluate(model, split.test, classes);
+    const testSeconds = (performance.now() - testStart) / 1000;
+    confusion = test.confusion;
+    const metrics: EpochMetrics = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen, testLoss: test.loss, testAccuracy: test.accuracy };
+    const timing: EpochTiming = { epoch, trainSeconds, testSeconds, imagesPerSecond: seen / Math.max(trainSeconds, 1e-9) };
+    epochs.push(metrics);
+    timings.push(timing);
+    progress.endEpoch(metrics, timing);
+  }
+  return { epochs, timings, confusion };
+}
