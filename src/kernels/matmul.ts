@@ -1,12 +1,54 @@
 /**
- * @file Matrix multiply on typed arrays. The loop order is i-k-j (unit stride over b and out) with
- * four rows of a at a time, so each loaded row of b feeds four accumulations.
+ * @file Matrix multiply on typed arrays. `gemm` sends float32 products to the WebAssembly SIMD kernel
+ * (src/kernels/wasm, threaded when large) and everything else — float64, tiny products, WASM off or
+ * unavailable — to `gemmJs`, a TypeScript loop: i-k-j order (unit stride over b and out) with four
+ * rows of a at a time, so each loaded row of b feeds four accumulations.
  */
 import type { Storage } from '../tensor/dtype';
+import { runtime } from './wasm';
+import { gemmWasm } from './wasm/gemm';
 
-/** out[m,n] (+)= a[m,k] @ b[k,n], each at the given offsets; `accumulate` keeps out's contents. */
+/** Below this many multiply-adds the copies into WebAssembly memory cost more than they save. */
+const WASM_MIN_MACS = 2048;
+
+/**
+ * out[m,n] (+)= op(a)[m,k] @ op(b)[k,n], each at the given offsets; `accumulate` keeps out's contents.
+ * a is stored [m,k] row-major, or [k,m] when `transA` (so op(a) = aᵀ); b is [k,n], or [n,k] when `transB`.
+ */
 export function gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
-  m: number, k: number, n: number, accumulate = false): void {
+  m: number, k: number, n: number, accumulate = false, transA = false, transB = false): void {
+  if (runtime !== null && m * n * k >= WASM_MIN_MACS &&
+    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) {
+    try {
+      gemmWasm(runtime, a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+      return;
+    } catch (e) {
+      // Operands beyond the 2 GiB WebAssembly memory: the TypeScript loop has no such limit.
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+  gemmJs(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+}
+
+/** The TypeScript GEMM: the fallback, and the float64 path. Same contract as `gemm`. */
+export function gemmJs(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
+  m: number, k: number, n: number, accumulate = false, transA = false, transB = false): void {
+  // op(a)(i,p) = a[aOff + i·rsa + p·csa].
+  const rsa = transA ? 1 : k;
+  const csa = transA ? m : 1;
+  if (transB) {
+    // Rows of b are columns of op(b): dot products run along contiguous rows of both (when !transA).
+    for (let i = 0; i < m; i++) {
+      const ai = aOff + i * rsa;
+      for (let j = 0; j < n; j++) {
+        const bj = bOff + j * k;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ai + p * csa] * b[bj + p];
+        out[oOff + i * n + j] = accumulate ? out[oOff + i * n + j] + s : s;
+      }
+    }
+    return;
+  }
   if (!accumulate) out.fill(0, oOff, oOff + m * n);
   let i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -14,12 +56,13 @@ export function gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: St
     const r1 = r0 + n;
     const r2 = r1 + n;
     const r3 = r2 + n;
-    const a0 = aOff + i * k;
+    const a0 = aOff + i * rsa;
     for (let p = 0; p < k; p++) {
-      const x0 = a[a0 + p];
-      const x1 = a[a0 + k + p];
-      const x2 = a[a0 + 2 * k + p];
-      const x3 = a[a0 + 3 * k + p];
+      const ap = a0 + p * csa;
+      const x0 = a[ap];
+      const x1 = a[ap + rsa];
+      const x2 = a[ap + 2 * rsa];
+      const x3 = a[ap + 3 * rsa];
       const bRow = bOff + p * n;
       for (let j = 0; j < n; j++) {
         const w = b[bRow + j];
@@ -32,9 +75,9 @@ export function gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: St
   }
   for (; i < m; i++) {
     const r = oOff + i * n;
-    const ai = aOff + i * k;
+    const ai = aOff + i * rsa;
     for (let p = 0; p < k; p++) {
-      const x = a[ai + p];
+      const x = a[ai + p * csa];
       const bRow = bOff + p * n;
       for (let j = 0; j < n; j++) out[r + j] += x * b[bRow + j];
     }

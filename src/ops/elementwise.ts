@@ -24,16 +24,17 @@ interface BinaryGrads {
   b: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
 }
 
-function binaryForward(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+function binaryForward(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number, fast?: kernels.FastBinary): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(a.dtype, sizeOf(shape));
-  kernels.binary(a.data, a.shape, b.data, b.shape, shape, out, f);
+  kernels.binary(a.data, a.shape, b.data, b.shape, shape, out, f, fast);
   return new Tensor(out, shape);
 }
 
-function binary(op: string, f: (x: number, y: number) => number, grads: BinaryGrads) {
+/** `fast`: the kernel's WebAssembly version of f, if it has one (src/kernels/elementwise.ts). */
+function binary(op: string, f: (x: number, y: number) => number, grads: BinaryGrads, fast?: kernels.FastBinary) {
   const p = definePrimitive(op, {
-    forward: ([a, b]) => binaryForward(op, a, b, f),
+    forward: ([a, b]) => binaryForward(op, a, b, f, fast),
     backward: (gy, [a, b], y) => [
       a.requiresGrad ? sumTo(grads.a(gy, a, b, y), a.shape) : null,
       b.requiresGrad ? sumTo(grads.b(gy, a, b, y), b.shape) : null,
@@ -48,17 +49,17 @@ function maskOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tens
   return constant(m.data, m.shape);
 }
 
-function mapConstant(x: Tensor, f: (v: number) => number): Tensor {
-  return constant(kernels.map(x.data, allocate(x.dtype, x.size), f), x.shape);
+function mapConstant(x: Tensor, f: (v: number) => number, fast?: kernels.FastUnary): Tensor {
+  return constant(kernels.map(x.data, allocate(x.dtype, x.size), f, fast), x.shape);
 }
 
-export const add = binary('add', (x, y) => x + y, { a: (gy) => gy, b: (gy) => gy });
-export const sub = binary('sub', (x, y) => x - y, { a: (gy) => gy, b: (gy) => neg(gy) });
-export const mul = binary('mul', (x, y) => x * y, { a: (gy, _a, b) => mul(gy, b), b: (gy, a) => mul(gy, a) });
+export const add = binary('add', (x, y) => x + y, { a: (gy) => gy, b: (gy) => gy }, 'add');
+export const sub = binary('sub', (x, y) => x - y, { a: (gy) => gy, b: (gy) => neg(gy) }, 'sub');
+export const mul = binary('mul', (x, y) => x * y, { a: (gy, _a, b) => mul(gy, b), b: (gy, a) => mul(gy, a) }, 'mul');
 export const div = binary('div', (x, y) => x / y, {
   a: (gy, _a, b) => div(gy, b),
   b: (gy, _a, b, y) => neg(div(mul(gy, y), b)),
-});
+}, 'div');
 
 export const pow = binary('pow', Math.pow, {
   a: (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
@@ -76,9 +77,9 @@ export const minimum = binary('minimum', (x, y) => (x < y || x !== x ? x : y), {
   b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0))),
 });
 
-function unary(op: string, f: (v: number) => number, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
+function unary(op: string, f: (v: number) => number, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor, fast?: kernels.FastUnary) {
   const p = definePrimitive(op, {
-    forward: ([x]) => new Tensor(kernels.map(x.data, allocate(x.dtype, x.size), f), x.shape),
+    forward: ([x]) => new Tensor(kernels.map(x.data, allocate(x.dtype, x.size), f, fast), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],
   });
   return (x: Tensor): Tensor => p.apply([x], undefined);
@@ -96,7 +97,7 @@ export const exp = unary('exp', Math.exp, (gy, _x, y) => mul(gy, y));
 export const log = unary('log', Math.log, (gy, x) => div(gy, x));
 export const sqrt = unary('sqrt', Math.sqrt, (gy, _x, y) => div(gy, mul(y, 2)));
 export const abs = unary('abs', Math.abs, (gy, x) => mul(gy, mapConstant(x, Math.sign)));
-export const relu = unary('relu', (v) => (v > 0 ? v : 0), (gy, x) => mul(gy, mapConstant(x, (v) => (v > 0 ? 1 : 0))));
+export const relu = unary('relu', (v) => (v > 0 ? v : 0), (gy, x) => mul(gy, mapConstant(x, (v) => (v > 0 ? 1 : 0), 'positive')), 'relu');
 export const tanh = unary('tanh', Math.tanh, (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
 export const sigmoid = unary('sigmoid', stableSigmoid, (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
 

@@ -1,0 +1,290 @@
+/**
+ * @file 2-D convolution through im2col + GEMM, for a range of images, so threads can split a batch:
+ * the forward, the input gradient (the transposed convolution) and the weight gradient. The
+ * layouts are those of src/kernels/conv.ts (Note [im2col layout]): one image's group gives a
+ * [cg·kH·kW, outH·outW] column matrix, and
+ *   forward         y_g  = w_g [kg, rows] · col
+ *   input gradient  col  = w_gᵀ · gy_g, then col2im (w read transposed in place: no copy)
+ *   weight gradient gw_g += gy_g · colᵀ (col read transposed in place)
+ * A 1×1, stride-1, unpadded kernel reads the image as its own column matrix.
+ *
+ * Geometry is passed as a pointer to 16 i32 (assembly/geometry.ts); tensors and scratch as byte pointers.
+ */
+import { gemm, gemmScratchBytes } from './gemm';
+import {
+  GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
+  GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H, GEO_STRIDE_W,
+} from './geometry';
+
+// @ts-ignore: decorator
+@inline function align64(bytes: usize): usize {
+  return (bytes + 63) & ~(<usize>63);
+}
+
+function isPointwise(geo: usize): bool {
+  return load<i32>(geo, GEO_K_H) == 1 && load<i32>(geo, GEO_K_W) == 1 && load<i32>(geo, GEO_STRIDE_H) == 1 &&
+    load<i32>(geo, GEO_STRIDE_W) == 1 && load<i32>(geo, GEO_PAD_H) == 0 && load<i32>(geo, GEO_PAD_W) == 0 &&
+    load<i32>(geo, GEO_OUT_H) == load<i32>(geo, GEO_IN_H) && load<i32>(geo, GEO_OUT_W) == load<i32>(geo, GEO_IN_W);
+}
+
+function colRows(geo: usize): i32 {
+  return load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS) * load<i32>(geo, GEO_K_H) * load<i32>(geo, GEO_K_W);
+}
+
+function outPlane(geo: usize): i32 {
+  return load<i32>(geo, GEO_OUT_H) * load<i32>(geo, GEO_OUT_W);
+}
+
+/**
+ * Note [padded planes]: im2col and col2im work on a copy of the image's group with the padding
+ * written out as zeros (Hp × Wp per channel, big enough for every window), so their inner loops are
+ * plain row copies with no bounds checks — which matters for small images, where a row of the
+ * column matrix is only a few vectors long and per-row bookkeeping would dominate.
+ */
+function paddedH(geo: usize): i32 {
+  const outH = load<i32>(geo, GEO_OUT_H);
+  return max(load<i32>(geo, GEO_PAD_H) + load<i32>(geo, GEO_IN_H),
+    (outH - 1) * load<i32>(geo, GEO_STRIDE_H) + (load<i32>(geo, GEO_K_H) - 1) * load<i32>(geo, GEO_DIL_H) + 1);
+}
+
+function paddedW(geo: usize): i32 {
+  const outW = load<i32>(geo, GEO_OUT_W);
+  return max(load<i32>(geo, GEO_PAD_W) + load<i32>(geo, GEO_IN_W),
+    (outW - 1) * load<i32>(geo, GEO_STRIDE_W) + (load<i32>(geo, GEO_K_W) - 1) * load<i32>(geo, GEO_DIL_W) + 1);
+}
+
+/** Bytes of one image group's padded planes (Note [padded planes]). */
+function paddedBytes(geo: usize): usize {
+  const cg = load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS);
+  return align64(<usize>(cg * paddedH(geo) * paddedW(geo)) << 2);
+}
+
+/** dst[0..n) = src[0..n) (short runs inline: memory.copy is a call). */
+// @ts-ignore: decorator
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  if (n >= 64) {
+    memory.copy(dst, src, <usize>n << 2);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** One group's column matrix [rows, outH·outW] of the image whose group's first channel is at x. */
+function im2col(x: usize, geo: usize, col: usize, pad: usize): void {
+  const inH = load<i32>(geo, GEO_IN_H);
+  const inW = load<i32>(geo, GEO_IN_W);
+  const outH = load<i32>(geo, GEO_OUT_H);
+  const outW = load<i32>(geo, GEO_OUT_W);
+  const kH = load<i32>(geo, GEO_K_H);
+  const kW = load<i32>(geo, GEO_K_W);
+  const strideH = load<i32>(geo, GEO_STRIDE_H);
+  const strideW = load<i32>(geo, GEO_STRIDE_W);
+  const padH = load<i32>(geo, GEO_PAD_H);
+  const padW = load<i32>(geo, GEO_PAD_W);
+  const dilH = load<i32>(geo, GEO_DIL_H);
+  const dilW = load<i32>(geo, GEO_DIL_W);
+  const cg = load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS);
+  const hp = paddedH(geo);
+  const wp = paddedW(geo);
+  memory.fill(pad, 0, <usize>(cg * hp * wp) << 2);
+  for (let c = 0; c < cg; c++) {
+    for (let ih = 0; ih < inH; ih++) {
+      copyRun(pad + (<usize>((c * hp + padH + ih) * wp + padW) << 2), x + (<usize>((c * inH + ih) * inW) << 2), inW);
+    }
+  }
+  let dst = col;
+  for (let c = 0; c < cg; c++) {
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        let src = pad + (<usize>((c * hp + i * dilH) * wp + j * dilW) << 2);
+        const rowStep = <usize>(strideH * wp) << 2;
+        for (let oh = 0; oh < outH; oh++, src += rowStep, dst += <usize>outW << 2) {
+          if (strideW == 1) {
+            copyRun(dst, src, outW);
+          } else {
+            for (let ow = 0; ow < outW; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * strideW) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of im2col: adds each column entry into the input element it was read from, writing
+ * the image group at x (Note [padded planes]: summed in the padded planes, then the inside copied out).
+ */
+function col2im(col: usize, geo: usize, x: usize, pad: usize): void {
+  const inH = load<i32>(geo, GEO_IN_H);
+  const inW = load<i32>(geo, GEO_IN_W);
+  const outH = load<i32>(geo, GEO_OUT_H);
+  const outW = load<i32>(geo, GEO_OUT_W);
+  const kH = load<i32>(geo, GEO_K_H);
+  const kW = load<i32>(geo, GEO_K_W);
+  const strideH = load<i32>(geo, GEO_STRIDE_H);
+  const strideW = load<i32>(geo, GEO_STRIDE_W);
+  const padH = load<i32>(geo, GEO_PAD_H);
+  const padW = load<i32>(geo, GEO_PAD_W);
+  const dilH = load<i32>(geo, GEO_DIL_H);
+  const dilW = load<i32>(geo, GEO_DIL_W);
+  const cg = load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS);
+  const hp = paddedH(geo);
+  const wp = paddedW(geo);
+  memory.fill(pad, 0, <usize>(cg * hp * wp) << 2);
+  let src = col;
+  for (let c = 0; c < cg; c++) {
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        let dst = pad + (<usize>((c * hp + i * dilH) * wp + j * dilW) << 2);
+        const rowStep = <usize>(strideH * wp) << 2;
+        for (let oh = 0; oh < outH; oh++, dst += rowStep, src += <usize>outW << 2) {
+          if (strideW == 1) {
+            let ow = 0;
+            for (; ow + 4 <= outW; ow += 4) {
+              const d = dst + (<usize>ow << 2);
+              v128.store(d, f32x4.add(v128.load(d), v128.load(src + (<usize>ow << 2))));
+            }
+            for (; ow < outW; ow++) {
+              const d = dst + (<usize>ow << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
+            }
+          } else {
+            for (let ow = 0; ow < outW; ow++) {
+              const d = dst + (<usize>(ow * strideW) << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let c = 0; c < cg; c++) {
+    for (let ih = 0; ih < inH; ih++) {
+      copyRun(x + (<usize>((c * inH + ih) * inW) << 2), pad + (<usize>((c * hp + padH + ih) * wp + padW) << 2), inW);
+    }
+  }
+}
+
+/** y[n, ch, :] += bias[ch] for images [n0, n1) of y laid out [batch, channels, plane]. */
+function addBias(y: usize, bias: usize, n0: i32, n1: i32, channels: i32, plane: i32): void {
+  for (let n = n0; n < n1; n++) {
+    for (let ch = 0; ch < channels; ch++) {
+      const b = f32x4.splat(load<f32>(bias + (<usize>ch << 2)));
+      const p = y + (<usize>((n * channels + ch) * plane) << 2);
+      let i = 0;
+      for (; i + 4 <= plane; i += 4) v128.store(p + (<usize>i << 2), f32x4.add(v128.load(p + (<usize>i << 2)), b));
+      for (; i < plane; i++) store<f32>(p + (<usize>i << 2), load<f32>(p + (<usize>i << 2)) + f32x4.extract_lane(b, 0));
+    }
+  }
+}
+
+/** Bytes of a column matrix and the padded planes it is built from (none for a pointwise kernel). */
+function colBytes(geo: usize): usize {
+  return isPointwise(geo) ? 0 : align64(<usize>(colRows(geo) * outPlane(geo)) << 2) + paddedBytes(geo);
+}
+
+/** Scratch one thread needs for conv2dForward / conv2dInputGrad: a column matrix and the GEMM's. */
+export function convScratchBytes(geo: usize): i32 {
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const kg = load<i32>(geo, GEO_OUT_C) / load<i32>(geo, GEO_GROUPS);
+  const col = colBytes(geo);
+  const gemmBytes = <usize>max(gemmScratchBytes(kg, plane, rows), gemmScratchBytes(rows, plane, kg));
+  return <i32>(col + align64(gemmBytes));
+}
+
+/** Scratch one thread needs for conv2dWeightGrad: a column matrix and the GEMM's. */
+export function weightGradScratchBytes(geo: usize): i32 {
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const kg = load<i32>(geo, GEO_OUT_C) / load<i32>(geo, GEO_GROUPS);
+  return <i32>(colBytes(geo) + align64(<usize>gemmScratchBytes(kg, rows, plane)));
+}
+
+/** y = conv2d(x, w) + bias for images [n0, n1). bias = 0: none. */
+export function conv2dForward(geo: usize, x: usize, w: usize, bias: usize, y: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = load<i32>(geo, GEO_IN_C);
+  const outC = load<i32>(geo, GEO_OUT_C);
+  const groups = load<i32>(geo, GEO_GROUPS);
+  const cg = inC / groups;
+  const kg = outC / groups;
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const inPlane = load<i32>(geo, GEO_IN_H) * load<i32>(geo, GEO_IN_W);
+  const pointwise = isPointwise(geo);
+  const col = work;
+  const pad = col + align64(<usize>(rows * plane) << 2);
+  const gemmWork = work + colBytes(geo);
+  for (let n = n0; n < n1; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xg = x + (<usize>((n * inC + gi * cg) * inPlane) << 2);
+      const yg = y + (<usize>((n * outC + gi * kg) * plane) << 2);
+      const wg = w + (<usize>(gi * kg * rows) << 2);
+      if (!pointwise) im2col(xg, geo, col, pad);
+      gemm(kg, plane, rows, wg, rows, 1, pointwise ? xg : col, plane, 1, yg, plane, 0, gemmWork);
+    }
+  }
+  if (bias != 0) addBias(y, bias, n0, n1, outC, plane);
+}
+
+/**
+ * gx = the transposed convolution of gy (output space) with w, for images [n0, n1): the input
+ * gradient of conv2d, and convTranspose2d's forward (then `bias` is per input-space channel).
+ */
+export function conv2dInputGrad(geo: usize, gy: usize, w: usize, bias: usize, gx: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = load<i32>(geo, GEO_IN_C);
+  const outC = load<i32>(geo, GEO_OUT_C);
+  const groups = load<i32>(geo, GEO_GROUPS);
+  const cg = inC / groups;
+  const kg = outC / groups;
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const inPlane = load<i32>(geo, GEO_IN_H) * load<i32>(geo, GEO_IN_W);
+  const pointwise = isPointwise(geo);
+  const col = work;
+  const pad = col + align64(<usize>(rows * plane) << 2);
+  const gemmWork = work + colBytes(geo);
+  // Every channel of every image is written once (by the GEMM directly, or by col2im): no zeroing.
+  for (let n = n0; n < n1; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const gyg = gy + (<usize>((n * outC + gi * kg) * plane) << 2);
+      const gxg = gx + (<usize>((n * inC + gi * cg) * inPlane) << 2);
+      const wg = w + (<usize>(gi * kg * rows) << 2);
+      // w_g is [kg, rows]; its transpose is read with unit row stride and column stride `rows`.
+      gemm(rows, plane, kg, wg, 1, rows, gyg, plane, 1, pointwise ? gxg : col, plane, 0, gemmWork);
+      if (!pointwise) col2im(col, geo, gxg, pad);
+    }
+  }
+  if (bias != 0) addBias(gx, bias, n0, n1, inC, inPlane);
+}
+
+/**
+ * Adds images [n0, n1)'s share of the weight gradient Σ gy_g · colᵀ into `gw` ([outC, cg·kH·kW]).
+ * The caller gives each range of images its own gw and sums them in a fixed order, so the result
+ * does not depend on which thread ran which range.
+ */
+export function conv2dWeightGrad(geo: usize, x: usize, gy: usize, gw: usize, n0: i32, n1: i32, work: usize): void {
+  const inC = load<i32>(geo, GEO_IN_C);
+  const outC = load<i32>(geo, GEO_OUT_C);
+  const groups = load<i32>(geo, GEO_GROUPS);
+  const cg = inC / groups;
+  const kg = outC / groups;
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const inPlane = load<i32>(geo, GEO_IN_H) * load<i32>(geo, GEO_IN_W);
+  const pointwise = isPointwise(geo);
+  const col = work;
+  const pad = col + align64(<usize>(rows * plane) << 2);
+  const gemmWork = work + colBytes(geo);
+  for (let n = n0; n < n1; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xg = x + (<usize>((n * inC + gi * cg) * inPlane) << 2);
+      const gyg = gy + (<usize>((n * outC + gi * kg) * plane) << 2);
+      if (!pointwise) im2col(xg, geo, col, pad);
+      // colᵀ: element (position p, row r) of the [rows, plane] matrix, row stride 1, column stride plane.
+      gemm(kg, rows, plane, gyg, plane, 1, pointwise ? xg : col, 1, plane, gw + (<usize>(gi * kg * rows) << 2), rows, 1, gemmWork);
+    }
+  }
+}

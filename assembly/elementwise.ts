@@ -1,0 +1,98 @@
+/**
+ * @file Elementwise float32 loops, four lanes at a time, for the ops whose JavaScript versions are
+ * slow on large tensors: relu and its derivative mask (a data-dependent branch per element in
+ * JavaScript, a compare-and-mask here) and the four arithmetic ops with the broadcasts layers use
+ * (same shape, a scalar side, a side that repeats along the leading axes, such as a bias).
+ */
+
+// Op codes shared with src/kernels/wasm/elementwise.ts.
+// @ts-ignore: decorator
+@inline const RELU = 0;
+// @ts-ignore: decorator
+@inline const POSITIVE = 1;
+// @ts-ignore: decorator
+@inline const ADD = 0;
+// @ts-ignore: decorator
+@inline const SUB = 1;
+// @ts-ignore: decorator
+@inline const MUL = 2;
+// @ts-ignore: decorator
+@inline const DIV = 3;
+
+/** y = relu(x) (0 for NaN and -0, as `v > 0 ? v : 0`), or the mask `v > 0 ? 1 : 0`. */
+export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  if (op == RELU) {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      v128.store(y + (<usize>i << 2), v128.and(v, f32x4.gt(v, zero)));
+    }
+    for (; i < n; i++) {
+      const v = load<f32>(x + (<usize>i << 2));
+      store<f32>(y + (<usize>i << 2), v > 0 ? v : 0);
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      v128.store(y + (<usize>i << 2), v128.and(one, f32x4.gt(v, zero)));
+    }
+    for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) > 0 ? 1 : 0);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function apply4(op: i32, a: v128, b: v128): v128 {
+  return op == ADD ? f32x4.add(a, b) : op == SUB ? f32x4.sub(a, b) : op == MUL ? f32x4.mul(a, b) : f32x4.div(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function apply1(op: i32, a: f32, b: f32): f32 {
+  return op == ADD ? a + b : op == SUB ? a - b : op == MUL ? a * b : a / b;
+}
+
+/** y[i] = a[i] op b[i] for i in [0, n), a and b contiguous. */
+function sameShape(op: i32, a: usize, b: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, apply4(op, v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, apply1(op, load<f32>(a + o), load<f32>(b + o)));
+  }
+}
+
+/**
+ * y[i] = a[i mod na] op b[i mod nb] for i in [0, n): each side is the whole tensor (n), a scalar (1)
+ * or a block that repeats along the leading axes (na or nb divides n).
+ */
+export function binaryOp(op: i32, a: usize, na: i32, b: usize, nb: i32, y: usize, n: i32): void {
+  if (na == n && nb == n) {
+    sameShape(op, a, b, y, n);
+  } else if (nb == 1 || na == 1) {
+    const s = nb == 1 ? load<f32>(b) : load<f32>(a);
+    const sv = f32x4.splat(s);
+    const v = nb == 1 ? a : b;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(v + o);
+      v128.store(y + o, nb == 1 ? apply4(op, x, sv) : apply4(op, sv, x));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const x = load<f32>(v + o);
+      store<f32>(y + o, nb == 1 ? apply1(op, x, s) : apply1(op, s, x));
+    }
+  } else {
+    // One side repeats: walk the output in blocks of its length.
+    const block = min(na, nb);
+    for (let base = 0; base < n; base += block) {
+      const o = <usize>base << 2;
+      sameShape(op, na == n ? a + o : a, nb == n ? b + o : b, y + o, block);
+    }
+  }
+}

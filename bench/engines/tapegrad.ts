@@ -1,0 +1,93 @@
+/** @file tapegrad itself, through its public API only (what a user's training script would call). */
+import * as os from 'os';
+import * as tg from '../../src';
+import { runtime, unavailableReason } from '../../src/kernels/wasm';
+import type { Engine } from '../engine';
+import {
+  CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, Conv2dShape, convOut, randomArray, randomLabels, W1, W2, W3, W4, W5, W6, WorkloadId,
+} from '../workloads';
+
+function rand(shape: number[], seed: number, requiresGrad = false): tg.Tensor {
+  return tg.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape, requiresGrad });
+}
+
+/** Forward, then backward with a fixed random upstream gradient into the inputs' .grad. */
+function gradStep(f: () => tg.Tensor, inputs: tg.Tensor[], gy: tg.Tensor): () => void {
+  return () => {
+    for (const x of inputs) x.grad = null;
+    f().backward(gy);
+  };
+}
+
+function conv(s: Conv2dShape): () => void {
+  const x = rand([s.n, s.c, s.h, s.w], 1, true);
+  const w = rand([s.k, s.c, s.fh, s.fw], 2, true);
+  const bias = s.bias ? rand([s.k], 4, true) : null;
+  const gy = rand([s.n, s.k, convOut(s.h, s.fh, s.stride, s.padding), convOut(s.w, s.fw, s.stride, s.padding)], 3);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return gradStep(() => tg.conv2d(x, w, bias, { stride: s.stride, padding: s.padding }), inputs, gy);
+}
+
+/** LeNet-5 (ReLU, max pooling), a cross-entropy loss and one SGD step, as a training script writes it. */
+function lenet(): () => void {
+  const { nn } = tg;
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(6, 16, 5), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(400, 120), new nn.ReLU(),
+    new nn.Linear(120, 84), new nn.ReLU(),
+    new nn.Linear(84, W4.classes),
+  );
+  const opt = new tg.optim.SGD(model.parameters(), { lr: W4.lr });
+  const images = rand([W4.batch, 1, W4.size, W4.size], 11);
+  const labels = randomLabels(W4.batch, W4.classes, 7);
+  return () => {
+    opt.zeroGrad();
+    tg.crossEntropy(model.forward(images), labels).backward();
+    opt.step();
+  };
+}
+
+function chain(): () => void {
+  const x = tg.tensor([0.5], { requiresGrad: true });
+  const cAdd = tg.tensor([CHAIN_ADD]);
+  const cMul = tg.tensor([CHAIN_MUL]);
+  return () => {
+    x.grad = null;
+    let y = x;
+    for (let i = 0; i < W5.length; i++) {
+      const op = CHAIN_OPS[i % 3];
+      y = op === 'add' ? y.add(cAdd) : op === 'mul' ? y.mul(cMul) : y.tanh();
+    }
+    y.backward();
+  };
+}
+
+export const engine: Engine = {
+  label: 'tapegrad',
+  describe() {
+    const cpu = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`;
+    if (runtime === null) return `TypeScript kernels (WebAssembly off: ${unavailableReason || 'TAPEGRAD_WASM=0'}), Node ${process.versions.node}, ${cpu}`;
+    const kind = runtime.variant === 'relaxed' ? 'relaxed-SIMD (fused multiply-add)' : '128-bit SIMD';
+    return `WebAssembly ${kind} kernels on ${runtime.threads} thread(s), Node ${process.versions.node}, ${cpu}`;
+  },
+  setup(id: WorkloadId) {
+    switch (id) {
+      case 'W3': {
+        const a = rand([W3.m, W3.k], 1, true);
+        const b = rand([W3.k, W3.n], 2, true);
+        return gradStep(() => a.matmul(b), [a, b], rand([W3.m, W3.n], 3));
+      }
+      case 'W1': return conv(W1);
+      case 'W2': return conv(W2);
+      case 'W4': return lenet();
+      case 'W5': return chain();
+      case 'W6': {
+        const x = rand([W6.samples], 1, true);
+        const w = rand([W6.taps], 2, true);
+        return gradStep(() => tg.convolve(x, w, 'valid'), [x, w], rand([W6.samples - W6.taps + 1], 3));
+      }
+    }
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * @file The benchmark workloads W1–W6: what each one computes and how much work one step is, so
+ * every engine is measured on the same definition and reported in the same unit.
+ */
+
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+
+export interface Workload {
+  id: WorkloadId;
+  title: string;
+  unit: 'GFLOP/s' | 'images/s' | 'op/s';
+  /** Work done by one step, in the unit's numerator (flops, images, ops). */
+  work: number;
+  /** The issue's target for tapegrad, in `unit`. */
+  target: number;
+}
+
+export interface Conv2dShape {
+  n: number; c: number; h: number; w: number;
+  k: number; fh: number; fw: number;
+  stride: number; padding: number; bias: boolean;
+}
+
+export const W1: Conv2dShape = { n: 32, c: 16, h: 32, w: 32, k: 32, fh: 3, fw: 3, stride: 1, padding: 1, bias: true };
+export const W2: Conv2dShape = { n: 64, c: 3, h: 32, w: 32, k: 16, fh: 5, fw: 5, stride: 2, padding: 2, bias: false };
+export const W3 = { m: 256, k: 512, n: 256 };
+export const W4 = { batch: 64, size: 28, classes: 10, lr: 0.01 };
+export const W5 = { length: 2000 };
+export const W6 = { samples: 100_000, taps: 101 };
+
+export function convOut(size: number, f: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - f) / stride) + 1;
+}
+
+/** Forward counts 2·MACs; forward + backward (input, weight and bias gradients) counts 3× that. */
+function conv2dFlops(s: Conv2dShape): number {
+  const ho = convOut(s.h, s.fh, s.stride, s.padding);
+  const wo = convOut(s.w, s.fw, s.stride, s.padding);
+  return 3 * 2 * s.n * s.k * ho * wo * s.c * s.fh * s.fw;
+}
+
+export const WORKLOADS: Workload[] = [
+  { id: 'W1', title: 'conv2d [32,16,32,32]*[32,16,3,3]+b s1 p1', unit: 'GFLOP/s', work: conv2dFlops(W1), target: 30 },
+  { id: 'W2', title: 'conv2d [64,3,32,32]*[16,3,5,5] s2 p2', unit: 'GFLOP/s', work: conv2dFlops(W2), target: 0 },
+  { id: 'W3', title: 'matmul [256,512]@[512,256]', unit: 'GFLOP/s', work: 3 * 2 * W3.m * W3.k * W3.n, target: 40 },
+  { id: 'W4', title: 'LeNet-5 train step, batch 64, 28×28', unit: 'images/s', work: W4.batch, target: 3000 },
+  { id: 'W5', title: '2000-op chain on [1] (add/mul/tanh)', unit: 'op/s', work: W5.length, target: 500_000 },
+  {
+    id: 'W6', title: '1-D valid conv, 100 000 samples, 101 taps', unit: 'GFLOP/s',
+    work: 3 * 2 * (W6.samples - W6.taps + 1) * W6.taps, target: 7,
+  },
+];
+
+/** The W5 chain cycles through these three ops; add and mul take a constant operand. */
+export const CHAIN_OPS = ['add', 'mul', 'tanh'] as const;
+export const CHAIN_ADD = 0.1;
+export const CHAIN_MUL = 0.9;
+
+/** A deterministic fill for benchmark inputs (engines must not depend on each other's generators). */
+export function fillRandom<T extends Float32Array | Float64Array>(out: T, seed: number): T {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+export function randomArray(size: number, seed: number): Float32Array {
+  return fillRandom(new Float32Array(size), seed);
+}
+
+export function randomLabels(n: number, classes: number, seed: number): Int32Array {
+  const x = randomArray(n, seed);
+  return Int32Array.from(x, (v) => Math.min(classes - 1, Math.floor(((v + 1) / 2) * classes)));
+}

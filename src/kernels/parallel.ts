@@ -1,0 +1,199 @@
+/**
+ * @file Worker threads that run WebAssembly kernel calls on the memory they share with the main
+ * thread, so one kernel call can be split across cores (large GEMMs, a batch of convolutions).
+ *
+ * Every worker instantiates the same compiled module on the same shared `WebAssembly.Memory`. A job
+ * is a list of chunks — calls to one export with their own i32 arguments — written into a table in
+ * that memory. The main thread publishes the job and then works through the chunks itself, while
+ * the workers that are awake claim chunks too; so a worker that is slow to wake, or descheduled on
+ * a busy machine, only means the main thread does more of the work. Each thread passes its own
+ * scratch area (`workBase + thread · workStride`) as the call's last argument.
+ *
+ * Note [claiming chunks]: a chunk is claimed by a compare-and-swap on one word holding the job's tag
+ * (high 16 bits) and the next chunk index (low 16 bits). A worker still finishing an old job sees
+ * another tag and claims nothing, so it can never run a new job's chunk with the old job's
+ * arguments; and the main thread starts no new job until every chunk of the last one is complete.
+ *
+ * Workers are unref'd, so they never keep a process (a CLI, a jest worker) alive, and start in the
+ * background: until one is up, the main thread runs every chunk. Without worker_threads the pool is
+ * empty and everything runs single-threaded.
+ */
+import * as os from 'os';
+import type { WasmMemory, WasmModule } from './wasm/api';
+
+// Int32 slots of the control block.
+const SEQ = 0;
+const NEXT = 1;
+const COUNT = 2;
+const COMPLETED = 3;
+const FN = 4;
+const NARGS = 5;
+const WORK_BASE = 6;
+const WORK_STRIDE = 7;
+const FAILED = 8;
+/** Slot of worker t's ready flag (t = 1, 2, ...). */
+const READY = 16;
+const TABLE = 256;
+export const MAX_ARGS = 24;
+export const MAX_CHUNKS = 256;
+/** Bytes the control block and chunk table take at the start of the memory. */
+export const CONTROL_BYTES = (TABLE + MAX_ARGS * MAX_CHUNKS) * 4;
+
+/**
+ * Spin iterations before sleeping. A worker spins briefly (~10 µs) after a job, so back-to-back
+ * jobs skip the futex round trip without burning a core between training steps; the main thread,
+ * which has nothing else to do while it waits for the last chunks, spins longer.
+ */
+const WORKER_SPIN = 1000;
+const MAIN_SPIN = 20000;
+/** How long the main thread waits for a chunk to complete before declaring its worker dead. */
+const STALL_MS = 60000;
+
+/**
+ * The chunk loop both sides run (Note [claiming chunks]), as source text so the worker and the main
+ * thread run literally the same code: claimChunks(c, tag, fn, work, args).
+ */
+const CLAIM_SOURCE = `
+  const count = c[${COUNT}];
+  const nargs = c[${NARGS}];
+  args.length = nargs + 1;
+  args[nargs] = work;
+  for (;;) {
+    const v = Atomics.load(c, ${NEXT});
+    if (v >>> 16 !== tag || (v & 0xffff) >= count) return;
+    if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) !== v) continue;
+    const at = ${TABLE} + (v & 0xffff) * nargs;
+    for (let i = 0; i < nargs; i++) args[i] = c[at + i];
+    fn(...args);
+    Atomics.add(c, ${COMPLETED}, 1);
+    Atomics.notify(c, ${COMPLETED});
+  }
+`;
+
+type Claim = (c: Int32Array, tag: number, fn: (...args: number[]) => unknown, work: number, args: number[]) => void;
+const claimChunks = new Function('c', 'tag', 'fn', 'work', 'args', CLAIM_SOURCE) as Claim;
+
+// The worker's whole program, kept as source text so it runs without a TypeScript loader.
+const WORKER_SOURCE = `
+const { workerData } = require('worker_threads');
+const { module, memory, thread, names } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } });
+const fns = names.map((n) => instance.exports[n]);
+const c = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
+const args = [];
+function claimChunks(c, tag, fn, work, args) {${CLAIM_SOURCE}}
+let seen = Atomics.load(c, ${SEQ});
+Atomics.store(c, ${READY} + thread, 1);
+for (;;) {
+  let s = Atomics.load(c, ${SEQ});
+  for (let i = 0; s === seen && i < ${WORKER_SPIN}; i++) s = Atomics.load(c, ${SEQ});
+  if (s === seen) {
+    Atomics.wait(c, ${SEQ}, seen);
+    continue;
+  }
+  seen = s;
+  try {
+    claimChunks(c, s & 0xffff, fns[c[${FN}]], c[${WORK_BASE}] + thread * c[${WORK_STRIDE}], args);
+  } catch (e) {
+    Atomics.store(c, ${FAILED}, 1);
+    Atomics.add(c, ${COMPLETED}, 1 << 20);
+    Atomics.notify(c, ${COMPLETED});
+  }
+}
+`;
+
+/** One chunk of a job: its i32 arguments, without the trailing scratch pointer. */
+export type Chunk = readonly number[];
+
+export class WorkerPool {
+  private readonly c: Int32Array;
+  private seq = 0;
+  private readonly args: number[] = [];
+  /** Jobs offered to workers so far (tests check that large kernels really split). */
+  published = 0;
+  private readonly workers: number;
+
+  /**
+   * @param names the exports workers may run, in the order `run` names them by index
+   * @param count worker threads to start (threads in all: count + 1)
+   */
+  constructor(module: WasmModule, memory: WasmMemory, count: number, readonly names: readonly string[]) {
+    this.c = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
+    let started = 0;
+    if (count > 0) {
+      try {
+        const { Worker } = require('worker_threads') as typeof import('worker_threads');
+        for (let t = 1; t <= count; t++) {
+          const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, thread: t, names } });
+          worker.unref();
+          // A worker that dies at start (e.g. out of memory) is never ready and never used.
+          worker.on('error', () => Atomics.store(this.c, READY + t, 0));
+          started++;
+        }
+      } catch {
+        // No worker_threads here: single-threaded.
+      }
+    }
+    this.workers = started;
+  }
+
+  /** Workers that have started and can take chunks. */
+  get ready(): number {
+    let n = 0;
+    for (let t = 1; t <= this.workers; t++) n += Atomics.load(this.c, READY + t);
+    return n;
+  }
+
+  /**
+   * Runs fn(...chunk, work) for every chunk, on this thread (work = workBase) and on the ready
+   * workers (work = workBase + t · workStride), and returns when all are done.
+   */
+  run(fn: number, chunks: readonly Chunk[], workBase: number, workStride: number, local: (...args: number[]) => unknown): void {
+    const c = this.c;
+    const nargs = chunks.length > 0 ? chunks[0].length : 0;
+    if (chunks.length > MAX_CHUNKS || nargs > MAX_ARGS) throw new Error(`parallel: ${chunks.length} chunks of ${nargs} arguments exceed the table`);
+    const tag = ++this.seq & 0xffff;
+    for (let k = 0; k < chunks.length; k++) for (let i = 0; i < nargs; i++) c[TABLE + k * nargs + i] = chunks[k][i];
+    c[COUNT] = chunks.length;
+    c[FN] = fn;
+    c[NARGS] = nargs;
+    c[WORK_BASE] = workBase;
+    c[WORK_STRIDE] = workStride;
+    c[FAILED] = 0;
+    Atomics.store(c, COMPLETED, 0);
+    Atomics.store(c, NEXT, tag << 16);
+    if (this.ready > 0) {
+      Atomics.store(c, SEQ, tag);
+      Atomics.notify(c, SEQ);
+      this.published++;
+    }
+    claimChunks(c, tag, local, workBase, this.args);
+    let spins = 0;
+    let last = -1;
+    let since = 0;
+    for (let done = Atomics.load(c, COMPLETED); done < chunks.length; done = Atomics.load(c, COMPLETED)) {
+      if (++spins <= MAIN_SPIN) continue;
+      // A worker that died mid-chunk (its 'error' event cannot run while this thread waits) would
+      // leave us waiting forever: give up after a minute without progress.
+      if (done !== last) {
+        last = done;
+        since = Date.now();
+      } else if (Date.now() - since > STALL_MS) {
+        throw new Error(`parallel: a worker thread stopped responding (${done} of ${chunks.length} chunks done)`);
+      }
+      Atomics.wait(c, COMPLETED, done, 1);
+    }
+    if (c[FAILED] !== 0) throw new Error('parallel: a worker thread failed while running a kernel');
+  }
+}
+
+/** Threads to use in all: TAPEGRAD_THREADS if set, else one per core (at most 4). */
+export function threadCount(): number {
+  const env = process.env.TAPEGRAD_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+  }
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}

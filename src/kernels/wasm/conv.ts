@@ -1,0 +1,179 @@
+/**
+ * @file The WebAssembly convolution kernels behind src/kernels/conv.ts for float32. The operands go
+ * into the arena once and the result comes out once; in between, either each thread takes ranges of
+ * images (im2col into its own scratch, then the GEMM micro-kernel, all inside WebAssembly), or — on
+ * the direct path, one output channel per group — threads take output rows, column ranges or blocks
+ * of taps of the direct kernels (assembly/direct.ts).
+ */
+import type { ConvGeometry } from '../conv';
+import type { Runtime } from './runtime';
+
+const align64 = (bytes: number) => (bytes + 63) & ~63;
+
+/** Copies the geometry into the arena as the 16 i32 the kernels read (assembly/conv.ts GEO_*). */
+function writeGeometry(rt: Runtime, g: ConvGeometry): number {
+  const at = rt.reserve(64);
+  rt.i32.set([g.batch, g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kH, g.kW,
+    g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups], at >> 2);
+  return at;
+}
+
+function copyIn(rt: Runtime, data: Float32Array): number {
+  const at = rt.reserve(4 * data.length);
+  rt.f32.set(data, at >> 2);
+  return at;
+}
+
+/** `count` ranges [n0, n1) of images, as even as they come. */
+function imageRanges(batch: number, count: number): [number, number][] {
+  count = Math.max(1, Math.min(batch, count));
+  const ranges: [number, number][] = [];
+  for (let t = 0; t < count; t++) ranges.push([Math.floor((t * batch) / count), Math.floor(((t + 1) * batch) / count)]);
+  return ranges.filter(([n0, n1]) => n1 > n0);
+}
+
+/**
+ * Image ranges as chunks: single images (up to 64 ranges) when threads share the work, so that a
+ * worker descheduled by a busy machine leaves at most one image for the others to wait on.
+ */
+function imageChunks(batch: number, threads: number, ...lead: number[]): number[][] {
+  return imageRanges(batch, threads === 1 ? 1 : 64).map(([n0, n1]) => [...lead, n0, n1]);
+}
+
+/**
+ * Partial weight gradients: one per range of images, at most PARTIALS of them (enough ranges to
+ * balance two to four threads) and at most PARTIALS_BYTES in all.
+ */
+const PARTIALS = 16;
+const PARTIALS_BYTES = 32 << 20;
+
+/** [start, end) ranges covering [0, count) in multiples of `unit`, a few per thread. */
+function ranges(count: number, threads: number, unit: number): [number, number][] {
+  const units = Math.ceil(count / unit);
+  const parts = Math.max(1, Math.min(units, threads === 1 ? 1 : 4 * threads));
+  const out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const start = Math.min(count, Math.floor((t * units) / parts) * unit);
+    const end = Math.min(count, Math.floor(((t + 1) * units) / parts) * unit);
+    if (end > start) out.push([start, end]);
+  }
+  return out;
+}
+
+/**
+ * The direct kernels (assembly/direct.ts) serve one output channel per group with column stride 1
+ * (the transposed direct path needs row stride 1 too: see flippedGeometry).
+ */
+function isDirect(g: ConvGeometry): boolean {
+  return g.outC === g.groups && g.strideW === 1;
+}
+
+/**
+ * A stride-1 transposed convolution as a plain correlation: gy (the output space) correlated with
+ * the 180°-rotated kernel, padded by (k − 1)·d − p, gives the input space. Channels swap roles.
+ */
+function flippedGeometry(g: ConvGeometry): ConvGeometry {
+  return {
+    batch: g.batch, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
+    kH: g.kH, kW: g.kW, strideH: 1, strideW: 1,
+    padH: (g.kH - 1) * g.dilH - g.padH, padW: (g.kW - 1) * g.dilW - g.padW,
+    dilH: g.dilH, dilW: g.dilW, groups: g.groups,
+  };
+}
+
+/**
+ * Runs directForward over the whole output of geometry `run` (written at `geo`): by output rows when
+ * there are enough of them, else by column ranges of every row (a single long signal).
+ */
+function runDirect(rt: Runtime, run: ConvGeometry, geo: number, px: number, pw: number, pb: number, py: number,
+  flip: boolean, threads: number): void {
+  const rows = run.batch * run.outC * run.outH;
+  const chunks = rows >= 4 * threads || threads === 1
+    ? ranges(rows, threads, 1).map(([r0, r1]) => [geo, px, pw, pb, py, r0, r1, 0, run.outW, flip ? 1 : 0])
+    : ranges(run.outW, threads, 32).map(([c0, c1]) => [geo, px, pw, pb, py, 0, rows, c0, c1, flip ? 1 : 0]);
+  rt.runChunks('directForward', chunks, threads, 0, 0);
+}
+
+/** Multiply-adds of one convolution pass over the batch. */
+function macs(g: ConvGeometry): number {
+  return g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
+}
+
+/** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/conv.ts). */
+export function conv2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+  g: ConvGeometry, y: Float32Array): Float32Array {
+  rt.reset();
+  const geo = writeGeometry(rt, g);
+  const px = copyIn(rt, x);
+  const pw = copyIn(rt, w);
+  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const py = rt.reserve(4 * y.length);
+  const threads = rt.threadsFor(macs(g));
+  if (isDirect(g)) {
+    runDirect(rt, g, geo, px, pw, pb, py, false, threads);
+  } else {
+    const stride = align64(rt.exports.convScratchBytes(geo));
+    const work = rt.reserve(stride * threads);
+    rt.runChunks('conv2dForward', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
+  }
+  y.set(rt.f32.subarray(py >> 2, (py >> 2) + y.length));
+  return y;
+}
+
+/**
+ * The transposed convolution (conv2d's input gradient, convTranspose2d's forward): x in the output
+ * space, y in the input space of geometry g (see convTranspose2dForward in src/kernels/conv.ts).
+ */
+export function convTranspose2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+  g: ConvGeometry, y: Float32Array): Float32Array {
+  rt.reset();
+  const direct = isDirect(g) && g.strideH === 1;
+  const geo = writeGeometry(rt, direct ? flippedGeometry(g) : g);
+  const px = copyIn(rt, x);
+  const pw = copyIn(rt, w);
+  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const py = rt.reserve(4 * y.length);
+  const threads = rt.threadsFor(macs(g));
+  if (direct) {
+    runDirect(rt, flippedGeometry(g), geo, px, pw, pb, py, true, threads);
+  } else {
+    const stride = align64(rt.exports.convScratchBytes(geo));
+    const work = rt.reserve(stride * threads);
+    rt.runChunks('conv2dInputGrad', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
+  }
+  y.set(rt.f32.subarray(py >> 2, (py >> 2) + y.length));
+  return y;
+}
+
+/** gw = the correlation of x with gy (see conv2dWeightGrad in src/kernels/conv.ts). */
+export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Array, g: ConvGeometry, gw: Float32Array): Float32Array {
+  rt.reset();
+  const geo = writeGeometry(rt, g);
+  const px = copyIn(rt, x);
+  const pgy = copyIn(rt, gy);
+  const threads = rt.threadsFor(macs(g));
+  if (isDirect(g)) {
+    const pgw = rt.reserve(4 * gw.length);
+    const tasks = rt.exports.directWeightGradTasks(geo);
+    rt.runChunks('directWeightGrad', ranges(tasks, threads, 1).map(([t0, t1]) => [geo, px, pgy, pgw, t0, t1]), threads, 0, 0);
+    gw.set(rt.f32.subarray(pgw >> 2, (pgw >> 2) + gw.length));
+    return gw;
+  }
+  // Each range of images adds into its own partial gradient and the partials are summed in order:
+  // the ranges depend only on the batch (not on threads or timing), so neither does the rounding.
+  const images = imageRanges(g.batch, Math.max(1, Math.min(PARTIALS, Math.floor(PARTIALS_BYTES / (4 * gw.length)))));
+  const partialStride = align64(4 * gw.length);
+  const partials = rt.reserve(partialStride * images.length);
+  const stride = align64(rt.exports.weightGradScratchBytes(geo));
+  const work = rt.reserve(stride * threads);
+  const f32 = rt.f32;
+  f32.fill(0, partials >> 2, (partials + partialStride * images.length) >> 2);
+  rt.runChunks('conv2dWeightGrad', images.map(([n0, n1], i) => [geo, px, pgy, partials + i * partialStride, n0, n1]), threads, work, stride);
+  const out = rt.f32;
+  gw.set(out.subarray(partials >> 2, (partials >> 2) + gw.length));
+  for (let i = 1; i < images.length; i++) {
+    const base = (partials + i * partialStride) >> 2;
+    for (let j = 0; j < gw.length; j++) gw[j] += out[base + j];
+  }
+  return gw;
+}

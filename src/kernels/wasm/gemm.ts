@@ -1,0 +1,82 @@
+/**
+ * @file The WebAssembly GEMM behind `gemm` for float32: operands copied into the runtime's arena, the
+ * product split across threads when it is large enough to pay for the hand-off, the result copied out.
+ */
+import type { Runtime } from './runtime';
+
+export { PARALLEL_MIN_MACS } from './runtime';
+
+/** A split of C[m,n] into chunks along its longer side, in whole micro-tiles (8 columns or 4 rows). */
+interface Split {
+  alongN: boolean;
+  /** Chunk boundaries along the split side: chunk t covers [bounds[t], bounds[t+1]). */
+  bounds: number[];
+}
+
+/**
+ * `threads` chunks, or for several threads 2·threads chunks of falling size — the first half of
+ * them take three quarters of the work — so that the last chunks, which the threads finish at
+ * different times, are short and the tail where one thread waits for another is too.
+ */
+function split(m: number, n: number, threads: number): Split {
+  const alongN = n >= m;
+  const extent = alongN ? n : m;
+  const unit = alongN ? 8 : 4;
+  const units = Math.ceil(extent / unit);
+  const weights = threads === 1 ? [1] : [...new Array<number>(threads).fill(3), ...new Array<number>(threads).fill(1)];
+  const total = weights.reduce((a, b) => a + b, 0);
+  const bounds = [0];
+  for (let t = 0, acc = 0; t < weights.length; t++) {
+    acc += weights[t];
+    const end = Math.min(extent, Math.round((acc * units) / total) * unit);
+    if (end > bounds[bounds.length - 1]) bounds.push(end);
+  }
+  return { alongN, bounds };
+}
+
+/**
+ * C[m,n] (+)= op(A) op(B) for operands already in wasm memory at byte offsets pa, pb, pc (C's row
+ * stride n; element (i,p) of op(A) at pa + 4·(i·rsa + p·csa), likewise B), on as many threads as
+ * pay for themselves. Reserves the per-thread scratch from the arena.
+ */
+export function gemmInMemory(rt: Runtime, m: number, n: number, k: number, pa: number, rsa: number, csa: number,
+  pb: number, rsb: number, csb: number, pc: number, accumulate: boolean): void {
+  const threads = rt.threadsFor(m * n * k);
+  // Two chunks per thread, so that a worker that starts late or runs slow (a busy machine) hands
+  // its second chunk to the main thread. Each chunk re-packs the operand all chunks share: for
+  // [256,512]@[512,256] four chunks cost 4% more than one on a single thread, eight 10%.
+  const { alongN, bounds } = split(m, n, threads);
+  const widest = Math.max(...bounds.slice(1).map((b, t) => b - bounds[t]));
+  const stride = (rt.exports.gemmScratchBytes(alongN ? m : widest, alongN ? widest : n, k) + 63) & ~63;
+  const work = rt.reserve(stride * threads);
+  const acc = accumulate ? 1 : 0;
+  const chunks: number[][] = [];
+  for (let t = 0; t + 1 < bounds.length; t++) {
+    const start = bounds[t];
+    const size = bounds[t + 1] - start;
+    chunks.push(alongN
+      ? [m, size, k, pa, rsa, csa, pb + 4 * start * csb, rsb, csb, pc + 4 * start, n, acc]
+      : [size, n, k, pa + 4 * start * rsa, rsa, csa, pb, rsb, csb, pc + 4 * start * n, n, acc]);
+  }
+  rt.runChunks('gemm', chunks, threads, work, stride);
+}
+
+/**
+ * out[oOff..][m,n] (+)= op(a)[m,k] · op(b)[k,n] where op transposes when asked: a is stored [m,k]
+ * row-major, or [k,m] with transA; b is [k,n], or [n,k] with transB.
+ */
+export function gemmWasm(rt: Runtime, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
+  out: Float32Array, oOff: number, m: number, k: number, n: number, accumulate: boolean,
+  transA: boolean, transB: boolean): void {
+  rt.reset();
+  const pa = rt.reserve(4 * m * k);
+  const pb = rt.reserve(4 * k * n);
+  const pc = rt.reserve(4 * m * n);
+  let f32 = rt.f32;
+  f32.set(a.subarray(aOff, aOff + m * k), pa >> 2);
+  f32.set(b.subarray(bOff, bOff + k * n), pb >> 2);
+  if (accumulate) f32.set(out.subarray(oOff, oOff + m * n), pc >> 2);
+  gemmInMemory(rt, m, n, k, pa, transA ? 1 : k, transA ? m : 1, pb, transB ? 1 : n, transB ? k : 1, pc, accumulate);
+  f32 = rt.f32;
+  out.set(f32.subarray(pc >> 2, (pc >> 2) + m * n), oOff);
+}

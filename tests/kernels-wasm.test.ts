@@ -1,0 +1,440 @@
+/**
+ * The WebAssembly SIMD kernels against the TypeScript kernels and the naive reference loops: the same
+ * tests run on every implementation (TypeScript, WASM on one thread, WASM split across a worker),
+ * on random inputs with odd sizes, edge tiles, offsets and transposes, and each result must equal a
+ * float64 reference within float32 rounding.
+ */
+import * as tg from '../src';
+import * as conv from '../src/kernels/conv';
+import * as elementwise from '../src/kernels/elementwise';
+import type { ConvGeometry } from '../src/kernels/conv';
+import { gemm, gemmJs, gemmReference } from '../src/kernels/matmul';
+import * as pool from '../src/kernels/pool';
+import type { PoolGeometry } from '../src/kernels/pool';
+import type { Storage } from '../src/tensor/dtype';
+import { loadRuntime, Runtime, unavailableReason, wasmMode } from '../src/kernels/wasm';
+import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
+import { binaryWasm, maxPool2dWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
+import { gemmWasm, PARALLEL_MIN_MACS } from '../src/kernels/wasm/gemm';
+
+/**
+ * The WASM kernels are tested whatever TAPEGRAD_WASM says (it only decides what the ops dispatch
+ * to): both builds — fused multiply-add (relaxed SIMD) and plain SIMD — on one and two threads.
+ */
+function requireRuntime(threads: number, relaxed: boolean): Runtime {
+  const rt = loadRuntime(threads, relaxed);
+  if (rt === null) throw new Error(`the WebAssembly kernels did not load: ${unavailableReason}`);
+  expect(rt.variant).toBe(relaxed ? 'relaxed' : 'simd');
+  return rt;
+}
+
+const single = requireRuntime(1, true);
+const threaded = requireRuntime(2, true);
+const plain = requireRuntime(1, false);
+const plainThreaded = requireRuntime(2, false);
+
+beforeAll(async () => {
+  const deadline = Date.now() + 20000;
+  while (threaded.pool.ready < 1 || plainThreaded.pool.ready < 1) {
+    if (Date.now() > deadline) throw new Error('the kernel worker thread did not start within 20 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+});
+
+const random = tg.rng(7);
+
+/** Values in [-1, 1) with a few exact zeros and larger magnitudes mixed in. */
+function fill(n: number): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = random.next();
+    x[i] = u < 0.05 ? 0 : u < 0.1 ? (random.next() - 0.5) * 64 : random.next() * 2 - 1;
+  }
+  return x;
+}
+
+/** Unit roundoff of float32. */
+const EPS32 = 2 ** -24;
+
+type Gemm = (a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, oOff: number,
+  m: number, k: number, n: number, accumulate: boolean, transA: boolean, transB: boolean) => void;
+
+const implementations: [string, Gemm][] = [
+  ['typescript', gemmJs],
+  ['wasm, 1 thread', (...args) => gemmWasm(single, ...args)],
+  ['wasm, 2 threads', (...args) => gemmWasm(threaded, ...args)],
+  ['wasm without relaxed SIMD, 1 thread', (...args) => gemmWasm(plain, ...args)],
+  ['wasm without relaxed SIMD, 2 threads', (...args) => gemmWasm(plainThreaded, ...args)],
+  ['dispatching gemm', gemm],
+];
+
+interface GemmCase {
+  m: number;
+  k: number;
+  n: number;
+  transA?: boolean;
+  transB?: boolean;
+  accumulate?: boolean;
+}
+
+/**
+ * Runs `impl` on random operands placed at odd offsets inside larger buffers and checks every output
+ * element against a float64 reference, within the float32 error bound (k + 2)·u·Σ|a||b| of a dot
+ * product summed in any order; checks that nothing outside the output window changed.
+ */
+function checkGemm(impl: Gemm, { m, k, n, transA = false, transB = false, accumulate = false }: GemmCase): void {
+  const aOff = 3;
+  const bOff = 5;
+  const oOff = 7;
+  const a = fill(aOff + m * k + 2);
+  const b = fill(bOff + k * n + 2);
+  const out = fill(oOff + m * n + 3);
+  const before = Float32Array.from(out);
+  impl(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+  // op(a) as [m,k] and op(b) transposed as [n,k], in float64, so the reference is two contiguous rows.
+  const opA = new Float64Array(m * k);
+  const opBT = new Float64Array(n * k);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) opA[i * k + p] = a[aOff + (transA ? p * m + i : i * k + p)];
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) opBT[j * k + p] = b[bOff + (transB ? j * k + p : p * n + j)];
+  let worst = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let exact = accumulate ? before[oOff + i * n + j] : 0;
+      let magnitude = Math.abs(exact);
+      for (let p = 0, ai = i * k, bj = j * k; p < k; p++) {
+        const t = opA[ai + p] * opBT[bj + p];
+        exact += t;
+        magnitude += t < 0 ? -t : t; // not Math.abs: under jest's vm context it is ~50× slower in a hot loop
+      }
+      const err = Math.abs(out[oOff + i * n + j] - exact);
+      const bound = (k + 2) * EPS32 * magnitude;
+      if (!(err <= bound)) worst = Math.max(worst, err / bound || Infinity);
+    }
+  }
+  expect(worst).toBe(0);
+  for (let i = 0; i < oOff; i++) expect(out[i]).toBe(before[i]);
+  for (let i = oOff + m * n; i < out.length; i++) expect(out[i]).toBe(before[i]);
+}
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 1], [3, 5, 7], [4, 8, 8], [5, 9, 17], [8, 16, 24], [37, 53, 29], [13, 300, 21],
+  [64, 257, 130], [130, 20, 70], [3, 4, 2100], [256, 512, 256],
+];
+
+describe.each(implementations)('gemm: %s', (_name, impl) => {
+  test.each(shapes)('[%i,%i] @ [k,%i] equals the reference', (m, k, n) => checkGemm(impl, { m, k, n }));
+
+  test.each([[false, true], [true, false], [true, true]])('transA=%s transB=%s', (transA, transB) => {
+    for (const [m, k, n] of [[5, 9, 17], [37, 53, 29], [64, 257, 130]]) {
+      checkGemm(impl, { m, k, n, transA, transB });
+    }
+  });
+
+  test('accumulate adds to the output instead of overwriting it', () => {
+    for (const [m, k, n] of [[3, 5, 7], [37, 300, 29], [64, 257, 130]]) {
+      checkGemm(impl, { m, k, n, accumulate: true });
+      checkGemm(impl, { m, k, n, accumulate: true, transA: true, transB: true });
+    }
+  });
+
+  test('k = 0 gives zeros, or leaves the output as it was when accumulating', () => {
+    const out = new Float32Array([1, 2, 3, 4, 5, 6, 7]);
+    impl(new Float32Array(0), 0, new Float32Array(0), 0, out, 1, 2, 0, 3, false, false, false);
+    expect(Array.from(out)).toEqual([1, 0, 0, 0, 0, 0, 0]);
+    out.fill(2);
+    impl(new Float32Array(0), 0, new Float32Array(0), 0, out, 0, 2, 0, 3, true, false, false);
+    expect(Array.from(out)).toEqual([2, 2, 2, 2, 2, 2, 2]);
+  });
+});
+
+test('the threaded runtime really splits products above the threshold, and only those', () => {
+  expect(threaded.threads).toBe(2);
+  expect(threaded.pool.ready).toBe(1);
+  expect(64 * 257 * 130).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
+  const before = threaded.pool.published;
+  checkGemm((...args) => gemmWasm(threaded, ...args), { m: 64, k: 257, n: 130 });
+  expect(threaded.pool.published).toBe(before + 1);
+  checkGemm((...args) => gemmWasm(threaded, ...args), { m: 37, k: 53, n: 29 });
+  expect(threaded.pool.published).toBe(before + 1);
+  expect(single.pool.published).toBe(0);
+});
+
+test('TAPEGRAD_WASM=simd loads the plain-SIMD build, and the default the relaxed one', () => {
+  const saved = process.env.TAPEGRAD_WASM;
+  try {
+    process.env.TAPEGRAD_WASM = 'simd';
+    expect(wasmMode()).toBe('simd');
+    expect(loadRuntime(1)!.variant).toBe('simd');
+    delete process.env.TAPEGRAD_WASM;
+    expect(wasmMode()).toBe('auto');
+    expect(loadRuntime(1)!.variant).toBe('relaxed');
+  } finally {
+    if (saved === undefined) delete process.env.TAPEGRAD_WASM;
+    else process.env.TAPEGRAD_WASM = saved;
+  }
+});
+
+test('gemmReference is the textbook triple loop (hand-computed 2×3 @ 3×2)', () => {
+  const out = new Float32Array(4);
+  gemmReference(new Float32Array([1, 2, 3, 4, 5, 6]), new Float32Array([7, 8, 9, 10, 11, 12]), out, 2, 3, 2);
+  expect(Array.from(out)).toEqual([58, 64, 139, 154]);
+});
+
+test('float64 operands take the TypeScript path and keep float64 precision', () => {
+  const a = new Float64Array([1 + 1e-12, 2, 3, 4]);
+  const b = new Float64Array([1, 0, 0, 1]);
+  const out = new Float64Array(4);
+  gemm(a, 0, b, 0, out, 0, 2, 2, 2);
+  expect(out[0]).toBe(1 + 1e-12);
+});
+
+describe('TAPEGRAD_WASM=0', () => {
+  test('turns the WebAssembly kernels off, and the ops give the same results either way', () => {
+    const saved = process.env.TAPEGRAD_WASM;
+    let off: { tg: typeof tg; runtime: Runtime | null } | undefined;
+    process.env.TAPEGRAD_WASM = '0';
+    try {
+      jest.isolateModules(() => {
+        off = { tg: require('../src'), runtime: require('../src/kernels/wasm').runtime };
+      });
+    } finally {
+      if (saved === undefined) delete process.env.TAPEGRAD_WASM;
+      else process.env.TAPEGRAD_WASM = saved;
+    }
+    expect(off!.runtime).toBeNull();
+    const uniform = (n: number) => Float32Array.from({ length: n }, () => random.next() * 2 - 1);
+    const a = uniform(64 * 96);
+    const b = uniform(96 * 48);
+    const on = tg.matmul(tg.tensor(a, { shape: [64, 96] }), tg.tensor(b, { shape: [96, 48] }));
+    const plain = off!.tg.matmul(off!.tg.tensor(a, { shape: [64, 96] }), off!.tg.tensor(b, { shape: [96, 48] }));
+    for (let i = 0; i < on.size; i++) expect(Math.abs(on.data[i] - plain.data[i])).toBeLessThanOrEqual(96 * 4 * EPS32 * 2);
+  });
+});
+
+// ---- convolution -------------------------------------------------------------------------------
+
+type ConvKernel = (x: Float32Array, w: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array) => Float32Array | Storage;
+type WeightGradKernel = (x: Float32Array, gy: Float32Array, g: ConvGeometry, gw: Float32Array) => Float32Array | Storage;
+
+interface ConvImplementation {
+  forward: ConvKernel;
+  transposed: ConvKernel;
+  weightGrad: WeightGradKernel;
+}
+
+const convImplementations: [string, ConvImplementation][] = [
+  ['typescript', {
+    forward: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.conv2dDirect : conv.conv2dIm2col)(x, w, bias, g, y),
+    transposed: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.convTranspose2dDirect : conv.convTranspose2dIm2col)(x, w, bias, g, y),
+    weightGrad: (x, gy, g, gw) => (conv.isDirect(g) ? conv.conv2dWeightGradDirect : conv.conv2dWeightGradIm2col)(x, gy, g, gw),
+  }],
+  ['dispatching', { forward: conv.conv2dForward, transposed: conv.convTranspose2dForward, weightGrad: conv.conv2dWeightGrad }],
+  ...([['wasm, 1 thread', single], ['wasm, 2 threads', threaded], ['wasm without relaxed SIMD, 1 thread', plain],
+    ['wasm without relaxed SIMD, 2 threads', plainThreaded]] as const).map(([name, rt]): [string, ConvImplementation] => [name, {
+    forward: (x, w, bias, g, y) => conv2dForwardWasm(rt, x, w, bias, g, y),
+    transposed: (x, w, bias, g, y) => convTranspose2dForwardWasm(rt, x, w, bias, g, y),
+    weightGrad: (x, gy, g, gw) => conv2dWeightGradWasm(rt, x, gy, g, gw),
+  }]),
+];
+
+interface ConvCase {
+  name: string;
+  batch: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  stride?: [number, number];
+  pad?: [number, number];
+  dil?: [number, number];
+  groups?: number;
+}
+
+function convGeometry(c: ConvCase): ConvGeometry {
+  const [strideH, strideW] = c.stride ?? [1, 1];
+  const [padH, padW] = c.pad ?? [0, 0];
+  const [dilH, dilW] = c.dil ?? [1, 1];
+  const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  return {
+    batch: c.batch, inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC,
+    outH: out(c.inH, c.kH, strideH, padH, dilH), outW: out(c.inW, c.kW, strideW, padW, dilW),
+    kH: c.kH, kW: c.kW, strideH, strideW, padH, padW, dilH, dilW, groups: c.groups ?? 1,
+  };
+}
+
+/** Cases named 'threaded' or 'split' must be big enough for the 2-thread runtime to split them. */
+const convCases: ConvCase[] = [
+  { name: '3×3 pad 1', batch: 3, inC: 4, inH: 7, inW: 9, outC: 6, kH: 3, kW: 3, pad: [1, 1] },
+  { name: 'stride 2, odd input', batch: 2, inC: 3, inH: 9, inW: 11, outC: 5, kH: 3, kW: 3, stride: [2, 2], pad: [1, 1] },
+  { name: 'stride [2,3] pad [2,0] 5×4 kernel', batch: 2, inC: 2, inH: 12, inW: 13, outC: 3, kH: 5, kW: 4, stride: [2, 3], pad: [2, 0] },
+  { name: 'dilation 2', batch: 2, inC: 3, inH: 10, inW: 10, outC: 4, kH: 3, kW: 3, pad: [2, 2], dil: [2, 2] },
+  { name: 'groups 2', batch: 3, inC: 4, inH: 6, inW: 6, outC: 6, kH: 3, kW: 3, pad: [1, 1], groups: 2 },
+  { name: 'depthwise', batch: 2, inC: 5, inH: 8, inW: 7, outC: 5, kH: 3, kW: 3, pad: [1, 1], groups: 5 },
+  { name: 'pointwise 1×1', batch: 3, inC: 7, inH: 5, inW: 6, outC: 9, kH: 1, kW: 1 },
+  { name: '1×1 stride 2', batch: 2, inC: 3, inH: 6, inW: 7, outC: 4, kH: 1, kW: 1, stride: [2, 2] },
+  { name: 'kernel as large as the input', batch: 2, inC: 2, inH: 4, inW: 5, outC: 3, kH: 4, kW: 5 },
+  { name: 'padding larger than the kernel reach', batch: 1, inC: 2, inH: 3, inW: 3, outC: 2, kH: 2, kW: 2, pad: [3, 2] },
+  { name: '1-D signal, 37 taps', batch: 1, inC: 1, inH: 1, inW: 500, outC: 1, kH: 1, kW: 37 },
+  { name: "1-D signal, 'full' padding", batch: 1, inC: 1, inH: 1, inW: 300, outC: 1, kH: 1, kW: 21, pad: [0, 20] },
+  { name: 'long signal split by columns, 101 taps', batch: 1, inC: 1, inH: 1, inW: 30011, outC: 1, kH: 1, kW: 101 },
+  { name: 'depthwise, dilation 2 pad 2', batch: 2, inC: 3, inH: 9, inW: 40, outC: 3, kH: 3, kW: 3, pad: [2, 2], dil: [2, 2], groups: 3 },
+  { name: 'depthwise, stride [2,1]', batch: 2, inC: 3, inH: 9, inW: 37, outC: 3, kH: 3, kW: 5, stride: [2, 1], pad: [1, 2], groups: 3 },
+  { name: 'two channels into one per group', batch: 2, inC: 4, inH: 5, inW: 45, outC: 2, kH: 2, kW: 9, pad: [1, 4], groups: 2 },
+  { name: 'threaded size, batch 9', batch: 9, inC: 8, inH: 16, inW: 16, outC: 16, kH: 3, kW: 3, pad: [1, 1] },
+];
+
+test('results do not depend on the number of threads: one and two threads agree bit for bit', () => {
+  const g = convGeometry(convCases.find((c) => c.name.startsWith('threaded'))!);
+  const x = fill(g.batch * g.inC * g.inH * g.inW);
+  const gy = fill(g.batch * g.outC * g.outH * g.outW);
+  const w = fill(g.outC * (g.inC / g.groups) * g.kH * g.kW);
+  const sizes = { x: x.length, y: gy.length, w: w.length };
+  for (let trial = 0; trial < 3; trial++) {
+    expect(conv2dWeightGradWasm(threaded, x, gy, g, new Float32Array(sizes.w))).toEqual(conv2dWeightGradWasm(single, x, gy, g, new Float32Array(sizes.w)));
+    expect(conv2dForwardWasm(threaded, x, w, null, g, new Float32Array(sizes.y))).toEqual(conv2dForwardWasm(single, x, w, null, g, new Float32Array(sizes.y)));
+    expect(convTranspose2dForwardWasm(threaded, gy, w, null, g, new Float32Array(sizes.x))).toEqual(convTranspose2dForwardWasm(single, gy, w, null, g, new Float32Array(sizes.x)));
+  }
+  const a = fill(64 * 257);
+  const b = fill(257 * 130);
+  const one = new Float32Array(64 * 130);
+  const two = new Float32Array(64 * 130);
+  gemmWasm(single, a, 0, b, 0, one, 0, 64, 257, 130, false, false, false);
+  gemmWasm(threaded, a, 0, b, 0, two, 0, 64, 257, 130, false, false, false);
+  expect(two).toEqual(one);
+});
+
+test('the conv cases meant to run threaded are above the threshold', () => {
+  for (const c of convCases.filter((c) => /threaded|split/.test(c.name))) {
+    const g = convGeometry(c);
+    expect(g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
+  }
+});
+
+/**
+ * Checks `got` against `exact` within float32 rounding: |got − exact| ≤ (terms + 2)·u·magnitude,
+ * where `magnitude` is the same computation on absolute values (Σ|x||w| per output element).
+ */
+function expectClose(got: ArrayLike<number>, exact: Float64Array, magnitude: Float64Array, terms: number): void {
+  expect(got.length).toBe(exact.length);
+  let bad = 0;
+  for (let i = 0; i < exact.length; i++) {
+    const err = got[i] - exact[i];
+    if (!((err < 0 ? -err : err) <= (terms + 2) * EPS32 * magnitude[i])) bad++;
+  }
+  expect(bad).toBe(0);
+}
+
+const f64 = (x: ArrayLike<number>) => Float64Array.from(x);
+const absolute = (x: ArrayLike<number>) => Float64Array.from(x, (v) => (v < 0 ? -v : v));
+
+describe.each(convImplementations)('conv kernels: %s', (_name, impl) => {
+  describe.each(convCases.map((c) => [c.name, c] as const))('%s', (_label, c) => {
+    const g = convGeometry(c);
+    const cg = g.inC / g.groups;
+    const xSize = g.batch * g.inC * g.inH * g.inW;
+    const ySize = g.batch * g.outC * g.outH * g.outW;
+    const wSize = g.outC * cg * g.kH * g.kW;
+
+    test('forward (with and without bias) equals the reference', () => {
+      const x = fill(xSize);
+      const w = fill(wSize);
+      const bias = fill(g.outC);
+      for (const b of [null, bias]) {
+        const got = impl.forward(x, w, b, g, new Float32Array(ySize));
+        const exact = conv.conv2dReference(f64(x), f64(w), b && f64(b), g, new Float64Array(ySize)) as Float64Array;
+        const magnitude = conv.conv2dReference(absolute(x), absolute(w), b && absolute(b), g, new Float64Array(ySize)) as Float64Array;
+        expectClose(got, exact, magnitude, cg * g.kH * g.kW + 1);
+      }
+    });
+
+    test('transposed (the input gradient) equals the reference', () => {
+      const gy = fill(ySize);
+      const w = fill(wSize);
+      const bias = fill(g.inC);
+      for (const b of [null, bias]) {
+        const got = impl.transposed(gy, w, b, g, fill(xSize));
+        const exact = conv.convTranspose2dReference(f64(gy), f64(w), b && f64(b), g, new Float64Array(xSize)) as Float64Array;
+        const magnitude = conv.convTranspose2dReference(absolute(gy), absolute(w), b && absolute(b), g, new Float64Array(xSize)) as Float64Array;
+        expectClose(got, exact, magnitude, (g.outC / g.groups) * g.kH * g.kW + 1);
+      }
+    });
+
+    test('weight gradient equals the reference', () => {
+      const x = fill(xSize);
+      const gy = fill(ySize);
+      const got = impl.weightGrad(x, gy, g, fill(wSize));
+      const exact = conv.conv2dWeightGradReference(f64(x), f64(gy), g, new Float64Array(wSize)) as Float64Array;
+      const magnitude = conv.conv2dWeightGradReference(absolute(x), absolute(gy), g, new Float64Array(wSize)) as Float64Array;
+      expectClose(got, exact, magnitude, g.batch * g.outH * g.outW);
+    });
+  });
+});
+
+// ---- elementwise and pooling ---------------------------------------------------------------------
+
+/** Random values with the special cases mixed in: ±0, ±Infinity, NaN. */
+function fillSpecial(n: number): Float32Array {
+  const x = fill(n);
+  const special = [0, -0, Infinity, -Infinity, NaN];
+  for (let i = 0; i < n; i += 7) x[i] = special[(i / 7) % special.length];
+  return x;
+}
+
+describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 threads', plainThreaded]] as const)('elementwise kernels: %s', (_name, rt) => {
+  // float32 +, −, ×, ÷ are exactly rounded both in WebAssembly and in JavaScript (computed in
+  // float64, then rounded once to float32), so the results must agree bit for bit.
+  const sizes = [4096, 4099, 10007];
+
+  test.each([['relu', (v: number) => (v > 0 ? v : 0)], ['positive', (v: number) => (v > 0 ? 1 : 0)]] as const)(
+    '%s equals the TypeScript map, NaN, -0 and infinities included', (op, f) => {
+      for (const n of sizes) {
+        const x = fillSpecial(n);
+        expect(unaryWasm(rt, op, x, new Float32Array(n))).toEqual(elementwise.map(x, new Float32Array(n), f));
+      }
+    });
+
+  const ops = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
+  test.each(Object.keys(ops) as (keyof typeof ops)[])('%s: same shapes, a scalar side, a repeating side', (op) => {
+    const f = ops[op];
+    const cases: [number[], number[]][] = [[[4099], [4099]], [[4099], [1]], [[1], [4099]], [[64, 121], [121]], [[121], [64, 121]], [[8, 3, 171], [1, 3, 171]], [[7, 600], [1]]];
+    for (const [aShape, bShape] of cases) {
+      const a = fillSpecial(aShape.reduce((p, d) => p * d, 1));
+      const b = fillSpecial(bShape.reduce((p, d) => p * d, 1));
+      const outShape = aShape.length >= bShape.length ? aShape : bShape;
+      const n = outShape.reduce((p, d) => p * d, 1);
+      const plain = elementwise.binary(a, aShape, b, bShape, outShape, new Float32Array(n), f);
+      expect(binaryWasm(rt, op, a, b, new Float32Array(n))).toEqual(plain);
+      // Through the dispatching kernel too, which must pick WebAssembly only for these patterns.
+      expect(elementwise.binary(a, aShape, b, bShape, outShape, new Float32Array(n), f, op)).toEqual(plain);
+    }
+  });
+
+  test('patterns WebAssembly does not cover (an outer broadcast) still come out right', () => {
+    const a = fill(64);
+    const b = fill(97);
+    const out = elementwise.binary(a, [64, 1], b, [1, 97], [64, 97], new Float32Array(64 * 97), ops.mul, 'mul');
+    for (let i = 0; i < 64; i++) for (let j = 0; j < 97; j++) expect(out[i * 97 + j]).toBe(Math.fround(a[i] * b[j]));
+  });
+
+  const poolCases: [string, PoolGeometry][] = [
+    ['2×2 stride 2 (the vector path), odd width', { planes: 6, inH: 28, inW: 30, outH: 14, outW: 15, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
+    ['2×2 stride 2 with a leftover row and column', { planes: 5, inH: 11, inW: 13, outH: 5, outW: 6, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
+    ['3×3 stride 2 pad 1', { planes: 4, inH: 17, inW: 19, outH: 9, outW: 10, kH: 3, kW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 }],
+    ['2×3 stride 1', { planes: 3, inH: 20, inW: 30, outH: 19, outW: 28, kH: 2, kW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0 }],
+  ];
+  test.each(poolCases)('maxPool2d %s: values and first-maximum positions equal the TypeScript kernel', (_label, g) => {
+    const x = fillSpecial(g.planes * g.inH * g.inW);
+    // Ties: repeat some values so "first maximum wins" is exercised.
+    for (let i = 0; i + 1 < x.length; i += 5) x[i + 1] = x[i];
+    const n = g.planes * g.outH * g.outW;
+    const argmax = new Int32Array(n);
+    const y = maxPool2dWasm(rt, x, g, new Float32Array(n), argmax);
+    // The float64 call takes the TypeScript loop; float32 values are exact in float64.
+    const want = new Int32Array(n);
+    const yWant = pool.maxPool2d(Float64Array.from(x), g, new Float64Array(n), want);
+    expect(Array.from(y)).toEqual(Array.from(yWant));
+    expect(argmax).toEqual(want);
+  });
+});
