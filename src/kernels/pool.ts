@@ -24,6 +24,28 @@ export interface PoolGeometry {
 }
 
 /**
+ * Visits each output position o (row-major over planes, rows, columns) with the part of its window
+ * that lies inside the image: rows [hLo, hHi) and columns [wLo, wHi), offsets from `plane`.
+ */
+function forEachWindow(g: PoolGeometry,
+  visit: (o: number, plane: number, hLo: number, hHi: number, wLo: number, wHi: number) => void): void {
+  const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
+  let o = 0;
+  for (let p = 0; p < g.planes; p++) {
+    const plane = p * inH * inW;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = oh * strideH - padH;
+      const hLo = h0 > 0 ? h0 : 0;
+      const hHi = h0 + kH < inH ? h0 + kH : inH;
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = ow * strideW - padW;
+        visit(o, plane, hLo, hHi, w0 > 0 ? w0 : 0, w0 + kW < inW ? w0 + kW : inW);
+      }
+    }
+  }
+}
+
+/**
  * Max over each window; argmax[o] is the flat input index of the window's first maximal element in
  * row-major order (a NaN wins, as in PyTorch). Padding never wins: it is -Infinity.
  */
@@ -32,89 +54,53 @@ export function maxPool2d(x: Storage, g: PoolGeometry, y: Storage, argmax: Int32
   if (runtime !== null && x instanceof Float32Array && y instanceof Float32Array && x.length >= 4096) {
     return maxPool2dWasm(runtime, x, g, y, argmax);
   }
-  const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
-  let o = 0;
-  for (let p = 0; p < g.planes; p++) {
-    const plane = p * inH * inW;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = oh * strideH - padH;
-      const hLo = Math.max(h0, 0);
-      const hHi = Math.min(h0 + kH, inH);
-      for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = ow * strideW - padW;
-        const wLo = Math.max(w0, 0);
-        const wHi = Math.min(w0 + kW, inW);
-        let best = -Infinity;
-        let at = -1;
-        for (let ih = hLo; ih < hHi; ih++) {
-          const row = plane + ih * inW;
-          for (let iw = wLo; iw < wHi; iw++) {
-            const v = x[row + iw];
-            if (v > best || at === -1 || (v !== v && best === best)) {
-              best = v;
-              at = row + iw;
-            }
-          }
+  const { inW } = g;
+  forEachWindow(g, (o, plane, hLo, hHi, wLo, wHi) => {
+    let best = -Infinity;
+    let at = -1;
+    for (let ih = hLo; ih < hHi; ih++) {
+      const row = plane + ih * inW;
+      for (let iw = wLo; iw < wHi; iw++) {
+        const v = x[row + iw];
+        if (v > best || at === -1 || (v !== v && best === best)) {
+          best = v;
+          at = row + iw;
         }
-        y[o] = best;
-        argmax[o] = at;
       }
     }
-  }
+    y[o] = best;
+    argmax[o] = at;
+  });
   return y;
 }
 
 /** Mean over each kH×kW window, padded positions counted as zeros (PyTorch's count_include_pad). */
 export function avgPool2d(x: Storage, g: PoolGeometry, y: Storage): Storage {
-  const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
-  const scale = 1 / (kH * kW);
-  let o = 0;
-  for (let p = 0; p < g.planes; p++) {
-    const plane = p * inH * inW;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = oh * strideH - padH;
-      const hLo = Math.max(h0, 0);
-      const hHi = Math.min(h0 + kH, inH);
-      for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = ow * strideW - padW;
-        const wLo = Math.max(w0, 0);
-        const wHi = Math.min(w0 + kW, inW);
-        let s = 0;
-        for (let ih = hLo; ih < hHi; ih++) {
-          const row = plane + ih * inW;
-          for (let iw = wLo; iw < wHi; iw++) s += x[row + iw];
-        }
-        y[o] = s * scale;
-      }
+  const { inW } = g;
+  const scale = 1 / (g.kH * g.kW);
+  forEachWindow(g, (o, plane, hLo, hHi, wLo, wHi) => {
+    let sum = 0;
+    for (let ih = hLo; ih < hHi; ih++) {
+      const row = plane + ih * inW;
+      for (let iw = wLo; iw < wHi; iw++) sum += x[row + iw];
     }
-  }
+    y[o] = sum * scale;
+  });
   return y;
 }
 
 /** The adjoint of avgPool2d: each gy element spreads evenly over its window (padding drops its share). */
 export function avgPool2dAdjoint(gy: Storage, g: PoolGeometry, gx: Storage): Storage {
-  const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
-  const scale = 1 / (kH * kW);
+  const { inW } = g;
+  const scale = 1 / (g.kH * g.kW);
   gx.fill(0);
-  let o = 0;
-  for (let p = 0; p < g.planes; p++) {
-    const plane = p * inH * inW;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = oh * strideH - padH;
-      const hLo = Math.max(h0, 0);
-      const hHi = Math.min(h0 + kH, inH);
-      for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = ow * strideW - padW;
-        const wLo = Math.max(w0, 0);
-        const wHi = Math.min(w0 + kW, inW);
-        const share = gy[o] * scale;
-        for (let ih = hLo; ih < hHi; ih++) {
-          const row = plane + ih * inW;
-          for (let iw = wLo; iw < wHi; iw++) gx[row + iw] += share;
-        }
-      }
+  forEachWindow(g, (o, plane, hLo, hHi, wLo, wHi) => {
+    const share = gy[o] * scale;
+    for (let ih = hLo; ih < hHi; ih++) {
+      const row = plane + ih * inW;
+      for (let iw = wLo; iw < wHi; iw++) gx[row + iw] += share;
     }
-  }
+  });
   return gx;
 }
 
