@@ -5,7 +5,7 @@
  */
 import { fromDot } from 'ts-graphviz';
 import * as tg from '../src';
-import { findAll, labelOf, parseDot, parseXml } from './viz-helpers';
+import { findAll, labelOf, parseDot, svgWithoutPath } from './viz-helpers';
 
 /** Node, edge and cluster counts, and the number of op nodes of one primitive. */
 function parsed(dot: string) {
@@ -49,15 +49,7 @@ describe.each(CASES)('%s %j', (name, opts) => {
 
   test('renders to well-formed SVG with no binary on PATH', async () => {
     const { dot } = drawn(name, opts);
-    const path = process.env.PATH;
-    process.env.PATH = '';
-    let svg: string;
-    try {
-      svg = await tg.viz.toSvg(dot);
-    } finally {
-      process.env.PATH = path;
-    }
-    const root = parseXml(svg);
+    const root = await svgWithoutPath(dot, tg.viz.toSvg);
     expect(root.name).toBe('svg');
     expect(findAll(root, 'g').filter((g) => g.attrs.class === 'node')).toHaveLength(parsed(dot).nodes);
   });

@@ -169,3 +169,14 @@ export function findAll(root: XmlElement, name: string): XmlElement[] {
   }
   return out;
 }
+
+/** Renders DOT to SVG with PATH emptied, proving no Graphviz binary is used, and parses the result. */
+export async function svgWithoutPath(dot: string, toSvg: (dot: string) => Promise<string>): Promise<XmlElement> {
+  const path = process.env.PATH;
+  process.env.PATH = '';
+  try {
+    return parseXml(await toSvg(dot));
+  } finally {
+    process.env.PATH = path;
+  }
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeModel } from 'ts-graphviz';
 import * as tg from '../src';
-import { findAll, labelOf, parseDot, parseXml } from './viz-helpers';
+import { findAll, labelOf, parseDot, parseXml, svgWithoutPath } from './viz-helpers';
 
 /** A label's text, cells separated by ` | `, lines by ` / `. */
 const plain = (label: string) =>
@@ -237,15 +237,7 @@ describe('toSvg and writeGraph', () => {
   test('toSvg gives well-formed SVG with no Graphviz on PATH', async () => {
     const { loss } = scopedMlp();
     const dot = tg.viz.toDot(loss, { values: true });
-    const path = process.env.PATH;
-    process.env.PATH = '';
-    let svg: string;
-    try {
-      svg = await tg.viz.toSvg(dot);
-    } finally {
-      process.env.PATH = path;
-    }
-    const root = parseXml(svg);
+    const root = await svgWithoutPath(dot, tg.viz.toSvg);
     expect(root.name).toBe('svg');
     expect(findAll(root, 'g').filter((g) => g.attrs.class === 'node')).toHaveLength(20);
     expect(findAll(root, 'g').filter((g) => g.attrs.class === 'cluster')).toHaveLength(4);

@@ -45,14 +45,14 @@ interface Window {
 }
 
 /**
- * The windows of the full correlation that numpy/scipy return, for a longer-or-equal input of
- * length n1 and a kernel of length n2 (the caller arranges which is which).
+ * The window of the full correlation that numpy/scipy return in `mode`, for a longer-or-equal input
+ * of length n1 and a kernel of length n2 (the caller arranges which is which). Only where 'same'
+ * starts differs between the ops, so the caller says.
  */
-function fullWindow(n1: number, n2: number): Window {
-  return { start: 0, length: n1 + n2 - 1 };
-}
-function validWindow(n1: number, n2: number): Window {
-  return { start: n2 - 1, length: n1 - n2 + 1 };
+function windowOf(mode: SignalMode, n1: number, n2: number, sameStart: number): Window {
+  if (mode === 'full') return { start: 0, length: n1 + n2 - 1 };
+  if (mode === 'valid') return { start: n2 - 1, length: n1 - n2 + 1 };
+  return { start: sameStart, length: n1 };
 }
 
 /**
@@ -156,9 +156,7 @@ export function convolve(x: Tensor, w: Tensor, mode: SignalMode = 'full', opts: 
   const swapped = ws.size > xs.size;
   const n1 = Math.max(xs.size, ws.size);
   const n2 = Math.min(xs.size, ws.size);
-  const win = mode === 'full' ? fullWindow(n1, n2)
-    : mode === 'valid' ? validWindow(n1, n2)
-      : { start: Math.floor((n2 - 1) / 2), length: n1 };
+  const win = windowOf(mode, n1, n2, Math.floor((n2 - 1) / 2));
   return signal1d(xs, ws, swapped, true, win, false, opts);
 }
 
@@ -173,9 +171,7 @@ export function correlate(x: Tensor, w: Tensor, mode: SignalMode = 'valid', opts
   const swapped = ws.size > xs.size;
   const n1 = Math.max(xs.size, ws.size);
   const n2 = Math.min(xs.size, ws.size);
-  const win = mode === 'full' ? fullWindow(n1, n2)
-    : mode === 'valid' ? validWindow(n1, n2)
-      : { start: n2 - 1 - Math.floor(n2 / 2), length: n1 };
+  const win = windowOf(mode, n1, n2, n2 - 1 - Math.floor(n2 / 2));
   return signal1d(xs, ws, swapped, false, win, swapped, opts);
 }
 
@@ -197,13 +193,7 @@ export function convolve2d(x: Tensor, w: Tensor, mode: SignalMode = 'full', opts
     swapped = !xLarger;
   }
   const [a, v] = swapped ? [ws, xs] : [xs, ws];
-  const windows = [0, 1].map((d): Window => {
-    const n1 = a.shape[d];
-    const n2 = v.shape[d];
-    if (mode === 'full') return fullWindow(n1, n2);
-    if (mode === 'valid') return validWindow(n1, n2);
-    return { start: Math.floor((n2 - 1) / 2), length: n1 };
-  }) as [Window, Window];
+  const windows = [0, 1].map((d) => windowOf(mode, a.shape[d], v.shape[d], Math.floor((v.shape[d] - 1) / 2))) as [Window, Window];
   if (opts.expand) {
     const products = toXW(correlationProducts(a.shape, v.shape, windows), swapped, true, v.size);
     return sumOfProducts(xs, ws, products, [windows[0].length, windows[1].length]);
