@@ -14,7 +14,7 @@ import { gemm, gemmScratchBytes } from './gemm';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
   GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H, GEO_STRIDE_W,
-} from './geometry';
+} from '../src/kernels/conv-layout';
 
 // @ts-ignore: decorator
 @inline function align64(bytes: usize): usize {
@@ -185,22 +185,41 @@ function colBytes(geo: usize): usize {
   return isPointwise(geo) ? 0 : align64(<usize>(colRows(geo) * outPlane(geo)) << 2) + paddedBytes(geo);
 }
 
-/** Scratch one thread needs for conv2dForward / conv2dInputGrad: a column matrix and the GEMM's. */
-export function convScratchBytes(geo: usize): i32 {
-  const rows = colRows(geo);
-  const plane = outPlane(geo);
-  const kg = load<i32>(geo, GEO_OUT_C) / load<i32>(geo, GEO_GROUPS);
-  const col = colBytes(geo);
-  const gemmBytes = <usize>max(gemmScratchBytes(kg, plane, rows), gemmScratchBytes(rows, plane, kg));
-  return <i32>(col + align64(gemmBytes));
+/**
+ * Note [scratch sizes in f64]: the scratch a call needs can pass 2^31 bytes for large images (a
+ * 1024×1024 input with a 27×27 kernel needs 2.9 GiB of columns), where i32 products wrap around. The
+ * exported sizes are therefore computed in f64, exactly (they stay far below 2^53), and the caller
+ * refuses any size the 2 GiB memory cannot hold before a kernel runs; inside the kernels, offsets
+ * are then known to fit in usize.
+ */
+function colBytesF64(geo: usize): f64 {
+  if (isPointwise(geo)) return 0;
+  const cg = <f64>(load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS));
+  const rows = cg * <f64>load<i32>(geo, GEO_K_H) * <f64>load<i32>(geo, GEO_K_W);
+  const plane = <f64>load<i32>(geo, GEO_OUT_H) * <f64>load<i32>(geo, GEO_OUT_W);
+  return align64F64(rows * plane * 4) + align64F64(cg * <f64>paddedH(geo) * <f64>paddedW(geo) * 4);
 }
 
-/** Scratch one thread needs for conv2dWeightGrad: a column matrix and the GEMM's. */
-export function weightGradScratchBytes(geo: usize): i32 {
+// @ts-ignore: decorator
+@inline function align64F64(bytes: f64): f64 {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Scratch one thread needs for conv2dForward / conv2dInputGrad: a column matrix and the GEMM's (Note [scratch sizes in f64]). */
+export function convScratchBytes(geo: usize): f64 {
   const rows = colRows(geo);
   const plane = outPlane(geo);
   const kg = load<i32>(geo, GEO_OUT_C) / load<i32>(geo, GEO_GROUPS);
-  return <i32>(colBytes(geo) + align64(<usize>gemmScratchBytes(kg, rows, plane)));
+  const gemmBytes = <f64>max(gemmScratchBytes(kg, plane, rows), gemmScratchBytes(rows, plane, kg));
+  return colBytesF64(geo) + align64F64(gemmBytes);
+}
+
+/** Scratch one thread needs for conv2dWeightGrad: a column matrix and the GEMM's (Note [scratch sizes in f64]). */
+export function weightGradScratchBytes(geo: usize): f64 {
+  const rows = colRows(geo);
+  const plane = outPlane(geo);
+  const kg = load<i32>(geo, GEO_OUT_C) / load<i32>(geo, GEO_GROUPS);
+  return colBytesF64(geo) + align64F64(<f64>gemmScratchBytes(kg, rows, plane));
 }
 
 /** y = conv2d(x, w) + bias for images [n0, n1). bias = 0: none. */

@@ -5,7 +5,7 @@
  * (same shape, a scalar side, a side that repeats along the leading axes, such as a bias).
  */
 
-// Op codes shared with src/kernels/wasm/elementwise.ts.
+// Op codes shared with src/kernels/wasm/backend.ts.
 // @ts-ignore: decorator
 @inline const RELU = 0;
 // @ts-ignore: decorator
@@ -19,7 +19,10 @@
 // @ts-ignore: decorator
 @inline const DIV = 3;
 
-/** y = relu(x) (0 for NaN and -0, as `v > 0 ? v : 0`), or the mask `v > 0 ? 1 : 0`. */
+/**
+ * y = relu(x), or its derivative mask. NaN propagates, as in PyTorch: relu(NaN) = NaN, and the mask
+ * is 1 there (PyTorch's threshold_backward passes the gradient wherever x <= 0 is false); -0 gives 0.
+ */
 export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
@@ -27,18 +30,21 @@ export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
   if (op == RELU) {
     for (; i + 4 <= n; i += 4) {
       const v = v128.load(x + (<usize>i << 2));
-      v128.store(y + (<usize>i << 2), v128.and(v, f32x4.gt(v, zero)));
+      v128.store(y + (<usize>i << 2), v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
     }
     for (; i < n; i++) {
       const v = load<f32>(x + (<usize>i << 2));
-      store<f32>(y + (<usize>i << 2), v > 0 ? v : 0);
+      store<f32>(y + (<usize>i << 2), v > 0 || v != v ? v : 0);
     }
   } else {
     for (; i + 4 <= n; i += 4) {
       const v = v128.load(x + (<usize>i << 2));
-      v128.store(y + (<usize>i << 2), v128.and(one, f32x4.gt(v, zero)));
+      v128.store(y + (<usize>i << 2), v128.and(one, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
     }
-    for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) > 0 ? 1 : 0);
+    for (; i < n; i++) {
+      const v = load<f32>(x + (<usize>i << 2));
+      store<f32>(y + (<usize>i << 2), v > 0 || v != v ? 1 : 0);
+    }
   }
 }
 

@@ -1,10 +1,55 @@
 /**
- * @file tapegrad's public API (../SPEC.md): everything is importable from here.
+ * @file tapegrad's public API: everything users import, listed by name (the contract is SPEC.md in
+ * the steering repository; docs/api.md documents each name, and a test fails when one is missing).
  */
-export * from './tensor';
+export { version } from './version';
+export { backend } from './kernels';
+export type { BackendInfo } from './kernels';
+
+// Tensors (SPEC §1), and the shape helpers custom ops use.
+export { Tensor, isTensor } from './tensor/tensor';
+export type { NestedArray } from './tensor/tensor';
+export { tensor, scalar, zeros, ones, full, arange, randn, rand } from './tensor/create';
+export type { TensorOptions, RandomOptions } from './tensor/create';
+export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType } from './tensor/dtype';
+export type { DType, Storage } from './tensor/dtype';
+export {
+  broadcastShapes, tryBroadcastShapes, checkPermutation, checkShape, fmt, normalizeAxes, normalizeAxis, reducedShape,
+  sameShape, sizeOf, stridesOf,
+} from './tensor/shape';
 export { Rng, rng, manualSeed } from './random/rng';
-export * from './autograd';
-export * from './ops';
+
+// The engine (SPEC §6).
+export {
+  Node, definePrimitive, lookupPrimitive, primitives, Primitive, noGrad, enableGrad, isGradEnabled, withScope,
+  currentScope, topoSort, backward, grad, gradcheck,
+} from './autograd';
+export type { Rule, WithSaved, ScopeFrame, BackwardOptions, GradOptions, GradcheckOptions, GradcheckResult } from './autograd';
+
+// Ops (SPEC §2–§5).
+export { operands, constant, cast, asTensor } from './ops/operands';
+export type { TensorLike } from './ops/operands';
+export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid } from './ops/elementwise';
+export { sum, mean, max, sumTo } from './ops/reduce';
+export {
+  reshape, transpose, transposeLast2, flatten, flip, pad, slice, concat, stack, expand, squeeze, unsqueeze,
+} from './ops/shape';
+export type { PadMode, PadOptions } from './ops/shape';
+export { matmul } from './ops/matmul';
+export { softmax, logSoftmax } from './ops/softmax';
+export { linear, dropout, batchNorm } from './ops/layers';
+export type { DropoutOptions, BatchNormOptions } from './ops/layers';
+export { crossEntropy, svmLoss, mseLoss, euclideanLoss } from './ops/loss';
+export type { Reduction, ReductionOptions, SvmLossOptions, Targets } from './ops/loss';
+export { l2Penalty, l1Penalty, maxNorm } from './ops/regularization';
+export { convolve, correlate, convolve2d } from './ops/signal';
+export type { SignalMode, SignalOptions } from './ops/signal';
+export { conv1d, conv2d, convTranspose2d } from './ops/conv';
+export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/conv';
+export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
+export type { PoolOptions } from './ops/pool';
+
+// Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';

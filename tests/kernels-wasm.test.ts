@@ -8,22 +8,25 @@ import * as tg from '../src';
 import * as conv from '../src/kernels/conv';
 import * as elementwise from '../src/kernels/elementwise';
 import type { ConvGeometry } from '../src/kernels/conv';
-import { gemm, gemmJs, gemmReference } from '../src/kernels/matmul';
+import { gemmJs, gemmReference } from '../src/kernels/matmul';
+import { jsKernels, selectKernels, wasmMode } from '../src/kernels';
 import * as pool from '../src/kernels/pool';
 import type { PoolGeometry } from '../src/kernels/pool';
 import type { Storage } from '../src/tensor/dtype';
-import { loadRuntime, Runtime, unavailableReason, wasmMode } from '../src/kernels/wasm';
+import { loadRuntime, PARALLEL_MIN_MACS, Runtime } from '../src/kernels/wasm/runtime';
+import { createWasmKernels } from '../src/kernels/wasm/backend';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
-import { binaryWasm, maxPool2dWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
-import { gemmWasm, PARALLEL_MIN_MACS } from '../src/kernels/wasm/gemm';
+import { binaryWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
+import { gemmWasm } from '../src/kernels/wasm/gemm';
+import { maxPool2dWasm } from '../src/kernels/wasm/pool';
 
 /**
  * The WASM kernels are tested whatever TAPEGRAD_WASM says (it only decides what the ops dispatch
  * to): both builds — fused multiply-add (relaxed SIMD) and plain SIMD — on one and two threads.
  */
 function requireRuntime(threads: number, relaxed: boolean): Runtime {
-  const rt = loadRuntime(threads, relaxed);
-  if (rt === null) throw new Error(`the WebAssembly kernels did not load: ${unavailableReason}`);
+  const { runtime: rt, reason } = loadRuntime({ threads, allowRelaxed: relaxed });
+  if (rt === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
   expect(rt.variant).toBe(relaxed ? 'relaxed' : 'simd');
   return rt;
 }
@@ -65,7 +68,7 @@ const implementations: [string, Gemm][] = [
   ['wasm, 2 threads', (...args) => gemmWasm(threaded, ...args)],
   ['wasm without relaxed SIMD, 1 thread', (...args) => gemmWasm(plain, ...args)],
   ['wasm without relaxed SIMD, 2 threads', (...args) => gemmWasm(plainThreaded, ...args)],
-  ['dispatching gemm', gemm],
+  ['dispatching gemm', (...args) => createWasmKernels(threaded, jsKernels).gemm(...args)],
 ];
 
 interface GemmCase {
@@ -164,10 +167,10 @@ test('TAPEGRAD_WASM=simd loads the plain-SIMD build, and the default the relaxed
   try {
     process.env.TAPEGRAD_WASM = 'simd';
     expect(wasmMode()).toBe('simd');
-    expect(loadRuntime(1)!.variant).toBe('simd');
+    expect(selectKernels({ threads: 1 }).info.kernels).toBe('wasm-simd');
     delete process.env.TAPEGRAD_WASM;
     expect(wasmMode()).toBe('auto');
-    expect(loadRuntime(1)!.variant).toBe('relaxed');
+    expect(selectKernels({ threads: 1 }).info.kernels).toBe('wasm-relaxed-simd');
   } finally {
     if (saved === undefined) delete process.env.TAPEGRAD_WASM;
     else process.env.TAPEGRAD_WASM = saved;
@@ -184,24 +187,26 @@ test('float64 operands take the TypeScript path and keep float64 precision', () 
   const a = new Float64Array([1 + 1e-12, 2, 3, 4]);
   const b = new Float64Array([1, 0, 0, 1]);
   const out = new Float64Array(4);
-  gemm(a, 0, b, 0, out, 0, 2, 2, 2);
+  createWasmKernels(single, jsKernels).gemm(a, 0, b, 0, out, 0, 2, 2, 2);
   expect(out[0]).toBe(1 + 1e-12);
 });
 
 describe('TAPEGRAD_WASM=0', () => {
   test('turns the WebAssembly kernels off, and the ops give the same results either way', () => {
     const saved = process.env.TAPEGRAD_WASM;
-    let off: { tg: typeof tg; runtime: Runtime | null } | undefined;
+    let off: { tg: typeof tg; backend: tg.BackendInfo } | undefined;
     process.env.TAPEGRAD_WASM = '0';
     try {
       jest.isolateModules(() => {
-        off = { tg: require('../src'), runtime: require('../src/kernels/wasm').runtime };
+        // The kernels are chosen on first use, so the choice happens here, under TAPEGRAD_WASM=0.
+        const isolated = require('../src') as typeof tg;
+        off = { tg: isolated, backend: isolated.backend() };
       });
     } finally {
       if (saved === undefined) delete process.env.TAPEGRAD_WASM;
       else process.env.TAPEGRAD_WASM = saved;
     }
-    expect(off!.runtime).toBeNull();
+    expect(off!.backend).toEqual({ kernels: 'js', threads: 1, reason: 'TAPEGRAD_WASM turns the WebAssembly kernels off' });
     const uniform = (n: number) => Float32Array.from({ length: n }, () => random.next() * 2 - 1);
     const a = uniform(64 * 96);
     const b = uniform(96 * 48);
@@ -228,7 +233,10 @@ const convImplementations: [string, ConvImplementation][] = [
     transposed: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.convTranspose2dDirect : conv.convTranspose2dIm2col)(x, w, bias, g, y),
     weightGrad: (x, gy, g, gw) => (conv.isDirect(g) ? conv.conv2dWeightGradDirect : conv.conv2dWeightGradIm2col)(x, gy, g, gw),
   }],
-  ['dispatching', { forward: conv.conv2dForward, transposed: conv.convTranspose2dForward, weightGrad: conv.conv2dWeightGrad }],
+  ['dispatching', (() => {
+    const k = createWasmKernels(single, jsKernels);
+    return { forward: k.conv2dForward, transposed: k.convTranspose2dForward, weightGrad: k.conv2dWeightGrad };
+  })()],
   ...([['wasm, 1 thread', single], ['wasm, 2 threads', threaded], ['wasm without relaxed SIMD, 1 thread', plain],
     ['wasm without relaxed SIMD, 2 threads', plainThreaded]] as const).map(([name, rt]): [string, ConvImplementation] => [name, {
     forward: (x, w, bias, g, y) => conv2dForwardWasm(rt, x, w, bias, g, y),
@@ -387,7 +395,8 @@ describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 thread
   // float64, then rounded once to float32), so the results must agree bit for bit.
   const sizes = [4096, 4099, 10007];
 
-  test.each([['relu', (v: number) => (v > 0 ? v : 0)], ['positive', (v: number) => (v > 0 ? 1 : 0)]] as const)(
+  // NaN propagates through relu, and relu's mask passes the gradient there (PyTorch).
+  test.each([['relu', (v: number) => (v > 0 || v !== v ? v : 0)], ['positive', (v: number) => (v > 0 || v !== v ? 1 : 0)]] as const)(
     '%s equals the TypeScript map, NaN, -0 and infinities included', (op, f) => {
       for (const n of sizes) {
         const x = fillSpecial(n);
@@ -404,17 +413,17 @@ describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 thread
       const b = fillSpecial(bShape.reduce((p, d) => p * d, 1));
       const outShape = aShape.length >= bShape.length ? aShape : bShape;
       const n = outShape.reduce((p, d) => p * d, 1);
-      const plain = elementwise.binary(a, aShape, b, bShape, outShape, new Float32Array(n), f);
+      const plain = elementwise.binaryWith(a, aShape, b, bShape, outShape, new Float32Array(n), f);
       expect(binaryWasm(rt, op, a, b, new Float32Array(n))).toEqual(plain);
       // Through the dispatching kernel too, which must pick WebAssembly only for these patterns.
-      expect(elementwise.binary(a, aShape, b, bShape, outShape, new Float32Array(n), f, op)).toEqual(plain);
+      expect(createWasmKernels(rt, jsKernels).binary(op, a, aShape, b, bShape, outShape, new Float32Array(n))).toEqual(plain);
     }
   });
 
   test('patterns WebAssembly does not cover (an outer broadcast) still come out right', () => {
     const a = fill(64);
     const b = fill(97);
-    const out = elementwise.binary(a, [64, 1], b, [1, 97], [64, 97], new Float32Array(64 * 97), ops.mul, 'mul');
+    const out = createWasmKernels(rt, jsKernels).binary('mul', a, [64, 1], b, [1, 97], [64, 97], new Float32Array(64 * 97));
     for (let i = 0; i < 64; i++) for (let j = 0; j < 97; j++) expect(out[i * 97 + j]).toBe(Math.fround(a[i] * b[j]));
   });
 

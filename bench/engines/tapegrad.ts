@@ -1,7 +1,6 @@
 /** @file tapegrad itself, through its public API only (what a user's training script would call). */
 import * as os from 'os';
 import * as tg from '../../src';
-import { runtime, unavailableReason } from '../../src/kernels/wasm';
 import type { Engine } from '../engine';
 import {
   CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, Conv2dShape, convOut, randomArray, randomLabels, W1, W2, W3, W4, W5, W6, WorkloadId,
@@ -68,9 +67,10 @@ export const engine: Engine = {
   label: 'tapegrad',
   describe() {
     const cpu = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`;
-    if (runtime === null) return `TypeScript kernels (WebAssembly off: ${unavailableReason || 'TAPEGRAD_WASM=0'}), Node ${process.versions.node}, ${cpu}`;
-    const kind = runtime.variant === 'relaxed' ? 'relaxed-SIMD (fused multiply-add)' : '128-bit SIMD';
-    return `WebAssembly ${kind} kernels on ${runtime.threads} thread(s), Node ${process.versions.node}, ${cpu}`;
+    const b = tg.backend();
+    if (b.kernels === 'js') return `TypeScript kernels (WebAssembly off: ${b.reason}), Node ${process.versions.node}, ${cpu}`;
+    const kind = b.kernels === 'wasm-relaxed-simd' ? 'relaxed-SIMD (fused multiply-add)' : '128-bit SIMD';
+    return `WebAssembly ${kind} kernels on ${b.threads} thread(s), Node ${process.versions.node}, ${cpu}`;
   },
   setup(id: WorkloadId) {
     switch (id) {

@@ -19,34 +19,10 @@
  * over an output row (`forEachTapRow`), no col at all.
  */
 import { allocate, Storage } from '../tensor/dtype';
-import { gemm } from './matmul';
-import { runtime } from './wasm';
-import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './wasm/conv';
+import type { ConvGeometry } from './geometry';
+import { gemmJs as gemm } from './matmul';
 
-/**
- * A convolution in the conv2d direction: input [batch, inC, inH, inW] → output [batch, outC, outH,
- * outW] with weight [outC, inC/groups, kH, kW]. convTranspose2d runs the same geometry backwards
- * (its input lives in the output space). `padH`/`padW` are the padding before the first row and
- * column; outH/outW are given, so padding after may differ (the signal ops use that).
- */
-export interface ConvGeometry {
-  batch: number;
-  inC: number;
-  inH: number;
-  inW: number;
-  outC: number;
-  outH: number;
-  outW: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilH: number;
-  dilW: number;
-  groups: number;
-}
+export type { ConvGeometry } from './geometry';
 
 /** Input channels per group. */
 const groupInC = (g: ConvGeometry) => g.inC / g.groups;
@@ -72,15 +48,6 @@ function addBias(y: Storage, bias: Storage, batch: number, channels: number, pla
   }
 }
 
-/**
- * Float32 convolutions run on the WebAssembly SIMD kernels when they are loaded (src/kernels/wasm;
- * TAPEGRAD_WASM=0 turns them off); the TypeScript paths below are the fallback and the float64 path.
- */
-function float32(...arrays: (Storage | null)[]): boolean {
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
-}
-
 /** Whether a convolution takes the direct path (Note [direct path]). */
 export function isDirect(g: ConvGeometry): boolean {
   return groupOutC(g) === 1;
@@ -88,7 +55,6 @@ export function isDirect(g: ConvGeometry): boolean {
 
 /** y [batch, outC, outH, outW] = conv2d(x [batch, inC, inH, inW], w [outC, inC/groups, kH, kW]) + bias. */
 export function conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  if (runtime !== null && float32(x, w, bias, y)) return conv2dForwardWasm(runtime, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array);
   return isDirect(g) ? conv2dDirect(x, w, bias, g, y) : conv2dIm2col(x, w, bias, g, y);
 }
 
@@ -98,7 +64,6 @@ export function conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: C
  * y = conv2dᵀ(x) + bias (bias per input-space channel), the adjoint of conv2dForward in its input.
  */
 export function convTranspose2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  if (runtime !== null && float32(x, w, bias, y)) return convTranspose2dForwardWasm(runtime, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array);
   return isDirect(g) ? convTranspose2dDirect(x, w, bias, g, y) : convTranspose2dIm2col(x, w, bias, g, y);
 }
 
@@ -107,7 +72,6 @@ export function convTranspose2dForward(x: Storage, w: Storage, bias: Storage | n
  * with gy [batch, outC, outH, outW], summed over the batch.
  */
 export function conv2dWeightGrad(x: Storage, gy: Storage, g: ConvGeometry, gw: Storage): Storage {
-  if (runtime !== null && float32(x, gy, gw)) return conv2dWeightGradWasm(runtime, x as Float32Array, gy as Float32Array, g, gw as Float32Array);
   return isDirect(g) ? conv2dWeightGradDirect(x, gy, g, gw) : conv2dWeightGradIm2col(x, gy, g, gw);
 }
 

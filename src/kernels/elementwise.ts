@@ -1,60 +1,59 @@
 /**
- * @file Elementwise loops on typed arrays: maps and NumPy-broadcast binary ops. The closure `f`
- * defines each op; ops that also name a WebAssembly version (`fast`) run it for large float32
- * tensors — in JavaScript a loop calling a different closure per op is slow, and relu's
- * data-dependent branch mispredicts on every other element.
+ * @file Elementwise loops on typed arrays in TypeScript: named maps and NumPy-broadcast binary ops
+ * (the `Kernels.unary` / `Kernels.binary` contract), and the closure forms that masks use.
  */
 import type { Storage } from '../tensor/dtype';
-import { stridesOf } from '../tensor/shape';
-import { runtime } from './wasm';
-import { binaryWasm, unaryWasm, WasmBinary, WasmUnary } from './wasm/elementwise';
+import { broadcastStrides } from '../tensor/shape';
+import type { BinaryOp, UnaryOp } from './kernels';
 
-export type { WasmBinary as FastBinary, WasmUnary as FastUnary } from './wasm/elementwise';
-
-/** Below this many elements the copies into WebAssembly memory cost more than the loop. */
-const WASM_MIN_ELEMENTS = 4096;
-
-/** out[i] = f(x[i]); `fast` names the same function's WebAssembly version, if it has one. */
-export function map(x: Storage, out: Storage, f: (v: number) => number, fast?: WasmUnary): Storage {
-  if (fast !== undefined && runtime !== null && x.length >= WASM_MIN_ELEMENTS && x instanceof Float32Array && out instanceof Float32Array) {
-    return unaryWasm(runtime, fast, x, out);
-  }
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
-  return out;
+/** 1 / (1 + e^-v) without overflow for large |v|. */
+function stableSigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
 }
 
 /**
- * Whether an operand fills the output by repeating as one block: it is a scalar, or broadcasts
- * only along leading axes (a bias against a batch of rows).
+ * What each unary op computes. relu propagates NaN and its mask passes the gradient there, as
+ * PyTorch's relu and threshold_backward do: hiding a NaN is worse than showing it.
  */
-function repeats(x: Storage, shape: readonly number[], outShape: readonly number[]): boolean {
-  if (x.length === 1) return true;
-  const lead = outShape.length - shape.length;
-  let i = 0;
-  while (i < shape.length && shape[i] === 1 && outShape[lead + i] !== 1) i++;
-  for (; i < shape.length; i++) if (shape[i] !== outShape[lead + i]) return false;
-  return true;
-}
+export const UNARY: Readonly<Record<UnaryOp, (v: number) => number>> = {
+  neg: (v) => -v,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sign: Math.sign,
+  relu: (v) => (v > 0 || v !== v ? v : 0),
+  positive: (v) => (v > 0 || v !== v ? 1 : 0),
+  tanh: Math.tanh,
+  sigmoid: stableSigmoid,
+};
 
-/** Strides of `shape` seen from a broadcast `outShape`: 0 along broadcast axes. */
-export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const own = stridesOf(shape);
-  const lead = outShape.length - shape.length;
-  return outShape.map((d, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]));
+/** What each binary op computes; maximum and minimum propagate NaN, as NumPy and PyTorch do. */
+export const BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  pow: Math.pow,
+  maximum: (x, y) => (x > y || x !== x ? x : y),
+  minimum: (x, y) => (x < y || x !== x ? x : y),
+};
+
+/** out[i] = f(x[i]). */
+export function map(x: Storage, out: Storage, f: (v: number) => number): Storage {
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+  return out;
 }
 
 /**
  * out[i] = f(a[ia], b[ib]) over the broadcast shape. Same shapes and a scalar side take flat loops;
  * otherwise an odometer walks the outer axes and the innermost axis runs as a strided loop.
  */
-export function binary(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
-  outShape: readonly number[], out: Storage, f: (x: number, y: number) => number, fast?: WasmBinary): Storage {
+export function binaryWith(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
+  outShape: readonly number[], out: Storage, f: (x: number, y: number) => number): Storage {
   const n = out.length;
-  if (fast !== undefined && runtime !== null && n >= WASM_MIN_ELEMENTS &&
-    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
-    (a.length === n || b.length === n) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape)) {
-    return binaryWasm(runtime, fast, a, b, out);
-  }
   if (a.length === n && b.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
     return out;
@@ -93,4 +92,13 @@ export function binary(a: Storage, aShape: readonly number[], b: Storage, bShape
     }
   }
   return out;
+}
+
+export function unary(op: UnaryOp, x: Storage, out: Storage): Storage {
+  return map(x, out, UNARY[op]);
+}
+
+export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
+  outShape: readonly number[], out: Storage): Storage {
+  return binaryWith(a, aShape, b, bShape, outShape, out, BINARY[op]);
 }

@@ -1,36 +1,11 @@
 /**
- * @file Matrix multiply on typed arrays. `gemm` sends float32 products to the WebAssembly SIMD kernel
- * (src/kernels/wasm, threaded when large) and everything else — float64, tiny products, WASM off or
- * unavailable — to `gemmJs`, a TypeScript loop: i-k-j order (unit stride over b and out) with four
- * rows of a at a time, so each loaded row of b feeds four accumulations.
+ * @file Matrix multiply on typed arrays in TypeScript: the float64 path, the fallback for float32,
+ * and the loop the WebAssembly GEMM is checked against. i-k-j order (unit stride over b and out) with
+ * four rows of a at a time, so each loaded row of b feeds four accumulations.
  */
 import type { Storage } from '../tensor/dtype';
-import { runtime } from './wasm';
-import { gemmWasm } from './wasm/gemm';
 
-/** Below this many multiply-adds the copies into WebAssembly memory cost more than they save. */
-const WASM_MIN_MACS = 2048;
-
-/**
- * out[m,n] (+)= op(a)[m,k] @ op(b)[k,n], each at the given offsets; `accumulate` keeps out's contents.
- * a is stored [m,k] row-major, or [k,m] when `transA` (so op(a) = aᵀ); b is [k,n], or [n,k] when `transB`.
- */
-export function gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
-  m: number, k: number, n: number, accumulate = false, transA = false, transB = false): void {
-  if (runtime !== null && m * n * k >= WASM_MIN_MACS &&
-    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) {
-    try {
-      gemmWasm(runtime, a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
-      return;
-    } catch (e) {
-      // Operands beyond the 2 GiB WebAssembly memory: the TypeScript loop has no such limit.
-      if (!(e instanceof RangeError)) throw e;
-    }
-  }
-  gemmJs(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
-}
-
-/** The TypeScript GEMM: the fallback, and the float64 path. Same contract as `gemm`. */
+/** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n]: the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
 export function gemmJs(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
   m: number, k: number, n: number, accumulate = false, transA = false, transB = false): void {
   // op(a)(i,p) = a[aOff + i·rsa + p·csa].

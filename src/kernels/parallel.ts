@@ -18,7 +18,6 @@
  * background: until one is up, the main thread runs every chunk. Without worker_threads the pool is
  * empty and everything runs single-threaded.
  */
-import * as os from 'os';
 import type { WasmMemory, WasmModule } from './wasm/api';
 
 // Int32 slots of the control block.
@@ -149,9 +148,15 @@ export class WorkerPool {
    * workers (work = workBase + t · workStride), and returns when all are done.
    */
   run(fn: number, chunks: readonly Chunk[], workBase: number, workStride: number, local: (...args: number[]) => unknown): void {
+    // More chunks than the table holds run as several jobs, one table-full after another.
+    if (chunks.length <= MAX_CHUNKS) return this.runJob(fn, chunks, workBase, workStride, local);
+    for (let k = 0; k < chunks.length; k += MAX_CHUNKS) this.runJob(fn, chunks.slice(k, k + MAX_CHUNKS), workBase, workStride, local);
+  }
+
+  private runJob(fn: number, chunks: readonly Chunk[], workBase: number, workStride: number, local: (...args: number[]) => unknown): void {
     const c = this.c;
     const nargs = chunks.length > 0 ? chunks[0].length : 0;
-    if (chunks.length > MAX_CHUNKS || nargs > MAX_ARGS) throw new Error(`parallel: ${chunks.length} chunks of ${nargs} arguments exceed the table`);
+    if (nargs > MAX_ARGS) throw new Error(`parallel: a chunk of ${nargs} arguments exceeds the table's ${MAX_ARGS}`);
     const tag = ++this.seq & 0xffff;
     for (let k = 0; k < chunks.length; k++) for (let i = 0; i < nargs; i++) c[TABLE + k * nargs + i] = chunks[k][i];
     c[COUNT] = chunks.length;
@@ -187,13 +192,29 @@ export class WorkerPool {
   }
 }
 
-/** Threads to use in all: TAPEGRAD_THREADS if set, else one per core (at most 4). */
-export function threadCount(): number {
-  const env = process.env.TAPEGRAD_THREADS;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (Number.isInteger(n) && n >= 1) return n;
+/**
+ * The most threads a kernel call splits over. More would only add chunks too small to pay for their
+ * hand-off (and a chunk table of fixed size serves them all); a larger setting is clamped to this.
+ */
+export const MAX_THREADS = 64;
+
+/** Threads to use in all: `setting` (TAPEGRAD_THREADS) if given, else one per core (at most 4); clamped to MAX_THREADS. */
+export function threadCount(setting?: string): number {
+  if (setting !== undefined && setting.trim() !== '') {
+    const n = Number(setting);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`TAPEGRAD_THREADS: expected a whole number of threads ≥ 1, got '${setting}'`);
+    return Math.min(n, MAX_THREADS);
   }
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(4, cores));
+  return Math.max(1, Math.min(4, cores()));
+}
+
+function cores(): number {
+  const browser = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (browser !== undefined && typeof browser.hardwareConcurrency === 'number') return browser.hardwareConcurrency;
+  try {
+    const os = require('os') as typeof import('os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } catch {
+    return 1;
+  }
 }

@@ -4,8 +4,6 @@
  * average's adjoint, and the flat-index gather/scatter that route max pooling's gradient.
  */
 import type { Storage } from '../tensor/dtype';
-import { runtime } from './wasm';
-import { maxPool2dWasm } from './wasm/elementwise';
 
 /** x [planes, inH, inW] pooled by a kH×kW window with stride and zero padding before each axis. */
 export interface PoolGeometry {
@@ -50,10 +48,6 @@ function forEachWindow(g: PoolGeometry,
  * row-major order (a NaN wins, as in PyTorch). Padding never wins: it is -Infinity.
  */
 export function maxPool2d(x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array): Storage {
-  // Float32 runs on the WebAssembly kernel (branch-free inside the window) when it is loaded.
-  if (runtime !== null && x instanceof Float32Array && y instanceof Float32Array && x.length >= 4096) {
-    return maxPool2dWasm(runtime, x, g, y, argmax);
-  }
   const { inW } = g;
   forEachWindow(g, (o, plane, hLo, hHi, wLo, wHi) => {
     let best = -Infinity;

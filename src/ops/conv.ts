@@ -15,8 +15,8 @@
  * conv2d result that comes out longer (possible when a transpose used outputPadding ≥ stride).
  */
 import { definePrimitive, Primitive } from '../autograd/primitive';
-import * as kernels from '../kernels/conv';
-import type { ConvGeometry } from '../kernels/conv';
+import { kernels } from '../kernels';
+import type { ConvGeometry } from '../kernels';
 import { allocate, DType, promoteTypes } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -114,7 +114,7 @@ const conv2dP: Primitive<ConvAttrs> = definePrimitive<ConvAttrs>('conv2d', {
       convOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0]),
       convOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1])];
     const y = allocate(x.dtype, sizeOf(shape));
-    kernels.conv2dForward(x.data, w.data, bias ? bias.data : null, geometry(x.shape, shape, w.shape.slice(2), a), y);
+    kernels().conv2dForward(x.data, w.data, bias ? bias.data : null, geometry(x.shape, shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
   },
   backward: (gy, [x, w, bias], _y, a) => [
@@ -131,7 +131,7 @@ const convTranspose2dP: Primitive<ConvTransposeAttrs> = definePrimitive<ConvTran
       convTransposeOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0], a.outputPadding[0]),
       convTransposeOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1], a.outputPadding[1])];
     const y = allocate(x.dtype, sizeOf(shape));
-    kernels.convTranspose2dForward(x.data, w.data, bias ? bias.data : null, geometry(shape, x.shape, w.shape.slice(2), a), y);
+    kernels().convTranspose2dForward(x.data, w.data, bias ? bias.data : null, geometry(shape, x.shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
   },
   backward: (gy, [x, w, bias], _y, a) => [
@@ -147,7 +147,7 @@ const conv2dWeightP: Primitive<ConvWeightAttrs> = definePrimitive<ConvWeightAttr
   forward: ([x, gy], a) => {
     const shape = [gy.shape[1], x.shape[1] / a.groups, a.kernel[0], a.kernel[1]];
     const gw = allocate(x.dtype, sizeOf(shape));
-    kernels.conv2dWeightGrad(x.data, gy.data, geometry(x.shape, gy.shape, a.kernel, a), gw);
+    kernels().conv2dWeightGrad(x.data, gy.data, geometry(x.shape, gy.shape, a.kernel, a), gw);
     return new Tensor(gw, shape);
   },
   backward: (ggw, [x, gy], _y, a) => [

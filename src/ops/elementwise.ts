@@ -10,7 +10,8 @@
  * is zero almost everywhere, so higher-order gradients stay right.
  */
 import { definePrimitive } from '../autograd/primitive';
-import * as kernels from '../kernels/elementwise';
+import { BinaryOp, kernels, UnaryOp } from '../kernels';
+import { binaryWith, map } from '../kernels/elementwise';
 import { allocate } from '../tensor/dtype';
 import { broadcastShapes, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -24,17 +25,12 @@ interface BinaryGrads {
   b: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
 }
 
-function binaryForward(op: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number, fast?: kernels.FastBinary): Tensor {
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocate(a.dtype, sizeOf(shape));
-  kernels.binary(a.data, a.shape, b.data, b.shape, shape, out, f, fast);
-  return new Tensor(out, shape);
-}
-
-/** `fast`: the kernel's WebAssembly version of f, if it has one (src/kernels/elementwise.ts). */
-function binary(op: string, f: (x: number, y: number) => number, grads: BinaryGrads, fast?: kernels.FastBinary) {
+function binary(op: BinaryOp, grads: BinaryGrads) {
   const p = definePrimitive(op, {
-    forward: ([a, b]) => binaryForward(op, a, b, f, fast),
+    forward: ([a, b]) => {
+      const shape = broadcastShapes(op, a.shape, b.shape);
+      return new Tensor(kernels().binary(op, a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape))), shape);
+    },
     backward: (gy, [a, b], y) => [
       a.requiresGrad ? sumTo(grads.a(gy, a, b, y), a.shape) : null,
       b.requiresGrad ? sumTo(grads.b(gy, a, b, y), b.shape) : null,
@@ -45,61 +41,56 @@ function binary(op: string, f: (x: number, y: number) => number, grads: BinaryGr
 
 /** A constant in the broadcast shape of a and b, computed from their values. */
 function maskOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
-  const m = binaryForward('mask', a, b, f);
-  return constant(m.data, m.shape);
+  const shape = broadcastShapes('mask', a.shape, b.shape);
+  return constant(binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
 }
 
-function mapConstant(x: Tensor, f: (v: number) => number, fast?: kernels.FastUnary): Tensor {
-  return constant(kernels.map(x.data, allocate(x.dtype, x.size), f, fast), x.shape);
+/** A constant op(x): the piecewise factors of Note [kinks]. */
+function mapConstant(x: Tensor, op: UnaryOp): Tensor {
+  return constant(kernels().unary(op, x.data, allocate(x.dtype, x.size)), x.shape);
 }
 
-export const add = binary('add', (x, y) => x + y, { a: (gy) => gy, b: (gy) => gy }, 'add');
-export const sub = binary('sub', (x, y) => x - y, { a: (gy) => gy, b: (gy) => neg(gy) }, 'sub');
-export const mul = binary('mul', (x, y) => x * y, { a: (gy, _a, b) => mul(gy, b), b: (gy, a) => mul(gy, a) }, 'mul');
-export const div = binary('div', (x, y) => x / y, {
+export const add = binary('add', { a: (gy) => gy, b: (gy) => gy });
+export const sub = binary('sub', { a: (gy) => gy, b: (gy) => neg(gy) });
+export const mul = binary('mul', { a: (gy, _a, b) => mul(gy, b), b: (gy, a) => mul(gy, a) });
+export const div = binary('div', {
   a: (gy, _a, b) => div(gy, b),
   b: (gy, _a, b, y) => neg(div(mul(gy, y), b)),
-}, 'div');
-
-export const pow = binary('pow', Math.pow, {
-  a: (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
-  // d(a^b)/db = a^b · log a; where a == 0 PyTorch takes 0 rather than 0 · (-inf).
-  b: (gy, a, _b, y) => mul(gy, mul(y, log(add(a, mapConstant(a, (v) => (v === 0 ? 1 : 0)))))),
 });
 
-export const maximum = binary('maximum', (x, y) => (x > y || x !== x ? x : y), {
+export const pow = binary('pow', {
+  a: (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
+  // d(a^b)/db = a^b · log a; where a == 0 PyTorch takes 0 rather than 0 · (-inf).
+  b: (gy, a, _b, y) => mul(gy, mul(y, log(add(a, constant(map(a.data, allocate(a.dtype, a.size), (v) => (v === 0 ? 1 : 0)), a.shape))))),
+});
+
+export const maximum = binary('maximum', {
   a: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0))),
   b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y > x ? 1 : x === y ? 0.5 : 0))),
 });
 
-export const minimum = binary('minimum', (x, y) => (x < y || x !== x ? x : y), {
+export const minimum = binary('minimum', {
   a: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0))),
   b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0))),
 });
 
-function unary(op: string, f: (v: number) => number, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor, fast?: kernels.FastUnary) {
+function unary(op: UnaryOp, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
   const p = definePrimitive(op, {
-    forward: ([x]) => new Tensor(kernels.map(x.data, allocate(x.dtype, x.size), f, fast), x.shape),
+    forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocate(x.dtype, x.size)), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],
   });
   return (x: Tensor): Tensor => p.apply([x], undefined);
 }
 
-/** 1 / (1 + e^-v) without overflow for large |v|. */
-function stableSigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
-  return e / (1 + e);
-}
-
-export const neg = unary('neg', (v) => -v, (gy) => neg(gy));
-export const exp = unary('exp', Math.exp, (gy, _x, y) => mul(gy, y));
-export const log = unary('log', Math.log, (gy, x) => div(gy, x));
-export const sqrt = unary('sqrt', Math.sqrt, (gy, _x, y) => div(gy, mul(y, 2)));
-export const abs = unary('abs', Math.abs, (gy, x) => mul(gy, mapConstant(x, Math.sign)));
-export const relu = unary('relu', (v) => (v > 0 ? v : 0), (gy, x) => mul(gy, mapConstant(x, (v) => (v > 0 ? 1 : 0), 'positive')), 'relu');
-export const tanh = unary('tanh', Math.tanh, (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
-export const sigmoid = unary('sigmoid', stableSigmoid, (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
+export const neg = unary('neg', (gy) => neg(gy));
+export const exp = unary('exp', (gy, _x, y) => mul(gy, y));
+export const log = unary('log', (gy, x) => div(gy, x));
+export const sqrt = unary('sqrt', (gy, _x, y) => div(gy, mul(y, 2)));
+export const abs = unary('abs', (gy, x) => mul(gy, mapConstant(x, 'sign')));
+// relu propagates NaN, and its mask passes the gradient there (src/kernels/elementwise.ts UNARY).
+export const relu = unary('relu', (gy, x) => mul(gy, mapConstant(x, 'positive')));
+export const tanh = unary('tanh', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
+export const sigmoid = unary('sigmoid', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
 
 installMethods({ add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid });
 

@@ -1,9 +1,8 @@
 /** @file Matrix product: 2-D, and batched over leading axes that broadcast. */
 import { definePrimitive } from '../autograd/primitive';
-import { broadcastStrides } from '../kernels/elementwise';
-import { gemm } from '../kernels/matmul';
+import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
-import { broadcastShapes, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
+import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { operands } from './operands';
@@ -40,7 +39,7 @@ const matmulP = definePrimitive<MatmulAttrs | undefined>('matmul', {
         ia += i * sa[d];
         ib += i * sb[d];
       }
-      gemm(a.data, ia * n * k, b.data, ib * k * m, out, t * n * m, n, k, m, false, transA, transB);
+      kernels().gemm(a.data, ia * n * k, b.data, ib * k * m, out, t * n * m, n, k, m, false, transA, transB);
     }
     return new Tensor(out, [...batch, n, m]);
   },

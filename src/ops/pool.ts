@@ -8,8 +8,8 @@
  * another kernel-backed primitive whose backward is average pooling again.
  */
 import { definePrimitive, Primitive } from '../autograd/primitive';
-import * as kernels from '../kernels/pool';
-import type { PoolGeometry } from '../kernels/pool';
+import { kernels } from '../kernels';
+import type { PoolGeometry } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -61,13 +61,13 @@ interface IndexAttrs {
 }
 
 const gatherFlatP: Primitive<IndexAttrs> = definePrimitive<IndexAttrs>('gatherFlat', {
-  forward: ([x], { index, shape }) => new Tensor(kernels.gatherFlat(x.data, index, allocate(x.dtype, sizeOf(shape))), shape),
+  forward: ([x], { index, shape }) => new Tensor(kernels().gatherFlat(x.data, index, allocate(x.dtype, sizeOf(shape))), shape),
   backward: (gy, [x], _y, { index }) => [scatterAddFlatP.apply([gy], { index, shape: x.shape })],
   describe: ({ shape }) => fmt(shape),
 });
 
 const scatterAddFlatP: Primitive<IndexAttrs> = definePrimitive<IndexAttrs>('scatterAddFlat', {
-  forward: ([g], { index, shape }) => new Tensor(kernels.scatterAddFlat(g.data, index, allocate(g.dtype, sizeOf(shape))), shape),
+  forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocate(g.dtype, sizeOf(shape))), shape),
   backward: (gg, [g], _y, { index }) => [gatherFlatP.apply([gg], { index, shape: g.shape })],
   describe: ({ shape }) => fmt(shape),
 });
@@ -80,7 +80,7 @@ const maxPool2dP = definePrimitive<PoolAttrs, Int32Array>('maxPool2d', {
     const shape = pooledShape(x.shape, g);
     const y = allocate(x.dtype, sizeOf(shape));
     const argmax = new Int32Array(y.length);
-    kernels.maxPool2d(x.data, g, y, argmax);
+    kernels().maxPool2d(x.data, g, y, argmax);
     return { y: new Tensor(y, shape), saved: argmax };
   },
   backward: (gy, [x], _y, _a, argmax) => [scatterAddFlatP.apply([gy], { index: argmax, shape: x.shape })],
@@ -91,7 +91,7 @@ const avgPool2dP: Primitive<PoolAttrs> = definePrimitive<PoolAttrs>('avgPool2d',
   forward: ([x], a) => {
     const g = poolGeometry(x.shape, a);
     const shape = pooledShape(x.shape, g);
-    return new Tensor(kernels.avgPool2d(x.data, g, allocate(x.dtype, sizeOf(shape))), shape);
+    return new Tensor(kernels().avgPool2d(x.data, g, allocate(x.dtype, sizeOf(shape))), shape);
   },
   backward: (gy, [x], _y, a) => [avgPool2dAdjointP.apply([gy], { ...a, inShape: x.shape })],
   describe: describePool,
@@ -102,7 +102,7 @@ const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
   definePrimitive<PoolAttrs & { inShape: readonly number[] }>('avgPool2dAdjoint', {
     forward: ([gy], a) => {
       const gx = allocate(gy.dtype, sizeOf(a.inShape));
-      kernels.avgPool2dAdjoint(gy.data, poolGeometry(a.inShape, a), gx);
+      kernels().avgPool2dAdjoint(gy.data, poolGeometry(a.inShape, a), gx);
       return new Tensor(gx, a.inShape);
     },
     backward: (gg, _xs, _y, a) => [avgPool2dP.apply([gg], { kernel: a.kernel, stride: a.stride, padding: a.padding })],

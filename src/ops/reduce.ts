@@ -1,6 +1,6 @@
 /** @file Reductions: sum and max are primitives; mean and sumTo are compositions of them. */
 import { definePrimitive } from '../autograd/primitive';
-import * as kernels from '../kernels/reduce';
+import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt, normalizeAxes, reducedShape, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -24,7 +24,7 @@ function unreduce(gy: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 const sumP = definePrimitive<ReduceAttrs>('sum', {
   forward: ([x], { axes, keepDims }) => {
     const shape = reducedShape(x.shape, axes, keepDims);
-    return new Tensor(kernels.sum(x.data, x.shape, axes, allocate(x.dtype, sizeOf(shape))), shape);
+    return new Tensor(kernels().sum(x.data, x.shape, axes, allocate(x.dtype, sizeOf(shape))), shape);
   },
   backward: (gy, [x], _y, { axes }) => [expand(unreduce(gy, x, axes), x.shape)],
   describe: describeReduce,
@@ -39,7 +39,7 @@ const maxP = definePrimitive<ReduceAttrs, Int32Array>('max', {
     const shape = reducedShape(x.shape, axes, keepDims);
     const out = allocate(x.dtype, sizeOf(shape));
     const argmax = new Int32Array(out.length);
-    kernels.max(x.data, x.shape, axes, out, argmax);
+    kernels().max(x.data, x.shape, axes, out, argmax);
     return { y: new Tensor(out, shape), saved: argmax };
   },
   // The gradient goes to the first maximal element of each reduced group (row-major).

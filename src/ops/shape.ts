@@ -3,10 +3,9 @@
  * backward is another movement op); flatten, stack, squeeze and unsqueeze are compositions.
  */
 import { definePrimitive, Primitive } from '../autograd/primitive';
-import * as kernels from '../kernels/movement';
-import { broadcastStrides } from '../kernels/elementwise';
+import { kernels } from '../kernels';
 import { allocate, promoteTypes } from '../tensor/dtype';
-import { checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
+import { broadcastStrides, checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { cast } from './operands';
@@ -47,7 +46,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 const expandP = definePrimitive<{ shape: number[] }>('expand', {
   forward: ([x], { shape }) =>
-    new Tensor(kernels.stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, allocate(x.dtype, sizeOf(shape))), shape),
+    new Tensor(kernels().stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, allocate(x.dtype, sizeOf(shape))), shape),
   backward: (gy, [x]) => [sumTo(gy, x.shape)],
   describe: ({ shape }) => fmt(shape),
 });
@@ -66,7 +65,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 const transposeP = definePrimitive<{ perm: number[] }>('transpose', {
   forward: ([x], { perm }) => {
     const shape = perm.map((p) => x.shape[p]);
-    return new Tensor(kernels.transpose(x.data, x.shape, perm, allocate(x.dtype, x.size)), shape);
+    return new Tensor(kernels().transpose(x.data, x.shape, perm, allocate(x.dtype, x.size)), shape);
   },
   backward: (gy, _xs, _y, { perm }) => {
     const inverse = new Array<number>(perm.length);
@@ -122,7 +121,7 @@ const flipP = definePrimitive<{ axes: number[] }>('flip', {
       strides[a] = -strides[a];
     }
     if (x.size === 0) offset = 0;
-    return new Tensor(kernels.stridedCopy(x.data, offset, strides, x.shape, allocate(x.dtype, x.size)), x.shape);
+    return new Tensor(kernels().stridedCopy(x.data, offset, strides, x.shape, allocate(x.dtype, x.size)), x.shape);
   },
   backward: (gy, _xs, _y, { axes }) => [flip(gy, axes)],
   describe: ({ axes }) => `axes=[${axes.join(',')}]`,
@@ -166,7 +165,7 @@ function padIndex(mode: PadMode, i: number, n: number): number {
 const padP: Primitive<PadAttrs> = definePrimitive<PadAttrs>('pad', {
   forward: ([x], { maps, fill }) => {
     const shape = maps.map((m) => m.length);
-    return new Tensor(kernels.gatherAxes(x.data, x.shape, maps, fill, allocate(x.dtype, sizeOf(shape))), shape);
+    return new Tensor(kernels().gatherAxes(x.data, x.shape, maps, fill, allocate(x.dtype, sizeOf(shape))), shape);
   },
   backward: (gy, [x], _y, attrs) => [padAdjointP.apply([gy], { ...attrs, inShape: x.shape })],
   describe: ({ mode, widths, fill }) =>
@@ -176,7 +175,7 @@ const padP: Primitive<PadAttrs> = definePrimitive<PadAttrs>('pad', {
 /** The adjoint of pad: each padded position's gradient flows back to the element it copied. */
 const padAdjointP: Primitive<PadAttrs & { inShape: readonly number[] }> = definePrimitive<PadAttrs & { inShape: readonly number[] }>('padAdjoint', {
   forward: ([g], { maps, inShape }) =>
-    new Tensor(kernels.scatterAddAxes(g.data, inShape, maps, allocate(g.dtype, sizeOf(inShape))), inShape),
+    new Tensor(kernels().scatterAddAxes(g.data, inShape, maps, allocate(g.dtype, sizeOf(inShape))), inShape),
   backward: (gg, _xs, _y, attrs) => [padP.apply([gg], { ...attrs, fill: 0 })],
   describe: ({ mode }) => mode,
 });
@@ -228,7 +227,7 @@ const sliceP = definePrimitive<{ starts: number[]; ends: number[] }>('slice', {
     const strides = stridesOf(x.shape);
     const shape = starts.map((s, d) => ends[d] - s);
     const offset = sizeOf(shape) === 0 ? 0 : starts.reduce((o, s, d) => o + s * strides[d], 0);
-    return new Tensor(kernels.stridedCopy(x.data, offset, strides, shape, allocate(x.dtype, sizeOf(shape))), shape);
+    return new Tensor(kernels().stridedCopy(x.data, offset, strides, shape, allocate(x.dtype, sizeOf(shape))), shape);
   },
   backward: (gy, [x], _y, { starts, ends }) => [pad(gy, starts.map((s, d): [number, number] => [s, x.shape[d] - ends[d]]))],
   describe: ({ starts, ends }) => starts.map((s, d) => `${s}:${ends[d]}`).join(','),
@@ -258,7 +257,7 @@ const concatP = definePrimitive<{ axis: number }>('concat', {
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);
     const out = allocate(xs[0].dtype, sizeOf(shape));
-    return new Tensor(kernels.concat(xs.map((x) => x.data), xs.map((x) => x.shape), axis, out), shape);
+    return new Tensor(kernels().concat(xs.map((x) => x.data), xs.map((x) => x.shape), axis, out), shape);
   },
   backward: (gy, xs, _y, { axis }) => {
     let at = 0;

@@ -102,3 +102,10 @@ export function checkPermutation(op: string, perm: readonly number[], shape: Sha
   });
   return out;
 }
+
+/** Strides of `shape` seen from a broadcast `outShape`: 0 along broadcast axes. */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const own = stridesOf(shape);
+  const lead = outShape.length - shape.length;
+  return outShape.map((d, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]));
+}

@@ -1,26 +1,22 @@
 /**
- * @file The WebAssembly convolution kernels behind src/kernels/conv.ts for float32. The operands go
+ * @file The WebAssembly convolution kernels (float32) behind `Kernels.conv*` (src/kernels/wasm/backend.ts). The operands go
  * into the arena once and the result comes out once; in between, either each thread takes ranges of
  * images (im2col into its own scratch, then the GEMM micro-kernel, all inside WebAssembly), or — on
  * the direct path, one output channel per group — threads take output rows, column ranges or blocks
  * of taps of the direct kernels (assembly/direct.ts).
  */
-import type { ConvGeometry } from '../conv';
+import { CONV_GEOMETRY_BYTES, CONV_LAYOUT, ConvGeometry, convMacs as macs } from '../geometry';
+import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
-const align64 = (bytes: number) => (bytes + 63) & ~63;
+/** Rounds up to 64 bytes; arithmetic, not bitwise, since sizes may pass 2^31 (the arena then refuses them). */
+const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-/** Copies the geometry into the arena as the 16 i32 the kernels read (assembly/conv.ts GEO_*). */
+/** Copies the geometry into the arena at the offsets the kernels read (src/kernels/conv-layout.ts). */
 function writeGeometry(rt: Runtime, g: ConvGeometry): number {
-  const at = rt.reserve(64);
-  rt.i32.set([g.batch, g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kH, g.kW,
-    g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups], at >> 2);
-  return at;
-}
-
-function copyIn(rt: Runtime, data: Float32Array): number {
-  const at = rt.reserve(4 * data.length);
-  rt.f32.set(data, at >> 2);
+  const at = rt.reserve(CONV_GEOMETRY_BYTES);
+  const i32 = rt.i32;
+  for (const field of Object.keys(CONV_LAYOUT) as (keyof ConvGeometry)[]) i32[(at + CONV_LAYOUT[field]) >> 2] = g[field];
   return at;
 }
 
@@ -94,11 +90,6 @@ function runDirect(rt: Runtime, run: ConvGeometry, geo: number, px: number, pw: 
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
-/** Multiply-adds of one convolution pass over the batch. */
-function macs(g: ConvGeometry): number {
-  return g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
-}
-
 /** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/conv.ts). */
 export function conv2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array, bias: Float32Array | null,
   g: ConvGeometry, y: Float32Array): Float32Array {
@@ -116,8 +107,7 @@ export function conv2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array,
     const work = rt.reserve(stride * threads);
     rt.runChunks('conv2dForward', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
   }
-  y.set(rt.f32.subarray(py >> 2, (py >> 2) + y.length));
-  return y;
+  return copyOut(rt, py, y);
 }
 
 /**
@@ -141,8 +131,7 @@ export function convTranspose2dForwardWasm(rt: Runtime, x: Float32Array, w: Floa
     const work = rt.reserve(stride * threads);
     rt.runChunks('conv2dInputGrad', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
   }
-  y.set(rt.f32.subarray(py >> 2, (py >> 2) + y.length));
-  return y;
+  return copyOut(rt, py, y);
 }
 
 /** gw = the correlation of x with gy (see conv2dWeightGrad in src/kernels/conv.ts). */
@@ -156,12 +145,13 @@ export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Ar
     const pgw = rt.reserve(4 * gw.length);
     const tasks = rt.exports.directWeightGradTasks(geo);
     rt.runChunks('directWeightGrad', ranges(tasks, threads, 1).map(([t0, t1]) => [geo, px, pgy, pgw, t0, t1]), threads, 0, 0);
-    gw.set(rt.f32.subarray(pgw >> 2, (pgw >> 2) + gw.length));
-    return gw;
+    return copyOut(rt, pgw, gw);
   }
   // Each range of images adds into its own partial gradient and the partials are summed in order:
   // the ranges depend only on the batch (not on threads or timing), so neither does the rounding.
   const images = imageRanges(g.batch, Math.max(1, Math.min(PARTIALS, Math.floor(PARTIALS_BYTES / (4 * gw.length)))));
+  // No images (batch 0): the sum over the batch is empty, so the gradient is zero.
+  if (images.length === 0) return gw.fill(0);
   const partialStride = align64(4 * gw.length);
   const partials = rt.reserve(partialStride * images.length);
   const stride = align64(rt.exports.weightGradScratchBytes(geo));

@@ -1,10 +1,10 @@
 /**
- * @file The WebAssembly GEMM behind `gemm` for float32: operands copied into the runtime's arena, the
+ * @file The WebAssembly GEMM (float32) behind `Kernels.gemm`: operands copied into the runtime's arena, the
  * product split across threads when it is large enough to pay for the hand-off, the result copied out.
  */
+import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
-export { PARALLEL_MIN_MACS } from './runtime';
 
 /** A split of C[m,n] into chunks along its longer side, in whole micro-tiles (8 columns or 4 rows). */
 interface Split {
@@ -69,14 +69,9 @@ export function gemmWasm(rt: Runtime, a: Float32Array, aOff: number, b: Float32A
   out: Float32Array, oOff: number, m: number, k: number, n: number, accumulate: boolean,
   transA: boolean, transB: boolean): void {
   rt.reset();
-  const pa = rt.reserve(4 * m * k);
-  const pb = rt.reserve(4 * k * n);
-  const pc = rt.reserve(4 * m * n);
-  let f32 = rt.f32;
-  f32.set(a.subarray(aOff, aOff + m * k), pa >> 2);
-  f32.set(b.subarray(bOff, bOff + k * n), pb >> 2);
-  if (accumulate) f32.set(out.subarray(oOff, oOff + m * n), pc >> 2);
+  const pa = copyIn(rt, a.subarray(aOff, aOff + m * k));
+  const pb = copyIn(rt, b.subarray(bOff, bOff + k * n));
+  const pc = accumulate ? copyIn(rt, out.subarray(oOff, oOff + m * n)) : rt.reserve(4 * m * n);
   gemmInMemory(rt, m, n, k, pa, transA ? 1 : k, transA ? m : 1, pb, transB ? 1 : n, transB ? k : 1, pc, accumulate);
-  f32 = rt.f32;
-  out.set(f32.subarray(pc >> 2, (pc >> 2) + m * n), oOff);
+  copyOut(rt, pc, out, oOff, m * n);
 }

@@ -1,30 +1,21 @@
 /**
- * @file Loads the WebAssembly kernels (built from assembly/ by `npm run build:wasm`) synchronously at
- * import, on a shared memory that worker threads use too, and hands out scratch space in it.
+ * @file The WebAssembly kernel runtime: compiles the kernel module from its bytes, instantiates it on a
+ * shared memory that worker threads use too, and hands out scratch space in it.
  *
  * The memory is an arena: each kernel wrapper resets it, reserves what one call needs (operands,
  * results, per-thread scratch), copies in, runs, copies out. It only grows — to the largest call seen —
  * so the hot path reuses the same buffers instead of allocating.
  *
- * Note [falling back]: a missing or stale .wasm, a runtime without WebAssembly SIMD or shared memory,
- * or TAPEGRAD_WASM=0 all leave `loadRuntime` returning null, and the TypeScript kernels run instead,
- * silently: the results are the same to float32 rounding. Without relaxed SIMD (or with
- * TAPEGRAD_WASM=simd) the plain-SIMD build loads instead of the fused multiply-add one.
+ * Note [falling back]: missing or corrupt bytes, a runtime without WebAssembly SIMD or shared memory
+ * all make `loadRuntime` return a reason instead of a runtime, and src/kernels/index.ts runs the
+ * TypeScript kernels and reports that reason in `tg.backend()` (never silently). Without relaxed SIMD
+ * (or with TAPEGRAD_WASM=simd) the plain-SIMD build loads instead of the fused multiply-add one.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { CONTROL_BYTES, threadCount, WorkerPool } from '../parallel';
+import { CONTROL_BYTES, WorkerPool } from '../parallel';
 import { WasmApi, WasmMemory, WasmModule, WebAssemblyApi } from './api';
+import { enableRelaxedSimd, Variant, wasmBytes } from './bytes';
 
-/**
- * The two builds of assembly/ (assembly/asconfig.json): with relaxed SIMD, whose fused multiply-add
- * makes the GEMM a third faster, and with plain 128-bit SIMD for runtimes without it.
- */
-export const WASM_FILES = {
-  relaxed: path.join(__dirname, 'kernels-relaxed.wasm'),
-  simd: path.join(__dirname, 'kernels.wasm'),
-} as const;
-export type Variant = keyof typeof WASM_FILES;
+export type { Variant } from './bytes';
 
 const PAGE = 65536;
 
@@ -71,10 +62,16 @@ export class Runtime {
     this.top = RESERVED;
   }
 
-  /** Reserves `bytes` (64-byte aligned, so vectors and cache lines line up); returns the byte offset. */
+  /**
+   * Reserves `bytes` (64-byte aligned, so vectors and cache lines line up); returns the byte offset.
+   * A size that is not a non-negative integer, or that the 2 GiB memory cannot hold, is a RangeError
+   * (callers fall back to the TypeScript kernels on it).
+   */
   reserve(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`wasm: cannot reserve ${bytes} bytes`);
     const at = this.top;
-    this.top = at + ((bytes + 63) & ~63);
+    if (at + bytes > MAX_PAGES * PAGE) throw new RangeError(`wasm: a kernel needs ${at + bytes} bytes, more than the ${MAX_PAGES * PAGE} the memory allows`);
+    this.top = at + Math.ceil(bytes / 64) * 64;
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
@@ -129,72 +126,59 @@ function wasmAbort(): never {
   throw new Error('wasm: kernel aborted');
 }
 
-/** Why the last loadRuntime returned null (for `tapegrad info`-style diagnostics and tests). */
-export let unavailableReason = '';
-
-/**
- * Whether this runtime accepts relaxed SIMD. Node 20's V8 (11.3) has it behind a flag that V8 11.4
- * (Node 22) turned on for good; the flag only adds instructions to WebAssembly, so turning it on
- * changes nothing else. TAPEGRAD_WASM=simd keeps to the plain build instead.
- */
-function relaxedSimd(api: WasmApi, bytes: Uint8Array): boolean {
-  if (api.validate(bytes)) return true;
-  try {
-    (require('v8') as typeof import('v8')).setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    return false;
-  }
-  return api.validate(bytes);
+export interface LoadOptions {
+  /** Threads in all (this one and threads − 1 workers). */
+  threads: number;
+  /** Whether the relaxed-SIMD build may load (TAPEGRAD_WASM=simd says no). */
+  allowRelaxed: boolean;
+  /** Where the module's bytes come from (tests pass damaged ones); null means missing. */
+  bytes?: (variant: Variant) => Uint8Array | null;
 }
 
-/** The kernel module and a runtime on fresh shared memory, or null (Note [falling back]). */
-export function loadRuntime(threads = threadCount(), allowRelaxed = wasmMode() !== 'simd'): Runtime | null {
+/** A runtime, or why there is none (Note [falling back]). */
+export type LoadResult = { runtime: Runtime; reason?: undefined } | { runtime?: undefined; reason: string };
+
+/** Whether `api` accepts the relaxed-SIMD module, turning the engine's flag on where it needs one. */
+function acceptsRelaxed(api: WasmApi, bytes: Uint8Array): boolean {
+  if (api.validate(bytes)) return true;
+  return enableRelaxedSimd() && api.validate(bytes);
+}
+
+export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOptions): LoadResult {
+  const api = WebAssemblyApi;
+  if (api === undefined) return { reason: 'this JavaScript runtime has no WebAssembly' };
+  if (typeof SharedArrayBuffer !== 'function') return { reason: 'this JavaScript runtime has no SharedArrayBuffer' };
+  let variant: Variant = 'simd';
+  let code: Uint8Array | null = null;
   try {
-    const api = WebAssemblyApi;
-    if (api === undefined || typeof SharedArrayBuffer !== 'function') {
-      unavailableReason = 'this JavaScript runtime has no WebAssembly or SharedArrayBuffer';
-      return null;
-    }
-    let variant: Variant = 'simd';
-    let bytes: Uint8Array | null = null;
-    if (allowRelaxed && fs.existsSync(WASM_FILES.relaxed)) {
-      const relaxed = fs.readFileSync(WASM_FILES.relaxed);
-      if (relaxedSimd(api, relaxed)) {
+    if (allowRelaxed) {
+      const relaxed = bytes('relaxed');
+      if (relaxed !== null && acceptsRelaxed(api, relaxed)) {
         variant = 'relaxed';
-        bytes = relaxed;
+        code = relaxed;
       }
     }
-    if (bytes === null) {
-      if (!fs.existsSync(WASM_FILES.simd)) {
-        unavailableReason = `${WASM_FILES.simd} is missing (run npm run build:wasm)`;
-        return null;
-      }
-      bytes = fs.readFileSync(WASM_FILES.simd);
+    if (code === null) {
+      code = bytes('simd');
+      if (code === null) return { reason: 'the WebAssembly kernels are missing (npm run build:wasm builds them)' };
     }
-    const module = new api.Module(bytes);
+  } catch (e) {
+    return { reason: `the WebAssembly kernels could not be read: ${messageOf(e)}` };
+  }
+  try {
+    const module = new api.Module(code);
     const names = api.Module.exports(module).map((e) => e.name);
     const missing = EXPORTS.filter((e) => !names.includes(e));
-    if (missing.length > 0) {
-      unavailableReason = `${WASM_FILES[variant]} is stale: it lacks ${missing.join(', ')} (run npm run build:wasm)`;
-      return null;
-    }
+    if (missing.length > 0) return { reason: `the WebAssembly kernels are stale: they lack ${missing.join(', ')} (npm run build:wasm)` };
     const initial = RESERVED / PAGE + 16;
     const memory = new api.Memory({ initial, maximum: MAX_PAGES, shared: true });
-    return new Runtime(module, memory, threads, variant);
+    return { runtime: new Runtime(module, memory, threads, variant) };
   } catch (e) {
-    // E.g. no SIMD support: compiling the module throws. The TypeScript kernels take over.
-    unavailableReason = `the WebAssembly kernels did not load: ${e instanceof Error ? e.message : String(e)}`;
-    return null;
+    // A corrupt file, or an engine without SIMD: compiling throws. The TypeScript kernels take over.
+    return { reason: `the WebAssembly kernels did not load: ${messageOf(e)}` };
   }
 }
 
-/** TAPEGRAD_WASM: 'off' (0, off, false), 'simd' (no relaxed SIMD) or 'auto' (anything else, the default). */
-export function wasmMode(): 'off' | 'simd' | 'auto' {
-  const v = (process.env.TAPEGRAD_WASM ?? '').toLowerCase();
-  return v === '0' || v === 'off' || v === 'false' ? 'off' : v === 'simd' ? 'simd' : 'auto';
-}
-
-/** Whether the environment asks for the TypeScript kernels only (TAPEGRAD_WASM=0, off or false). */
-export function wasmDisabled(): boolean {
-  return wasmMode() === 'off';
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

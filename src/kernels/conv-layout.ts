@@ -1,0 +1,24 @@
+/**
+ * @file Byte offsets of the fields of a `ConvGeometry` (src/kernels/geometry.ts) as the WebAssembly
+ * kernels read it: 16 i32 in a row. This file is both TypeScript and AssemblyScript — assembly/
+ * imports it — so the writer (src/kernels/wasm/backend.ts) and the readers share one field list.
+ * Keep it to plain integer constants.
+ */
+export const GEO_BATCH = 0;
+export const GEO_IN_C = 4;
+export const GEO_IN_H = 8;
+export const GEO_IN_W = 12;
+export const GEO_OUT_C = 16;
+export const GEO_OUT_H = 20;
+export const GEO_OUT_W = 24;
+export const GEO_K_H = 28;
+export const GEO_K_W = 32;
+export const GEO_STRIDE_H = 36;
+export const GEO_STRIDE_W = 40;
+export const GEO_PAD_H = 44;
+export const GEO_PAD_W = 48;
+export const GEO_DIL_H = 52;
+export const GEO_DIL_W = 56;
+export const GEO_GROUPS = 60;
+/** Bytes the geometry takes. */
+export const GEO_BYTES = 64;

@@ -1,0 +1,38 @@
+/**
+ * @file The TypeScript implementation of `Kernels`: every kernel, for both dtypes. It is the
+ * reference the WebAssembly kernels are tested against, the float64 path, and the fallback
+ * wherever WebAssembly is off, missing or not worth its copies.
+ */
+import * as conv from './conv';
+import * as elementwise from './elementwise';
+import type { BackendInfo, Kernels } from './kernels';
+import { gemmJs } from './matmul';
+import * as movement from './movement';
+import * as pool from './pool';
+import * as reduce from './reduce';
+
+export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
+  return {
+    info,
+    gemm: gemmJs,
+    conv2dForward: conv.conv2dForward,
+    convTranspose2dForward: conv.convTranspose2dForward,
+    conv2dWeightGrad: conv.conv2dWeightGrad,
+    unary: elementwise.unary,
+    binary: elementwise.binary,
+    sum: reduce.sum,
+    max: reduce.max,
+    maxPool2d: pool.maxPool2d,
+    avgPool2d: pool.avgPool2d,
+    avgPool2dAdjoint: pool.avgPool2dAdjoint,
+    gatherFlat: pool.gatherFlat,
+    scatterAddFlat: pool.scatterAddFlat,
+    stridedCopy: movement.stridedCopy,
+    transpose: movement.transpose,
+    gatherAxes: movement.gatherAxes,
+    scatterAddAxes: movement.scatterAddAxes,
+    concat: movement.concat,
+  };
+}
+
+export const jsKernels: Kernels = createJsKernels();

@@ -1,0 +1,82 @@
+/**
+ * @file The one boundary between the ops and the loops that do their arithmetic: every kernel an op
+ * calls is a method of `Kernels`. Two implementations stand behind it — the TypeScript loops
+ * (`jsKernels`, the reference and the fallback, and the float64 path) and the WebAssembly SIMD
+ * kernels (src/kernels/wasm/backend.ts, float32 above a size where they pay) — and src/kernels/index.ts
+ * decides, in one place, which one runs.
+ *
+ * Kernels are plain functions on typed arrays: they allocate nothing the caller sees, write into
+ * `out`, and know nothing of tensors or autograd.
+ */
+import type { Storage } from '../tensor/dtype';
+import type { ConvGeometry } from './geometry';
+import type { PoolGeometry } from './pool';
+
+/** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'positive' | 'tanh' | 'sigmoid';
+
+/** Broadcasting binary ops, by name. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+
+/** What runs: SPEC §10's `tg.backend()`. */
+export interface BackendInfo {
+  kernels: 'wasm-relaxed-simd' | 'wasm-simd' | 'js';
+  /** Threads a large kernel call may split over (1 for the TypeScript kernels). */
+  threads: number;
+  /** Why the WebAssembly kernels are not running, when they are not (absent when they are). */
+  reason?: string;
+}
+
+export interface Kernels {
+  readonly info: BackendInfo;
+
+  /**
+   * out[m,n] (+)= op(a)[m,k] @ op(b)[k,n], each at the given offsets; `accumulate` keeps out's
+   * contents. a is stored [m,k] row-major, or [k,m] when `transA`; b is [k,n], or [n,k] when `transB`.
+   */
+  gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
+    m: number, k: number, n: number, accumulate?: boolean, transA?: boolean, transB?: boolean): void;
+
+  /** y [batch, outC, outH, outW] = conv2d(x [batch, inC, inH, inW], w [outC, inC/groups, kH, kW]) + bias. */
+  conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage;
+  /**
+   * The transposed convolution, the adjoint of conv2dForward in its input: x lives in the output
+   * space of g, y in its input space; bias is per input-space channel.
+   */
+  convTranspose2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage;
+  /** gw [outC, inC/groups, kH, kW]: the correlation of x with gy, summed over the batch. */
+  conv2dWeightGrad(x: Storage, gy: Storage, g: ConvGeometry, gw: Storage): Storage;
+
+  /** out[i] = op(x[i]). */
+  unary(op: UnaryOp, x: Storage, out: Storage): Storage;
+  /** out = a op b over the NumPy broadcast shape `outShape`. */
+  binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
+    outShape: readonly number[], out: Storage): Storage;
+
+  /** Sum over `axes` (sorted, distinct) into out (the kept shape); accumulates in float64. */
+  sum(x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): Storage;
+  /** Max over `axes`; argmax[o] is the flat input index of the first maximal element; NaN wins. */
+  max(x: Storage, shape: readonly number[], axes: readonly number[], out: Storage, argmax: Int32Array): Storage;
+
+  /** Max over each window; argmax[o] is the flat index of the window's first maximum. */
+  maxPool2d(x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array): Storage;
+  /** Mean over each window, padding counted as zeros. */
+  avgPool2d(x: Storage, g: PoolGeometry, y: Storage): Storage;
+  /** The adjoint of avgPool2d. */
+  avgPool2dAdjoint(gy: Storage, g: PoolGeometry, gx: Storage): Storage;
+  /** y[o] = x[index[o]]. */
+  gatherFlat(x: Storage, index: Int32Array, y: Storage): Storage;
+  /** out = 0; out[index[o]] += g[o] (repeated indices add up). */
+  scatterAddFlat(g: Storage, index: Int32Array, out: Storage): Storage;
+
+  /** out (shape `shape`, row-major) = x read from `offset` with element strides `strides` (0 to broadcast). */
+  stridedCopy(x: Storage, offset: number, strides: readonly number[], shape: readonly number[], out: Storage): Storage;
+  /** out = x with its axes permuted by `perm`. */
+  transpose(x: Storage, shape: readonly number[], perm: readonly number[], out: Storage): Storage;
+  /** out[..., i, ...] = x[..., maps[axis][i], ...] per axis, `fill` where a map holds -1. */
+  gatherAxes(x: Storage, inShape: readonly number[], maps: readonly Int32Array[], fill: number, out: Storage): Storage;
+  /** The adjoint of gatherAxes (without fill): out[..., maps[axis][i], ...] += g[..., i, ...]. */
+  scatterAddAxes(g: Storage, inShape: readonly number[], maps: readonly Int32Array[], out: Storage): Storage;
+  /** The parts laid end to end along `axis`. */
+  concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage;
+}

@@ -1,0 +1,132 @@
+/**
+ * @file The WebAssembly implementation of `Kernels`, and the one place that decides, call by call,
+ * whether a kernel runs in WebAssembly or in TypeScript.
+ *
+ * Note [eligibility]: a call runs in WebAssembly when every operand is float32 and the call is large
+ * enough that the copies into and out of the arena cost less than the SIMD loop saves (the minimums
+ * below, measured on the bench workloads); float64, tiny, empty or unsupported calls — and any call
+ * whose operands do not fit the 2 GiB memory (a RangeError from the arena) — run the TypeScript
+ * kernel, which gives the same results to float32 rounding.
+ */
+import type { Storage } from '../../tensor/dtype';
+import { convMacs, ConvGeometry } from '../geometry';
+import type { BinaryOp, Kernels, UnaryOp } from '../kernels';
+import type { PoolGeometry } from '../pool';
+import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
+import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
+import { gemmWasm } from './gemm';
+import { maxPool2dWasm } from './pool';
+import type { Runtime } from './runtime';
+
+/** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
+export const WASM_MIN = {
+  /** Multiply-adds of a GEMM. */
+  gemmMacs: 2048,
+  /** Elements of an elementwise op or a max-pooling input. */
+  elements: 4096,
+} as const;
+
+function allFloat32(...arrays: (Storage | null)[]): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+/**
+ * Runs `fast`, or `slow` when the operands exceed WebAssembly's 2 GiB memory: the TypeScript kernels
+ * have no such limit, and a RangeError from the arena says nothing was written yet.
+ */
+function orFallback<T>(fast: () => T, slow: () => T): T {
+  try {
+    return fast();
+  } catch (e) {
+    if (e instanceof RangeError) return slow();
+    throw e;
+  }
+}
+
+/**
+ * Whether an operand fills the output by repeating as one block: it is a scalar, or broadcasts only
+ * along leading axes (a bias against a batch of rows). The WebAssembly binary kernel takes these.
+ */
+function repeats(x: Storage, shape: readonly number[], outShape: readonly number[]): boolean {
+  if (x.length === 1) return true;
+  const lead = outShape.length - shape.length;
+  let i = 0;
+  while (i < shape.length && shape[i] === 1 && outShape[lead + i] !== 1) i++;
+  for (; i < shape.length; i++) if (shape[i] !== outShape[lead + i]) return false;
+  return true;
+}
+
+const hasUnary = (op: UnaryOp): op is WasmUnary => op in UNARY_OPS;
+const hasBinary = (op: BinaryOp): op is WasmBinary => op in BINARY_OPS;
+
+/** Convolutions with no output or no input (batch 0, zero channels) have nothing to compute in WebAssembly. */
+const emptyConv = (g: ConvGeometry) => convMacs(g) === 0 || g.inC * g.inH * g.inW === 0;
+
+export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
+  return {
+    ...js,
+    info: { kernels: rt.variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: rt.threads },
+
+    gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate = false, transA = false, transB = false) {
+      if (m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out)) {
+        orFallback(
+          () => gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
+          () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB));
+        return;
+      }
+      js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+    },
+
+    conv2dForward(x, w, bias, g, y) {
+      if (!emptyConv(g) && allFloat32(x, w, bias, y)) {
+        return orFallback(
+          () => conv2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+          () => js.conv2dForward(x, w, bias, g, y));
+      }
+      return js.conv2dForward(x, w, bias, g, y);
+    },
+
+    convTranspose2dForward(x, w, bias, g, y) {
+      if (!emptyConv(g) && allFloat32(x, w, bias, y)) {
+        return orFallback(
+          () => convTranspose2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+          () => js.convTranspose2dForward(x, w, bias, g, y));
+      }
+      return js.convTranspose2dForward(x, w, bias, g, y);
+    },
+
+    conv2dWeightGrad(x, gy, g, gw) {
+      if (!emptyConv(g) && allFloat32(x, gy, gw)) {
+        return orFallback(
+          () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
+          () => js.conv2dWeightGrad(x, gy, g, gw));
+      }
+      return js.conv2dWeightGrad(x, gy, g, gw);
+    },
+
+    unary(op, x, out) {
+      if (hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out)) {
+        return orFallback(() => unaryWasm(rt, op, x as Float32Array, out as Float32Array), () => js.unary(op, x, out));
+      }
+      return js.unary(op, x, out);
+    },
+
+    binary(op, a, aShape, b, bShape, outShape, out) {
+      const n = out.length;
+      if (hasBinary(op) && n >= WASM_MIN.elements && allFloat32(a, b, out) &&
+        (a.length === n || b.length === n) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape)) {
+        return orFallback(() => binaryWasm(rt, op, a as Float32Array, b as Float32Array, out as Float32Array),
+          () => js.binary(op, a, aShape, b, bShape, outShape, out));
+      }
+      return js.binary(op, a, aShape, b, bShape, outShape, out);
+    },
+
+    maxPool2d(x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) {
+      if (x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y)) {
+        return orFallback(() => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax), () => js.maxPool2d(x, g, y, argmax));
+      }
+      return js.maxPool2d(x, g, y, argmax);
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** @file The WebAssembly max-pooling kernel (float32): branch-free inside each window. */
+import type { PoolGeometry } from '../pool';
+import { copyIn, copyOut } from './operands';
+import type { Runtime } from './runtime';
+
+export function maxPool2dWasm(rt: Runtime, x: Float32Array, g: PoolGeometry, y: Float32Array, argmax: Int32Array): Float32Array {
+  rt.reset();
+  const geo = rt.reserve(44);
+  rt.i32.set([g.planes, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW], geo >> 2);
+  const px = copyIn(rt, x);
+  const py = rt.reserve(4 * y.length);
+  const pi = rt.reserve(4 * argmax.length);
+  rt.exports.maxPool2d(geo, px, py, pi, 0, g.planes);
+  copyOut(rt, pi, argmax);
+  return copyOut(rt, py, y);
+}
