@@ -49,9 +49,17 @@ export function directForward(geo: usize, x: usize, w: usize, bias: usize, y: us
   const cg = inC / groups;
   const kg = outC / groups;
   const taps = kH * kW;
-  // Columns where every tap reads inside the row.
-  const lo = max(ow0, min(ow1, max(0, padW)));
-  const hi = max(lo, min(ow1, inW + padW - (kW - 1) * dilW));
+  // Note [column blocks]: the interior — columns where every tap reads inside the row — runs in
+  // blocks of 32 on a grid anchored at the row's interior start, not at this call's first column,
+  // so a column takes the vector path (fused multiply-add in the relaxed build) or the scalar path
+  // (multiply, then add) whatever range of columns a thread was given: callers split on the same
+  // grid (src/kernels/wasm/conv.ts), and the bits do not depend on the thread count.
+  const gLo = min(outW, max(0, padW));
+  const gHi = max(gLo, min(outW, inW + padW - (kW - 1) * dilW));
+  const lo = ow0 <= gLo ? gLo : gLo + (ow0 - gLo + 31) / 32 * 32;
+  const end = min(ow1, gHi);
+  const blocks = lo + 32 <= end ? (end - lo) / 32 : 0;
+  const vecEnd = lo + blocks * 32;
   for (let r = r0; r < r1; r++) {
     const oh = r % outH;
     const plane = r / outH;
@@ -62,7 +70,7 @@ export function directForward(geo: usize, x: usize, w: usize, bias: usize, y: us
     const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
     // Border columns (and the interior's tail), one at a time with bounds checks.
     for (let ow = ow0; ow < ow1; ow++) {
-      if (ow == lo) ow = max(ow, lo + ((hi - lo) & ~31));
+      if (ow == lo && blocks > 0) ow = vecEnd;
       if (ow >= ow1) break;
       let s = b;
       for (let c = 0; c < cg; c++) {
@@ -82,7 +90,7 @@ export function directForward(geo: usize, x: usize, w: usize, bias: usize, y: us
       store<f32>(yRow + (<usize>ow << 2), s);
     }
     // The interior, 32 columns at a time.
-    for (let ow = lo; ow + 32 <= hi; ow += 32) {
+    for (let ow = lo; ow < vecEnd; ow += 32) {
       let a0 = f32x4.splat(b);
       let a1 = a0;
       let a2 = a0;

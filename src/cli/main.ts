@@ -3,6 +3,8 @@
  * `run(args): Promise<number>` (the exit status) and is loaded only when asked for.
  */
 
+import { version } from '../version';
+
 interface Command {
   summary: string;
   load: () => Promise<{ run(args: string[]): Promise<number> }>;
@@ -16,11 +18,16 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['usage: tapegrad <command> [options]', '', 'commands:', ...rows, '', 'tapegrad <command> --help shows its options.'].join('\n');
+  return [`usage: tapegrad <command> [options]     (tapegrad ${version})`, '', 'commands:', ...rows, '',
+    'tapegrad <command> --help shows its options; tapegrad --version prints the version.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    console.log(version);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 1 : 0;

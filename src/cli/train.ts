@@ -4,6 +4,7 @@
  * report.html into --out — so a bad argument or a failed run leaves nothing behind.
  */
 import * as path from 'node:path';
+import { backend } from '../kernels';
 import { Rng, rng } from '../random/rng';
 import { stateDictToJson } from '../nn';
 import { LoadedData, loadDataset } from '../train/datasets';
@@ -59,6 +60,13 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The header's kernels line: what runs, on how many threads, and why WebAssembly does not if it does not. */
+export function describeBackend(): string {
+  const b = backend();
+  if (b.kernels === 'js') return `TypeScript (WebAssembly off: ${b.reason})`;
+  return `WebAssembly ${b.kernels === 'wasm-relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}, ${plural(b.threads, 'thread')}`;
+}
+
 export async function run(args: string[]): Promise<number> {
   const opts = options(args);
   if (typeof opts === 'number') return opts;
@@ -71,6 +79,7 @@ export async function run(args: string[]): Promise<number> {
   const nTrain = loaded.train.labels.length;
   const nTest = loaded.test.labels.length;
   console.log(`tapegrad train: ${opts.dataset}, ${nTrain} train / ${nTest} test images [${loaded.imageShape.join(',')}], ${opts.model} = ${description}`);
+  console.log(`kernels: ${describeBackend()}`);
   console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, SGD lr ${opts.lr} momentum ${opts.momentum} weight decay ${opts.weightDecay}, seed ${opts.seed}`);
 
   const progress = new Progress({ log: (line) => console.log(line), liveStream: liveStreamFor(process.stdout) });

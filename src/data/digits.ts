@@ -8,19 +8,34 @@ import * as zlib from 'zlib';
 import { Tensor } from '../tensor/tensor';
 import type { Dataset } from './dataset';
 
-const DIGITS_FILE = path.join(__dirname, '..', '..', 'data', 'digits.csv.gz');
+/**
+ * The package's data/ folder: two levels up from src/data in the repository, three from
+ * dist/cjs/data in the installed package.
+ */
+function digitsFile(): string {
+  const candidates = [path.join(__dirname, '..', '..', 'data'), path.join(__dirname, '..', '..', '..', 'data')];
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'digits.csv.gz'))) ?? candidates[0];
+  return path.join(dir, 'digits.csv.gz');
+}
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
 const MAX_PIXEL = 16;
 
 /** images [1797,1,8,8] scaled to [0,1] (float32), labels 0..9. */
 export function loadDigits(): Dataset {
-  const rows = zlib.gunzipSync(fs.readFileSync(DIGITS_FILE)).toString('utf8').split('\n').filter((line) => line.trim() !== '');
+  const file = digitsFile();
+  let text: string;
+  try {
+    text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+  } catch (e) {
+    throw new Error(`loadDigits: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const rows = text.split('\n').filter((line) => line.trim() !== '');
   const images = new Float32Array(rows.length * PIXELS);
   const labels = new Int32Array(rows.length);
   rows.forEach((line, r) => {
     const values = line.split(',').map(Number);
-    const bad = (why: string) => new Error(`loadDigits: ${DIGITS_FILE} row ${r + 1}: ${why}`);
+    const bad = (why: string) => new Error(`loadDigits: ${file} row ${r + 1}: ${why}`);
     if (values.length !== PIXELS + 1) throw bad(`${values.length} values, expected ${PIXELS + 1}`);
     for (let i = 0; i < PIXELS; i++) {
       const v = values[i];

@@ -77,23 +77,32 @@ export class Conv2d extends ConvNd {
 
 type PoolFn = (x: Tensor, kernel: SpatialOption, opts?: PoolOptions) => Tensor;
 
-function poolLayer(pool: PoolFn) {
-  return class extends Module {
-    constructor(readonly kernel: SpatialOption, readonly opts: PoolOptions = {}) {
-      super();
-    }
+/** A pooling layer: the functional op it applies, with its kernel and options. */
+abstract class PoolLayer extends Module {
+  protected abstract readonly pool: PoolFn;
 
-    forward(x: Tensor): Tensor {
-      return pool(x, this.kernel, this.opts);
-    }
-  };
+  constructor(readonly kernel: SpatialOption, readonly opts: PoolOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.pool(x, this.kernel, this.opts);
+  }
 }
 
 /** Max pooling over [N,C,H,W]; stride defaults to the kernel. */
-export class MaxPool2d extends poolLayer(maxPool2d) {}
+export class MaxPool2d extends PoolLayer {
+  protected readonly pool = maxPool2d;
+}
 /** Average pooling over [N,C,H,W] (padding counts zeros); stride defaults to the kernel. */
-export class AvgPool2d extends poolLayer(avgPool2d) {}
+export class AvgPool2d extends PoolLayer {
+  protected readonly pool = avgPool2d;
+}
 /** Max pooling over [N,C,L]. */
-export class MaxPool1d extends poolLayer(maxPool1d) {}
+export class MaxPool1d extends PoolLayer {
+  protected readonly pool = maxPool1d;
+}
 /** Average pooling over [N,C,L]. */
-export class AvgPool1d extends poolLayer(avgPool1d) {}
+export class AvgPool1d extends PoolLayer {
+  protected readonly pool = avgPool1d;
+}

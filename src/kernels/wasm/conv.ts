@@ -78,6 +78,23 @@ function flippedGeometry(g: ConvGeometry): ConvGeometry {
 }
 
 /**
+ * Column ranges [c0, c1) of an output row, a few per thread, with every boundary on the 32-column
+ * grid of Note [column blocks] in assembly/direct.ts (anchored at the interior start, padW), so a
+ * column is computed the same way however many threads share the row.
+ */
+function columnRanges(g: ConvGeometry, threads: number): [number, number][] {
+  const start = Math.min(g.outW, Math.max(0, g.padW));
+  const units = Math.ceil((g.outW - start) / 32);
+  const parts = Math.max(1, Math.min(units, threads === 1 ? 1 : 4 * threads));
+  const bounds = [0];
+  for (let t = 1; t < parts; t++) bounds.push(Math.min(g.outW, start + Math.floor((t * units) / parts) * 32));
+  bounds.push(g.outW);
+  const out: [number, number][] = [];
+  for (let t = 0; t + 1 < bounds.length; t++) if (bounds[t + 1] > bounds[t]) out.push([bounds[t], bounds[t + 1]]);
+  return out;
+}
+
+/**
  * Runs directForward over the whole output of geometry `run` (written at `geo`): by output rows when
  * there are enough of them, else by column ranges of every row (a single long signal).
  */
@@ -86,7 +103,7 @@ function runDirect(rt: Runtime, run: ConvGeometry, geo: number, px: number, pw: 
   const rows = run.batch * run.outC * run.outH;
   const chunks = rows >= 4 * threads || threads === 1
     ? ranges(rows, threads, 1).map(([r0, r1]) => [geo, px, pw, pb, py, r0, r1, 0, run.outW, flip ? 1 : 0])
-    : ranges(run.outW, threads, 32).map(([c0, c1]) => [geo, px, pw, pb, py, 0, rows, c0, c1, flip ? 1 : 0]);
+    : columnRanges(run, threads).map(([c0, c1]) => [geo, px, pw, pb, py, 0, rows, c0, c1, flip ? 1 : 0]);
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
