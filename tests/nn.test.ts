@@ -223,24 +223,27 @@ describe('state dicts and model files', () => {
     expect(model.stateDict()).toEqual(trained().stateDict());
   });
 
-  test('save and load round trip through a JSON file, NaN and -0 included', () => {
+  test('save and load round trip through a JSON file, -0 included; a NaN weight is saved but refused on load', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-nn-'));
     const file = path.join(dir, 'models', 'mlp.json');
     const a = trained();
-    (a[0] as tg.nn.Linear).bias!.data[0] = NaN;
     (a[3] as tg.nn.Linear).bias!.data[1] = -0;
     nn.save(a, file);
     const b = mlp('fresh');
     expect(nn.load(b, file)).toBe(b);
     const sa = a.stateDict();
     const sb = b.stateDict();
-    expect(Object.is(sb['0.bias'].data[0], NaN)).toBe(true);
     expect(Object.is(sb['3.bias'].data[1], -0)).toBe(true);
     expect(sb).toEqual(sa);
     // The file is the state dict itself, so loadStateDict reads it too.
     const c = mlp('third');
     c.loadStateDict(nn.stateDictFromJson(fs.readFileSync(file, 'utf8')));
     expect(c.stateDict()).toEqual(sa);
+    // A diverged model can be saved (to inspect it) but not loaded back as if it were usable.
+    (a[0] as tg.nn.Linear).bias!.data[2] = NaN;
+    nn.save(a, file);
+    expect(fs.readFileSync(file, 'utf8')).toContain('"NaN"');
+    expect(() => nn.load(mlp('fourth'), file)).toThrow("loadStateDict: entry '0.bias' index 2 is NaN, not a finite number");
     fs.rmSync(dir, { recursive: true });
   });
 
@@ -310,5 +313,31 @@ describe('module scopes', () => {
     expect(tg.currentScope()).toBeNull();
     const y = new nn.Tanh().forward(tg.ones([1], { requiresGrad: true }));
     expect(y.node!.scope!.path).toBe('');
+  });
+});
+
+describe('loadStateDict refuses values that are not finite numbers, naming the key and the index', () => {
+  const model = () => new tg.nn.Linear(2, 2, { rng: tg.rng(1) });
+  const entry = (data: unknown[]) => ({ weight: { shape: [2, 2], data: data as number[] }, bias: { shape: [2], data: [0, 0] } });
+  test.each([
+    ['a string', ['abc', 0, 0, 0], "entry 'weight' index 0 is the string \"abc\", not a number"],
+    ['a hex string', [0, '0x10', 0, 0], "entry 'weight' index 1 is the string \"0x10\", not a number"],
+    ['null', [0, 0, null, 0], "entry 'weight' index 2 is null, not a number"],
+    ['Infinity', [0, 0, 0, Infinity], "entry 'weight' index 3 is Infinity, not a finite number"],
+    ['a boolean', [true, 0, 0, 0], "entry 'weight' index 0 is true, not a number"],
+  ])('%s', (_label, data, message) => {
+    const m = model();
+    const before = m.stateDict();
+    expect(() => m.loadStateDict(entry(data))).toThrow(`loadStateDict: ${message}`);
+    // Nothing was loaded: the model is as it was.
+    expect(m.stateDict()).toEqual(before);
+  });
+
+  test('nn.load of a file with a garbage entry names the file too', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-nn-'));
+    const file = path.join(dir, 'bad.json');
+    fs.writeFileSync(file, JSON.stringify(entry([1, 2, 'abc', 4])));
+    expect(() => tg.nn.load(model(), file)).toThrow(`nn.load: ${file}: loadStateDict: entry 'weight' index 2 is the string "abc", not a number`);
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -308,6 +308,16 @@ describe('bad arguments exit non-zero with one line and write nothing', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
   });
 
+  test('--out FILE/sub, which can never be created, is refused before any work starts', async () => {
+    const file = path.join(tmp, 'a-plain-file');
+    fs.writeFileSync(file, 'keep me');
+    const r = await train(['--out', path.join(file, 'sub', 'dir')]);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toMatch(/--out .*a-plain-file.sub.dir cannot be created: .*a-plain-file is not a directory/);
+    // Refused at argument time: nothing was trained, so nothing was printed.
+    expect(r.out).toEqual([]);
+  });
+
   test('--help prints the options and exits 0', async () => {
     const r = await train(['--help']);
     expect(r.code).toBe(0);

@@ -13,6 +13,11 @@
  * (high 16 bits) and the next chunk index (low 16 bits). A worker still finishing an old job sees
  * another tag and claims nothing, so it can never run a new job's chunk with the old job's
  * arguments; and the main thread starts no new job until every chunk of the last one is complete.
+ * A claimer reads the job's chunk count before its first claim, so the main thread first marks the
+ * finished job's word exhausted (index 0xffff, above any count) and only then writes the next job's
+ * count and table: a late claimer that read the new count then also sees the exhausted word, or the
+ * new tag, and claims nothing — without that step it could pair the old tag with the new count,
+ * claim an index past the old job's end, run a half-written chunk and count it as completed.
  *
  * Workers are unref'd, so they never keep a process (a CLI, a jest worker) alive, and start in the
  * background: until one is up, the main thread runs every chunk. Without worker_threads the pool is
@@ -158,6 +163,8 @@ export class WorkerPool {
     const nargs = chunks.length > 0 ? chunks[0].length : 0;
     if (nargs > MAX_ARGS) throw new Error(`parallel: a chunk of ${nargs} arguments exceeds the table's ${MAX_ARGS}`);
     const tag = ++this.seq & 0xffff;
+    // Note [claiming chunks]: exhaust the last job's claim word before rewriting the table.
+    Atomics.store(c, NEXT, (Atomics.load(c, NEXT) & ~0xffff) | 0xffff);
     for (let k = 0; k < chunks.length; k++) for (let i = 0; i < nargs; i++) c[TABLE + k * nargs + i] = chunks[k][i];
     c[COUNT] = chunks.length;
     c[FN] = fn;

@@ -182,6 +182,16 @@ export abstract class Module {
    * and shape mismatches are reported together, each with its key and shapes.
    */
   loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): void {
+    // Every value must be a finite JS number: Number('abc') is NaN, Number(null) 0, Number('0x10') 16,
+    // and typed-array stores would coerce them silently.
+    const firstNonFinite = (data: readonly unknown[]): string | null => {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        if (typeof v !== 'number') return `${i} is ${typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v)}, not a number`;
+        if (!Number.isFinite(v)) return `${i} is ${v}, not a finite number`;
+      }
+      return null;
+    };
     if (sd === null || typeof sd !== 'object') throw new Error('loadStateDict: expected an object of {shape, data} entries');
     const strict = opts.strict ?? true;
     const problems: string[] = [];
@@ -200,7 +210,11 @@ export abstract class Module {
         problems.push(`shape mismatch for '${name}': state dict ${fmt(shape)}, model ${fmt(t.shape)}`);
       } else if (entry.data.length !== sizeOf(shape)) {
         problems.push(`entry '${name}' has ${entry.data.length} values for shape ${fmt(shape)}`);
-      } else targets.push([t, entry.data]);
+      } else {
+        const bad = firstNonFinite(entry.data);
+        if (bad !== null) problems.push(`entry '${name}' index ${bad}`);
+        else targets.push([t, entry.data]);
+      }
     }
     if (strict) {
       const known = new Set(expected.map(([name]) => name));

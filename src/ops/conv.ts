@@ -98,7 +98,9 @@ function describeConv(a: ConvAttrs & { outputPadding?: [number, number] }): stri
 
 /** d(loss)/d(bias): gy summed over the batch and the spatial axes (trailing sum first: it is the fast one). */
 function biasGrad(gy: Tensor): Tensor {
-  return sum(sum(reshape(gy, [gy.shape[0], gy.shape[1], -1]), 2), 0);
+  // The plane size is spelled out: with batch 0, -1 could stand for any length.
+  const plane = gy.shape.slice(2).reduce((a, b) => a * b, 1);
+  return sum(sum(reshape(gy, [gy.shape[0], gy.shape[1], plane]), 2), 0);
 }
 
 const withBias = (x: Tensor, w: Tensor, bias: Tensor | null): Tensor[] => (bias === null ? [x, w] : [x, w, bias]);

@@ -2,7 +2,7 @@
 import { noGrad } from '../autograd/mode';
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { exp, log, sub } from './elementwise';
+import { exp, log, mul, sub } from './elementwise';
 import { installMethods } from './methods';
 import { max, sum } from './reduce';
 
@@ -12,6 +12,9 @@ import { max, sum } from './reduce';
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('logSoftmax', axis, x.ndim, x.shape);
+  // An empty tensor has nothing to normalise: an empty result of its shape, as in PyTorch (the max
+  // of an empty axis, which the shift needs, does not exist).
+  if (x.size === 0) return mul(x, 0);
   const shifted = sub(x, noGrad(() => max(x, a, true)));
   return sub(shifted, log(sum(exp(shifted), a, true)));
 }

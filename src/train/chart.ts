@@ -1,12 +1,7 @@
-/**
- * @file Inline SVG line charts for report.html (loss and accuracy per epoch), plus the one
- * escaping function every piece of the report uses.
- */
+/** @file Inline SVG line charts for report.html (loss and accuracy per epoch). */
+import { escapeXml } from '../viz/escape';
 
-/** Escapes text for HTML/XML content and attribute values. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { escapeXml } from '../viz/escape';
 
 export interface Series {
   name: string;

@@ -102,10 +102,19 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-/** The output directory must be creatable: it is a directory or does not exist yet. */
+/**
+ * The output directory must be creatable before any work starts: it is a directory, or does not
+ * exist yet and its nearest existing ancestor is a directory (`--out FILE/sub` cannot be made).
+ */
 function checkOut(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) {
-    throw new UsageError(`--out ${out} exists and is not a directory`);
+  if (fs.existsSync(out)) {
+    if (!fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+    return;
+  }
+  let parent = path.dirname(path.resolve(out));
+  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  if (fs.existsSync(parent) && !fs.statSync(parent).isDirectory()) {
+    throw new UsageError(`--out ${out} cannot be created: ${parent} is not a directory`);
   }
 }
 

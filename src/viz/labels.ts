@@ -12,19 +12,21 @@
  */
 import { fmt } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
+import { xmlSafe } from './escape';
 
 /** Tensors with at most this many elements show every value; larger ones show min/mean/max. */
 export const MAX_SHOWN_VALUES = 16;
 
 /** Text as HTML-like label content: entities for `& < > "`, `<BR/>` for line breaks. */
 export function escapeHtml(text: string): string {
-  return text
+  return xmlSafe(text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/\r\n|\r|\n/g, '<BR/>')
-    .replace(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+    // Tab and DEL are legal XML but break a Graphviz label's layout: shown as their Control Pictures too.
+    .replace(/[\u0009\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2409)));
 }
 
 /** Four significant digits, no trailing zeros; integers in full. */
