@@ -155,3 +155,20 @@ describe('batches, trainTestSplit and gather', () => {
     expect(() => data.trainTestSplit(numbered(4), { testFraction: 1.5 })).toThrow('trainTestSplit: testFraction must be in [0,1], got 1.5');
   });
 });
+
+test('a damaged digits.csv.gz is an error naming the file, not a bare zlib message', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fsModule = require('fs') as typeof import('fs');
+  const real = fsModule.readFileSync;
+  const spy = jest.spyOn(fsModule, 'readFileSync').mockImplementation(((file: unknown, ...rest: unknown[]) => {
+    const bytes = (real as (...a: unknown[]) => Buffer)(file, ...rest);
+    // The first half of the real file: a truncated gzip stream.
+    return String(file).endsWith('digits.csv.gz') ? bytes.subarray(0, bytes.length >> 1) : bytes;
+  }) as typeof fsModule.readFileSync);
+  try {
+    expect(() => tg.data.loadDigits()).toThrow(/^loadDigits: cannot read .*data.digits\.csv\.gz: unexpected end of file$/);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(tg.data.loadDigits().labels.length).toBe(1797);
+});

@@ -258,3 +258,24 @@ describe('toSvg and writeGraph', () => {
     expect(existsSync(join(dir, 'g.png'))).toBe(false);
   });
 });
+
+describe("the DOT printer (Note [printing DOT]) writes exactly ts-graphviz's text", () => {
+  test('on a model with every construct toDot uses: graph and common attributes, nested subgraphs, quotes, newlines, HTML labels, labelled edges', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { digraph, toDot: tsGraphvizToDot } = require('ts-graphviz') as typeof import('ts-graphviz');
+    const { printDot } = require('../src/viz/dot-print') as typeof import('../src/viz/dot-print');
+    const g = digraph('g "1"', { rankdir: 'LR', fontsize: 12, label: '<<B>t</B>>', splines: 'line' });
+    g.attributes.node.apply({ shape: 'box', height: 0.3 });
+    g.attributes.edge.apply({ color: '#707070' });
+    g.createNode('a', { label: 'say "hi"\nnext line', fillcolor: '#fff' });
+    const outer = g.createSubgraph('cluster_0', { label: '<<B>0: Conv2d</B>>', style: 'rounded,filled' });
+    const inner = outer.createSubgraph('cluster_1', { fontsize: 11 });
+    inner.createNode('b');
+    inner.createNode('c', { label: '  <<I>x</I>>  ' });
+    outer.createSubgraph('cluster_empty');
+    g.createEdge([{ id: 'a' }, { id: 'b' }], { label: '0' });
+    g.createEdge([{ id: 'b' }, { id: 'c' }]);
+    expect(printDot(g)).toBe(tsGraphvizToDot(g));
+    expect(printDot(digraph('empty'))).toBe(tsGraphvizToDot(digraph('empty')));
+  });
+});

@@ -28,7 +28,7 @@ export function loadDigits(): Dataset {
   try {
     text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
   } catch (e) {
-    throw new Error(`loadDigits: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`loadDigits: cannot read ${file}: ${(e as { message?: unknown })?.message ?? String(e)}`);
   }
   const rows = text.split('\n').filter((line) => line.trim() !== '');
   const images = new Float32Array(rows.length * PIXELS);

@@ -7,7 +7,8 @@
  * and module nodes are numbered in order of first appearance, and nothing depends on object
  * identity or on what ran before.
  */
-import { digraph, toDot as printDot } from 'ts-graphviz';
+import { digraph } from 'ts-graphviz';
+import { printDot } from './dot-print';
 import type { GraphBaseModel, NodeAttributesObject, EdgeAttributesObject, RootGraphModel } from 'ts-graphviz';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
