@@ -26,6 +26,11 @@ export {
 } from './autograd';
 export type { Rule, WithSaved, ScopeFrame, BackwardOptions, GradOptions, GradcheckOptions, GradcheckResult } from './autograd';
 
+// Gradient tools (SPEC §11).
+export { gradgradcheck, detectAnomaly } from './autograd';
+export type { Blame, GradHook, HookHandle } from './autograd';
+export * as func from './func';
+
 // Ops (SPEC §2–§5).
 export { operands, constant, cast, asTensor } from './ops/operands';
 export type { TensorLike } from './ops/operands';

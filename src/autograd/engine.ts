@@ -5,6 +5,8 @@
  */
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { checkBackward, insideRule, isAnomalyEnabled } from './anomaly';
+import { runHooks } from './hooks';
 import { withGradMode } from './mode';
 import { lookupPrimitive } from './primitive';
 
@@ -91,9 +93,10 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
 
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
-    const g = pending.get(t);
-    if (g === undefined) continue;
+    const summed = pending.get(t);
+    if (summed === undefined) continue;
     pending.delete(t);
+    const g = withGradMode(opts.createGraph, () => runHooks(t, summed));
     if (wanted) {
       if (wanted.has(t)) results.set(t, g);
     } else if (t.node === null || t.retainsGrad) {
@@ -101,7 +104,8 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     }
     const node = t.node;
     if (node === null || !mustRun(t)) continue;
-    const gs = withGradMode(opts.createGraph, () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved));
+    const rule = () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved);
+    const gs = withGradMode(opts.createGraph, () => (isAnomalyEnabled() ? insideRule(rule) : rule()));
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
@@ -111,6 +115,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
         throw new Error(`${opts.op}: the rule of ${node.op} returned a ${gx.dtype} gradient of shape ${fmt(gx.shape)} ` +
           `for its ${x.dtype} input ${i} of shape ${fmt(x.shape)}`);
       }
+      if (isAnomalyEnabled()) checkBackward(node, t, i, gx);
       withGradMode(opts.createGraph, () => accumulate(x, gx));
     }
     if (!opts.retainGraph) node.free();

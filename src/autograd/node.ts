@@ -1,6 +1,7 @@
 /** @file A node of the graph: one application of a primitive, with what its backward needs. */
 import type { Tensor } from '../tensor/tensor';
 import type { Primitive } from './primitive';
+import { formatStack } from './anomaly';
 import type { ScopeFrame } from './scope';
 
 let created = 0;
@@ -10,6 +11,8 @@ export class Node {
   readonly id = ++created;
   /** False once a backward has run through the node without retainGraph. */
   alive = true;
+  /** Where the op was called, captured only in anomaly mode (Note [anomaly cost] in anomaly.ts). */
+  creation?: Error;
 
   constructor(
     readonly primitive: Primitive<any, any>,
@@ -27,6 +30,11 @@ export class Node {
   /** The attributes in words, as labels show them (e.g. `stride=2 pad=1`). */
   describe(): string {
     return this.primitive.rule.describe ? this.primitive.rule.describe(this.attrs) : '';
+  }
+
+  /** The JS stack where the op was called, when anomaly mode recorded it. */
+  get stack(): string | undefined {
+    return this.creation === undefined ? undefined : formatStack(this.creation);
   }
 
   free(): void {

@@ -4,6 +4,7 @@
  * them. The registry is what gradcheck tables, the CLI and graph labels enumerate.
  */
 import { Tensor } from '../tensor/tensor';
+import { checkForward, creationStack, isAnomalyEnabled } from './anomaly';
 import { isGradEnabled } from './mode';
 import { Node } from './node';
 import { currentScope } from './scope';
@@ -36,9 +37,13 @@ export class Primitive<A = undefined, S = undefined> {
   apply(xs: readonly Tensor[], attrs: A): Tensor {
     const out = this.rule.forward(xs, attrs);
     const y = out instanceof Tensor ? out : out.y;
+    const anomaly = isAnomalyEnabled();
+    const stack = anomaly ? creationStack() : undefined;
+    if (stack !== undefined) checkForward(this.name, xs, y, stack);
     if (isGradEnabled() && anyRequiresGrad(xs)) {
       y.requiresGrad = true;
       y.node = new Node(this, xs, attrs, out instanceof Tensor ? undefined : out.saved, currentScope());
+      if (stack !== undefined) y.node.creation = stack;
     }
     return y;
   }

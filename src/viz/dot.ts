@@ -28,6 +28,8 @@ export interface DotOptions {
   collapse?: number;
   /** A heading above the graph. */
   title?: string;
+  /** Ids of nodes (`tensor.node.id`) whose ops are drawn in red, e.g. the node gradcheck blames. */
+  highlight?: readonly number[];
 }
 
 // Names Graphviz has metrics for: a list such as 'Helvetica,Arial' would be measured as Times and overflow.
@@ -43,6 +45,7 @@ const LARGE_GRAPH = 400;
 /** Parameters (leaves that take gradients) green, other leaves (inputs, constants) blue, outputs orange. */
 const STYLE = {
   op: { shape: 'box', style: 'rounded,filled', fillcolor: '#ececec', color: '#6b6b6b' },
+  highlighted: { shape: 'box', style: 'rounded,filled,bold', fillcolor: '#f5b7b1', color: '#c0392b', penwidth: 2 },
   parameter: { fillcolor: '#d4efdf', color: '#1e8449' },
   input: { fillcolor: '#d6eaf8', color: '#2471a3' },
   intermediate: { fillcolor: '#ffffff', color: '#909090' },
@@ -139,6 +142,7 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
   checkOptions(opts);
   const rootList = roots instanceof Tensor ? [roots] : [...roots];
   const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
+  const highlighted = new Set(opts.highlight ?? []);
   const { tensors, ops } = viewGraph(rootList);
   const { opPlace, tensorPlace } = place(tensors, ops, collapse);
 
@@ -207,7 +211,7 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
     if (op !== null) {
       const p = opPlace.get(op)!;
       if (p.into !== null) moduleNode(p.into);
-      else containerOf(p.frame).createNode(`op${op.index}`, { label: opLabel(op.op, op.attrs), ...STYLE.op });
+      else containerOf(p.frame).createNode(`op${op.index}`, { label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op) });
     }
     const p = tensorPlace.get(v)!;
     if (p.into !== null) {

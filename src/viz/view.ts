@@ -11,6 +11,8 @@ export interface OpVertex {
   readonly index: number;
   /** The primitive's name, e.g. `conv2d`. */
   readonly op: string;
+  /** The recorded node's id (`tensor.node.id`). */
+  readonly nodeId: number;
   /** The attributes in words, e.g. `stride=2 pad=1`; '' when there are none. */
   readonly attrs: string;
   /** In the op's argument order; a tensor passed twice appears twice. */
@@ -56,7 +58,7 @@ export function viewGraph(roots: readonly Tensor[]): GraphView {
     const vertex = { index: tensors.length, tensor: t, producer: null as OpVertex | null, consumers: [] as OpVertex[], isRoot: rootSet.has(t) };
     if (node !== null) {
       const inputs = node.inputs.map((x) => vertexOf.get(x)!);
-      const op: OpVertex = { index: ops.length, op: node.op, attrs: node.describe(), inputs, output: vertex, scope: node.scope };
+      const op: OpVertex = { index: ops.length, op: node.op, nodeId: node.id, attrs: node.describe(), inputs, output: vertex, scope: node.scope };
       vertex.producer = op;
       ops.push(op);
       for (const x of new Set(inputs)) x.consumers.push(op);
