@@ -67,6 +67,22 @@ describe('loadIdx', () => {
     }
   });
 
+  test('parseIdx takes the same files as bytes, plain or gzipped, and checks them the same way', () => {
+    const images = idx([3, 2, 4], pixels);
+    const labels = idx([3], [7, 0, 9]);
+    for (const [imgs, lbls] of [[images, labels], [zlib.gzipSync(images), zlib.gzipSync(labels)]]) {
+      const set = data.parseIdx(new Uint8Array(imgs), new Uint8Array(lbls));
+      expect(set.images.shape).toEqual([3, 1, 2, 4]);
+      expect(Array.from(set.images.data)).toEqual(pixels.map((v) => Math.fround(v / 255)));
+      expect(Array.from(set.labels)).toEqual([7, 0, 9]);
+    }
+    expect(() => data.parseIdx(new Uint8Array(images.subarray(0, 30)), new Uint8Array(labels)))
+      .toThrow('parseIdx: the images is not a valid IDX images file: 30 bytes, expected 40 for dimensions [3,2,4] (truncated)');
+    expect(() => data.parseIdx(new Uint8Array(images), new Uint8Array(idx([2], [1, 2]))))
+      .toThrow('parseIdx: the images holds 3 images but the labels holds 2 labels');
+    expect(() => data.parseIdx('x' as unknown as Uint8Array, new Uint8Array(labels))).toThrow('parseIdx: the images must be a Uint8Array');
+  });
+
   test('truncated, corrupt and mismatched files throw a clear error naming the file', () => {
     const labels = write('ok-labels', idx([3], [1, 2, 3]));
     const truncated = write('truncated', idx([3, 2, 4], pixels).subarray(0, 30));
@@ -166,7 +182,7 @@ test('a damaged digits.csv.gz is an error naming the file, not a bare zlib messa
     return String(file).endsWith('digits.csv.gz') ? bytes.subarray(0, bytes.length >> 1) : bytes;
   }) as typeof fsModule.readFileSync);
   try {
-    expect(() => tg.data.loadDigits()).toThrow(/^loadDigits: cannot read .*data.digits\.csv\.gz: unexpected end of file$/);
+    expect(() => tg.data.loadDigits()).toThrow(/^loadDigits: cannot read .*data.digits\.csv\.gz: unexpected EOF$/);
   } finally {
     spy.mockRestore();
   }

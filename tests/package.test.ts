@@ -64,6 +64,7 @@ test('the tarball ships dist (with the .wasm kernels), data, bin, README and LIC
   const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   for (const f of ['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
     'dist/cjs/kernels/wasm/kernels.wasm', 'dist/cjs/kernels/wasm/kernels-relaxed.wasm', 'data/digits.csv.gz',
+    'dist/browser/tapegrad.mjs', 'dist/browser/tapegrad.d.mts',
     'bin/tapegrad.js', 'README.md', 'LICENSE', 'package.json']) {
     expect(listing).toContain(f);
   }
@@ -71,9 +72,19 @@ test('the tarball ships dist (with the .wasm kernels), data, bin, README and LIC
   expect(unwanted).toEqual([]);
 });
 
+test('tapegrad/browser resolves to one ES module that imports nothing, with the kernels and digits inside', () => {
+  const file = require.resolve('tapegrad/browser', { paths: [project] });
+  expect(file).toBe(path.join(project, 'node_modules', 'tapegrad', 'dist', 'browser', 'tapegrad.mjs'));
+  const text = fs.readFileSync(file, 'utf8');
+  expect(text).not.toMatch(/^\s*import\s.*from\s/m);
+  expect(text).not.toMatch(/\brequire\(["']/);
+  expect(text).not.toMatch(/["']node:/);
+  expect(text).toMatch(/\bexport\s*\{/);
+});
+
 test('the runtime dependencies are what the library calls: no TypeScript tooling', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'tapegrad', 'package.json'), 'utf8'));
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(['@viz-js/viz', 'cli-progress', 'seedrandom', 'ts-graphviz']);
+  expect(Object.keys(pkg.dependencies).sort()).toEqual(['@viz-js/viz', 'cli-progress', 'fflate', 'seedrandom', 'ts-graphviz']);
   for (const tool of ['typescript', 'ts-node']) expect(fs.existsSync(path.join(project, 'node_modules', tool))).toBe(false);
 });
 
@@ -109,10 +120,16 @@ test.each([
   fs.mkdirSync(dir, { recursive: true });
   const typed = PROBE.replace('const gsum = (t) =>', 'const gsum = (t: tg.Tensor) =>').replace('t.grad.data', 't.grad!.data');
   fs.writeFileSync(path.join(dir, 'main.ts'), `import * as tg from 'tapegrad';\nconst n: number = tg.tensor([1, 2]).sum().item();\nvoid n;\n${typed}`);
+  // node16 resolution reads the exports map: tapegrad/browser's declarations resolve for an ES module.
+  const files = ['main.ts'];
+  if (module === 'node16') {
+    fs.writeFileSync(path.join(dir, 'browser.mts'), "import type * as tgb from 'tapegrad/browser';\nimport * as tg from 'tapegrad';\nexport const same: typeof tgb.conv2d = tg.conv2d;\n");
+    files.push('browser.mts');
+  }
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `ts-${module}`, private: true }));
   // No skipLibCheck: the shipped .d.ts files themselves must type-check under --strict.
   const tsc = run(process.execPath, [TSC, '--strict', '--target', 'ES2022', '--module', module, '--moduleResolution', resolution,
-    '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--outDir', 'out', 'main.ts'], dir);
+    '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--outDir', 'out', ...files], dir);
   expect(tsc.stdout + tsc.stderr).toBe('');
   expect(tsc.code).toBe(0);
   const r = node(path.join(dir, 'out', 'main.js'));

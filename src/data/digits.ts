@@ -2,31 +2,21 @@
  * @file The UCI optical-recognition digits (1797 images of 8×8 pixels, values 0..16), shipped with
  * the package as data/digits.csv.gz: one row per image, 64 pixel values then the label.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
+import { gunzip } from '../platform/gzip';
 import { Tensor } from '../tensor/tensor';
 import type { Dataset } from './dataset';
+import { digitsSource } from './digits-source';
 
-/**
- * The package's data/ folder: two levels up from src/data in the repository, three from
- * dist/cjs/data in the installed package.
- */
-function digitsFile(): string {
-  const candidates = [path.join(__dirname, '..', '..', 'data'), path.join(__dirname, '..', '..', '..', 'data')];
-  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'digits.csv.gz'))) ?? candidates[0];
-  return path.join(dir, 'digits.csv.gz');
-}
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
 const MAX_PIXEL = 16;
 
 /** images [1797,1,8,8] scaled to [0,1] (float32), labels 0..9. */
 export function loadDigits(): Dataset {
-  const file = digitsFile();
+  const { name: file, bytes } = digitsSource();
   let text: string;
   try {
-    text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+    text = new TextDecoder().decode(gunzip(bytes()));
   } catch (e) {
     throw new Error(`loadDigits: cannot read ${file}: ${(e as { message?: unknown })?.message ?? String(e)}`);
   }

@@ -19,11 +19,12 @@
  * new tag, and claims nothing — without that step it could pair the old tag with the new count,
  * claim an index past the old job's end, run a half-written chunk and count it as completed.
  *
- * Workers are unref'd, so they never keep a process (a CLI, a jest worker) alive, and start in the
- * background: until one is up, the main thread runs every chunk. Without worker_threads the pool is
- * empty and everything runs single-threaded.
+ * Workers start in the background (worker-host.ts: worker_threads in Node, Web Workers in a
+ * crossOriginIsolated page): until one is up, the main thread runs every chunk. Without workers the
+ * pool is empty and everything runs single-threaded.
  */
 import type { WasmMemory, WasmModule } from './wasm/api';
+import { canBlock, cores, startWorker } from './worker-host';
 
 // Int32 slots of the control block.
 const SEQ = 0;
@@ -53,39 +54,48 @@ const MAIN_SPIN = 20000;
 /** How long the main thread waits for a chunk to complete before declaring its worker dead. */
 const STALL_MS = 60000;
 
+/** The control-block slots the chunk loop reads, passed in so its source text is self-contained. */
+interface ClaimSlots {
+  count: number;
+  nargs: number;
+  next: number;
+  table: number;
+  completed: number;
+}
+const CLAIM_SLOTS: ClaimSlots = { count: COUNT, nargs: NARGS, next: NEXT, table: TABLE, completed: COMPLETED };
+
 /**
- * The chunk loop both sides run (Note [claiming chunks]), as source text so the worker and the main
- * thread run literally the same code: claimChunks(c, tag, fn, work, args).
+ * The chunk loop both sides run (Note [claiming chunks]). The workers run literally this function:
+ * its source text (toString) goes into their program, so no string is ever evaluated on the page's
+ * own thread (a Content-Security-Policy without 'unsafe-eval' allows that).
  */
-const CLAIM_SOURCE = `
-  const count = c[${COUNT}];
-  const nargs = c[${NARGS}];
+function claimChunks(c: Int32Array, tag: number, fn: (...args: number[]) => unknown, work: number, args: number[], slots: ClaimSlots): void {
+  const count = c[slots.count];
+  const nargs = c[slots.nargs];
   args.length = nargs + 1;
   args[nargs] = work;
   for (;;) {
-    const v = Atomics.load(c, ${NEXT});
+    const v = Atomics.load(c, slots.next);
     if (v >>> 16 !== tag || (v & 0xffff) >= count) return;
-    if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) !== v) continue;
-    const at = ${TABLE} + (v & 0xffff) * nargs;
+    if (Atomics.compareExchange(c, slots.next, v, v + 1) !== v) continue;
+    const at = slots.table + (v & 0xffff) * nargs;
     for (let i = 0; i < nargs; i++) args[i] = c[at + i];
     fn(...args);
-    Atomics.add(c, ${COMPLETED}, 1);
-    Atomics.notify(c, ${COMPLETED});
+    Atomics.add(c, slots.completed, 1);
+    Atomics.notify(c, slots.completed);
   }
-`;
+}
 
-type Claim = (c: Int32Array, tag: number, fn: (...args: number[]) => unknown, work: number, args: number[]) => void;
-const claimChunks = new Function('c', 'tag', 'fn', 'work', 'args', CLAIM_SOURCE) as Claim;
-
-// The worker's whole program, kept as source text so it runs without a TypeScript loader.
+// The worker's whole program, kept as source text so it runs without a TypeScript loader and in
+// either host (worker-host.ts): \`data\` is what startWorker was given.
 const WORKER_SOURCE = `
-const { workerData } = require('worker_threads');
-const { module, memory, thread, names } = workerData;
+const { module, memory, thread, names } = data;
 const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } });
 const fns = names.map((n) => instance.exports[n]);
 const c = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
 const args = [];
-function claimChunks(c, tag, fn, work, args) {${CLAIM_SOURCE}}
+const claimChunks = ${claimChunks.toString()};
+const slots = ${JSON.stringify(CLAIM_SLOTS)};
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, ${READY} + thread, 1);
 for (;;) {
@@ -97,7 +107,7 @@ for (;;) {
   }
   seen = s;
   try {
-    claimChunks(c, s & 0xffff, fns[c[${FN}]], c[${WORK_BASE}] + thread * c[${WORK_STRIDE}], args);
+    claimChunks(c, s & 0xffff, fns[c[${FN}]], c[${WORK_BASE}] + thread * c[${WORK_STRIDE}], args, slots);
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
     Atomics.add(c, ${COMPLETED}, 1 << 20);
@@ -124,19 +134,11 @@ export class WorkerPool {
   constructor(module: WasmModule, memory: WasmMemory, count: number, readonly names: readonly string[]) {
     this.c = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
     let started = 0;
-    if (count > 0) {
-      try {
-        const { Worker } = require('worker_threads') as typeof import('worker_threads');
-        for (let t = 1; t <= count; t++) {
-          const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, thread: t, names } });
-          worker.unref();
-          // A worker that dies at start (e.g. out of memory) is never ready and never used.
-          worker.on('error', () => Atomics.store(this.c, READY + t, 0));
-          started++;
-        }
-      } catch {
-        // No worker_threads here: single-threaded.
-      }
+    for (let t = 1; t <= count; t++) {
+      // A worker that dies at start (e.g. out of memory) is never ready and never used.
+      const ok = startWorker(WORKER_SOURCE, { module, memory, thread: t, names }, () => Atomics.store(this.c, READY + t, 0));
+      if (!ok) break;
+      started++;
     }
     this.workers = started;
   }
@@ -179,7 +181,7 @@ export class WorkerPool {
       Atomics.notify(c, SEQ);
       this.published++;
     }
-    claimChunks(c, tag, local, workBase, this.args);
+    claimChunks(c, tag, local, workBase, this.args, CLAIM_SLOTS);
     let spins = 0;
     let last = -1;
     let since = 0;
@@ -193,7 +195,8 @@ export class WorkerPool {
       } else if (Date.now() - since > STALL_MS) {
         throw new Error(`parallel: a worker thread stopped responding (${done} of ${chunks.length} chunks done)`);
       }
-      Atomics.wait(c, COMPLETED, done, 1);
+      // A page's main thread may not block: it keeps spinning instead.
+      if (canBlock) Atomics.wait(c, COMPLETED, done, 1);
     }
     if (c[FAILED] !== 0) throw new Error('parallel: a worker thread failed while running a kernel');
   }
@@ -213,15 +216,4 @@ export function threadCount(setting?: string): number {
     return Math.min(n, MAX_THREADS);
   }
   return Math.max(1, Math.min(4, cores()));
-}
-
-function cores(): number {
-  const browser = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (browser !== undefined && typeof browser.hardwareConcurrency === 'number') return browser.hardwareConcurrency;
-  try {
-    const os = require('os') as typeof import('os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } catch {
-    return 1;
-  }
 }

@@ -3,8 +3,7 @@
  * itself, so `module.loadStateDict(JSON.parse(text))` reads it too; the few values JSON cannot
  * write as numbers (NaN, ±Infinity, -0) are written as strings and read back exactly.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import { readText, writeText } from '../platform/files';
 import { Module, StateDict } from './module';
 
 const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
@@ -34,15 +33,14 @@ export function stateDictFromJson(text: string): StateDict {
 
 /** Writes module.stateDict() to `file` as JSON (creating its folder). */
 export function save(module: Module, file: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, stateDictToJson(module.stateDict()));
+  writeText(file, stateDictToJson(module.stateDict()));
 }
 
 /** Loads a file written by save() into `module` in place and returns the module. */
 export function load<M extends Module>(module: M, file: string): M {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readText(file);
   } catch (e) {
     throw new Error(`nn.load: cannot read ${file}: ${(e as Error).message}`);
   }

@@ -2,8 +2,7 @@
  * @file SVG without a system Graphviz: `toSvg` lays out DOT with @viz-js/viz, Graphviz compiled to
  * WebAssembly and shipped on npm, so `npm ci` is all a machine needs (no `dot` binary on PATH).
  */
-import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { writeTextAsync } from '../platform/files';
 import { instance } from '@viz-js/viz';
 import type { Tensor } from '../tensor/tensor';
 import { DotOptions, toDot } from './dot';
@@ -36,14 +35,14 @@ const WRITE_ERRORS: Record<string, string> = {
 
 /** Writes the graph behind `roots` to `path`: DOT text for `.dot`/`.gv`, a drawing for `.svg`. */
 export async function writeGraph(path: string, roots: Tensor | readonly Tensor[], opts: DotOptions = {}): Promise<void> {
-  const ext = extname(path).toLowerCase();
+  const ext = (/\.[^./\\]*$/.exec(path)?.[0] ?? '').toLowerCase();
   if (ext !== '.dot' && ext !== '.gv' && ext !== '.svg') {
     throw new Error(`writeGraph: cannot write '${path}': unknown extension '${ext || '(none)'}' (use .dot, .gv or .svg)`);
   }
   const dot = toDot(roots, opts);
   const text = ext === '.svg' ? await toSvg(dot) : dot;
   try {
-    await writeFile(path, text);
+    await writeTextAsync(path, text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new Error(`writeGraph: cannot write '${path}': ${(err.code && WRITE_ERRORS[err.code]) ?? err.message}`);

@@ -11,7 +11,8 @@
  * TypeScript kernels and reports that reason in `tg.backend()` (never silently). Without relaxed SIMD
  * (or with TAPEGRAD_WASM=simd) the plain-SIMD build loads instead of the fused multiply-add one.
  */
-import { CONTROL_BYTES, WorkerPool } from '../parallel';
+import { CONTROL_BYTES, MAX_THREADS, WorkerPool } from '../parallel';
+import { threadLimit } from '../worker-host';
 import { WasmApi, WasmMemory, WasmModule, WebAssemblyApi } from './api';
 import { enableRelaxedSimd, Variant, wasmBytes } from './bytes';
 
@@ -147,7 +148,6 @@ function acceptsRelaxed(api: WasmApi, bytes: Uint8Array): boolean {
 export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOptions): LoadResult {
   const api = WebAssemblyApi;
   if (api === undefined) return { reason: 'this JavaScript runtime has no WebAssembly' };
-  if (typeof SharedArrayBuffer !== 'function') return { reason: 'this JavaScript runtime has no SharedArrayBuffer' };
   let variant: Variant = 'simd';
   let code: Uint8Array | null = null;
   try {
@@ -171,8 +171,13 @@ export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOp
     const missing = EXPORTS.filter((e) => !names.includes(e));
     if (missing.length > 0) return { reason: `the WebAssembly kernels are stale: they lack ${missing.join(', ')} (npm run build:wasm)` };
     const initial = RESERVED / PAGE + 16;
-    const memory = new api.Memory({ initial, maximum: MAX_PAGES, shared: true });
-    return { runtime: new Runtime(module, memory, threads, variant) };
+    let memory: WasmMemory;
+    try {
+      memory = new api.Memory({ initial, maximum: MAX_PAGES, shared: true });
+    } catch (e) {
+      return { reason: `this JavaScript runtime has no shared WebAssembly memory (${messageOf(e)})` };
+    }
+    return { runtime: new Runtime(module, memory, Math.max(1, Math.min(threads, threadLimit().max, MAX_THREADS)), variant) };
   } catch (e) {
     // A corrupt file, or an engine without SIMD: compiling throws. The TypeScript kernels take over.
     return { reason: `the WebAssembly kernels did not load: ${messageOf(e)}` };
