@@ -59,3 +59,4 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
 export * as viz from './viz';
+export * as onnx from './onnx';

@@ -46,8 +46,12 @@ console.log(JSON.stringify({ convolve: y.toArray(), gx: gsum(x), gw: gsum(w), ba
 beforeAll(() => {
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-consumer-'));
   const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-pack-'));
-  // prepack builds dist/ first, as it does for a release.
-  const out = execFileSync(NPM, ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // `npm test` builds dist/ first (pretest), as prepack does for a release; packing without the
+  // scripts here keeps dist/ unchanged while other test files (the browser test) serve it.
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'cjs', 'index.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'browser', 'tapegrad.mjs'))) {
+    throw new Error('dist/ is missing: run npm run build (npm test does it first)');
+  }
+  const out = execFileSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   // The build's own lines come first; the JSON listing is the rest.
   const packed = JSON.parse(out.slice(out.search(/^\[/m)));
   tarball = path.join(packDir, packed[0].filename);

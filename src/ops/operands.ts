@@ -40,6 +40,20 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   return [asTensor(op, a), asTensor(op, b)];
 }
 
+/**
+ * The identity whose gradient is zero (jax.lax.stop_gradient): unlike `noGrad`, it stays in the
+ * graph, so a value computed from the input — softmax's shift — is recomputed when the graph is
+ * replayed on other inputs (an ONNX export), yet passes no gradient.
+ */
+const stopGradientP = definePrimitive('stopGradient', {
+  forward: ([x]) => new Tensor(x.data, x.shape),
+  backward: () => [null],
+});
+
+export function stopGradient(x: Tensor): Tensor {
+  return stopGradientP.apply([x], undefined);
+}
+
 /** A tensor that is not part of any graph, e.g. a mask that routes a gradient. */
 export function constant(data: Float32Array | Float64Array, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);

@@ -1,13 +1,13 @@
 /** @file softmax and logSoftmax, composed from primitives with the log-sum-exp shift for stability. */
-import { noGrad } from '../autograd/mode';
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { exp, log, mul, sub } from './elementwise';
 import { installMethods } from './methods';
+import { stopGradient } from './operands';
 import { max, sum } from './reduce';
 
 /**
- * log softmax = x - m - log Σ exp(x - m), with m the max taken without recording along the axis: the shift
+ * log softmax = x - m - log Σ exp(x - m), with m the max along the axis behind stopGradient: the shift
  * cancels mathematically, so no gradient needs to flow through it, and exp never overflows.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
@@ -15,7 +15,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   // An empty tensor has nothing to normalise: an empty result of its shape, as in PyTorch (the max
   // of an empty axis, which the shift needs, does not exist).
   if (x.size === 0) return mul(x, 0);
-  const shifted = sub(x, noGrad(() => max(x, a, true)));
+  const shifted = sub(x, stopGradient(max(x, a, true)));
   return sub(shifted, log(sum(exp(shifted), a, true)));
 }
 

@@ -23,6 +23,10 @@ export function writeText(file: string, _text: string): void {
   noFiles(`writing ${file}`);
 }
 
+export function writeBytes(file: string, _bytes: Uint8Array): void {
+  noFiles(`writing ${file}`);
+}
+
 export async function writeTextAsync(file: string, _text: string): Promise<void> {
   noFiles(`writing ${file}`);
 }

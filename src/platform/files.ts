@@ -24,6 +24,12 @@ export function writeText(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
+/** Writes `bytes` to `file`, creating its folder. */
+export function writeBytes(file: string, bytes: Uint8Array): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, bytes);
+}
+
 export async function writeTextAsync(file: string, text: string): Promise<void> {
   await fs.promises.writeFile(file, text);
 }

@@ -183,7 +183,7 @@ const matmulCases: OpCase[] = [
 ];
 
 const softmaxCases: OpCase[] = [
-  { name: 'softmax axis -1', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 3])], fn: (a) => tg.softmax(a) },
+  { name: 'softmax axis -1', covers: ['exp', 'sub', 'log', 'sum', 'max', 'stopGradient'], inputs: () => [normal([2, 3])], fn: (a) => tg.softmax(a) },
   { name: 'softmax axis 0', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([3, 2])], fn: (a) => a.softmax(0) },
   { name: 'softmax over a size-1 axis', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 1, 3])], fn: (a) => a.softmax(1) },
   { name: 'logSoftmax axis -1', covers: ['exp', 'sub', 'log', 'sum'], inputs: () => [normal([2, 3])], fn: (a) => tg.logSoftmax(a) },

@@ -1,0 +1,199 @@
+/**
+ * @file Each tapegrad primitive as standard ONNX operators (opset 17), side by side with which of its
+ * values carry the dynamic batch (Note [dynamic batch] in graph.ts). Compositions (linear, batchNorm
+ * in eval mode, softmax, conv1d, the signal convolutions) need no entry: they are exported as the
+ * primitives they are made of. Backward-only primitives and the expanded scalar graphs have none.
+ */
+import type { Node } from '../autograd/node';
+import type { Tensor } from '../tensor/tensor';
+import type { Attribute, OnnxGraph } from './graph';
+
+export interface Emit {
+  g: OnnxGraph;
+  node: Node;
+  /** The node's input tensors and their value names. */
+  ins: readonly Tensor[];
+  inputs: string[];
+  out: Tensor;
+  outName: string;
+  /** The ONNX node's name (the module path and the op) and its doc string (the tapegrad op). */
+  name: string;
+  doc: string;
+  /** Whether the batch axis is dynamic. */
+  dynamic: boolean;
+}
+
+type Emitter = (e: Emit) => void;
+
+/** Ends past any real size: ONNX clamps them to the axis length. */
+const TO_END = 2 ** 31 - 1;
+
+function simple(opType: string, attrs: (e: Emit) => Record<string, Attribute> = () => ({})): Emitter {
+  return (e) => {
+    e.g.node(opType, e.inputs, [e.outName], attrs(e), e.name, e.doc);
+    e.g.markBatched(e.out, e.ins.some((x) => e.g.isBatched(x)));
+  };
+}
+
+function notBatchPreserving(e: Emit, why: string): never {
+  throw new Error(`toOnnx: ${e.node.op} (${why}) moves the batch axis, so the model cannot take other batch sizes; ` +
+    `export with { dynamicBatch: false } (node ${e.name})`);
+}
+
+const spatial = (a: { stride: number[]; padding: number[]; dilation?: number[] }) => ({
+  strides: [...a.stride],
+  pads: [a.padding[0], a.padding[1], a.padding[0], a.padding[1]],
+  ...(a.dilation ? { dilations: [...a.dilation] } : {}),
+});
+
+const EMITTERS: Record<string, Emitter> = {
+  add: simple('Add'), sub: simple('Sub'), mul: simple('Mul'), div: simple('Div'), pow: simple('Pow'),
+  maximum: simple('Max'), minimum: simple('Min'),
+  neg: simple('Neg'), exp: simple('Exp'), log: simple('Log'), sqrt: simple('Sqrt'), abs: simple('Abs'),
+  relu: simple('Relu'), tanh: simple('Tanh'), sigmoid: simple('Sigmoid'),
+  // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
+  cast: simple('Identity'),
+  stopGradient: simple('Identity'),
+
+  sum(e) {
+    const { axes, keepDims } = e.node.attrs as { axes: number[]; keepDims: boolean };
+    if (axes.length === 0) {
+      e.g.node('Identity', e.inputs, [e.outName], {}, e.name, e.doc);
+    } else {
+      e.g.node('ReduceSum', [e.inputs[0], e.g.int64s(`${e.name}_axes`, axes)], [e.outName], { keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
+    }
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
+  },
+
+  max(e) {
+    const { axes, keepDims } = e.node.attrs as { axes: number[]; keepDims: boolean };
+    if (axes.length === 0) e.g.node('Identity', e.inputs, [e.outName], {}, e.name, e.doc);
+    else e.g.node('ReduceMax', e.inputs, [e.outName], { axes, keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
+  },
+
+  reshape(e) {
+    const { shape } = e.node.attrs as { shape: number[] };
+    const x = e.ins[0];
+    const batched = e.dynamic && e.g.isBatched(x);
+    if (batched && !(shape.length > 0 && x.ndim > 0 && shape[0] === x.shape[0])) notBatchPreserving(e, `to ${JSON.stringify(shape)}`);
+    // 0: "this axis as in the input" — the batch, whatever its size.
+    const written = batched ? [0, ...shape.slice(1)] : shape;
+    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_shape`, written)], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  expand(e) {
+    const { shape } = e.node.attrs as { shape: number[] };
+    const x = e.ins[0];
+    const batched = e.dynamic && e.g.isBatched(x) && x.ndim === shape.length;
+    // Expand broadcasts: a 1 keeps the input's (batch) axis as it is.
+    const written = batched ? [1, ...shape.slice(1)] : shape;
+    e.g.node('Expand', [e.inputs[0], e.g.int64s(`${e.name}_shape`, written)], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  transpose(e) {
+    const { perm } = e.node.attrs as { perm: number[] };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && perm[0] !== 0) notBatchPreserving(e, `perm ${JSON.stringify(perm)}`);
+    e.g.node('Transpose', e.inputs, [e.outName], { perm }, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  flip(e) {
+    const { axes } = e.node.attrs as { axes: number[] };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axes.includes(0)) notBatchPreserving(e, 'flipping the batch axis');
+    e.g.node('Slice', [e.inputs[0], e.g.int64s(`${e.name}_starts`, axes.map(() => -1)), e.g.int64s(`${e.name}_ends`, axes.map(() => -TO_END)),
+      e.g.int64s(`${e.name}_axes`, axes), e.g.int64s(`${e.name}_steps`, axes.map(() => -1))], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  slice(e) {
+    const { starts, ends } = e.node.attrs as { starts: number[]; ends: number[] };
+    const x = e.ins[0];
+    const batched = e.dynamic && e.g.isBatched(x);
+    const wholeBatch = starts[0] === 0 && ends[0] === x.shape[0];
+    const writtenEnds = batched && wholeBatch ? [TO_END, ...ends.slice(1)] : ends;
+    e.g.node('Slice', [e.inputs[0], e.g.int64s(`${e.name}_starts`, starts), e.g.int64s(`${e.name}_ends`, writtenEnds),
+      e.g.int64s(`${e.name}_axes`, starts.map((_, d) => d))], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched && wholeBatch);
+  },
+
+  pad(e) {
+    const { mode, widths, fill } = e.node.attrs as { mode: string; widths: [number, number][]; fill: number };
+    const onnxMode = ({ constant: 'constant', replicate: 'edge' } as Record<string, string>)[mode];
+    if (onnxMode === undefined) {
+      throw new Error(`toOnnx: pad mode '${mode}' has no ONNX equivalent in opset 17 (constant and replicate do) (node ${e.name})`);
+    }
+    const pads = [...widths.map(([before]) => before), ...widths.map(([, after]) => after)];
+    const inputs = [e.inputs[0], e.g.int64s(`${e.name}_pads`, pads)];
+    if (onnxMode === 'constant') inputs.push(e.g.scalar(`${e.name}_value`, fill));
+    e.g.node('Pad', inputs, [e.outName], { mode: onnxMode }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && widths[0][0] === 0 && widths[0][1] === 0);
+  },
+
+  concat(e) {
+    const { axis } = e.node.attrs as { axis: number };
+    const batched = e.dynamic && e.ins.some((x) => e.g.isBatched(x));
+    if (batched && axis === 0) notBatchPreserving(e, 'along the batch axis');
+    e.g.node('Concat', e.inputs, [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  matmul(e) {
+    const attrs = (e.node.attrs ?? {}) as { transA?: boolean; transB?: boolean };
+    const operand = (i: number, trans: boolean | undefined) => {
+      if (!trans) return e.inputs[i];
+      const t = e.ins[i];
+      const perm = t.shape.map((_, d) => d);
+      [perm[t.ndim - 2], perm[t.ndim - 1]] = [perm[t.ndim - 1], perm[t.ndim - 2]];
+      const name = e.g.fresh(`${e.name}_t${i}`);
+      e.g.node('Transpose', [e.inputs[i]], [name], { perm }, `${e.name}_transpose${i}`, `${e.doc} (operand ${i} transposed)`);
+      return name;
+    };
+    e.g.node('MatMul', [operand(0, attrs.transA), operand(1, attrs.transB)], [e.outName], {}, e.name, e.doc);
+    const [a] = e.ins;
+    e.g.markBatched(e.out, e.g.isBatched(a) && a.ndim >= 2 && !attrs.transA);
+  },
+
+  conv2d(e) {
+    const a = e.node.attrs as { stride: number[]; padding: number[]; dilation: number[]; groups: number };
+    const w = e.ins[1];
+    e.g.node('Conv', e.inputs, [e.outName], { kernel_shape: w.shape.slice(2), ...spatial(a), group: a.groups }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  convTranspose2d(e) {
+    const a = e.node.attrs as { stride: number[]; padding: number[]; dilation: number[]; groups: number; outputPadding: number[] };
+    const w = e.ins[1];
+    e.g.node('ConvTranspose', e.inputs, [e.outName],
+      { kernel_shape: w.shape.slice(2), ...spatial(a), output_padding: [...a.outputPadding], group: a.groups }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  maxPool2d(e) {
+    const a = e.node.attrs as { kernel: number[]; stride: number[]; padding: number[] };
+    e.g.node('MaxPool', e.inputs, [e.outName], { kernel_shape: [...a.kernel], ...spatial(a) }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  avgPool2d(e) {
+    const a = e.node.attrs as { kernel: number[]; stride: number[]; padding: number[] };
+    // Padding counts as zeros in the average, as in PyTorch's default.
+    e.g.node('AveragePool', e.inputs, [e.outName], { kernel_shape: [...a.kernel], ...spatial(a), count_include_pad: 1 }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+};
+
+/** Writes the node's ONNX operators, or throws naming the op and where it sits. */
+export function emit(e: Emit): void {
+  const emitter = EMITTERS[e.node.op];
+  if (emitter === undefined) {
+    const where = e.node.scope ? ` in module '${e.node.scope.path}' (${e.node.scope.kind})` : '';
+    throw new Error(`toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping` +
+      (e.node.op === 'element' || e.node.op === 'assemble' ? ' (expanded graphs are for drawing: export the fused op)' : ''));
+  }
+  emitter(e);
+}
