@@ -60,3 +60,4 @@ export * as optim from './optim';
 export * as data from './data';
 export * as viz from './viz';
 export * as onnx from './onnx';
+export * as train from './train/public';

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GRAPH_NAMES, isGraphName, namedGraph } from '../viz/examples';
+import { argsError, attachNegativeNumbers } from '../train/options';
 import { writeGraph } from '../viz/render';
 
 const HELP = `usage: tapegrad graph <${GRAPH_NAMES.join('|')}> [--expand] [--values] [--grads] [--out FILE]
@@ -21,7 +22,18 @@ Draws a computation graph as SVG (no system Graphviz needed) or as DOT text.
   --grads          show gradients (the graph has run backward once)
   --collapse N     draw modules nested deeper than N as single nodes (1: one node per layer)
   --rankdir LR|TB  flow left to right (default) or top to bottom
-  --out FILE       .svg or .dot; default <name>.svg (<name>-expanded.svg) in the current directory`;
+  --out FILE       .svg or .dot; default <name>[-expanded][-values][-grads][-collapseN][-tb].svg
+                   in the current directory, named after every flag given`;
+
+const OPTIONS = {
+  expand: { type: 'boolean' },
+  values: { type: 'boolean' },
+  grads: { type: 'boolean' },
+  collapse: { type: 'string' },
+  rankdir: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 const usageError = (message: string): number => {
   console.error(`tapegrad graph: ${message} (tapegrad graph --help shows the options)`);
@@ -31,22 +43,9 @@ const usageError = (message: string): number => {
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        expand: { type: 'boolean' },
-        values: { type: 'boolean' },
-        grads: { type: 'boolean' },
-        collapse: { type: 'string' },
-        rankdir: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: attachNegativeNumbers(args, OPTIONS), allowPositionals: true, options: OPTIONS });
   } catch (e) {
-    // node:util's messages can run over several lines; the first says what is wrong.
-    return usageError((e as Error).message.split('\n')[0]);
+    return usageError(argsError(e, OPTIONS));
   }
   const { values: flags, positionals } = parsed;
   if (flags.help) {
@@ -67,7 +66,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const rankdir = flags.rankdir ?? 'LR';
   if (rankdir !== 'LR' && rankdir !== 'TB') return usageError(`--rankdir must be LR or TB, got '${rankdir}'`);
-  const out = flags.out ?? `${name}${expand ? '-expanded' : ''}.svg`;
+  // The default name says what was drawn, so differently drawn graphs never overwrite each other.
+  const out = flags.out ?? `${name}${expand ? '-expanded' : ''}${flags.values ? '-values' : ''}${flags.grads ? '-grads' : ''}` +
+    `${collapse !== undefined ? `-collapse${collapse}` : ''}${rankdir === 'TB' ? '-tb' : ''}.svg`;
   if (!/\.(svg|dot|gv)$/i.test(out)) return usageError(`--out must end in .svg or .dot, got '${out}'`);
 
   const graph = namedGraph(name, { expand });

@@ -13,6 +13,9 @@ interface Command {
 const commands: Record<string, Command> = {
   gradcheck: { summary: 'gradcheck every op in the registry (orders 1 and 2), a table of max errors', load: () => import('./gradcheck') },
   train: { summary: 'train a CNN or MLP on the digits or Fashion-MNIST; writes the model, metrics and report.html', load: () => import('./train') },
+  eval: { summary: 'test accuracy and confusion matrix of a saved run', load: () => import('./eval') },
+  predict: { summary: 'class probabilities from a saved run for images (PNG, IDX, CSV rows)', load: () => import('./predict') },
+  export: { summary: 'a saved run as an ONNX model (onnxruntime, Netron)', load: () => import('./export') },
   graph: { summary: 'draw a computation graph (conv1d, conv2d, mlp, cnn) as SVG or DOT, no system Graphviz needed', load: () => import('./graph') },
 };
 

@@ -4,21 +4,24 @@
  * report.html into --out — so a bad argument or a failed run leaves nothing behind.
  */
 import * as path from 'node:path';
-import { backend } from '../kernels';
+import { backend, useKernels } from '../kernels';
+import { Adam, SGD } from '../optim';
 import { Rng, rng } from '../random/rng';
 import { stateDictToJson } from '../nn';
 import { LoadedData, loadDataset } from '../train/datasets';
+import { findIdxFiles } from '../train/idx-files';
 import { featureMapRows, firstLayerFilters, modelGraphSvg } from '../train/inspect';
-import { train } from '../train/loop';
+import { LoopControl, train } from '../train/loop';
 import { metricsJson, timingsJson } from '../train/metrics';
 import { buildModel, describeModel } from '../train/models';
-import { HELP, parseTrainArgs, TrainOptions, UsageError } from '../train/options';
+import { HELP, parseTrainArgs, ResumeOptions, TrainOptions, UsageError } from '../train/options';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
 import { renderReport } from '../train/report';
+import { Checkpoint, readCheckpoint, readSpec, RUN_FILES, specJson, writeAtomic } from '../train/run';
 
 /** File names inside --out. */
-export const OUTPUT_FILES = { model: 'model.json', metrics: 'metrics.json', timings: 'timings.json', report: 'report.html' } as const;
+export const OUTPUT_FILES = { spec: RUN_FILES.spec, model: RUN_FILES.model, checkpoint: RUN_FILES.checkpoint, metrics: RUN_FILES.metrics, timings: RUN_FILES.timings, report: RUN_FILES.report } as const;
 
 const FEATURE_MAP_IMAGES = 4;
 
@@ -30,7 +33,9 @@ function settingsRows(o: TrainOptions, model: string, loaded: LoadedData): [stri
     ['model', `${o.model}: ${model}`],
     ['epochs', String(o.epochs)],
     ['batch size', String(o.batchSize)],
-    ['optimiser', `SGD, lr ${o.lr} (cosine decay, stepped every batch), momentum ${o.momentum}, weight decay ${o.weightDecay}`],
+    ['optimiser', o.optimizer === 'adam'
+      ? `Adam, lr ${o.lr} (cosine decay, stepped every batch), betas (0.9, 0.999), weight decay ${o.weightDecay}`
+      : `SGD, lr ${o.lr} (cosine decay, stepped every batch), momentum ${o.momentum}, weight decay ${o.weightDecay}`],
     ['augmentation', [o.cropPadding > 0 ? `random shift ±${o.cropPadding} px` : '', o.flipP > 0 ? `horizontal flip p=${o.flipP}` : ''].filter(Boolean).join(', ') || 'none'],
     ['seed', String(o.seed)],
     ['output', o.out],
@@ -46,14 +51,39 @@ export function runRng(seed: number, purpose: 'split' | 'init' | 'shuffle' | 'au
 function options(args: string[]): TrainOptions | number {
   try {
     const parsed = parseTrainArgs(args);
-    if (parsed !== 'help') return parsed;
-    console.log(HELP);
-    return 0;
+    if (parsed === 'help') {
+      console.log(HELP);
+      return 0;
+    }
+    return 'resume' in parsed ? resumedOptions(parsed) : parsed;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`tapegrad train: ${e.message}`);
     return 2;
   }
+}
+
+/** The options of the run being resumed, from its run.json. */
+function resumedOptions(r: ResumeOptions): TrainOptions {
+  let spec;
+  try {
+    spec = readSpec(r.resume);
+    readCheckpoint(r.resume);
+  } catch (e) {
+    throw new UsageError(`--resume ${r.resume}: ${(e as Error).message}`);
+  }
+  let idxFiles = null;
+  if (spec.dataDir !== null) {
+    try {
+      idxFiles = findIdxFiles(spec.dataDir);
+    } catch (e) {
+      throw new UsageError(`--resume ${r.resume}: the run's data directory: ${(e as Error).message}`);
+    }
+  }
+  return {
+    dataset: spec.dataset, model: spec.model.name, dataDir: spec.dataDir, idxFiles, seed: spec.seed, out: r.resume,
+    limit: spec.limit, threads: r.threads, resumeFrom: r.resume, ...spec.options,
+  };
 }
 
 function plural(n: number, word: string): string {
@@ -67,23 +97,94 @@ export function describeBackend(): string {
   return `WebAssembly ${b.kernels === 'wasm-relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}, ${plural(b.threads, 'thread')}`;
 }
 
+function makeOptimizer(opts: TrainOptions, params: ReturnType<ReturnType<typeof buildModel>['parameters']>) {
+  return opts.optimizer === 'adam'
+    ? new Adam(params, { lr: opts.lr, weightDecay: opts.weightDecay })
+    : new SGD(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
+}
+
 export async function run(args: string[]): Promise<number> {
   const opts = options(args);
   if (typeof opts === 'number') return opts;
+  if (opts.threads !== null) useKernels({ threads: opts.threads });
 
   const started = performance.now();
   const loaded = loadDataset(opts, runRng(opts.seed, 'split'));
   const classes = loaded.classNames.length;
-  const model = buildModel(opts.model, loaded.imageShape, classes, runRng(opts.seed, 'init'));
+  const modelRng = runRng(opts.seed, 'init');
+  const model = buildModel(opts.model, loaded.imageShape, classes, modelRng);
+  const optimizer = makeOptimizer(opts, model.parameters());
+  const rngs = { shuffle: runRng(opts.seed, 'shuffle'), augment: runRng(opts.seed, 'augment') };
   const description = describeModel(model);
   const nTrain = loaded.train.labels.length;
   const nTest = loaded.test.labels.length;
+
+  // A resumed run starts where its checkpoint ends: weights, optimiser, every generator, the metrics so far.
+  let checkpoint: Checkpoint | null = null;
+  if (opts.resumeFrom !== undefined) {
+    checkpoint = readCheckpoint(opts.resumeFrom);
+    model.loadStateDict(checkpoint.weights);
+    optimizer.loadStateDict(checkpoint.optimizer);
+    rngs.shuffle.setState(checkpoint.rng.shuffle);
+    rngs.augment.setState(checkpoint.rng.augment);
+    modelRng.setState(checkpoint.rng.model);
+  }
+
   console.log(`tapegrad train: ${opts.dataset}, ${nTrain} train / ${nTest} test images [${loaded.imageShape.join(',')}], ${opts.model} = ${description}`);
   console.log(`kernels: ${describeBackend()}`);
-  console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, SGD lr ${opts.lr} momentum ${opts.momentum} weight decay ${opts.weightDecay}, seed ${opts.seed}`);
+  const optimiser = opts.optimizer === 'adam' ? `Adam lr ${opts.lr}` : `SGD lr ${opts.lr} momentum ${opts.momentum}`;
+  console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, ${optimiser} weight decay ${opts.weightDecay}, seed ${opts.seed}`);
+  if (checkpoint !== null) {
+    console.log(checkpoint.epoch >= opts.epochs
+      ? `resuming ${opts.out}: all ${plural(opts.epochs, 'epoch')} are done already; writing the results again`
+      : `resuming ${opts.out} after epoch ${checkpoint.epoch} of ${opts.epochs}`);
+  }
 
+  // The run describes itself from the start (run.json), so a checkpoint is always usable.
+  writeAtomic(opts.out, RUN_FILES.spec, specJson({
+    dataset: opts.dataset, dataDir: opts.dataDir, limit: opts.limit, seed: opts.seed,
+    model: { name: opts.model, architecture: model.constructor.name, imageShape: loaded.imageShape, classes, parameters: model.parameters().reduce((n, p) => n + p.size, 0) },
+    classNames: loaded.classNames,
+    preprocessing: { pixelScale: loaded.pixelScale, mean: loaded.pixels.mean, std: loaded.pixels.std },
+    options: { epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, cropPadding: opts.cropPadding, flipP: opts.flipP, optimizer: opts.optimizer },
+  }));
+
+  // Ctrl-C stops between batches; the state at the start of the interrupted epoch is saved.
+  let stop = false;
+  const onSigint = () => {
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  const capture = (r: { epochs: Checkpoint['epochs']; timings: Checkpoint['timings']; confusion: Checkpoint['confusion'] }): Checkpoint => ({
+    epoch: r.epochs.length, weights: model.stateDict(), optimizer: optimizer.stateDict(),
+    rng: { shuffle: rngs.shuffle.state(), augment: rngs.augment.state(), model: modelRng.state() },
+    epochs: [...r.epochs], timings: [...r.timings], confusion: r.confusion.map((row) => [...row]),
+  });
+  const save = (c: Checkpoint) => writeAtomic(opts.out, RUN_FILES.checkpoint, `${JSON.stringify(c)}\n`);
+  let epochStart: Checkpoint | null = null;
+  const control: LoopControl = {
+    startEpoch: (checkpoint?.epoch ?? 0) + 1,
+    history: { epochs: checkpoint?.epochs ?? [], timings: checkpoint?.timings ?? [], confusion: checkpoint?.confusion ?? null },
+    shouldStop: () => stop,
+    onEpochStart: (r) => {
+      epochStart = capture(r);
+    },
+    onEpoch: (r) => save(capture(r)),
+  };
   const progress = new Progress({ log: (line) => console.log(line), liveStream: liveStreamFor(process.stdout) });
-  const result = train(model, loaded, classes, opts, { shuffle: runRng(opts.seed, 'shuffle'), augment: runRng(opts.seed, 'augment') }, progress);
+  let result;
+  try {
+    result = await train(model, loaded, classes, opts, rngs, progress, optimizer, control);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (result.interrupted) {
+    const done = result.epochs.length;
+    if (epochStart !== null) save(epochStart);
+    console.log(`interrupted during epoch ${done + 1}; checkpoint (after ${plural(done, 'epoch')}) written to ${path.join(opts.out, RUN_FILES.checkpoint)}`);
+    console.log(`resume with: tapegrad train --resume ${opts.out}`);
+    return 130;
+  }
   const final = result.epochs[result.epochs.length - 1];
   console.log(`test accuracy ${(100 * final.testAccuracy).toFixed(2)}% (${nTest} images) after ${plural(opts.epochs, 'epoch')}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
@@ -105,7 +206,10 @@ export async function run(args: string[]): Promise<number> {
     dataset: opts.dataset,
     model: opts.model,
     seed: opts.seed,
-    hyperparameters: { epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, cropPadding: opts.cropPadding, flipP: opts.flipP },
+    hyperparameters: {
+      epochs: opts.epochs, batchSize: opts.batchSize, optimizer: opts.optimizer, lr: opts.lr, momentum: opts.momentum,
+      weightDecay: opts.weightDecay, cropPadding: opts.cropPadding, flipP: opts.flipP,
+    },
     trainExamples: nTrain,
     testExamples: nTest,
     epochs: result.epochs,
@@ -120,6 +224,6 @@ export async function run(args: string[]): Promise<number> {
     { name: OUTPUT_FILES.timings, content: timingsJson({ epochs: result.timings, totalSeconds }) },
     { name: OUTPUT_FILES.report, content: report },
   ]);
-  console.log(`wrote ${written.map((p) => path.relative(process.cwd(), p) || p).join(', ')}`);
+  console.log(`wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), ...written].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`);
   return 0;
 }

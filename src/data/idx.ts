@@ -58,6 +58,13 @@ export function parseIdx(images: Uint8Array, labels: Uint8Array): Dataset {
     'the images', 'the labels');
 }
 
+/** Just the images of an IDX images file's bytes, as [N,1,H,W] in [0,1] (for `tapegrad predict`). */
+export function parseIdxImages(bytes: Uint8Array, name: string): Tensor {
+  const images = decodeIdx('parseIdx', bytes, name, 3, 'images');
+  const [n, h, w] = images.dims;
+  return new Tensor(Float32Array.from(images.values, (v) => v / 255), [n, 1, h, w]);
+}
+
 function readFile(file: string): Uint8Array {
   try {
     return readBytes(file);

@@ -27,6 +27,8 @@ export interface OnnxOptions {
   outputName?: string;
   /** The first axis of the input and output is the batch, of any size (default true). */
   dynamicBatch?: boolean;
+  /** Key–value pairs stored as the model's metadata_props (Netron shows them). */
+  metadata?: Record<string, string>;
 }
 
 type Traceable = Module | ((x: Tensor) => Tensor);
@@ -106,6 +108,7 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
     producerVersion: version,
     docString: `Exported by tapegrad ${version} from ${model instanceof Module ? `a ${model.constructor.name}` : 'a function'} traced in eval mode on a sample ${fmt(sample.shape)}.`,
     opsetImport: [{ domain: '', version: opset }],
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: model instanceof Module ? model.constructor.name : 'tapegrad',
       node: graph.nodes,

@@ -37,6 +37,41 @@ export abstract class Optimizer<S> {
   /** The parameter's new value from its value and gradient (updating its state). */
   protected abstract update(p: Tensor, g: Tensor): Tensor;
 
+  /**
+   * The per-parameter state as plain JSON, keyed by the parameter's index in `params` (as PyTorch's
+   * optimizer.state_dict): tensors as {shape, data}, numbers as they are. A checkpoint saves it.
+   */
+  stateDict(): Record<string, Record<string, number | { shape: number[]; data: number[] }>> {
+    const out: Record<string, Record<string, number | { shape: number[]; data: number[] }>> = {};
+    this.params.forEach((p, i) => {
+      const s = this.state.get(p);
+      if (s === undefined) return;
+      const entry: Record<string, number | { shape: number[]; data: number[] }> = {};
+      for (const [k, v] of Object.entries(s as object)) entry[k] = v instanceof Tensor ? { shape: [...v.shape], data: Array.from(v.data) } : (v as number);
+      out[String(i)] = entry;
+    });
+    return out;
+  }
+
+  /** Restores what stateDict() returned (for the same parameters, in the same order). */
+  loadStateDict(sd: Record<string, Record<string, number | { shape: number[]; data: number[] }>>): void {
+    this.state.clear();
+    for (const [key, entry] of Object.entries(sd)) {
+      const p = this.params[Number(key)];
+      if (p === undefined) throw new Error(`${this.name}.loadStateDict: no parameter ${key} (the optimizer has ${this.params.length})`);
+      const s: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(entry)) {
+        if (typeof v === 'number') s[k] = v;
+        else {
+          if (v.data.length !== p.size) throw new Error(`${this.name}.loadStateDict: ${k} of parameter ${key} has ${v.data.length} values for ${fmt(p.shape)}`);
+          const data = p.dtype === 'float64' ? Float64Array.from(v.data) : Float32Array.from(v.data);
+          s[k] = new Tensor(data, v.shape);
+        }
+      }
+      this.state.set(p, s as S);
+    }
+  }
+
   /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;

@@ -5,12 +5,30 @@
  */
 import seedrandom from 'seedrandom';
 
+/** Where a generator is in its stream (Rng#state), as plain JSON: checkpoints save it. */
+export interface RngState {
+  prng: object;
+  spareNormal: number | null;
+}
+
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.PRNG;
   private spareNormal: number | null = null;
 
   constructor(readonly seed: string | number) {
-    this.prng = seedrandom(String(seed));
+    this.prng = seedrandom(String(seed), { state: true });
+  }
+
+  /** The generator's position, to resume it bit for bit with setState (a checkpoint). */
+  state(): RngState {
+    return { prng: (this.prng as unknown as { state(): object }).state(), spareNormal: this.spareNormal };
+  }
+
+  /** Moves the generator to a position state() returned. */
+  setState(state: RngState): void {
+    if (state === null || typeof state !== 'object' || typeof state.prng !== 'object') throw new Error('rng.setState: expected what rng.state() returned');
+    this.prng = seedrandom('', { state: state.prng as unknown as boolean });
+    this.spareNormal = state.spareNormal ?? null;
   }
 
   /** Uniform in [0, 1). */

@@ -22,7 +22,9 @@ export interface LineChartOptions {
 
 const WIDTH = 460;
 const HEIGHT = 280;
-const MARGIN = { left: 56, right: 16, top: 32, bottom: 44 };
+/** The legend sits in the top margin, between the title and the plot, so it never covers data. */
+const LEGEND_Y = 36;
+const MARGIN = { left: 56, right: 16, top: 52, bottom: 44 };
 
 /** Round numbers for axis ticks: 1, 2 or 5 times a power of ten. */
 export function niceStep(span: number, count: number): number {
@@ -79,9 +81,13 @@ export function lineChart(opts: LineChartOptions): string {
     points.forEach(([px, py], j) => {
       parts.push(`<circle class="point" data-series="${name}" data-epoch="${j + 1}" cx="${num(px)}" cy="${num(py)}" r="3" fill="${s.color}"><title>${name}, epoch ${j + 1}: ${escapeXml(formatY(s.values[j]))}</title></circle>`);
     });
-    const ly = MARGIN.top + 6 + i * 16;
-    parts.push(`<rect x="${WIDTH - MARGIN.right - 110}" y="${ly - 8}" width="10" height="10" fill="${s.color}"/>`);
-    parts.push(`<text x="${WIDTH - MARGIN.right - 95}" y="${ly + 1}" font-size="11">${name}</text>`);
+  });
+  // One row of legend entries, left to right, each as wide as its name (about 6.5 px a character at 11 px).
+  let lx = MARGIN.left;
+  opts.series.forEach((s) => {
+    parts.push(`<g class="legend"><rect x="${num(lx)}" y="${LEGEND_Y - 9}" width="10" height="10" fill="${s.color}"/>` +
+      `<text x="${num(lx + 14)}" y="${LEGEND_Y}" font-size="11">${escapeXml(s.name)}</text></g>`);
+    lx += 14 + 6.5 * s.name.length + 16;
   });
   parts.push('</svg>');
   return parts.join('\n');

@@ -5,6 +5,8 @@
 import * as data from '../data';
 import type { Dataset } from '../data';
 import type { Rng } from '../random/rng';
+import type { Tensor } from '../tensor/tensor';
+import type { IdxFiles } from './idx-files';
 import type { TrainOptions } from './options';
 
 export interface LoadedData {
@@ -15,6 +17,8 @@ export interface LoadedData {
   imageShape: number[];
   /** The training pixels' mean and standard deviation, which both splits were standardised with. */
   pixels: { mean: number; std: number };
+  /** What maps a raw pixel (0…16 digits, 0…255 IDX) into [0, 1], as the loaders do. */
+  pixelScale: number;
 }
 
 const DIGIT_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -30,23 +34,45 @@ function head(set: Dataset, limit: number | null): Dataset {
  * Shifts and scales both splits by the training pixels' mean and standard deviation (in place), as
  * torchvision's Normalize does: zero-centred inputs let plain SGD take larger steps from the start.
  */
-function standardize(train: Dataset, test: Dataset): { mean: number; std: number } {
-  const x = train.images.data;
+function standardize(train: Dataset, test: Dataset, given?: { mean: number; std: number }): { mean: number; std: number } {
+  const stats = given ?? pixelStats(train.images);
+  for (const set of [train, test]) standardizeInPlace(set.images, stats);
+  return stats;
+}
+
+/** The mean and (population) standard deviation of the pixels, in float64. */
+function pixelStats(images: Tensor): { mean: number; std: number } {
+  const x = images.data;
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum += x[i];
   const mean = sum / x.length;
   let squares = 0;
   for (let i = 0; i < x.length; i++) squares += (x[i] - mean) ** 2;
-  const std = Math.sqrt(squares / x.length) || 1;
-  for (const set of [train, test]) {
-    const d = set.images.data;
-    for (let i = 0; i < d.length; i++) d[i] = (d[i] - mean) / std;
-  }
-  return { mean, std };
+  return { mean, std: Math.sqrt(squares / x.length) || 1 };
 }
 
-/** Loads the dataset `opts` names; the digits split is drawn from `splitRng`. */
-export function loadDataset(opts: TrainOptions, splitRng: Rng): LoadedData {
+/**
+ * (x − mean) / std, element by element, computed in float64 and rounded once: the one formula
+ * training, eval, predict and loadRun all use, so a saved model sees the same bits it was trained on.
+ */
+export function standardizeInPlace(images: Tensor, stats: { mean: number; std: number }): Tensor {
+  const d = images.data;
+  for (let i = 0; i < d.length; i++) d[i] = (d[i] - stats.mean) / stats.std;
+  return images;
+}
+
+/** What picks a run's data: the dataset, its files, the example limit (a TrainOptions or a run.json). */
+export interface DataChoice {
+  dataset: TrainOptions['dataset'];
+  idxFiles: IdxFiles | null;
+  limit: number | null;
+}
+
+/**
+ * Loads the dataset `opts` names; the digits split is drawn from `splitRng`. Both splits are
+ * standardised with `stats` when given (a saved run's), else with the training pixels' own.
+ */
+export function loadDataset(opts: DataChoice, splitRng: Rng, stats?: { mean: number; std: number }): LoadedData {
   let train: Dataset;
   let test: Dataset;
   let classNames: string[];
@@ -65,6 +91,6 @@ export function loadDataset(opts: TrainOptions, splitRng: Rng): LoadedData {
   classNames = Array.from({ length: classes }, (_, i) => classNames[i] ?? String(i));
   train = head(train, opts.limit);
   test = head(test, opts.limit);
-  const pixels = standardize(train, test);
-  return { train, test, classNames, imageShape: train.images.shape.slice(1), pixels };
+  const pixels = standardize(train, test, stats);
+  return { train, test, classNames, imageShape: train.images.shape.slice(1), pixels, pixelScale: opts.dataset === 'digits' ? 1 / 16 : 1 / 255 };
 }

@@ -48,6 +48,8 @@ export async function modelGraphSvg(model: Classifier, test: Dataset, title: str
     const one = data.gather(test, [0]);
     model.eval();
     one.images.name = 'x';
+    // Parameters are drawn with their state-dict names (block1.conv.weight).
+    for (const [name, p] of model.namedParameters()) p.name ??= name;
     const loss = crossEntropy(model.forward(one.images), one.labels);
     loss.name = 'loss';
     return { svg: await viz.toSvg(viz.toDot(loss, { clusters: true, title, rankdir: 'TB' })), error: null };

@@ -9,7 +9,7 @@ import { noGrad } from '../autograd/mode';
 import * as data from '../data';
 import type { Dataset } from '../data';
 import { crossEntropy } from '../ops/loss';
-import { SGD } from '../optim';
+import type { Optimizer } from '../optim/optimizer';
 import type { Rng } from '../random/rng';
 import type { Tensor } from '../tensor/tensor';
 import { addToConfusion, Confusion, emptyConfusion, EpochMetrics, EpochTiming } from './metrics';
@@ -27,7 +27,26 @@ export interface TrainResult {
   timings: EpochTiming[];
   /** Of the final model on the test set. */
   confusion: Confusion;
+  /** True when shouldStop ended the run before its last epoch. */
+  interrupted: boolean;
 }
+
+/** How a run continues and reports: where it starts, what came before, and its checkpoint hook. */
+export interface LoopControl {
+  /** The first epoch to run (1, or the one after a checkpoint's). */
+  startEpoch: number;
+  /** The metrics and timings of the epochs before startEpoch. */
+  history: { epochs: EpochMetrics[]; timings: EpochTiming[]; confusion: Confusion | null };
+  /** Called before every epoch with the epochs done so far (the CLI snapshots the state to resume from). */
+  onEpochStart(history: TrainResult): void;
+  /** Called after every epoch, with everything so far (the CLI writes a checkpoint). */
+  onEpoch(result: TrainResult): void;
+  /** Checked between batches: true stops the run (SIGINT); the epoch in progress is dropped. */
+  shouldStop(): boolean;
+}
+
+/** Lets the event loop run (a SIGINT handler, a progress timer) between batches. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Index of the largest logit in each row of [N,C]. */
 export function argmaxRows(logits: Tensor): Int32Array {
@@ -81,17 +100,18 @@ export function evaluate(model: Classifier, set: Dataset, classes: number): { lo
   return { loss: lossSum / n, accuracy: correct / n, confusion };
 }
 
-export function train(model: Classifier, split: { train: Dataset; test: Dataset }, classes: number, hyper: Hyper, rngs: LoopRngs, progress: Progress): TrainResult {
-  const optimizer = new SGD(model.parameters(), { lr: hyper.lr, momentum: hyper.momentum, weightDecay: hyper.weightDecay });
+export async function train(model: Classifier, split: { train: Dataset; test: Dataset }, classes: number, hyper: Hyper, rngs: LoopRngs,
+  progress: Progress, optimizer: Optimizer<unknown> & { lr: number }, control: LoopControl): Promise<TrainResult> {
   const n = split.train.labels.length;
   // A last batch of one example would break batch norm; drop it (shuffling drops a different one each epoch).
   const dropLast = n > 1 && n % hyper.batchSize === 1;
   const totalBatches = dropLast ? Math.floor(n / hyper.batchSize) : Math.ceil(n / hyper.batchSize);
-  const epochs: EpochMetrics[] = [];
-  const timings: EpochTiming[] = [];
-  let confusion = emptyConfusion(classes);
+  const epochs: EpochMetrics[] = [...control.history.epochs];
+  const timings: EpochTiming[] = [...control.history.timings];
+  let confusion = control.history.confusion ?? emptyConfusion(classes);
 
-  for (let epoch = 1; epoch <= hyper.epochs; epoch++) {
+  for (let epoch = control.startEpoch; epoch <= hyper.epochs; epoch++) {
+    control.onEpochStart({ epochs, timings, confusion, interrupted: false });
     model.train();
     progress.startEpoch(epoch, hyper.epochs, totalBatches);
     const start = performance.now();
@@ -100,6 +120,8 @@ export function train(model: Classifier, split: { train: Dataset; test: Dataset 
     let seen = 0;
     let done = 0;
     for (const idx of data.batches(n, hyper.batchSize, { rng: rngs.shuffle, dropLast })) {
+      await yieldToEventLoop();
+      if (control.shouldStop()) return { epochs, timings, confusion, interrupted: true };
       optimizer.lr = cosineLr(hyper.lr, (epoch - 1) * totalBatches + done, hyper.epochs * totalBatches);
       const batch = data.gather(split.train, idx);
       const logits = model.forward(augmentBatch(batch.images, hyper, rngs.augment));
@@ -124,6 +146,7 @@ export function train(model: Classifier, split: { train: Dataset; test: Dataset 
     epochs.push(metrics);
     timings.push(timing);
     progress.endEpoch(metrics, timing);
+    control.onEpoch({ epochs, timings, confusion, interrupted: false });
   }
-  return { epochs, timings, confusion };
+  return { epochs, timings, confusion, interrupted: false };
 }

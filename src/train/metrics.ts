@@ -39,7 +39,7 @@ export interface MetricsFile {
   dataset: string;
   model: string;
   seed: number;
-  hyperparameters: Record<string, number>;
+  hyperparameters: Record<string, number | string>;
   trainExamples: number;
   testExamples: number;
   epochs: EpochMetrics[];

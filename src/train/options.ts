@@ -9,6 +9,8 @@ import { findIdxFiles, IdxFiles } from './idx-files';
 
 export const DATASETS = ['digits', 'fashion-mnist'] as const;
 export const MODELS = ['cnn', 'mlp'] as const;
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerChoice = (typeof OPTIMIZERS)[number];
 export type DatasetName = (typeof DATASETS)[number];
 export type ModelName = (typeof MODELS)[number];
 
@@ -23,12 +25,17 @@ export interface Hyper {
   cropPadding: number;
   /** Probability of a horizontal flip; digits must not be mirrored, clothes may. */
   flipP: number;
+  /** SGD with momentum (the default), or Adam (with its own default learning rate). */
+  optimizer: OptimizerChoice;
 }
 
 export const DEFAULTS: Record<DatasetName, Hyper> = {
-  digits: { epochs: 15, batchSize: 32, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, cropPadding: 1, flipP: 0 },
-  'fashion-mnist': { epochs: 3, batchSize: 32, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, cropPadding: 0, flipP: 0.5 },
+  digits: { epochs: 15, batchSize: 32, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, cropPadding: 1, flipP: 0, optimizer: 'sgd' },
+  'fashion-mnist': { epochs: 3, batchSize: 32, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, cropPadding: 0, flipP: 0.5, optimizer: 'sgd' },
 };
+
+/** Adam's learning rate when --lr is not given (per dataset; SGD's are in DEFAULTS). */
+export const ADAM_LR: Record<DatasetName, number> = { digits: 3e-3, 'fashion-mnist': 1e-3 };
 
 export const DEFAULT_SEED = 0;
 
@@ -43,6 +50,16 @@ export interface TrainOptions extends Hyper {
   out: string;
   /** Train and test on only the first N examples of each split (quick runs and tests). */
   limit: number | null;
+  /** Kernel threads (--threads); null: TAPEGRAD_THREADS or one per core. */
+  threads: number | null;
+  /** The run directory being continued (--resume), if any. */
+  resumeFrom?: string;
+}
+
+/** `tapegrad train --resume DIR`: everything else comes from the run's own run.json. */
+export interface ResumeOptions {
+  resume: string;
+  threads: number | null;
 }
 
 export const HELP = `usage: tapegrad train [options]
@@ -59,14 +76,20 @@ and report.html to --out.
                      or mlp: two hidden layers
   --epochs N         passes over the training set (digits ${DEFAULTS.digits.epochs}, fashion-mnist ${DEFAULTS['fashion-mnist'].epochs})
   --batch-size B     examples per SGD step (default ${DEFAULTS.digits.batchSize})
-  --lr X             initial learning rate (digits ${DEFAULTS.digits.lr}, fashion-mnist ${DEFAULTS['fashion-mnist'].lr})
+  --lr X             initial learning rate (SGD: digits ${DEFAULTS.digits.lr}, fashion-mnist ${DEFAULTS['fashion-mnist'].lr};
+                     Adam: digits ${ADAM_LR.digits}, fashion-mnist ${ADAM_LR['fashion-mnist']})
+  --optimizer NAME   sgd (default: momentum 0.9, weight decay 5e-4) or adam (weight decay 5e-4)
   --seed S           integer seed of the split, initialisation, shuffling, dropout and
                      augmentation (default ${DEFAULT_SEED})
   --out DIR          where the results go (default runs/<dataset>-<model>-<seed>)
   --limit N          use only the first N training and N test examples (quick runs)
+  --threads N        kernel threads (default: TAPEGRAD_THREADS, else one per core up to 4)
+  --resume DIR       continue the run in DIR from its last checkpoint (with --threads at most)
   -h, --help         this text
 
-The same seed gives the same metrics.json; wall-clock times go to timings.json.`;
+A checkpoint is written to --out after every epoch; Ctrl-C stops after the current batch and says
+how to resume. The same seed gives the same metrics.json, resumed or not; wall-clock times go to
+timings.json.`;
 
 /** A bad command line: the CLI prints the message on one line and exits 2. */
 export class UsageError extends Error {}
@@ -128,18 +151,36 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   limit: { type: 'string' },
+  optimizer: { type: 'string' },
+  threads: { type: 'string' },
+  resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** parseArgs's errors in tapegrad's words: one line naming the flag and what it takes. */
+export function argsError(e: unknown, options: Record<string, { type: string }>): string {
+  const err = e as { code?: string; message: string };
+  const flags = Object.keys(options).map((k) => `--${k}`).join(', ');
+  const named = /'(-[^' ]+)/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${named ?? '?'}' (options: ${flags})`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /'--([\w-]+)/.exec(err.message)?.[1];
+    const spec = flag === undefined ? undefined : options[flag];
+    return spec?.type === 'boolean' ? `--${flag} takes no value` : `--${flag ?? '?'} needs a value`;
+  }
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${/'([^']*)'/.exec(err.message)?.[0] ?? ''} (options: ${flags})`.replace(/ {2,}/g, ' ');
+  return err.message.split('\n')[0];
+}
 
 /**
  * `--epochs -3` → `--epochs=-3`: parseArgs takes a value starting with a dash for a mistyped
  * option, which would hide the real problem (a negative number) behind "argument is ambiguous".
  */
-function attachNegativeNumbers(args: string[]): string[] {
+export function attachNegativeNumbers(args: string[], options: Record<string, { type: string }> = OPTIONS): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = args[i].startsWith('--') ? args[i].slice(2) : '';
-    const spec = (OPTIONS as Record<string, { type: string }>)[name];
+    const spec = options[name];
     if (spec?.type === 'string' && i + 1 < args.length && /^-[\d.]/.test(args[i + 1])) {
       out.push(`${args[i]}=${args[i + 1]}`);
       i++;
@@ -152,20 +193,27 @@ function attachNegativeNumbers(args: string[]): string[] {
  * Parses and validates `args`; returns 'help' for --help. Throws UsageError for anything wrong,
  * including a missing data directory or IDX file (checked here, before any work starts).
  */
-export function parseTrainArgs(args: string[]): TrainOptions | 'help' {
+export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: attachNegativeNumbers(args), strict: true, allowPositionals: false, options: OPTIONS }));
   } catch (e) {
-    // parseArgs messages can span lines (they suggest `--` for positionals); keep the first.
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError(argsError(e, OPTIONS));
   }
   if (values.help) return 'help';
   const str = (k: string): string | undefined => values[k] as string | undefined;
+  const threads = str('threads') !== undefined ? positiveInt('threads', str('threads')!) : null;
+  if (str('resume') !== undefined) {
+    const others = Object.keys(values).filter((k) => k !== 'resume' && k !== 'threads' && values[k] !== undefined);
+    if (others.length > 0) throw new UsageError(`--resume continues a run with its own settings: drop ${others.map((k) => `--${k}`).join(', ')} (only --threads may go with it)`);
+    return { resume: str('resume')!, threads };
+  }
 
   const dataset = choice('dataset', str('dataset') ?? 'digits', DATASETS);
   const model = choice('model', str('model') ?? 'cnn', MODELS);
-  const hyper = { ...DEFAULTS[dataset] };
+  const hyper: Hyper = { ...DEFAULTS[dataset] };
+  if (str('optimizer') !== undefined) hyper.optimizer = choice('optimizer', str('optimizer')!, OPTIMIZERS);
+  if (hyper.optimizer === 'adam') hyper.lr = ADAM_LR[dataset];
   if (str('epochs') !== undefined) hyper.epochs = positiveInt('epochs', str('epochs')!);
   if (str('batch-size') !== undefined) hyper.batchSize = positiveInt('batch-size', str('batch-size')!);
   if (str('lr') !== undefined) hyper.lr = positiveNumber('lr', str('lr')!);
@@ -193,5 +241,5 @@ export function parseTrainArgs(args: string[]): TrainOptions | 'help' {
 
   const out = str('out') ?? path.join('runs', `${dataset}-${model}-${seed}`);
   checkOut(out);
-  return { dataset, model, dataDir, idxFiles, seed, out, limit, ...hyper };
+  return { dataset, model, dataDir, idxFiles, seed, out, limit, threads, ...hyper };
 }

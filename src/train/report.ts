@@ -39,7 +39,8 @@ table.confusion td { width: 2.6em; height: 1.8em; text-align: center; font-size:
 table.confusion th { font-size: 0.85em; font-weight: normal; color: #555; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; }
 img.pixels { image-rendering: pixelated; border: 1px solid #ccc; margin: 1px; }
-.maps { display: flex; align-items: center; gap: 0.4em; margin: 0.4em 0; }
+.maps, .filters { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em; margin: 0.4em 0; }
+table.settings td { overflow-wrap: anywhere; }
 .graph svg { max-width: 100%; height: auto; }
 .note { color: #666; font-size: 0.9em; }
 `;

@@ -30,6 +30,49 @@ export interface DotOptions {
   title?: string;
   /** Ids of nodes (`tensor.node.id`) whose ops are drawn in red, e.g. the node gradcheck blames. */
   highlight?: readonly number[];
+  /**
+   * For an expanded graph (`expand: true`), draw only what one output element needs — its products
+   * and its bias, the tutorial's figure — given as the element's index in the root's shape.
+   */
+  focus?: readonly number[];
+}
+
+/** A module cluster of the drawing: its DOT id, its module, and the ids of the nodes drawn directly in it. */
+export interface ClusterInfo {
+  id: string;
+  path: string;
+  kind: string;
+  depth: number;
+  parent: string | null;
+  members: string[];
+}
+
+/** toDot's text and what it drew: the traversal, the DOT id of every vertex, the clusters. */
+export interface DotDrawing {
+  dot: string;
+  tensors: readonly TensorVertex[];
+  ops: readonly OpVertex[];
+  tensorIds: Map<TensorVertex, string>;
+  opIds: Map<OpVertex, string>;
+  clusters: ClusterInfo[];
+}
+
+/** The scalar that output `index` of an expanded graph's root is made from (DotOptions.focus). */
+function focusRoot(op: string, roots: readonly Tensor[], index: readonly number[]): Tensor {
+  if (roots.length !== 1) throw new Error(`${op}: focus takes one root, got ${roots.length}`);
+  const root = roots[0];
+  if (index.length !== root.ndim || index.some((v, d) => !Number.isInteger(v) || v < 0 || v >= root.shape[d])) {
+    throw new Error(`${op}: focus ${JSON.stringify(index)} is not an element of the root's shape [${root.shape.join(',')}]`);
+  }
+  let t = root;
+  // Reshapes keep the flat order of the assembled scalars.
+  while (t.node !== null && t.node.op === 'reshape') t = t.node.inputs[0];
+  if (t.node === null || t.node.op !== 'assemble') {
+    throw new Error(`${op}: focus needs an expanded graph (expand: true), whose root is assembled from scalars; this one comes from ${t.node?.op ?? 'no op'}`);
+  }
+  let flat = 0;
+  for (let d = 0; d < index.length; d++) flat = flat * root.shape[d] + index[d];
+  return t.node.inputs[flat];
 }
 
 // Names Graphviz has metrics for: a list such as 'Helvetica,Arial' would be measured as Times and overflow.
@@ -139,8 +182,14 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
  * order (labelled with the position when an op takes several inputs).
  */
 export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}): string {
+  return drawDot('toDot', roots, opts).dot;
+}
+
+/** toDot, keeping what it drew (tg.viz.toHtml builds its page from this). */
+export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts: DotOptions = {}): DotDrawing {
   checkOptions(opts);
-  const rootList = roots instanceof Tensor ? [roots] : [...roots];
+  let rootList = roots instanceof Tensor ? [roots] : [...roots];
+  if (opts.focus !== undefined) rootList = [focusRoot(opName, rootList, opts.focus)];
   const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
   const highlighted = new Set(opts.highlight ?? []);
   const { tensors, ops } = viewGraph(rootList);
@@ -161,6 +210,15 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
   g.attributes.edge.apply({ color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' });
 
   const containers = new Map<ScopeFrame, GraphBaseModel>();
+  const clusterList: ClusterInfo[] = [];
+  const clusterOf = new Map<GraphBaseModel, ClusterInfo>();
+  const tensorIds = new Map<TensorVertex, string>();
+  const opIds = new Map<OpVertex, string>();
+  /** Creates a node, noting which cluster it was drawn in. */
+  const nodeIn = (container: GraphBaseModel, id: string, attrs: NodeAttributesObject) => {
+    container.createNode(id, attrs);
+    clusterOf.get(container)?.members.push(id);
+  };
   const containerOf = (frame: ScopeFrame | null): GraphBaseModel => {
     if (frame === null || !clusters) return g;
     const known = containers.get(frame);
@@ -170,7 +228,8 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
     let parent: GraphBaseModel = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
     for (let i = chain.length - 1; i >= 0; i--) {
       const f = chain[i];
-      const sub = parent.createSubgraph(`cluster_${containers.size}`, {
+      const id = `cluster_${containers.size}`;
+      const sub = parent.createSubgraph(id, {
         label: moduleLabel(f.path, f.kind),
         labeljust: 'l',
         fontsize: 11,
@@ -179,6 +238,9 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
         fillcolor: STYLE.clusterFill[(f.depth - 1) % STYLE.clusterFill.length],
       });
       containers.set(f, sub);
+      const info: ClusterInfo = { id, path: f.path, kind: f.kind, depth: f.depth, parent: clusterOf.get(parent)?.id ?? null, members: [] };
+      clusterList.push(info);
+      clusterOf.set(sub, info);
       parent = sub;
     }
     return parent;
@@ -191,18 +253,22 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
       id = `m${moduleIds.size}`;
       moduleIds.set(frame, id);
       const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
-      containerOf(frame.parent).createNode(id, { label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module });
+      nodeIn(containerOf(frame.parent), id, { label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module });
     }
     return id;
   };
 
   const opId = (op: OpVertex): string => {
     const p = opPlace.get(op)!;
-    return p.into !== null ? moduleNode(p.into) : `op${op.index}`;
+    const id = p.into !== null ? moduleNode(p.into) : `op${op.index}`;
+    opIds.set(op, id);
+    return id;
   };
   const tensorId = (v: TensorVertex): string => {
     const p = tensorPlace.get(v)!;
-    return p.into !== null ? moduleNode(p.into) : `t${v.index}`;
+    const id = p.into !== null ? moduleNode(p.into) : `t${v.index}`;
+    tensorIds.set(v, id);
+    return id;
   };
 
   // Nodes in traversal order, each op just before the tensor it made.
@@ -211,7 +277,8 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
     if (op !== null) {
       const p = opPlace.get(op)!;
       if (p.into !== null) moduleNode(p.into);
-      else containerOf(p.frame).createNode(`op${op.index}`, { label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op) });
+      else nodeIn(containerOf(p.frame), `op${op.index}`, { label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op) });
+      opId(op);
     }
     const p = tensorPlace.get(v)!;
     if (p.into !== null) {
@@ -219,7 +286,8 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
       continue;
     }
     const attrs: NodeAttributesObject = { label: tensorLabel(v.tensor, { values, grads }), ...STYLE[roleOf(v)] };
-    containerOf(p.frame).createNode(`t${v.index}`, attrs);
+    nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
+    tensorId(v);
   }
 
   // Edges in op order, inputs in argument order; edges inside a collapsed module vanish and
@@ -244,5 +312,6 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
     });
     edge(to, tensorId(op.output), {}, intoModule);
   }
-  return printDot(g);
+  for (const v of tensors) tensorId(v);
+  return { dot: printDot(g), tensors, ops, tensorIds, opIds, clusters: clusterList };
 }

@@ -1,0 +1,81 @@
+/**
+ * @file `tapegrad eval RUN_DIR`: the saved run's model on its test set — the same split, the same
+ * preprocessing and the same evaluation as `train`, so it prints the test accuracy train printed —
+ * and the confusion matrix. Exit 0, 2 for bad arguments or an unusable run directory.
+ */
+import { parseArgs } from 'node:util';
+import { Rng, rng } from '../random/rng';
+import { loadDataset } from '../train/datasets';
+import { findIdxFiles } from '../train/idx-files';
+import { evaluate } from '../train/loop';
+import { argsError, DATASETS, DatasetName } from '../train/options';
+import { loadRun } from '../train/run';
+
+const HELP = `usage: tapegrad eval RUN_DIR [--dataset digits|fashion-mnist] [--data-dir DIR]
+
+Loads the model a 'tapegrad train' run saved in RUN_DIR (run.json, model.json) and prints its test
+accuracy and confusion matrix on the run's own test set (the digits split by the run's seed, or
+the t10k files of its data directory). --dataset and --data-dir evaluate on other data of the same
+image size instead.`;
+
+const OPTIONS = { dataset: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+const fail = (message: string): number => {
+  console.error(`tapegrad eval: ${message}`);
+  return 2;
+};
+
+/** The split generator train used (cli/train.ts runRng). */
+const splitRng = (seed: number): Rng => rng(`${seed}:split`);
+
+export function formatConfusion(classNames: string[], confusion: number[][]): string[] {
+  const width = Math.max(4, ...confusion.flat().map((v) => String(v).length)) + 1;
+  const label = (s: string) => s.slice(0, width - 1).padStart(width);
+  return [
+    `${''.padStart(12)}${classNames.map((_, c) => label(String(c))).join('')}   (rows: true class, columns: predicted)`,
+    ...confusion.map((row, t) => `${`${t} ${classNames[t]}`.slice(0, 11).padEnd(12)}${row.map((v) => String(v).padStart(width)).join('')}`),
+  ];
+}
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (e) {
+    return fail(argsError(e, OPTIONS));
+  }
+  if (parsed.values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) return fail(`expected one RUN_DIR, got ${parsed.positionals.length}`);
+  const dir = parsed.positionals[0];
+  let loaded;
+  try {
+    loaded = loadRun(dir);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const { spec, model } = loaded;
+  const datasetArg = parsed.values.dataset;
+  if (datasetArg !== undefined && !(DATASETS as readonly string[]).includes(datasetArg)) return fail(`unknown --dataset '${datasetArg}' (choose ${DATASETS.join(' or ')})`);
+  const dataset = (datasetArg ?? spec.dataset) as DatasetName;
+  const dataDir = parsed.values['data-dir'] ?? (dataset === spec.dataset ? spec.dataDir : null);
+  if (dataset !== 'digits' && dataDir === null) return fail(`--dataset ${dataset} needs --data-dir DIR`);
+  let idxFiles = null;
+  try {
+    if (dataset !== 'digits') idxFiles = findIdxFiles(dataDir!);
+  } catch (e) {
+    return fail(`--data-dir: ${(e as Error).message}`);
+  }
+  const limit = dataset === spec.dataset ? spec.limit : null;
+  const data = loadDataset({ dataset, idxFiles, limit }, splitRng(spec.seed), { mean: spec.preprocessing.mean, std: spec.preprocessing.std });
+  const shape = data.imageShape.join(',');
+  if (shape !== spec.model.imageShape.join(',')) return fail(`the model takes images [${spec.model.imageShape.join(',')}], the data has [${shape}]`);
+  const result = evaluate(model, data.test, spec.model.classes);
+  const n = data.test.labels.length;
+  console.log(`tapegrad eval ${dir}: ${spec.model.architecture} (${spec.model.name}) trained on ${spec.dataset}, seed ${spec.seed}`);
+  console.log(`test accuracy ${(100 * result.accuracy).toFixed(2)}% (${n} images), loss ${result.loss.toFixed(4)}`);
+  for (const line of formatConfusion(spec.classNames, result.confusion)) console.log(line);
+  return 0;
+}

@@ -1,0 +1,136 @@
+/**
+ * @file `tapegrad predict RUN_DIR FILE...`: class probabilities from a saved run for images — PNG,
+ * JPEG, BMP, GIF or TIFF of any size (read, converted to grey and resized by jimp), MNIST-format IDX
+ * image files, or CSV rows of raw pixel values — preprocessed as the run was (Note [preprocessing]
+ * in src/train/run.ts). Exit 0, 2 for bad arguments or files.
+ */
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseIdxImages } from '../data/idx';
+import { Tensor } from '../tensor/tensor';
+import { argsError } from '../train/options';
+import { LoadedRun, loadRun } from '../train/run';
+
+const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K]
+
+Prints the predicted class and the top probabilities for each image, with the model saved in
+RUN_DIR. FILE is an image (PNG, JPEG, BMP, GIF, TIFF; any size: it is converted to grey and resized
+to the model's input; a light background is inverted, as the training images are light on dark),
+an MNIST-format IDX images file (.idx, -ubyte, .gz), or a .csv of rows of raw pixel values (one
+image per row, in the dataset's own scale: 0-16 for the digits, 0-255 for IDX data; a trailing
+label column is ignored).
+
+  --top K   how many probabilities to show (default 3)`;
+
+const OPTIONS = { top: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const MAX_ROWS = 50;
+
+class InputError extends Error {}
+
+/** An image file as [1,1,H,W] in [0,1], light strokes on a dark background. */
+async function readImage(file: string, h: number, w: number): Promise<Tensor> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Jimp } = require('jimp') as typeof import('jimp');
+  let image;
+  try {
+    image = await Jimp.read(file);
+  } catch (e) {
+    throw new InputError(`${file}: not an image jimp can read (${(e as Error).message})`);
+  }
+  image.greyscale().resize({ w, h });
+  const { data } = image.bitmap;
+  const pixels = new Float32Array(h * w);
+  for (let i = 0; i < pixels.length; i++) {
+    // Grey after greyscale(): any channel; alpha blends toward black (transparent = background).
+    pixels[i] = (data[4 * i] / 255) * (data[4 * i + 3] / 255);
+  }
+  // The border tells the background: if it is light, the strokes are dark: invert.
+  let border = 0;
+  let count = 0;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (y === 0 || x === 0 || y === h - 1 || x === w - 1) {
+    border += pixels[y * w + x];
+    count++;
+  }
+  if (border / count > 0.5) for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
+  return new Tensor(pixels, [1, 1, h, w]);
+}
+
+function readCsv(file: string, run: LoadedRun): Tensor {
+  const [, h, w] = run.spec.model.imageShape;
+  const rows = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const out = new Float32Array(rows.length * h * w);
+  rows.forEach((line, r) => {
+    const values = line.split(',').map((v) => Number(v.trim()));
+    if (values.length !== h * w && values.length !== h * w + 1) throw new InputError(`${file} row ${r + 1}: ${values.length} values, expected ${h * w} (or ${h * w + 1} with a label)`);
+    for (let i = 0; i < h * w; i++) {
+      if (!Number.isFinite(values[i])) throw new InputError(`${file} row ${r + 1}: value ${i + 1} is not a number`);
+      out[r * h * w + i] = values[i] * run.spec.preprocessing.pixelScale;
+    }
+  });
+  return new Tensor(out, [rows.length, 1, h, w]);
+}
+
+async function readInput(file: string, run: LoadedRun): Promise<Tensor> {
+  if (!fs.existsSync(file)) throw new InputError(`${file} does not exist`);
+  const [, h, w] = run.spec.model.imageShape;
+  if (/\.csv$/i.test(file)) return readCsv(file, run);
+  if (/(\.idx\d?|-ubyte)(\.gz)?$/i.test(file) || /\.gz$/i.test(file)) {
+    let images;
+    try {
+      images = parseIdxImages(fs.readFileSync(file), file);
+    } catch (e) {
+      throw new InputError((e as Error).message.replace(/^parseIdx: /, ''));
+    }
+    if (images.shape[2] !== h || images.shape[3] !== w) throw new InputError(`${file}: images are ${images.shape[2]}x${images.shape[3]}, the model takes ${h}x${w}`);
+    return images;
+  }
+  return readImage(file, h, w);
+}
+
+export async function run(args: string[]): Promise<number> {
+  const fail = (message: string): number => {
+    console.error(`tapegrad predict: ${message}`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (e) {
+    return fail(argsError(e, OPTIONS));
+  }
+  if (parsed.values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const [dir, ...files] = parsed.positionals;
+  if (dir === undefined || files.length === 0) return fail('expected RUN_DIR and at least one FILE');
+  const top = parsed.values.top === undefined ? 3 : Number(parsed.values.top);
+  if (!Number.isInteger(top) || top < 1) return fail(`--top must be a positive integer, got '${parsed.values.top}'`);
+  let saved: LoadedRun;
+  try {
+    saved = loadRun(dir);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const names = saved.spec.classNames;
+  for (const file of files) {
+    let images: Tensor;
+    try {
+      images = await readInput(file, saved);
+    } catch (e) {
+      if (e instanceof InputError) return fail(e.message);
+      throw e;
+    }
+    const p = saved.predict(images);
+    const classes = p.shape[1];
+    const n = images.shape[0];
+    for (let i = 0; i < Math.min(n, MAX_ROWS); i++) {
+      const row = Array.from(p.data.subarray(i * classes, (i + 1) * classes)).map((v, c) => [v, c] as const).sort((a, b) => b[0] - a[0]);
+      const label = n === 1 ? file : `${file}[${i}]`;
+      const best = row[0][1];
+      console.log(`${label}: ${best}${names[best] !== String(best) ? ` (${names[best]})` : ''}  ${row.slice(0, top).map(([v, c]) => `${c}: ${(100 * v).toFixed(1)}%`).join('  ')}`);
+    }
+    if (n > MAX_ROWS) console.log(`${file}: … and ${n - MAX_ROWS} more images`);
+  }
+  return 0;
+}
