@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+/// <reference lib="dom" />
 import * as tg from '../src';
 
 interface Figure {
@@ -22,7 +23,40 @@ const FIGURES: Figure[] = [
   { file: 'mlp.svg', graph: 'mlp', options: { values: true, grads: true } },
   { file: 'cnn.svg', graph: 'cnn' },
   { file: 'cnn-collapsed.svg', graph: 'cnn', options: { collapse: 1, values: true, grads: true, rankdir: 'TB' } },
+  { file: 'conv2d-focus.svg', graph: 'conv2d', expand: true, options: { focus: [0, 1, 1, 1], values: true } },
 ];
+
+/** Graph pages, and screenshots of them as a person sees them (headless Chromium), for docs/graphs.md. */
+const PAGES: (Figure & { shot: string; click?: string })[] = [
+  { file: 'conv1d-expanded.html', shot: 'conv1d-expanded-page.png', graph: 'conv1d', expand: true, click: 't0' },
+  { file: 'conv2d-focus.html', shot: 'conv2d-focus-page.png', graph: 'conv2d', expand: true, options: { focus: [0, 1, 1, 1], values: true }, click: 't0' },
+  { file: 'cnn.html', shot: 'cnn-page.png', graph: 'cnn', options: { values: true, grads: true } },
+];
+
+async function screenshots(dir: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { launchBrowser } = require('../tests/browser-harness') as typeof import('../tests/browser-harness');
+  const browser = await launchBrowser();
+  try {
+    for (const p of PAGES) {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 760 });
+      await page.goto(`file://${join(dir, p.file)}`);
+      await page.waitForSelector('body[data-ready=true]');
+      if (p.click) {
+        await page.evaluate((id) => {
+          const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.querySelector('title')!.textContent === id);
+          g?.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        }, p.click);
+      }
+      await page.screenshot({ path: join(dir, p.shot) });
+      console.log(`wrote docs/graphs/${p.shot}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+}
 
 async function main(): Promise<void> {
   const dir = join(__dirname, '..', 'docs', 'graphs');
@@ -33,6 +67,13 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, f.file), svg);
     console.log(`wrote docs/graphs/${f.file} (${Math.round(svg.length / 1024)} kB)`);
   }
+  for (const p of PAGES) {
+    const g = tg.viz.namedGraph(p.graph, { expand: p.expand });
+    const html = await tg.viz.toHtml(g.roots, { ...g.options, ...p.options });
+    writeFileSync(join(dir, p.file), html);
+    console.log(`wrote docs/graphs/${p.file} (${Math.round(html.length / 1024)} kB)`);
+  }
+  await screenshots(dir);
 }
 
 main().catch((e: Error) => {

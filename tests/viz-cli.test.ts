@@ -46,14 +46,14 @@ describe('tapegrad graph (in process)', () => {
   });
 
   test.each([
-    [['resnet'], "tapegrad graph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn)"],
+    [['resnet'], "tapegrad graph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn; or --script FILE, or a RUN_DIR)"],
     [[], 'tapegrad graph: name a graph (conv1d, conv2d, mlp, cnn)'],
     [['cnn', '--expand'], 'tapegrad graph: --expand applies to conv1d and conv2d, not cnn'],
     [['cnn', '--collapse=-1'], "tapegrad graph: --collapse must be a non-negative integer, got '-1'"],
     [['cnn', '--collapse', '-1'], "tapegrad graph: --collapse must be a non-negative integer, got '-1'"],
     [['cnn', '--rankdir', 'RL'], "tapegrad graph: --rankdir must be LR or TB, got 'RL'"],
-    [['cnn', '--out', 'cnn.png'], "tapegrad graph: --out must end in .svg or .dot, got 'cnn.png'"],
-    [['cnn', '--bogus'], "tapegrad graph: unknown option '--bogus' (options: --expand, --values, --grads, --collapse, --rankdir, --out, --help)"],
+    [['cnn', '--out', 'cnn.png'], "tapegrad graph: --out must end in .svg, .dot or .html, got 'cnn.png'"],
+    [['cnn', '--bogus'], "tapegrad graph: unknown option '--bogus' (options: --expand, --focus, --values, --grads, --collapse, --rankdir, --script, --out, --help)"],
   ])('bad arguments %j exit 2 with a one-line message', async (args, message) => {
     const r = await runGraph(args);
     expect(r.status).toBe(2);

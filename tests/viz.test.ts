@@ -254,7 +254,7 @@ describe('toSvg and writeGraph', () => {
     expect(readFileSync(join(dir, 'g.dot'), 'utf8')).toBe(tg.viz.toDot(loss, { collapse: 1 }));
     await tg.viz.writeGraph(join(dir, 'g.svg'), [loss]);
     expect(parseXml(readFileSync(join(dir, 'g.svg'), 'utf8')).name).toBe('svg');
-    await expect(tg.viz.writeGraph(join(dir, 'g.png'), loss)).rejects.toThrow("writeGraph: cannot write '" + join(dir, 'g.png') + "': unknown extension '.png' (use .dot, .gv or .svg)");
+    await expect(tg.viz.writeGraph(join(dir, 'g.png'), loss)).rejects.toThrow("writeGraph: cannot write '" + join(dir, 'g.png') + "': unknown extension '.png' (use .dot, .gv, .svg or .html)");
     expect(existsSync(join(dir, 'g.png'))).toBe(false);
   });
 });

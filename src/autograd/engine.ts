@@ -8,6 +8,7 @@ import { Tensor } from '../tensor/tensor';
 import { checkBackward, insideRule, isAnomalyEnabled } from './anomaly';
 import { runHooks } from './hooks';
 import { withGradMode } from './mode';
+import type { Node } from './node';
 import { lookupPrimitive } from './primitive';
 
 /** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
@@ -51,6 +52,25 @@ interface BackwardOptions {
   inputs?: readonly Tensor[];
 }
 
+/**
+ * What a backward pass can report as it runs (tg.viz.traceBackward installs one to draw the pass):
+ * each tensor's total gradient, and each rule that ran, in order, with the gradients it returned.
+ * Null — every normal run — costs one test per tensor.
+ */
+export interface BackwardRecorder {
+  tensor(t: Tensor, grad: Tensor): void;
+  rule(node: Node, step: number, output: Tensor, inputGrads: readonly (Tensor | null)[]): void;
+}
+
+let recorder: BackwardRecorder | null = null;
+
+/** Installs (or with null removes) the backward recorder; returns the one it replaced. */
+export function setBackwardRecorder(r: BackwardRecorder | null): BackwardRecorder | null {
+  const before = recorder;
+  recorder = r;
+  return before;
+}
+
 /** Gradients meeting at one tensor are summed with the registered `add` primitive (same shapes). */
 function addGradients(a: Tensor, b: Tensor): Tensor {
   return lookupPrimitive('add').apply([a, b], undefined);
@@ -90,6 +110,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
       'pass {retainGraph: true} to the first backward (or grad) to run backward through it again');
   }
   const results = new Map<Tensor, Tensor>();
+  let step = 0;
 
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
@@ -97,6 +118,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     if (summed === undefined) continue;
     pending.delete(t);
     const g = withGradMode(opts.createGraph, () => runHooks(t, summed));
+    if (recorder !== null) recorder.tensor(t, g);
     if (wanted) {
       if (wanted.has(t)) results.set(t, g);
     } else if (t.node === null || t.retainsGrad) {
@@ -107,6 +129,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     const rule = () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved);
     const gs = withGradMode(opts.createGraph, () => (isAnomalyEnabled() ? insideRule(rule) : rule()));
     const inputs = node.inputs;
+    if (recorder !== null) recorder.rule(node, ++step, t, gs);
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       const gx = gs[i];

@@ -186,13 +186,13 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
 }
 
 /** toDot, keeping what it drew (tg.viz.toHtml builds its page from this). */
-export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts: DotOptions = {}): DotDrawing {
+export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts: DotOptions = {}, cutAt?: (t: Tensor) => boolean): DotDrawing {
   checkOptions(opts);
   let rootList = roots instanceof Tensor ? [roots] : [...roots];
   if (opts.focus !== undefined) rootList = [focusRoot(opName, rootList, opts.focus)];
   const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
   const highlighted = new Set(opts.highlight ?? []);
-  const { tensors, ops } = viewGraph(rootList);
+  const { tensors, ops } = viewGraph(rootList, cutAt);
   const { opPlace, tensorPlace } = place(tensors, ops, collapse);
 
   const large = tensors.length + ops.length > LARGE_GRAPH;

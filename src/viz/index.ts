@@ -4,7 +4,11 @@
  */
 export { toDot } from './dot';
 export type { DotOptions } from './dot';
-export { toSvg, writeGraph } from './render';
+export { toHtml } from './html';
+export type { HtmlOptions } from './html';
+export { traceBackward } from './trace';
+export { toSvg } from './svg';
+export { writeGraph } from './render';
 export { viewGraph } from './view';
 export type { GraphView, OpVertex, TensorVertex } from './view';
 export { GRAPH_NAMES, isGraphName, namedGraph } from './examples';

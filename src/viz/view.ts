@@ -45,7 +45,7 @@ export interface GraphView {
  * Walks the graph from the roots, inputs in argument order, iteratively (expanded convolution
  * graphs are deeper than the JS stack). Reads tensors and nodes, changes nothing.
  */
-export function viewGraph(roots: readonly Tensor[]): GraphView {
+export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boolean): GraphView {
   const vertexOf = new Map<Tensor, TensorVertex>();
   const tensors: TensorVertex[] = [];
   const ops: OpVertex[] = [];
@@ -53,8 +53,10 @@ export function viewGraph(roots: readonly Tensor[]): GraphView {
   const stack: Tensor[] = [];
   const next: number[] = [];
 
+  /** A cut tensor is drawn as a leaf: what made it is left out (a big graph's far end). */
+  const producer = (t: Tensor) => (cutAt !== undefined && cutAt(t) ? null : t.node);
   const finish = (t: Tensor) => {
-    const node = t.node;
+    const node = producer(t);
     const vertex = { index: tensors.length, tensor: t, producer: null as OpVertex | null, consumers: [] as OpVertex[], isRoot: rootSet.has(t) };
     if (node !== null) {
       const inputs = node.inputs.map((x) => vertexOf.get(x)!);
@@ -75,7 +77,8 @@ export function viewGraph(roots: readonly Tensor[]): GraphView {
     while (stack.length > 0) {
       const top = stack.length - 1;
       const t = stack[top];
-      const inputs = t.node !== null ? t.node.inputs : [];
+      const node = producer(t);
+      const inputs = node !== null ? node.inputs : [];
       let i = next[top];
       while (i < inputs.length && vertexOf.has(inputs[i])) i++;
       if (i < inputs.length) {

@@ -1,0 +1,149 @@
+/**
+ * @file tg.viz.toHtml (SPEC §13): the graph as one self-contained page — the SVG Graphviz lays out
+ * (in Node, or wherever toSvg runs), inline, with the data the page needs (each tensor's values and
+ * gradient as summaries, each op's attributes, module clusters, the traced backward pass) in a JSON
+ * block, and a small script (page-script.ts) for pan and zoom, the side panel, folding, search and
+ * dependency highlighting. No request leaves the page.
+ *
+ * Note [big graphs]: Graphviz needs seconds for a few thousand nodes and minutes beyond. Above
+ * `maxNodes` the page draws the folded view instead — modules collapsed, shallowest first — and when
+ * that is still too big (a long chain has no modules), the part of the graph nearest the outputs,
+ * saying so at the top.
+ */
+import type { Tensor } from '../tensor/tensor';
+import { DotDrawing, DotOptions, drawDot } from './dot';
+import { escapeXml } from './escape';
+import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
+import { toSvg } from './svg';
+import { summarize } from './summary';
+import { tracedGradient, tracedRule } from './trace';
+import { viewGraph } from './view';
+
+export interface HtmlOptions extends DotOptions {
+  /** Above this many nodes (tensors plus ops), Note [big graphs] applies. Default 3000. */
+  maxNodes?: number;
+}
+
+const DEFAULT_MAX_NODES = 3000;
+
+type Json = Record<string, unknown>;
+
+function pageData(d: DotDrawing, title: string, notice: string | null): Json {
+  const nodes: Record<string, Json> = {};
+  let traced = false;
+  for (const v of d.tensors) {
+    const id = d.tensorIds.get(v)!;
+    if (!id.startsWith('t')) continue;
+    const total = tracedGradient(v.tensor);
+    if (total) traced = true;
+    nodes[id] = {
+      kind: 'tensor', name: v.tensor.name ?? null, dtype: v.tensor.dtype, shape: [...v.tensor.shape],
+      role: v.isRoot ? 'output' : v.producer ? 'intermediate' : v.tensor.requiresGrad ? 'parameter or input' : 'constant',
+      producer: v.producer ? d.opIds.get(v.producer) ?? null : null,
+      value: summarize(v.tensor),
+      grad: v.tensor.grad ? summarize(v.tensor.grad) : null,
+      tracedGrad: total ?? null,
+    };
+  }
+  const edges: Record<string, Json> = {};
+  for (const op of d.ops) {
+    const id = d.opIds.get(op)!;
+    const node = op.output.tensor.node;
+    const rule = node ? tracedRule(node) : undefined;
+    if (id.startsWith('op')) {
+      nodes[id] = {
+        kind: 'op', op: op.op, attrs: op.attrs, nodeId: op.nodeId, module: op.scope ? `${op.scope.path} (${op.scope.kind})` : null,
+        stack: node?.stack ?? null, step: rule?.step ?? null,
+      };
+    }
+    if (rule) {
+      traced = true;
+      op.inputs.forEach((x, i) => {
+        const g = rule.grads[i];
+        if (g) edges[`${d.tensorIds.get(x)}->${id}`] = { step: rule.step, input: i, ...g };
+      });
+    }
+  }
+  // Repeated identical blocks: sibling clusters of one kind with the same ops, in order.
+  const signature = new Map<string, string[]>();
+  for (const c of d.clusters) {
+    const ops = c.members.filter((m) => m.startsWith('op')).map((m) => (nodes[m] as { op: string }).op).join(',');
+    const key = `${c.parent}|${c.kind}|${ops}|${c.members.length}`;
+    signature.set(key, [...(signature.get(key) ?? []), c.id]);
+  }
+  const repeats = [...signature.values()].filter((ids) => ids.length > 1);
+  return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced };
+}
+
+/** Embeds JSON in a script element: nothing in it can close the element or start markup. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+function inlineSvg(svg: string): string {
+  const start = svg.indexOf('<svg');
+  return start < 0 ? svg : svg.slice(start);
+}
+
+/** The drawing to lay out, within Note [big graphs]. */
+function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDrawing; notice: string | null } {
+  const max = opts.maxNodes ?? DEFAULT_MAX_NODES;
+  // Counted on the traversal alone: building the DOT of a graph too big to lay out is wasted work.
+  const view = viewGraph(opts.focus === undefined ? roots : [roots[0]]);
+  const total = view.tensors.length + view.ops.length;
+  if (total <= max || opts.focus !== undefined) return { drawing: drawDot('toHtml', roots, opts), notice: null };
+  const hasModules = view.ops.some((op) => op.scope !== null);
+  const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
+  for (let depth = 0; hasModules && opts.collapse === undefined && depth <= 4; depth++) {
+    const folded = drawDot('toHtml', roots, { ...opts, collapse: depth });
+    if (size(folded) <= max) {
+      return { drawing: folded, notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')}): modules nested deeper than ${depth} are folded into one node each.` };
+    }
+  }
+  // No modules to fold: the part nearest the outputs, cut where the budget runs out.
+  const keep = new Set<Tensor>();
+  const queue = [...roots];
+  while (queue.length > 0 && keep.size < max / 2) {
+    const t = queue.shift()!;
+    if (keep.has(t)) continue;
+    keep.add(t);
+    if (t.node) queue.push(...t.node.inputs);
+  }
+  const cut = drawDot('toHtml', roots, opts, (t) => !keep.has(t));
+  return {
+    drawing: cut,
+    notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')})${hasModules ? ', even folded' : ', and no modules to fold'}: the ${keep.size.toLocaleString('en-US')} tensors nearest the outputs are drawn; the rest of the graph is cut off at the left.`,
+  };
+}
+
+/** The graph behind `roots` as one self-contained HTML page (SPEC §13). */
+export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOptions = {}): Promise<string> {
+  const rootList = Array.isArray(roots) ? [...roots] : [roots as Tensor];
+  const { drawing, notice } = drawable(rootList, opts);
+  const svg = inlineSvg(await toSvg(drawing.dot));
+  const title = opts.title ?? 'tapegrad graph';
+  const data = pageData(drawing, title, notice);
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeXml(title)}</title>`,
+    `<style>${PAGE_STYLE}</style>`,
+    '</head><body>',
+    '<header><h1 id="title"></h1><div class="tools">',
+    '<input id="search" type="search" placeholder="search names and ops" aria-label="search">',
+    '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">−</button>',
+    '<button id="fold-repeats" type="button" hidden>fold repeated blocks</button>',
+    '<label id="backward-toggle" hidden><input id="backward" type="checkbox"> backward pass</label>',
+    '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
+    '<main><div id="viewport"><div id="canvas">',
+    svg,
+    '</div></div><aside id="panel"><p class="muted">Click a node for its values, gradient and attributes; click a module\'s label to fold it.</p></aside></main>',
+    `<script type="application/json" id="graph-data">${scriptJson(data)}</script>`,
+    `<script>${PAGE_SCRIPT}</script>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,336 @@
+/**
+ * @file The style and the script of a graph page (html.ts). The script is plain browser JavaScript
+ * kept as text — it runs in the page, not here — and written without template literals so it can
+ * sit inside this one. It reads the JSON block and the SVG Graphviz drew (`g.node`, `g.edge` and
+ * `g.cluster` groups whose <title> is the DOT id) and adds: pan and zoom, a side panel per node,
+ * folding of module clusters, search, dependency highlighting and the traced backward pass.
+ * Tests drive it through tests/graph-page.test.ts in headless Chromium.
+ */
+
+export const PAGE_STYLE = `
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2329; height: 100vh; display: flex; flex-direction: column; }
+header { padding: 8px 14px; border-bottom: 1px solid #d8dde3; }
+h1 { font-size: 17px; margin: 0 0 6px; }
+.tools { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.muted { color: #5b6570; }
+#notice { margin: 6px 0 0; padding: 6px 10px; background: #fff4d6; border: 1px solid #e8c66a; border-radius: 4px; }
+main { flex: 1; display: flex; min-height: 0; }
+#viewport { flex: 1; overflow: hidden; position: relative; cursor: grab; background: #fbfcfd; }
+#viewport.dragging { cursor: grabbing; }
+#canvas { transform-origin: 0 0; position: absolute; left: 0; top: 0; }
+#panel { width: 380px; border-left: 1px solid #d8dde3; padding: 10px 14px; overflow: auto; }
+#panel h2 { font-size: 15px; margin: 4px 0 8px; word-break: break-all; }
+#panel table { border-collapse: collapse; font-size: 12px; }
+#panel td, #panel th { padding: 1px 6px; text-align: right; font-family: ui-monospace, Menlo, monospace; }
+#panel pre { white-space: pre-wrap; font-size: 11px; background: #f4f6f8; padding: 6px; }
+.values { font-family: ui-monospace, Menlo, monospace; font-size: 12px; word-break: break-all; }
+g.node { cursor: pointer; }
+g.node.selected > polygon, g.node.selected > path, g.node.selected > ellipse { stroke: #d35400; stroke-width: 3; }
+g.node.related > polygon, g.node.related > path, g.node.related > ellipse { stroke: #e67e22; stroke-width: 2; }
+g.edge.related path { stroke: #e67e22; stroke-width: 2; }
+g.node.dim, g.edge.dim { opacity: 0.25; }
+g.node.match > polygon, g.node.match > path { stroke: #8e44ad; stroke-width: 3; }
+g.cluster.folded > polygon, g.cluster.folded > path { fill: #dfe6ee; stroke-dasharray: 4 3; }
+g.cluster text { cursor: pointer; }
+.badge { font: bold 11px sans-serif; fill: #8e44ad; }
+.step { font: bold 10px sans-serif; fill: #c0392b; }
+canvas.heat { image-rendering: pixelated; border: 1px solid #ccd3da; }
+`;
+
+export const PAGE_SCRIPT = String.raw`
+(function () {
+  var data = JSON.parse(document.getElementById('graph-data').textContent);
+  var svg = document.querySelector('#canvas svg');
+  var viewport = document.getElementById('viewport');
+  var canvas = document.getElementById('canvas');
+  var panel = document.getElementById('panel');
+  document.getElementById('title').textContent = data.title;
+  if (data.notice) {
+    var notice = document.getElementById('notice');
+    notice.textContent = data.notice;
+    notice.hidden = false;
+  }
+
+  function titleOf(g) {
+    var t = g.querySelector('title');
+    return t ? t.textContent : '';
+  }
+  var nodeEls = {};
+  document.querySelectorAll('g.node').forEach(function (g) { nodeEls[titleOf(g)] = g; });
+  var edges = [];
+  document.querySelectorAll('g.edge').forEach(function (g) {
+    var parts = titleOf(g).split('->');
+    edges.push({ el: g, from: parts[0], to: parts[1], key: titleOf(g) });
+  });
+  var clusterEls = {};
+  document.querySelectorAll('g.cluster').forEach(function (g) { clusterEls[titleOf(g)] = g; });
+
+  // ---- pan and zoom ---------------------------------------------------------------------------
+  var scale = 1, tx = 0, ty = 0;
+  function apply() { canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')'; }
+  function fit() {
+    var w = svg.getBBox ? svg.width.baseVal.value : 800;
+    var h = svg.height.baseVal.value;
+    var vw = viewport.clientWidth, vh = viewport.clientHeight;
+    scale = Math.min(1, Math.min(vw / w, vh / h) * 0.98);
+    tx = (vw - w * scale) / 2;
+    ty = Math.max(0, (vh - h * scale) / 2);
+    apply();
+  }
+  function zoomAt(factor, cx, cy) {
+    var next = Math.max(0.02, Math.min(20, scale * factor));
+    tx = cx - (cx - tx) * (next / scale);
+    ty = cy - (cy - ty) * (next / scale);
+    scale = next;
+    apply();
+  }
+  viewport.addEventListener('wheel', function (e) {
+    e.preventDefault();
+    var r = viewport.getBoundingClientRect();
+    zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  var drag = null;
+  viewport.addEventListener('mousedown', function (e) { drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty, moved: false }; });
+  window.addEventListener('mousemove', function (e) {
+    if (!drag) return;
+    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; viewport.classList.add('dragging'); }
+    tx = drag.tx + dx; ty = drag.ty + dy; apply();
+  });
+  window.addEventListener('mouseup', function () { viewport.classList.remove('dragging'); setTimeout(function () { drag = null; }, 0); });
+  document.getElementById('fit').onclick = fit;
+  document.getElementById('zoom-in').onclick = function () { zoomAt(1.25, viewport.clientWidth / 2, viewport.clientHeight / 2); };
+  document.getElementById('zoom-out').onclick = function () { zoomAt(0.8, viewport.clientWidth / 2, viewport.clientHeight / 2); };
+
+  // ---- the side panel ---------------------------------------------------------------------------
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  function fmt(v) {
+    if (v === null || v === undefined) return '–';
+    if (typeof v !== 'number') return String(v);
+    if (v !== v) return 'nan';
+    if (!isFinite(v)) return v > 0 ? 'inf' : '-inf';
+    return String(Number(v.toPrecision(5)));
+  }
+  function histogram(h) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var s = document.createElementNS(ns, 'svg');
+    s.setAttribute('width', '340'); s.setAttribute('height', '70'); s.setAttribute('class', 'histogram');
+    var max = Math.max.apply(null, h.counts.concat([1]));
+    h.counts.forEach(function (c, i) {
+      var r = document.createElementNS(ns, 'rect');
+      var bh = 60 * c / max;
+      r.setAttribute('x', String(i * (340 / h.counts.length)));
+      r.setAttribute('y', String(62 - bh));
+      r.setAttribute('width', String(340 / h.counts.length - 1));
+      r.setAttribute('height', String(bh));
+      r.setAttribute('fill', '#5d8fc9');
+      s.appendChild(r);
+    });
+    return s;
+  }
+  function heatmap(planes, box) {
+    var select = el('select');
+    planes.labels.forEach(function (label, i) { var o = el('option', label); o.value = String(i); select.appendChild(o); });
+    var c = el('canvas', null, 'heat');
+    c.width = planes.cols; c.height = planes.rows;
+    var px = Math.max(4, Math.floor(320 / Math.max(planes.cols, planes.rows)));
+    c.style.width = (planes.cols * px) + 'px'; c.style.height = (planes.rows * px) + 'px';
+    function draw() {
+      var d = planes.data[Number(select.value)];
+      var lo = Math.min.apply(null, d), hi = Math.max.apply(null, d);
+      var ctx = c.getContext('2d');
+      var img = ctx.createImageData(planes.cols, planes.rows);
+      d.forEach(function (v, i) {
+        var t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+        img.data[4 * i] = Math.round(255 * t); img.data[4 * i + 1] = Math.round(90 + 80 * (1 - Math.abs(t - 0.5) * 2)); img.data[4 * i + 2] = Math.round(255 * (1 - t)); img.data[4 * i + 3] = 255;
+      });
+      ctx.putImageData(img, 0, 0);
+    }
+    select.onchange = draw;
+    if (planes.labels.length > 1) { box.appendChild(el('span', 'slice ')); box.appendChild(select); }
+    box.appendChild(c);
+    draw();
+  }
+  function summary(title, s, box) {
+    box.appendChild(el('h3', title));
+    var stats = el('table');
+    [['shape', '[' + s.shape.join(',') + ']'], ['min', fmt(s.min)], ['mean', fmt(s.mean)], ['max', fmt(s.max)], ['std', fmt(s.std)], ['NaN', String(s.nans)], ['±inf', String(s.infs)]].forEach(function (row) {
+      var tr = el('tr'); tr.appendChild(el('th', row[0])); tr.appendChild(el('td', row[1])); stats.appendChild(tr);
+    });
+    box.appendChild(stats);
+    if (s.values) box.appendChild(el('p', s.values.map(fmt).join(', '), 'values'));
+    if (s.planes && s.size > 16) heatmap(s.planes, box);
+    if (!s.values || s.size > 16) box.appendChild(histogram(s.histogram));
+  }
+  function show(id) {
+    var info = data.nodes[id];
+    panel.innerHTML = '';
+    panel.dataset.node = id;
+    if (!info) { panel.appendChild(el('p', id + ': a folded module', 'muted')); return; }
+    if (info.kind === 'tensor') {
+      panel.appendChild(el('h2', (info.name || id) + '  [' + info.shape.join(',') + '] ' + info.dtype));
+      panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (data.nodes[info.producer] ? data.nodes[info.producer].op : info.producer) : ''), 'muted'));
+      summary('values', info.value, panel);
+      if (info.grad) summary('gradient (.grad)', info.grad, panel);
+      else if (info.tracedGrad) summary('gradient (traced backward)', info.tracedGrad, panel);
+      else panel.appendChild(el('p', 'No gradient: backward has not stored one here (leaves with requiresGrad get .grad; call retainGrad() on an intermediate, or draw after tg.viz.traceBackward).', 'muted'));
+    } else {
+      panel.appendChild(el('h2', info.op + (info.attrs ? ' ' + info.attrs : '')));
+      var t = el('table');
+      [['node', '#' + info.nodeId], ['module', info.module || '–'], ['backward step', info.step === null ? '–' : String(info.step)]].forEach(function (row) {
+        var tr = el('tr'); tr.appendChild(el('th', row[0])); tr.appendChild(el('td', row[1])); t.appendChild(tr);
+      });
+      panel.appendChild(t);
+      if (info.stack) { panel.appendChild(el('h3', 'created at')); panel.appendChild(el('pre', info.stack)); }
+      else panel.appendChild(el('p', 'Where it was created is recorded under tg.detectAnomaly.', 'muted'));
+    }
+  }
+
+  // ---- dependencies: what a node needs, and what needs it --------------------------------------
+  var ins = {}, outs = {};
+  edges.forEach(function (e) { (ins[e.to] = ins[e.to] || []).push(e.from); (outs[e.from] = outs[e.from] || []).push(e.to); });
+  function reach(start, next) {
+    var seen = {}, stack = [start];
+    while (stack.length) { var n = stack.pop(); (next[n] || []).forEach(function (m) { if (!seen[m]) { seen[m] = true; stack.push(m); } }); }
+    return seen;
+  }
+  function select(id) {
+    var up = reach(id, ins), down = reach(id, outs);
+    Object.keys(nodeEls).forEach(function (k) {
+      var g = nodeEls[k];
+      g.classList.toggle('selected', k === id);
+      g.classList.toggle('related', !!(up[k] || down[k]));
+      g.classList.toggle('dim', k !== id && !up[k] && !down[k]);
+    });
+    edges.forEach(function (e) {
+      var on = (up[e.from] || e.from === id) && (up[e.to] || e.to === id) || (down[e.from] || e.from === id) && (down[e.to] || e.to === id);
+      e.el.classList.toggle('related', !!on);
+      e.el.classList.toggle('dim', !on);
+    });
+    show(id);
+  }
+  Object.keys(nodeEls).forEach(function (id) {
+    nodeEls[id].addEventListener('click', function (e) { e.stopPropagation(); if (drag && drag.moved) return; select(id); });
+  });
+  viewport.addEventListener('click', function () {
+    if (drag && drag.moved) return;
+    Object.keys(nodeEls).forEach(function (k) { nodeEls[k].classList.remove('selected', 'related', 'dim'); });
+    edges.forEach(function (e) { e.el.classList.remove('related', 'dim'); });
+  });
+
+  // ---- folding module clusters ----------------------------------------------------------------
+  var childrenOf = {};
+  data.clusters.forEach(function (c) { if (c.parent) (childrenOf[c.parent] = childrenOf[c.parent] || []).push(c.id); });
+  function membersDeep(id) {
+    var c = data.clusters.filter(function (x) { return x.id === id; })[0];
+    var out = c ? c.members.slice() : [];
+    (childrenOf[id] || []).forEach(function (k) { out = out.concat(membersDeep(k)); });
+    return out;
+  }
+  var folded = {};
+  function refresh() {
+    var hidden = {};
+    Object.keys(folded).forEach(function (id) {
+      if (!folded[id]) return;
+      membersDeep(id).forEach(function (m) { hidden[m] = true; });
+      (childrenOf[id] || []).forEach(function hide(k) { var g = clusterEls[k]; if (g) g.style.display = 'none'; (childrenOf[k] || []).forEach(hide); });
+    });
+    Object.keys(clusterEls).forEach(function (id) {
+      var parentHidden = false;
+      Object.keys(folded).forEach(function (f) { if (folded[f] && membersDeep(f).length && isDescendant(id, f)) parentHidden = true; });
+      if (!parentHidden) clusterEls[id].style.display = '';
+      clusterEls[id].classList.toggle('folded', !!folded[id]);
+    });
+    Object.keys(nodeEls).forEach(function (k) { nodeEls[k].style.display = hidden[k] ? 'none' : ''; });
+    edges.forEach(function (e) { e.el.style.display = hidden[e.from] && hidden[e.to] ? 'none' : ''; });
+    var visible = Object.keys(nodeEls).filter(function (k) { return !hidden[k]; }).length;
+    document.getElementById('count').textContent = visible + ' of ' + Object.keys(nodeEls).length + ' nodes shown';
+    document.body.dataset.visibleNodes = String(visible);
+  }
+  function isDescendant(id, ancestor) {
+    var c = data.clusters.filter(function (x) { return x.id === id; })[0];
+    while (c && c.parent) { if (c.parent === ancestor) return true; var p = c.parent; c = data.clusters.filter(function (x) { return x.id === p; })[0]; }
+    return false;
+  }
+  Object.keys(clusterEls).forEach(function (id) {
+    var label = clusterEls[id].querySelector('text');
+    if (!label) return;
+    label.addEventListener('click', function (e) { e.stopPropagation(); folded[id] = !folded[id]; refresh(); });
+  });
+  var ns = 'http://www.w3.org/2000/svg';
+  data.repeats.forEach(function (ids) {
+    var first = clusterEls[ids[0]];
+    var label = first && first.querySelector('text');
+    if (!label) return;
+    var b = document.createElementNS(ns, 'text');
+    b.setAttribute('x', String(Number(label.getAttribute('x')) + 8 * (label.textContent || '').length));
+    b.setAttribute('y', label.getAttribute('y'));
+    b.setAttribute('class', 'badge');
+    b.textContent = ' ×' + ids.length + ' identical blocks';
+    label.parentNode.appendChild(b);
+  });
+  var foldRepeats = document.getElementById('fold-repeats');
+  if (data.repeats.length) {
+    foldRepeats.hidden = false;
+    foldRepeats.onclick = function () { data.repeats.forEach(function (ids) { ids.slice(1).forEach(function (id) { folded[id] = true; }); }); refresh(); };
+  }
+
+  // ---- search ------------------------------------------------------------------------------------
+  document.getElementById('search').addEventListener('input', function (e) {
+    var q = e.target.value.trim().toLowerCase();
+    var n = 0;
+    Object.keys(nodeEls).forEach(function (id) {
+      var info = data.nodes[id];
+      var text = (info ? (info.name || '') + ' ' + (info.op || '') + ' ' + (info.attrs || '') : '') + ' ' + (nodeEls[id].textContent || '');
+      var hit = q !== '' && text.toLowerCase().indexOf(q) >= 0;
+      nodeEls[id].classList.toggle('match', hit);
+      if (hit) n++;
+    });
+    document.getElementById('count').textContent = q ? n + ' match' + (n === 1 ? '' : 'es') : '';
+  });
+
+  // ---- the traced backward pass -------------------------------------------------------------------
+  var toggle = document.getElementById('backward-toggle');
+  var marks = [];
+  if (data.traced) {
+    toggle.hidden = false;
+    document.getElementById('backward').addEventListener('change', function (e) {
+      marks.forEach(function (m) { m.remove(); });
+      marks = [];
+      if (!e.target.checked) return;
+      Object.keys(nodeEls).forEach(function (id) {
+        var info = data.nodes[id];
+        if (!info || info.kind !== 'op' || info.step === null) return;
+        var box = nodeEls[id].getBBox();
+        var t = document.createElementNS(ns, 'text');
+        t.setAttribute('x', String(box.x + box.width + 2)); t.setAttribute('y', String(box.y + 9));
+        t.setAttribute('class', 'step'); t.textContent = '#' + info.step;
+        nodeEls[id].appendChild(t); marks.push(t);
+      });
+      edges.forEach(function (edge) {
+        var g = data.edges[edge.key];
+        if (!g) return;
+        var path = edge.el.querySelector('path');
+        if (!path) return;
+        var mid = path.getPointAtLength(path.getTotalLength() / 2);
+        var t = document.createElementNS(ns, 'text');
+        t.setAttribute('x', String(mid.x + 3)); t.setAttribute('y', String(mid.y - 3));
+        t.setAttribute('class', 'step');
+        t.textContent = '‖g‖ ' + fmt(g.norm);
+        edge.el.appendChild(t); marks.push(t);
+      });
+      document.body.dataset.backwardMarks = String(marks.length);
+    });
+  }
+
+  refresh();
+  fit();
+  document.body.dataset.ready = 'true';
+})();
+`;
