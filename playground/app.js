@@ -114,12 +114,15 @@ for (const id of ['k2', 'i2', 'j2']) $(id).addEventListener('change', conv2dOne)
 
 const worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
 const history = [];
+worker.onmessageerror = () => console.error('training worker: a message could not be read');
 worker.onerror = (e) => {
   $('status').textContent = `the training worker failed: ${e.message ?? 'see the console'}`;
   console.error('training worker:', e.message ?? e);
 };
 worker.onmessage = ({ data }) => {
-  if (data.type === 'ready') {
+  if (data.type === 'loading') {
+    $('status').textContent = 'worker: loading the digits…';
+  } else if (data.type === 'ready') {
     $('status').textContent = `worker ready (${data.backend.kernels}, ${data.backend.threads} thread${data.backend.threads === 1 ? '' : 's'})`;
     $('start').disabled = false;
     document.body.dataset.workerReady = 'true';

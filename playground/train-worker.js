@@ -3,6 +3,8 @@
 // epoch, and answers predictions for the drawing pad.
 import * as tg from './tapegrad.mjs';
 
+// Said first, so the page knows the module loaded before the data is parsed.
+postMessage({ type: 'loading' });
 const rng = tg.rng(0);
 const { train, test } = tg.data.trainTestSplit(tg.data.loadDigits(), { testFraction: 0.2, rng });
 // Standardise with the training set's mean and standard deviation.

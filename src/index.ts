@@ -35,9 +35,10 @@ export * as func from './func';
 export { operands, constant, cast, asTensor } from './ops/operands';
 export type { TensorLike } from './ops/operands';
 export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid } from './ops/elementwise';
-export { sum, mean, max, sumTo } from './ops/reduce';
+export { sum, sumTo, expand } from './ops/broadcast';
+export { mean, max } from './ops/reduce';
 export {
-  reshape, transpose, transposeLast2, flatten, flip, pad, slice, concat, stack, expand, squeeze, unsqueeze,
+  reshape, transpose, transposeLast2, flatten, flip, pad, slice, concat, stack, squeeze, unsqueeze,
 } from './ops/shape';
 export type { PadMode, PadOptions } from './ops/shape';
 export { matmul } from './ops/matmul';
@@ -58,6 +59,6 @@ export type { PoolOptions } from './ops/pool';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
-export * as viz from './viz';
+export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';

@@ -89,7 +89,12 @@ test('the 2-D layer: output size 3, and one output drawn as its 27 products and 
 });
 
 test('training in the Worker: the loss falls, the confusion matrix counts the 360 test digits, the pad predicts', async () => {
-  await page.waitForSelector('body[data-worker-ready=true]', { timeout: 60_000 });
+  try {
+    await page.waitForSelector('body[data-worker-ready=true]', { timeout: 120_000 });
+  } catch (e) {
+    // Say where the worker got to (its status line) and what the page reported.
+    throw new Error(`the training worker did not become ready: status '${await text('status')}'; page problems: ${JSON.stringify(watch.problems)}`);
+  }
   await page.click('#start');
   await page.waitForSelector('body[data-trained=true]', { timeout: 120_000 });
   const losses = JSON.parse(await data('curves', 'losses')) as number[];

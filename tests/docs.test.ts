@@ -33,6 +33,9 @@ test('the docs have code blocks to run', () => {
   expect(blocks.filter((b) => b.file === 'docs/api.md').length).toBeGreaterThan(50);
 });
 
+/** Pages that show pictures and commands, not code. */
+const PAGES_WITHOUT_SNIPPETS = ['docs/graphs.md'];
+
 test('every block type-checks with the repo tsconfig', () => {
   expect(typeCheck(blocks)).toEqual([]);
 });
@@ -40,7 +43,8 @@ test('every block type-checks with the repo tsconfig', () => {
 describe.each(files.map(([file]) => file))('%s', (file) => {
   const own = blocks.filter((b) => b.file === file && b.run);
   if (own.length === 0) {
-    test('has no runnable ts blocks', () => expect(own).toEqual([]));
+    // Only the pages meant to have no snippets may have none: a page that loses its last one fails.
+    test('is a page meant to have no runnable ts blocks', () => expect(PAGES_WITHOUT_SNIPPETS).toContain(file));
     return;
   }
   test.each(own.map((b) => [b.line, b] as const))('block at line %d runs and its claims hold', async (_line, block) => {

@@ -9,7 +9,7 @@ import { checkBackward, insideRule, isAnomalyEnabled } from './anomaly';
 import { runHooks } from './hooks';
 import { withGradMode } from './mode';
 import type { Node } from './node';
-import { lookupPrimitive } from './primitive';
+import { accumulate } from './accumulate';
 
 /** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
 export function topoSort(roots: readonly Tensor[]): Tensor[] {
@@ -71,9 +71,9 @@ export function setBackwardRecorder(r: BackwardRecorder | null): BackwardRecorde
   return before;
 }
 
-/** Gradients meeting at one tensor are summed with the registered `add` primitive (same shapes). */
+/** Gradients meeting at one tensor are summed by the engine's own primitive (same shapes). */
 function addGradients(a: Tensor, b: Tensor): Tensor {
-  return lookupPrimitive('add').apply([a, b], undefined);
+  return accumulate.apply([a, b], undefined);
 }
 
 /** The core of backward() and grad(): returns the inputs' gradients when `inputs` is given. */

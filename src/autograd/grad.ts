@@ -3,7 +3,7 @@ import { ones } from '../tensor/create';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { runBackward } from './engine';
-import { lookupPrimitive } from './primitive';
+import { convertGradient } from './accumulate';
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -35,9 +35,9 @@ function seedGradient(op: string, y: Tensor, g: Tensor | undefined): Tensor {
   return g;
 }
 
-/** The seed in the output's dtype, through the cast primitive so a seed that requires grad stays in the graph. */
+/** The seed in the output's dtype, through a primitive so a seed that requires grad stays in the graph. */
 function castLike(g: Tensor, y: Tensor): Tensor {
-  return g.dtype === y.dtype ? g : lookupPrimitive('cast').apply([g], { dtype: y.dtype });
+  return g.dtype === y.dtype ? g : convertGradient.apply([g], { dtype: y.dtype });
 }
 
 /** Accumulates d(y)/d(leaf) · grad into the `.grad` of every leaf that requires grad. */

@@ -8,9 +8,6 @@ import { checkForward, creationStack, isAnomalyEnabled } from './anomaly';
 import { isGradEnabled } from './mode';
 import { Node } from './node';
 import { currentScope } from './scope';
-// Installs Tensor#backward: any module that can record a node must also be able to backpropagate it,
-// even when it imports an op file directly rather than the package root.
-import './grad';
 
 /** A forward that needs to hand extra values to its backward returns them beside the output. */
 export interface WithSaved<S> {

@@ -1,6 +1,6 @@
 /**
  * @file `tapegrad graph`: draws a computation graph to SVG, DOT or a graph page (.html) — one of the
- * example graphs (src/viz/examples.ts), the roots a user's script exports (--script), or a saved
+ * example graphs (src/gallery/graphs.ts), the roots a user's script exports (--script), or a saved
  * run's model on one test image (RUN_DIR). Exit status 0 when written, 2 for bad arguments, 1 when
  * the file cannot be written.
  */
@@ -13,7 +13,7 @@ import { Tensor } from '../tensor/tensor';
 import { argsError, attachNegativeNumbers } from '../train/options';
 import { loadRun } from '../train/run';
 import { traceBackward } from '../viz/trace';
-import { GRAPH_NAMES, isGraphName, namedGraph } from '../viz/examples';
+import { GRAPH_NAMES, isGraphName, namedGraph } from '../gallery/graphs';
 import type { HtmlOptions } from '../viz/html';
 import { writeGraph } from '../viz/render';
 import { loadScript, ScriptError } from './script';

@@ -17,7 +17,7 @@ import { broadcastShapes, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { constant, operands, TensorLike } from './operands';
-import { sumTo } from './reduce';
+import { sumTo } from './broadcast';
 
 /** d(loss)/da and d(loss)/db from gy, in the output's shape; each runs only when its input needs it. */
 interface BinaryGrads {

@@ -1,6 +1,7 @@
 export * from './operands';
 export * from './elementwise';
 export * from './reduce';
+export { expand } from './broadcast';
 export * from './shape';
 export * from './matmul';
 export * from './softmax';

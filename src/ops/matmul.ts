@@ -6,7 +6,7 @@ import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcast
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { operands } from './operands';
-import { sumTo } from './reduce';
+import { sumTo } from './broadcast';
 import { reshape } from './shape';
 
 /**

@@ -1,15 +1,14 @@
 /**
- * @file Movement ops: reshape, expand, transpose, flip, pad, slice, concat are primitives (each
+ * @file Movement ops: reshape, transpose, flip, pad, slice, concat are primitives (each
  * backward is another movement op); flatten, stack, squeeze and unsqueeze are compositions.
  */
 import { definePrimitive, Primitive } from '../autograd/primitive';
 import { kernels } from '../kernels';
 import { allocate, promoteTypes } from '../tensor/dtype';
-import { broadcastStrides, checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
+import { checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
 import { cast } from './operands';
-import { sumTo } from './reduce';
 
 // ---- reshape ---------------------------------------------------------------------------------
 
@@ -42,23 +41,6 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return reshapeP.apply([x], { shape: out });
 }
 
-// ---- expand (broadcast to a shape) -------------------------------------------------------------
-
-const expandP = definePrimitive<{ shape: number[] }>('expand', {
-  forward: ([x], { shape }) =>
-    new Tensor(kernels().stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, allocate(x.dtype, sizeOf(shape))), shape),
-  backward: (gy, [x]) => [sumTo(gy, x.shape)],
-  describe: ({ shape }) => fmt(shape),
-});
-
-/** Broadcasts x to `shape` (NumPy's broadcast_to), copying. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const lead = shape.length - x.ndim;
-  const ok = lead >= 0 && x.shape.every((d, i) => d === shape[lead + i] || d === 1);
-  if (!ok) throw new Error(`expand: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
-  if (lead === 0 && x.shape.every((d, i) => d === shape[i])) return x;
-  return expandP.apply([x], { shape: [...shape] });
-}
 
 // ---- transpose -------------------------------------------------------------------------------
 
@@ -303,12 +285,11 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   return parts.length === 1 ? parts[0] : concat(parts, a);
 }
 
-installMethods({ reshape, expand, transpose, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
+installMethods({ reshape, transpose, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
 
 declare module '../tensor/tensor' {
   interface Tensor {
     reshape(shape: readonly number[]): Tensor;
-    expand(shape: readonly number[]): Tensor;
     transpose(perm?: readonly number[]): Tensor;
     transposeLast2(): Tensor;
     flatten(startDim?: number): Tensor;

@@ -1,15 +1,13 @@
 /**
  * @file One row of the op table that drives gradient tests (tests/gradcheck-table.test.ts) and
- * `tapegrad gradcheck`: a function of some tensors, the inputs to check it at, and which primitives
- * it exercises, so a test can prove every registered primitive is covered.
+ * `tapegrad gradcheck`: a function of some tensors and the inputs to check it at. Which primitives
+ * it exercises is measured from its graphs (op-coverage.ts), not declared.
  */
 import type { Tensor } from '../tensor/tensor';
 
 export interface OpCase {
   /** Shown in test names and the CLI table, e.g. `conv2d stride=2 pad=1`. */
   name: string;
-  /** Registry names of the primitives this case exercises. */
-  covers: readonly string[];
   /** Fresh inputs (any dtype: gradcheck copies them to float64); those with requiresGrad are checked. */
   inputs: () => Tensor[];
   fn: (...xs: Tensor[]) => Tensor;

@@ -11,5 +11,3 @@ export { toSvg } from './svg';
 export { writeGraph } from './render';
 export { viewGraph } from './view';
 export type { GraphView, OpVertex, TensorVertex } from './view';
-export { GRAPH_NAMES, isGraphName, namedGraph } from './examples';
-export type { GraphName, NamedGraph, NamedGraphOptions } from './examples';

@@ -29,17 +29,14 @@ function vjp(f: (x: Tensor, w: Tensor) => Tensor, x: Tensor, w: Tensor, gy: Tens
   });
 }
 
-const conv2dCovers = ['conv2d', 'convTranspose2d', 'conv2dWeight', 'reshape', 'sum'];
 const conv2dCase = (label: string, x: number[], w: number[], bias: boolean, opts: tg.ConvOptions): OpCase => ({
   name: `conv2d ${label}`,
-  covers: conv2dCovers,
   inputs: () => (bias ? [leaf(x), leaf(w), leaf([w[0]])] : [leaf(x), leaf(w)]),
   fn: (xs, ws, b) => tg.conv2d(xs, ws, b ?? null, opts),
 });
 
 const conv1dCase = (label: string, x: number[], w: number[], bias: boolean, opts: tg.ConvOptions): OpCase => ({
   name: `conv1d ${label}`,
-  covers: conv2dCovers,
   inputs: () => (bias ? [leaf(x), leaf(w), leaf([w[0]])] : [leaf(x), leaf(w)]),
   fn: (xs, ws, b) => tg.conv1d(xs, ws, b ?? null, opts),
 });
@@ -47,29 +44,20 @@ const conv1dCase = (label: string, x: number[], w: number[], bias: boolean, opts
 /** With outputPadding ≥ stride, the input gradient is a conv2d sliced to size (slice, and pad at order 2). */
 const transposeCase = (label: string, x: number[], w: number[], bias: boolean, opts: tg.ConvTransposeOptions, sliced = false): OpCase => ({
   name: `convTranspose2d ${label}`,
-  covers: sliced ? [...conv2dCovers, 'slice', 'pad'] : conv2dCovers,
   inputs: () => (bias ? [leaf(x), leaf(w), leaf([w[1] * (opts.groups ?? 1)])] : [leaf(x), leaf(w)]),
   fn: (xs, ws, b) => tg.convTranspose2d(xs, ws, b ?? null, opts),
 });
 
-const signalCovers = ['conv2d', 'convTranspose2d', 'conv2dWeight', 'reshape'];
-/** `uses`: the movement primitives this call adds (flip for a flipped kernel or a reversed result, pad for an asymmetric window). */
-const signalCase = (op: 'convolve' | 'correlate' | 'convolve2d', mode: tg.SignalMode, x: number[], w: number[], uses: string[]): OpCase => ({
+const signalCase = (op: 'convolve' | 'correlate' | 'convolve2d', mode: tg.SignalMode, x: number[], w: number[]): OpCase => ({
   name: `${op} ${mode} x ${tg.fmt(x)} w ${tg.fmt(w)}`,
-  covers: [...signalCovers, ...uses],
   inputs: () => [leaf(x), leaf(w)],
   fn: (xs, ws) => tg[op](xs, ws, mode),
 });
-const FLIP = ['flip'];
-const PAD = ['pad', 'padAdjoint'];
 
-const expandCovers = ['element', 'assemble', 'mul', 'add', 'pad', 'padAdjoint', 'reshape'];
 
 const poolCase = (op: 'maxPool1d' | 'maxPool2d' | 'avgPool1d' | 'avgPool2d', label: string, x: number[],
   kernel: tg.SpatialOption, opts: tg.PoolOptions): OpCase => ({
   name: `${op} ${label} (squared)`,
-  covers: op.startsWith('max') ? ['maxPool2d', 'scatterAddFlat', 'gatherFlat', 'mul', 'add', 'reshape']
-    : ['avgPool2d', 'avgPool2dAdjoint', 'mul', 'add', 'reshape'],
   inputs: () => [leaf(x)],
   fn: (xs) => square(tg[op](xs, kernel, opts)),
 });
@@ -89,7 +77,6 @@ export const convCases: OpCase[] = [
   conv2dCase('unbatched [C,H,W]', [2, 4, 4], [3, 2, 3, 3], true, { padding: 1 }),
   {
     name: 'conv2d vjp: gradients of x and w as functions of x, w and gy',
-    covers: [...conv2dCovers, 'concat', 'add'],
     inputs: () => [leaf([1, 2, 5, 5]), leaf([4, 1, 3, 3]), leaf([1, 4, 2, 3])],
     fn: (x, w, gy) => vjp((a, b) => tg.conv2d(a, b, null, { stride: [2, 1], padding: [0, 1], dilation: [1, 2], groups: 2 }), x, w, gy),
   },
@@ -108,62 +95,61 @@ export const convCases: OpCase[] = [
   transposeCase('unbatched', [2, 3, 3], [2, 1, 3, 3], false, { stride: 2, padding: 1 }),
   {
     name: 'convTranspose2d vjp: gradients of x and w as functions of x, w and gy',
-    covers: [...conv2dCovers, 'slice', 'pad', 'concat', 'add'],
     inputs: () => [leaf([1, 2, 2, 2]), leaf([2, 2, 2, 2]), leaf([1, 4, 7, 7])],
     fn: (x, w, gy) => vjp((a, b) => tg.convTranspose2d(a, b, null, { dilation: 3, outputPadding: 2, groups: 2 }), x, w, gy),
+  },
+
+  {
+    // maxPool's third-order rule: scatterAddFlat's backward is this gather.
+    name: 'gatherFlat (max pooling\'s routing of gradients), squared',
+    inputs: () => [leaf([2, 3])],
+    fn: (x) => square(tg.lookupPrimitive('gatherFlat').apply([x], { index: Int32Array.from([5, 0, 3, 3]), shape: [4] })),
   },
 
   // ---- convolve, correlate, convolve2d ----
   // 'same' pads asymmetrically exactly when the shorter (kernel) length is even
   ...(['full', 'same', 'valid'] as const).flatMap((mode) => {
-    const evenPad = mode === 'same' ? PAD : [];
     return [
-      signalCase('convolve', mode, [7], [3], FLIP),
-      signalCase('convolve', mode, [6], [4], [...FLIP, ...evenPad]),
-      signalCase('convolve', mode, [4], [7], [...FLIP, ...evenPad]),
-      signalCase('correlate', mode, [7], [3], []),
-      signalCase('correlate', mode, [6], [4], evenPad),
-      signalCase('correlate', mode, [4], [7], [...FLIP, ...evenPad]),
-      signalCase('convolve2d', mode, [4, 5], [2, 3], [...FLIP, ...evenPad]),
-      signalCase('convolve2d', mode, [2, 3], [3, 4], [...FLIP, ...evenPad]),
+      signalCase('convolve', mode, [7], [3]),
+      signalCase('convolve', mode, [6], [4]),
+      signalCase('convolve', mode, [4], [7]),
+      signalCase('correlate', mode, [7], [3]),
+      signalCase('correlate', mode, [6], [4]),
+      signalCase('correlate', mode, [4], [7]),
+      signalCase('convolve2d', mode, [4, 5], [2, 3]),
+      signalCase('convolve2d', mode, [2, 3], [3, 4]),
     ];
   }),
-  signalCase('convolve2d', 'same', [3, 5], [4, 2], [...FLIP, ...PAD]),
+  signalCase('convolve2d', 'same', [3, 5], [4, 2]),
 
   // ---- expanded graphs ----
   {
     name: 'convolve expand (the tutorial graph, squared)',
-    covers: expandCovers,
     inputs: () => [leaf([5]), leaf([3])],
     fn: (x, w) => square(tg.convolve(x, w, 'full', { expand: true })),
   },
   {
     name: 'convolve same expand, w longer',
-    covers: expandCovers,
     inputs: () => [leaf([3]), leaf([4])],
     fn: (x, w) => tg.convolve(x, w, 'same', { expand: true }),
   },
   {
     name: 'correlate same expand, w longer (reversed, squared)',
-    covers: expandCovers,
     inputs: () => [leaf([2]), leaf([5])],
     fn: (x, w) => square(tg.correlate(x, w, 'same', { expand: true })),
   },
   {
     name: 'convolve2d valid expand, w larger',
-    covers: expandCovers,
     inputs: () => [leaf([2, 2]), leaf([3, 4])],
     fn: (x, w) => tg.convolve2d(x, w, 'valid', { expand: true }),
   },
   {
     name: 'conv1d expand stride=2 pad=1 bias (squared)',
-    covers: expandCovers,
     inputs: () => [leaf([1, 2, 6]), leaf([2, 2, 3]), leaf([2])],
     fn: (x, w, b) => square(tg.conv1d(x, w, b, { stride: 2, padding: 1, expand: true })),
   },
   {
     name: 'conv2d expand stride=2 pad=1 groups=2 dilation=[1,2] bias',
-    covers: expandCovers,
     inputs: () => [leaf([1, 2, 4, 5]), leaf([2, 1, 2, 2]), leaf([2])],
     fn: (x, w, b) => tg.conv2d(x, w, b, { stride: 2, padding: 1, groups: 2, dilation: [1, 2], expand: true }),
   },

@@ -1,5 +1,6 @@
 /**
- * @file The graphs `tapegrad graph` draws and docs/graphs shows: the tutorial's 1-D convolution
+ * @file The gallery: the graphs `tapegrad graph` draws and docs/graphs shows (an application
+ * of the library, published as tg.viz.namedGraph by src/viz-namespace.ts): the tutorial's 1-D convolution
  * (x = (0,1,2,3,4), w = (1,−1,2)), its 5×5×3 convolution layer (K = 2 filters of 3×3×3, stride 2,
  * pad 1), and a small MLP and CNN for the bundled 8×8 digits. Each is built, run backward, and
  * returned with the drawing options that suit it. Everything random is seeded, so every build
@@ -12,8 +13,8 @@ import { conv2d, convolve, crossEntropy, reshape, slice } from '../ops';
 import { rng } from '../random/rng';
 import { ones, tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
-import type { DotOptions } from './dot';
-import { viewGraph } from './view';
+import type { DotOptions } from '../viz/dot';
+import { viewGraph } from '../viz/view';
 
 export const GRAPH_NAMES = ['conv1d', 'conv2d', 'mlp', 'cnn'] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
