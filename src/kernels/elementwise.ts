@@ -94,11 +94,96 @@ export function binaryWith(a: Storage, aShape: readonly number[], b: Storage, bS
   return out;
 }
 
+/**
+ * Note [monomorphic loops]: a loop calling `f(x)` for a closure that differs from call to call
+ * (one per op) is megamorphic in V8, a call per element. The hottest ops get loops of their own, so
+ * each inner loop is one straight-line expression; the rest go through the closure forms above.
+ */
 export function unary(op: UnaryOp, x: Storage, out: Storage): Storage {
-  return map(x, out, UNARY[op]);
+  const n = x.length;
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -x[i];
+      return out;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
+      return out;
+    case 'log':
+      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+      return out;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+      return out;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      return out;
+    case 'relu':
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v > 0 || v !== v ? v : 0;
+      }
+      return out;
+    default:
+      return map(x, out, UNARY[op]);
+  }
 }
+
+/** out[o + j] = a[pa + j·ia] op b[pb + j·ib] for j < n: one monomorphic inner loop per arithmetic op. */
+type Inner = (out: Storage, o: number, a: Storage, pa: number, ia: number, b: Storage, pb: number, ib: number, n: number) => void;
+const INNER: Partial<Record<BinaryOp, Inner>> = {
+  add: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] + b[pb];
+  },
+  sub: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] - b[pb];
+  },
+  mul: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] * b[pb];
+  },
+  div: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] / b[pb];
+  },
+};
 
 export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
   outShape: readonly number[], out: Storage): Storage {
-  return binaryWith(a, aShape, b, bShape, outShape, out, BINARY[op]);
+  const inner = INNER[op];
+  if (inner === undefined) return binaryWith(a, aShape, b, bShape, outShape, out, BINARY[op]);
+  const n = out.length;
+  if (n === 0) return out;
+  if (a.length === n && b.length === n) {
+    inner(out, 0, a, 0, 1, b, 0, 1, n);
+    return out;
+  }
+  if (b.length === 1 && a.length === n) {
+    inner(out, 0, a, 0, 1, b, 0, 0, n);
+    return out;
+  }
+  if (a.length === 1 && b.length === n) {
+    inner(out, 0, a, 0, 0, b, 0, 1, n);
+    return out;
+  }
+  // The odometer of binaryWith, with the inner loop of the op.
+  const nd = outShape.length;
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const run = outShape[nd - 1];
+  const ia = sa[nd - 1];
+  const ib = sb[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let offA = 0;
+  let offB = 0;
+  for (let o = 0; o < n; o += run) {
+    inner(out, o, a, offA, ia, b, offB, ib, run);
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      offA += sa[d];
+      offB += sb[d];
+      if (idx[d] < outShape[d]) break;
+      offA -= sa[d] * outShape[d];
+      offB -= sb[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
 }

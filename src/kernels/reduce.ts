@@ -23,6 +23,62 @@ function forEachReduced(shape: readonly number[], axes: readonly number[], visit
   }
 }
 
+/**
+ * Any set of reduced axes, in input order, without a call per element: adjacent axes of the same
+ * kind (reduced or kept) merge, an odometer walks all but the last merged axis, and the last one is
+ * a contiguous run — summed into one output when it is reduced (batch-norm statistics over N, H, W),
+ * added element by element into a row of outputs when it is kept. Same visiting order as
+ * forEachReduced, so the same float64 sums.
+ */
+function sumStrided(x: Storage, shape: readonly number[], axes: readonly number[], acc: Float64Array): void {
+  const dims: number[] = [];
+  const reduced: boolean[] = [];
+  shape.forEach((d, i) => {
+    const r = axes.includes(i);
+    if (d === 1) return;
+    if (dims.length > 0 && reduced[reduced.length - 1] === r) dims[dims.length - 1] *= d;
+    else {
+      dims.push(d);
+      reduced.push(r);
+    }
+  });
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n === 0) return;
+  if (dims.length === 0) {
+    acc[0] += x[0];
+    return;
+  }
+  // Output strides of the merged axes: 0 along reduced ones.
+  const strides = new Array<number>(dims.length).fill(0);
+  for (let k = dims.length - 1, s = 1; k >= 0; k--) {
+    if (!reduced[k]) {
+      strides[k] = s;
+      s *= dims[k];
+    }
+  }
+  const nd = dims.length;
+  const run = dims[nd - 1];
+  const lastReduced = reduced[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let o = 0;
+  for (let i = 0; i < n; i += run) {
+    if (lastReduced) {
+      let s = 0;
+      for (let j = 0; j < run; j++) s += x[i + j];
+      acc[o] += s;
+    } else {
+      for (let j = 0; j < run; j++) acc[o + j] += x[i + j];
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      o += strides[d];
+      if (idx[d] < dims[d]) break;
+      o -= strides[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 /** Whether `axes` are the trailing axes, so each output sums one contiguous run. */
 function trailing(shape: readonly number[], axes: readonly number[]): number {
   const nd = shape.length;
@@ -82,9 +138,7 @@ export function sum(x: Storage, shape: readonly number[], axes: readonly number[
     const inner = acc.length;
     for (let r = 0, i = 0; r < outer; r++) for (let j = 0; j < inner; j++, i++) acc[j] += x[i];
   } else {
-    forEachReduced(shape, axes, (i, o) => {
-      acc[o] += x[i];
-    });
+    sumStrided(x, shape, axes, acc);
   }
   if (acc !== out) out.set(acc);
   return out;
