@@ -6,22 +6,8 @@
  */
 import * as tg from '../src';
 import { FULL, median, QUICK, timeSteps } from './measure';
-import { CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, W5 } from './workloads';
-
-function chain(): () => void {
-  const x = tg.tensor([0.5], { requiresGrad: true });
-  const cAdd = tg.tensor([CHAIN_ADD]);
-  const cMul = tg.tensor([CHAIN_MUL]);
-  return () => {
-    x.grad = null;
-    let y = x;
-    for (let i = 0; i < W5.length; i++) {
-      const op = CHAIN_OPS[i % 3];
-      y = op === 'add' ? y.add(cAdd) : op === 'mul' ? y.mul(cMul) : y.tanh();
-    }
-    y.backward();
-  };
-}
+import { chain } from './engines/tapegrad';
+import { W5 } from './workloads';
 
 function convStep(): () => void {
   const x = tg.randn([32, 8, 28, 28], { rng: tg.rng(1) });

@@ -48,7 +48,8 @@ function lenet(): () => void {
   };
 }
 
-function chain(): () => void {
+/** The W5 chain step (also timed with anomaly mode by bench/anomaly.ts). */
+export function chain(): () => void {
   const x = tg.tensor([0.5], { requiresGrad: true });
   const cAdd = tg.tensor([CHAIN_ADD]);
   const cMul = tg.tensor([CHAIN_MUL]);

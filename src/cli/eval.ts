@@ -3,13 +3,13 @@
  * preprocessing and the same evaluation as `train`, so it prints the test accuracy train printed —
  * and the confusion matrix. Exit 0, 2 for bad arguments or an unusable run directory.
  */
-import { parseArgs } from 'node:util';
 import { Rng, rng } from '../random/rng';
 import { loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
 import { evaluate } from '../train/loop';
-import { argsError, DATASETS, DatasetName } from '../train/options';
+import { DATASETS, DatasetName } from '../train/options';
 import { loadRun } from '../train/run';
+import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad eval RUN_DIR [--dataset digits|fashion-mnist] [--data-dir DIR]
 
@@ -38,16 +38,8 @@ export function formatConfusion(classNames: string[], confusion: number[][]): st
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    return fail(argsError(e, OPTIONS));
-  }
-  if (parsed.values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('eval', args, OPTIONS, HELP);
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) return fail(`expected one RUN_DIR, got ${parsed.positionals.length}`);
   const dir = parsed.positionals[0];
   let loaded;

@@ -3,12 +3,11 @@
  * input preprocessing is folded into the graph — the ONNX model takes pixels in [0, 1], [N,C,H,W], as
  * tg.data.loadDigits / loadIdx give them — and is also recorded in the model's metadata.
  */
-import { parseArgs } from 'node:util';
 import { writeOnnx } from '../onnx';
 import { div, sub } from '../ops/elementwise';
 import { zeros } from '../tensor/create';
-import { argsError } from '../train/options';
 import { loadRun } from '../train/run';
+import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad export RUN_DIR --onnx FILE.onnx
 
@@ -23,16 +22,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`tapegrad export: ${message}`);
     return 2;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    return fail(argsError(e, OPTIONS));
-  }
-  if (parsed.values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('export', args, OPTIONS, HELP);
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) return fail(`expected one RUN_DIR, got ${parsed.positionals.length}`);
   const out = parsed.values.onnx;
   if (out === undefined) return fail('--onnx FILE.onnx is required');

@@ -5,11 +5,10 @@
  * in src/train/run.ts). Exit 0, 2 for bad arguments or files.
  */
 import * as fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseIdxImages } from '../data/idx';
 import { Tensor } from '../tensor/tensor';
-import { argsError } from '../train/options';
 import { LoadedRun, loadRun } from '../train/run';
+import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K]
 
@@ -92,16 +91,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`tapegrad predict: ${message}`);
     return 2;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    return fail(argsError(e, OPTIONS));
-  }
-  if (parsed.values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('predict', args, OPTIONS, HELP);
+  if (typeof parsed === 'number') return parsed;
   const [dir, ...files] = parsed.positionals;
   if (dir === undefined || files.length === 0) return fail('expected RUN_DIR and at least one FILE');
   const top = parsed.values.top === undefined ? 3 : Number(parsed.values.top);

@@ -47,51 +47,12 @@ export function map(x: Storage, out: Storage, f: (v: number) => number): Storage
   return out;
 }
 
-/**
- * out[i] = f(a[ia], b[ib]) over the broadcast shape. Same shapes and a scalar side take flat loops;
- * otherwise an odometer walks the outer axes and the innermost axis runs as a strided loop.
- */
+/** out[i] = f(a[ia], b[ib]) over the broadcast shape (broadcastWalk below). */
 export function binaryWith(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
   outShape: readonly number[], out: Storage, f: (x: number, y: number) => number): Storage {
-  const n = out.length;
-  if (a.length === n && b.length === n) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
-    return out;
-  }
-  if (b.length === 1 && a.length === n) {
-    const bv = b[0];
-    for (let i = 0; i < n; i++) out[i] = f(a[i], bv);
-    return out;
-  }
-  if (a.length === 1 && b.length === n) {
-    const av = a[0];
-    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
-    return out;
-  }
-  if (n === 0) return out;
-  const nd = outShape.length;
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const inner = outShape[nd - 1];
-  const ia = sa[nd - 1];
-  const ib = sb[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let offA = 0;
-  let offB = 0;
-  for (let o = 0; o < n; o += inner) {
-    for (let j = 0, pa = offA, pb = offB; j < inner; j++, pa += ia, pb += ib) out[o + j] = f(a[pa], b[pb]);
-    // Advance the odometer over the outer axes.
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      offA += sa[d];
-      offB += sb[d];
-      if (idx[d] < outShape[d]) break;
-      offA -= sa[d] * outShape[d];
-      offB -= sb[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
-  return out;
+  return broadcastWalk(a, aShape, b, bShape, outShape, out, (o, o0, x, pa, ia, y, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) o[o0 + j] = f(x[pa], y[pb]);
+  });
 }
 
 /**
@@ -149,6 +110,16 @@ export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: S
   outShape: readonly number[], out: Storage): Storage {
   const inner = INNER[op];
   if (inner === undefined) return binaryWith(a, aShape, b, bShape, outShape, out, BINARY[op]);
+  return broadcastWalk(a, aShape, b, bShape, outShape, out, inner);
+}
+
+/**
+ * Walks the broadcast output in runs along its last axis and hands each run to `inner`: the whole
+ * output for same shapes or a scalar side, else an odometer over the outer axes with each side's
+ * offset stepped by its broadcast strides (0 along broadcast axes).
+ */
+function broadcastWalk(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
+  outShape: readonly number[], out: Storage, inner: Inner): Storage {
   const n = out.length;
   if (n === 0) return out;
   if (a.length === n && b.length === n) {
@@ -163,7 +134,6 @@ export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: S
     inner(out, 0, a, 0, 0, b, 0, 1, n);
     return out;
   }
-  // The odometer of binaryWith, with the inner loop of the op.
   const nd = outShape.length;
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
