@@ -75,6 +75,10 @@ module.exports = () => ({
     const red = [...dot.matchAll(/"(op\d+)" \[\n\s+label = <([^>]*)>;[^\]]*fillcolor = "#f5b7b1"/g)];
     expect(red).toHaveLength(1);
     expect(red[0][2]).toMatch(/^script_square_/);
+    // A graph page too, with the same red node.
+    const page = path.join(dir, 'blame.html');
+    expect((await capture(() => run(['--script', script, '--out', page]))).code).toBe(1);
+    expect(fs.readFileSync(page, 'utf8')).toMatch(/<svg[\s\S]*fill="#f5b7b1"/);
   });
 
   test('a right function passes and exits 0; a malformed export is a usage error', async () => {

@@ -14,7 +14,7 @@ import { writeGraph } from '../viz/render';
 import { loadScript, ScriptError } from './script';
 
 const HELP = `usage: tapegrad gradcheck [--filter TEXT]
-       tapegrad gradcheck --script FILE [--order 1|2] [--fast] [--out FILE.svg|FILE.dot]
+       tapegrad gradcheck --script FILE [--order 1|2] [--fast] [--out FILE.svg|FILE.dot|FILE.html]
 
 Checks gradients against central differences in float64.
 
@@ -30,7 +30,7 @@ rule disagrees with finite differences of its own forward.
 
   --order 1|2     also check second derivatives (2)
   --fast          random projections instead of the full Jacobian (PyTorch's fast_mode)
-  --out FILE      write the graph (.svg or .dot) with the blamed node in red`;
+  --out FILE      write the graph (.svg, .dot or a graph page .html) with the blamed node in red`;
 
 function formatError(v: number): string {
   return v === 0 ? '0' : v.toExponential(2);
@@ -64,7 +64,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (values.filter !== undefined) return usageError('--filter is for the op table, not for --script');
   if (values.order !== undefined && values.order !== '1' && values.order !== '2') return usageError(`--order must be 1 or 2, got '${values.order}'`);
-  if (values.out !== undefined && !/\.(svg|dot)$/i.test(values.out)) return usageError(`--out must end in .svg or .dot, got '${values.out}'`);
+  if (values.out !== undefined && !/\.(svg|dot|html)$/i.test(values.out)) return usageError(`--out must end in .svg, .dot or .html, got '${values.out}'`);
   return runScript(values.script, { order: values.order === '2' ? 2 : 1, fastMode: values.fast ?? false }, values.out);
 }
 
