@@ -12,6 +12,7 @@ import { printDot } from './dot-print';
 import type { GraphBaseModel, NodeAttributesObject, EdgeAttributesObject, RootGraphModel } from 'ts-graphviz';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
+import { xmlSafe } from './escape';
 import { moduleLabel, opLabel, tensorLabel, titleLabel } from './labels';
 import { OpVertex, TensorVertex, viewGraph } from './view';
 
@@ -35,6 +36,14 @@ export interface DotOptions {
    * and its bias, the tutorial's figure — given as the element's index in the root's shape.
    */
   focus?: readonly number[];
+}
+
+/**
+ * What a pointer over a node shows (Graphviz's tooltip): what the node is, in words — not its DOT id.
+ * Plain text: XML-safe, one line, quotes left to the DOT printer.
+ */
+function tooltipText(text: string): string {
+  return xmlSafe(text.replace(/[\r\n]+/g, ' '));
 }
 
 /** A module cluster of the drawing: its DOT id, its module, and the ids of the nodes drawn directly in it. */
@@ -253,7 +262,10 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
       id = `m${moduleIds.size}`;
       moduleIds.set(frame, id);
       const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
-      nodeIn(containerOf(frame.parent), id, { label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module });
+      nodeIn(containerOf(frame.parent), id, {
+        label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module,
+        tooltip: tooltipText(`${frame.path}: ${frame.kind} (${inside} op${inside === 1 ? '' : 's'}, folded)`),
+      });
     }
     return id;
   };
@@ -277,7 +289,13 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
     if (op !== null) {
       const p = opPlace.get(op)!;
       if (p.into !== null) moduleNode(p.into);
-      else nodeIn(containerOf(p.frame), `op${op.index}`, { label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op) });
+      else {
+        nodeIn(containerOf(p.frame), `op${op.index}`, {
+          label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
+          // No node id: it counts every node ever made, and the text must not depend on what ran before.
+          tooltip: tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
+        });
+      }
       opId(op);
     }
     const p = tensorPlace.get(v)!;
@@ -285,7 +303,11 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
       moduleNode(p.into);
       continue;
     }
-    const attrs: NodeAttributesObject = { label: tensorLabel(v.tensor, { values, grads }), ...STYLE[roleOf(v)] };
+    const t = v.tensor;
+    const attrs: NodeAttributesObject = {
+      label: tensorLabel(t, { values, grads }), ...STYLE[roleOf(v)],
+      tooltip: tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
+    };
     nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
     tensorId(v);
   }
