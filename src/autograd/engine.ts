@@ -10,36 +10,12 @@ import { runHooks } from './hooks';
 import { withGradMode } from './mode';
 import type { Node } from './node';
 import { accumulate } from './accumulate';
+import { postOrder } from './walk';
 
 /** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
 export function topoSort(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: Tensor[] = [];
-  const next: number[] = [];
-  for (const root of roots) {
-    if (visited.has(root) || !root.requiresGrad) continue;
-    visited.add(root);
-    stack.push(root);
-    next.push(0);
-    while (stack.length > 0) {
-      const top = stack.length - 1;
-      const t = stack[top];
-      const inputs = t.node ? t.node.inputs : [];
-      let i = next[top];
-      while (i < inputs.length && (visited.has(inputs[i]) || !inputs[i].requiresGrad)) i++;
-      if (i < inputs.length) {
-        next[top] = i + 1;
-        visited.add(inputs[i]);
-        stack.push(inputs[i]);
-        next.push(0);
-      } else {
-        stack.pop();
-        next.pop();
-        order.push(t);
-      }
-    }
-  }
+  postOrder(roots, (t) => (t.node ? t.node.inputs : []), (t) => order.push(t), (t) => t.requiresGrad);
   return order;
 }
 

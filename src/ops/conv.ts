@@ -25,9 +25,9 @@ import { installMethods } from './methods';
 import { cast } from './operands';
 import { sum } from './reduce';
 import { reshape, slice } from './shape';
+import { checkTensor, spatialOption, SpatialOption } from './arguments';
 
-/** One number for every spatial axis, or one number per axis. */
-export type SpatialOption = number | readonly number[];
+export type { SpatialOption } from './arguments';
 
 export interface ConvOptions {
   stride?: SpatialOption;
@@ -178,34 +178,6 @@ function convTranspose2dTo(x: Tensor, w: Tensor, a: ConvAttrs, shape: readonly n
  */
 export function applyConv2d(x: Tensor, w: Tensor, bias: Tensor | null, attrs: ConvAttrs): Tensor {
   return conv2dP.apply(withBias(x, w, bias), attrs);
-}
-
-// ---- argument checks -----------------------------------------------------------------------------
-
-/**
- * A spatial option (stride, padding, …) as one integer ≥ `min` per axis; `context` names the shapes
- * for the error message.
- */
-export function spatialOption(op: string, name: string, value: SpatialOption | undefined, dims: number,
-  fallback: number, min: number, context: () => string): number[] {
-  const what = min > 0 ? 'positive integers' : 'non-negative integers';
-  if (value === undefined) return new Array<number>(dims).fill(fallback);
-  if (!Array.isArray(value) && typeof value !== 'number') {
-    throw new Error(`${op}: ${name} must be a number or ${dims} numbers, got ${String(value)} (${context()})`);
-  }
-  const list = typeof value === 'number' ? new Array<number>(dims).fill(value) : [...value];
-  if (list.length !== dims) {
-    throw new Error(`${op}: ${name} must be a number or ${dims} numbers, got ${JSON.stringify(value)} (${context()})`);
-  }
-  if (!list.every((v) => Number.isInteger(v) && v >= min)) {
-    throw new Error(`${op}: ${name} must be ${what}, got ${JSON.stringify(value)} (${context()})`);
-  }
-  return list;
-}
-
-export function checkTensor(op: string, name: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  return x;
 }
 
 /** The dtype every operand is cast to: float64 as soon as one of them is. */

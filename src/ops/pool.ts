@@ -13,7 +13,7 @@ import type { PoolGeometry } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { checkTensor, spatialOption, SpatialOption } from './conv';
+import { checkTensor, spatialOption, SpatialOption } from './arguments';
 import { installMethods } from './methods';
 import { reshape } from './shape';
 

@@ -4,6 +4,7 @@
  * gets the same numbers whatever ran before (node ids count every node ever made).
  */
 import type { ScopeFrame } from '../autograd/scope';
+import { postOrder } from '../autograd/walk';
 import type { Tensor } from '../tensor/tensor';
 
 export interface OpVertex {
@@ -50,8 +51,6 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
   const tensors: TensorVertex[] = [];
   const ops: OpVertex[] = [];
   const rootSet = new Set(roots);
-  const stack: Tensor[] = [];
-  const next: number[] = [];
 
   /** A cut tensor is drawn as a leaf: what made it is left out (a big graph's far end). */
   const producer = (t: Tensor) => (cutAt !== undefined && cutAt(t) ? null : t.node);
@@ -69,28 +68,6 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
     tensors.push(vertex);
   };
 
-  // A graph is acyclic, so an input is never on the stack already: skipping finished tensors is enough.
-  for (const root of roots) {
-    if (vertexOf.has(root)) continue;
-    stack.push(root);
-    next.push(0);
-    while (stack.length > 0) {
-      const top = stack.length - 1;
-      const t = stack[top];
-      const node = producer(t);
-      const inputs = node !== null ? node.inputs : [];
-      let i = next[top];
-      while (i < inputs.length && vertexOf.has(inputs[i])) i++;
-      if (i < inputs.length) {
-        next[top] = i + 1;
-        stack.push(inputs[i]);
-        next.push(0);
-      } else {
-        stack.pop();
-        next.pop();
-        finish(t);
-      }
-    }
-  }
+  postOrder(roots, (t) => producer(t)?.inputs ?? [], finish);
   return { tensors, ops, roots: roots.map((r) => vertexOf.get(r)!) };
 }
