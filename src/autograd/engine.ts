@@ -6,7 +6,7 @@
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkBackward, insideRule, isAnomalyEnabled } from './anomaly';
-import { runHooks } from './hooks';
+import { hasHooks, runHooks } from './hooks';
 import { withGradMode } from './mode';
 import type { Node } from './node';
 import { accumulate } from './accumulate';
@@ -93,7 +93,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     const summed = pending.get(t);
     if (summed === undefined) continue;
     pending.delete(t);
-    const g = withGradMode(opts.createGraph, () => runHooks(t, summed));
+    const g = hasHooks(t) ? withGradMode(opts.createGraph, () => runHooks(t, summed)) : summed;
     if (recorder !== null) recorder.tensor(t, g);
     if (wanted) {
       if (wanted.has(t)) results.set(t, g);

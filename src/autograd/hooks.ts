@@ -29,6 +29,12 @@ export function registerHook(t: Tensor, hook: GradHook): HookHandle {
   };
 }
 
+/** Whether t has hooks: the engine asks first, so tensors without hooks (nearly all) cost one lookup. */
+export function hasHooks(t: Tensor): boolean {
+  const list = hooks.get(t);
+  return list !== undefined && list.length > 0;
+}
+
 /** The gradient after t's hooks (g itself when there are none). */
 export function runHooks(t: Tensor, g: Tensor): Tensor {
   const list = hooks.get(t);

@@ -166,10 +166,15 @@ export async function run(args: string[]): Promise<number> {
     startEpoch: (checkpoint?.epoch ?? 0) + 1,
     history: { epochs: checkpoint?.epochs ?? [], timings: checkpoint?.timings ?? [], confusion: checkpoint?.confusion ?? null },
     shouldStop: () => stop,
+    // Only the first epoch's start needs a capture of its own: every later one starts from the
+    // state the previous epoch's checkpoint just captured.
     onEpochStart: (r) => {
-      epochStart = capture(r);
+      epochStart ??= capture(r);
     },
-    onEpoch: (r) => save(capture(r)),
+    onEpoch: (r) => {
+      epochStart = capture(r);
+      save(epochStart);
+    },
   };
   const progress = new Progress({ log: (line) => console.log(line), liveStream: liveStreamFor(process.stdout) });
   let result;

@@ -4,7 +4,9 @@
  * Written as well-formed XHTML-style markup (every element closed, every text escaped), so an XML
  * parser reads it as well as a browser does.
  */
+import { inlineSvg } from '../viz/svg';
 import { escapeXml, lineChart } from './chart';
+
 import type { Confusion, EpochMetrics, EpochTiming } from './metrics';
 import { GreyImage, pngDataUri } from './png';
 
@@ -124,11 +126,6 @@ function featureMapRows(rows: ImageRow[]): string {
     .join('\n');
 }
 
-/** Strips the XML declaration and DOCTYPE Graphviz puts before `<svg`, which may not appear inside HTML. */
-export function inlineSvg(svg: string): string {
-  const start = svg.indexOf('<svg');
-  return start < 0 ? svg : svg.slice(start);
-}
 
 export function renderReport(r: ReportInput): string {
   const final = r.epochs[r.epochs.length - 1];

@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor';
 import { DotDrawing, DotOptions, drawDot } from './dot';
 import { escapeXml } from './escape';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
-import { toSvg } from './svg';
+import { inlineSvg, toSvg } from './svg';
 import { summarize } from './summary';
 import { tracedGradient, tracedRule } from './trace';
 import { viewGraph } from './view';
@@ -80,11 +80,6 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-function inlineSvg(svg: string): string {
-  const start = svg.indexOf('<svg');
-  return start < 0 ? svg : svg.slice(start);
 }
 
 /** The drawing to lay out, within Note [big graphs]. */

@@ -69,7 +69,7 @@ export const PAGE_SCRIPT = String.raw`
   // ---- pan and zoom ---------------------------------------------------------------------------
   var scale = 1, tx = 0, ty = 0;
   function apply() { canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')'; }
-  function fit() {
+  function fitToView() {
     var w = svg.getBBox ? svg.width.baseVal.value : 800;
     var h = svg.height.baseVal.value;
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
@@ -99,7 +99,7 @@ export const PAGE_SCRIPT = String.raw`
     tx = drag.tx + dx; ty = drag.ty + dy; apply();
   });
   window.addEventListener('mouseup', function () { viewport.classList.remove('dragging'); setTimeout(function () { drag = null; }, 0); });
-  document.getElementById('fit').onclick = fit;
+  document.getElementById('fit').onclick = fitToView;
   document.getElementById('zoom-in').onclick = function () { zoomAt(1.25, viewport.clientWidth / 2, viewport.clientHeight / 2); };
   document.getElementById('zoom-out').onclick = function () { zoomAt(0.8, viewport.clientWidth / 2, viewport.clientHeight / 2); };
 
@@ -330,7 +330,7 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   refresh();
-  fit();
+  fitToView();
   document.body.dataset.ready = 'true';
 })();
 `;

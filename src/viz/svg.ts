@@ -20,3 +20,9 @@ export async function toSvg(dot: string): Promise<string> {
   }
   return result.output;
 }
+
+/** Strips the XML declaration and DOCTYPE Graphviz puts before `<svg`, which may not appear inside HTML. */
+export function inlineSvg(svg: string): string {
+  const start = svg.indexOf('<svg');
+  return start < 0 ? svg : svg.slice(start);
+}

@@ -32,10 +32,12 @@ function allFloat32(...arrays: (Storage | null)[]): boolean {
 }
 
 /**
- * Runs `fast`, or `slow` when the operands exceed WebAssembly's 2 GiB memory: the TypeScript kernels
- * have no such limit, and a RangeError from the arena says nothing was written yet.
+ * The WebAssembly version when the call is eligible (Note [eligibility]), else the TypeScript one;
+ * also the TypeScript one when the operands exceed WebAssembly's 2 GiB memory: a RangeError from the
+ * arena says nothing was written yet, and the TypeScript kernels have no such limit.
  */
-function orFallback<T>(fast: () => T, slow: () => T): T {
+function viaWasm<T>(eligible: boolean, fast: () => T, slow: () => T): T {
+  if (!eligible) return slow();
   try {
     return fast();
   } catch (e) {
@@ -69,64 +71,34 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     info: { kernels: rt.variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: rt.threads },
 
     gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate = false, transA = false, transB = false) {
-      if (m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out)) {
-        orFallback(
-          () => gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
-          () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB));
-        return;
-      }
-      js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+      viaWasm(m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
+        () => gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
+        () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB));
     },
 
-    conv2dForward(x, w, bias, g, y) {
-      if (!emptyConv(g) && allFloat32(x, w, bias, y)) {
-        return orFallback(
-          () => conv2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
-          () => js.conv2dForward(x, w, bias, g, y));
-      }
-      return js.conv2dForward(x, w, bias, g, y);
-    },
+    conv2dForward: (x, w, bias, g, y) => viaWasm(!emptyConv(g) && allFloat32(x, w, bias, y),
+      () => conv2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+      () => js.conv2dForward(x, w, bias, g, y)),
 
-    convTranspose2dForward(x, w, bias, g, y) {
-      if (!emptyConv(g) && allFloat32(x, w, bias, y)) {
-        return orFallback(
-          () => convTranspose2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
-          () => js.convTranspose2dForward(x, w, bias, g, y));
-      }
-      return js.convTranspose2dForward(x, w, bias, g, y);
-    },
+    convTranspose2dForward: (x, w, bias, g, y) => viaWasm(!emptyConv(g) && allFloat32(x, w, bias, y),
+      () => convTranspose2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+      () => js.convTranspose2dForward(x, w, bias, g, y)),
 
-    conv2dWeightGrad(x, gy, g, gw) {
-      if (!emptyConv(g) && allFloat32(x, gy, gw)) {
-        return orFallback(
-          () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
-          () => js.conv2dWeightGrad(x, gy, g, gw));
-      }
-      return js.conv2dWeightGrad(x, gy, g, gw);
-    },
+    conv2dWeightGrad: (x, gy, g, gw) => viaWasm(!emptyConv(g) && allFloat32(x, gy, gw),
+      () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
+      () => js.conv2dWeightGrad(x, gy, g, gw)),
 
-    unary(op, x, out) {
-      if (hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out)) {
-        return orFallback(() => unaryWasm(rt, op, x as Float32Array, out as Float32Array), () => js.unary(op, x, out));
-      }
-      return js.unary(op, x, out);
-    },
+    unary: (op, x, out) => viaWasm(hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out),
+      () => unaryWasm(rt, op as WasmUnary, x as Float32Array, out as Float32Array),
+      () => js.unary(op, x, out)),
 
-    binary(op, a, aShape, b, bShape, outShape, out) {
-      const n = out.length;
-      if (hasBinary(op) && n >= WASM_MIN.elements && allFloat32(a, b, out) &&
-        (a.length === n || b.length === n) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape)) {
-        return orFallback(() => binaryWasm(rt, op, a as Float32Array, b as Float32Array, out as Float32Array),
-          () => js.binary(op, a, aShape, b, bShape, outShape, out));
-      }
-      return js.binary(op, a, aShape, b, bShape, outShape, out);
-    },
+    binary: (op, a, aShape, b, bShape, outShape, out) => viaWasm(hasBinary(op) && out.length >= WASM_MIN.elements && allFloat32(a, b, out) &&
+      (a.length === out.length || b.length === out.length) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape),
+      () => binaryWasm(rt, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
+      () => js.binary(op, a, aShape, b, bShape, outShape, out)),
 
-    maxPool2d(x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) {
-      if (x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y)) {
-        return orFallback(() => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax), () => js.maxPool2d(x, g, y, argmax));
-      }
-      return js.maxPool2d(x, g, y, argmax);
-    },
+    maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) => viaWasm(x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
+      () => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax),
+      () => js.maxPool2d(x, g, y, argmax)),
   };
 }
