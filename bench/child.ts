@@ -26,7 +26,7 @@ export const ENGINES: Record<string, () => Engine> = {
 };
 
 async function main(): Promise<void> {
-  const [key, ids, mode] = process.argv.slice(2);
+  const [key, ids, mode, dataDir = ''] = process.argv.slice(2);
   const engine = ENGINES[key]();
   const opts = mode === 'quick' ? QUICK : FULL;
   const result: EngineResult = { label: engine.label, seconds: {}, runs: {}, errors: {} };
@@ -34,6 +34,12 @@ async function main(): Promise<void> {
   for (const w of WORKLOADS) {
     if (!ids.split(',').includes(w.id)) continue;
     try {
+      if (w.id === 'E1') {
+        if (engine.epoch === undefined || dataDir === '') continue;
+        result.seconds.E1 = engine.epoch(dataDir);
+        result.runs.E1 = 1;
+        continue;
+      }
       const step = engine.setup(w.id);
       if (step === null) continue;
       const times = timeSteps(step, opts);

@@ -9,4 +9,6 @@ export interface Engine {
   describe?(): string;
   /** One forward + backward (or training) step of the workload; null when the engine cannot do it. */
   setup(id: WorkloadId): (() => void) | null;
+  /** E1: seconds of training for one Fashion-MNIST epoch read from `dataDir`, as the engine's own job times it. */
+  epoch?(dataDir: string): number;
 }

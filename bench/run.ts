@@ -1,21 +1,38 @@
 /**
- * @file `npm run bench [-- --quick] [--only W1,W3] [--engines tapegrad,tfjs-cpu]`: runs W1–W6 for
- * tapegrad and the installed JavaScript peers, one engine at a time, each in a child process, and
- * prints one Markdown table of medians with tapegrad/peer ratios.
+ * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--data-dir DIR]`:
+ * runs W1–W7 and E1 for tapegrad, PyTorch (when the machine has python3-torch) and the installed
+ * JavaScript peers, one engine at a time, each in a child process, and prints one Markdown table of
+ * medians with tapegrad/peer ratios. E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
+ * ../shared/data/fashion-mnist beside the repository.
  */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { threadCount } from '../src/kernels/parallel';
 import { ENGINES, EngineResult, RESULT_MARK } from './child';
 import { Workload, WORKLOADS } from './workloads';
+
+/** The peers that are not JavaScript: run by their own interpreter, same workloads, same result line. */
+const PYTORCH = 'pytorch';
+const ALL_ENGINES = ['tapegrad', PYTORCH, ...Object.keys(ENGINES).filter((e) => e !== 'tapegrad')];
+const ROOT = path.join(__dirname, '..');
 
 interface Args {
   quick: boolean;
   only: string[];
   engines: string[];
+  dataDir: string | null;
+}
+
+function defaultDataDir(): string | null {
+  const given = process.env.TAPEGRAD_FASHION_DIR;
+  if (given) return given;
+  const beside = path.join(ROOT, '..', 'shared', 'data', 'fashion-mnist');
+  return fs.existsSync(beside) ? beside : null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: WORKLOADS.map((w) => w.id), engines: Object.keys(ENGINES) };
+  const args: Args = { quick: false, only: WORKLOADS.map((w) => w.id), engines: ALL_ENGINES, dataDir: defaultDataDir() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -26,17 +43,46 @@ function parseArgs(argv: string[]): Args {
     if (a === '--quick') args.quick = true;
     else if (a.startsWith('--only')) args.only = value().map((s) => s.toUpperCase());
     else if (a.startsWith('--engines')) args.engines = value();
-    else throw new Error(`bench: unknown argument ${a} (use --quick, --only W1,W3, --engines ${Object.keys(ENGINES).join(',')})`);
+    else if (a.startsWith('--data-dir')) args.dataDir = value().join(',');
+    else throw new Error(`bench: unknown argument ${a} (use --quick, --only W1,E1, --engines ${ALL_ENGINES.join(',')}, --data-dir DIR)`);
   }
-  for (const e of args.engines) if (!(e in ENGINES)) throw new Error(`bench: unknown engine ${e}`);
+  for (const e of args.engines) if (!ALL_ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (known: ${ALL_ENGINES.join(', ')})`);
   return args;
+}
+
+/** A Python that imports torch: TAPEGRAD_BENCH_PYTHON, else Debian's (python3-torch), else the one on PATH. */
+function torchPython(): string | null {
+  const candidates = [process.env.TAPEGRAD_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+function engineCommand(key: string, args: Args): [string, string[]] | string {
+  const common = [args.only.join(','), args.quick ? 'quick' : 'full'];
+  if (key !== PYTORCH) {
+    return [process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, ...common, args.dataDir ?? '']];
+  }
+  const python = torchPython();
+  if (python === null) return 'skipped: no Python here imports torch (apt-get install python3-torch, or set TAPEGRAD_BENCH_PYTHON)';
+  // The same thread count as tapegrad's kernels, so the comparison is core for core.
+  return [python, [path.join(__dirname, 'engines', 'pytorch.py'), ...common, String(threadCount(process.env.TAPEGRAD_THREADS)), args.dataDir ?? '']];
 }
 
 function runEngine(key: string, args: Args): EngineResult | null {
   process.stderr.write(`${key}:\n`);
-  const child = spawnSync(process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, args.only.join(','), args.quick ? 'quick' : 'full'],
-    { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const command = engineCommand(key, args);
+  if (typeof command === 'string') {
+    process.stderr.write(`  ${command}\n`);
+    return null;
+  }
+  const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
+  const child = spawnSync(command[0], command[1], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26,
+    env: { ...process.env, OMP_NUM_THREADS: threads },
+  });
   const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
   if (child.status !== 0 || line === undefined) {
     process.stderr.write(`  ${key} failed (exit ${child.status})\n`);
@@ -58,7 +104,12 @@ function num(v: number | undefined): string {
 
 function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined) return '—';
-  return `${a / b >= 10 ? Math.round(a / b) : (a / b).toFixed(1)}×`;
+  return `${a / b >= 10 ? Math.round(a / b) : (a / b).toFixed(2)}×`;
+}
+
+function target(w: Workload): string {
+  const parts = [w.target > 0 ? `≥ ${num(w.target)}` : '', w.vsPytorch ? `≥ ${w.vsPytorch.toFixed(1)}× PyTorch` : ''];
+  return parts.filter(Boolean).join(', ');
 }
 
 function table(args: Args, results: Record<string, EngineResult | null>): string {
@@ -72,7 +123,7 @@ function table(args: Args, results: Record<string, EngineResult | null>): string
     const mine = rate(w, results.tapegrad?.seconds[w.id]);
     const theirs = peers.map((p) => rate(w, results[p]?.seconds[w.id]));
     rows.push([`${w.id} ${w.title}`, w.unit, num(mine), ...theirs.map(num), ...theirs.map((t) => ratio(mine, t)),
-      w.target > 0 ? `≥ ${num(w.target)}` : '']);
+      target(w)]);
   }
   return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
@@ -81,7 +132,8 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const results: Record<string, EngineResult | null> = {};
   for (const key of args.engines) results[key] = runEngine(key, args);
-  console.log(`\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine in its own process.\n`);
+  console.log(`\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine in its own process;`
+    + ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`);
   console.log(table(args, results));
   const about = args.engines.map((e) => results[e]?.about && `${results[e]!.label}: ${results[e]!.about}`).filter(Boolean);
   if (about.length > 0) console.log(`\n${about.join('\n')}`);

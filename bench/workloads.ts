@@ -1,9 +1,11 @@
 /**
- * @file The benchmark workloads W1–W6: what each one computes and how much work one step is, so
- * every engine is measured on the same definition and reported in the same unit.
+ * @file The benchmark workloads W1–W7 and E1: what each one computes and how much work one step is,
+ * so every engine is measured on the same definition and reported in the same unit. W1–W7 are single
+ * steps timed in the engine's process; E1 is one whole training epoch of the CLI's Fashion-MNIST
+ * recipe, run as the user runs it and timed by the job itself (training only, as the job reports it).
  */
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'E1';
 
 export interface Workload {
   id: WorkloadId;
@@ -11,8 +13,10 @@ export interface Workload {
   unit: 'GFLOP/s' | 'images/s' | 'op/s';
   /** Work done by one step, in the unit's numerator (flops, images, ops). */
   work: number;
-  /** The issue's target for tapegrad, in `unit`. */
+  /** The issue's target for tapegrad, in `unit` (0: none). */
   target: number;
+  /** The issue's target as a ratio of PyTorch's speed on the same machine and run. */
+  vsPytorch?: number;
 }
 
 export interface Conv2dShape {
@@ -27,6 +31,10 @@ export const W3 = { m: 256, k: 512, n: 256 };
 export const W4 = { batch: 64, size: 28, classes: 10, lr: 0.01 };
 export const W5 = { length: 2000 };
 export const W6 = { samples: 100_000, taps: 101 };
+/** The CLI's Fashion-MNIST recipe (src/train/options.ts DEFAULTS): LeNet-5 with batch norm, SGD with momentum. */
+export const W7 = { batch: 32, size: 28, classes: 10, lr: 0.05, momentum: 0.9, weightDecay: 5e-4 };
+/** Fashion-MNIST's training set: one epoch is this many images. */
+export const E1 = { images: 60_000 };
 
 export function convOut(size: number, f: number, stride: number, padding: number): number {
   return Math.floor((size + 2 * padding - f) / stride) + 1;
@@ -40,15 +48,17 @@ function conv2dFlops(s: Conv2dShape): number {
 }
 
 export const WORKLOADS: Workload[] = [
-  { id: 'W1', title: 'conv2d [32,16,32,32]*[32,16,3,3]+b s1 p1', unit: 'GFLOP/s', work: conv2dFlops(W1), target: 30 },
-  { id: 'W2', title: 'conv2d [64,3,32,32]*[16,3,5,5] s2 p2', unit: 'GFLOP/s', work: conv2dFlops(W2), target: 0 },
-  { id: 'W3', title: 'matmul [256,512]@[512,256]', unit: 'GFLOP/s', work: 3 * 2 * W3.m * W3.k * W3.n, target: 40 },
-  { id: 'W4', title: 'LeNet-5 train step, batch 64, 28×28', unit: 'images/s', work: W4.batch, target: 3000 },
+  { id: 'W1', title: 'conv2d [32,16,32,32]*[32,16,3,3]+b s1 p1', unit: 'GFLOP/s', work: conv2dFlops(W1), target: 30, vsPytorch: 0.4 },
+  { id: 'W2', title: 'conv2d [64,3,32,32]*[16,3,5,5] s2 p2', unit: 'GFLOP/s', work: conv2dFlops(W2), target: 0, vsPytorch: 0.4 },
+  { id: 'W3', title: 'matmul [256,512]@[512,256]', unit: 'GFLOP/s', work: 3 * 2 * W3.m * W3.k * W3.n, target: 40, vsPytorch: 0.4 },
+  { id: 'W4', title: 'LeNet-5 train step, batch 64, 28×28', unit: 'images/s', work: W4.batch, target: 3000, vsPytorch: 0.5 },
   { id: 'W5', title: '2000-op chain on [1] (add/mul/tanh)', unit: 'op/s', work: W5.length, target: 500_000 },
   {
     id: 'W6', title: '1-D valid conv, 100 000 samples, 101 taps', unit: 'GFLOP/s',
     work: 3 * 2 * (W6.samples - W6.taps + 1) * W6.taps, target: 7,
   },
+  { id: 'W7', title: 'LeNet-5 + batch norm train step (SGD momentum), batch 32', unit: 'images/s', work: W7.batch, target: 0, vsPytorch: 1.0 },
+  { id: 'E1', title: 'Fashion-MNIST epoch, the CLI recipe end to end', unit: 'images/s', work: E1.images, target: 0, vsPytorch: 1.0 },
 ];
 
 /** The W5 chain cycles through these three ops; add and mul take a constant operand. */

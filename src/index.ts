@@ -43,8 +43,10 @@ export {
 export type { PadMode, PadOptions } from './ops/shape';
 export { matmul } from './ops/matmul';
 export { softmax, logSoftmax } from './ops/softmax';
-export { linear, dropout, batchNorm } from './ops/layers';
-export type { DropoutOptions, BatchNormOptions } from './ops/layers';
+export { linear, dropout } from './ops/layers';
+export type { DropoutOptions } from './ops/layers';
+export { batchNorm } from './ops/normalization';
+export type { BatchNormOptions } from './ops/normalization';
 export { crossEntropy, svmLoss, mseLoss, euclideanLoss } from './ops/loss';
 export type { Reduction, ReductionOptions, SvmLossOptions, Targets } from './ops/loss';
 export { l2Penalty, l1Penalty, maxNorm } from './ops/regularization';

@@ -162,6 +162,42 @@ describe('batchNorm', () => {
     expect(values(tg.batchNorm(x, { training: false }))).toEqual(values(tg.batchNorm(x)));
   });
 
+  test('the fused backward and the recorded one (createGraph) give the same gradients, in float32 at LeNet sizes', () => {
+    const r = tg.rng('bn-fused');
+    const x = tg.add(tg.mul(tg.randn([32, 16, 10, 10], { rng: r }), 2), 5);
+    x.requiresGrad = true;
+    const w = tg.randn([16], { rng: r, requiresGrad: true });
+    const b = tg.randn([16], { rng: r, requiresGrad: true });
+    const gy = tg.randn([32, 16, 10, 10], { rng: r });
+    const y = () => tg.batchNorm(x, { weight: w, bias: b });
+    const fused = tg.grad([y()], [x, w, b], { gradOutputs: [gy] });
+    const recorded = tg.grad([y()], [x, w, b], { gradOutputs: [gy], createGraph: true });
+    expect(recorded[0]!.requiresGrad).toBe(true);
+    expect(fused[0]!.requiresGrad).toBe(false);
+    for (let i = 0; i < 3; i++) {
+      const f = values(fused[i]!);
+      const g = values(recorded[i]!);
+      const scale = Math.max(...g.map(Math.abs));
+      const worst = Math.max(...f.map((v, k) => Math.abs(v - g[k])));
+      expect(worst).toBeLessThan(1e-5 * scale);
+    }
+  });
+
+  test('mixed dtypes meet in float64, as in the elementwise ops', () => {
+    const x = tg.tensor([[1, 2], [3, 6]]);
+    const y = tg.batchNorm(x, { weight: tg.tensor([2, 3], { dtype: 'float64' }), eps: 0 });
+    expect(y.dtype).toBe('float64');
+    expect(y.toArray()).toEqual([[-2, -3], [2, 3]]);
+  });
+
+  test('in training without a graph (noGrad) the running statistics still update', () => {
+    const runningMean = tg.zeros([2]);
+    const runningVar = tg.ones([2]);
+    tg.noGrad(() => tg.batchNorm(tg.tensor([[1, 2], [3, 6]]), { runningMean, runningVar }));
+    close(values(runningMean), [0.2, 0.4]);
+    close(values(runningVar), [1.1, 1.7]);
+  });
+
   test('errors name the op and the shapes', () => {
     expect(() => tg.batchNorm(tg.ones([3]))).toThrow('batchNorm: expected input [N,C], [N,C,L] or [N,C,H,W], got [3]');
     expect(() => tg.batchNorm(tg.ones([2, 2, 2, 2, 2]))).toThrow('got [2,2,2,2,2]');

@@ -66,6 +66,15 @@ describe('every layer and option runs in onnxruntime and matches tapegrad, at ot
     await check(new nn.Conv2d(cin, cout, 3, { ...o, rng: r }), randn([2, cin, 9, 8]), [randn([3, cin, 9, 8])]);
   });
 
+  test('batchNorm with the batch statistics (the fused primitive), every affine combination, [N,C] and [N,C,H,W]', async () => {
+    const w = randn([3]);
+    const b = randn([3]);
+    await check((x) => tg.batchNorm(x, { weight: w, bias: b, eps: 1e-3 }), randn([4, 3, 5, 5]), [randn([6, 3, 5, 5])]);
+    await check((x) => tg.batchNorm(x, { weight: w }), randn([5, 3]), [randn([7, 3])]);
+    await check((x) => tg.batchNorm(x, { bias: b }), randn([5, 3, 4]), [randn([2, 3, 4])]);
+    await check((x) => tg.batchNorm(x), randn([5, 3]), [randn([3, 3])]);
+  });
+
   test('Conv1d with stride, padding, dilation and groups', async () => {
     await check(new nn.Conv1d(4, 6, 3, { stride: 2, padding: 2, dilation: 2, groups: 2, rng: r }), randn([2, 4, 17]), [randn([5, 4, 17])]);
   });

@@ -1,9 +1,13 @@
 /** @file tapegrad itself, through its public API only (what a user's training script would call). */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import * as tg from '../../src';
+import { buildModel } from '../../src/train/models';
 import type { Engine } from '../engine';
 import {
-  CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, Conv2dShape, convOut, randomArray, randomLabels, W1, W2, W3, W4, W5, W6, WorkloadId,
+  CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, Conv2dShape, convOut, randomArray, randomLabels, W1, W2, W3, W4, W5, W6, W7, WorkloadId,
 } from '../workloads';
 
 function rand(shape: number[], seed: number, requiresGrad = false): tg.Tensor {
@@ -48,6 +52,44 @@ function lenet(): () => void {
   };
 }
 
+/** The CLI's Fashion-MNIST network (src/train/models.ts LeNet5) and optimiser, one training step. */
+function lenetBatchNorm(): () => void {
+  const model = buildModel('cnn', [1, W7.size, W7.size], W7.classes, tg.rng('bench:W7'));
+  model.train();
+  const opt = new tg.optim.SGD(model.parameters(), { lr: W7.lr, momentum: W7.momentum, weightDecay: W7.weightDecay });
+  const images = rand([W7.batch, 1, W7.size, W7.size], 11);
+  const labels = randomLabels(W7.batch, W7.classes, 7);
+  return () => {
+    opt.zeroGrad();
+    tg.crossEntropy(model.forward(images), labels).backward();
+    opt.step();
+  };
+}
+
+/**
+ * One epoch of `tapegrad train --dataset fashion-mnist` as a user runs it (the packaged CLI, in its
+ * own process); the seconds are the training time the run itself records in timings.json.
+ */
+function fashionEpoch(dataDir: string): number {
+  const root = path.join(__dirname, '..', '..');
+  const cli = path.join(root, 'bin', 'tapegrad.js');
+  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error('E1 runs the built CLI: npm run build first');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-bench-'));
+  try {
+    const run = spawnSync(process.execPath, [cli, 'train', '--dataset', 'fashion-mnist', '--data-dir', dataDir, '--epochs', '1', '--out', out],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (run.status !== 0) throw new Error(`tapegrad train failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop()}`);
+    const timings = JSON.parse(fs.readFileSync(path.join(out, 'timings.json'), 'utf8'));
+    const epoch = timings.epochs[0];
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    const accuracy = metrics.epochs[0].testAccuracy;
+    process.stderr.write(`  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.imagesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`);
+    return epoch.trainSeconds;
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** The W5 chain step (also timed with anomaly mode by bench/anomaly.ts). */
 export function chain(): () => void {
   const x = tg.tensor([0.5], { requiresGrad: true });
@@ -73,6 +115,7 @@ export const engine: Engine = {
     const kind = b.kernels === 'wasm-relaxed-simd' ? 'relaxed-SIMD (fused multiply-add)' : '128-bit SIMD';
     return `WebAssembly ${kind} kernels on ${b.threads} thread(s), Node ${process.versions.node}, ${cpu}`;
   },
+  epoch: fashionEpoch,
   setup(id: WorkloadId) {
     switch (id) {
       case 'W3': {
@@ -84,6 +127,8 @@ export const engine: Engine = {
       case 'W2': return conv(W2);
       case 'W4': return lenet();
       case 'W5': return chain();
+      case 'W7': return lenetBatchNorm();
+      case 'E1': return null;
       case 'W6': {
         const x = rand([W6.samples], 1, true);
         const w = rand([W6.taps], 2, true);

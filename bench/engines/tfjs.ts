@@ -96,6 +96,8 @@ function setup(id: WorkloadId): (() => void) | null {
       return gradStep((x, w) => tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid'),
         [rand([1, W6.samples, 1], 1), rand([W6.taps, 1, 1], 2)], rand([1, out, 1], 3));
     }
+    // W7 and E1 are the CLI's recipe: no tfjs mirror of it here.
+    default: return null;
   }
 }
 

@@ -15,6 +15,7 @@ import { loadRuntime } from './wasm/runtime';
 export type { BackendInfo, BinaryOp, Kernels, UnaryOp } from './kernels';
 export type { ConvGeometry } from './geometry';
 export type { PoolGeometry } from './pool';
+export type { BatchNormStats } from './normalization';
 export { jsKernels } from './js';
 
 function env(name: string): string | undefined {

@@ -8,6 +8,7 @@ import * as elementwise from './elementwise';
 import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
+import * as normalization from './normalization';
 import * as pool from './pool';
 import * as reduce from './reduce';
 
@@ -32,6 +33,8 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     gatherAxes: movement.gatherAxes,
     scatterAddAxes: movement.scatterAddAxes,
     concat: movement.concat,
+    batchNormForward: normalization.batchNormForward,
+    batchNormBackward: normalization.batchNormBackward,
   };
 }
 

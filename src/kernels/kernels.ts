@@ -10,6 +10,7 @@
  */
 import type { Storage } from '../tensor/dtype';
 import type { ConvGeometry } from './geometry';
+import type { BatchNormStats } from './normalization';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
@@ -79,4 +80,11 @@ export interface Kernels {
   scatterAddAxes(g: Storage, inShape: readonly number[], maps: readonly Int32Array[], out: Storage): Storage;
   /** The parts laid end to end along `axis`. */
   concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage;
+
+  /** Training-mode batch norm of x viewed as [n, c, s] into y, with the batch's float64 statistics. */
+  batchNormForward(x: Storage, n: number, c: number, s: number, weight: Storage | null, bias: Storage | null,
+    eps: number, y: Storage): BatchNormStats;
+  /** The gradients of batchNormForward into those of gx, gweight, gbias that are not null. */
+  batchNormBackward(gy: Storage, x: Storage, n: number, c: number, s: number, stats: BatchNormStats,
+    weight: Storage | null, gx: Storage | null, gweight: Storage | null, gbias: Storage | null): void;
 }

@@ -1,7 +1,7 @@
 /**
  * @file Each tapegrad primitive as standard ONNX operators (opset 17), side by side with which of its
  * values carry the dynamic batch (Note [dynamic batch] in graph.ts). Compositions (linear, batchNorm
- * in eval mode, softmax, conv1d, the signal convolutions) need no entry: they are exported as the
+ * in eval mode with running statistics, softmax, conv1d, the signal convolutions) need no entry: they are exported as the
  * primitives they are made of. Backward-only primitives and the expanded scalar graphs have none.
  */
 import type { Node } from '../autograd/node';
@@ -70,6 +70,31 @@ const EMITTERS: Record<string, Emitter> = {
     if (axes.length === 0) e.g.node('Identity', e.inputs, [e.outName], {}, e.name, e.doc);
     else e.g.node('ReduceMax', e.inputs, [e.outName], { axes, keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
+  },
+
+  // Batch statistics (training mode, or eval without running statistics): the composition the fused
+  // primitive stands for (Note [fused batch norm] in src/ops/normalization.ts), as standard operators.
+  batchNorm(e) {
+    const { eps, hasWeight, hasBias } = e.node.attrs as { eps: number; hasWeight: boolean; hasBias: boolean };
+    const x = e.ins[0];
+    const axes = x.shape.map((_, d) => d).filter((d) => d !== 1);
+    const perChannel = x.shape.map((n, d) => (d === 1 ? n : 1));
+    let step = 0;
+    const op = (opType: string, inputs: string[], attrs: Record<string, Attribute> = {}, last = false) => {
+      const out = last ? e.outName : e.g.fresh(`${e.name}_${opType.toLowerCase()}${++step}`);
+      e.g.node(opType, inputs, [out], attrs, `${e.name}/${opType}`, e.doc);
+      return out;
+    };
+    const mean = op('ReduceMean', [e.inputs[0]], { axes, keepdims: 1 });
+    const centered = op('Sub', [e.inputs[0], mean]);
+    const variance = op('ReduceMean', [op('Mul', [centered, centered])], { axes, keepdims: 1 });
+    const std = op('Sqrt', [op('Add', [variance, e.g.scalar(`${e.name}_eps`, eps)])]);
+    const affine = [hasWeight, hasBias].filter(Boolean).length;
+    let y = op('Div', [centered, std], {}, affine === 0);
+    const channelwise = (k: number) => op('Reshape', [e.inputs[k], e.g.int64s(`${e.name}_channels`, perChannel)]);
+    if (hasWeight) y = op('Mul', [y, channelwise(1)], {}, !hasBias);
+    if (hasBias) op('Add', [y, channelwise(hasWeight ? 2 : 1)], {}, true);
+    e.g.markBatched(e.out, e.g.isBatched(x));
   },
 
   reshape(e) {

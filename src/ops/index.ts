@@ -6,6 +6,7 @@ export * from './shape';
 export * from './matmul';
 export * from './softmax';
 export * from './layers';
+export * from './normalization';
 export * from './loss';
 export * from './regularization';
 export { convolve, correlate, convolve2d, type SignalMode, type SignalOptions } from './signal';

@@ -1,7 +1,7 @@
 /**
  * @file Gradient cases for the learning stack: linear, dropout, batchNorm (training and eval, every
- * input rank), every loss with every reduction, and the penalties. All are compositions, so each
- * case lists the primitives it runs through.
+ * input rank, with and without each affine parameter), every loss with every reduction, and the
+ * penalties. Order 1 runs batch norm's fused backward, order 2 its recorded one (Note [fused batch norm]).
  */
 import * as tg from '../../index';
 import type { Tensor } from '../../index';
@@ -48,6 +48,16 @@ export const learningCases: OpCase[] = [
     name: 'batchNorm train no affine [4,3]',
     inputs: () => [leaf([4, 3])],
     fn: (x) => tg.batchNorm(x),
+  },
+  {
+    name: 'batchNorm train weight only [3,2,4]',
+    inputs: () => [leaf([3, 2, 4]), leaf([2])],
+    fn: (x, w) => tg.batchNorm(x, { weight: w, eps: 1e-3 }),
+  },
+  {
+    name: 'batchNorm train bias only, gradient to the bias alone [4,3]',
+    inputs: () => [fixed([4, 3]), leaf([3])],
+    fn: (x, b) => tg.batchNorm(x, { bias: b }),
   },
   {
     name: 'batchNorm eval with running stats [4,3,2]',

@@ -1,0 +1,174 @@
+"""PyTorch as a benchmark peer: the workloads of bench/workloads.ts, timed the way bench/measure.ts
+times them, printed as one marked JSON line for bench/run.ts. Usage (run.ts calls it):
+  python3 pytorch.py IDS MODE THREADS [FASHION_DIR]
+E1 runs ../shared/bench/fashion_torch.py (the PyTorch mirror of the CLI recipe) for one epoch and
+takes the training time it prints, as E1 takes tapegrad's from its own timings.json."""
+import json, math, os, re, subprocess, sys, time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+RESULT_MARK = "@@bench "
+# bench/measure.ts FULL and QUICK
+FULL = dict(warmup=30, warmupMs=1500, warmupCapMs=6000, minRuns=7, maxRuns=40, budgetMs=4000, slowMs=3000)
+QUICK = dict(warmup=20, warmupMs=300, warmupCapMs=1500, minRuns=3, maxRuns=10, budgetMs=800, slowMs=1000)
+HERE = os.path.dirname(os.path.abspath(__file__))
+FASHION_SCRIPT = os.path.join(HERE, "..", "..", "..", "shared", "bench", "fashion_torch.py")
+
+
+def median(xs):
+    s = sorted(xs)
+    h = len(s) // 2
+    return s[h] if len(s) % 2 else (s[h - 1] + s[h]) / 2
+
+
+def time_steps(step, o):
+    def one():
+        t0 = time.perf_counter()
+        step()
+        return (time.perf_counter() - t0) * 1000
+
+    times = []
+    first = one()
+    min_runs = o["minRuns"]
+    if first > o["slowMs"]:
+        times.append(first / 1000)
+        min_runs = max(1, min(min_runs, int(o["budgetMs"] * 4 // first)))
+    else:
+        warm, i = first, 1
+        while (i < o["warmup"] and warm < o["warmupCapMs"]) or warm < o["warmupMs"]:
+            warm += one()
+            i += 1
+    spent = 0.0
+    while len(times) < min_runs or (len(times) < o["maxRuns"] and spent < o["budgetMs"]):
+        ms = one()
+        spent += ms
+        times.append(ms / 1000)
+    return times
+
+
+def rand(*shape, grad=False):
+    return (torch.rand(*shape) * 2 - 1).requires_grad_(grad)
+
+
+def grad_step(f, inputs, gy):
+    def step():
+        for x in inputs:
+            x.grad = None
+        f().backward(gy)
+    return step
+
+
+def conv(n, c, h, w, k, fh, fw, stride, padding, bias):
+    x, wt = rand(n, c, h, w, grad=True), rand(k, c, fh, fw, grad=True)
+    b = rand(k, grad=True) if bias else None
+    ho, wo = (h + 2 * padding - fh) // stride + 1, (w + 2 * padding - fw) // stride + 1
+    inputs = [x, wt] + ([b] if bias else [])
+    return grad_step(lambda: F.conv2d(x, wt, b, stride=stride, padding=padding), inputs, rand(n, k, ho, wo))
+
+
+def train_step(net, opt, batch):
+    x, y = rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+    return step
+
+
+def lenet():
+    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                        nn.Linear(84, 10))
+    return train_step(net, torch.optim.SGD(net.parameters(), lr=0.01), 64)
+
+
+def lenet_bn():
+    # The network of fashion_torch.py (and of tapegrad's LeNet5 in src/train/models.ts).
+    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(6, 16, 5, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(400, 120), nn.BatchNorm1d(120), nn.ReLU(), nn.Linear(120, 84), nn.BatchNorm1d(84),
+                        nn.ReLU(), nn.Linear(84, 10))
+    net.train()
+    return train_step(net, torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4), 32)
+
+
+def chain():
+    x = torch.tensor([0.5], requires_grad=True)
+    c_add, c_mul = torch.tensor([0.1]), torch.tensor([0.9])
+
+    def step():
+        x.grad = None
+        y = x
+        for i in range(2000):
+            y = y + c_add if i % 3 == 0 else y * c_mul if i % 3 == 1 else torch.tanh(y)
+        y.backward()
+    return step
+
+
+def convolve():
+    # tapegrad's convolve is the flipped-kernel (true) convolution; conv1d is correlation. Same work.
+    x, w = rand(1, 1, 100_000, grad=True), rand(1, 1, 101, grad=True)
+    return grad_step(lambda: F.conv1d(x, w.flip(-1)), [x, w], rand(1, 1, 100_000 - 101 + 1))
+
+
+def matmul():
+    a, b = rand(256, 512, grad=True), rand(512, 256, grad=True)
+    return grad_step(lambda: a @ b, [a, b], rand(256, 256))
+
+
+SETUP = {
+    "W1": lambda: conv(32, 16, 32, 32, 32, 3, 3, 1, 1, True),
+    "W2": lambda: conv(64, 3, 32, 32, 16, 5, 5, 2, 2, False),
+    "W3": matmul,
+    "W4": lenet,
+    "W5": chain,
+    "W6": convolve,
+    "W7": lenet_bn,
+}
+
+
+def fashion_epoch(data_dir, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, FASHION_SCRIPT, data_dir, "1", str(threads)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"train ([0-9.]+)s", out)
+    if not m:
+        raise RuntimeError(f"fashion_torch.py printed no epoch time: {out!r}")
+    sys.stderr.write(f"  {out.strip()}\n")
+    return float(m.group(1))
+
+
+def main():
+    ids, mode, threads = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3])
+    data_dir = sys.argv[4] if len(sys.argv) > 4 else ""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    opts = QUICK if mode == "quick" else FULL
+    label = "PyTorch"
+    result = dict(label=label, seconds={}, runs={}, errors={},
+                  about=f"PyTorch {torch.__version__} on {torch.get_num_threads()} thread(s), Python {sys.version.split()[0]}")
+    for wid in ids:
+        try:
+            if wid == "E1":
+                if not data_dir:
+                    continue
+                result["seconds"][wid] = fashion_epoch(data_dir, threads)
+                result["runs"][wid] = 1
+            elif wid in SETUP:
+                times = time_steps(SETUP[wid](), opts)
+                result["seconds"][wid] = median(times)
+                result["runs"][wid] = len(times)
+            else:
+                continue
+            sys.stderr.write(f"  {label} {wid}: {result['seconds'][wid] * 1000:.2f} ms/step over {result['runs'][wid]} runs\n")
+        except Exception as e:  # a workload the peer cannot run shows as '—'
+            result["errors"][wid] = str(e).split("\n")[0]
+            sys.stderr.write(f"  {label} {wid}: cannot run ({result['errors'][wid]})\n")
+    sys.stdout.write(f"\n{RESULT_MARK}{json.dumps(result)}\n")
+
+
+if __name__ == "__main__":
+    main()
