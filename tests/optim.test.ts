@@ -142,3 +142,56 @@ describe('Adam', () => {
     expect(() => new tg.optim.Adam([p], { lr: -1 })).toThrow('Adam: lr must be a non-negative number, got -1');
   });
 });
+
+describe('Note [fused updates]: the one-loop float32 updates equal the op-by-op formulas bit for bit', () => {
+  const { add, mul, sub, div, sqrt } = tg;
+  /** Random float32 parameters and gradients, the same for both sides. */
+  const setup = (seed: string) => {
+    const r = tg.rng(seed);
+    const p = tg.randn([257], { rng: r, requiresGrad: true });
+    const grads = [0, 1, 2, 3].map(() => tg.randn([257], { rng: r }));
+    return { p, grads };
+  };
+
+  test.each([
+    ['plain', { lr: 0.05 }],
+    ['momentum and weight decay', { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }],
+    ['dampening', { lr: 0.03, momentum: 0.8, dampening: 0.3 }],
+    ['nesterov', { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }],
+  ] as [string, tg.optim.SGDOptions][])('SGD %s', (_label, o) => {
+    const { p, grads } = setup('fused sgd');
+    const opt = new tg.optim.SGD([p], o);
+    let want = tg.tensor(p.data.slice(), { shape: p.shape });
+    let buf: tg.Tensor | null = null;
+    for (const [k, grad] of grads.entries()) {
+      p.grad = tg.tensor(grad.data.slice(), { shape: grad.shape });
+      opt.step();
+      let g = o.weightDecay ? add(grad, mul(want, o.weightDecay)) : grad;
+      if (o.momentum) {
+        buf = k === 0 ? g : add(mul(buf!, o.momentum), mul(g, 1 - (o.dampening ?? 0)));
+        g = o.nesterov ? add(g, mul(buf, o.momentum)) : buf;
+      }
+      want = sub(want, mul(g, o.lr));
+      expect(Array.from(p.data)).toEqual(Array.from(want.data));
+    }
+  });
+
+  test('Adam with weight decay', () => {
+    const { p, grads } = setup('fused adam');
+    const opt = new tg.optim.Adam([p], { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-6 });
+    let want = tg.tensor(p.data.slice(), { shape: p.shape });
+    let m = tg.zeros(p.shape);
+    let v = tg.zeros(p.shape);
+    for (const [k, grad] of grads.entries()) {
+      p.grad = tg.tensor(grad.data.slice(), { shape: grad.shape });
+      opt.step();
+      const t = k + 1;
+      const g = add(grad, mul(want, 0.1));
+      m = add(mul(m, 0.8), mul(g, 1 - 0.8));
+      v = add(mul(v, 0.99), mul(mul(g, g), 1 - 0.99));
+      const denom = add(div(sqrt(v), Math.sqrt(1 - 0.99 ** t)), 1e-6);
+      want = sub(want, mul(div(m, denom), 0.01 / (1 - 0.8 ** t)));
+      expect(Array.from(p.data)).toEqual(Array.from(want.data));
+    }
+  });
+});

@@ -5,10 +5,9 @@
  *   m = β1·m + (1 - β1)·g;   v = β2·v + (1 - β2)·g²
  *   p = p - (lr / (1 - β1^t)) · m / (√v / √(1 - β2^t) + eps)
  */
-import { add, div, mul, sqrt, sub } from '../ops/elementwise';
 import { zeros } from '../tensor/create';
 import { Tensor } from '../tensor/tensor';
-import { checkHyper, Optimizer } from './optimizer';
+import { checkHyper, Optimizer, roundTo } from './optimizer';
 
 export interface AdamOptions {
   lr?: number;
@@ -39,19 +38,31 @@ export class Adam extends Optimizer<AdamState> {
     this.weightDecay = checkHyper('Adam', 'weightDecay', opts.weightDecay ?? 0, (v) => v >= 0, 'a non-negative number');
   }
 
-  protected update(p: Tensor, grad: Tensor): Tensor {
-    const [b1, b2] = this.betas;
+  protected update(p: Tensor, grad: Tensor): void {
     let state = this.state.get(p);
     if (state === undefined) {
       state = { step: 0, expAvg: zeros(p.shape, { dtype: p.dtype }), expAvgSq: zeros(p.shape, { dtype: p.dtype }) };
       this.state.set(p, state);
     }
     state.step += 1;
-    const g = this.weightDecay !== 0 ? add(grad, mul(p, this.weightDecay)) : grad;
-    state.expAvg = add(mul(state.expAvg, b1), mul(g, 1 - b1));
-    state.expAvgSq = add(mul(state.expAvgSq, b2), mul(mul(g, g), 1 - b2));
-    const stepSize = this.lr / (1 - b1 ** state.step);
-    const denom = add(div(sqrt(state.expAvgSq), Math.sqrt(1 - b2 ** state.step)), this.eps);
-    return sub(p, mul(div(state.expAvg, denom), stepSize));
+    // Note [fused updates]: the constants as their tensors would hold them, every step rounded.
+    const r = roundTo(p.dtype);
+    const [b1, b2] = this.betas;
+    const [wd, beta1, keep1, beta2, keep2, eps] = [this.weightDecay, b1, 1 - b1, b2, 1 - b2, this.eps].map(r);
+    const stepSize = r(this.lr / (1 - b1 ** state.step));
+    const correction2 = r(Math.sqrt(1 - b2 ** state.step));
+    const x = p.data;
+    const gd = grad.data;
+    const m = state.expAvg.data;
+    const v = state.expAvgSq.data;
+    for (let i = 0; i < x.length; i++) {
+      const g = wd !== 0 ? r(gd[i] + r(x[i] * wd)) : gd[i];
+      const mi = r(r(m[i] * beta1) + r(g * keep1));
+      const vi = r(r(v[i] * beta2) + r(r(g * g) * keep2));
+      m[i] = mi;
+      v[i] = vi;
+      const denom = r(r(r(Math.sqrt(vi)) / correction2) + eps);
+      x[i] = r(x[i] - r(r(mi / denom) * stepSize));
+    }
   }
 }

@@ -2,6 +2,11 @@
  * @file The optimiser base: a list of parameters, per-parameter state, step() and zeroGrad().
  * Updates run under noGrad and write in place into p.data, so models, views and saved references
  * see the new values and no graph is recorded.
+ *
+ * Note [fused updates]: an update is one loop over the parameter's elements rather than a chain of
+ * tensor ops (SGD with momentum and weight decay was seven, each allocating a tensor of the
+ * parameter's size). The loop rounds every intermediate to the parameter's dtype (`roundTo`), as
+ * each op of the chain did, so float32 updates are bit for bit the ones the ops computed.
  */
 import { noGrad } from '../autograd/mode';
 import { fmt } from '../tensor/shape';
@@ -29,13 +34,13 @@ export abstract class Optimizer<S> {
         if (p.grad.size !== p.size) {
           throw new Error(`${this.name}: gradient ${fmt(p.grad.shape)} does not match parameter ${fmt(p.shape)}`);
         }
-        p.data.set(this.update(p, p.grad).data);
+        this.update(p, p.grad);
       }
     });
   }
 
-  /** The parameter's new value from its value and gradient (updating its state). */
-  protected abstract update(p: Tensor, g: Tensor): Tensor;
+  /** Writes the parameter's new value into p.data from its value and gradient (updating its state). */
+  protected abstract update(p: Tensor, g: Tensor): void;
 
   /**
    * The per-parameter state as plain JSON, keyed by the parameter's index in `params` (as PyTorch's
@@ -76,6 +81,13 @@ export abstract class Optimizer<S> {
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
   }
+}
+
+const same = (v: number) => v;
+
+/** Note [fused updates]: rounding to a dtype, as storing an op's result in it does. */
+export function roundTo(dtype: Tensor['dtype']): (v: number) => number {
+  return dtype === 'float32' ? Math.fround : same;
 }
 
 export function checkHyper(op: string, name: string, v: number, ok: (v: number) => boolean, want: string): number {

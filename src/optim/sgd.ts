@@ -6,9 +6,9 @@
  *   g = nesterov ? g + momentum·buf : buf
  *   p = p - lr·g
  */
-import { add, mul, sub } from '../ops/elementwise';
+import { allocate } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
-import { checkHyper, Optimizer } from './optimizer';
+import { checkHyper, Optimizer, roundTo } from './optimizer';
 
 export interface SGDOptions {
   lr: number;
@@ -38,20 +38,33 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
     }
   }
 
-  protected update(p: Tensor, grad: Tensor): Tensor {
-    let g = this.weightDecay !== 0 ? add(grad, mul(p, this.weightDecay)) : grad;
-    if (this.momentum !== 0) {
+  protected update(p: Tensor, grad: Tensor): void {
+    // Note [fused updates]: the constants as their tensors would hold them, every step rounded.
+    const r = roundTo(p.dtype);
+    const [wd, momentum, keep, lr] = [this.weightDecay, this.momentum, 1 - this.dampening, this.lr].map(r);
+    const x = p.data;
+    const gd = grad.data;
+    let buf: Float32Array | Float64Array | null = null;
+    let first = false;
+    if (momentum !== 0) {
       const state = this.state.get(p);
-      let buf: Tensor;
       if (state === undefined) {
-        buf = new Tensor(g.data.slice(), g.shape);
-        this.state.set(p, { momentumBuffer: buf });
+        buf = allocate(p.dtype, p.size);
+        this.state.set(p, { momentumBuffer: new Tensor(buf, p.shape) });
+        first = true;
       } else {
-        buf = add(mul(state.momentumBuffer, this.momentum), mul(g, 1 - this.dampening));
-        state.momentumBuffer = buf;
+        buf = state.momentumBuffer.data;
       }
-      g = this.nesterov ? add(g, mul(buf, this.momentum)) : buf;
     }
-    return sub(p, mul(g, this.lr));
+    const nesterov = this.nesterov;
+    for (let i = 0; i < x.length; i++) {
+      let g = wd !== 0 ? r(gd[i] + r(x[i] * wd)) : gd[i];
+      if (buf !== null) {
+        const b = first ? g : r(r(buf[i] * momentum) + r(g * keep));
+        buf[i] = b;
+        g = nesterov ? r(g + r(b * momentum)) : b;
+      }
+      x[i] = r(x[i] - r(g * lr));
+    }
   }
 }
