@@ -5,8 +5,8 @@
  *
  * Note [fused updates]: an update is one loop over the parameter's elements rather than a chain of
  * tensor ops (SGD with momentum and weight decay was seven, each allocating a tensor of the
- * parameter's size). The loop rounds every intermediate to the parameter's dtype (`roundTo`), as
- * each op of the chain did, so float32 updates are bit for bit the ones the ops computed.
+ * parameter's size). The float32 loop rounds every intermediate to float32 (Math.fround), as each op
+ * of the chain did when it stored its result, so the updates are bit for bit the ones the ops computed.
  */
 import { noGrad } from '../autograd/mode';
 import { fmt } from '../tensor/shape';
@@ -81,13 +81,6 @@ export abstract class Optimizer<S> {
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
   }
-}
-
-const same = (v: number) => v;
-
-/** Note [fused updates]: rounding to a dtype, as storing an op's result in it does. */
-export function roundTo(dtype: Tensor['dtype']): (v: number) => number {
-  return dtype === 'float32' ? Math.fround : same;
 }
 
 export function checkHyper(op: string, name: string, v: number, ok: (v: number) => boolean, want: string): number {

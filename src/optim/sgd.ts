@@ -8,7 +8,7 @@
  */
 import { allocate } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
-import { checkHyper, Optimizer, roundTo } from './optimizer';
+import { checkHyper, Optimizer } from './optimizer';
 
 export interface SGDOptions {
   lr: number;
@@ -39,14 +39,10 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
   }
 
   protected update(p: Tensor, grad: Tensor): void {
-    // Note [fused updates]: the constants as their tensors would hold them, every step rounded.
-    const r = roundTo(p.dtype);
-    const [wd, momentum, keep, lr] = [this.weightDecay, this.momentum, 1 - this.dampening, this.lr].map(r);
     const x = p.data;
-    const gd = grad.data;
     let buf: Float32Array | Float64Array | null = null;
     let first = false;
-    if (momentum !== 0) {
+    if (this.momentum !== 0) {
       const state = this.state.get(p);
       if (state === undefined) {
         buf = allocate(p.dtype, p.size);
@@ -56,15 +52,48 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
         buf = state.momentumBuffer.data;
       }
     }
-    const nesterov = this.nesterov;
-    for (let i = 0; i < x.length; i++) {
-      let g = wd !== 0 ? r(gd[i] + r(x[i] * wd)) : gd[i];
-      if (buf !== null) {
-        const b = first ? g : r(r(buf[i] * momentum) + r(g * keep));
-        buf[i] = b;
-        g = nesterov ? r(g + r(b * momentum)) : b;
-      }
-      x[i] = r(x[i] - r(g * lr));
+    const h = { wd: this.weightDecay, momentum: this.momentum, keep: 1 - this.dampening, lr: this.lr, nesterov: this.nesterov, first };
+    if (x instanceof Float32Array) sgdFloat32(x, grad.data as Float32Array, buf as Float32Array | null, h);
+    else sgdFloat64(x, grad.data as Float64Array, buf as Float64Array | null, h);
+  }
+}
+
+interface SgdStep {
+  wd: number;
+  momentum: number;
+  /** 1 - dampening. */
+  keep: number;
+  lr: number;
+  nesterov: boolean;
+  /** The momentum buffer is new: it takes the gradient as it is. */
+  first: boolean;
+}
+
+// Note [fused updates]: the float32 loop calls Math.fround by name, the only form V8 inlines (through
+// a rounding-function variable the update ran ten times slower); the float64 loop is the same without it.
+function sgdFloat32(x: Float32Array, gd: Float32Array, buf: Float32Array | null, h: SgdStep): void {
+  const f = Math.fround;
+  const [wd, momentum, keep, lr] = [f(h.wd), f(h.momentum), f(h.keep), f(h.lr)];
+  for (let i = 0; i < x.length; i++) {
+    let g = wd !== 0 ? f(gd[i] + f(x[i] * wd)) : gd[i];
+    if (buf !== null) {
+      const b = h.first ? g : f(f(buf[i] * momentum) + f(g * keep));
+      buf[i] = b;
+      g = h.nesterov ? f(g + f(b * momentum)) : b;
     }
+    x[i] = f(x[i] - f(g * lr));
+  }
+}
+
+function sgdFloat64(x: Float64Array, gd: Float64Array, buf: Float64Array | null, h: SgdStep): void {
+  const { wd, momentum, keep, lr } = h;
+  for (let i = 0; i < x.length; i++) {
+    let g = wd !== 0 ? gd[i] + x[i] * wd : gd[i];
+    if (buf !== null) {
+      const b = h.first ? g : buf[i] * momentum + g * keep;
+      buf[i] = b;
+      g = h.nesterov ? g + b * momentum : b;
+    }
+    x[i] = x[i] - g * lr;
   }
 }
