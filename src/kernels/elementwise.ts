@@ -89,6 +89,15 @@ export function unary(op: UnaryOp, x: Storage, out: Storage): Storage {
   }
 }
 
+/** relu's backward in one pass: out[i] = g[i] where x[i] > 0 or is NaN (relu's mask, UNARY.positive), else 0. */
+export function maskPositive(g: Storage, x: Storage, out: Storage): Storage {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = v > 0 || v !== v ? g[i] : 0;
+  }
+  return out;
+}
+
 /** out[o + j] = a[pa + j·ia] op b[pb + j·ib] for j < n: one monomorphic inner loop per arithmetic op. */
 type Inner = (out: Storage, o: number, a: Storage, pa: number, ia: number, b: Storage, pb: number, ib: number, n: number) => void;
 const INNER: Partial<Record<BinaryOp, Inner>> = {

@@ -21,6 +21,7 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     conv2dWeightGrad: conv.conv2dWeightGrad,
     unary: elementwise.unary,
     binary: elementwise.binary,
+    maskPositive: elementwise.maskPositive,
     sum: reduce.sum,
     max: reduce.max,
     maxPool2d: pool.maxPool2d,

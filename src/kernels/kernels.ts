@@ -54,6 +54,9 @@ export interface Kernels {
   binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
     outShape: readonly number[], out: Storage): Storage;
 
+  /** out[i] = g[i] where x[i] > 0 or is NaN, else 0: relu's backward (g, x and out of one size). */
+  maskPositive(g: Storage, x: Storage, out: Storage): Storage;
+
   /** Sum over `axes` (sorted, distinct) into out (the kept shape); accumulates in float64. */
   sum(x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): Storage;
   /** Max over `axes`; argmax[o] is the flat input index of the first maximal element; NaN wins. */

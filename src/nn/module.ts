@@ -245,6 +245,9 @@ export abstract class Module {
   private scopePath(): string {
     if (running.length === 0) return '';
     const parent = running[running.length - 1];
+    // A direct child, nearly always: its property name, without walking the parent's whole subtree.
+    const child = parent.module.namedChildren().find(([, m]) => m === this);
+    if (child) return join(parent.path, child[0]);
     const found = parent.module.namedModules().find(([, m]) => m === this);
     if (found) return join(parent.path, found[0]);
     // Called from a module that does not own it: name it from the outermost module, or by its class.

@@ -7,10 +7,9 @@ import { allocate } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, mul } from './elementwise';
-import { matmul } from './matmul';
+import { matmulTransposed } from './matmul';
 import { installMethods } from './methods';
 import { constant } from './operands';
-import { transpose } from './shape';
 
 /** x @ weight^T + bias, for x [..., in], weight [out, in], bias [out]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -22,7 +21,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new Error(`linear: bias must be [${weight.shape[0]}] to match weight out-features ${shapes}`);
   }
-  const y = matmul(x, transpose(weight));
+  const y = matmulTransposed(x, weight);
   return bias ? add(y, bias) : y;
 }
 

@@ -85,6 +85,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return reshape(y, shape);
 }
 
+/**
+ * a @ bᵀ for a [..., n, k] and b [m, k] stored as it is (a linear layer's weight): the product reads
+ * b transposed, with no transposed copy of it in the forward or the backward.
+ */
+export function matmulTransposed(a: Tensor, b: Tensor): Tensor {
+  [a, b] = operands('matmul', a, b);
+  if (b.ndim !== 2 || a.ndim === 0 || a.shape[a.ndim - 1] !== b.shape[1]) {
+    throw new Error(`matmul: inner dimensions do not match: ${fmt(a.shape)} @ ${fmt(b.shape)}ᵀ`);
+  }
+  const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]]) : a;
+  const y = product(a2, b, false, true);
+  return a.ndim === 1 ? reshape(y, [b.shape[0]]) : y;
+}
+
 installMethods({ matmul });
 
 declare module '../tensor/tensor' {
