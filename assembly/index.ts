@@ -4,3 +4,4 @@ export { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScratchBytes, wei
 export { directForward, directWeightGrad, directWeightGradTasks } from './direct';
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d } from './pool';
+export { batchNormBackward, batchNormForward, maskPositive } from './normalization';

@@ -18,7 +18,9 @@ import { createWasmKernels } from '../src/kernels/wasm/backend';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
 import { binaryWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
 import { gemmWasm } from '../src/kernels/wasm/gemm';
+import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '../src/kernels/wasm/normalization';
 import { maxPool2dWasm } from '../src/kernels/wasm/pool';
+import * as normalization from '../src/kernels/normalization';
 
 /**
  * The WASM kernels are tested whatever TAPEGRAD_WASM says (it only decides what the ops dispatch
@@ -418,6 +420,46 @@ describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 thread
       // Through the dispatching kernel too, which must pick WebAssembly only for these patterns.
       expect(createWasmKernels(rt, jsKernels).binary(op, a, aShape, b, bShape, outShape, new Float32Array(n))).toEqual(plain);
     }
+  });
+
+  test('maskPositive (relu\'s backward) equals the TypeScript kernel bit for bit, NaN, -0 and infinities in g and x', () => {
+    for (const n of sizes) {
+      const g = fillSpecial(n);
+      const x = fillSpecial(n).reverse();
+      const want = elementwise.maskPositive(g, x, new Float32Array(n));
+      expect(maskPositiveWasm(rt, g, x, new Float32Array(n))).toEqual(want);
+      // The mask itself: g where x > 0 or NaN, 0 elsewhere (times g, so an infinite g there gives NaN).
+      for (let i = 0; i < n; i++) expect(want[i]).toBe(Math.fround(g[i] * (x[i] > 0 || Number.isNaN(x[i]) ? 1 : 0)));
+    }
+  });
+
+  test.each([
+    ['[32,16,10,10] with weight and bias', [32, 16, 100], true, true],
+    ['[37,5] (batch norm 1-d) with weight only', [37, 5, 1], true, false],
+    ['[9,3,7,11] without affine', [9, 3, 77], false, false],
+  ] as const)('batch norm forward and backward %s: the same bits as the TypeScript kernels', (_label, [n, c, s], hasW, hasB) => {
+    const x = fill(n * c * s).map((v, i) => v * 3 + (i % 5));
+    const gy = fill(n * c * s);
+    const w = hasW ? fill(c) : null;
+    const b = hasB ? fill(c) : null;
+    const yJs = new Float32Array(x.length);
+    const statsJs = normalization.batchNormForward(x, n, c, s, w, b, 1e-5, yJs);
+    const yWasm = new Float32Array(x.length);
+    const statsWasm = batchNormForwardWasm(rt, x, n, c, s, w, b, 1e-5, yWasm);
+    expect(yWasm).toEqual(yJs);
+    expect(statsWasm).toEqual(statsJs);
+    const grads = () => [new Float32Array(x.length), hasW ? new Float32Array(c) : null, new Float32Array(c)] as const;
+    const [gxJs, gwJs, gbJs] = grads();
+    normalization.batchNormBackward(gy, x, n, c, s, statsJs, w, gxJs, gwJs, gbJs);
+    const [gxWasm, gwWasm, gbWasm] = grads();
+    batchNormBackwardWasm(rt, gy, x, n, c, s, statsWasm, w, gxWasm, gwWasm, gbWasm);
+    expect(gxWasm).toEqual(gxJs);
+    expect(gwWasm).toEqual(gwJs);
+    expect(gbWasm).toEqual(gbJs);
+    // Only the bias gradient wanted: the others stay unwritten.
+    const onlyBias = new Float32Array(c);
+    batchNormBackwardWasm(rt, gy, x, n, c, s, statsWasm, w, null, null, onlyBias);
+    expect(onlyBias).toEqual(gbJs);
   });
 
   test('patterns WebAssembly does not cover (an outer broadcast) still come out right', () => {

@@ -5,8 +5,7 @@
  *
  * Note [batch-norm statistics]: the per-channel mean and variance are summed in float64 whatever the
  * storage (as every tapegrad sum), the variance in a second pass over x - mean (two-pass, so a large
- * mean does not cancel the variance away), and the output is formed as PyTorch forms it:
- * (x - mean) · invstd · weight + bias.
+ * mean does not cancel the variance away), and the output is (x - mean) · (invstd · weight) + bias.
  */
 import type { Storage } from '../tensor/dtype';
 
@@ -47,11 +46,11 @@ export function batchNormForward(x: Storage, n: number, c: number, s: number, we
     mean[ch] = m;
     variance[ch] = v;
     invstd[ch] = r;
-    const w = weight === null ? 1 : weight[ch];
+    const scale = r * (weight === null ? 1 : weight[ch]);
     const shift = bias === null ? 0 : bias[ch];
     for (let b = 0; b < n; b++) {
       const base = b * plane + ch * s;
-      for (let i = base; i < base + s; i++) y[i] = (x[i] - m) * r * w + shift;
+      for (let i = base; i < base + s; i++) y[i] = (x[i] - m) * scale + shift;
     }
   }
   return { mean, invstd, variance };

@@ -74,25 +74,26 @@ interface SgdStep {
 function sgdFloat32(x: Float32Array, gd: Float32Array, buf: Float32Array | null, h: SgdStep): void {
   const f = Math.fround;
   const [wd, momentum, keep, lr] = [f(h.wd), f(h.momentum), f(h.keep), f(h.lr)];
+  const { first, nesterov } = h;
   for (let i = 0; i < x.length; i++) {
     let g = wd !== 0 ? f(gd[i] + f(x[i] * wd)) : gd[i];
     if (buf !== null) {
-      const b = h.first ? g : f(f(buf[i] * momentum) + f(g * keep));
+      const b = first ? g : f(f(buf[i] * momentum) + f(g * keep));
       buf[i] = b;
-      g = h.nesterov ? f(g + f(b * momentum)) : b;
+      g = nesterov ? f(g + f(b * momentum)) : b;
     }
     x[i] = f(x[i] - f(g * lr));
   }
 }
 
 function sgdFloat64(x: Float64Array, gd: Float64Array, buf: Float64Array | null, h: SgdStep): void {
-  const { wd, momentum, keep, lr } = h;
+  const { wd, momentum, keep, lr, first, nesterov } = h;
   for (let i = 0; i < x.length; i++) {
     let g = wd !== 0 ? gd[i] + x[i] * wd : gd[i];
     if (buf !== null) {
-      const b = h.first ? g : buf[i] * momentum + g * keep;
+      const b = first ? g : buf[i] * momentum + g * keep;
       buf[i] = b;
-      g = h.nesterov ? g + b * momentum : b;
+      g = nesterov ? g + b * momentum : b;
     }
     x[i] = x[i] - g * lr;
   }

@@ -15,6 +15,7 @@ import type { PoolGeometry } from '../pool';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmWasm } from './gemm';
+import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
 import { maxPool2dWasm } from './pool';
 import type { Runtime } from './runtime';
 
@@ -96,6 +97,19 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
       (a.length === out.length || b.length === out.length) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape),
       () => binaryWasm(rt, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
       () => js.binary(op, a, aShape, b, bShape, outShape, out)),
+
+    maskPositive: (g, x, out) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(g, x, out),
+      () => maskPositiveWasm(rt, g as Float32Array, x as Float32Array, out as Float32Array),
+      () => js.maskPositive(g, x, out)),
+
+    batchNormForward: (x, n, c, s, weight, bias, eps, y) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(x, weight, bias, y),
+      () => batchNormForwardWasm(rt, x as Float32Array, n, c, s, weight as Float32Array | null, bias as Float32Array | null, eps, y as Float32Array),
+      () => js.batchNormForward(x, n, c, s, weight, bias, eps, y)),
+
+    batchNormBackward: (gy, x, n, c, s, stats, weight, gx, gweight, gbias) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(gy, x, weight, gx, gweight, gbias),
+      () => batchNormBackwardWasm(rt, gy as Float32Array, x as Float32Array, n, c, s, stats, weight as Float32Array | null,
+        gx as Float32Array | null, gweight as Float32Array | null, gbias as Float32Array | null),
+      () => js.batchNormBackward(gy, x, n, c, s, stats, weight, gx, gweight, gbias)),
 
     maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) => viaWasm(x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
       () => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax),

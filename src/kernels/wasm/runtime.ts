@@ -36,6 +36,7 @@ export const EXPORTS = [
   'conv2dForward', 'conv2dInputGrad', 'conv2dWeightGrad', 'convScratchBytes', 'weightGradScratchBytes',
   'directForward', 'directWeightGrad', 'directWeightGradTasks',
   'unaryOp', 'binaryOp', 'maxPool2d',
+  'batchNormForward', 'batchNormBackward', 'maskPositive',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
