@@ -1,6 +1,6 @@
 /**
  * @file One engine's half of a benchmark run, in its own process so engines do not share a heap,
- * a JIT or thread pools. Prints its medians as one marked JSON line for run.ts.
+ * a JIT or thread pools (run.ts starts one per workload too). Prints its medians as one marked JSON line.
  */
 import type { Engine } from './engine';
 import { FULL, median, QUICK, timeSteps } from './measure';

@@ -1,7 +1,7 @@
 /**
  * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--data-dir DIR]`:
  * runs W1–W7 and E1 for tapegrad, PyTorch (when the machine has python3-torch) and the installed
- * JavaScript peers, one engine at a time, each in a child process, and prints one Markdown table of
+ * JavaScript peers, one engine and one workload at a time, each in a child process, and prints one Markdown table of
  * medians with tapegrad/peer ratios. E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
  * ../shared/data/fashion-mnist beside the repository.
  */
@@ -60,8 +60,8 @@ function torchPython(): string | null {
   return null;
 }
 
-function engineCommand(key: string, args: Args): [string, string[]] | string {
-  const common = [args.only.join(','), args.quick ? 'quick' : 'full'];
+function engineCommand(key: string, args: Args, workload: string): [string, string[]] | string {
+  const common = [workload, args.quick ? 'quick' : 'full'];
   if (key !== PYTORCH) {
     return [process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, ...common, args.dataDir ?? '']];
   }
@@ -71,24 +71,40 @@ function engineCommand(key: string, args: Args): [string, string[]] | string {
   return [python, [path.join(__dirname, 'engines', 'pytorch.py'), ...common, String(threadCount(process.env.TAPEGRAD_THREADS)), args.dataDir ?? '']];
 }
 
+/**
+ * One engine, one workload per process: the JIT feedback, heap and thread pools one workload leaves
+ * behind would otherwise slow the next (tapegrad's W7 measured 8.1 ms after W1–W6 in one process,
+ * 5.6 ms alone), and a user's training script runs one model, not seven.
+ */
 function runEngine(key: string, args: Args): EngineResult | null {
   process.stderr.write(`${key}:\n`);
-  const command = engineCommand(key, args);
-  if (typeof command === 'string') {
-    process.stderr.write(`  ${command}\n`);
-    return null;
+  const merged: EngineResult = { label: key, seconds: {}, runs: {}, errors: {} };
+  let ran = false;
+  for (const id of args.only) {
+    const command = engineCommand(key, args, id);
+    if (typeof command === 'string') {
+      process.stderr.write(`  ${command}\n`);
+      return null;
+    }
+    const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
+    const child = spawnSync(command[0], command[1], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26,
+      env: { ...process.env, OMP_NUM_THREADS: threads },
+    });
+    const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
+    if (child.status !== 0 || line === undefined) {
+      process.stderr.write(`  ${key} ${id} failed (exit ${child.status})\n`);
+      continue;
+    }
+    const r = JSON.parse(line.slice(RESULT_MARK.length)) as EngineResult;
+    Object.assign(merged.seconds, r.seconds);
+    Object.assign(merged.runs, r.runs);
+    Object.assign(merged.errors, r.errors);
+    merged.label = r.label;
+    merged.about = r.about ?? merged.about;
+    ran = true;
   }
-  const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
-  const child = spawnSync(command[0], command[1], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26,
-    env: { ...process.env, OMP_NUM_THREADS: threads },
-  });
-  const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-  if (child.status !== 0 || line === undefined) {
-    process.stderr.write(`  ${key} failed (exit ${child.status})\n`);
-    return null;
-  }
-  return JSON.parse(line.slice(RESULT_MARK.length)) as EngineResult;
+  return ran ? merged : null;
 }
 
 function rate(w: Workload, seconds: number | undefined): number | undefined {
@@ -132,7 +148,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const results: Record<string, EngineResult | null> = {};
   for (const key of args.engines) results[key] = runEngine(key, args);
-  console.log(`\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine in its own process;`
+  console.log(`\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine and workload in its own process;`
     + ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`);
   console.log(table(args, results));
   const about = args.engines.map((e) => results[e]?.about && `${results[e]!.label}: ${results[e]!.about}`).filter(Boolean);

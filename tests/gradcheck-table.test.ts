@@ -3,6 +3,7 @@
  * registered primitive must be covered by some case, so a new op cannot land without gradient tests.
  */
 import * as tg from '../src';
+import { PRIMITIVE_NAMES } from '../src/ops/names';
 import { primitivesUsed } from '../src/testing/op-coverage';
 import { opCases } from '../src/testing/op-cases';
 
@@ -23,6 +24,11 @@ describe('gradcheck over the op table', () => {
     const covered = new Set([...measured.values()].flatMap((s) => [...s]));
     const missing = tg.primitives().map((p) => p.name).filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
+  });
+
+  test('PRIMITIVE_NAMES, the union the ops are typed with, is exactly the registry of tapegrad\'s own primitives', () => {
+    // Only tapegrad's own are registered here: no test file in this process defines one.
+    expect([...PRIMITIVE_NAMES].sort()).toEqual(tg.primitives().map((p) => p.name).sort());
   });
 
   test('the measurement sees backward-only primitives and nothing a case does not use', () => {

@@ -5,6 +5,7 @@
  * primitives they are made of. Backward-only primitives and the expanded scalar graphs have none.
  */
 import type { Node } from '../autograd/node';
+import type { PrimitiveName } from '../ops/names';
 import type { Tensor } from '../tensor/tensor';
 import type { Attribute, OnnxGraph } from './graph';
 
@@ -46,7 +47,7 @@ const spatial = (a: { stride: number[]; padding: number[]; dilation?: number[] }
   ...(a.dilation ? { dilations: [...a.dilation] } : {}),
 });
 
-const EMITTERS: Record<string, Emitter> = {
+const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
   add: simple('Add'), sub: simple('Sub'), mul: simple('Mul'), div: simple('Div'), pow: simple('Pow'),
   maximum: simple('Max'), minimum: simple('Min'),
   neg: simple('Neg'), exp: simple('Exp'), log: simple('Log'), sqrt: simple('Sqrt'), abs: simple('Abs'),
@@ -214,7 +215,7 @@ const EMITTERS: Record<string, Emitter> = {
 
 /** Writes the node's ONNX operators, or throws naming the op and where it sits. */
 export function emit(e: Emit): void {
-  const emitter = EMITTERS[e.node.op];
+  const emitter = EMITTERS[e.node.op as PrimitiveName];
   if (emitter === undefined) {
     const where = e.node.scope ? ` in module '${e.node.scope.path}' (${e.node.scope.kind})` : '';
     throw new Error(`toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping` +

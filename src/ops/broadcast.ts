@@ -4,7 +4,7 @@
  * (Note [broadcast reduction] in elementwise.ts) — is a sum. They live together because their rules
  * are written with each other.
  */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { broadcastStrides, fmt, normalizeAxes, reducedShape, sameShape, sizeOf } from '../tensor/shape';
@@ -26,7 +26,7 @@ export function unreduce(gy: Tensor, x: Tensor, axes: readonly number[]): Tensor
   return reshape(gy, reducedShape(x.shape, axes, true));
 }
 
-const sumP = definePrimitive<ReduceAttrs>('sum', {
+const sumP = defineOp<ReduceAttrs>('sum', {
   forward: ([x], { axes, keepDims }) => {
     const shape = reducedShape(x.shape, axes, keepDims);
     return new Tensor(kernels().sum(x.data, x.shape, axes, allocate(x.dtype, sizeOf(shape))), shape);
@@ -35,7 +35,7 @@ const sumP = definePrimitive<ReduceAttrs>('sum', {
   describe: describeReduce,
 });
 
-const expandP = definePrimitive<{ shape: number[] }>('expand', {
+const expandP = defineOp<{ shape: number[] }>('expand', {
   forward: ([x], { shape }) =>
     new Tensor(kernels().stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), shape, allocate(x.dtype, sizeOf(shape))), shape),
   backward: (gy, [x]) => [sumTo(gy, x.shape)],

@@ -14,7 +14,8 @@
  * (0 ≤ op < S) picks it. Backward rules compute it from the shape they must return, and slice a
  * conv2d result that comes out longer (possible when a transpose used outputPadding ≥ stride).
  */
-import { definePrimitive, Primitive } from '../autograd/primitive';
+import type { Primitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import type { ConvGeometry } from '../kernels';
 import { allocate, DType, promoteTypes } from '../tensor/dtype';
@@ -110,7 +111,7 @@ const shared = (a: ConvAttrs): ConvAttrs => ({ stride: a.stride, padding: a.padd
 
 // ---- primitives --------------------------------------------------------------------------------
 
-const conv2dP: Primitive<ConvAttrs> = definePrimitive<ConvAttrs>('conv2d', {
+const conv2dP: Primitive<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
   forward: ([x, w, bias], a) => {
     const shape = [x.shape[0], w.shape[0],
       convOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0]),
@@ -127,7 +128,7 @@ const conv2dP: Primitive<ConvAttrs> = definePrimitive<ConvAttrs>('conv2d', {
   describe: describeConv,
 });
 
-const convTranspose2dP: Primitive<ConvTransposeAttrs> = definePrimitive<ConvTransposeAttrs>('convTranspose2d', {
+const convTranspose2dP: Primitive<ConvTransposeAttrs> = defineOp<ConvTransposeAttrs>('convTranspose2d', {
   forward: ([x, w, bias], a) => {
     const shape = [x.shape[0], w.shape[1] * a.groups,
       convTransposeOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0], a.outputPadding[0]),
@@ -145,7 +146,7 @@ const convTranspose2dP: Primitive<ConvTransposeAttrs> = definePrimitive<ConvTran
 });
 
 /** The weight gradient of conv2d: the correlation of x (input space) with gy (output space). */
-const conv2dWeightP: Primitive<ConvWeightAttrs> = definePrimitive<ConvWeightAttrs>('conv2dWeight', {
+const conv2dWeightP: Primitive<ConvWeightAttrs> = defineOp<ConvWeightAttrs>('conv2dWeight', {
   forward: ([x, gy], a) => {
     const shape = [gy.shape[1], x.shape[1] / a.groups, a.kernel[0], a.kernel[1]];
     const gw = allocate(x.dtype, sizeOf(shape));

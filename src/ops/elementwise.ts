@@ -9,7 +9,7 @@
  * equally between tied inputs. Such piecewise factors are constants (masks), whose own derivative
  * is zero almost everywhere, so higher-order gradients stay right.
  */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp, PrimitiveName } from './names';
 import { BinaryOp, kernels, UnaryOp } from '../kernels';
 import { binaryWith, map } from '../kernels/elementwise';
 import { allocate } from '../tensor/dtype';
@@ -26,7 +26,7 @@ interface BinaryGrads {
 }
 
 function binary(op: BinaryOp, grads: BinaryGrads) {
-  const p = definePrimitive(op, {
+  const p = defineOp(op, {
     forward: ([a, b]) => {
       const shape = broadcastShapes(op, a.shape, b.shape);
       return new Tensor(kernels().binary(op, a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape))), shape);
@@ -74,8 +74,8 @@ export const minimum = binary('minimum', {
   b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0))),
 });
 
-function unary(op: UnaryOp, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
-  const p = definePrimitive(op, {
+function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
+  const p = defineOp(op, {
     forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocate(x.dtype, x.size)), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],
   });
@@ -91,7 +91,7 @@ export const abs = unary('abs', (gy, x) => mul(gy, mapConstant(x, 'sign')));
  * relu's backward, gy times relu's mask, in one pass instead of a mask and a product. The mask is a
  * constant (Note [kinks]), so the rule's own gradient is the same mask again and none for x.
  */
-const reluGradP = definePrimitive('reluGrad', {
+const reluGradP = defineOp('reluGrad', {
   forward: ([gy, x]) => new Tensor(kernels().maskPositive(gy.data, x.data, allocate(gy.dtype, gy.size)), gy.shape),
   backward: (ggx, [gy, x]) => [gy.requiresGrad ? reluGrad(ggx, x) : null, null],
 });

@@ -9,7 +9,7 @@
  * result's shape (its backward picks each element of gy). Every node is an ordinary primitive, so
  * values, gradients and higher-order gradients equal the fused op's, and the graph can be drawn.
  */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { conv2dTaps, ConvGeometry } from '../kernels/conv';
 import { scalar } from '../tensor/create';
 import { allocate, DType } from '../tensor/dtype';
@@ -25,7 +25,7 @@ interface ElementAttrs {
   at: number[];
 }
 
-const elementP = definePrimitive<ElementAttrs>('element', {
+const elementP = defineOp<ElementAttrs>('element', {
   forward: ([x], { index }) => {
     const y = allocate(x.dtype, 1);
     y[0] = x.data[index];
@@ -42,7 +42,7 @@ export function element(x: Tensor, index: number): Tensor {
   return elementP.apply([x], { index, at });
 }
 
-const assembleP = definePrimitive<{ shape: number[]; dtype: DType }>('assemble', {
+const assembleP = defineOp<{ shape: number[]; dtype: DType }>('assemble', {
   forward: (xs, { shape, dtype }) => {
     const y = allocate(dtype, sizeOf(shape));
     for (let i = 0; i < xs.length; i++) y[i] = xs[i].data[0];

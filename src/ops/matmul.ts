@@ -1,5 +1,5 @@
 /** @file Matrix product: 2-D, and batched over leading axes that broadcast. */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
@@ -18,7 +18,7 @@ interface MatmulAttrs {
   transB: boolean;
 }
 
-const matmulP = definePrimitive<MatmulAttrs | undefined>('matmul', {
+const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
   forward: ([a, b], attrs) => {
     const transA = attrs?.transA ?? false;
     const transB = attrs?.transB ?? false;

@@ -12,7 +12,7 @@
  * the ONNX exporter writes as its elementwise pieces.
  */
 import { noGrad, isGradEnabled } from '../autograd/mode';
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
@@ -62,7 +62,7 @@ function recordedGrads(gy: Tensor, x: Tensor, w: Tensor | null, eps: number): [T
   return [gx, w === null ? null : reshape(sum(mul(gy, xhat), axes), channels), reshape(sum(gy, axes), channels)];
 }
 
-const batchNormP = definePrimitive<BatchNormAttrs, BatchNormStats>('batchNorm', {
+const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
   forward: ([x, ...affine], a) => {
     const weight = a.hasWeight ? affine[0].data : null;
     const bias = a.hasBias ? affine[a.hasWeight ? 1 : 0].data : null;

@@ -1,5 +1,5 @@
 /** @file How arguments become tensors: plain numbers take the other operand's dtype; mixed dtypes meet in float64. */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { scalar } from '../tensor/create';
 import { allocate, DType, isDType, promoteTypes } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
@@ -8,7 +8,7 @@ import { installMethods } from './methods';
 export type TensorLike = Tensor | number;
 
 /** Changes dtype; the gradient flows back in the input's dtype. */
-const castP = definePrimitive<{ dtype: DType }>('cast', {
+const castP = defineOp<{ dtype: DType }>('cast', {
   forward: ([x], { dtype }) => {
     const data = allocate(dtype, x.size);
     data.set(x.data);
@@ -45,7 +45,7 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
  * graph, so a value computed from the input — softmax's shift — is recomputed when the graph is
  * replayed on other inputs (an ONNX export), yet passes no gradient.
  */
-const stopGradientP = definePrimitive('stopGradient', {
+const stopGradientP = defineOp('stopGradient', {
   forward: ([x]) => new Tensor(x.data, x.shape),
   backward: () => [null],
 });

@@ -7,7 +7,8 @@
  * (and zero in x, max pooling being piecewise linear). Average pooling's backward is its adjoint,
  * another kernel-backed primitive whose backward is average pooling again.
  */
-import { definePrimitive, Primitive } from '../autograd/primitive';
+import type { Primitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import type { PoolGeometry } from '../kernels';
 import { allocate } from '../tensor/dtype';
@@ -60,13 +61,13 @@ interface IndexAttrs {
   shape: readonly number[];
 }
 
-const gatherFlatP: Primitive<IndexAttrs> = definePrimitive<IndexAttrs>('gatherFlat', {
+const gatherFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('gatherFlat', {
   forward: ([x], { index, shape }) => new Tensor(kernels().gatherFlat(x.data, index, allocate(x.dtype, sizeOf(shape))), shape),
   backward: (gy, [x], _y, { index }) => [scatterAddFlatP.apply([gy], { index, shape: x.shape })],
   describe: ({ shape }) => fmt(shape),
 });
 
-const scatterAddFlatP: Primitive<IndexAttrs> = definePrimitive<IndexAttrs>('scatterAddFlat', {
+const scatterAddFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('scatterAddFlat', {
   forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocate(g.dtype, sizeOf(shape))), shape),
   backward: (gg, [g], _y, { index }) => [gatherFlatP.apply([gg], { index, shape: g.shape })],
   describe: ({ shape }) => fmt(shape),
@@ -74,7 +75,7 @@ const scatterAddFlatP: Primitive<IndexAttrs> = definePrimitive<IndexAttrs>('scat
 
 // ---- pooling primitives ----------------------------------------------------------------------------
 
-const maxPool2dP = definePrimitive<PoolAttrs, Int32Array>('maxPool2d', {
+const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
   forward: ([x], a) => {
     const g = poolGeometry(x.shape, a);
     const shape = pooledShape(x.shape, g);
@@ -87,7 +88,7 @@ const maxPool2dP = definePrimitive<PoolAttrs, Int32Array>('maxPool2d', {
   describe: describePool,
 });
 
-const avgPool2dP: Primitive<PoolAttrs> = definePrimitive<PoolAttrs>('avgPool2d', {
+const avgPool2dP: Primitive<PoolAttrs> = defineOp<PoolAttrs>('avgPool2d', {
   forward: ([x], a) => {
     const g = poolGeometry(x.shape, a);
     const shape = pooledShape(x.shape, g);
@@ -99,7 +100,7 @@ const avgPool2dP: Primitive<PoolAttrs> = definePrimitive<PoolAttrs>('avgPool2d',
 
 /** The adjoint of avgPool2d: spreads each gy element evenly over its window. */
 const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
-  definePrimitive<PoolAttrs & { inShape: readonly number[] }>('avgPool2dAdjoint', {
+  defineOp<PoolAttrs & { inShape: readonly number[] }>('avgPool2dAdjoint', {
     forward: ([gy], a) => {
       const gx = allocate(gy.dtype, sizeOf(a.inShape));
       kernels().avgPool2dAdjoint(gy.data, poolGeometry(a.inShape, a), gx);

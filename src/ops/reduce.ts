@@ -1,5 +1,5 @@
 /** @file Reductions: max (a primitive) and mean; sum and sumTo live with expand in broadcast.ts. */
-import { definePrimitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt, normalizeAxes, reducedShape, sizeOf } from '../tensor/shape';
@@ -19,7 +19,7 @@ interface ReduceAttrs {
 
 const describeReduce = ({ axes, keepDims }: ReduceAttrs) => `axes=[${axes.join(',')}]${keepDims ? ' keepDims' : ''}`;
 
-const maxP = definePrimitive<ReduceAttrs, Int32Array>('max', {
+const maxP = defineOp<ReduceAttrs, Int32Array>('max', {
   forward: ([x], { axes, keepDims }) => {
     // As in NumPy: an empty group has no maximum, but an empty batch of non-empty groups is fine.
     for (const a of axes) {

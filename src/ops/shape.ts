@@ -2,7 +2,8 @@
  * @file Movement ops: reshape, transpose, flip, pad, slice, concat are primitives (each
  * backward is another movement op); flatten, stack, squeeze and unsqueeze are compositions.
  */
-import { definePrimitive, Primitive } from '../autograd/primitive';
+import type { Primitive } from '../autograd/primitive';
+import { defineOp } from './names';
 import { kernels } from '../kernels';
 import { allocate, promoteTypes } from '../tensor/dtype';
 import { checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
@@ -12,7 +13,7 @@ import { cast } from './operands';
 
 // ---- reshape ---------------------------------------------------------------------------------
 
-const reshapeP = definePrimitive<{ shape: number[] }>('reshape', {
+const reshapeP = defineOp<{ shape: number[] }>('reshape', {
   // Contiguous storage makes every reshape a view: the data is shared, not copied.
   forward: ([x], { shape }) => new Tensor(x.data, shape),
   backward: (gy, [x]) => [reshape(gy, x.shape)],
@@ -44,7 +45,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 // ---- transpose -------------------------------------------------------------------------------
 
-const transposeP = definePrimitive<{ perm: number[] }>('transpose', {
+const transposeP = defineOp<{ perm: number[] }>('transpose', {
   forward: ([x], { perm }) => {
     const shape = perm.map((p) => x.shape[p]);
     return new Tensor(kernels().transpose(x.data, x.shape, perm, allocate(x.dtype, x.size)), shape);
@@ -94,7 +95,7 @@ export function squeeze(x: Tensor, axis: number): Tensor {
 
 // ---- flip ------------------------------------------------------------------------------------
 
-const flipP = definePrimitive<{ axes: number[] }>('flip', {
+const flipP = defineOp<{ axes: number[] }>('flip', {
   forward: ([x], { axes }) => {
     const strides = stridesOf(x.shape);
     let offset = 0;
@@ -144,7 +145,7 @@ function padIndex(mode: PadMode, i: number, n: number): number {
   }
 }
 
-const padP: Primitive<PadAttrs> = definePrimitive<PadAttrs>('pad', {
+const padP: Primitive<PadAttrs> = defineOp<PadAttrs>('pad', {
   forward: ([x], { maps, fill }) => {
     const shape = maps.map((m) => m.length);
     return new Tensor(kernels().gatherAxes(x.data, x.shape, maps, fill, allocate(x.dtype, sizeOf(shape))), shape);
@@ -155,7 +156,7 @@ const padP: Primitive<PadAttrs> = definePrimitive<PadAttrs>('pad', {
 });
 
 /** The adjoint of pad: each padded position's gradient flows back to the element it copied. */
-const padAdjointP: Primitive<PadAttrs & { inShape: readonly number[] }> = definePrimitive<PadAttrs & { inShape: readonly number[] }>('padAdjoint', {
+const padAdjointP: Primitive<PadAttrs & { inShape: readonly number[] }> = defineOp<PadAttrs & { inShape: readonly number[] }>('padAdjoint', {
   forward: ([g], { maps, inShape }) =>
     new Tensor(kernels().scatterAddAxes(g.data, inShape, maps, allocate(g.dtype, sizeOf(inShape))), inShape),
   backward: (gg, _xs, _y, attrs) => [padP.apply([gg], { ...attrs, fill: 0 })],
@@ -204,7 +205,7 @@ export function pad(x: Tensor, padding: readonly number[] | readonly (readonly [
 
 // ---- slice -----------------------------------------------------------------------------------
 
-const sliceP = definePrimitive<{ starts: number[]; ends: number[] }>('slice', {
+const sliceP = defineOp<{ starts: number[]; ends: number[] }>('slice', {
   forward: ([x], { starts, ends }) => {
     const strides = stridesOf(x.shape);
     const shape = starts.map((s, d) => ends[d] - s);
@@ -234,7 +235,7 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
 
 // ---- concat and stack ----------------------------------------------------------------------------
 
-const concatP = definePrimitive<{ axis: number }>('concat', {
+const concatP = defineOp<{ axis: number }>('concat', {
   forward: (xs, { axis }) => {
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);

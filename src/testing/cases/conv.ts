@@ -12,6 +12,7 @@
 import * as tg from '../../index';
 import type { Tensor } from '../../index';
 import type { OpCase } from '../op-case';
+import { builtin } from '../op-case';
 
 const r = tg.rng('cases:conv');
 /** A float64 leaf with seeded normal values that requires grad. */
@@ -103,7 +104,7 @@ export const convCases: OpCase[] = [
     // maxPool's third-order rule: scatterAddFlat's backward is this gather.
     name: 'gatherFlat (max pooling\'s routing of gradients), squared',
     inputs: () => [leaf([2, 3])],
-    fn: (x) => square(tg.lookupPrimitive('gatherFlat').apply([x], { index: Int32Array.from([5, 0, 3, 3]), shape: [4] })),
+    fn: (x) => square(builtin('gatherFlat').apply([x], { index: Int32Array.from([5, 0, 3, 3]), shape: [4] })),
   },
 
   // ---- convolve, correlate, convolve2d ----

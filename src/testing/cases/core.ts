@@ -13,6 +13,7 @@
 import * as tg from '../../index';
 import type { Tensor } from '../../tensor/tensor';
 import type { OpCase } from '../op-case';
+import { builtin } from '../op-case';
 
 const r = tg.rng('cases:core');
 
@@ -90,8 +91,8 @@ const elementwiseCases: OpCase[] = [
   {
     name: "the engine's gradient sum and seed conversion",
     inputs: () => [small([4])],
-    fn: (a) => tg.mul(tg.lookupPrimitive('accumulate').apply([a, tg.mul(a, a)], undefined),
-      tg.lookupPrimitive('convertGradient').apply([tg.lookupPrimitive('convertGradient').apply([a], { dtype: 'float32' })], { dtype: 'float64' })),
+    fn: (a) => tg.mul(builtin('accumulate').apply([a, tg.mul(a, a)], undefined),
+      builtin('convertGradient').apply([builtin('convertGradient').apply([a], { dtype: 'float32' })], { dtype: 'float64' })),
   },
   { name: 'neg', inputs: () => [normal([2, 3])], fn: (a) => tg.neg(a) },
   { name: 'exp', inputs: () => [normal([2, 1, 3])], fn: (a) => tg.exp(a) },

@@ -1,0 +1,28 @@
+/**
+ * @file The names of tapegrad's own primitives, as one union type: ops define theirs through
+ * `defineOp`, so a misspelt name is a compile error, and tables keyed by op (the ONNX emitters) are
+ * checked against it. A test compares this list with the registry, so it cannot drift. Primitives a
+ * user defines with `definePrimitive` keep plain string names.
+ */
+import { definePrimitive, Primitive, Rule } from '../autograd/primitive';
+
+export const PRIMITIVE_NAMES = [
+  // src/autograd/accumulate.ts: the engine's own.
+  'accumulate', 'convertGradient',
+  // operands.ts, broadcast.ts, shape.ts
+  'cast', 'stopGradient', 'sum', 'expand', 'reshape', 'transpose', 'flip', 'slice', 'pad', 'padAdjoint', 'concat',
+  // elementwise.ts
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'reluGrad', 'tanh', 'sigmoid',
+  // reduce.ts, matmul.ts, normalization.ts
+  'max', 'matmul', 'batchNorm',
+  // conv.ts, pool.ts, expanded.ts
+  'conv2d', 'conv2dWeight', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'avgPool2dAdjoint', 'gatherFlat', 'scatterAddFlat',
+  'element', 'assemble',
+] as const;
+
+export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];
+
+/** definePrimitive for tapegrad's own ops: the name must be one of PRIMITIVE_NAMES. */
+export function defineOp<A = undefined, S = undefined>(name: PrimitiveName, rule: Rule<A, S>): Primitive<A, S> {
+  return definePrimitive<A, S>(name, rule);
+}
