@@ -9,6 +9,7 @@ import type { ConvGeometry } from '../src/kernels/conv';
 import * as pool from '../src/kernels/pool';
 import type { PoolGeometry } from '../src/kernels/pool';
 import * as tg from '../src';
+import { conv2dReference, convTranspose2dReference, conv2dWeightGradReference } from './kernel-references';
 
 type Storage = Float32Array | Float64Array;
 const r = tg.rng('conv-kernels');
@@ -83,7 +84,7 @@ describe.each(dtypes)('im2col + GEMM against the naive loops (%s)', (_name, Type
       const w = random(n.w, Type);
       const bias = r.next() < 0.5 ? random(g.outC, Type) : null;
       try {
-        expectClose(forward(x, w, bias, g, new Type(n.y)), conv.conv2dReference(x, w, bias, g, new Type(n.y)), tolerance);
+        expectClose(forward(x, w, bias, g, new Type(n.y)), conv2dReference(x, w, bias, g, new Type(n.y)), tolerance);
       } catch (e) {
         throw new Error(`${describeGeometry(g)}: ${(e as Error).message}`);
       }
@@ -97,7 +98,7 @@ describe.each(dtypes)('im2col + GEMM against the naive loops (%s)', (_name, Type
       const w = random(n.w, Type);
       const bias = r.next() < 0.5 ? random(g.inC, Type) : null;
       try {
-        expectClose(transposed(x, w, bias, g, new Type(n.x)), conv.convTranspose2dReference(x, w, bias, g, new Type(n.x)), tolerance);
+        expectClose(transposed(x, w, bias, g, new Type(n.x)), convTranspose2dReference(x, w, bias, g, new Type(n.x)), tolerance);
       } catch (e) {
         throw new Error(`${describeGeometry(g)}: ${(e as Error).message}`);
       }
@@ -110,7 +111,7 @@ describe.each(dtypes)('im2col + GEMM against the naive loops (%s)', (_name, Type
       const x = random(n.x, Type);
       const gy = random(n.y, Type);
       try {
-        expectClose(weightGrad(x, gy, g, new Type(n.w)), conv.conv2dWeightGradReference(x, gy, g, new Type(n.w)), tolerance);
+        expectClose(weightGrad(x, gy, g, new Type(n.w)), conv2dWeightGradReference(x, gy, g, new Type(n.w)), tolerance);
       } catch (e) {
         throw new Error(`${describeGeometry(g)}: ${(e as Error).message}`);
       }
@@ -133,9 +134,9 @@ describe.each(dtypes)('im2col + GEMM against the naive loops (%s)', (_name, Type
       const w = random(n.w, Type);
       const xs = random(n.x, Type);
       for (const [, forward, transposed, weightGrad] of paths) {
-        expectClose(transposed(x, w, null, g, new Type(n.x)), conv.convTranspose2dReference(x, w, null, g, new Type(n.x)), tolerance);
-        expectClose(forward(xs, w, null, g, new Type(n.y)), conv.conv2dReference(xs, w, null, g, new Type(n.y)), tolerance);
-        expectClose(weightGrad(xs, x, g, new Type(n.w)), conv.conv2dWeightGradReference(xs, x, g, new Type(n.w)), tolerance);
+        expectClose(transposed(x, w, null, g, new Type(n.x)), convTranspose2dReference(x, w, null, g, new Type(n.x)), tolerance);
+        expectClose(forward(xs, w, null, g, new Type(n.y)), conv2dReference(xs, w, null, g, new Type(n.y)), tolerance);
+        expectClose(weightGrad(xs, x, g, new Type(n.w)), conv2dWeightGradReference(xs, x, g, new Type(n.w)), tolerance);
       }
     }
   });
@@ -197,7 +198,7 @@ describe('conv2dTaps (the products of an expanded graph)', () => {
       expect(taps.start.length).toBe(n.y + 1);
       const y = new Float64Array(n.y);
       for (let o = 0; o < n.y; o++) for (let k = taps.start[o]; k < taps.start[o + 1]; k++) y[o] += x[taps.xIndex[k]] * w[taps.wIndex[k]];
-      expectClose(y, conv.conv2dReference(x, w, null, g, new Float64Array(n.y)), 1e-12);
+      expectClose(y, conv2dReference(x, w, null, g, new Float64Array(n.y)), 1e-12);
       // every tap meets the image: no more taps than output elements × filter elements
       expect(taps.xIndex.length).toBeLessThanOrEqual(n.y * (g.inC / g.groups) * g.kH * g.kW);
     }

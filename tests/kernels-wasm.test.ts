@@ -8,7 +8,7 @@ import * as tg from '../src';
 import * as conv from '../src/kernels/conv';
 import * as elementwise from '../src/kernels/elementwise';
 import type { ConvGeometry } from '../src/kernels/conv';
-import { gemmJs, gemmReference } from '../src/kernels/matmul';
+import { gemmJs } from '../src/kernels/matmul';
 import { jsKernels, selectKernels, wasmMode } from '../src/kernels';
 import * as pool from '../src/kernels/pool';
 import type { PoolGeometry } from '../src/kernels/pool';
@@ -21,6 +21,7 @@ import { gemmWasm } from '../src/kernels/wasm/gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '../src/kernels/wasm/normalization';
 import { maxPool2dWasm } from '../src/kernels/wasm/pool';
 import * as normalization from '../src/kernels/normalization';
+import { conv2dReference, convTranspose2dReference, conv2dWeightGradReference, gemmReference } from './kernel-references';
 
 /**
  * The WASM kernels are tested whatever TAPEGRAD_WASM says (it only decides what the ops dispatch
@@ -353,8 +354,8 @@ describe.each(convImplementations)('conv kernels: %s', (_name, impl) => {
       const bias = fill(g.outC);
       for (const b of [null, bias]) {
         const got = impl.forward(x, w, b, g, new Float32Array(ySize));
-        const exact = conv.conv2dReference(f64(x), f64(w), b && f64(b), g, new Float64Array(ySize)) as Float64Array;
-        const magnitude = conv.conv2dReference(absolute(x), absolute(w), b && absolute(b), g, new Float64Array(ySize)) as Float64Array;
+        const exact = conv2dReference(f64(x), f64(w), b && f64(b), g, new Float64Array(ySize)) as Float64Array;
+        const magnitude = conv2dReference(absolute(x), absolute(w), b && absolute(b), g, new Float64Array(ySize)) as Float64Array;
         expectClose(got, exact, magnitude, cg * g.kH * g.kW + 1);
       }
     });
@@ -365,8 +366,8 @@ describe.each(convImplementations)('conv kernels: %s', (_name, impl) => {
       const bias = fill(g.inC);
       for (const b of [null, bias]) {
         const got = impl.transposed(gy, w, b, g, fill(xSize));
-        const exact = conv.convTranspose2dReference(f64(gy), f64(w), b && f64(b), g, new Float64Array(xSize)) as Float64Array;
-        const magnitude = conv.convTranspose2dReference(absolute(gy), absolute(w), b && absolute(b), g, new Float64Array(xSize)) as Float64Array;
+        const exact = convTranspose2dReference(f64(gy), f64(w), b && f64(b), g, new Float64Array(xSize)) as Float64Array;
+        const magnitude = convTranspose2dReference(absolute(gy), absolute(w), b && absolute(b), g, new Float64Array(xSize)) as Float64Array;
         expectClose(got, exact, magnitude, (g.outC / g.groups) * g.kH * g.kW + 1);
       }
     });
@@ -375,8 +376,8 @@ describe.each(convImplementations)('conv kernels: %s', (_name, impl) => {
       const x = fill(xSize);
       const gy = fill(ySize);
       const got = impl.weightGrad(x, gy, g, fill(wSize));
-      const exact = conv.conv2dWeightGradReference(f64(x), f64(gy), g, new Float64Array(wSize)) as Float64Array;
-      const magnitude = conv.conv2dWeightGradReference(absolute(x), absolute(gy), g, new Float64Array(wSize)) as Float64Array;
+      const exact = conv2dWeightGradReference(f64(x), f64(gy), g, new Float64Array(wSize)) as Float64Array;
+      const magnitude = conv2dWeightGradReference(absolute(x), absolute(gy), g, new Float64Array(wSize)) as Float64Array;
       expectClose(got, exact, magnitude, g.batch * g.outH * g.outW);
     });
   });

@@ -362,31 +362,3 @@ function forEachTap(g: ConvGeometry, visit: (o: number, xi: number, wi: number) 
     }
   }
 }
-
-// ---- naive reference loops (tests compare the kernels above with these) -----------------------
-
-export function conv2dReference(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  y.fill(0);
-  forEachTap(g, (o, xi, wi) => {
-    y[o] += x[xi] * w[wi];
-  });
-  if (bias !== null) addBias(y, bias, g.batch, g.outC, g.outH * g.outW);
-  return y;
-}
-
-export function convTranspose2dReference(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  y.fill(0);
-  forEachTap(g, (o, yi, wi) => {
-    y[yi] += x[o] * w[wi];
-  });
-  if (bias !== null) addBias(y, bias, g.batch, g.inC, g.inH * g.inW);
-  return y;
-}
-
-export function conv2dWeightGradReference(x: Storage, gy: Storage, g: ConvGeometry, gw: Storage): Storage {
-  gw.fill(0);
-  forEachTap(g, (o, xi, wi) => {
-    gw[wi] += x[xi] * gy[o];
-  });
-  return gw;
-}

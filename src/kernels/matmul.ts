@@ -58,14 +58,3 @@ export function gemmJs(a: Storage, aOff: number, b: Storage, bOff: number, out: 
     }
   }
 }
-
-/** The plain triple loop the fast kernels are tested against. */
-export function gemmReference(a: Storage, b: Storage, out: Storage, m: number, k: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-      out[i * n + j] = s;
-    }
-  }
-}
