@@ -10,11 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32, inflateSync } from 'node:zlib';
 import * as tg from '../src';
-import { OUTPUT_FILES, run, runRng } from '../src/cli/train';
+import { OUTPUT_FILES, run } from '../src/cli/train';
+import { runRng } from '../src/train/run';
 import { loadDataset } from '../src/train/datasets';
 import { evaluate } from '../src/train/loop';
 import { buildModel } from '../src/train/models';
-import { parseTrainArgs, TrainOptions } from '../src/train/options';
+import { parseTrainArgs } from '../src/cli/train-args';
+import type { TrainOptions } from '../src/train/options';
 import { encodeGreyPng } from '../src/train/png';
 import { liveStreamFor, Progress } from '../src/train/progress';
 

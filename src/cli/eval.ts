@@ -3,12 +3,11 @@
  * preprocessing and the same evaluation as `train`, so it prints the test accuracy train printed —
  * and the confusion matrix. Exit 0, 2 for bad arguments or an unusable run directory.
  */
-import { Rng, rng } from '../random/rng';
 import { loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
 import { evaluate } from '../train/loop';
 import { DATASETS, DatasetName } from '../train/options';
-import { loadRun } from '../train/run';
+import { loadRun, runRng } from '../train/run';
 import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad eval RUN_DIR [--dataset digits|fashion-mnist] [--data-dir DIR]
@@ -25,8 +24,6 @@ const fail = (message: string): number => {
   return 2;
 };
 
-/** The split generator train used (cli/train.ts runRng). */
-const splitRng = (seed: number): Rng => rng(`${seed}:split`);
 
 export function formatConfusion(classNames: string[], confusion: number[][]): string[] {
   const width = Math.max(4, ...confusion.flat().map((v) => String(v).length)) + 1;
@@ -61,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
     return fail(`--data-dir: ${(e as Error).message}`);
   }
   const limit = dataset === spec.dataset ? spec.limit : null;
-  const data = loadDataset({ dataset, idxFiles, limit }, splitRng(spec.seed), { mean: spec.preprocessing.mean, std: spec.preprocessing.std });
+  const data = loadDataset({ dataset, idxFiles, limit }, runRng(spec.seed, 'split'), { mean: spec.preprocessing.mean, std: spec.preprocessing.std });
   const shape = data.imageShape.join(',');
   if (shape !== spec.model.imageShape.join(',')) return fail(`the model takes images [${spec.model.imageShape.join(',')}], the data has [${shape}]`);
   const result = evaluate(model, data.test, spec.model.classes);

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import * as data from '../data';
 import { crossEntropy } from '../ops/loss';
 import { Tensor } from '../tensor/tensor';
-import { argsError, attachNegativeNumbers } from '../train/options';
+import { argsError, attachNegativeNumbers } from './args';
 import { loadRun } from '../train/run';
 import { traceBackward } from '../viz/trace';
 import { GRAPH_NAMES, isGraphName, namedGraph } from '../gallery/graphs';

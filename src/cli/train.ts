@@ -6,7 +6,6 @@
 import * as path from 'node:path';
 import { backend, useKernels } from '../kernels';
 import { Adam, SGD } from '../optim';
-import { Rng, rng } from '../random/rng';
 import { stateDictToJson } from '../nn';
 import { LoadedData, loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
@@ -14,11 +13,12 @@ import { featureMapRows, firstLayerFilters, modelGraphSvg } from '../train/inspe
 import { LoopControl, train } from '../train/loop';
 import { metricsJson, timingsJson } from '../train/metrics';
 import { buildModel, describeModel } from '../train/models';
-import { HELP, parseTrainArgs, ResumeOptions, TrainOptions, UsageError } from '../train/options';
+import type { ResumeOptions, TrainOptions } from '../train/options';
+import { HELP, parseTrainArgs, UsageError } from './train-args';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
 import { renderReport } from '../train/report';
-import { Checkpoint, readCheckpoint, readSpec, RUN_FILES, specJson, writeAtomic } from '../train/run';
+import { Checkpoint, readCheckpoint, readSpec, RUN_FILES, runRng, specJson, writeAtomic } from '../train/run';
 
 /** File names inside --out. */
 export const OUTPUT_FILES = { spec: RUN_FILES.spec, model: RUN_FILES.model, checkpoint: RUN_FILES.checkpoint, metrics: RUN_FILES.metrics, timings: RUN_FILES.timings, report: RUN_FILES.report } as const;
@@ -40,11 +40,6 @@ function settingsRows(o: TrainOptions, model: string, loaded: LoadedData): [stri
     ['seed', String(o.seed)],
     ['output', o.out],
   ];
-}
-
-/** The run's generator for one purpose; separate streams, so e.g. changing the augmentation does not reshuffle the split. */
-export function runRng(seed: number, purpose: 'split' | 'init' | 'shuffle' | 'augment'): Rng {
-  return rng(`${seed}:${purpose}`);
 }
 
 /** Parses the arguments; a number is the exit status when there is nothing to train (help, bad input). */

@@ -15,13 +15,18 @@ import { noGrad } from '../autograd/mode';
 import { stateDictFromJson } from '../nn/serialize';
 import { softmax } from '../ops/softmax';
 import type { Optimizer } from '../optim/optimizer';
-import { rng as makeRng, RngState } from '../random/rng';
+import { Rng, rng, RngState } from '../random/rng';
 import { Tensor } from '../tensor/tensor';
 import { version } from '../version';
 import type { Confusion, EpochMetrics, EpochTiming } from './metrics';
 import { standardizeInPlace } from './datasets';
 import { buildModel, Classifier } from './models';
 import type { DatasetName, Hyper, ModelName } from './options';
+
+/** The run's generator for one purpose; separate streams, so e.g. changing the augmentation does not reshuffle the split. */
+export function runRng(seed: number, purpose: 'split' | 'init' | 'shuffle' | 'augment'): Rng {
+  return rng(`${seed}:${purpose}`);
+}
 
 export const RUN_FILES = {
   spec: 'run.json',
@@ -118,7 +123,7 @@ export interface LoadedRun {
 export function loadRun(dir: string): LoadedRun {
   const spec = readSpec(dir);
   const { name, imageShape, classes } = spec.model;
-  const model = buildModel(name, imageShape, classes, makeRng(`${spec.seed}:init`));
+  const model = buildModel(name, imageShape, classes, runRng(spec.seed, 'init'));
   const weightsFile = path.join(dir, spec.weights);
   if (!fs.existsSync(weightsFile)) throw new Error(`${dir}: the weights file ${spec.weights} is missing`);
   try {
