@@ -14,7 +14,7 @@ import { gemm, gemmScratchBytes } from './gemm';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
   GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H, GEO_STRIDE_W,
-} from '../src/kernels/conv-layout';
+} from '../src/kernels/geometry-layout';
 
 // @ts-ignore: decorator
 @inline function align64(bytes: usize): usize {

@@ -2,9 +2,11 @@
  * @file Max pooling with the position of each window's first maximum (src/kernels/pool.ts's
  * semantics: a NaN wins, padding is -Infinity and never wins), branch-free inside the window, and
  * the common 2×2 stride-2 unpadded window four outputs at a time.
- * Geometry: 11 i32 at `geo` in the order of `PoolGeometry` (planes, inH, inW, outH, outW, kH, kW,
- * strideH, strideW, padH, padW).
+ * Geometry: the i32 fields of a `PoolGeometry` at `geo`, at the offsets src/kernels/geometry-layout.ts names.
  */
+import {
+  POOL_IN_H, POOL_IN_W, POOL_K_H, POOL_K_W, POOL_OUT_H, POOL_OUT_W, POOL_PAD_H, POOL_PAD_W, POOL_STRIDE_H, POOL_STRIDE_W,
+} from '../src/kernels/geometry-layout';
 
 /** Lanes where v replaces best: v is larger, or v is NaN and best is not (first maximum wins ties). */
 // @ts-ignore: decorator
@@ -66,16 +68,16 @@ function maxPool2x2(x: usize, y: usize, argmax: usize, p0: i32, p1: i32, inH: i3
 }
 
 export function maxPool2d(geo: usize, x: usize, y: usize, argmax: usize, p0: i32, p1: i32): void {
-  const inH = load<i32>(geo, 4);
-  const inW = load<i32>(geo, 8);
-  const outH = load<i32>(geo, 12);
-  const outW = load<i32>(geo, 16);
-  const kH = load<i32>(geo, 20);
-  const kW = load<i32>(geo, 24);
-  const strideH = load<i32>(geo, 28);
-  const strideW = load<i32>(geo, 32);
-  const padH = load<i32>(geo, 36);
-  const padW = load<i32>(geo, 40);
+  const inH = load<i32>(geo + POOL_IN_H);
+  const inW = load<i32>(geo + POOL_IN_W);
+  const outH = load<i32>(geo + POOL_OUT_H);
+  const outW = load<i32>(geo + POOL_OUT_W);
+  const kH = load<i32>(geo + POOL_K_H);
+  const kW = load<i32>(geo + POOL_K_W);
+  const strideH = load<i32>(geo + POOL_STRIDE_H);
+  const strideW = load<i32>(geo + POOL_STRIDE_W);
+  const padH = load<i32>(geo + POOL_PAD_H);
+  const padW = load<i32>(geo + POOL_PAD_W);
   if (kH == 2 && kW == 2 && strideH == 2 && strideW == 2 && padH == 0 && padW == 0 && 2 * outH <= inH && 2 * outW <= inW) {
     maxPool2x2(x, y, argmax, p0, p1, inH, inW, outH, outW);
     return;

@@ -12,7 +12,7 @@ import type { Runtime } from './runtime';
 /** Rounds up to 64 bytes; arithmetic, not bitwise, since sizes may pass 2^31 (the arena then refuses them). */
 const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-/** Copies the geometry into the arena at the offsets the kernels read (src/kernels/conv-layout.ts). */
+/** Copies the geometry into the arena at the offsets the kernels read (src/kernels/geometry-layout.ts). */
 function writeGeometry(rt: Runtime, g: ConvGeometry): number {
   const at = rt.reserve(CONV_GEOMETRY_BYTES);
   const i32 = rt.i32;

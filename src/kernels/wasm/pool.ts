@@ -1,12 +1,13 @@
 /** @file The WebAssembly max-pooling kernel (float32): branch-free inside each window. */
+import { POOL_GEOMETRY_BYTES, POOL_LAYOUT } from '../geometry';
 import type { PoolGeometry } from '../pool';
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
 export function maxPool2dWasm(rt: Runtime, x: Float32Array, g: PoolGeometry, y: Float32Array, argmax: Int32Array): Float32Array {
   rt.reset();
-  const geo = rt.reserve(44);
-  rt.i32.set([g.planes, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW], geo >> 2);
+  const geo = rt.reserve(POOL_GEOMETRY_BYTES);
+  for (const field of Object.keys(POOL_LAYOUT) as (keyof PoolGeometry)[]) rt.i32[(geo + POOL_LAYOUT[field]) >> 2] = g[field];
   const px = copyIn(rt, x);
   const py = rt.reserve(4 * y.length);
   const pi = rt.reserve(4 * argmax.length);

@@ -1,6 +1,6 @@
 /**
- * @file Byte offsets of the fields of a `ConvGeometry` (src/kernels/geometry.ts) as the WebAssembly
- * kernels read it: 16 i32 in a row. This file is both TypeScript and AssemblyScript — assembly/
+ * @file Byte offsets of the fields of a `ConvGeometry` (src/kernels/geometry.ts) and of a
+ * `PoolGeometry` (src/kernels/pool.ts) as the WebAssembly kernels read them: i32 in a row. This file is both TypeScript and AssemblyScript — assembly/
  * imports it — so the writer (src/kernels/wasm/backend.ts) and the readers share one field list.
  * Keep it to plain integer constants.
  */
@@ -22,3 +22,17 @@ export const GEO_DIL_W = 56;
 export const GEO_GROUPS = 60;
 /** Bytes the geometry takes. */
 export const GEO_BYTES = 64;
+
+export const POOL_PLANES = 0;
+export const POOL_IN_H = 4;
+export const POOL_IN_W = 8;
+export const POOL_OUT_H = 12;
+export const POOL_OUT_W = 16;
+export const POOL_K_H = 20;
+export const POOL_K_W = 24;
+export const POOL_STRIDE_H = 28;
+export const POOL_STRIDE_W = 32;
+export const POOL_PAD_H = 36;
+export const POOL_PAD_W = 40;
+/** Bytes the pooling geometry takes. */
+export const POOL_BYTES = 44;
