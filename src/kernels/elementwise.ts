@@ -5,6 +5,7 @@
 import type { Storage } from '../tensor/dtype';
 import { broadcastStrides } from '../tensor/shape';
 import type { BinaryOp, UnaryOp } from './kernels';
+import { forEachRun } from './strided';
 
 /** 1 / (1 + e^-v) without overflow for large |v|. */
 function stableSigmoid(v: number): number {
@@ -154,20 +155,6 @@ function broadcastWalk(a: Storage, aShape: readonly number[], b: Storage, bShape
   const run = outShape[nd - 1];
   const ia = sa[nd - 1];
   const ib = sb[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let offA = 0;
-  let offB = 0;
-  for (let o = 0; o < n; o += run) {
-    inner(out, o, a, offA, ia, b, offB, ib, run);
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      offA += sa[d];
-      offB += sb[d];
-      if (idx[d] < outShape[d]) break;
-      offA -= sa[d] * outShape[d];
-      offB -= sb[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
+  forEachRun(outShape, [sa, sb], [0, 0], (o, at) => inner(out, o, a, at[0], ia, b, at[1], ib, run));
   return out;
 }

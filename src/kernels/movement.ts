@@ -4,30 +4,16 @@
  */
 import type { Storage } from '../tensor/dtype';
 import { stridesOf } from '../tensor/shape';
+import { forEachRun } from './strided';
 
 /** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative). */
 export function stridedCopy(x: Storage, offset: number, strides: readonly number[], shape: readonly number[], out: Storage): Storage {
-  const n = out.length;
   const nd = shape.length;
-  if (n === 0) return out;
-  if (nd === 0) {
-    out[0] = x[offset];
-    return out;
-  }
-  const inner = shape[nd - 1];
-  const si = strides[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let base = offset;
-  for (let o = 0; o < n; o += inner) {
-    for (let j = 0, p = base; j < inner; j++, p += si) out[o + j] = x[p];
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      base += strides[d];
-      if (idx[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
+  const inner = nd === 0 ? 1 : shape[nd - 1];
+  const si = nd === 0 ? 0 : strides[nd - 1];
+  forEachRun(shape, [strides], [offset], (o, at) => {
+    for (let j = 0, p = at[0]; j < inner; j++, p += si) out[o + j] = x[p];
+  });
   return out;
 }
 

@@ -1,26 +1,18 @@
 /** @file Reductions over a set of axes: sum (Note [float64 accumulation]), and max with the first maximal element's position. */
 import type { Storage } from '../tensor/dtype';
 import { stridesOf } from '../tensor/shape';
+import { forEachRun } from './strided';
 
 /** For each input element (row-major), the flat index of the output element it reduces into. */
 function forEachReduced(shape: readonly number[], axes: readonly number[], visit: (i: number, o: number) => void): void {
   const nd = shape.length;
   const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const keptStrides = stridesOf(keptShape).map((s, i) => (axes.includes(i) ? 0 : s));
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n === 0) return;
-  const idx = new Array<number>(nd).fill(0);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    visit(i, o);
-    for (let d = nd - 1; d >= 0; d--) {
-      idx[d]++;
-      o += keptStrides[d];
-      if (idx[d] < shape[d]) break;
-      o -= keptStrides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
+  const run = nd === 0 ? 1 : shape[nd - 1];
+  const step = nd === 0 ? 0 : keptStrides[nd - 1];
+  forEachRun(shape, [keptStrides], [0], (i, at) => {
+    for (let j = 0; j < run; j++) visit(i + j, at[0] + j * step);
+  });
 }
 
 /**
@@ -59,9 +51,8 @@ function sumStrided(x: Storage, shape: readonly number[], axes: readonly number[
   const nd = dims.length;
   const run = dims[nd - 1];
   const lastReduced = reduced[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let o = 0;
-  for (let i = 0; i < n; i += run) {
+  forEachRun(dims, [strides], [0], (i, at) => {
+    const o = at[0];
     if (lastReduced) {
       let s = 0;
       for (let j = 0; j < run; j++) s += x[i + j];
@@ -69,14 +60,7 @@ function sumStrided(x: Storage, shape: readonly number[], axes: readonly number[
     } else {
       for (let j = 0; j < run; j++) acc[o + j] += x[i + j];
     }
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      o += strides[d];
-      if (idx[d] < dims[d]) break;
-      o -= strides[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
 
 /** Whether `axes` are the trailing axes, so each output sums one contiguous run. */
