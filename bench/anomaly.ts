@@ -19,7 +19,10 @@ function convStep(): () => void {
 }
 
 const opts = process.argv.includes('--quick') ? QUICK : FULL;
-for (const [name, make, work, unit] of [['W5 chain', chain, W5.length, 'op/s'], ['conv2d+relu step', convStep, 1, 'step/s']] as const) {
+for (const [name, make, work, unit] of [
+  ['W5 chain', chain, W5.length, 'op/s'],
+  ['conv2d+relu step', convStep, 1, 'step/s'],
+] as const) {
   const step = make();
   const off: number[] = [];
   const on: number[] = [];
@@ -29,5 +32,7 @@ for (const [name, make, work, unit] of [['W5 chain', chain, W5.length, 'op/s'], 
   }
   const rate = (t: number[]) => work / median(t);
   const fmt = (v: number) => (v >= 1000 ? `${Math.round(v).toLocaleString('en-US')}` : v.toFixed(1));
-  console.log(`${name}: anomaly off ${fmt(rate(off))} ${unit}, on ${fmt(rate(on))} ${unit} (on/off ${(rate(on) / rate(off)).toFixed(2)}×; medians of ${off.length} and ${on.length} runs)`);
+  console.log(
+    `${name}: anomaly off ${fmt(rate(off))} ${unit}, on ${fmt(rate(on))} ${unit} (on/off ${(rate(on) / rate(off)).toFixed(2)}×; medians of ${off.length} and ${on.length} runs)`,
+  );
 }

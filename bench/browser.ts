@@ -59,8 +59,12 @@ async function main(): Promise<void> {
     const ms = (t: number[]) => median(t);
     const describe = (b: tg.BackendInfo) => `${b.kernels}, ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
     console.log(`digits CNN training step, batch 32, median of ${STEPS} steps after ${WARMUP} warm-up steps:`);
-    console.log(`  Node ${process.versions.node} (${describe(node.backend)}): ${ms(node.times).toFixed(2)} ms (${(32000 / ms(node.times)).toFixed(0)} images/s)`);
-    console.log(`  Chromium, in a Worker (${describe(inPage.backend)}): ${ms(inPage.times).toFixed(2)} ms (${(32000 / ms(inPage.times)).toFixed(0)} images/s)`);
+    console.log(
+      `  Node ${process.versions.node} (${describe(node.backend)}): ${ms(node.times).toFixed(2)} ms (${(32000 / ms(node.times)).toFixed(0)} images/s)`,
+    );
+    console.log(
+      `  Chromium, in a Worker (${describe(inPage.backend)}): ${ms(inPage.times).toFixed(2)} ms (${(32000 / ms(inPage.times)).toFixed(0)} images/s)`,
+    );
     console.log(`  Chromium / Node step time: ${(ms(inPage.times) / ms(node.times)).toFixed(2)}×`);
   } finally {
     await browser.close();

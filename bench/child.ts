@@ -57,8 +57,11 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().then(() => process.exit(0), (e) => {
-    process.stderr.write(`${e instanceof Error ? e.stack : e}\n`);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : e}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -19,7 +19,15 @@ export interface MeasureOptions {
   slowMs: number;
 }
 
-export const FULL: MeasureOptions = { warmup: 30, warmupMs: 1500, warmupCapMs: 6000, minRuns: 7, maxRuns: 40, budgetMs: 4000, slowMs: 3000 };
+export const FULL: MeasureOptions = {
+  warmup: 30,
+  warmupMs: 1500,
+  warmupCapMs: 6000,
+  minRuns: 7,
+  maxRuns: 40,
+  budgetMs: 4000,
+  slowMs: 3000,
+};
 export const QUICK: MeasureOptions = { warmup: 20, warmupMs: 300, warmupCapMs: 1500, minRuns: 3, maxRuns: 10, budgetMs: 800, slowMs: 1000 };
 
 export function median(xs: readonly number[]): number {

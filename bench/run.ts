@@ -46,7 +46,8 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--data-dir')) args.dataDir = value().join(',');
     else throw new Error(`bench: unknown argument ${a} (use --quick, --only W1,E1, --engines ${ALL_ENGINES.join(',')}, --data-dir DIR)`);
   }
-  for (const e of args.engines) if (!ALL_ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (known: ${ALL_ENGINES.join(', ')})`);
+  for (const e of args.engines)
+    if (!ALL_ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (known: ${ALL_ENGINES.join(', ')})`);
   return args;
 }
 
@@ -63,12 +64,18 @@ function torchPython(): string | null {
 function engineCommand(key: string, args: Args, workload: string): [string, string[]] | string {
   const common = [workload, args.quick ? 'quick' : 'full'];
   if (key !== PYTORCH) {
-    return [process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, ...common, args.dataDir ?? '']];
+    return [
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, ...common, args.dataDir ?? ''],
+    ];
   }
   const python = torchPython();
   if (python === null) return 'skipped: no Python here imports torch (apt-get install python3-torch, or set TAPEGRAD_BENCH_PYTHON)';
   // The same thread count as tapegrad's kernels, so the comparison is core for core.
-  return [python, [path.join(__dirname, 'engines', 'pytorch.py'), ...common, String(threadCount(process.env.TAPEGRAD_THREADS)), args.dataDir ?? '']];
+  return [
+    python,
+    [path.join(__dirname, 'engines', 'pytorch.py'), ...common, String(threadCount(process.env.TAPEGRAD_THREADS)), args.dataDir ?? ''],
+  ];
 }
 
 /**
@@ -88,7 +95,10 @@ function runEngine(key: string, args: Args): EngineResult | null {
     }
     const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
     const child = spawnSync(command[0], command[1], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
       env: { ...process.env, OMP_NUM_THREADS: threads },
     });
     const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
@@ -138,8 +148,7 @@ function table(args: Args, results: Record<string, EngineResult | null>): string
     if (!args.only.includes(w.id)) continue;
     const mine = rate(w, results.tapegrad?.seconds[w.id]);
     const theirs = peers.map((p) => rate(w, results[p]?.seconds[w.id]));
-    rows.push([`${w.id} ${w.title}`, w.unit, num(mine), ...theirs.map(num), ...theirs.map((t) => ratio(mine, t)),
-      target(w)]);
+    rows.push([`${w.id} ${w.title}`, w.unit, num(mine), ...theirs.map(num), ...theirs.map((t) => ratio(mine, t)), target(w)]);
   }
   return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
@@ -148,8 +157,10 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const results: Record<string, EngineResult | null> = {};
   for (const key of args.engines) results[key] = runEngine(key, args);
-  console.log(`\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine and workload in its own process;`
-    + ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`);
+  console.log(
+    `\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine and workload in its own process;` +
+      ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`,
+  );
   console.log(table(args, results));
   const about = args.engines.map((e) => results[e]?.about && `${results[e]!.label}: ${results[e]!.about}`).filter(Boolean);
   if (about.length > 0) console.log(`\n${about.join('\n')}`);

@@ -20,9 +20,16 @@ export interface Workload {
 }
 
 export interface Conv2dShape {
-  n: number; c: number; h: number; w: number;
-  k: number; fh: number; fw: number;
-  stride: number; padding: number; bias: boolean;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  fh: number;
+  fw: number;
+  stride: number;
+  padding: number;
+  bias: boolean;
 }
 
 export const W1: Conv2dShape = { n: 32, c: 16, h: 32, w: 32, k: 32, fh: 3, fw: 3, stride: 1, padding: 1, bias: true };
@@ -54,10 +61,20 @@ export const WORKLOADS: Workload[] = [
   { id: 'W4', title: 'LeNet-5 train step, batch 64, 28×28', unit: 'images/s', work: W4.batch, target: 3000, vsPytorch: 0.5 },
   { id: 'W5', title: '2000-op chain on [1] (add/mul/tanh)', unit: 'op/s', work: W5.length, target: 500_000 },
   {
-    id: 'W6', title: '1-D valid conv, 100 000 samples, 101 taps', unit: 'GFLOP/s',
-    work: 3 * 2 * (W6.samples - W6.taps + 1) * W6.taps, target: 7,
+    id: 'W6',
+    title: '1-D valid conv, 100 000 samples, 101 taps',
+    unit: 'GFLOP/s',
+    work: 3 * 2 * (W6.samples - W6.taps + 1) * W6.taps,
+    target: 7,
   },
-  { id: 'W7', title: 'LeNet-5 + batch norm train step (SGD momentum), batch 32', unit: 'images/s', work: W7.batch, target: 0, vsPytorch: 1.0 },
+  {
+    id: 'W7',
+    title: 'LeNet-5 + batch norm train step (SGD momentum), batch 32',
+    unit: 'images/s',
+    work: W7.batch,
+    target: 0,
+    vsPytorch: 1.0,
+  },
   { id: 'E1', title: 'Fashion-MNIST epoch, the CLI recipe end to end', unit: 'images/s', work: E1.images, target: 0, vsPytorch: 1.0 },
 ];
 

@@ -32,7 +32,12 @@ if (process.argv[2] === 'train' && !process.execArgv.some((a) => a.startsWith('-
     throw err;
   }
   cli.main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err) => { console.error(`tapegrad: ${err && err.message ? err.message : err}`); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(`tapegrad: ${err && err.message ? err.message : err}`);
+      process.exitCode = 1;
+    },
   );
 }

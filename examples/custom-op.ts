@@ -78,7 +78,11 @@ export function main(log: (line: string) => void = console.log): CustomOpResult 
   const x = tg.randn([3, 4], { rng: tg.rng('custom-op'), requiresGrad: true, name: 'x' });
 
   const y = softplus(x);
-  log(`softplus(0) = ${softplus(tg.tensor([0])).item().toFixed(4)} (log 2 = ${Math.log(2).toFixed(4)})`);
+  log(
+    `softplus(0) = ${softplus(tg.tensor([0]))
+      .item()
+      .toFixed(4)} (log 2 = ${Math.log(2).toFixed(4)})`,
+  );
   log(`softplus(1000) = ${softplus(tg.tensor([1000], { dtype: 'float64' })).item()} (no overflow)`);
 
   // The backward in use: d/dx sum(softplus(x)) = sigmoid(x).
@@ -90,7 +94,10 @@ export function main(log: (line: string) => void = console.log): CustomOpResult 
   const check = (name: string, fn: (x: tg.Tensor) => tg.Tensor) => {
     const order1 = tg.gradcheck(fn, [x]);
     const order2 = tg.gradcheck(fn, [x], { order: 2 });
-    for (const [order, r] of [[1, order1], [2, order2]] as const) {
+    for (const [order, r] of [
+      [1, order1],
+      [2, order2],
+    ] as const) {
       log(`gradcheck ${name}, order ${order}: ${r.ok ? 'ok' : 'FAILED'} (max abs error ${r.maxAbsError.toExponential(1)})`);
     }
     return { order1, order2 };
@@ -105,7 +112,13 @@ export function main(log: (line: string) => void = console.log): CustomOpResult 
 
   const z = clamp(softplus(x), 0, 1).mean();
   const dot = tg.viz.toDot(z);
-  log(`registered primitives now include: ${tg.primitives().map((p) => p.name).filter((n) => n.startsWith('example.')).join(', ')}`);
+  log(
+    `registered primitives now include: ${tg
+      .primitives()
+      .map((p) => p.name)
+      .filter((n) => n.startsWith('example.'))
+      .join(', ')}`,
+  );
   return { softplus: softplusChecks, clamp: clampChecks, forgetful, dot };
 }
 

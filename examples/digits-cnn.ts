@@ -17,11 +17,19 @@ export function buildNet(opts: { dropout?: number; batchNorm?: boolean; rng?: tg
   const rng = opts.rng ?? tg.rng('digits-cnn');
   const bn = opts.batchNorm ?? true;
   const block = (inC: number, outC: number) => [
-    new nn.Conv2d(inC, outC, 3, { padding: 1, bias: !bn, rng }), ...(bn ? [new nn.BatchNorm2d(outC)] : []), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(inC, outC, 3, { padding: 1, bias: !bn, rng }),
+    ...(bn ? [new nn.BatchNorm2d(outC)] : []),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
   ];
   return new nn.Sequential(
-    ...block(1, 16), ...block(16, 32), new nn.Flatten(),
-    new nn.Linear(32 * 2 * 2, 64, { rng }), new nn.ReLU(), new nn.Dropout(opts.dropout ?? 0.25, { rng }), new nn.Linear(64, 10, { rng }),
+    ...block(1, 16),
+    ...block(16, 32),
+    new nn.Flatten(),
+    new nn.Linear(32 * 2 * 2, 64, { rng }),
+    new nn.ReLU(),
+    new nn.Dropout(opts.dropout ?? 0.25, { rng }),
+    new nn.Linear(64, 10, { rng }),
   );
 }
 
@@ -48,7 +56,7 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
   const start = performance.now();
   let testAccuracy = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    optimizer.lr = 0.05 * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs)) / 2; // cosine schedule
+    optimizer.lr = (0.05 * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs))) / 2; // cosine schedule
     model.train();
     let lossSum = 0;
     let batchCount = 0;
@@ -67,7 +75,9 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
     log(`epoch ${epoch}: train loss ${(lossSum / batchCount).toFixed(3)}, test accuracy ${(100 * testAccuracy).toFixed(1)}%`);
   }
   const seconds = (performance.now() - start) / 1000;
-  log(`${train.labels.length} training images, ${epochs} epochs in ${seconds.toFixed(1)} s; test accuracy ${(100 * testAccuracy).toFixed(1)}%`);
+  log(
+    `${train.labels.length} training images, ${epochs} epochs in ${seconds.toFixed(1)} s; test accuracy ${(100 * testAccuracy).toFixed(1)}%`,
+  );
   return { testAccuracy, seconds };
 }
 

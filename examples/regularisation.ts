@@ -59,7 +59,10 @@ function trainOne(s: Setting, train: tg.data.Dataset, test: tg.data.Dataset, epo
   const rng = tg.rng(`regularisation-${seed}`); // per seed, the same initial weights and batches for every setting
   const model = buildNet({ dropout: s.dropout, batchNorm: false, rng });
   // Convolution and linear weights are penalised; biases usually are not.
-  const weights = model.namedParameters().filter(([name, p]) => name.endsWith('weight') && p.ndim > 1).map(([, p]) => p);
+  const weights = model
+    .namedParameters()
+    .filter(([name, p]) => name.endsWith('weight') && p.ndim > 1)
+    .map(([, p]) => p);
   const optimizer = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
   for (let epoch = 0; epoch < epochs; epoch++) {
     model.train();
@@ -77,8 +80,10 @@ function trainOne(s: Setting, train: tg.data.Dataset, test: tg.data.Dataset, epo
     }
   }
   return {
-    trainAccuracy: accuracy(model, train), testAccuracy: accuracy(model, test),
-    trainLoss: meanLoss(model, train), testLoss: meanLoss(model, test),
+    trainAccuracy: accuracy(model, train),
+    testAccuracy: accuracy(model, test),
+    trainLoss: meanLoss(model, train),
+    testLoss: meanLoss(model, test),
   };
 }
 
@@ -86,7 +91,10 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
   const log = opts.log ?? console.log;
   const { train: all, test } = data.trainTestSplit(data.loadDigits(), { testFraction: 0.2, rng: tg.rng(0) });
   const trainSize = opts.smoke ? 64 : 200;
-  const train = data.gather(all, Array.from({ length: trainSize }, (_, i) => i));
+  const train = data.gather(
+    all,
+    Array.from({ length: trainSize }, (_, i) => i),
+  );
   const epochs = opts.smoke ? 2 : 30;
   const seeds = opts.smoke ? [0] : [0, 1, 2];
   log(`${trainSize} training images, ${test.labels.length} test images, ${epochs} epochs; means of ${seeds.length} seeds\n`);
@@ -97,11 +105,17 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
     const runs = seeds.map((seed) => trainOne(s, train, test, epochs, seed));
     const mean = (key: keyof Scores) => runs.reduce((sum, r) => sum + r[key], 0) / runs.length;
     const r: SettingResult = {
-      name: s.name, trainAccuracy: mean('trainAccuracy'), testAccuracy: mean('testAccuracy'),
-      trainLoss: mean('trainLoss'), testLoss: mean('testLoss'), testAccuracies: runs.map((x) => x.testAccuracy),
+      name: s.name,
+      trainAccuracy: mean('trainAccuracy'),
+      testAccuracy: mean('testAccuracy'),
+      trainLoss: mean('trainLoss'),
+      testLoss: mean('testLoss'),
+      testAccuracies: runs.map((x) => x.testAccuracy),
     };
-    log(`${r.name.padEnd(14)}  ${pct(r.trainAccuracy).padStart(9)}  ${pct(r.testAccuracy).padStart(8)}  `
-      + `${r.trainLoss.toFixed(3).padStart(11)}  ${r.testLoss.toFixed(3).padStart(9)}   ${r.testAccuracies.map(pct).join(' ')}`);
+    log(
+      `${r.name.padEnd(14)}  ${pct(r.trainAccuracy).padStart(9)}  ${pct(r.testAccuracy).padStart(8)}  ` +
+        `${r.trainLoss.toFixed(3).padStart(11)}  ${r.testLoss.toFixed(3).padStart(9)}   ${r.testAccuracies.map(pct).join(' ')}`,
+    );
     results.push(r);
   }
   return results;

@@ -31,7 +31,13 @@ type Activation = 'tanh' | 'relu';
 
 function mlp(activation: Activation, rng: tg.Rng): tg.nn.Sequential {
   const act = () => (activation === 'tanh' ? new nn.Tanh() : new nn.ReLU());
-  return new nn.Sequential(new nn.Linear(2, 32, { rng }), act(), new nn.Linear(32, 32, { rng }), act(), new nn.Linear(32, CLASSES, { rng }));
+  return new nn.Sequential(
+    new nn.Linear(2, 32, { rng }),
+    act(),
+    new nn.Linear(32, 32, { rng }),
+    act(),
+    new nn.Linear(32, CLASSES, { rng }),
+  );
 }
 
 function predict(model: tg.nn.Module, x: tg.Tensor): Int32Array {
@@ -78,7 +84,9 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
     const predicted = predict(model, x);
     const accuracy = predicted.filter((k, i) => k === labels[i]).length / labels.length;
     const at = [0, Math.floor(steps / 10), Math.floor(steps / 2), steps - 1];
-    log(`${activation}: loss ${at.map((s) => `${losses[s].toFixed(3)} (step ${s + 1})`).join(', ')}; training accuracy ${(100 * accuracy).toFixed(1)}%`);
+    log(
+      `${activation}: loss ${at.map((s) => `${losses[s].toFixed(3)} (step ${s + 1})`).join(', ')}; training accuracy ${(100 * accuracy).toFixed(1)}%`,
+    );
     results.push({ activation, losses, accuracy });
     pictures.push(regions(model));
   }

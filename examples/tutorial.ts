@@ -55,9 +55,27 @@ export function outputSize(w: number, f: number, p: number, s: number): number {
 
 /** The tutorial's input volume x(:,:,c), channel by channel as its MATLAB session prints it. */
 export const TUTORIAL_X = [
-  [[1, 1, 0, 2, 0], [2, 2, 2, 2, 1], [0, 0, 0, 2, 1], [2, 2, 2, 2, 1], [2, 0, 2, 2, 1]],
-  [[2, 1, 0, 0, 0], [0, 2, 0, 1, 0], [1, 0, 1, 2, 0], [1, 2, 0, 2, 1], [1, 2, 1, 2, 2]],
-  [[2, 1, 1, 2, 2], [1, 1, 1, 0, 0], [2, 0, 1, 0, 2], [0, 2, 0, 2, 1], [0, 0, 2, 1, 0]],
+  [
+    [1, 1, 0, 2, 0],
+    [2, 2, 2, 2, 1],
+    [0, 0, 0, 2, 1],
+    [2, 2, 2, 2, 1],
+    [2, 0, 2, 2, 1],
+  ],
+  [
+    [2, 1, 0, 0, 0],
+    [0, 2, 0, 1, 0],
+    [1, 0, 1, 2, 0],
+    [1, 2, 0, 2, 1],
+    [1, 2, 1, 2, 2],
+  ],
+  [
+    [2, 1, 1, 2, 2],
+    [1, 1, 1, 0, 0],
+    [2, 0, 1, 0, 2],
+    [0, 2, 0, 2, 1],
+    [0, 0, 2, 1, 0],
+  ],
 ];
 
 /** Prints a [H,W] matrix as MATLAB does, one row a line. */
@@ -82,7 +100,10 @@ export interface TutorialResult {
   graphFile: string;
 }
 
-export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-expanded.svg'), log: Log = console.log): Promise<TutorialResult> {
+export async function main(
+  graphFile = path.join('runs', 'tutorial', 'conv1d-expanded.svg'),
+  log: Log = console.log,
+): Promise<TutorialResult> {
   log('1. Convolution of two signals: flip one, slide it over the other, multiply and sum');
   const xs = [0, 1, 2, 3, 4];
   const ws = [1, -1, 2];
@@ -125,18 +146,34 @@ export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-exp
   log(`  y = ${show(ye)}, dL/dy = ${show(gy)}`);
   log(`  dL/dx: expanded graph ${show(xe.grad!)}, fused backward ${show(x.grad!)}, convolve(dL/dy, flip(w), 'full') ${show(gxDerived)}`);
   log(`  dL/dw: expanded graph ${show(we.grad!)}, fused backward ${show(w.grad!)}, flip(correlate(x, dL/dy)) ${show(gwDerived)}`);
-  let gradientError = Math.max(maxDiff(xe.grad!, gxDerived), maxDiff(x.grad!, gxDerived), maxDiff(we.grad!, gwDerived), maxDiff(w.grad!, gwDerived));
+  let gradientError = Math.max(
+    maxDiff(xe.grad!, gxDerived),
+    maxDiff(x.grad!, gxDerived),
+    maxDiff(we.grad!, gwDerived),
+    maxDiff(w.grad!, gwDerived),
+  );
   fs.mkdirSync(path.dirname(path.resolve(graphFile)), { recursive: true });
   await tg.viz.writeGraph(graphFile, ye, { values: true, grads: true, title: "y = convolve(x, w, 'valid'), dL/dy = (1, 2, 3)" });
   log(`  the graph, with values and gradients: ${graphFile}`);
 
   log('\n5. 2-D convolution as an image filter: flip the kernel, slide it over the image');
   const image = channel(volume, 0);
-  const kernel = tg.tensor([[1, 0], [0, -1]]);
+  const kernel = tg.tensor([
+    [1, 0],
+    [0, -1],
+  ]);
   const flipped = tg.flip(kernel).toArray() as number[][];
   const img = image.toArray() as number[][];
-  const byHand2d = img.slice(0, -1).map((row, r) => row.slice(0, -1).map((_, c) =>
-    flipped[0][0] * img[r][c] + flipped[0][1] * img[r][c + 1] + flipped[1][0] * img[r + 1][c] + flipped[1][1] * img[r + 1][c + 1]));
+  const byHand2d = img
+    .slice(0, -1)
+    .map((row, r) =>
+      row
+        .slice(0, -1)
+        .map(
+          (_, c) =>
+            flipped[0][0] * img[r][c] + flipped[0][1] * img[r][c + 1] + flipped[1][0] * img[r + 1][c] + flipped[1][1] * img[r + 1][c + 1],
+        ),
+    );
   const filtered = tg.convolve2d(image, kernel, 'valid');
   log(`  kernel [[1,0],[0,-1]] (a diagonal edge detector) over channel 1, 'valid' (scipy.signal.convolve2d):`);
   printMatrix(filtered, log);
@@ -147,22 +184,41 @@ export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-exp
   const halved = tg.conv2d(four, tg.ones([1, 1, 2, 2]), null, { stride: 2 });
   log(`  [1,1,4,4] with a 2×2 kernel, stride 2 -> ${tg.fmt(halved.shape)}: ${show(halved)}`);
   log('  output size (W - F + 2P)/S + 1, checked against conv2d:');
-  for (const [size, f, p, s] of [[5, 3, 1, 2], [4, 2, 0, 2], [7, 3, 0, 1], [7, 3, 1, 1], [32, 5, 2, 1], [28, 5, 0, 1]]) {
+  for (const [size, f, p, s] of [
+    [5, 3, 1, 2],
+    [4, 2, 0, 2],
+    [7, 3, 0, 1],
+    [7, 3, 1, 1],
+    [32, 5, 2, 1],
+    [28, 5, 0, 1],
+  ]) {
     const y = tg.conv2d(tg.zeros([1, 1, size, size]), tg.zeros([1, 1, f, f]), null, { stride: s, padding: p });
-    log(`  W=${size} F=${f} P=${p} S=${s}: (${size} - ${f} + ${2 * p})/${s} + 1 = ${outputSize(size, f, p, s)}, conv2d gives ${y.shape[3]}`);
+    log(
+      `  W=${size} F=${f} P=${p} S=${s}: (${size} - ${f} + ${2 * p})/${s} + 1 = ${outputSize(size, f, p, s)}, conv2d gives ${y.shape[3]}`,
+    );
   }
 
   log('\n7. The worked layer: input 5×5×3, K = 2 filters of 3×3×3, stride 2, pad 1, one bias per filter');
   const r = tg.rng('tutorial-layer');
   const input = tg.tensor([TUTORIAL_X], { requiresGrad: true, name: 'x' }); // [1,3,5,5]
-  const weight = tg.tensor(Array.from({ length: 2 * 3 * 3 * 3 }, () => r.int(3) - 1), { shape: [2, 3, 3, 3], requiresGrad: true, name: 'w' });
+  const weight = tg.tensor(
+    Array.from({ length: 2 * 3 * 3 * 3 }, () => r.int(3) - 1),
+    { shape: [2, 3, 3, 3], requiresGrad: true, name: 'w' },
+  );
   const bias = tg.tensor([1, 0], { requiresGrad: true, name: 'bias' });
   const out = tg.conv2d(input, weight, bias, { stride: 2, padding: 1 });
   log(`  output size (5 - 3 + 2)/2 + 1 = ${outputSize(5, 3, 1, 2)}: y is ${tg.fmt(out.shape)} (3×3×2)`);
   // The centre output by hand: filter w0 over the padded input's 3×3×3 window at rows and columns
   // 2..4 (position 1 times stride 2), plus b0. Network "convolution" is cross-correlation: the
   // filter is not flipped.
-  const xp = tg.pad(input, [[0, 0], [0, 0], [1, 1], [1, 1]]).toArray() as number[][][][];
+  const xp = tg
+    .pad(input, [
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [1, 1],
+    ])
+    .toArray() as number[][][][];
   const wv = weight.toArray() as number[][][][];
   let centre = bias.data[0];
   for (let c = 0; c < 3; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) centre += xp[0][c][2 + i][2 + j] * wv[0][c][i][j];
@@ -172,7 +228,7 @@ export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-exp
     printMatrix(tg.reshape(tg.slice(out, [0, k], [1, k + 1]), [3, 3]), log);
   }
 
-  log('\n8. The layer\'s gradients, derived as in 1-D, against backward()');
+  log("\n8. The layer's gradients, derived as in 1-D, against backward()");
   const gOut = tg.reshape(tg.arange(18), [1, 2, 3, 3]); // any dL/dy will do
   out.backward(gOut);
   // dL/dx: every output spreads gy·w back over its window — the transposed convolution of gy with w.
@@ -181,7 +237,8 @@ export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-exp
   // one channel of x against one channel of gy at a time, hence the transposes.
   const gwLayer = tg.transpose(
     tg.conv2d(tg.transpose(input.detach(), [1, 0, 2, 3]), tg.transpose(gOut, [1, 0, 2, 3]), null, { padding: 1, dilation: 2 }),
-    [1, 0, 2, 3]);
+    [1, 0, 2, 3],
+  );
   // dL/db_k: each output of filter k adds b_k once.
   const gbLayer = tg.sum(gOut, [0, 2, 3]);
   log(`  dL/dx = convTranspose2d(dL/dy, w, stride 2, pad 1): max |difference| ${maxDiff(input.grad!, gxLayer)}`);
@@ -190,10 +247,17 @@ export async function main(graphFile = path.join('runs', 'tutorial', 'conv1d-exp
   gradientError = Math.max(gradientError, maxDiff(input.grad!, gxLayer), maxDiff(weight.grad!, gwLayer), maxDiff(bias.grad!, gbLayer));
 
   return {
-    full: Array.from(full.data), valid: Array.from(valid.data), byHand, padded: padded.shape.slice(),
-    gx: Array.from(xe.grad!.data), gw: Array.from(we.grad!.data),
+    full: Array.from(full.data),
+    valid: Array.from(valid.data),
+    byHand,
+    padded: padded.shape.slice(),
+    gx: Array.from(xe.grad!.data),
+    gw: Array.from(we.grad!.data),
     filter2d: { byHand: byHand2d, convolve2d: filtered.toArray() as number[][] },
-    layerShape: out.shape.slice(), centre: { byHand: centre, conv2d: out.data[4] }, gradientError, graphFile,
+    layerShape: out.shape.slice(),
+    centre: { byHand: centre, conv2d: out.data[4] },
+    gradientError,
+    graphFile,
   };
 }
 

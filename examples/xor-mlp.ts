@@ -9,13 +9,22 @@ import * as tg from '../src';
 
 const { nn, optim } = tg;
 
-const X = tg.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+const X = tg.tensor([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+]);
 const LABELS = [0, 1, 1, 0];
 
 type Activation = 'tanh' | 'relu';
 
 function mlp(activation: Activation, rng: tg.Rng): tg.nn.Sequential {
-  return new nn.Sequential(new nn.Linear(2, 4, { rng }), activation === 'tanh' ? new nn.Tanh() : new nn.ReLU(), new nn.Linear(4, 2, { rng }));
+  return new nn.Sequential(
+    new nn.Linear(2, 4, { rng }),
+    activation === 'tanh' ? new nn.Tanh() : new nn.ReLU(),
+    new nn.Linear(4, 2, { rng }),
+  );
 }
 
 /**
@@ -63,13 +72,22 @@ export function main(opts: { smoke?: boolean; log?: (line: string) => void } = {
     const solved = runs.filter((r) => solves(r.p1));
     const failed = runs.filter((r) => !solves(r.p1));
     const example = solved.length > 0 ? solved[0].p1 : null;
-    const result = { activation, solved: solved.length, seeds, example, switchingWhenFailed: meanSwitching(failed), switchingWhenSolved: meanSwitching(solved) };
+    const result = {
+      activation,
+      solved: solved.length,
+      seeds,
+      example,
+      switchingWhenFailed: meanSwitching(failed),
+      switchingWhenSolved: meanSwitching(solved),
+    };
     log(`${activation}: ${solved.length} of ${seeds} seeds classify all four points`);
     if (example) log(`  P(class 1) for (0,0) (0,1) (1,0) (1,1): ${example.map((p) => p.toFixed(3)).join('  ')}`);
     if (activation === 'relu') {
       // A relu net is linear wherever no unit switches, and no linear function separates XOR.
-      log(`  relu units that are on for some points and off for others: ${result.switchingWhenSolved.toFixed(1)} on average`
-        + ` in the runs that solved it, ${failed.length > 0 ? result.switchingWhenFailed.toFixed(1) : '-'} in those that did not;`);
+      log(
+        `  relu units that are on for some points and off for others: ${result.switchingWhenSolved.toFixed(1)} on average` +
+          ` in the runs that solved it, ${failed.length > 0 ? result.switchingWhenFailed.toFixed(1) : '-'} in those that did not;`,
+      );
       log('  a unit that is off for every point passes no gradient, one that is on for every point acts linearly,');
       log('  and with too few units in between the net is (nearly) linear on the four points, where XOR is out of reach.');
     }

@@ -7,7 +7,8 @@ const fmt = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/\.?0
 const show = (t) => `(${Array.from(t.data, fmt).join(', ')})`;
 
 const b = tg.backend();
-$('backend').textContent = `kernels: ${b.kernels}, ${b.threads} thread${b.threads === 1 ? '' : 's'}${b.reason ? ` (${b.reason})` : ''} · tapegrad ${tg.version}`;
+$('backend').textContent =
+  `kernels: ${b.kernels}, ${b.threads} thread${b.threads === 1 ? '' : 's'}${b.reason ? ` (${b.reason})` : ''} · tapegrad ${tg.version}`;
 
 /** Parses "0, 1, 2" into numbers; throws on anything else. */
 function numbers(text, what) {
@@ -49,7 +50,11 @@ async function conv1d() {
     $('y1').textContent = show(y);
     $('gx1').textContent = show(x.grad);
     $('gw1').textContent = show(w.grad);
-    const nodes = await draw($('graph1'), [y], { values: true, grads: true, title: `y = convolve(x, w, '${$('mode1').value}'); dL/dy = (1, 2, …)` });
+    const nodes = await draw($('graph1'), [y], {
+      values: true,
+      grads: true,
+      title: `y = convolve(x, w, '${$('mode1').value}'); dL/dy = (1, 2, …)`,
+    });
     if (run === conv1dRun) $('graph1').dataset.nodes = String(nodes);
   } catch (e) {
     $('err1').textContent = e.message;
@@ -60,9 +65,27 @@ for (const id of ['x1', 'w1', 'mode1']) $(id).addEventListener('input', conv1d);
 // ---- 2. the convolution layer ----------------------------------------------------------------
 
 const TUTORIAL_X = [
-  [[1, 1, 0, 2, 0], [2, 2, 2, 2, 1], [0, 0, 0, 2, 1], [2, 2, 2, 2, 1], [2, 0, 2, 2, 1]],
-  [[2, 1, 0, 0, 0], [0, 2, 0, 1, 0], [1, 0, 1, 2, 0], [1, 2, 0, 2, 1], [1, 2, 1, 2, 2]],
-  [[2, 1, 1, 2, 2], [1, 1, 1, 0, 0], [2, 0, 1, 0, 2], [0, 2, 0, 2, 1], [0, 0, 2, 1, 0]],
+  [
+    [1, 1, 0, 2, 0],
+    [2, 2, 2, 2, 1],
+    [0, 0, 0, 2, 1],
+    [2, 2, 2, 2, 1],
+    [2, 0, 2, 2, 1],
+  ],
+  [
+    [2, 1, 0, 0, 0],
+    [0, 2, 0, 1, 0],
+    [1, 0, 1, 2, 0],
+    [1, 2, 0, 2, 1],
+    [1, 2, 1, 2, 2],
+  ],
+  [
+    [2, 1, 1, 2, 2],
+    [1, 1, 1, 0, 0],
+    [2, 0, 1, 0, 2],
+    [0, 2, 0, 2, 1],
+    [0, 0, 2, 1, 0],
+  ],
 ];
 const r = tg.rng('tapegrad-conv2d');
 const W2 = Array.from({ length: 54 }, () => r.int(3) - 1);
@@ -103,7 +126,8 @@ async function conv2dOne() {
   // The fused layer gives the same value.
   const fused = tg.conv2d(tg.tensor([TUTORIAL_X]), tg.tensor(W2, { shape: [2, 3, 3, 3] }), tg.tensor([1, 0]), layer);
   const same = fused.data[(k * 3 + i) * 3 + j] === y.item();
-  $('y2').textContent = `${fmt(y.item())} (${products.length} products and the bias${same ? '; the fused layer agrees' : '; the fused layer DISAGREES'})`;
+  $('y2').textContent =
+    `${fmt(y.item())} (${products.length} products and the bias${same ? '; the fused layer agrees' : '; the fused layer DISAGREES'})`;
   const nodes = await draw($('graph2e'), [y], { values: true, rankdir: 'LR' });
   $('graph2e').dataset.nodes = String(nodes);
   $('graph2e').dataset.products = String(products.length);
@@ -123,12 +147,14 @@ worker.onmessage = ({ data }) => {
   if (data.type === 'loading') {
     $('status').textContent = 'worker: loading the digits…';
   } else if (data.type === 'ready') {
-    $('status').textContent = `worker ready (${data.backend.kernels}, ${data.backend.threads} thread${data.backend.threads === 1 ? '' : 's'})`;
+    $('status').textContent =
+      `worker ready (${data.backend.kernels}, ${data.backend.threads} thread${data.backend.threads === 1 ? '' : 's'})`;
     $('start').disabled = false;
     document.body.dataset.workerReady = 'true';
   } else if (data.type === 'progress') {
     history.push(data);
-    $('speed').textContent = `step ${data.step}: loss ${data.loss.toFixed(4)}, batch accuracy ${(100 * data.accuracy).toFixed(1)}%, ${Math.round(data.imagesPerSecond)} images/s`;
+    $('speed').textContent =
+      `step ${data.step}: loss ${data.loss.toFixed(4)}, batch accuracy ${(100 * data.accuracy).toFixed(1)}%, ${Math.round(data.imagesPerSecond)} images/s`;
     plotCurves();
     if (data.filters) drawFilters(data.filters);
   } else if (data.type === 'epoch') {
@@ -143,7 +169,10 @@ worker.onmessage = ({ data }) => {
   } else if (data.type === 'prediction') {
     const top = data.probabilities.map((p, c) => [p, c]).sort((a, b) => b[0] - a[0]);
     $('prediction').textContent = String(top[0][1]);
-    $('probs').textContent = top.slice(0, 3).map(([p, c]) => `${c}: ${(100 * p).toFixed(1)}%`).join(' · ');
+    $('probs').textContent = top
+      .slice(0, 3)
+      .map(([p, c]) => `${c}: ${(100 * p).toFixed(1)}%`)
+      .join(' · ');
   } else if (data.type === 'error') {
     $('status').textContent = `error: ${data.message}`;
     $('start').disabled = false;
@@ -166,9 +195,20 @@ function plotCurves() {
   const n = history.length;
   const maxLoss = Math.max(...history.map((h) => h.loss), 1e-9);
   const x = (i) => L + ((W - L - 10) * i) / Math.max(1, n - 1);
-  const line = (values, scale, color) => `<polyline fill="none" stroke="${color}" stroke-width="2" points="${values.map((v, i) => `${x(i).toFixed(1)},${(H - B - (H - B - 10) * (v / scale)).toFixed(1)}`).join(' ')}"/>`;
-  svg.innerHTML = `<rect x="${L}" y="10" width="${W - L - 10}" height="${H - B - 10}" fill="#fafbfc" stroke="#d8dde3"/>` +
-    line(history.map((h) => h.loss), maxLoss, '#c0392b') + line(history.map((h) => h.accuracy), 1, '#1f77b4') +
+  const line = (values, scale, color) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${values.map((v, i) => `${x(i).toFixed(1)},${(H - B - (H - B - 10) * (v / scale)).toFixed(1)}`).join(' ')}"/>`;
+  svg.innerHTML =
+    `<rect x="${L}" y="10" width="${W - L - 10}" height="${H - B - 10}" fill="#fafbfc" stroke="#d8dde3"/>` +
+    line(
+      history.map((h) => h.loss),
+      maxLoss,
+      '#c0392b',
+    ) +
+    line(
+      history.map((h) => h.accuracy),
+      1,
+      '#1f77b4',
+    ) +
     `<text x="${L}" y="${H - 6}" font-size="11">steps 1…${history.at(-1)?.step ?? 0}</text>` +
     `<text x="${W - 10}" y="${H - 6}" font-size="11" text-anchor="end"><tspan fill="#c0392b">loss (max ${maxLoss.toFixed(2)})</tspan> · <tspan fill="#1f77b4">batch accuracy</tspan></text>`;
   svg.dataset.points = String(n);
@@ -199,8 +239,14 @@ function drawFilters(filters) {
 
 function drawConfusion(m) {
   const max = Math.max(...m.flat(), 1);
-  $('confusion').innerHTML = `<tr><th></th>${m.map((_, c) => `<th>${c}</th>`).join('')}</tr>` +
-    m.map((row, t) => `<tr><th>${t}</th>${row.map((v, p) => `<td style="background:rgba(${t === p ? '31,119,180' : '192,57,43'},${(v / max).toFixed(2)})">${v || ''}</td>`).join('')}</tr>`).join('');
+  $('confusion').innerHTML =
+    `<tr><th></th>${m.map((_, c) => `<th>${c}</th>`).join('')}</tr>` +
+    m
+      .map(
+        (row, t) =>
+          `<tr><th>${t}</th>${row.map((v, p) => `<td style="background:rgba(${t === p ? '31,119,180' : '192,57,43'},${(v / max).toFixed(2)})">${v || ''}</td>`).join('')}</tr>`,
+      )
+      .join('');
 }
 
 // ---- the drawing pad -------------------------------------------------------------------------
@@ -241,7 +287,8 @@ function padPixels() {
   const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
   const cell = pad.width / 8;
   const out = new Array(64).fill(0);
-  for (let y = 0; y < pad.height; y++) for (let x = 0; x < pad.width; x++) out[Math.floor(y / cell) * 8 + Math.floor(x / cell)] += data[4 * (y * pad.width + x)] / 255;
+  for (let y = 0; y < pad.height; y++)
+    for (let x = 0; x < pad.width; x++) out[Math.floor(y / cell) * 8 + Math.floor(x / cell)] += data[4 * (y * pad.width + x)] / 255;
   return out.map((v) => v / (cell * cell));
 }
 function predict() {

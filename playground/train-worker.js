@@ -13,9 +13,14 @@ const std = Math.sqrt(tg.mean(tg.pow(tg.sub(train.images, mean), 2)).item());
 const standardise = (x) => tg.div(tg.sub(x, mean), std);
 const { nn } = tg;
 const model = new nn.Sequential(
-  new nn.Conv2d(1, 16, 3, { padding: 1, rng }), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Conv2d(16, 32, 3, { padding: 1, rng }), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Flatten(), new nn.Linear(32 * 2 * 2, 10, { rng }),
+  new nn.Conv2d(1, 16, 3, { padding: 1, rng }),
+  new nn.ReLU(),
+  new nn.MaxPool2d(2),
+  new nn.Conv2d(16, 32, 3, { padding: 1, rng }),
+  new nn.ReLU(),
+  new nn.MaxPool2d(2),
+  new nn.Flatten(),
+  new nn.Linear(32 * 2 * 2, 10, { rng }),
 );
 let stop = false;
 
@@ -63,7 +68,14 @@ async function run(epochs, maxSteps) {
           if (best === yb[i]) correct++;
         }
         const now = performance.now();
-        postMessage({ type: 'progress', step, loss: loss.item(), accuracy: correct / idx.length, imagesPerSecond: (1000 * seen) / (now - since), filters: filters() });
+        postMessage({
+          type: 'progress',
+          step,
+          loss: loss.item(),
+          accuracy: correct / idx.length,
+          imagesPerSecond: (1000 * seen) / (now - since),
+          filters: filters(),
+        });
         since = now;
         seen = 0;
         // Let 'stop' and 'predict' messages in.

@@ -29,7 +29,14 @@ const FIGURES: Figure[] = [
 /** Graph pages, and screenshots of them as a person sees them (headless Chromium), for docs/graphs.md. */
 const PAGES: (Figure & { shot: string; click?: string })[] = [
   { file: 'conv1d-expanded.html', shot: 'conv1d-expanded-page.png', graph: 'conv1d', expand: true, click: 't0' },
-  { file: 'conv2d-focus.html', shot: 'conv2d-focus-page.png', graph: 'conv2d', expand: true, options: { focus: [0, 1, 1, 1], values: true }, click: 't0' },
+  {
+    file: 'conv2d-focus.html',
+    shot: 'conv2d-focus-page.png',
+    graph: 'conv2d',
+    expand: true,
+    options: { focus: [0, 1, 1, 1], values: true },
+    click: 't0',
+  },
   { file: 'cnn.html', shot: 'cnn-page.png', graph: 'cnn', options: { values: true, grads: true } },
 ];
 

@@ -48,7 +48,9 @@ function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
       'cross-origin-resource-policy': 'same-origin',
     };
     // No 'wasm-unsafe-eval': the page may run scripts from itself but not compile WebAssembly.
-    if (csp) headers['content-security-policy'] = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; img-src 'self' data:";
+    if (csp)
+      headers['content-security-policy'] =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; img-src 'self' data:";
     res.writeHead(200, headers);
     fs.createReadStream(file).pipe(res);
   });
@@ -63,11 +65,14 @@ module.exports = { startServer };
 if (require.main === module) {
   const at = process.argv.indexOf('--port');
   const port = at >= 0 ? Number(process.argv[at + 1]) : 8080;
-  startServer({ port }).then((server) => {
-    const { port: actual } = server.address();
-    console.log(`tapegrad playground: http://127.0.0.1:${actual}/ (Ctrl-C stops it)`);
-  }, (e) => {
-    console.error(`playground: ${e.message}`);
-    process.exit(1);
-  });
+  startServer({ port }).then(
+    (server) => {
+      const { port: actual } = server.address();
+      console.log(`tapegrad playground: http://127.0.0.1:${actual}/ (Ctrl-C stops it)`);
+    },
+    (e) => {
+      console.error(`playground: ${e.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -14,15 +14,36 @@ export type { TensorOptions, RandomOptions } from './tensor/create';
 export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType } from './tensor/dtype';
 export type { DType, Storage } from './tensor/dtype';
 export {
-  broadcastShapes, tryBroadcastShapes, checkPermutation, checkShape, fmt, normalizeAxes, normalizeAxis, reducedShape,
-  sameShape, sizeOf, stridesOf,
+  broadcastShapes,
+  tryBroadcastShapes,
+  checkPermutation,
+  checkShape,
+  fmt,
+  normalizeAxes,
+  normalizeAxis,
+  reducedShape,
+  sameShape,
+  sizeOf,
+  stridesOf,
 } from './tensor/shape';
 export { Rng, rng, manualSeed } from './random/rng';
 
 // The engine (SPEC §6).
 export {
-  Node, definePrimitive, lookupPrimitive, primitives, Primitive, noGrad, enableGrad, isGradEnabled, withScope,
-  currentScope, topoSort, backward, grad, gradcheck,
+  Node,
+  definePrimitive,
+  lookupPrimitive,
+  primitives,
+  Primitive,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  withScope,
+  currentScope,
+  topoSort,
+  backward,
+  grad,
+  gradcheck,
 } from './autograd';
 export type { Rule, WithSaved, ScopeFrame, BackwardOptions, GradOptions, GradcheckOptions, GradcheckResult } from './autograd';
 
@@ -37,9 +58,7 @@ export type { TensorLike } from './ops/operands';
 export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid } from './ops/elementwise';
 export { sum, sumTo, expand } from './ops/broadcast';
 export { mean, max } from './ops/reduce';
-export {
-  reshape, transpose, transposeLast2, flatten, flip, pad, slice, concat, stack, squeeze, unsqueeze,
-} from './ops/shape';
+export { reshape, transpose, transposeLast2, flatten, flip, pad, slice, concat, stack, squeeze, unsqueeze } from './ops/shape';
 export type { PadMode, PadOptions } from './ops/shape';
 export { matmul } from './ops/matmul';
 export { softmax, logSoftmax } from './ops/softmax';

@@ -10,18 +10,28 @@ const SRC = path.join(__dirname, '..', 'src');
 
 /** Lower ranks are imported by higher ones, never the other way round. Same rank: allowed. */
 const RANK: Record<string, number> = {
-  platform: 0, 'version.ts': 0,
+  platform: 0,
+  'version.ts': 0,
   random: 1,
   tensor: 2,
   kernels: 3,
   autograd: 4,
   ops: 5,
   // The library's top layer: built only on the public ops (and each other).
-  nn: 6, optim: 6, data: 6, viz: 6, onnx: 6, func: 6,
+  nn: 6,
+  optim: 6,
+  data: 6,
+  viz: 6,
+  onnx: 6,
+  func: 6,
   // Applications.
-  testing: 7, gallery: 7, train: 8, cli: 9,
+  testing: 7,
+  gallery: 7,
+  train: 8,
+  cli: 9,
   // The package surface: the only files that may gather everything.
-  'index.ts': 10, 'viz-namespace.ts': 10,
+  'index.ts': 10,
+  'viz-namespace.ts': 10,
 };
 const LIBRARY_TOP = 6;
 

@@ -41,7 +41,11 @@ describe('randomCrop', () => {
     expect(y.shape).toEqual(x.shape);
     const offsets = new Set<string>();
     for (let i = 0; i < 6; i++) {
-      const padded = tg.pad(image(x, i), [[0, 0], [padding, padding], [padding, padding]]);
+      const padded = tg.pad(image(x, i), [
+        [0, 0],
+        [padding, padding],
+        [padding, padding],
+      ]);
       const target = JSON.stringify(values(image(y, i)));
       const matches: string[] = [];
       for (let dy = 0; dy <= 2 * padding; dy++) {
@@ -64,12 +68,20 @@ describe('randomCrop', () => {
     expect(y.shape).toEqual([6, 3, 5, 4]);
     // Padding [0, 1]: rows stay in place, columns shift by -1, 0 or 1.
     for (let i = 0; i < 6; i++) {
-      const padded = tg.pad(image(x, i), [[0, 0], [0, 0], [1, 1]]);
+      const padded = tg.pad(image(x, i), [
+        [0, 0],
+        [0, 0],
+        [1, 1],
+      ]);
       const crops = [0, 1, 2].map((dx) => JSON.stringify(values(tg.slice(padded, [0, 0, dx], [3, 5, dx + 4]))));
       expect(crops).toContain(JSON.stringify(values(image(y, i))));
     }
-    expect(() => augment.randomCrop(x, { padding: -1 })).toThrow('augment.randomCrop: padding must be a non-negative integer or [h, w] pair, got -1');
-    expect(() => augment.randomCrop(tg.ones([3, 4, 4]), { padding: 1 })).toThrow('augment.randomCrop: expected a batch [N,C,H,W], got [3,4,4]');
+    expect(() => augment.randomCrop(x, { padding: -1 })).toThrow(
+      'augment.randomCrop: padding must be a non-negative integer or [h, w] pair, got -1',
+    );
+    expect(() => augment.randomCrop(tg.ones([3, 4, 4]), { padding: 1 })).toThrow(
+      'augment.randomCrop: expected a batch [N,C,H,W], got [3,4,4]',
+    );
   });
 });
 
@@ -84,7 +96,9 @@ describe('rgbShift', () => {
     let clipped = 0;
     for (let k = 0; k < 6 * 3; k++) {
       const plane = (t: tg.Tensor) => Array.from(t.data.subarray(k * 20, (k + 1) * 20));
-      const diffs = plane(y).map((v, e) => v - plane(x)[e]).filter((_, e) => plane(y)[e] > 0 && plane(y)[e] < 1);
+      const diffs = plane(y)
+        .map((v, e) => v - plane(x)[e])
+        .filter((_, e) => plane(y)[e] > 0 && plane(y)[e] < 1);
       clipped += 20 - diffs.length;
       expect(diffs.length).toBeGreaterThan(0);
       for (const d of diffs) {

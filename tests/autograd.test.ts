@@ -46,7 +46,10 @@ describe('backward', () => {
     y.backward(undefined, { retainGraph: true });
     const once = values(x.grad);
     y.backward();
-    expectClose(values(x.grad), once.map((v) => 2 * v));
+    expectClose(
+      values(x.grad),
+      once.map((v) => 2 * v),
+    );
   });
 
   test('non-leaf .grad stays null unless retainGrad', () => {
@@ -81,7 +84,7 @@ describe('backward', () => {
     expect(seed.data[0]).toBe(1);
   });
 
-  test('a gradient has its tensor\'s dtype through mixed-dtype ops', () => {
+  test("a gradient has its tensor's dtype through mixed-dtype ops", () => {
     const x32 = tg.tensor([1, 2], { requiresGrad: true });
     const x64 = tg.tensor([3, 4], { dtype: 'float64', requiresGrad: true });
     const y = x32.mul(x64);
@@ -120,7 +123,9 @@ describe('freed graphs', () => {
     const x = f64([1, 2]);
     const y = x.tanh().sum();
     y.backward();
-    expect(() => y.backward()).toThrow(/^backward: the graph through sum \(node #\d+, output \[\]\) was freed by an earlier backward; pass \{retainGraph: true\}/);
+    expect(() => y.backward()).toThrow(
+      /^backward: the graph through sum \(node #\d+, output \[\]\) was freed by an earlier backward; pass \{retainGraph: true\}/,
+    );
   });
 
   test('a freed graph is refused before any gradient is accumulated', () => {
@@ -184,7 +189,11 @@ describe('tg.grad', () => {
     const w = tg.ones([3, 2], { requiresGrad: true });
     x.matmul(w).tanh().softmax().sum().add(x.max(1).sum()).backward();
     expect(x.grad!.shape).toEqual([0, 3]);
-    expect(w.grad!.toArray()).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(w.grad!.toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   test('an unused input throws unless allowUnused, which gives null', () => {
@@ -238,13 +247,15 @@ describe('grad modes', () => {
   });
 
   test('the mode is restored when fn throws', () => {
-    expect(() => tg.noGrad(() => {
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      tg.noGrad(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(tg.isGradEnabled()).toBe(true);
   });
 
-  test('noGrad returns fn\'s value', () => {
+  test("noGrad returns fn's value", () => {
     expect(tg.noGrad(() => 42)).toBe(42);
   });
 });
@@ -260,33 +271,55 @@ describe('higher-order gradients match closed forms', () => {
   const xs = [-1.3, -0.4, 0.2, 0.9, 1.7];
   const pos = [0.3, 0.8, 1.5, 2.4];
 
-  test('tanh\'\' = -2 tanh (1 - tanh²)', () => {
+  test("tanh'' = -2 tanh (1 - tanh²)", () => {
     const t = xs.map(Math.tanh);
-    expectClose(values(derivative(tg.tanh, f64(xs), 2)), t.map((v) => -2 * v * (1 - v * v)));
+    expectClose(
+      values(derivative(tg.tanh, f64(xs), 2)),
+      t.map((v) => -2 * v * (1 - v * v)),
+    );
   });
 
-  test('tanh\'\'\' = -2 (1 - tanh²)(1 - 3 tanh²)', () => {
+  test("tanh''' = -2 (1 - tanh²)(1 - 3 tanh²)", () => {
     const t = xs.map(Math.tanh);
-    expectClose(values(derivative(tg.tanh, f64(xs), 3)), t.map((v) => -2 * (1 - v * v) * (1 - 3 * v * v)));
+    expectClose(
+      values(derivative(tg.tanh, f64(xs), 3)),
+      t.map((v) => -2 * (1 - v * v) * (1 - 3 * v * v)),
+    );
   });
 
-  test('sigmoid\'\' = s (1 - s)(1 - 2s)', () => {
+  test("sigmoid'' = s (1 - s)(1 - 2s)", () => {
     const s = xs.map((v) => 1 / (1 + Math.exp(-v)));
-    expectClose(values(derivative(tg.sigmoid, f64(xs), 2)), s.map((v) => v * (1 - v) * (1 - 2 * v)));
+    expectClose(
+      values(derivative(tg.sigmoid, f64(xs), 2)),
+      s.map((v) => v * (1 - v) * (1 - 2 * v)),
+    );
   });
 
-  test('exp\'\' = exp', () => {
+  test("exp'' = exp", () => {
     expectClose(values(derivative(tg.exp, f64(xs), 2)), xs.map(Math.exp));
   });
 
-  test('log\'\' = -1/x², log\'\'\' = 2/x³', () => {
-    expectClose(values(derivative(tg.log, f64(pos), 2)), pos.map((v) => -1 / (v * v)));
-    expectClose(values(derivative(tg.log, f64(pos), 3)), pos.map((v) => 2 / (v * v * v)));
+  test("log'' = -1/x², log''' = 2/x³", () => {
+    expectClose(
+      values(derivative(tg.log, f64(pos), 2)),
+      pos.map((v) => -1 / (v * v)),
+    );
+    expectClose(
+      values(derivative(tg.log, f64(pos), 3)),
+      pos.map((v) => 2 / (v * v * v)),
+    );
   });
 
-  test('(x^p)\'\' = p (p-1) x^(p-2), and (x⁴)\'\'\' = 24x', () => {
-    expectClose(values(derivative((x) => x.pow(2.5), f64(pos), 2)), pos.map((v) => 2.5 * 1.5 * Math.pow(v, 0.5)));
-    expectClose(values(derivative((x) => x.pow(4), f64(xs), 3)), xs.map((v) => 24 * v), 9);
+  test("(x^p)'' = p (p-1) x^(p-2), and (x⁴)''' = 24x", () => {
+    expectClose(
+      values(derivative((x) => x.pow(2.5), f64(pos), 2)),
+      pos.map((v) => 2.5 * 1.5 * Math.pow(v, 0.5)),
+    );
+    expectClose(
+      values(derivative((x) => x.pow(4), f64(xs), 3)),
+      xs.map((v) => 24 * v),
+      9,
+    );
   });
 
   test('pow: d²/db² a^b = a^b ln²a and d²/da db = a^(b-1) (1 + b ln a)', () => {
@@ -323,7 +356,9 @@ describe('higher-order gradients match closed forms', () => {
 
     const eps = 1e-6;
     const shifted = (s: number) => tg.tensor(w0.add(v.mul(s)).data, { shape: [4, 2], dtype: 'float64', requiresGrad: true });
-    const fd = gradAt(shifted(eps)).sub(gradAt(shifted(-eps))).div(2 * eps);
+    const fd = gradAt(shifted(eps))
+      .sub(gradAt(shifted(-eps)))
+      .div(2 * eps);
     expectClose(values(hv), values(fd), 6);
     expect(Math.max(...values(hv).map(Math.abs))).toBeGreaterThan(1e-2);
   });

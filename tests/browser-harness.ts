@@ -40,7 +40,12 @@ export async function watchedPage(browser: Browser): Promise<{ page: Page; watch
   });
   page.on('request', (req) => {
     const url = new URL(req.url());
-    const local = url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'file:' || url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+    const local =
+      url.protocol === 'data:' ||
+      url.protocol === 'blob:' ||
+      url.protocol === 'file:' ||
+      url.hostname === '127.0.0.1' ||
+      url.hostname === 'localhost';
     if (!local) watch.problems.push(`non-local request: ${req.url()}`);
   });
   await page.setViewport({ width: 1280, height: 900 });

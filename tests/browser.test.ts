@@ -73,7 +73,9 @@ test("the tutorial's 1-D convolution: values, gradients, and an expanded graph w
     el.dispatchEvent(new Event('input'));
   });
   await page.waitForFunction(() => document.getElementById('y1')!.textContent === '(1, 3, 5, 7)');
-  await page.waitForFunction(() => document.querySelectorAll('#graph1 g.node').length > 0 && document.getElementById('graph1')!.textContent!.includes('[4]'));
+  await page.waitForFunction(
+    () => document.querySelectorAll('#graph1 g.node').length > 0 && document.getElementById('graph1')!.textContent!.includes('[4]'),
+  );
 });
 
 test('the 2-D layer: output size 3, and one output drawn as its 27 products and the bias', async () => {
@@ -93,7 +95,9 @@ test('training in the Worker: the loss falls, the confusion matrix counts the 36
     await page.waitForSelector('body[data-worker-ready=true]', { timeout: 120_000 });
   } catch (e) {
     // Say where the worker got to (its status line) and what the page reported.
-    throw new Error(`the training worker did not become ready: status '${await text('status')}'; page problems: ${JSON.stringify(watch.problems)}`);
+    throw new Error(
+      `the training worker did not become ready: status '${await text('status')}'; page problems: ${JSON.stringify(watch.problems)}`,
+    );
   }
   await page.click('#start');
   await page.waitForSelector('body[data-trained=true]', { timeout: 120_000 });

@@ -42,11 +42,22 @@ function randomGeometry(pointwise = false): ConvGeometry {
   for (;;) {
     const groups = pick(1, 3);
     const g: ConvGeometry = {
-      batch: pick(1, 3), inC: groups * pick(1, 3), inH: pick(1, 8), inW: pick(1, 8), outC: groups * pick(1, 3),
-      outH: 0, outW: 0, kH: pointwise ? 1 : pick(1, 4), kW: pointwise ? 1 : pick(1, 4),
-      strideH: pointwise ? 1 : pick(1, 3), strideW: pointwise ? 1 : pick(1, 3),
-      padH: pointwise ? 0 : pick(0, 3), padW: pointwise ? 0 : pick(0, 3),
-      dilH: pick(1, 3), dilW: pick(1, 3), groups,
+      batch: pick(1, 3),
+      inC: groups * pick(1, 3),
+      inH: pick(1, 8),
+      inW: pick(1, 8),
+      outC: groups * pick(1, 3),
+      outH: 0,
+      outW: 0,
+      kH: pointwise ? 1 : pick(1, 4),
+      kW: pointwise ? 1 : pick(1, 4),
+      strideH: pointwise ? 1 : pick(1, 3),
+      strideW: pointwise ? 1 : pick(1, 3),
+      padH: pointwise ? 0 : pick(0, 3),
+      padW: pointwise ? 0 : pick(0, 3),
+      dilH: pick(1, 3),
+      dilW: pick(1, 3),
+      groups,
     };
     const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
     g.outH = out(g.inH, g.kH, g.strideH, g.padH, g.dilH);
@@ -175,8 +186,24 @@ describe('im2col and col2im', () => {
   });
 
   test('the tutorial layer by hand: row (c=0, i=0, j=0) reads the top-left tap of every window', () => {
-    const g: ConvGeometry = { batch: 1, inC: 1, inH: 5, inW: 5, outC: 1, outH: 3, outW: 3, kH: 3, kW: 3,
-      strideH: 2, strideW: 2, padH: 1, padW: 1, dilH: 1, dilW: 1, groups: 1 };
+    const g: ConvGeometry = {
+      batch: 1,
+      inC: 1,
+      inH: 5,
+      inW: 5,
+      outC: 1,
+      outH: 3,
+      outW: 3,
+      kH: 3,
+      kW: 3,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+      dilH: 1,
+      dilW: 1,
+      groups: 1,
+    };
     const x = Float64Array.from({ length: 25 }, (_, i) => i + 1);
     const col = new Float64Array(9 * 9);
     conv.im2col(x, 0, g, col, 9, 1);
@@ -188,7 +215,7 @@ describe('im2col and col2im', () => {
 });
 
 describe('conv2dTaps (the products of an expanded graph)', () => {
-  test('summing each output\'s products reproduces the reference, padding left out', () => {
+  test("summing each output's products reproduces the reference, padding left out", () => {
     for (let trial = 0; trial < 40; trial++) {
       const g = randomGeometry();
       const n = sizes(g);
@@ -231,8 +258,19 @@ describe('pooling kernels', () => {
   function randomPool(): PoolGeometry {
     const kH = pick(1, 4);
     const kW = pick(1, 4);
-    const g = { planes: pick(1, 4), inH: pick(kH, 8), inW: pick(kW, 8), outH: 0, outW: 0, kH, kW,
-      strideH: pick(1, 3), strideW: pick(1, 3), padH: pick(0, Math.floor(kH / 2)), padW: pick(0, Math.floor(kW / 2)) };
+    const g = {
+      planes: pick(1, 4),
+      inH: pick(kH, 8),
+      inW: pick(kW, 8),
+      outH: 0,
+      outW: 0,
+      kH,
+      kW,
+      strideH: pick(1, 3),
+      strideW: pick(1, 3),
+      padH: pick(0, Math.floor(kH / 2)),
+      padW: pick(0, Math.floor(kW / 2)),
+    };
     g.outH = Math.floor((g.inH + 2 * g.padH - kH) / g.strideH) + 1;
     g.outW = Math.floor((g.inW + 2 * g.padW - kW) / g.strideW) + 1;
     return g;
@@ -245,9 +283,17 @@ describe('pooling kernels', () => {
       const n = g.planes * g.outH * g.outW;
       const argmax = new Int32Array(n);
       const y = pool.maxPool2d(x, g, new Float64Array(n), argmax);
-      expectClose(y, poolReference(x, g, -Infinity, (vs) => Math.max(...vs)), 0);
+      expectClose(
+        y,
+        poolReference(x, g, -Infinity, (vs) => Math.max(...vs)),
+        0,
+      );
       argmax.forEach((at, o) => expect(x[at]).toBe(y[o]));
-      expectClose(pool.avgPool2d(x, g, new Float64Array(n)), poolReference(x, g, 0, (vs) => vs.reduce((s, v) => s + v, 0) / vs.length), 1e-12);
+      expectClose(
+        pool.avgPool2d(x, g, new Float64Array(n)),
+        poolReference(x, g, 0, (vs) => vs.reduce((s, v) => s + v, 0) / vs.length),
+        1e-12,
+      );
     }
   });
 

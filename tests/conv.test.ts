@@ -22,15 +22,67 @@ function expectClose(a: tg.Tensor, b: tg.Tensor, digits = 10): void {
 
 describe("the tutorial's convolution layer: 5x5x3 input, K = 2 filters of 3x3x3, stride 2, pad 1", () => {
   // The tutorial's x (MATLAB x(:,:,1..3)), as NCHW [1,3,5,5]: channel c is x(:,:,c+1).
-  const x = t([[
-    [[1, 1, 0, 2, 0], [2, 2, 2, 2, 1], [0, 0, 0, 2, 1], [2, 2, 2, 2, 1], [2, 0, 2, 2, 1]],
-    [[2, 1, 0, 0, 0], [0, 2, 0, 1, 0], [1, 0, 1, 2, 0], [1, 2, 0, 2, 1], [1, 2, 1, 2, 2]],
-    [[2, 1, 1, 2, 2], [1, 1, 1, 0, 0], [2, 0, 1, 0, 2], [0, 2, 0, 2, 1], [0, 0, 2, 1, 0]],
-  ]]);
+  const x = t([
+    [
+      [
+        [1, 1, 0, 2, 0],
+        [2, 2, 2, 2, 1],
+        [0, 0, 0, 2, 1],
+        [2, 2, 2, 2, 1],
+        [2, 0, 2, 2, 1],
+      ],
+      [
+        [2, 1, 0, 0, 0],
+        [0, 2, 0, 1, 0],
+        [1, 0, 1, 2, 0],
+        [1, 2, 0, 2, 1],
+        [1, 2, 1, 2, 2],
+      ],
+      [
+        [2, 1, 1, 2, 2],
+        [1, 1, 1, 0, 0],
+        [2, 0, 1, 0, 2],
+        [0, 2, 0, 2, 1],
+        [0, 0, 2, 1, 0],
+      ],
+    ],
+  ]);
   // Two filters w0, w1 of 3x3x3 (channel by channel) and a bias per filter.
   const w = t([
-    [[[1, 0, -1], [0, 1, 0], [-1, 0, 1]], [[0, 1, 0], [1, -1, 1], [0, 1, 0]], [[-1, -1, 0], [0, 0, 1], [1, 0, 0]]],
-    [[[0, 0, 1], [1, 0, 0], [0, -1, 0]], [[-1, 0, 0], [0, 0, -1], [1, 1, 0]], [[0, 1, -1], [-1, 1, 0], [0, 0, 1]]],
+    [
+      [
+        [1, 0, -1],
+        [0, 1, 0],
+        [-1, 0, 1],
+      ],
+      [
+        [0, 1, 0],
+        [1, -1, 1],
+        [0, 1, 0],
+      ],
+      [
+        [-1, -1, 0],
+        [0, 0, 1],
+        [1, 0, 0],
+      ],
+    ],
+    [
+      [
+        [0, 0, 1],
+        [1, 0, 0],
+        [0, -1, 0],
+      ],
+      [
+        [-1, 0, 0],
+        [0, 0, -1],
+        [1, 1, 0],
+      ],
+      [
+        [0, 1, -1],
+        [-1, 1, 0],
+        [0, 0, 1],
+      ],
+    ],
   ]);
   const bias = t([1, 0]);
 
@@ -47,13 +99,29 @@ describe("the tutorial's convolution layer: 5x5x3 input, K = 2 filters of 3x3x3,
     //    ch0: 1·x[1][3] + 1·x[2][1] − 1·x[3][2] = 2 + 0 − 2 = 0
     //    ch1: −x[1][1] − x[2][3] + x[3][1] + x[3][2] = −2 − 2 + 2 + 0 = −2
     //    ch2: x[1][2] − x[1][3] − x[2][1] + x[2][2] + x[3][3] = 1 − 0 − 0 + 1 + 2 = 4;  + b1 = 0  → 2
-    const byHand = [[[4, 5, -1], [0, 2, 7], [3, 5, 2]], [[0, 1, 2], [5, 2, 5], [-2, -2, 0]]];
+    const byHand = [
+      [
+        [4, 5, -1],
+        [0, 2, 7],
+        [3, 5, 2],
+      ],
+      [
+        [0, 1, 2],
+        [5, 2, 5],
+        [-2, -2, 0],
+      ],
+    ];
     expect(tg.conv2d(x, w, bias, { stride: 2, padding: 1 }).toArray()).toEqual([byHand]);
     expect(x.conv2d(w, bias, { stride: 2, padding: 1 }).toArray()).toEqual([byHand]);
   });
 
   test('the same layer through an explicit zero padding (padarray) and no conv padding', () => {
-    const padded = tg.pad(x, [[0, 0], [0, 0], [1, 1], [1, 1]]);
+    const padded = tg.pad(x, [
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [1, 1],
+    ]);
     expect(tg.conv2d(padded, w, bias, { stride: 2 }).toArray()).toEqual(tg.conv2d(x, w, bias, { stride: 2, padding: 1 }).toArray());
   });
 
@@ -67,13 +135,19 @@ describe("the tutorial's convolution layer: 5x5x3 input, K = 2 filters of 3x3x3,
     tg.conv2d(xs, ws, b, { stride: 2, padding: 1 }).backward(gy);
     expect(Array.from(b.grad!.data)).toEqual([0, 1].map((k) => total(gy.data.slice(9 * k, 9 * k + 9))));
     // dL/dw_k[c][i][j] = Σ_{oh,ow} gy[k][oh][ow] · xpad[c][2·oh + i][2·ow + j]
-    const xpad = tg.pad(x, [[0, 0], [0, 0], [1, 1], [1, 1]]);
+    const xpad = tg.pad(x, [
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [1, 1],
+    ]);
     for (let k = 0; k < 2; k++) {
       for (let c = 0; c < 3; c++) {
         for (let i = 0; i < 3; i++) {
           for (let j = 0; j < 3; j++) {
             let s = 0;
-            for (let oh = 0; oh < 3; oh++) for (let ow = 0; ow < 3; ow++) s += gy.data[k * 9 + oh * 3 + ow] * xpad.data[c * 49 + (2 * oh + i) * 7 + 2 * ow + j];
+            for (let oh = 0; oh < 3; oh++)
+              for (let ow = 0; ow < 3; ow++) s += gy.data[k * 9 + oh * 3 + ow] * xpad.data[c * 49 + (2 * oh + i) * 7 + 2 * ow + j];
             expect(ws.grad!.data[((k * 3 + c) * 3 + i) * 3 + j]).toBeCloseTo(s, 12);
           }
         }
@@ -101,11 +175,20 @@ describe('output sizes', () => {
     expect(Math.floor((W - (D * (F - 1) + 1) + 2 * P) / S) + 1).toBe(expected);
     const y = tg.conv2d(tg.zeros([1, 1, W, W + 1]), tg.zeros([1, 1, F, F]), null, { padding: P, stride: S, dilation: D });
     expect(y.shape).toEqual([1, 1, expected, Math.floor((W + 1 - (D * (F - 1) + 1) + 2 * P) / S) + 1]);
-    expect(tg.conv1d(tg.zeros([1, 1, W]), tg.zeros([1, 1, F]), null, { padding: P, stride: S, dilation: D }).shape).toEqual([1, 1, expected]);
+    expect(tg.conv1d(tg.zeros([1, 1, W]), tg.zeros([1, 1, F]), null, { padding: P, stride: S, dilation: D }).shape).toEqual([
+      1,
+      1,
+      expected,
+    ]);
   });
 
   test('convTranspose2d: (H − 1)·S − 2P + D·(F − 1) + outputPadding + 1', () => {
-    const y = tg.convTranspose2d(tg.zeros([1, 2, 3, 4]), tg.zeros([2, 5, 3, 2]), null, { stride: [2, 3], padding: [1, 0], dilation: [1, 2], outputPadding: [1, 2] });
+    const y = tg.convTranspose2d(tg.zeros([1, 2, 3, 4]), tg.zeros([2, 5, 3, 2]), null, {
+      stride: [2, 3],
+      padding: [1, 0],
+      dilation: [1, 2],
+      outputPadding: [1, 2],
+    });
     expect(y.shape).toEqual([1, 5, 2 * 2 - 2 + 2 + 1 + 1, 3 * 3 - 0 + 2 + 2 + 1]);
   });
 });
@@ -127,7 +210,14 @@ describe('stride', () => {
   test('stride [2,1] moves the window 2 rows but 1 column at a time', () => {
     const x = tg.reshape(tg.arange(20, { dtype: 'float64' }), [1, 1, 4, 5]);
     const y = tg.conv2d(x, t([[[[1]]]]), null, { stride: [2, 1] });
-    expect(y.toArray()).toEqual([[[[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]]]]);
+    expect(y.toArray()).toEqual([
+      [
+        [
+          [0, 1, 2, 3, 4],
+          [10, 11, 12, 13, 14],
+        ],
+      ],
+    ]);
   });
 });
 
@@ -173,7 +263,12 @@ describe('conv1d', () => {
     const b = randn([6]);
     const opts = { stride: 2, padding: 2, dilation: 2, groups: 2 };
     const y = tg.conv1d(x, w, b, opts);
-    const y2 = tg.conv2d(tg.reshape(x, [2, 4, 1, 11]), tg.reshape(w, [6, 2, 1, 3]), b, { stride: [1, 2], padding: [0, 2], dilation: [1, 2], groups: 2 });
+    const y2 = tg.conv2d(tg.reshape(x, [2, 4, 1, 11]), tg.reshape(w, [6, 2, 1, 3]), b, {
+      stride: [1, 2],
+      padding: [0, 2],
+      dilation: [1, 2],
+      groups: 2,
+    });
     expectClose(y, tg.reshape(y2, y.shape));
     expect(x.conv1d(w, b, opts).toArray()).toEqual(y.toArray());
   });
@@ -201,22 +296,67 @@ describe('unbatched input and dtypes', () => {
 });
 
 describe('convTranspose2d', () => {
-  const x = t([[[[1, 2], [3, 4]]]]);
-  const ones = t([[[[1, 1], [1, 1]]]]);
+  const x = t([
+    [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+  ]);
+  const ones = t([
+    [
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    ],
+  ]);
 
   test('stride 2 spreads each input over its own 2x2 block', () => {
-    expect(tg.convTranspose2d(x, ones, null, { stride: 2 }).toArray()).toEqual([[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]]);
+    expect(tg.convTranspose2d(x, ones, null, { stride: 2 }).toArray()).toEqual([
+      [
+        [
+          [1, 1, 2, 2],
+          [1, 1, 2, 2],
+          [3, 3, 4, 4],
+          [3, 3, 4, 4],
+        ],
+      ],
+    ]);
   });
 
   test('stride 1 is the full convolution', () => {
-    expect(tg.convTranspose2d(x, ones).toArray()).toEqual([[[[1, 3, 2], [4, 10, 6], [3, 7, 4]]]]);
+    expect(tg.convTranspose2d(x, ones).toArray()).toEqual([
+      [
+        [
+          [1, 3, 2],
+          [4, 10, 6],
+          [3, 7, 4],
+        ],
+      ],
+    ]);
   });
 
   test('padding crops and outputPadding adds back a row and column at the end', () => {
     // y[ih] collects x[oh]·w[i] with ih = 2·oh − 1 + i: row 0 ← x row 0 (i=1), rows 1 and 2 ← x row 1
-    expect(tg.convTranspose2d(x, ones, null, { stride: 2, padding: 1, outputPadding: 1 }).toArray())
-      .toEqual([[[[1, 2, 2], [3, 4, 4], [3, 4, 4]]]]);
-    expect(tg.convTranspose2d(x, ones, t([10]), { stride: 2, padding: 1 }).toArray()).toEqual([[[[11, 12], [13, 14]]]]);
+    expect(tg.convTranspose2d(x, ones, null, { stride: 2, padding: 1, outputPadding: 1 }).toArray()).toEqual([
+      [
+        [
+          [1, 2, 2],
+          [3, 4, 4],
+          [3, 4, 4],
+        ],
+      ],
+    ]);
+    expect(tg.convTranspose2d(x, ones, t([10]), { stride: 2, padding: 1 }).toArray()).toEqual([
+      [
+        [
+          [11, 12],
+          [13, 14],
+        ],
+      ],
+    ]);
   });
 
   test('is the adjoint of conv2d: <conv2d(x, w), y> = <x, convTranspose2d(y, w)>, for every option', () => {
@@ -250,7 +390,10 @@ describe('backward is convolution (STYLE point 7)', () => {
   test('the input gradient of conv2d is a convTranspose2d node, the weight gradient a conv2dWeight node', () => {
     const x = randn([1, 2, 5, 5], true);
     const w = randn([3, 2, 3, 3], true);
-    const [gx, gw] = tg.grad(tg.conv2d(x, w, null, { stride: 2, padding: 1 }), [x, w], { gradOutputs: [randn([1, 3, 3, 3])], createGraph: true });
+    const [gx, gw] = tg.grad(tg.conv2d(x, w, null, { stride: 2, padding: 1 }), [x, w], {
+      gradOutputs: [randn([1, 3, 3, 3])],
+      createGraph: true,
+    });
     expect(gx!.node!.op).toBe('convTranspose2d');
     expect(gx!.node!.describe()).toBe('stride=2 pad=1');
     expect(gw!.node!.op).toBe('conv2dWeight');
@@ -297,63 +440,91 @@ describe('errors name the op and the shapes', () => {
   const x = tg.zeros([2, 3, 5, 5]);
 
   test('channel mismatch', () => {
-    expect(() => tg.conv2d(x, tg.zeros([8, 4, 3, 3]))).toThrow('conv2d: input channels 3 do not match weight channels 4 (input [2,3,5,5], weight [8,4,3,3])');
-    expect(() => tg.conv2d(tg.zeros([1, 6, 5, 5]), tg.zeros([4, 2, 3, 3]), null, { groups: 2 }))
-      .toThrow('conv2d: input channels 6 do not match weight channels 2 × groups 2 = 4 (input [1,6,5,5], weight [4,2,3,3])');
-    expect(() => tg.conv1d(tg.zeros([1, 2, 5]), tg.zeros([1, 3, 2]))).toThrow('conv1d: input channels 2 do not match weight channels 3 (input [1,2,5], weight [1,3,2])');
-    expect(() => tg.convTranspose2d(x, tg.zeros([4, 2, 3, 3])))
-      .toThrow('convTranspose2d: input channels 3 do not match weight input channels 4 (input [2,3,5,5], weight [4,2,3,3])');
+    expect(() => tg.conv2d(x, tg.zeros([8, 4, 3, 3]))).toThrow(
+      'conv2d: input channels 3 do not match weight channels 4 (input [2,3,5,5], weight [8,4,3,3])',
+    );
+    expect(() => tg.conv2d(tg.zeros([1, 6, 5, 5]), tg.zeros([4, 2, 3, 3]), null, { groups: 2 })).toThrow(
+      'conv2d: input channels 6 do not match weight channels 2 × groups 2 = 4 (input [1,6,5,5], weight [4,2,3,3])',
+    );
+    expect(() => tg.conv1d(tg.zeros([1, 2, 5]), tg.zeros([1, 3, 2]))).toThrow(
+      'conv1d: input channels 2 do not match weight channels 3 (input [1,2,5], weight [1,3,2])',
+    );
+    expect(() => tg.convTranspose2d(x, tg.zeros([4, 2, 3, 3]))).toThrow(
+      'convTranspose2d: input channels 3 do not match weight input channels 4 (input [2,3,5,5], weight [4,2,3,3])',
+    );
   });
 
   test('groups not dividing the channels', () => {
-    expect(() => tg.conv2d(tg.zeros([1, 4, 5, 5]), tg.zeros([6, 2, 3, 3]), null, { groups: 4 }))
-      .toThrow('conv2d: groups 4 must divide the output channels 6 (input [1,4,5,5], weight [6,2,3,3])');
-    expect(() => tg.conv2d(tg.zeros([1, 4, 5, 5]), tg.zeros([6, 1, 3, 3]), null, { groups: 3 }))
-      .toThrow('conv2d: groups 3 must divide the input channels 4 (input [1,4,5,5], weight [6,1,3,3])');
-    expect(() => tg.convTranspose2d(tg.zeros([1, 3, 5, 5]), tg.zeros([3, 1, 3, 3]), null, { groups: 2 }))
-      .toThrow('convTranspose2d: groups 2 must divide the input channels 3 (input [1,3,5,5], weight [3,1,3,3])');
-    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { groups: 0 })).toThrow('conv2d: groups must be a positive integer, got 0 (input [2,3,5,5], weight [2,3,3,3])');
+    expect(() => tg.conv2d(tg.zeros([1, 4, 5, 5]), tg.zeros([6, 2, 3, 3]), null, { groups: 4 })).toThrow(
+      'conv2d: groups 4 must divide the output channels 6 (input [1,4,5,5], weight [6,2,3,3])',
+    );
+    expect(() => tg.conv2d(tg.zeros([1, 4, 5, 5]), tg.zeros([6, 1, 3, 3]), null, { groups: 3 })).toThrow(
+      'conv2d: groups 3 must divide the input channels 4 (input [1,4,5,5], weight [6,1,3,3])',
+    );
+    expect(() => tg.convTranspose2d(tg.zeros([1, 3, 5, 5]), tg.zeros([3, 1, 3, 3]), null, { groups: 2 })).toThrow(
+      'convTranspose2d: groups 2 must divide the input channels 3 (input [1,3,5,5], weight [3,1,3,3])',
+    );
+    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { groups: 0 })).toThrow(
+      'conv2d: groups must be a positive integer, got 0 (input [2,3,5,5], weight [2,3,3,3])',
+    );
   });
 
   test('kernel larger than the padded input', () => {
-    expect(() => tg.conv2d(tg.zeros([1, 1, 2, 2]), tg.zeros([1, 1, 5, 5]), null, { padding: 1 }))
-      .toThrow('conv2d: kernel 5x5 is larger than the padded input 4x4 (input [1,1,2,2], weight [1,1,5,5], padding [1,1])');
-    expect(() => tg.conv2d(tg.zeros([1, 1, 5, 5]), tg.zeros([1, 1, 3, 3]), null, { dilation: 3 }))
-      .toThrow('conv2d: kernel 3x3 (dilated 7x7) is larger than the padded input 5x5 (input [1,1,5,5], weight [1,1,3,3], padding [0,0])');
-    expect(() => tg.conv1d(tg.zeros([1, 1, 2]), tg.zeros([1, 1, 3]))).toThrow('conv1d: kernel 3 is larger than the padded input 2 (input [1,1,2], weight [1,1,3], padding [0])');
+    expect(() => tg.conv2d(tg.zeros([1, 1, 2, 2]), tg.zeros([1, 1, 5, 5]), null, { padding: 1 })).toThrow(
+      'conv2d: kernel 5x5 is larger than the padded input 4x4 (input [1,1,2,2], weight [1,1,5,5], padding [1,1])',
+    );
+    expect(() => tg.conv2d(tg.zeros([1, 1, 5, 5]), tg.zeros([1, 1, 3, 3]), null, { dilation: 3 })).toThrow(
+      'conv2d: kernel 3x3 (dilated 7x7) is larger than the padded input 5x5 (input [1,1,5,5], weight [1,1,3,3], padding [0,0])',
+    );
+    expect(() => tg.conv1d(tg.zeros([1, 1, 2]), tg.zeros([1, 1, 3]))).toThrow(
+      'conv1d: kernel 3 is larger than the padded input 2 (input [1,1,2], weight [1,1,3], padding [0])',
+    );
   });
 
   test('non-positive stride, negative padding, zero dilation', () => {
-    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { stride: [0, 1] }))
-      .toThrow('conv2d: stride must be positive integers, got [0,1] (input [2,3,5,5], weight [2,3,3,3])');
-    expect(() => tg.conv1d(tg.zeros([1, 1, 5]), tg.zeros([1, 1, 3]), null, { stride: -1 }))
-      .toThrow('conv1d: stride must be positive integers, got -1 (input [1,1,5], weight [1,1,3])');
-    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { padding: -1 }))
-      .toThrow('conv2d: padding must be non-negative integers, got -1 (input [2,3,5,5], weight [2,3,3,3])');
-    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { dilation: 0 }))
-      .toThrow('conv2d: dilation must be positive integers, got 0 (input [2,3,5,5], weight [2,3,3,3])');
-    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { stride: [1, 2, 3] }))
-      .toThrow('conv2d: stride must be a number or 2 numbers, got [1,2,3] (input [2,3,5,5], weight [2,3,3,3])');
-    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), null, { stride: 0 }))
-      .toThrow('convTranspose2d: stride must be positive integers, got 0 (input [2,3,5,5], weight [3,2,3,3])');
+    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { stride: [0, 1] })).toThrow(
+      'conv2d: stride must be positive integers, got [0,1] (input [2,3,5,5], weight [2,3,3,3])',
+    );
+    expect(() => tg.conv1d(tg.zeros([1, 1, 5]), tg.zeros([1, 1, 3]), null, { stride: -1 })).toThrow(
+      'conv1d: stride must be positive integers, got -1 (input [1,1,5], weight [1,1,3])',
+    );
+    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { padding: -1 })).toThrow(
+      'conv2d: padding must be non-negative integers, got -1 (input [2,3,5,5], weight [2,3,3,3])',
+    );
+    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { dilation: 0 })).toThrow(
+      'conv2d: dilation must be positive integers, got 0 (input [2,3,5,5], weight [2,3,3,3])',
+    );
+    expect(() => tg.conv2d(x, tg.zeros([2, 3, 3, 3]), null, { stride: [1, 2, 3] })).toThrow(
+      'conv2d: stride must be a number or 2 numbers, got [1,2,3] (input [2,3,5,5], weight [2,3,3,3])',
+    );
+    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), null, { stride: 0 })).toThrow(
+      'convTranspose2d: stride must be positive integers, got 0 (input [2,3,5,5], weight [3,2,3,3])',
+    );
   });
 
   test('wrong bias length', () => {
-    expect(() => tg.conv2d(x, tg.zeros([8, 3, 3, 3]), tg.zeros([3])))
-      .toThrow('conv2d: bias of shape [3] does not match the 8 output channels (input [2,3,5,5], weight [8,3,3,3])');
-    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), tg.zeros([3]), { groups: 3 }))
-      .toThrow('convTranspose2d: bias of shape [3] does not match the 6 output channels (input [2,3,5,5], weight [3,2,3,3])');
+    expect(() => tg.conv2d(x, tg.zeros([8, 3, 3, 3]), tg.zeros([3]))).toThrow(
+      'conv2d: bias of shape [3] does not match the 8 output channels (input [2,3,5,5], weight [8,3,3,3])',
+    );
+    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), tg.zeros([3]), { groups: 3 })).toThrow(
+      'convTranspose2d: bias of shape [3] does not match the 6 output channels (input [2,3,5,5], weight [3,2,3,3])',
+    );
   });
 
   test('wrong ranks', () => {
-    expect(() => tg.conv2d(tg.zeros([5, 5]), tg.zeros([1, 1, 3, 3]))).toThrow('conv2d: expected input [N,C,H,W] (or unbatched [C,H,W]), got [5,5]');
+    expect(() => tg.conv2d(tg.zeros([5, 5]), tg.zeros([1, 1, 3, 3]))).toThrow(
+      'conv2d: expected input [N,C,H,W] (or unbatched [C,H,W]), got [5,5]',
+    );
     expect(() => tg.conv2d(x, tg.zeros([3, 3, 3]))).toThrow('conv2d: expected weight [K,C/groups,Fh,Fw], got [3,3,3] (input [2,3,5,5])');
-    expect(() => tg.conv1d(tg.zeros([1, 1, 1, 5]), tg.zeros([1, 1, 3]))).toThrow('conv1d: expected input [N,C,L] (or unbatched [C,L]), got [1,1,1,5]');
+    expect(() => tg.conv1d(tg.zeros([1, 1, 1, 5]), tg.zeros([1, 1, 3]))).toThrow(
+      'conv1d: expected input [N,C,L] (or unbatched [C,L]), got [1,1,1,5]',
+    );
   });
 
   test('outputPadding must be smaller than the stride or the dilation', () => {
-    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), null, { stride: 2, outputPadding: 2 }))
-      .toThrow('convTranspose2d: outputPadding [2,2] must be smaller than the stride [2,2] or the dilation [1,1] (input [2,3,5,5], weight [3,2,3,3])');
+    expect(() => tg.convTranspose2d(x, tg.zeros([3, 2, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(
+      'convTranspose2d: outputPadding [2,2] must be smaller than the stride [2,2] or the dilation [1,1] (input [2,3,5,5], weight [3,2,3,3])',
+    );
   });
 
   test('an input that is not a tensor', () => {

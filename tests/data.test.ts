@@ -24,7 +24,7 @@ describe('loadDigits', () => {
     expect(counts).toEqual([178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
   });
 
-  test('the first image and label are the file\'s first row', () => {
+  test("the first image and label are the file's first row", () => {
     expect(Array.from(digits.images.data.subarray(0, 8)).map((v) => v * 16)).toEqual([0, 0, 5, 13, 9, 1, 0, 0]);
     expect(digits.labels[0]).toBe(0);
   });
@@ -70,40 +70,53 @@ describe('loadIdx', () => {
   test('parseIdx takes the same files as bytes, plain or gzipped, and checks them the same way', () => {
     const images = idx([3, 2, 4], pixels);
     const labels = idx([3], [7, 0, 9]);
-    for (const [imgs, lbls] of [[images, labels], [zlib.gzipSync(images), zlib.gzipSync(labels)]]) {
+    for (const [imgs, lbls] of [
+      [images, labels],
+      [zlib.gzipSync(images), zlib.gzipSync(labels)],
+    ]) {
       const set = data.parseIdx(new Uint8Array(imgs), new Uint8Array(lbls));
       expect(set.images.shape).toEqual([3, 1, 2, 4]);
       expect(Array.from(set.images.data)).toEqual(pixels.map((v) => Math.fround(v / 255)));
       expect(Array.from(set.labels)).toEqual([7, 0, 9]);
     }
-    expect(() => data.parseIdx(new Uint8Array(images.subarray(0, 30)), new Uint8Array(labels)))
-      .toThrow('parseIdx: the images is not a valid IDX images file: 30 bytes, expected 40 for dimensions [3,2,4] (truncated)');
-    expect(() => data.parseIdx(new Uint8Array(images), new Uint8Array(idx([2], [1, 2]))))
-      .toThrow('parseIdx: the images holds 3 images but the labels holds 2 labels');
+    expect(() => data.parseIdx(new Uint8Array(images.subarray(0, 30)), new Uint8Array(labels))).toThrow(
+      'parseIdx: the images is not a valid IDX images file: 30 bytes, expected 40 for dimensions [3,2,4] (truncated)',
+    );
+    expect(() => data.parseIdx(new Uint8Array(images), new Uint8Array(idx([2], [1, 2])))).toThrow(
+      'parseIdx: the images holds 3 images but the labels holds 2 labels',
+    );
     expect(() => data.parseIdx('x' as unknown as Uint8Array, new Uint8Array(labels))).toThrow('parseIdx: the images must be a Uint8Array');
   });
 
   test('truncated, corrupt and mismatched files throw a clear error naming the file', () => {
     const labels = write('ok-labels', idx([3], [1, 2, 3]));
     const truncated = write('truncated', idx([3, 2, 4], pixels).subarray(0, 30));
-    expect(() => data.loadIdx(truncated, labels)).toThrow(`loadIdx: ${truncated} is not a valid IDX images file: 30 bytes, expected 40 for dimensions [3,2,4] (truncated)`);
+    expect(() => data.loadIdx(truncated, labels)).toThrow(
+      `loadIdx: ${truncated} is not a valid IDX images file: 30 bytes, expected 40 for dimensions [3,2,4] (truncated)`,
+    );
     const gz = zlib.gzipSync(idx([3, 2, 4], pixels));
     const truncatedGz = write('truncated.gz', gz.subarray(0, gz.length - 12));
     expect(() => data.loadIdx(truncatedGz, labels)).toThrow(`loadIdx: ${truncatedGz} is a damaged or truncated gzip file`);
     const short = write('short', Buffer.from([0, 0, 8, 3, 0, 0]));
     expect(() => data.loadIdx(short, labels)).toThrow(`loadIdx: ${short} is not a valid IDX images file: truncated header (6 bytes)`);
     const badMagic = write('bad-magic', Buffer.from('hello world, not idx'));
-    expect(() => data.loadIdx(badMagic, labels)).toThrow(`loadIdx: ${badMagic} is not a valid IDX images file: bad magic number 0x68656c6c`);
+    expect(() => data.loadIdx(badMagic, labels)).toThrow(
+      `loadIdx: ${badMagic} is not a valid IDX images file: bad magic number 0x68656c6c`,
+    );
     const floats = idx([3, 2, 4], pixels);
     floats[2] = 0x0d;
     const floatFile = write('floats', floats);
-    expect(() => data.loadIdx(floatFile, labels)).toThrow(`loadIdx: ${floatFile} is not a valid IDX images file: element type 0x0d, expected unsigned bytes (0x08)`);
+    expect(() => data.loadIdx(floatFile, labels)).toThrow(
+      `loadIdx: ${floatFile} is not a valid IDX images file: element type 0x0d, expected unsigned bytes (0x08)`,
+    );
     const images = write('ok-images', idx([3, 2, 4], pixels));
     expect(() => data.loadIdx(labels, images)).toThrow(`loadIdx: ${labels} is not a valid IDX images file: 1 dimensions, expected 3`);
     const twoLabels = write('two-labels', idx([2], [1, 2]));
     expect(() => data.loadIdx(images, twoLabels)).toThrow(`loadIdx: ${images} holds 3 images but ${twoLabels} holds 2 labels`);
     const extra = write('extra', Buffer.concat([idx([3], [1, 2, 3]), Buffer.from([0])]));
-    expect(() => data.loadIdx(images, extra)).toThrow(`loadIdx: ${extra} is not a valid IDX labels file: 12 bytes, expected 11 for dimensions [3]`);
+    expect(() => data.loadIdx(images, extra)).toThrow(
+      `loadIdx: ${extra} is not a valid IDX labels file: 12 bytes, expected 11 for dimensions [3]`,
+    );
     const missing = path.join(dir, 'nope');
     expect(() => data.loadIdx(missing, labels)).toThrow(`loadIdx: cannot read ${missing}`);
   });
@@ -141,12 +154,18 @@ describe('batches, trainTestSplit and gather', () => {
     expect(all).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect([...data.batches(10, 4, { rng: tg.rng('b') })].map((b) => Array.from(b))).toEqual(bs.map((b) => Array.from(b)));
     expect([...data.batches(5, 2, { shuffle: false })].map((b) => Array.from(b))).toEqual([[0, 1], [2, 3], [4]]);
-    expect([...data.batches(5, 2, { shuffle: false, dropLast: true })].map((b) => Array.from(b))).toEqual([[0, 1], [2, 3]]);
+    expect([...data.batches(5, 2, { shuffle: false, dropLast: true })].map((b) => Array.from(b))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(() => data.batches(5, 0)).toThrow('batches: batchSize must be an integer >= 1, got 0');
   });
 
   const numbered = (n: number): tg.data.Dataset => ({
-    images: tg.tensor(Float32Array.from({ length: n * 4 }, (_, i) => i), { shape: [n, 1, 2, 2] }),
+    images: tg.tensor(
+      Float32Array.from({ length: n * 4 }, (_, i) => i),
+      { shape: [n, 1, 2, 2] },
+    ),
     labels: Int32Array.from({ length: n }, (_, i) => i),
   });
 

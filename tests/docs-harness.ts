@@ -49,7 +49,10 @@ export function extractBlocks(markdown: string, file: string): Block[] {
       continue;
     }
     const indent = open[1].length;
-    const flags = open[3].trim().split(/\s+/).filter((f) => f !== '');
+    const flags = open[3]
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f !== '');
     const unknown = flags.filter((f) => f !== 'no-run');
     if (unknown.length > 0) throw new Error(`${file}:${i + 1}: unknown code-block flag ${unknown.join(' ')} (only no-run)`);
     const body: string[] = [];
@@ -64,7 +67,11 @@ export function extractBlocks(markdown: string, file: string): Block[] {
 
 /** README.md and every docs/*.md, as [relative path, text]. */
 export function docFiles(): [string, string][] {
-  const docs = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+  const docs = fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`);
   return ['README.md', ...docs].map((f) => [f, fs.readFileSync(path.join(ROOT, f), 'utf8')]);
 }
 

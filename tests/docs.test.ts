@@ -62,12 +62,22 @@ test('no-run blocks are rare and say why they cannot run', () => {
 /** Every runtime name the package exports, qualified as users write it (`tg.nn.Linear`). */
 function publicNames(): string[] {
   const namespaces: [string, Record<string, unknown>][] = [
-    ['tg', tg], ['tg.nn', tg.nn], ['tg.optim', tg.optim], ['tg.data', tg.data], ['tg.data.augment', tg.data.augment], ['tg.viz', tg.viz],
-    ['tg.func', tg.func], ['tg.onnx', tg.onnx], ['tg.train', tg.train],
+    ['tg', tg],
+    ['tg.nn', tg.nn],
+    ['tg.optim', tg.optim],
+    ['tg.data', tg.data],
+    ['tg.data.augment', tg.data.augment],
+    ['tg.viz', tg.viz],
+    ['tg.func', tg.func],
+    ['tg.onnx', tg.onnx],
+    ['tg.train', tg.train],
   ];
   const nested = new Set(namespaces.map(([n]) => n));
   return namespaces.flatMap(([prefix, ns]) =>
-    Object.keys(ns).map((k) => `${prefix}.${k}`).filter((name) => !nested.has(name)));
+    Object.keys(ns)
+      .map((k) => `${prefix}.${k}`)
+      .filter((name) => !nested.has(name)),
+  );
 }
 
 /** The names api.md documents: each `tg.…` name in a heading. */
@@ -105,10 +115,14 @@ test("docs/api.md's list of ops as methods is exactly the Tensor's methods", () 
   const list = /`((?:[A-Za-z0-9]+\s+){10,}[A-Za-z0-9]+)`/.exec(section);
   expect(list).not.toBeNull();
   const listed = list![1].split(/\s+/).sort();
-  const core = new Set(['constructor', ...[...documentedNames()].filter((n) => n.startsWith('tg.Tensor.')).map((n) => n.slice('tg.Tensor.'.length))]);
+  const core = new Set([
+    'constructor',
+    ...[...documentedNames()].filter((n) => n.startsWith('tg.Tensor.')).map((n) => n.slice('tg.Tensor.'.length)),
+  ]);
   const proto = tg.Tensor.prototype as unknown as Record<string, unknown>;
   const methods = Object.getOwnPropertyNames(tg.Tensor.prototype)
-    .filter((m) => !core.has(m) && typeof Object.getOwnPropertyDescriptor(proto, m)!.value === 'function').sort();
+    .filter((m) => !core.has(m) && typeof Object.getOwnPropertyDescriptor(proto, m)!.value === 'function')
+    .sort();
   expect(listed).toEqual(methods);
 });
 
@@ -144,15 +158,26 @@ describe('the docs harness', () => {
   });
 
   test('checks claims, with the tolerance of the written decimals', async () => {
-    const r = await runBlock(block(['tg.add(tg.tensor([1, 2]), 1) // → [2, 3]', 'const s = tg.sigmoid(tg.tensor(1)).item(); // → 0.7311',
-      "tg.fmt([2, 3]) // → '[2,3]'", 'tg.neg(tg.tensor([s])) // → [-s]'].join('\n')), require);
+    const r = await runBlock(
+      block(
+        [
+          'tg.add(tg.tensor([1, 2]), 1) // → [2, 3]',
+          'const s = tg.sigmoid(tg.tensor(1)).item(); // → 0.7311',
+          "tg.fmt([2, 3]) // → '[2,3]'",
+          'tg.neg(tg.tensor([s])) // → [-s]',
+        ].join('\n'),
+      ),
+      require,
+    );
     expect(r.claims).toBe(4);
-    await expect(runBlock(block('tg.add(tg.tensor([1, 2]), 1) // → [2, 4]'), require)).rejects.toThrow('test.md:10: value[1] is 3, expected 4');
+    await expect(runBlock(block('tg.add(tg.tensor([1, 2]), 1) // → [2, 4]'), require)).rejects.toThrow(
+      'test.md:10: value[1] is 3, expected 4',
+    );
     await expect(runBlock(block('tg.sigmoid(tg.tensor(1)).item() // → 0.74'), require)).rejects.toThrow('is 0.731');
   });
 
   test('checks throws claims', async () => {
-    await runBlock(block("tg.reshape(tg.zeros([2, 3]), [4]) // throws: reshape"), require);
+    await runBlock(block('tg.reshape(tg.zeros([2, 3]), [4]) // throws: reshape'), require);
     await runBlock(block("await Promise.reject(new Error('async no')) // throws: async no"), require);
     await expect(runBlock(block('tg.zeros([2]) // throws: zeros'), require)).rejects.toThrow('test.md:10: did not throw');
   });

@@ -12,13 +12,44 @@ function expectClose(actual: tg.Tensor | null, expected: tg.NestedArray, digits 
 }
 
 describe('binary ops: values', () => {
-  const a = f64([[1, 2, 3], [4, 5, 6]]);
+  const a = f64([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const b = f64([10, 20, 30]);
   test.each([
-    ['add', tg.add, [[11, 22, 33], [14, 25, 36]]],
-    ['sub', tg.sub, [[-9, -18, -27], [-6, -15, -24]]],
-    ['mul', tg.mul, [[10, 40, 90], [40, 100, 180]]],
-    ['div', tg.div, [[0.1, 0.1, 0.1], [0.4, 0.25, 0.2]]],
+    [
+      'add',
+      tg.add,
+      [
+        [11, 22, 33],
+        [14, 25, 36],
+      ],
+    ],
+    [
+      'sub',
+      tg.sub,
+      [
+        [-9, -18, -27],
+        [-6, -15, -24],
+      ],
+    ],
+    [
+      'mul',
+      tg.mul,
+      [
+        [10, 40, 90],
+        [40, 100, 180],
+      ],
+    ],
+    [
+      'div',
+      tg.div,
+      [
+        [0.1, 0.1, 0.1],
+        [0.4, 0.25, 0.2],
+      ],
+    ],
   ] as const)('%s broadcasts [2,3] with [3]', (_n, op, expected) => {
     const y = op(a, b);
     expect(y.shape).toEqual([2, 3]);
@@ -49,7 +80,7 @@ describe('binary ops: values', () => {
     expect(tg.add(2, 3).shape).toEqual([]);
   });
 
-  test('0-d with 0-d stays 0-d; 0-d with a tensor takes the tensor\'s shape', () => {
+  test("0-d with 0-d stays 0-d; 0-d with a tensor takes the tensor's shape", () => {
     expect(tg.mul(tg.tensor(2), tg.tensor(3)).shape).toEqual([]);
     expect(tg.mul(tg.tensor(2), tg.ones([2, 3])).shape).toEqual([2, 3]);
   });
@@ -61,7 +92,7 @@ describe('binary ops: values', () => {
 });
 
 describe('dtype rules', () => {
-  test('a plain number takes the tensor\'s dtype: f32.add(2) stays float32', () => {
+  test("a plain number takes the tensor's dtype: f32.add(2) stays float32", () => {
     expect(tg.ones([2]).add(2).dtype).toBe('float32');
     expect(tg.mul(3, tg.ones([2])).dtype).toBe('float32');
     expect(tg.ones([2], { dtype: 'float64' }).add(2).dtype).toBe('float64');
@@ -116,18 +147,32 @@ describe('unary ops: values', () => {
 
   test('methods mirror the functions', () => {
     const x = f64([0.5, 1.5]);
-    expectClose(x.exp().log().sqrt().tanh().sigmoid().neg().abs().relu(), tg.relu(tg.abs(tg.neg(tg.sigmoid(tg.tanh(tg.sqrt(tg.log(tg.exp(x))))))))
-      .toArray());
+    expectClose(
+      x.exp().log().sqrt().tanh().sigmoid().neg().abs().relu(),
+      tg.relu(tg.abs(tg.neg(tg.sigmoid(tg.tanh(tg.sqrt(tg.log(tg.exp(x)))))))).toArray(),
+    );
   });
 });
 
 describe('gradients by hand', () => {
   test('binary rules, with the broadcast input summed back', () => {
-    const a = f64([[1, 2, 3], [4, 5, 6]], true);
+    const a = f64(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      true,
+    );
     const b = f64([1, 2, 4], true);
-    const gy = f64([[1, -1, 2], [0.5, 3, -2]]);
+    const gy = f64([
+      [1, -1, 2],
+      [0.5, 3, -2],
+    ]);
     a.mul(b).backward(gy);
-    expectClose(a.grad, [[1, -2, 8], [0.5, 6, -8]]);
+    expectClose(a.grad, [
+      [1, -2, 8],
+      [0.5, 6, -8],
+    ]);
     // Σ over rows of gy · a
     expectClose(b.grad, [1 + 2, -2 + 15, 6 - 12]);
   });
@@ -170,7 +215,7 @@ describe('gradients by hand', () => {
     expectClose(at(tg.sigmoid), [s(0.5) * (1 - s(0.5)), s(2) * (1 - s(2))]);
   });
 
-  test('kinks: relu\'(0) = 0, abs\'(0) = 0, maximum/minimum split a tie equally', () => {
+  test("kinks: relu'(0) = 0, abs'(0) = 0, maximum/minimum split a tie equally", () => {
     const x = f64([-1, 0, 2], true);
     x.relu().sum().backward();
     expectClose(x.grad, [0, 0, 1]);
@@ -191,10 +236,19 @@ describe('gradients by hand', () => {
 
   test('a 0-d operand broadcast against a tensor gets the summed gradient', () => {
     const s = f64(2, true);
-    const x = f64([[1, 2], [3, 4]], true);
+    const x = f64(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      true,
+    );
     s.mul(x).sum().backward();
     expect(s.grad!.shape).toEqual([]);
     expect(s.grad!.item()).toBe(10);
-    expectClose(x.grad, [[2, 2], [2, 2]]);
+    expectClose(x.grad, [
+      [2, 2],
+      [2, 2],
+    ]);
   });
 });

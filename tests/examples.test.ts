@@ -17,7 +17,10 @@ import * as xorMlp from '../examples/xor-mlp';
 import * as tg from '../src';
 
 const ROOT = path.join(__dirname, '..');
-const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 let tmp: string;
 beforeAll(() => {
@@ -182,11 +185,13 @@ const run = promisify(execFile);
 
 test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SMOKE=1)', async () => {
   const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
-  const outputs = await Promise.all(EXAMPLES.map(async (file) => {
-    const args = ['--transpile-only', path.join('examples', file), ...(file === 'tutorial.ts' ? [path.join(tmp, 'script.svg')] : [])];
-    const { stdout } = await run(tsNode, args, { cwd: ROOT, env: { ...process.env, TAPEGRAD_SMOKE: '1' }, timeout: 120_000 });
-    return [file, stdout] as const;
-  }));
+  const outputs = await Promise.all(
+    EXAMPLES.map(async (file) => {
+      const args = ['--transpile-only', path.join('examples', file), ...(file === 'tutorial.ts' ? [path.join(tmp, 'script.svg')] : [])];
+      const { stdout } = await run(tsNode, args, { cwd: ROOT, env: { ...process.env, TAPEGRAD_SMOKE: '1' }, timeout: 120_000 });
+      return [file, stdout] as const;
+    }),
+  );
   const first = Object.fromEntries(outputs.map(([file, stdout]) => [file, stdout.split('\n')[0]]));
   expect(first).toEqual({
     'custom-op.ts': 'softplus(0) = 0.6931 (log 2 = 0.6931)',

@@ -125,7 +125,13 @@ describe("the tutorial's layer: 5×5×3 input, K = 2 filters 3×3×3, stride 2, 
 
 describe('conv1d and conv2d with every option', () => {
   test.each([
-    ['conv2d stride=[2,1] pad=[1,0] dilation=[1,2] groups=2 bias', [2, 4, 5, 6], [4, 2, 2, 2], true, { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }],
+    [
+      'conv2d stride=[2,1] pad=[1,0] dilation=[1,2] groups=2 bias',
+      [2, 4, 5, 6],
+      [4, 2, 2, 2],
+      true,
+      { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 },
+    ],
     ['conv2d depthwise', [1, 3, 4, 4], [3, 1, 3, 3], false, { groups: 3, padding: 1 }],
     ['conv2d padding wider than the kernel (outputs of bias only)', [1, 1, 2, 2], [2, 1, 2, 2], true, { padding: 3, stride: 2 }],
     ['conv2d unbatched', [2, 4, 4], [3, 2, 3, 3], true, { padding: 1 }],

@@ -33,8 +33,23 @@ const relaxed2 = runtime(2);
 beforeAll(() => ready(relaxed2, 1));
 
 const geometry = (g: Partial<ConvGeometry>): ConvGeometry => ({
-  batch: 1, inC: 1, inH: 1, inW: 1, outC: 1, outH: 1, outW: 1, kH: 1, kW: 1, strideH: 1, strideW: 1,
-  padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1, ...g,
+  batch: 1,
+  inC: 1,
+  inH: 1,
+  inW: 1,
+  outC: 1,
+  outH: 1,
+  outW: 1,
+  kH: 1,
+  kW: 1,
+  strideH: 1,
+  strideW: 1,
+  padH: 0,
+  padW: 0,
+  dilH: 1,
+  dilW: 1,
+  groups: 1,
+  ...g,
 });
 
 test('1. the WebAssembly weight gradient of a batch-0 convolution is zeros, not leftover scratch memory', () => {
@@ -62,7 +77,8 @@ describe('4. any thread count works', () => {
     expect(threadCount('1000')).toBe(MAX_THREADS);
     expect(threadCount('3')).toBe(3);
     expect(threadCount(' ')).toBeGreaterThanOrEqual(1);
-    for (const bad of ['0', '-2', '1.5', 'many']) expect(() => threadCount(bad)).toThrow(`TAPEGRAD_THREADS: expected a whole number of threads ≥ 1, got '${bad}'`);
+    for (const bad of ['0', '-2', '1.5', 'many'])
+      expect(() => threadCount(bad)).toThrow(`TAPEGRAD_THREADS: expected a whole number of threads ≥ 1, got '${bad}'`);
     // The runtime clamps too (4 chunks per thread must fit the chunk table).
     expect(4 * MAX_THREADS).toBeLessThanOrEqual(MAX_CHUNKS);
   });
@@ -101,37 +117,59 @@ describe('5. convolutions whose scratch passes 2 GiB', () => {
   });
 
   test.each([
-    ['conv2dForward', (rt: Runtime) => conv2dForwardWasm(rt, new Float32Array(1 << 20), new Float32Array(2 * 729), null, g, new Float32Array(2 << 20))],
-    ['convTranspose2dForward', (rt: Runtime) => convTranspose2dForwardWasm(rt, new Float32Array(2 << 20), new Float32Array(2 * 729), null, g, new Float32Array(1 << 20))],
-    ['conv2dWeightGrad', (rt: Runtime) => conv2dWeightGradWasm(rt, new Float32Array(1 << 20), new Float32Array(2 << 20), g, new Float32Array(2 * 729))],
+    [
+      'conv2dForward',
+      (rt: Runtime) => conv2dForwardWasm(rt, new Float32Array(1 << 20), new Float32Array(2 * 729), null, g, new Float32Array(2 << 20)),
+    ],
+    [
+      'convTranspose2dForward',
+      (rt: Runtime) =>
+        convTranspose2dForwardWasm(rt, new Float32Array(2 << 20), new Float32Array(2 * 729), null, g, new Float32Array(1 << 20)),
+    ],
+    [
+      'conv2dWeightGrad',
+      (rt: Runtime) => conv2dWeightGradWasm(rt, new Float32Array(1 << 20), new Float32Array(2 << 20), g, new Float32Array(2 * 729)),
+    ],
   ] as const)('%s: the WebAssembly wrapper refuses with a RangeError, and the backend runs the TypeScript kernel instead', (name, call) => {
     expect(() => call(one)).toThrow(RangeError);
     const marker = new Float32Array([42]);
     const js: Kernels = { ...jsKernels, [name]: () => marker };
     const k = createWasmKernels(one, js);
-    const result = name === 'conv2dWeightGrad'
-      ? k.conv2dWeightGrad(new Float32Array(1 << 20), new Float32Array(2 << 20), g, new Float32Array(2 * 729))
-      : k[name](new Float32Array(name === 'conv2dForward' ? 1 << 20 : 2 << 20), new Float32Array(2 * 729), null, g, new Float32Array(name === 'conv2dForward' ? 2 << 20 : 1 << 20));
+    const result =
+      name === 'conv2dWeightGrad'
+        ? k.conv2dWeightGrad(new Float32Array(1 << 20), new Float32Array(2 << 20), g, new Float32Array(2 * 729))
+        : k[name](
+            new Float32Array(name === 'conv2dForward' ? 1 << 20 : 2 << 20),
+            new Float32Array(2 * 729),
+            null,
+            g,
+            new Float32Array(name === 'conv2dForward' ? 2 << 20 : 1 << 20),
+          );
     expect(result).toBe(marker);
   });
 });
 
 describe('6. the thread count never changes a bit', () => {
-  test.each([0, 7, 50])('conv1d of one long signal, relaxed SIMD, padding %i: one thread and two give identical outputs and gradients', (padding) => {
-    const k1 = createWasmKernels(one, jsKernels);
-    const k2 = createWasmKernels(relaxed2, jsKernels);
-    expect(one.variant).toBe('relaxed');
-    const l = 100_000;
-    const taps = 101;
-    const outW = l + 2 * padding - taps + 1;
-    const g = geometry({ inW: l, outW, kW: taps, padW: padding });
-    const x = Float32Array.from({ length: l }, (_, i) => Math.sin(i * 0.37) * 3);
-    const w = Float32Array.from({ length: taps }, (_, i) => Math.cos(i * 1.3) / 7);
-    const gy = Float32Array.from({ length: outW }, (_, i) => Math.sin(i * 0.11));
-    expect(k2.conv2dForward(x, w, null, g, new Float32Array(outW))).toEqual(k1.conv2dForward(x, w, null, g, new Float32Array(outW)));
-    expect(k2.convTranspose2dForward(gy, w, null, g, new Float32Array(l))).toEqual(k1.convTranspose2dForward(gy, w, null, g, new Float32Array(l)));
-    expect(k2.conv2dWeightGrad(x, gy, g, new Float32Array(taps))).toEqual(k1.conv2dWeightGrad(x, gy, g, new Float32Array(taps)));
-  });
+  test.each([0, 7, 50])(
+    'conv1d of one long signal, relaxed SIMD, padding %i: one thread and two give identical outputs and gradients',
+    (padding) => {
+      const k1 = createWasmKernels(one, jsKernels);
+      const k2 = createWasmKernels(relaxed2, jsKernels);
+      expect(one.variant).toBe('relaxed');
+      const l = 100_000;
+      const taps = 101;
+      const outW = l + 2 * padding - taps + 1;
+      const g = geometry({ inW: l, outW, kW: taps, padW: padding });
+      const x = Float32Array.from({ length: l }, (_, i) => Math.sin(i * 0.37) * 3);
+      const w = Float32Array.from({ length: taps }, (_, i) => Math.cos(i * 1.3) / 7);
+      const gy = Float32Array.from({ length: outW }, (_, i) => Math.sin(i * 0.11));
+      expect(k2.conv2dForward(x, w, null, g, new Float32Array(outW))).toEqual(k1.conv2dForward(x, w, null, g, new Float32Array(outW)));
+      expect(k2.convTranspose2dForward(gy, w, null, g, new Float32Array(l))).toEqual(
+        k1.convTranspose2dForward(gy, w, null, g, new Float32Array(l)),
+      );
+      expect(k2.conv2dWeightGrad(x, gy, g, new Float32Array(taps))).toEqual(k1.conv2dWeightGrad(x, gy, g, new Float32Array(taps)));
+    },
+  );
 });
 
 describe('8. every generated SVG/HTML/DOT text is valid XML, whatever characters it is given', () => {

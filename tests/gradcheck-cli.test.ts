@@ -83,8 +83,11 @@ module.exports = () => ({
 
   test('a right function passes and exits 0; a malformed export is a usage error', async () => {
     const ok = path.join(dir, 'ok.js');
-    fs.writeFileSync(ok, `const tg = require(${JSON.stringify(path.join(ROOT, 'src'))});
-module.exports = { fn: (x) => tg.tanh(x).sum(), inputs: [tg.tensor([0.5, -1], { requiresGrad: true })] };`);
+    fs.writeFileSync(
+      ok,
+      `const tg = require(${JSON.stringify(path.join(ROOT, 'src'))});
+module.exports = { fn: (x) => tg.tanh(x).sum(), inputs: [tg.tensor([0.5, -1], { requiresGrad: true })] };`,
+    );
     const good = await capture(() => run(['--script', ok, '--order', '2']));
     expect(good.code).toBe(0);
     expect(good.out).toMatch(/: ok \(max abs error/);
@@ -100,7 +103,10 @@ module.exports = { fn: (x) => tg.tanh(x).sum(), inputs: [tg.tensor([0.5, -1], { 
   test('through the compiled CLI, a TypeScript script loads with the project’s ts-node', () => {
     const script = path.join(dir, 'buggy.ts');
     fs.writeFileSync(script, buggy(path.join(ROOT, 'dist', 'cjs', 'index.js')).replace('module.exports = ', 'export default '));
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tapegrad.js'), 'gradcheck', '--script', script], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tapegrad.js'), 'gradcheck', '--script', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/blame: script_square_/);

@@ -7,7 +7,15 @@ import { PRIMITIVE_NAMES } from '../src/ops/names';
 import { primitivesUsed } from '../src/testing/op-coverage';
 import { opCases } from '../src/testing/op-cases';
 
-const orders = opCases.flatMap((c) => ((c.order ?? 2) === 2 ? [[c, 1], [c, 2]] : [[c, 1]]) as [typeof c, 1 | 2][]);
+const orders = opCases.flatMap(
+  (c) =>
+    ((c.order ?? 2) === 2
+      ? [
+          [c, 1],
+          [c, 2],
+        ]
+      : [[c, 1]]) as [typeof c, 1 | 2][],
+);
 
 describe('gradcheck over the op table', () => {
   test.each(orders.map(([c, order]) => [`${c.name} (order ${order})`, c, order] as const))('%s', (_name, c, order) => {
@@ -22,13 +30,21 @@ describe('gradcheck over the op table', () => {
 
   test('every registered primitive is exercised by some case', () => {
     const covered = new Set([...measured.values()].flatMap((s) => [...s]));
-    const missing = tg.primitives().map((p) => p.name).filter((n) => !covered.has(n));
+    const missing = tg
+      .primitives()
+      .map((p) => p.name)
+      .filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
   });
 
-  test('PRIMITIVE_NAMES, the union the ops are typed with, is exactly the registry of tapegrad\'s own primitives', () => {
+  test("PRIMITIVE_NAMES, the union the ops are typed with, is exactly the registry of tapegrad's own primitives", () => {
     // Only tapegrad's own are registered here: no test file in this process defines one.
-    expect([...PRIMITIVE_NAMES].sort()).toEqual(tg.primitives().map((p) => p.name).sort());
+    expect([...PRIMITIVE_NAMES].sort()).toEqual(
+      tg
+        .primitives()
+        .map((p) => p.name)
+        .sort(),
+    );
   });
 
   test('the measurement sees backward-only primitives and nothing a case does not use', () => {

@@ -4,7 +4,11 @@
  */
 import * as tg from '../src';
 
-const square = (x: tg.Tensor) => new tg.Tensor(x.data.map((v) => v * v), x.shape);
+const square = (x: tg.Tensor) =>
+  new tg.Tensor(
+    x.data.map((v) => v * v),
+    x.shape,
+  );
 
 /** d(x²)/dx written as 3x: wrong everywhere but at 0. */
 const wrongSquare = tg.definePrimitive('test_wrongSquare', {
@@ -21,7 +25,15 @@ const forgetsGy = tg.definePrimitive('test_forgetsGy', {
 /** Right first derivative, but computed from raw values, so its own derivative is lost (zero). */
 const rawBackward = tg.definePrimitive('test_rawBackwardSquare', {
   forward: ([x]) => square(x),
-  backward: (gy, [x]) => [tg.mul(gy, new tg.Tensor(x.data.map((v) => 2 * v), x.shape))],
+  backward: (gy, [x]) => [
+    tg.mul(
+      gy,
+      new tg.Tensor(
+        x.data.map((v) => 2 * v),
+        x.shape,
+      ),
+    ),
+  ],
 });
 
 const input = (values: number[], requiresGrad = true) => tg.tensor(values, { dtype: 'float64', requiresGrad });
@@ -76,7 +88,7 @@ describe('gradcheck', () => {
     expect(bad.failures[0]).toMatch(/^random direction 0:/);
   });
 
-  test('checks only inputs that require grad and leaves the callers\' tensors unchanged', () => {
+  test("checks only inputs that require grad and leaves the callers' tensors unchanged", () => {
     const x = input([0.3, 0.4]);
     const c = input([1, 2], false);
     const result = tg.gradcheck((a, b) => wrongSquare.apply([tg.mul(a, 0)], undefined).add(b.mul(a)), [x, c]);

@@ -17,7 +17,15 @@ const wrongCube = tg.definePrimitive('test_wrong_cube', {
 /** x³ with a right first derivative whose backward is not differentiable (it reads values as a constant). */
 const opaqueCube = tg.definePrimitive('test_opaque_cube', {
   forward: ([x]) => tg.noGrad(() => tg.mul(tg.mul(x, x), x)),
-  backward: (gy, [x]) => [tg.mul(gy, tg.constant(Float64Array.from(x.data, (v) => 3 * v * v), x.shape))],
+  backward: (gy, [x]) => [
+    tg.mul(
+      gy,
+      tg.constant(
+        Float64Array.from(x.data, (v) => 3 * v * v),
+        x.shape,
+      ),
+    ),
+  ],
 });
 
 describe('gradcheck blame (Note [blame])', () => {
@@ -41,7 +49,19 @@ describe('gradcheck blame (Note [blame])', () => {
   test('every rule right on its own but the function is not differentiable as written: blame is null', () => {
     // A constant made from x's values cuts the gradient path: the output's gradient is wrong,
     // yet mul's rule is right for the inputs it saw.
-    const r = tg.gradcheck((x) => tg.mul(x, tg.constant(Float64Array.from(x.data, (v) => 2 * v), x.shape)).sum(), [randn([4], 3)]);
+    const r = tg.gradcheck(
+      (x) =>
+        tg
+          .mul(
+            x,
+            tg.constant(
+              Float64Array.from(x.data, (v) => 2 * v),
+              x.shape,
+            ),
+          )
+          .sum(),
+      [randn([4], 3)],
+    );
     expect(r.ok).toBe(false);
     expect(r.blame).toBeNull();
   });
@@ -108,7 +128,9 @@ describe('gradgradcheck', () => {
 describe('detectAnomaly', () => {
   test('a non-finite forward output names the op, its shapes, the pass and where the op was called', () => {
     const x = f64([1, 0], [2], false);
-    expect(() => tg.detectAnomaly(() => tg.log(x))).toThrow(/^detectAnomaly: log \(inputs \[2\]\) produced -Infinity in its forward output \[2\] at element 1; the op was called at\n.*gradient-tools\.test\.ts/s);
+    expect(() => tg.detectAnomaly(() => tg.log(x))).toThrow(
+      /^detectAnomaly: log \(inputs \[2\]\) produced -Infinity in its forward output \[2\] at element 1; the op was called at\n.*gradient-tools\.test\.ts/s,
+    );
   });
 
   test('a non-finite backward gradient names the rule, the input and the creation stack', () => {
@@ -122,7 +144,9 @@ describe('detectAnomaly', () => {
     } catch (e) {
       caught = e as Error;
     }
-    expect(caught?.message).toMatch(/^detectAnomaly: the backward of sqrt \(node #\d+, inputs \[2\], output \[2\]\) returned Infinity in the gradient of input 0 at element 1; the op was called at\n/);
+    expect(caught?.message).toMatch(
+      /^detectAnomaly: the backward of sqrt \(node #\d+, inputs \[2\], output \[2\]\) returned Infinity in the gradient of input 0 at element 1; the op was called at\n/,
+    );
     expect(caught?.message).toMatch(/gradient-tools\.test\.ts/);
     expect(x.grad).toBeNull();
   });
@@ -202,7 +226,11 @@ describe('tg.func', () => {
     const z = f64([7]);
     const [jx, jz] = tg.func.jacobian((a, _b) => tg.mul(a, a), [x, z]);
     expect(jx.shape).toEqual([3, 3]);
-    expect(jx.toArray()).toEqual([[2, 0, 0], [0, 4, 0], [0, 0, 6]]);
+    expect(jx.toArray()).toEqual([
+      [2, 0, 0],
+      [0, 4, 0],
+      [0, 0, 6],
+    ]);
     expect(jz.shape).toEqual([3, 1]);
     expect(jz.toArray()).toEqual([[0], [0], [0]]);
     // A 0-d output: the Jacobian has the input's shape.
@@ -210,7 +238,19 @@ describe('tg.func', () => {
   });
 
   test('jacobian of conv2d with respect to its input and weight equals the matrices the reference loop defines', () => {
-    const s = { n: 1, c: 2, h: 4, w: 4, k: 2, fh: 2, fw: 3, stride: [2, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+    const s = {
+      n: 1,
+      c: 2,
+      h: 4,
+      w: 4,
+      k: 2,
+      fh: 2,
+      fw: 3,
+      stride: [2, 1] as [number, number],
+      padding: [1, 1] as [number, number],
+      dilation: [1, 1] as [number, number],
+      groups: 1,
+    };
     const x = randn([1, 2, 4, 4], 11);
     const w = randn([2, 2, 2, 3], 12);
     const [jx, jw] = tg.func.jacobian((a, b) => tg.conv2d(a, b, null, { stride: s.stride, padding: s.padding }), [x, w]);
@@ -253,10 +293,22 @@ describe('tg.func', () => {
     const fn = (a: tg.Tensor, b: tg.Tensor) => tg.sum(tg.mul(tg.mul(a, a), b));
     const h = tg.func.hessian(fn, [x, y]);
     expect(h[0][0].shape).toEqual([2, 2]);
-    expect(h[0][0].toArray()).toEqual([[6, 0], [0, 8]]); // 2y on the diagonal
-    expect(h[0][1].toArray()).toEqual([[2, 0], [0, 4]]); // 2x
-    expect(h[1][0].toArray()).toEqual([[2, 0], [0, 4]]);
-    expect(h[1][1].toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(h[0][0].toArray()).toEqual([
+      [6, 0],
+      [0, 8],
+    ]); // 2y on the diagonal
+    expect(h[0][1].toArray()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]); // 2x
+    expect(h[1][0].toArray()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
+    expect(h[1][1].toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     const { output, hvp } = tg.func.hvp(fn, [x, y], [f64([1, 0], [2], false), f64([0, 1], [2], false)]);
     expect(output.item()).toBe(3 + 16);
     // H·v = [H00·v0 + H01·v1, H10·v0 + H11·v1]

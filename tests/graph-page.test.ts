@@ -36,14 +36,16 @@ async function open(name: string, html: string): Promise<{ page: Page; watch: Pa
 }
 
 /** Clicks the node whose DOT id (its SVG <title>) is `id`. */
-const clickNode = (page: Page, id: string) => page.evaluate((target) => {
-  const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.querySelector('title')!.textContent === target)!;
-  g.dispatchEvent(new MouseEvent('click', { bubbles: true }));
-}, id);
+const clickNode = (page: Page, id: string) =>
+  page.evaluate((target) => {
+    const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.querySelector('title')!.textContent === target)!;
+    g.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+  }, id);
 const visible = async (page: Page) => Number(await page.evaluate(() => document.body.dataset.visibleNodes));
-const countText = (page: Page, text: string) => page.evaluate((t) => Array.from(document.querySelectorAll('g.node text')).filter((e) => e.textContent === t).length, text);
+const countText = (page: Page, text: string) =>
+  page.evaluate((t) => Array.from(document.querySelectorAll('g.node text')).filter((e) => e.textContent === t).length, text);
 
-test("the expanded 1-D convolution: every node drawn; clicking x shows its values and gradient", async () => {
+test('the expanded 1-D convolution: every node drawn; clicking x shows its values and gradient', async () => {
   const g = tg.viz.namedGraph('conv1d', { expand: true });
   const html = await tg.viz.toHtml(g.roots, g.options);
   expect(html).not.toMatch(/\b(src|href)=["']?https?:/);
@@ -73,7 +75,12 @@ test('folding a module hides what it holds; the repeated-blocks badge and button
   expect(await page.$eval('#count', (el) => el.textContent)).toBe(`${after} of ${before} nodes shown`);
   expect(await page.$$eval('text.badge', (els) => els.length)).toBeGreaterThan(0);
   // A click on a matmul op shows its attributes and module.
-  const op = await page.evaluate(() => Array.from(document.querySelectorAll('g.node')).find((n) => /matmul/.test(n.textContent ?? ''))!.querySelector('title')!.textContent!);
+  const op = await page.evaluate(
+    () =>
+      Array.from(document.querySelectorAll('g.node'))
+        .find((n) => /matmul/.test(n.textContent ?? ''))!
+        .querySelector('title')!.textContent!,
+  );
   await clickNode(page, op);
   expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(/matmul.*module7 \(Linear\)/);
   // Search marks matching nodes.
@@ -92,13 +99,27 @@ test.each([
   // One sum chain and the bias: as many adds as products (the last adds the bias).
   expect(await countText(page, 'add')).toBe(products);
   expect(watch.problems).toEqual([]);
-  expect(() => tg.viz.toDot(g.roots, { focus: [0, 9, 0, 0] })).toThrow('toDot: focus [0,9,0,0] is not an element of the root\'s shape [1,2,3,3]');
+  expect(() => tg.viz.toDot(g.roots, { focus: [0, 9, 0, 0] })).toThrow(
+    "toDot: focus [0,9,0,0] is not an element of the root's shape [1,2,3,3]",
+  );
   expect(() => tg.viz.toDot(tg.viz.namedGraph('conv2d').roots, { focus: [0, 0, 0, 0] })).toThrow('toDot: focus needs an expanded graph');
 });
 
 test('the traced backward pass: the order the rules ran and the gradients along the edges; intermediates get gradients', async () => {
-  const x = tg.tensor([[1, -2], [3, 0.5]], { requiresGrad: true, name: 'x' });
-  const w = tg.tensor([[0.5, 1], [-1, 2]], { requiresGrad: true, name: 'w' });
+  const x = tg.tensor(
+    [
+      [1, -2],
+      [3, 0.5],
+    ],
+    { requiresGrad: true, name: 'x' },
+  );
+  const w = tg.tensor(
+    [
+      [0.5, 1],
+      [-1, 2],
+    ],
+    { requiresGrad: true, name: 'w' },
+  );
   const h = tg.tanh(tg.matmul(x, w));
   h.name = 'h';
   const loss = tg.sum(tg.mul(h, h));
@@ -107,10 +128,20 @@ test('the traced backward pass: the order the rules ran and the gradients along 
   await page.click('#backward');
   const marks = Number(await page.evaluate(() => document.body.dataset.backwardMarks));
   // Four rules ran (sum, mul, tanh, matmul); each sent a gradient along each of its edges.
-  const steps = await page.$$eval('text.step', (els) => els.map((e) => e.textContent ?? '').filter((t) => t.startsWith('#')).sort());
+  const steps = await page.$$eval('text.step', (els) =>
+    els
+      .map((e) => e.textContent ?? '')
+      .filter((t) => t.startsWith('#'))
+      .sort(),
+  );
   expect(steps).toEqual(['#1', '#2', '#3', '#4']);
   expect(marks).toBeGreaterThan(4);
-  const hId = await page.evaluate(() => Array.from(document.querySelectorAll('g.node')).find((n) => /^h/.test(n.querySelector('text')?.textContent ?? ''))!.querySelector('title')!.textContent!);
+  const hId = await page.evaluate(
+    () =>
+      Array.from(document.querySelectorAll('g.node'))
+        .find((n) => /^h/.test(n.querySelector('text')?.textContent ?? ''))!
+        .querySelector('title')!.textContent!,
+  );
   await clickNode(page, hId);
   expect(await page.$eval('#panel', (el) => el.textContent)).toContain('gradient (traced backward)');
   expect(watch.problems).toEqual([]);
@@ -121,7 +152,9 @@ test('a 100,000-op chain: the page draws the part nearest the output and says so
   for (let i = 0; i < 100_000; i++) y = i % 2 === 0 ? y.mul(0.999) : y.tanh();
   const html = await tg.viz.toHtml(y);
   const { page, watch } = await open('chain.html', html);
-  expect(await page.$eval('#notice', (el) => el.textContent)).toMatch(/^This graph has \d[\d,]* nodes, more than Graphviz lays out quickly \(3,000\), and no modules to fold: the 1,500 tensors nearest the outputs are drawn/);
+  expect(await page.$eval('#notice', (el) => el.textContent)).toMatch(
+    /^This graph has \d[\d,]* nodes, more than Graphviz lays out quickly \(3,000\), and no modules to fold: the 1,500 tensors nearest the outputs are drawn/,
+  );
   expect(await visible(page)).toBeLessThanOrEqual(3000);
   expect(watch.problems).toEqual([]);
 });
@@ -167,8 +200,11 @@ describe('tapegrad graph: pages, focus, scripts and run directories', () => {
 
   test('--script draws the roots a file exports; a RUN_DIR draws the saved model with its gradients', async () => {
     const script = path.join(dir, 'roots.js');
-    fs.writeFileSync(script, `const tg = require(${JSON.stringify(path.join(__dirname, '..', 'src'))});
-module.exports = () => { const a = tg.tensor([1, 2], { requiresGrad: true, name: 'a' }); return tg.exp(a).sum(); };`);
+    fs.writeFileSync(
+      script,
+      `const tg = require(${JSON.stringify(path.join(__dirname, '..', 'src'))});
+module.exports = () => { const a = tg.tensor([1, 2], { requiresGrad: true, name: 'a' }); return tg.exp(a).sum(); };`,
+    );
     const r = await quiet(['--script', script, '--out', path.join(dir, 'script.dot')]);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'script.dot'), 'utf8')).toMatch(/label = <exp>/);

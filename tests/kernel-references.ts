@@ -8,10 +8,11 @@ import { conv2dTaps, ConvGeometry } from '../src/kernels/conv';
 import type { Storage } from '../src/tensor/dtype';
 
 function addBias(y: Storage, bias: Storage, batch: number, channels: number, plane: number): void {
-  for (let n = 0; n < batch; n++) for (let c = 0; c < channels; c++) {
-    const base = (n * channels + c) * plane;
-    for (let i = 0; i < plane; i++) y[base + i] += bias[c];
-  }
+  for (let n = 0; n < batch; n++)
+    for (let c = 0; c < channels; c++) {
+      const base = (n * channels + c) * plane;
+      for (let i = 0; i < plane; i++) y[base + i] += bias[c];
+    }
 }
 
 /** visit(o, xi, wi) for every output element o and every weight element wi meeting input element xi. */

@@ -62,8 +62,20 @@ function fill(n: number): Float32Array {
 /** Unit roundoff of float32. */
 const EPS32 = 2 ** -24;
 
-type Gemm = (a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, oOff: number,
-  m: number, k: number, n: number, accumulate: boolean, transA: boolean, transB: boolean) => void;
+type Gemm = (
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  out: Float32Array,
+  oOff: number,
+  m: number,
+  k: number,
+  n: number,
+  accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+) => void;
 
 const implementations: [string, Gemm][] = [
   ['typescript', gemmJs],
@@ -123,21 +135,43 @@ function checkGemm(impl: Gemm, { m, k, n, transA = false, transB = false, accumu
 }
 
 const shapes: [number, number, number][] = [
-  [1, 1, 1], [1, 7, 1], [3, 5, 7], [4, 8, 8], [5, 9, 17], [8, 16, 24], [37, 53, 29], [13, 300, 21],
-  [64, 257, 130], [130, 20, 70], [3, 4, 2100], [256, 512, 256],
+  [1, 1, 1],
+  [1, 7, 1],
+  [3, 5, 7],
+  [4, 8, 8],
+  [5, 9, 17],
+  [8, 16, 24],
+  [37, 53, 29],
+  [13, 300, 21],
+  [64, 257, 130],
+  [130, 20, 70],
+  [3, 4, 2100],
+  [256, 512, 256],
 ];
 
 describe.each(implementations)('gemm: %s', (_name, impl) => {
   test.each(shapes)('[%i,%i] @ [k,%i] equals the reference', (m, k, n) => checkGemm(impl, { m, k, n }));
 
-  test.each([[false, true], [true, false], [true, true]])('transA=%s transB=%s', (transA, transB) => {
-    for (const [m, k, n] of [[5, 9, 17], [37, 53, 29], [64, 257, 130]]) {
+  test.each([
+    [false, true],
+    [true, false],
+    [true, true],
+  ])('transA=%s transB=%s', (transA, transB) => {
+    for (const [m, k, n] of [
+      [5, 9, 17],
+      [37, 53, 29],
+      [64, 257, 130],
+    ]) {
       checkGemm(impl, { m, k, n, transA, transB });
     }
   });
 
   test('accumulate adds to the output instead of overwriting it', () => {
-    for (const [m, k, n] of [[3, 5, 7], [37, 300, 29], [64, 257, 130]]) {
+    for (const [m, k, n] of [
+      [3, 5, 7],
+      [37, 300, 29],
+      [64, 257, 130],
+    ]) {
       checkGemm(impl, { m, k, n, accumulate: true });
       checkGemm(impl, { m, k, n, accumulate: true, transA: true, transB: true });
     }
@@ -231,21 +265,36 @@ interface ConvImplementation {
 }
 
 const convImplementations: [string, ConvImplementation][] = [
-  ['typescript', {
-    forward: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.conv2dDirect : conv.conv2dIm2col)(x, w, bias, g, y),
-    transposed: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.convTranspose2dDirect : conv.convTranspose2dIm2col)(x, w, bias, g, y),
-    weightGrad: (x, gy, g, gw) => (conv.isDirect(g) ? conv.conv2dWeightGradDirect : conv.conv2dWeightGradIm2col)(x, gy, g, gw),
-  }],
-  ['dispatching', (() => {
-    const k = createWasmKernels(single, jsKernels);
-    return { forward: k.conv2dForward, transposed: k.convTranspose2dForward, weightGrad: k.conv2dWeightGrad };
-  })()],
-  ...([['wasm, 1 thread', single], ['wasm, 2 threads', threaded], ['wasm without relaxed SIMD, 1 thread', plain],
-    ['wasm without relaxed SIMD, 2 threads', plainThreaded]] as const).map(([name, rt]): [string, ConvImplementation] => [name, {
-    forward: (x, w, bias, g, y) => conv2dForwardWasm(rt, x, w, bias, g, y),
-    transposed: (x, w, bias, g, y) => convTranspose2dForwardWasm(rt, x, w, bias, g, y),
-    weightGrad: (x, gy, g, gw) => conv2dWeightGradWasm(rt, x, gy, g, gw),
-  }]),
+  [
+    'typescript',
+    {
+      forward: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.conv2dDirect : conv.conv2dIm2col)(x, w, bias, g, y),
+      transposed: (x, w, bias, g, y) => (conv.isDirect(g) ? conv.convTranspose2dDirect : conv.convTranspose2dIm2col)(x, w, bias, g, y),
+      weightGrad: (x, gy, g, gw) => (conv.isDirect(g) ? conv.conv2dWeightGradDirect : conv.conv2dWeightGradIm2col)(x, gy, g, gw),
+    },
+  ],
+  [
+    'dispatching',
+    (() => {
+      const k = createWasmKernels(single, jsKernels);
+      return { forward: k.conv2dForward, transposed: k.convTranspose2dForward, weightGrad: k.conv2dWeightGrad };
+    })(),
+  ],
+  ...(
+    [
+      ['wasm, 1 thread', single],
+      ['wasm, 2 threads', threaded],
+      ['wasm without relaxed SIMD, 1 thread', plain],
+      ['wasm without relaxed SIMD, 2 threads', plainThreaded],
+    ] as const
+  ).map(([name, rt]): [string, ConvImplementation] => [
+    name,
+    {
+      forward: (x, w, bias, g, y) => conv2dForwardWasm(rt, x, w, bias, g, y),
+      transposed: (x, w, bias, g, y) => convTranspose2dForwardWasm(rt, x, w, bias, g, y),
+      weightGrad: (x, gy, g, gw) => conv2dWeightGradWasm(rt, x, gy, g, gw),
+    },
+  ]),
 ];
 
 interface ConvCase {
@@ -269,9 +318,22 @@ function convGeometry(c: ConvCase): ConvGeometry {
   const [dilH, dilW] = c.dil ?? [1, 1];
   const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
   return {
-    batch: c.batch, inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC,
-    outH: out(c.inH, c.kH, strideH, padH, dilH), outW: out(c.inW, c.kW, strideW, padW, dilW),
-    kH: c.kH, kW: c.kW, strideH, strideW, padH, padW, dilH, dilW, groups: c.groups ?? 1,
+    batch: c.batch,
+    inC: c.inC,
+    inH: c.inH,
+    inW: c.inW,
+    outC: c.outC,
+    outH: out(c.inH, c.kH, strideH, padH, dilH),
+    outW: out(c.inW, c.kW, strideW, padW, dilW),
+    kH: c.kH,
+    kW: c.kW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilH,
+    dilW,
+    groups: c.groups ?? 1,
   };
 }
 
@@ -303,9 +365,15 @@ test('results do not depend on the number of threads: one and two threads agree 
   const w = fill(g.outC * (g.inC / g.groups) * g.kH * g.kW);
   const sizes = { x: x.length, y: gy.length, w: w.length };
   for (let trial = 0; trial < 3; trial++) {
-    expect(conv2dWeightGradWasm(threaded, x, gy, g, new Float32Array(sizes.w))).toEqual(conv2dWeightGradWasm(single, x, gy, g, new Float32Array(sizes.w)));
-    expect(conv2dForwardWasm(threaded, x, w, null, g, new Float32Array(sizes.y))).toEqual(conv2dForwardWasm(single, x, w, null, g, new Float32Array(sizes.y)));
-    expect(convTranspose2dForwardWasm(threaded, gy, w, null, g, new Float32Array(sizes.x))).toEqual(convTranspose2dForwardWasm(single, gy, w, null, g, new Float32Array(sizes.x)));
+    expect(conv2dWeightGradWasm(threaded, x, gy, g, new Float32Array(sizes.w))).toEqual(
+      conv2dWeightGradWasm(single, x, gy, g, new Float32Array(sizes.w)),
+    );
+    expect(conv2dForwardWasm(threaded, x, w, null, g, new Float32Array(sizes.y))).toEqual(
+      conv2dForwardWasm(single, x, w, null, g, new Float32Array(sizes.y)),
+    );
+    expect(convTranspose2dForwardWasm(threaded, gy, w, null, g, new Float32Array(sizes.x))).toEqual(
+      convTranspose2dForwardWasm(single, gy, w, null, g, new Float32Array(sizes.x)),
+    );
   }
   const a = fill(64 * 257);
   const b = fill(257 * 130);
@@ -393,24 +461,45 @@ function fillSpecial(n: number): Float32Array {
   return x;
 }
 
-describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 threads', plainThreaded]] as const)('elementwise kernels: %s', (_name, rt) => {
+describe.each([
+  ['wasm, 1 thread', single],
+  ['wasm without relaxed SIMD, 2 threads', plainThreaded],
+] as const)('elementwise kernels: %s', (_name, rt) => {
   // float32 +, −, ×, ÷ are exactly rounded both in WebAssembly and in JavaScript (computed in
   // float64, then rounded once to float32), so the results must agree bit for bit.
   const sizes = [4096, 4099, 10007];
 
   // NaN propagates through relu, and relu's mask passes the gradient there (PyTorch).
-  test.each([['relu', (v: number) => (v > 0 || v !== v ? v : 0)], ['positive', (v: number) => (v > 0 || v !== v ? 1 : 0)]] as const)(
-    '%s equals the TypeScript map, NaN, -0 and infinities included', (op, f) => {
-      for (const n of sizes) {
-        const x = fillSpecial(n);
-        expect(unaryWasm(rt, op, x, new Float32Array(n))).toEqual(elementwise.map(x, new Float32Array(n), f));
-      }
-    });
+  test.each([
+    ['relu', (v: number) => (v > 0 || v !== v ? v : 0)],
+    ['positive', (v: number) => (v > 0 || v !== v ? 1 : 0)],
+  ] as const)('%s equals the TypeScript map, NaN, -0 and infinities included', (op, f) => {
+    for (const n of sizes) {
+      const x = fillSpecial(n);
+      expect(unaryWasm(rt, op, x, new Float32Array(n))).toEqual(elementwise.map(x, new Float32Array(n), f));
+    }
+  });
 
-  const ops = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
+  const ops = {
+    add: (a: number, b: number) => a + b,
+    sub: (a: number, b: number) => a - b,
+    mul: (a: number, b: number) => a * b,
+    div: (a: number, b: number) => a / b,
+  };
   test.each(Object.keys(ops) as (keyof typeof ops)[])('%s: same shapes, a scalar side, a repeating side', (op) => {
     const f = ops[op];
-    const cases: [number[], number[]][] = [[[4099], [4099]], [[4099], [1]], [[1], [4099]], [[64, 121], [121]], [[121], [64, 121]], [[8, 3, 171], [1, 3, 171]], [[7, 600], [1]]];
+    const cases: [number[], number[]][] = [
+      [[4099], [4099]],
+      [[4099], [1]],
+      [[1], [4099]],
+      [[64, 121], [121]],
+      [[121], [64, 121]],
+      [
+        [8, 3, 171],
+        [1, 3, 171],
+      ],
+      [[7, 600], [1]],
+    ];
     for (const [aShape, bShape] of cases) {
       const a = fillSpecial(aShape.reduce((p, d) => p * d, 1));
       const b = fillSpecial(bShape.reduce((p, d) => p * d, 1));
@@ -423,7 +512,7 @@ describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 thread
     }
   });
 
-  test('maskPositive (relu\'s backward) equals the TypeScript kernel bit for bit, NaN, -0 and infinities in g and x', () => {
+  test("maskPositive (relu's backward) equals the TypeScript kernel bit for bit, NaN, -0 and infinities in g and x", () => {
     for (const n of sizes) {
       const g = fillSpecial(n);
       const x = fillSpecial(n).reverse();
@@ -471,8 +560,14 @@ describe.each([['wasm, 1 thread', single], ['wasm without relaxed SIMD, 2 thread
   });
 
   const poolCases: [string, PoolGeometry][] = [
-    ['2×2 stride 2 (the vector path), odd width', { planes: 6, inH: 28, inW: 30, outH: 14, outW: 15, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
-    ['2×2 stride 2 with a leftover row and column', { planes: 5, inH: 11, inW: 13, outH: 5, outW: 6, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
+    [
+      '2×2 stride 2 (the vector path), odd width',
+      { planes: 6, inH: 28, inW: 30, outH: 14, outW: 15, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 },
+    ],
+    [
+      '2×2 stride 2 with a leftover row and column',
+      { planes: 5, inH: 11, inW: 13, outH: 5, outW: 6, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 },
+    ],
     ['3×3 stride 2 pad 1', { planes: 4, inH: 17, inW: 19, outH: 9, outW: 10, kH: 3, kW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 }],
     ['2×3 stride 1', { planes: 3, inH: 20, inW: 30, outH: 19, outW: 28, kH: 2, kW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0 }],
   ];

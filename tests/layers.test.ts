@@ -8,12 +8,32 @@ const close = (actual: ArrayLike<number>, expected: number[], digits = 6) => {
 };
 
 describe('linear', () => {
-  const x = () => tg.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
-  const w = () => tg.tensor([[1, 0, 1], [0, 1, 0]], { requiresGrad: true });
+  const x = () =>
+    tg.tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
+  const w = () =>
+    tg.tensor(
+      [
+        [1, 0, 1],
+        [0, 1, 0],
+      ],
+      { requiresGrad: true },
+    );
 
   test('x @ w^T + bias, by hand', () => {
-    expect(tg.linear(x(), w(), tg.tensor([1, 2])).toArray()).toEqual([[5, 4], [11, 7]]);
-    expect(x().linear(w()).toArray()).toEqual([[4, 2], [10, 5]]);
+    expect(tg.linear(x(), w(), tg.tensor([1, 2])).toArray()).toEqual([
+      [5, 4],
+      [11, 7],
+    ]);
+    expect(x().linear(w()).toArray()).toEqual([
+      [4, 2],
+      [10, 5],
+    ]);
     expect(tg.linear(tg.tensor([1, 2, 3]), w(), null).toArray()).toEqual([4, 2]);
     expect(tg.linear(tg.ones([2, 5, 3]), w()).shape).toEqual([2, 5, 2]);
   });
@@ -22,15 +42,30 @@ describe('linear', () => {
     const xs = x();
     const ws = w();
     const b = tg.tensor([1, 2], { requiresGrad: true });
-    tg.linear(xs, ws, b).backward(tg.tensor([[1, 0], [2, -1]]));
-    expect(ws.grad!.toArray()).toEqual([[1 + 8, 2 + 10, 3 + 12], [-4, -5, -6]]);
+    tg.linear(xs, ws, b).backward(
+      tg.tensor([
+        [1, 0],
+        [2, -1],
+      ]),
+    );
+    expect(ws.grad!.toArray()).toEqual([
+      [1 + 8, 2 + 10, 3 + 12],
+      [-4, -5, -6],
+    ]);
     expect(b.grad!.toArray()).toEqual([3, -1]);
-    expect(xs.grad!.toArray()).toEqual([[1, 0, 1], [2, -1, 2]]);
+    expect(xs.grad!.toArray()).toEqual([
+      [1, 0, 1],
+      [2, -1, 2],
+    ]);
   });
 
   test('shape errors name the op and the shapes', () => {
-    expect(() => tg.linear(tg.ones([2, 4]), w())).toThrow('linear: input features 4 do not match weight in-features 3 (input [2,4], weight [2,3])');
-    expect(() => tg.linear(tg.ones([2, 3]), w(), tg.ones([3]))).toThrow('linear: bias must be [2] to match weight out-features (input [2,3], weight [2,3], bias [3])');
+    expect(() => tg.linear(tg.ones([2, 4]), w())).toThrow(
+      'linear: input features 4 do not match weight in-features 3 (input [2,4], weight [2,3])',
+    );
+    expect(() => tg.linear(tg.ones([2, 3]), w(), tg.ones([3]))).toThrow(
+      'linear: bias must be [2] to match weight out-features (input [2,3], weight [2,3], bias [3])',
+    );
     expect(() => tg.linear(tg.ones([2, 3]), tg.ones([3]))).toThrow('linear: weight must be 2-d [out,in] (input [2,3], weight [3])');
   });
 });
@@ -97,16 +132,35 @@ describe('dropout', () => {
 describe('batchNorm', () => {
   test('[N,C] in training: batch mean and biased variance, then weight and bias (by hand)', () => {
     // Channel 0 holds 1, 3: mean 2, variance 1; channel 1 holds 2, 6: mean 4, variance 4.
-    const x = tg.tensor([[1, 2], [3, 6]], { dtype: 'float64' });
-    expect(tg.batchNorm(x, { eps: 0 }).toArray()).toEqual([[-1, -1], [1, 1]]);
+    const x = tg.tensor(
+      [
+        [1, 2],
+        [3, 6],
+      ],
+      { dtype: 'float64' },
+    );
+    expect(tg.batchNorm(x, { eps: 0 }).toArray()).toEqual([
+      [-1, -1],
+      [1, 1],
+    ]);
     const y = tg.batchNorm(x, { weight: tg.tensor([2, 3]), bias: tg.tensor([0.5, -1]), eps: 0 });
-    expect(y.toArray()).toEqual([[-1.5, -4], [2.5, 2]]);
+    expect(y.toArray()).toEqual([
+      [-1.5, -4],
+      [2.5, 2],
+    ]);
     // With the default eps = 1e-5: (x - mean) / sqrt(var + eps).
-    close(values(tg.batchNorm(x)), [-1 / Math.sqrt(1 + 1e-5), -2 / Math.sqrt(4 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 2 / Math.sqrt(4 + 1e-5)], 12);
+    close(
+      values(tg.batchNorm(x)),
+      [-1 / Math.sqrt(1 + 1e-5), -2 / Math.sqrt(4 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 2 / Math.sqrt(4 + 1e-5)],
+      12,
+    );
   });
 
   test('running statistics are updated in place with momentum and the unbiased variance', () => {
-    const x = tg.tensor([[1, 2], [3, 6]]);
+    const x = tg.tensor([
+      [1, 2],
+      [3, 6],
+    ]);
     const runningMean = tg.zeros([2]);
     const runningVar = tg.ones([2]);
     const meanData = runningMean.data;
@@ -124,7 +178,19 @@ describe('batchNorm', () => {
 
   test('[N,C,L] reduces over N and L per channel', () => {
     // Channel 0: 1,3,5,7 (mean 4, biased var 5, unbiased 20/3); channel 1: 0,0,2,4 (mean 1.5, var 2.75, unbiased 11/3).
-    const x = tg.tensor([[[1, 3], [0, 0]], [[5, 7], [2, 4]]], { dtype: 'float64' });
+    const x = tg.tensor(
+      [
+        [
+          [1, 3],
+          [0, 0],
+        ],
+        [
+          [5, 7],
+          [2, 4],
+        ],
+      ],
+      { dtype: 'float64' },
+    );
     const runningMean = tg.zeros([2], { dtype: 'float64' });
     const runningVar = tg.ones([2], { dtype: 'float64' });
     const y = tg.batchNorm(x, { runningMean, runningVar, eps: 0 });
@@ -146,11 +212,20 @@ describe('batchNorm', () => {
   });
 
   test('eval mode normalises with the running statistics and leaves them alone', () => {
-    const x = tg.tensor([[1, 2], [3, 6]], { dtype: 'float64' });
+    const x = tg.tensor(
+      [
+        [1, 2],
+        [3, 6],
+      ],
+      { dtype: 'float64' },
+    );
     const runningMean = tg.tensor([1, 2], { dtype: 'float64' });
     const runningVar = tg.tensor([4, 9], { dtype: 'float64' });
     const y = tg.batchNorm(x, { runningMean, runningVar, weight: tg.tensor([2, 1]), bias: tg.tensor([0, 1]), training: false, eps: 0 });
-    expect(y.toArray()).toEqual([[0, 1], [2, 1 + 4 / 3]]);
+    expect(y.toArray()).toEqual([
+      [0, 1],
+      [2, 1 + 4 / 3],
+    ]);
     expect(values(runningMean)).toEqual([1, 2]);
     expect(values(runningVar)).toEqual([4, 9]);
     // A batch of one is fine in eval mode.
@@ -158,7 +233,14 @@ describe('batchNorm', () => {
   });
 
   test('eval mode without running statistics uses the batch statistics', () => {
-    const x = tg.tensor([[1, 2], [3, 6], [2, -1]], { dtype: 'float64' });
+    const x = tg.tensor(
+      [
+        [1, 2],
+        [3, 6],
+        [2, -1],
+      ],
+      { dtype: 'float64' },
+    );
     expect(values(tg.batchNorm(x, { training: false }))).toEqual(values(tg.batchNorm(x)));
   });
 
@@ -184,16 +266,30 @@ describe('batchNorm', () => {
   });
 
   test('mixed dtypes meet in float64, as in the elementwise ops', () => {
-    const x = tg.tensor([[1, 2], [3, 6]]);
+    const x = tg.tensor([
+      [1, 2],
+      [3, 6],
+    ]);
     const y = tg.batchNorm(x, { weight: tg.tensor([2, 3], { dtype: 'float64' }), eps: 0 });
     expect(y.dtype).toBe('float64');
-    expect(y.toArray()).toEqual([[-2, -3], [2, 3]]);
+    expect(y.toArray()).toEqual([
+      [-2, -3],
+      [2, 3],
+    ]);
   });
 
   test('in training without a graph (noGrad) the running statistics still update', () => {
     const runningMean = tg.zeros([2]);
     const runningVar = tg.ones([2]);
-    tg.noGrad(() => tg.batchNorm(tg.tensor([[1, 2], [3, 6]]), { runningMean, runningVar }));
+    tg.noGrad(() =>
+      tg.batchNorm(
+        tg.tensor([
+          [1, 2],
+          [3, 6],
+        ]),
+        { runningMean, runningVar },
+      ),
+    );
     close(values(runningMean), [0.2, 0.4]);
     close(values(runningVar), [1.1, 1.7]);
   });
@@ -201,8 +297,12 @@ describe('batchNorm', () => {
   test('errors name the op and the shapes', () => {
     expect(() => tg.batchNorm(tg.ones([3]))).toThrow('batchNorm: expected input [N,C], [N,C,L] or [N,C,H,W], got [3]');
     expect(() => tg.batchNorm(tg.ones([2, 2, 2, 2, 2]))).toThrow('got [2,2,2,2,2]');
-    expect(() => tg.batchNorm(tg.ones([4, 3]), { weight: tg.ones([2]) })).toThrow('batchNorm: weight of shape [2] does not match the 3 channels of input [4,3]');
-    expect(() => tg.batchNorm(tg.ones([4, 3]), { runningVar: tg.ones([3]) })).toThrow('batchNorm: pass both runningMean and runningVar or neither (input [4,3])');
+    expect(() => tg.batchNorm(tg.ones([4, 3]), { weight: tg.ones([2]) })).toThrow(
+      'batchNorm: weight of shape [2] does not match the 3 channels of input [4,3]',
+    );
+    expect(() => tg.batchNorm(tg.ones([4, 3]), { runningVar: tg.ones([3]) })).toThrow(
+      'batchNorm: pass both runningMean and runningVar or neither (input [4,3])',
+    );
     expect(() => tg.batchNorm(tg.ones([1, 3]))).toThrow('batchNorm: expected more than 1 value per channel when training, got input [1,3]');
   });
 });

@@ -12,7 +12,14 @@ describe('crossEntropy', () => {
   // Row 0: -log softmax([1,2,3])[2] = log(1 + e^-1 + e^-2); row 1: -log(1/3) = log 3.
   const row0 = Math.log(1 + Math.exp(-1) + Math.exp(-2));
   const row1 = Math.log(3);
-  const logits = () => f64([[1, 2, 3], [1, 1, 1]], true);
+  const logits = () =>
+    f64(
+      [
+        [1, 2, 3],
+        [1, 1, 1],
+      ],
+      true,
+    );
 
   test('per-row -log softmax at the target, with every reduction', () => {
     const none = tg.crossEntropy(logits(), [2, 0], { reduction: 'none' });
@@ -36,11 +43,21 @@ describe('crossEntropy', () => {
   test('targets as number[], Int32Array or a Tensor of indices give the same loss', () => {
     const a = tg.crossEntropy(logits(), [2, 0]).item();
     expect(tg.crossEntropy(logits(), Int32Array.from([2, 0])).item()).toBe(a);
-    expect(logits().crossEntropy(tg.tensor([2, 0])).item()).toBe(a);
+    expect(
+      logits()
+        .crossEntropy(tg.tensor([2, 0]))
+        .item(),
+    ).toBe(a);
   });
 
   test('stable for logits of ±1000', () => {
-    const x = tg.tensor([[1000, -1000], [-1000, 1000]], { requiresGrad: true });
+    const x = tg.tensor(
+      [
+        [1000, -1000],
+        [-1000, 1000],
+      ],
+      { requiresGrad: true },
+    );
     close(values(tg.crossEntropy(x, [1, 1], { reduction: 'none' })), [2000, 0], 3);
     tg.crossEntropy(x, [1, 1]).backward();
     close(values(x.grad!), [0.5, -0.5, 0, 0], 6);
@@ -48,18 +65,32 @@ describe('crossEntropy', () => {
 
   test('bad targets and shapes throw, naming the op and the shapes', () => {
     expect(() => tg.crossEntropy(logits(), [3, 0])).toThrow('crossEntropy: target 3 of row 0 is not a class index in [0,3) (input [2,3])');
-    expect(() => tg.crossEntropy(logits(), [0, -1])).toThrow('crossEntropy: target -1 of row 1 is not a class index in [0,3) (input [2,3])');
+    expect(() => tg.crossEntropy(logits(), [0, -1])).toThrow(
+      'crossEntropy: target -1 of row 1 is not a class index in [0,3) (input [2,3])',
+    );
     expect(() => tg.crossEntropy(logits(), tg.tensor([0.5, 1]))).toThrow('crossEntropy: target 0.5 of row 0 is not a class index in [0,3)');
     expect(() => tg.crossEntropy(logits(), [0])).toThrow('crossEntropy: 1 targets for 2 rows (input [2,3])');
-    expect(() => tg.crossEntropy(logits(), tg.tensor([[0], [1]]))).toThrow('crossEntropy: targets must be 1-d [N], got [2,1] (input [2,3])');
+    expect(() => tg.crossEntropy(logits(), tg.tensor([[0], [1]]))).toThrow(
+      'crossEntropy: targets must be 1-d [N], got [2,1] (input [2,3])',
+    );
     expect(() => tg.crossEntropy(tg.ones([3]), [0])).toThrow('crossEntropy: expected scores [N,C], got [3]');
-    expect(() => tg.crossEntropy(logits(), [0, 1], { reduction: 'avg' as 'mean' })).toThrow("crossEntropy: unknown reduction 'avg' (use 'mean', 'sum' or 'none')");
+    expect(() => tg.crossEntropy(logits(), [0, 1], { reduction: 'avg' as 'mean' })).toThrow(
+      "crossEntropy: unknown reduction 'avg' (use 'mean', 'sum' or 'none')",
+    );
   });
 });
 
 describe('svmLoss (multiclass hinge)', () => {
   // CS231n's three images (cat, car, frog): per-row losses 2.9, 0 and 12.9, no division by C.
-  const scores = () => f64([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]], true);
+  const scores = () =>
+    f64(
+      [
+        [3.2, 5.1, -1.7],
+        [1.3, 4.9, 2.0],
+        [2.2, 2.5, -3.1],
+      ],
+      true,
+    );
   const targets = [0, 1, 2];
 
   test('per row sum over j != y of max(0, s_j - s_y + 1), with every reduction', () => {
@@ -100,7 +131,13 @@ describe('mseLoss and euclideanLoss', () => {
   });
 
   test('euclideanLoss: sum of squared errors over 2N', () => {
-    const pred = f64([[1, 2], [3, 4]], true);
+    const pred = f64(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      true,
+    );
     const loss = tg.euclideanLoss(pred, tg.zeros([2, 2], { dtype: 'float64' }));
     expect(loss.shape).toEqual([]);
     expect(loss.item()).toBe((1 + 4 + 9 + 16) / 4);
@@ -118,7 +155,13 @@ describe('mseLoss and euclideanLoss', () => {
 
 describe('penalties', () => {
   test('l2Penalty is 0.5·λ·Σw², so its gradient is λ·w (the tutorial)', () => {
-    const w1 = f64([[1, -2], [3, 0]], true);
+    const w1 = f64(
+      [
+        [1, -2],
+        [3, 0],
+      ],
+      true,
+    );
     const w2 = f64([0.5], true);
     const penalty = tg.l2Penalty([w1, w2], 0.1);
     expect(penalty.item()).toBeCloseTo(0.5 * 0.1 * (1 + 4 + 9 + 0.25), 12);
@@ -141,7 +184,13 @@ describe('penalties', () => {
   });
 
   test('maxNorm rescales, in place and without grad, each slice whose norm exceeds c (torch.renorm)', () => {
-    const w = f64([[3, 4], [0.3, 0.4]], true);
+    const w = f64(
+      [
+        [3, 4],
+        [0.3, 0.4],
+      ],
+      true,
+    );
     const data = w.data;
     expect(tg.maxNorm(w, 1)).toBe(w);
     expect(w.data).toBe(data);
@@ -150,11 +199,14 @@ describe('penalties', () => {
     expect(w.node).toBeNull();
     expect(w.requiresGrad).toBe(true);
     // Along axis 1 the slices are the columns: norms sqrt(10) and sqrt(20) (times 0.1 in the second row).
-    const cols = f64([[1, 2], [3, 4]]);
+    const cols = f64([
+      [1, 2],
+      [3, 4],
+    ]);
     cols.maxNorm(3, 1);
     const n0 = Math.sqrt(10);
     const n1 = Math.sqrt(20);
-    close(values(cols), [3 / (n0 + 1e-7), 2 * 3 / (n1 + 1e-7), 3 * 3 / (n0 + 1e-7), 4 * 3 / (n1 + 1e-7)], 12);
+    close(values(cols), [3 / (n0 + 1e-7), (2 * 3) / (n1 + 1e-7), (3 * 3) / (n0 + 1e-7), (4 * 3) / (n1 + 1e-7)], 12);
     expect(() => tg.maxNorm(f64([1, 2]), -1)).toThrow('maxNorm: c must be a non-negative number, got -1 (weight [2])');
     expect(() => tg.maxNorm(f64([[1, 2]]), 1, 2)).toThrow('maxNorm: axis 2 is out of range for shape [1,2]');
   });

@@ -10,14 +10,35 @@ function naive(a: number[][], b: number[][]): number[][] {
 
 describe('matmul', () => {
   test('2-D by hand', () => {
-    const y = tg.matmul(f64([[1, 2], [3, 4]]), f64([[5, 6], [7, 8]]));
-    expect(y.toArray()).toEqual([[19, 22], [43, 50]]);
-    expect(f64([[1, 2, 3]]).matmul(f64([[1], [2], [3]])).toArray()).toEqual([[14]]);
+    const y = tg.matmul(
+      f64([
+        [1, 2],
+        [3, 4],
+      ]),
+      f64([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
+    expect(y.toArray()).toEqual([
+      [19, 22],
+      [43, 50],
+    ]);
+    expect(
+      f64([[1, 2, 3]])
+        .matmul(f64([[1], [2], [3]]))
+        .toArray(),
+    ).toEqual([[14]]);
   });
 
   test('odd sizes agree with a naive triple loop', () => {
     const r = tg.rng('mm');
-    for (const [n, k, m] of [[1, 1, 1], [5, 7, 3], [9, 4, 11], [4, 1, 6]]) {
+    for (const [n, k, m] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [9, 4, 11],
+      [4, 1, 6],
+    ]) {
       const a = tg.randn([n, k], { rng: r, dtype: 'float64' });
       const b = tg.randn([k, m], { rng: r, dtype: 'float64' });
       const want = naive(a.toArray() as number[][], b.toArray() as number[][]).flat();
@@ -36,14 +57,20 @@ describe('matmul', () => {
     const Y = y.toArray() as number[][][][];
     for (let i = 0; i < 2; i++) {
       for (let j = 0; j < 3; j++) {
-        naive(A[i][0], B[j]).flat().forEach((v, t) => expect(Y[i][j].flat()[t]).toBeCloseTo(v, 12));
+        naive(A[i][0], B[j])
+          .flat()
+          .forEach((v, t) => expect(Y[i][j].flat()[t]).toBeCloseTo(v, 12));
       }
     }
   });
 
   test('1-D operands: a row on the left, a column on the right, and that axis dropped', () => {
     const v = f64([1, 2, 3]);
-    const m = f64([[1, 0], [0, 1], [1, 1]]);
+    const m = f64([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     expect(tg.matmul(v, m).toArray()).toEqual([4, 5]);
     expect(tg.matmul(m.transpose(), v).toArray()).toEqual([4, 5]);
     const dot = tg.matmul(v, v);
@@ -51,27 +78,79 @@ describe('matmul', () => {
     expect(dot.item()).toBe(14);
     const batched = tg.matmul(v, tg.stack([m, m.mul(2)]));
     expect(batched.shape).toEqual([2, 2]);
-    expect(batched.toArray()).toEqual([[4, 5], [8, 10]]);
+    expect(batched.toArray()).toEqual([
+      [4, 5],
+      [8, 10],
+    ]);
     expect(tg.matmul(tg.stack([m.transpose(), m.transpose()]), v).shape).toEqual([2, 2]);
   });
 
   test('gradients: ga = gy bᵀ, gb = aᵀ gy, broadcast batch axes summed', () => {
-    const a = f64([[1, 2], [3, 4]], true);
-    const b = f64([[5, 6], [7, 8]], true);
-    const gy = f64([[1, 0], [2, -1]]);
+    const a = f64(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      true,
+    );
+    const b = f64(
+      [
+        [5, 6],
+        [7, 8],
+      ],
+      true,
+    );
+    const gy = f64([
+      [1, 0],
+      [2, -1],
+    ]);
     tg.matmul(a, b).backward(gy);
-    expect(a.grad!.toArray()).toEqual(naive([[1, 0], [2, -1]], [[5, 7], [6, 8]]));
-    expect(b.grad!.toArray()).toEqual(naive([[1, 3], [2, 4]], [[1, 0], [2, -1]]));
+    expect(a.grad!.toArray()).toEqual(
+      naive(
+        [
+          [1, 0],
+          [2, -1],
+        ],
+        [
+          [5, 7],
+          [6, 8],
+        ],
+      ),
+    );
+    expect(b.grad!.toArray()).toEqual(
+      naive(
+        [
+          [1, 3],
+          [2, 4],
+        ],
+        [
+          [1, 0],
+          [2, -1],
+        ],
+      ),
+    );
 
-    const w = f64([[1, 2], [3, 4]], true);
+    const w = f64(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      true,
+    );
     const xs = f64([[[1, 0]], [[0, 1]], [[1, 1]]]); // [3,1,2] @ [2,2]
     tg.matmul(xs, w).sum().backward();
     // Σ over the batch of xᵀ·1
-    expect(w.grad!.toArray()).toEqual([[2, 2], [2, 2]]);
+    expect(w.grad!.toArray()).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
   });
 
   test('mixed dtypes promote; k = 0 gives zeros', () => {
     expect(tg.matmul(tg.ones([2, 2]), tg.ones([2, 2], { dtype: 'float64' })).dtype).toBe('float64');
-    expect(tg.matmul(tg.zeros([2, 0]), tg.zeros([0, 3])).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(tg.matmul(tg.zeros([2, 0]), tg.zeros([0, 3])).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 });

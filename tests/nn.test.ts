@@ -30,7 +30,12 @@ class Net extends nn.Module {
 }
 
 const mlp = (seed: string) =>
-  new nn.Sequential(new nn.Linear(4, 8, { rng: tg.rng(seed) }), new nn.ReLU(), new nn.BatchNorm1d(8), new nn.Linear(8, 3, { rng: tg.rng(`${seed}/2`) }));
+  new nn.Sequential(
+    new nn.Linear(4, 8, { rng: tg.rng(seed) }),
+    new nn.ReLU(),
+    new nn.BatchNorm1d(8),
+    new nn.Linear(8, 3, { rng: tg.rng(`${seed}/2`) }),
+  );
 
 describe('registration and names', () => {
   test('parameters, buffers and children are found from properties, with dotted names', () => {
@@ -49,7 +54,13 @@ describe('registration and names', () => {
     expect(net.parameters()).toEqual(net.namedParameters().map(([, p]) => p));
     expect(net.namedBuffers().map(([name]) => name)).toEqual(['body.bn.runningMean', 'body.bn.runningVar']);
     expect(net.namedModules().map(([name, m]) => `${name}:${m.constructor.name}`)).toEqual([
-      ':Net', 'body:Block', 'body.fc:Linear', 'body.bn:BatchNorm1d', 'body.act:Tanh', 'heads.0:Linear', 'heads.1:Linear',
+      ':Net',
+      'body:Block',
+      'body.fc:Linear',
+      'body.bn:BatchNorm1d',
+      'body.act:Tanh',
+      'heads.0:Linear',
+      'heads.1:Linear',
     ]);
     expect(net.forward(tg.randn([5, 4])).shape).toEqual([5, 3]);
   });
@@ -92,7 +103,10 @@ describe('modes and gradients', () => {
     expect(drop.forward(x)).toBe(x);
 
     const bn = new nn.BatchNorm1d(2);
-    const batch = tg.tensor([[1, 2], [3, 6]]);
+    const batch = tg.tensor([
+      [1, 2],
+      [3, 6],
+    ]);
     bn.forward(batch);
     expect(values(bn.runningMean!)).toEqual([Math.fround(0.2), Math.fround(0.4)]);
     bn.eval();
@@ -111,8 +125,12 @@ describe('modes and gradients', () => {
   });
 
   test('BatchNorm layers check their input rank and channels', () => {
-    expect(() => new nn.BatchNorm2d(3).forward(tg.ones([2, 3, 4]))).toThrow('BatchNorm2d: expected input [N,C,H,W] with C = 3, got [2,3,4]');
-    expect(() => new nn.BatchNorm1d(3).forward(tg.ones([2, 4]))).toThrow('BatchNorm1d: expected input [N,C] or [N,C,L] with C = 3, got [2,4]');
+    expect(() => new nn.BatchNorm2d(3).forward(tg.ones([2, 3, 4]))).toThrow(
+      'BatchNorm2d: expected input [N,C,H,W] with C = 3, got [2,3,4]',
+    );
+    expect(() => new nn.BatchNorm1d(3).forward(tg.ones([2, 4]))).toThrow(
+      'BatchNorm1d: expected input [N,C] or [N,C,L] with C = 3, got [2,4]',
+    );
     const bn = new nn.BatchNorm2d(3, { affine: false, trackRunningStats: false });
     expect(bn.parameters()).toEqual([]);
     expect(bn.forward(tg.randn([2, 3, 2, 2])).shape).toEqual([2, 3, 2, 2]);
@@ -163,7 +181,9 @@ describe('convolution and pooling layers', () => {
     expect(y.shape).toEqual([2, 4, 3, 3]);
     expect(values(y)).toEqual(values(tg.conv2d(x, conv.weight, conv.bias, { stride: 2, padding: 1 })));
     expect(new nn.MaxPool2d(2).forward(x).shape).toEqual([2, 3, 3, 3]);
-    expect(values(new nn.AvgPool2d(3, { stride: 1, padding: 1 }).forward(x))).toEqual(values(tg.avgPool2d(x, 3, { stride: 1, padding: 1 })));
+    expect(values(new nn.AvgPool2d(3, { stride: 1, padding: 1 }).forward(x))).toEqual(
+      values(tg.avgPool2d(x, 3, { stride: 1, padding: 1 })),
+    );
     expect(new nn.Flatten().forward(x).shape).toEqual([2, 108]);
     const conv1 = new nn.Conv1d(2, 4, 3, { padding: 1, bias: false });
     expect(conv1.bias).toBeNull();
@@ -171,7 +191,9 @@ describe('convolution and pooling layers', () => {
   });
 
   test('bad layer arguments throw', () => {
-    expect(() => new nn.Conv2d(3, 4, 3, { groups: 2 })).toThrow('Conv2d: groups 2 must be a positive integer dividing inChannels 3 and outChannels 4');
+    expect(() => new nn.Conv2d(3, 4, 3, { groups: 2 })).toThrow(
+      'Conv2d: groups 2 must be a positive integer dividing inChannels 3 and outChannels 4',
+    );
     expect(() => new nn.Conv2d(3, 4, 0)).toThrow('Conv2d: kernel must be a positive integer or [h, w] pair, got 0');
     expect(() => new nn.Conv1d(0, 4, 3)).toThrow('Conv1d: inChannels must be a positive integer, got 0');
     expect(() => new nn.Dropout(2)).toThrow('Dropout: probability p must be in [0,1], got 2');
@@ -256,7 +278,9 @@ describe('state dicts and model files', () => {
     expect(() => nn.load(mlp('m'), broken)).toThrow(`nn.load: ${broken} is not valid JSON`);
     const other = path.join(dir, 'other.json');
     nn.save(new nn.Sequential(new nn.Linear(4, 5)), other);
-    expect(() => nn.load(mlp('m'), other)).toThrow(`nn.load: ${other}: loadStateDict: shape mismatch for '0.weight': state dict [5,4], model [8,4]`);
+    expect(() => nn.load(mlp('m'), other)).toThrow(
+      `nn.load: ${other}: loadStateDict: shape mismatch for '0.weight': state dict [5,4], model [8,4]`,
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });
@@ -274,13 +298,18 @@ describe('module scopes', () => {
     }
     return [...seen];
   };
-  const frameOf = (n: tg.Node) => (n.scope === null ? null : `${n.scope.path}|${n.scope.kind}|${n.scope.depth}|${n.scope.parent?.path ?? '-'}`);
+  const frameOf = (n: tg.Node) =>
+    n.scope === null ? null : `${n.scope.path}|${n.scope.kind}|${n.scope.depth}|${n.scope.parent?.path ?? '-'}`;
 
   test('nodes made in a Sequential of Linear/ReLU carry their module path, kind and depth', () => {
     const seq = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
     const loss = tg.sum(seq.forward(tg.randn([2, 3])));
     const nodes = nodesOf(loss);
-    const byOp = (op: string) => nodes.filter((n) => n.op === op).map(frameOf).sort();
+    const byOp = (op: string) =>
+      nodes
+        .filter((n) => n.op === op)
+        .map(frameOf)
+        .sort();
     expect(byOp('relu')).toEqual(['1|ReLU|2|']);
     expect(byOp('matmul')).toEqual(['0|Linear|2|', '2|Linear|2|']);
     expect(byOp('add')).toEqual(['0|Linear|2|', '2|Linear|2|']);
@@ -295,9 +324,16 @@ describe('module scopes', () => {
     const net = new Net();
     const y = net.forward(tg.randn([3, 4]));
     const frames = new Set(nodesOf(y).map(frameOf));
-    expect(frames).toEqual(new Set([
-      '|Net|1|-', 'body.fc|Linear|3|body', 'body.bn|BatchNorm1d|3|body', 'body.act|Tanh|3|body', 'heads.0|Linear|2|', 'heads.1|Linear|2|',
-    ]));
+    expect(frames).toEqual(
+      new Set([
+        '|Net|1|-',
+        'body.fc|Linear|3|body',
+        'body.bn|BatchNorm1d|3|body',
+        'body.act|Tanh|3|body',
+        'heads.0|Linear|2|',
+        'heads.1|Linear|2|',
+      ]),
+    );
     const act = new nn.ReLU();
     const x = tg.randn([2], { requiresGrad: true });
     const a = act.forward(x).node!.scope!;
@@ -320,8 +356,8 @@ describe('loadStateDict refuses values that are not finite numbers, naming the k
   const model = () => new tg.nn.Linear(2, 2, { rng: tg.rng(1) });
   const entry = (data: unknown[]) => ({ weight: { shape: [2, 2], data: data as number[] }, bias: { shape: [2], data: [0, 0] } });
   test.each([
-    ['a string', ['abc', 0, 0, 0], "entry 'weight' index 0 is the string \"abc\", not a number"],
-    ['a hex string', [0, '0x10', 0, 0], "entry 'weight' index 1 is the string \"0x10\", not a number"],
+    ['a string', ['abc', 0, 0, 0], 'entry \'weight\' index 0 is the string "abc", not a number'],
+    ['a hex string', [0, '0x10', 0, 0], 'entry \'weight\' index 1 is the string "0x10", not a number'],
     ['null', [0, 0, null, 0], "entry 'weight' index 2 is null, not a number"],
     ['Infinity', [0, 0, 0, Infinity], "entry 'weight' index 3 is Infinity, not a finite number"],
     ['a boolean', [true, 0, 0, 0], "entry 'weight' index 0 is true, not a number"],
@@ -337,7 +373,9 @@ describe('loadStateDict refuses values that are not finite numbers, naming the k
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-nn-'));
     const file = path.join(dir, 'bad.json');
     fs.writeFileSync(file, JSON.stringify(entry([1, 2, 'abc', 4])));
-    expect(() => tg.nn.load(model(), file)).toThrow(`nn.load: ${file}: loadStateDict: entry 'weight' index 2 is the string "abc", not a number`);
+    expect(() => tg.nn.load(model(), file)).toThrow(
+      `nn.load: ${file}: loadStateDict: entry 'weight' index 2 is the string "abc", not a number`,
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });

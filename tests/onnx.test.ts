@@ -28,14 +28,23 @@ function runOnnx(bytes: Uint8Array, xs: tg.Tensor[], inputName = 'input', output
   const model = path.join(workDir, `m${++models}.onnx`);
   fs.writeFileSync(model, bytes);
   const job = { model, inputName, outputName, inputs: xs.map((x) => ({ data: Array.from(x.data), shape: [...x.shape] })) };
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
+    input: JSON.stringify(job),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const out = JSON.parse(r.stdout || '{"error":"no output"}');
   if (!Array.isArray(out)) throw new Error(`onnxruntime: ${out.error} ${r.stderr}`);
   return out;
 }
 
 /** Exports on `sample`, runs on every input in `runs`, compares with tapegrad (eval mode). */
-async function check(model: tg.nn.Module | ((x: tg.Tensor) => tg.Tensor), sample: tg.Tensor, runs: tg.Tensor[], opts: tg.onnx.OnnxOptions = {}): Promise<Uint8Array> {
+async function check(
+  model: tg.nn.Module | ((x: tg.Tensor) => tg.Tensor),
+  sample: tg.Tensor,
+  runs: tg.Tensor[],
+  opts: tg.onnx.OnnxOptions = {},
+): Promise<Uint8Array> {
   const bytes = tg.onnx.toOnnx(model, sample, opts);
   if (model instanceof tg.nn.Module) model.eval();
   const results = runOnnx(bytes, runs, opts.inputName, opts.outputName);
@@ -46,7 +55,8 @@ async function check(model: tg.nn.Module | ((x: tg.Tensor) => tg.Tensor), sample
     let scale = 1e-30;
     for (let i = 0; i < want.size; i++) scale = Math.max(scale, Math.abs(want.data[i]));
     for (let i = 0; i < want.size; i++) {
-      if (!(Math.abs(got.data[i] - want.data[i]) <= 1e-5 * scale)) throw new Error(`element ${i}: onnxruntime ${got.data[i]} vs tapegrad ${want.data[i]} (scale ${scale})`);
+      if (!(Math.abs(got.data[i] - want.data[i]) <= 1e-5 * scale))
+        throw new Error(`element ${i}: onnxruntime ${got.data[i]} vs tapegrad ${want.data[i]} (scale ${scale})`);
     }
   }
   return bytes;
@@ -54,7 +64,11 @@ async function check(model: tg.nn.Module | ((x: tg.Tensor) => tg.Tensor), sample
 
 describe('every layer and option runs in onnxruntime and matches tapegrad, at other batch sizes too', () => {
   test('Linear, with and without bias', async () => {
-    await check(new nn.Sequential(new nn.Linear(5, 4, { rng: r }), new nn.ReLU(), new nn.Linear(4, 3, { bias: false, rng: r })), randn([2, 5]), [randn([2, 5]), randn([7, 5])]);
+    await check(
+      new nn.Sequential(new nn.Linear(5, 4, { rng: r }), new nn.ReLU(), new nn.Linear(4, 3, { bias: false, rng: r })),
+      randn([2, 5]),
+      [randn([2, 5]), randn([7, 5])],
+    );
   });
 
   test.each([
@@ -89,15 +103,24 @@ describe('every layer and option runs in onnxruntime and matches tapegrad, at ot
   });
 
   test('pooling, 2-D and 1-D, max and average, with padding (average counts the zeros)', async () => {
-    await check(new nn.Sequential(new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.AvgPool2d(2, { padding: 1 })), randn([2, 3, 10, 9]), [randn([4, 3, 10, 9])]);
-    await check(new nn.Sequential(new nn.MaxPool1d(2), new nn.AvgPool1d(3, { stride: 1, padding: 1 })), randn([2, 3, 12]), [randn([3, 3, 12])]);
+    await check(
+      new nn.Sequential(new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.AvgPool2d(2, { padding: 1 })),
+      randn([2, 3, 10, 9]),
+      [randn([4, 3, 10, 9])],
+    );
+    await check(new nn.Sequential(new nn.MaxPool1d(2), new nn.AvgPool1d(3, { stride: 1, padding: 1 })), randn([2, 3, 12]), [
+      randn([3, 3, 12]),
+    ]);
   });
 
   test('BatchNorm2d and BatchNorm1d in eval mode, with trained running statistics; Dropout as the identity', async () => {
     const bn2 = new nn.Sequential(new nn.Conv2d(2, 3, 3, { rng: r }), new nn.BatchNorm2d(3), new nn.Dropout(0.5));
     const bn1 = new nn.Sequential(new nn.Linear(4, 5, { rng: r }), new nn.BatchNorm1d(5));
     // A few training batches move the running statistics and the affine parameters off their defaults.
-    for (const [m, shape] of [[bn2, [8, 2, 6, 6]], [bn1, [8, 4]]] as const) {
+    for (const [m, shape] of [
+      [bn2, [8, 2, 6, 6]],
+      [bn1, [8, 4]],
+    ] as const) {
       m.train();
       for (let i = 0; i < 3; i++) m.forward(tg.add(tg.mul(randn([...shape]), 3), 2));
       for (const p of m.parameters()) p.data.set(p.data.map((v) => v + 0.1));
@@ -120,8 +143,36 @@ describe('every layer and option runs in onnxruntime and matches tapegrad, at ot
     const m = randn([12, 5]);
     const fn = (x: tg.Tensor) => {
       const a = tg.transpose(x, [0, 2, 1, 3]); // [N,4,3,2]
-      const b = tg.concat([tg.flatten(a), tg.flatten(tg.pad(x, [[0, 0], [0, 0], [1, 0], [0, 1]], { mode: 'replicate' }))], 1);
-      const c = tg.slice(tg.pad(b, [[0, 0], [2, 2]], 1.5), [0, 3], [x.shape[0], 15]);
+      const b = tg.concat(
+        [
+          tg.flatten(a),
+          tg.flatten(
+            tg.pad(
+              x,
+              [
+                [0, 0],
+                [0, 0],
+                [1, 0],
+                [0, 1],
+              ],
+              { mode: 'replicate' },
+            ),
+          ),
+        ],
+        1,
+      );
+      const c = tg.slice(
+        tg.pad(
+          b,
+          [
+            [0, 0],
+            [2, 2],
+          ],
+          1.5,
+        ),
+        [0, 3],
+        [x.shape[0], 15],
+      );
       return tg.matmul(c, m);
     };
     await check(fn, randn([2, 3, 4, 2]), [randn([2, 3, 4, 2]), randn([5, 3, 4, 2])]);
@@ -130,7 +181,9 @@ describe('every layer and option runs in onnxruntime and matches tapegrad, at ot
   test("the tutorial's true convolutions: convolve and convolve2d (no batch axis: dynamicBatch false)", async () => {
     const w = tg.tensor([1, -1, 2]);
     for (const mode of ['full', 'same', 'valid'] as const) {
-      await check((x) => tg.convolve(x, w, mode), tg.tensor([0, 1, 2, 3, 4]), [tg.tensor([0, 1, 2, 3, 4]), randn([5])], { dynamicBatch: false });
+      await check((x) => tg.convolve(x, w, mode), tg.tensor([0, 1, 2, 3, 4]), [tg.tensor([0, 1, 2, 3, 4]), randn([5])], {
+        dynamicBatch: false,
+      });
     }
     const k = randn([3, 2]);
     await check((x) => tg.convolve2d(x, k, 'same'), randn([5, 6]), [randn([5, 6])], { dynamicBatch: false });
@@ -155,7 +208,12 @@ describe('every layer and option runs in onnxruntime and matches tapegrad, at ot
 });
 
 describe('what the file records', () => {
-  const model = new nn.Sequential(new nn.Conv2d(1, 2, 3, { padding: 1, rng: r }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(2 * 4 * 4, 3, { rng: r }));
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 2, 3, { padding: 1, rng: r }),
+    new nn.ReLU(),
+    new nn.Flatten(),
+    new nn.Linear(2 * 4 * 4, 3, { rng: r }),
+  );
   const decoded = onnx.ModelProto.decode(tg.onnx.toOnnx(model, randn([2, 1, 4, 4]), { inputName: 'images', outputName: 'logits' }));
 
   test('producer, opset, a dynamic batch axis, and the input and output names', () => {
@@ -196,13 +254,29 @@ describe('errors', () => {
       }
     }
     const m = new nn.Sequential(new nn.ReLU(), new Odd());
-    expect(() => tg.onnx.toOnnx(m, randn([2, 3]))).toThrow("toOnnx: the tapegrad op 'onnx_test_odd' in module '1' (Odd) has no ONNX mapping");
-    expect(() => tg.onnx.toOnnx((x) => tg.conv2d(x, randn([1, 1, 2, 2]), null, { expand: true }), randn([1, 1, 3, 3])))
-      .toThrow(/toOnnx: the tapegrad op '(element|assemble)' has no ONNX mapping \(expanded graphs are for drawing/);
+    expect(() => tg.onnx.toOnnx(m, randn([2, 3]))).toThrow(
+      "toOnnx: the tapegrad op 'onnx_test_odd' in module '1' (Odd) has no ONNX mapping",
+    );
+    expect(() => tg.onnx.toOnnx((x) => tg.conv2d(x, randn([1, 1, 2, 2]), null, { expand: true }), randn([1, 1, 3, 3]))).toThrow(
+      /toOnnx: the tapegrad op '(element|assemble)' has no ONNX mapping \(expanded graphs are for drawing/,
+    );
   });
 
   test('a pad mode ONNX lacks, a batch axis that moves, and bad arguments', () => {
-    expect(() => tg.onnx.toOnnx((x) => tg.pad(x, [[0, 0], [1, 1]], { mode: 'symmetric' }), randn([2, 3]))).toThrow("toOnnx: pad mode 'symmetric' has no ONNX equivalent");
+    expect(() =>
+      tg.onnx.toOnnx(
+        (x) =>
+          tg.pad(
+            x,
+            [
+              [0, 0],
+              [1, 1],
+            ],
+            { mode: 'symmetric' },
+          ),
+        randn([2, 3]),
+      ),
+    ).toThrow("toOnnx: pad mode 'symmetric' has no ONNX equivalent");
     expect(() => tg.onnx.toOnnx((x) => tg.transpose(x), randn([2, 3]))).toThrow('moves the batch axis');
     expect(tg.onnx.toOnnx((x) => tg.transpose(x), randn([2, 3]), { dynamicBatch: false })).toBeInstanceOf(Uint8Array);
     expect(() => tg.onnx.toOnnx((x) => x, randn([2]))).toThrow('nothing to export');

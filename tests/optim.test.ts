@@ -28,25 +28,41 @@ const expectTrajectory = (actual: number[][], expected: number[][]) => {
 describe('SGD', () => {
   test('plain: p -= lr·g', () => {
     // 1 - 0.1·2 = 0.8; 0.8 - 0.1·1.6 = 0.64; 0.64 - 0.128 = 0.512.
-    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1 }), [1]), [[0.8], [0.64], [0.512]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1 }), [1]),
+      [[0.8], [0.64], [0.512]],
+    );
   });
 
   test('momentum 0.9: buf = g on the first step, then 0.9·buf + g', () => {
     // Step 1: g = 2, buf = 2, p = 0.8. Step 2: g = 1.6, buf = 1.8 + 1.6 = 3.4, p = 0.8 - 0.34 = 0.46.
     // Step 3: g = 0.92, buf = 3.06 + 0.92 = 3.98, p = 0.46 - 0.398 = 0.062.
-    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9 }), [1, -2]), [[0.8, -1.6], [0.46, -0.92], [0.062, -0.124]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9 }), [1, -2]),
+      [
+        [0.8, -1.6],
+        [0.46, -0.92],
+        [0.062, -0.124],
+      ],
+    );
   });
 
   test('nesterov: the step is g + 0.9·buf', () => {
     // Step 1: g = 2, buf = 2, d = 2 + 1.8 = 3.8, p = 0.62. Step 2: g = 1.24, buf = 1.8 + 1.24 = 3.04,
     // d = 1.24 + 2.736 = 3.976, p = 0.2224. Step 3: g = 0.4448, buf = 2.736 + 0.4448 = 3.1808,
     // d = 0.4448 + 2.86272 = 3.30752, p = -0.108352.
-    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }), [1]), [[0.62], [0.2224], [-0.108352]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }), [1]),
+      [[0.62], [0.2224], [-0.108352]],
+    );
   });
 
   test('weight decay adds weightDecay·p to the gradient', () => {
     // g = 2p + 0.5p = 2.5p, so p is multiplied by 1 - 0.25 = 0.75 each step.
-    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, weightDecay: 0.5 }), [1]), [[0.75], [0.5625], [0.421875]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, weightDecay: 0.5 }), [1]),
+      [[0.75], [0.5625], [0.421875]],
+    );
   });
 
   test('momentum, nesterov and weight decay together', () => {
@@ -62,7 +78,10 @@ describe('SGD', () => {
   test('dampening scales the new gradient after the first step', () => {
     // Step 1: buf = 2 (no dampening on the first step), p = 0.8. Step 2: buf = 1.8 + 0.5·1.6 = 2.6, p = 0.54.
     // Step 3: buf = 2.34 + 0.5·1.08 = 2.88, p = 0.252.
-    expectTrajectory(trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.5 }), [1]), [[0.8], [0.54], [0.252]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.5 }), [1]),
+      [[0.8], [0.54], [0.252]],
+    );
   });
 
   test('updates p.data in place, under noGrad; a parameter without a gradient is skipped', () => {
@@ -84,9 +103,13 @@ describe('SGD', () => {
   test('bad hyper-parameters throw', () => {
     const p = tg.tensor([1], { requiresGrad: true });
     expect(() => new tg.optim.SGD([p], {} as tg.optim.SGDOptions)).toThrow('SGD: lr must be a non-negative number, got undefined');
-    expect(() => new tg.optim.SGD([p], { lr: 0.1, nesterov: true })).toThrow('SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum 0, dampening 0');
+    expect(() => new tg.optim.SGD([p], { lr: 0.1, nesterov: true })).toThrow(
+      'SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum 0, dampening 0',
+    );
     expect(() => new tg.optim.SGD([], { lr: 0.1 })).toThrow('SGD: got an empty parameter list');
-    expect(() => new tg.optim.SGD([tg.mul(p, 2)], { lr: 0.1 })).toThrow('SGD: parameter 0 of shape [1] is not a leaf tensor and cannot be optimised');
+    expect(() => new tg.optim.SGD([tg.mul(p, 2)], { lr: 0.1 })).toThrow(
+      'SGD: parameter 0 of shape [1] is not a leaf tensor and cannot be optimised',
+    );
   });
 });
 
@@ -106,7 +129,10 @@ describe('Adam', () => {
   test('defaults (betas 0.9, 0.999, eps 1e-8): the first step moves by lr, bias correction as PyTorch', () => {
     // Step 1: m = 0.2, v = 0.004, step size 0.1/0.1 = 1, denominator sqrt(0.004)/sqrt(0.001) + 1e-8 = 2 + 1e-8,
     // so p = 1 - 0.2/(2 + 1e-8) = 0.9000000005. Steps 2 and 3 from the same equations.
-    expectTrajectory(trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1 }), [1]), [[0.9000000005], [0.800412228691793], [0.70158627294603]]);
+    expectTrajectory(
+      trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1 }), [1]),
+      [[0.9000000005], [0.800412228691793], [0.70158627294603]],
+    );
     // The first step is about lr · sign(g) whatever the gradient's size.
     expect(trajectory((ps) => new tg.optim.Adam(ps, { lr: 0.1 }), [-20], 1)[0][0]).toBeCloseTo(-19.9, 6);
   });

@@ -51,7 +51,11 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cjs', 'index.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'browser', 'tapegrad.mjs'))) {
     throw new Error('dist/ is missing: run npm run build (npm test does it first)');
   }
-  const out = execFileSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // The build's own lines come first; the JSON listing is the rest.
   const packed = JSON.parse(out.slice(out.search(/^\[/m)));
   tarball = path.join(packDir, packed[0].filename);
@@ -65,14 +69,33 @@ afterAll(() => {
 });
 
 test('the tarball ships dist (with the .wasm kernels), data, bin, README and LICENSE — and no tests, bench or sources', () => {
-  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  for (const f of ['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
-    'dist/cjs/kernels/wasm/kernels.wasm', 'dist/cjs/kernels/wasm/kernels-relaxed.wasm', 'data/digits.csv.gz',
-    'dist/browser/tapegrad.mjs', 'dist/browser/tapegrad.d.mts',
-    'bin/tapegrad.js', 'README.md', 'LICENSE', 'package.json']) {
+  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
+  for (const f of [
+    'dist/cjs/index.js',
+    'dist/cjs/index.d.ts',
+    'dist/esm/index.mjs',
+    'dist/esm/index.d.mts',
+    'dist/cjs/kernels/wasm/kernels.wasm',
+    'dist/cjs/kernels/wasm/kernels-relaxed.wasm',
+    'data/digits.csv.gz',
+    'dist/browser/tapegrad.mjs',
+    'dist/browser/tapegrad.d.mts',
+    'bin/tapegrad.js',
+    'README.md',
+    'LICENSE',
+    'package.json',
+  ]) {
     expect(listing).toContain(f);
   }
-  const unwanted = listing.filter((f) => /^(tests|bench|src|assembly|docs|examples|scripts)\//.test(f) || f.endsWith('.svg') || f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.mts'));
+  const unwanted = listing.filter(
+    (f) =>
+      /^(tests|bench|src|assembly|docs|examples|scripts)\//.test(f) ||
+      f.endsWith('.svg') ||
+      (f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.mts')),
+  );
   expect(unwanted).toEqual([]);
 });
 
@@ -88,7 +111,15 @@ test('tapegrad/browser resolves to one ES module that imports nothing, with the 
 
 test('the runtime dependencies are what the library calls: no TypeScript tooling', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'tapegrad', 'package.json'), 'utf8'));
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(['@viz-js/viz', 'cli-progress', 'fflate', 'jimp', 'onnx-proto', 'seedrandom', 'ts-graphviz']);
+  expect(Object.keys(pkg.dependencies).sort()).toEqual([
+    '@viz-js/viz',
+    'cli-progress',
+    'fflate',
+    'jimp',
+    'onnx-proto',
+    'seedrandom',
+    'ts-graphviz',
+  ]);
   for (const tool of ['typescript', 'ts-node']) expect(fs.existsSync(path.join(project, 'node_modules', tool))).toBe(false);
 });
 
@@ -109,8 +140,11 @@ test('require() from CommonJS runs convolve and a conv2d backward on the WebAsse
 });
 
 test('import from an ES module gives the same results, through the same single copy of the library', () => {
-  fs.writeFileSync(path.join(project, 'main.mjs'), `import * as tg from 'tapegrad';\nimport tgDefault from 'tapegrad';\nimport { createRequire } from 'node:module';
-if (createRequire(import.meta.url)('tapegrad') !== tgDefault) throw new Error('import and require see two copies');\n${PROBE}`);
+  fs.writeFileSync(
+    path.join(project, 'main.mjs'),
+    `import * as tg from 'tapegrad';\nimport tgDefault from 'tapegrad';\nimport { createRequire } from 'node:module';
+if (createRequire(import.meta.url)('tapegrad') !== tgDefault) throw new Error('import and require see two copies');\n${PROBE}`,
+  );
   const r = node('main.mjs');
   expected(r);
   expect({ gx: r.gx, gw: r.gw }).toEqual({ gx: reference!.gx, gw: reference!.gw });
@@ -119,26 +153,54 @@ if (createRequire(import.meta.url)('tapegrad') !== tgDefault) throw new Error('i
 test.each([
   ['commonjs', 'node10'],
   ['node16', 'node16'],
-])('a TypeScript file compiles with tsc --strict (module %s, resolution %s) against the shipped declarations, and runs', (module, resolution) => {
-  const dir = path.join(project, `ts-${module}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const typed = PROBE.replace('const gsum = (t) =>', 'const gsum = (t: tg.Tensor) =>').replace('t.grad.data', 't.grad!.data');
-  fs.writeFileSync(path.join(dir, 'main.ts'), `import * as tg from 'tapegrad';\nconst n: number = tg.tensor([1, 2]).sum().item();\nvoid n;\n${typed}`);
-  // node16 resolution reads the exports map: tapegrad/browser's declarations resolve for an ES module.
-  const files = ['main.ts'];
-  if (module === 'node16') {
-    fs.writeFileSync(path.join(dir, 'browser.mts'), "import type * as tgb from 'tapegrad/browser';\nimport * as tg from 'tapegrad';\nexport const same: typeof tgb.conv2d = tg.conv2d;\n");
-    files.push('browser.mts');
-  }
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `ts-${module}`, private: true }));
-  // No skipLibCheck: the shipped .d.ts files themselves must type-check under --strict.
-  const tsc = run(process.execPath, [TSC, '--strict', '--target', 'ES2022', '--module', module, '--moduleResolution', resolution,
-    '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--outDir', 'out', ...files], dir);
-  expect(tsc.stdout + tsc.stderr).toBe('');
-  expect(tsc.code).toBe(0);
-  const r = node(path.join(dir, 'out', 'main.js'));
-  expected(r);
-});
+])(
+  'a TypeScript file compiles with tsc --strict (module %s, resolution %s) against the shipped declarations, and runs',
+  (module, resolution) => {
+    const dir = path.join(project, `ts-${module}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const typed = PROBE.replace('const gsum = (t) =>', 'const gsum = (t: tg.Tensor) =>').replace('t.grad.data', 't.grad!.data');
+    fs.writeFileSync(
+      path.join(dir, 'main.ts'),
+      `import * as tg from 'tapegrad';\nconst n: number = tg.tensor([1, 2]).sum().item();\nvoid n;\n${typed}`,
+    );
+    // node16 resolution reads the exports map: tapegrad/browser's declarations resolve for an ES module.
+    const files = ['main.ts'];
+    if (module === 'node16') {
+      fs.writeFileSync(
+        path.join(dir, 'browser.mts'),
+        "import type * as tgb from 'tapegrad/browser';\nimport * as tg from 'tapegrad';\nexport const same: typeof tgb.conv2d = tg.conv2d;\n",
+      );
+      files.push('browser.mts');
+    }
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `ts-${module}`, private: true }));
+    // No skipLibCheck: the shipped .d.ts files themselves must type-check under --strict.
+    const tsc = run(
+      process.execPath,
+      [
+        TSC,
+        '--strict',
+        '--target',
+        'ES2022',
+        '--module',
+        module,
+        '--moduleResolution',
+        resolution,
+        '--types',
+        'node',
+        '--typeRoots',
+        path.join(ROOT, 'node_modules', '@types'),
+        '--outDir',
+        'out',
+        ...files,
+      ],
+      dir,
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+    const r = node(path.join(dir, 'out', 'main.js'));
+    expected(r);
+  },
+);
 
 test('npx tapegrad: --version, --help in well under half a second, and train --epochs 1 on the WebAssembly kernels', () => {
   const version = run(NPM, ['exec', '--', 'tapegrad', '--version']);
@@ -170,12 +232,24 @@ test('damaged .wasm files: the package falls back to the TypeScript kernels and 
   expect(r.backend.reason).toMatch(/the WebAssembly kernels did not load: /);
   // The TypeScript kernels agree with WebAssembly to float32 rounding.
   expect(Math.abs(r.gw - reference!.gw)).toBeLessThan(1e-3 * Math.abs(reference!.gw));
-  const train = run(path.join(project, 'node_modules', '.bin', 'tapegrad'), ['train', '--epochs', '1', '--limit', '100', '--out', path.join(project, 'run-js')]);
+  const train = run(path.join(project, 'node_modules', '.bin', 'tapegrad'), [
+    'train',
+    '--epochs',
+    '1',
+    '--limit',
+    '100',
+    '--out',
+    path.join(project, 'run-js'),
+  ]);
   expect(train.code).toBe(0);
   expect(train.stdout).toMatch(/kernels: TypeScript \(WebAssembly off: the WebAssembly kernels did not load: /);
   // Missing files: the same, with its own reason.
   for (const f of ['kernels.wasm', 'kernels-relaxed.wasm']) fs.rmSync(path.join(wasmDir, f));
-  expect(node('main.cjs').backend).toEqual({ kernels: 'js', threads: 1, reason: 'the WebAssembly kernels are missing (npm run build:wasm builds them)' });
+  expect(node('main.cjs').backend).toEqual({
+    kernels: 'js',
+    threads: 1,
+    reason: 'the WebAssembly kernels are missing (npm run build:wasm builds them)',
+  });
 });
 
 test("the repository's sources load with its own ts-node, as external acceptance suites load them", () => {

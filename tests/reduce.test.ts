@@ -3,7 +3,22 @@ import * as tg from '../src';
 
 const f64 = (data: tg.NestedArray, requiresGrad = false) => tg.tensor(data, { dtype: 'float64', requiresGrad });
 // x[i][j][k] = 100i + 10j + k, shape [2,3,2]
-const cube = () => tg.tensor([[[0, 1], [10, 11], [20, 21]], [[100, 101], [110, 111], [120, 121]]], { dtype: 'float64' });
+const cube = () =>
+  tg.tensor(
+    [
+      [
+        [0, 1],
+        [10, 11],
+        [20, 21],
+      ],
+      [
+        [100, 101],
+        [110, 111],
+        [120, 121],
+      ],
+    ],
+    { dtype: 'float64' },
+  );
 
 describe('sum', () => {
   test('a full reduction is 0-d', () => {
@@ -13,9 +28,19 @@ describe('sum', () => {
   });
 
   test('one axis, an axis list, negative axes', () => {
-    expect(tg.sum(cube(), 0).toArray()).toEqual([[100, 102], [120, 122], [140, 142]]);
-    expect(cube().sum(1).toArray()).toEqual([[30, 33], [330, 333]]);
-    expect(cube().sum(-1).toArray()).toEqual([[1, 21, 41], [201, 221, 241]]);
+    expect(tg.sum(cube(), 0).toArray()).toEqual([
+      [100, 102],
+      [120, 122],
+      [140, 142],
+    ]);
+    expect(cube().sum(1).toArray()).toEqual([
+      [30, 33],
+      [330, 333],
+    ]);
+    expect(cube().sum(-1).toArray()).toEqual([
+      [1, 21, 41],
+      [201, 221, 241],
+    ]);
     expect(cube().sum([0, -1]).toArray()).toEqual([1 + 201, 21 + 221, 41 + 241]);
     expect(cube().sum([2, 0]).toArray()).toEqual([202, 242, 282]);
   });
@@ -39,33 +64,66 @@ describe('sum', () => {
   });
 
   test('gradient broadcasts gy back over the reduced axes', () => {
-    const x = f64([[1, 2, 3], [4, 5, 6]], true);
+    const x = f64(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      true,
+    );
     x.sum(0).backward(f64([1, 2, 3]));
-    expect(x.grad!.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
-    const z = f64([[1, 2, 3], [4, 5, 6]], true);
+    expect(x.grad!.toArray()).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    const z = f64(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      true,
+    );
     z.sum(-1, true).backward(f64([[10], [20]]));
-    expect(z.grad!.toArray()).toEqual([[10, 10, 10], [20, 20, 20]]);
+    expect(z.grad!.toArray()).toEqual([
+      [10, 10, 10],
+      [20, 20, 20],
+    ]);
   });
 });
 
 describe('mean', () => {
   test('values and shapes', () => {
     expect(cube().mean().item()).toBeCloseTo((2 * 63 + 600) / 12, 12);
-    expect(cube().mean(1).toArray()).toEqual([[10, 11], [110, 111]]);
+    expect(cube().mean(1).toArray()).toEqual([
+      [10, 11],
+      [110, 111],
+    ]);
     expect(cube().mean([0, -1], true).shape).toEqual([1, 3, 1]);
     expect(cube().mean([0, -1], true).toArray()).toEqual([[[50.5], [60.5], [70.5]]]);
   });
 
   test('gradient is 1/count', () => {
-    const x = f64([[1, 2], [3, 4]], true);
+    const x = f64(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      true,
+    );
     x.mean().backward();
-    expect(x.grad!.toArray()).toEqual([[0.25, 0.25], [0.25, 0.25]]);
+    expect(x.grad!.toArray()).toEqual([
+      [0.25, 0.25],
+      [0.25, 0.25],
+    ]);
   });
 });
 
 describe('max', () => {
   test('values, axes, keepDims', () => {
-    const x = f64([[3, 9, 1], [7, 2, 8]]);
+    const x = f64([
+      [3, 9, 1],
+      [7, 2, 8],
+    ]);
     expect(x.max().item()).toBe(9);
     expect(x.max().shape).toEqual([]);
     expect(x.max(0).toArray()).toEqual([7, 9, 8]);
@@ -75,18 +133,45 @@ describe('max', () => {
   });
 
   test('the gradient goes to the maximal element of each group', () => {
-    const x = f64([[3, 9, 1], [7, 2, 8]], true);
+    const x = f64(
+      [
+        [3, 9, 1],
+        [7, 2, 8],
+      ],
+      true,
+    );
     x.max(0).backward(f64([1, 2, 3]));
-    expect(x.grad!.toArray()).toEqual([[0, 2, 0], [1, 0, 3]]);
+    expect(x.grad!.toArray()).toEqual([
+      [0, 2, 0],
+      [1, 0, 3],
+    ]);
   });
 
   test('ties: the gradient goes to the first maximal element (row-major)', () => {
-    const x = f64([[5, 1, 5], [5, 5, 0]], true);
+    const x = f64(
+      [
+        [5, 1, 5],
+        [5, 5, 0],
+      ],
+      true,
+    );
     x.max().backward();
-    expect(x.grad!.toArray()).toEqual([[1, 0, 0], [0, 0, 0]]);
-    const y = f64([[5, 1, 5], [2, 7, 7]], true);
+    expect(x.grad!.toArray()).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+    ]);
+    const y = f64(
+      [
+        [5, 1, 5],
+        [2, 7, 7],
+      ],
+      true,
+    );
     y.max(1).sum().backward();
-    expect(y.grad!.toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(y.grad!.toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
   });
 
   test('NaN wins, as in NumPy', () => {

@@ -5,9 +5,17 @@
  */
 
 export interface Conv2dSpec {
-  n: number; c: number; h: number; w: number;
-  k: number; fh: number; fw: number;
-  stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  fh: number;
+  fw: number;
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
 }
 
 export const convOut = (n: number, f: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (f - 1) - 1) / s) + 1;
@@ -25,34 +33,40 @@ export function conv2dRef(s: Conv2dSpec, x: ArrayLike<number>, w: ArrayLike<numb
   const gx = new Float64Array(x.length);
   const gw = new Float64Array(w.length);
   const gb = new Float64Array(s.k);
-  for (let n = 0; n < s.n; n++) for (let k = 0; k < s.k; k++) for (let a = 0; a < oh; a++) for (let q = 0; q < ow; q++) {
-    const o = ((n * s.k + k) * oh + a) * ow + q;
-    let acc = b ? b[k] : 0;
-    const g = gy ? gy[o] : 0;
-    gb[k] += g;
-    for (let c = 0; c < cg; c++) for (let i = 0; i < s.fh; i++) for (let j = 0; j < s.fw; j++) {
-      const ih = a * s.stride[0] - s.padding[0] + i * s.dilation[0];
-      const iw = q * s.stride[1] - s.padding[1] + j * s.dilation[1];
-      if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
-      const xi = ((n * s.c + Math.floor(k / kg) * cg + c) * s.h + ih) * s.w + iw;
-      const wi = ((k * cg + c) * s.fh + i) * s.fw + j;
-      acc += x[xi] * w[wi];
-      gx[xi] += g * w[wi];
-      gw[wi] += g * x[xi];
-    }
-    y[o] = acc;
-  }
+  for (let n = 0; n < s.n; n++)
+    for (let k = 0; k < s.k; k++)
+      for (let a = 0; a < oh; a++)
+        for (let q = 0; q < ow; q++) {
+          const o = ((n * s.k + k) * oh + a) * ow + q;
+          let acc = b ? b[k] : 0;
+          const g = gy ? gy[o] : 0;
+          gb[k] += g;
+          for (let c = 0; c < cg; c++)
+            for (let i = 0; i < s.fh; i++)
+              for (let j = 0; j < s.fw; j++) {
+                const ih = a * s.stride[0] - s.padding[0] + i * s.dilation[0];
+                const iw = q * s.stride[1] - s.padding[1] + j * s.dilation[1];
+                if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
+                const xi = ((n * s.c + Math.floor(k / kg) * cg + c) * s.h + ih) * s.w + iw;
+                const wi = ((k * cg + c) * s.fh + i) * s.fw + j;
+                acc += x[xi] * w[wi];
+                gx[xi] += g * w[wi];
+                gw[wi] += g * x[xi];
+              }
+          y[o] = acc;
+        }
   return { y, gx, gw, gb, shape: [s.n, s.k, oh, ow] };
 }
 
 /** C[m,n] = Σ_p A[m,p] B[p,n]. */
 export function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-    out[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+      out[i * n + j] = s;
+    }
   return out;
 }
 

@@ -20,7 +20,7 @@ describe('Rng', () => {
     const mean = xs.reduce((a, b) => a + b, 0) / n;
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
     const below = xs.filter((x) => x < 0.25).length / n;
-    expect(Math.abs(below - 0.25)).toBeLessThan(5 * Math.sqrt(0.25 * 0.75 / n));
+    expect(Math.abs(below - 0.25)).toBeLessThan(5 * Math.sqrt((0.25 * 0.75) / n));
   });
 
   test('normal() has mean 0 and variance 1 within 5 sigma', () => {
@@ -32,7 +32,7 @@ describe('Rng', () => {
     expect(Math.abs(variance - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
     // About 68.3% within one standard deviation.
     const inside = xs.filter((x) => Math.abs(x) < 1).length / n;
-    expect(Math.abs(inside - 0.6827)).toBeLessThan(5 * Math.sqrt(0.6827 * 0.3173 / n));
+    expect(Math.abs(inside - 0.6827)).toBeLessThan(5 * Math.sqrt((0.6827 * 0.3173) / n));
   });
 
   test('int(n) draws every value of [0,n) and nothing else', () => {

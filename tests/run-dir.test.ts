@@ -49,7 +49,13 @@ describe('a self-describing run directory', () => {
     expect(trained.code).toBe(0);
     const spec = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
     expect(spec).toMatchObject({
-      format: 'tapegrad-run', formatVersion: 1, tapegrad: tg.version, dataset: 'digits', dataDir: null, limit: 300, seed: 5,
+      format: 'tapegrad-run',
+      formatVersion: 1,
+      tapegrad: tg.version,
+      dataset: 'digits',
+      dataDir: null,
+      limit: 300,
+      seed: 5,
       model: { name: 'cnn', architecture: 'DigitsCnn', imageShape: [1, 8, 8], classes: 10 },
       options: { epochs: 2, batchSize: 32, optimizer: 'sgd', lr: 0.1 },
       weights: 'model.json',
@@ -57,7 +63,14 @@ describe('a self-describing run directory', () => {
     expect(spec.preprocessing.pixelScale).toBe(1 / 16);
     expect(spec.preprocessing.mean).toBeGreaterThan(0);
     expect(spec.preprocessing.std).toBeGreaterThan(0);
-    expect(fs.readdirSync(runDir).sort()).toEqual(['checkpoint.json', 'metrics.json', 'model.json', 'report.html', 'run.json', 'timings.json']);
+    expect(fs.readdirSync(runDir).sort()).toEqual([
+      'checkpoint.json',
+      'metrics.json',
+      'model.json',
+      'report.html',
+      'run.json',
+      'timings.json',
+    ]);
   });
 
   test('loadRun gives a ready model and its preprocessing: the accuracy metrics.json recorded, exactly', () => {
@@ -65,7 +78,10 @@ describe('a self-describing run directory', () => {
     const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8'));
     // The run's own test split: the digits split by the run's seed, then its limit.
     const { train: _t, test } = tg.data.trainTestSplit(tg.data.loadDigits(), { testFraction: 0.2, rng: tg.rng('5:split') });
-    const head = tg.data.gather(test, Int32Array.from({ length: 300 }, (_, i) => i));
+    const head = tg.data.gather(
+      test,
+      Int32Array.from({ length: 300 }, (_, i) => i),
+    );
     const result = evaluate(saved.model, { images: saved.standardise(head.images), labels: head.labels }, 10);
     expect(result.accuracy).toBe(metrics.testAccuracy);
     const p = saved.predict(head.images);
@@ -79,7 +95,9 @@ describe('a self-describing run directory', () => {
     const evalLine = r.out.find((l) => l.startsWith('test accuracy'))!;
     expect(evalLine.match(/^test accuracy \S+ \(\d+ images\)/)![0]).toBe(trainLine.match(/^test accuracy \S+ \(\d+ images\)/)![0]);
     expect(r.out.some((l) => /rows: true class, columns: predicted/.test(l))).toBe(true);
-    expect((await capture(() => evalRun([path.join(tmp, 'nope')]))).err[0]).toMatch(/^tapegrad eval: .*nope is not a tapegrad run directory: it has no run.json/);
+    expect((await capture(() => evalRun([path.join(tmp, 'nope')]))).err[0]).toMatch(
+      /^tapegrad eval: .*nope is not a tapegrad run directory: it has no run.json/,
+    );
   });
 });
 
@@ -100,17 +118,20 @@ describe('tapegrad predict', () => {
     const { Jimp } = require('jimp') as typeof import('jimp');
     const { image, best } = digit();
     const png = new Jimp({ width: 64, height: 64, color: 0xffffffff });
-    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
-      const v = Math.round(255 * (1 - image.data[Math.floor(y / 8) * 8 + Math.floor(x / 8)]));
-      png.setPixelColor(((v << 24) | (v << 16) | (v << 8) | 0xff) >>> 0, x, y);
-    }
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 64; x++) {
+        const v = Math.round(255 * (1 - image.data[Math.floor(y / 8) * 8 + Math.floor(x / 8)]));
+        png.setPixelColor(((v << 24) | (v << 16) | (v << 8) | 0xff) >>> 0, x, y);
+      }
     const file = path.join(tmp, 'digit.png');
     await png.write(file as `${string}.png`);
     // Through the compiled CLI: jimp loads its decoders with a dynamic import(), which jest's sandbox lacks.
     const r = spawnSync(process.execPath, [BIN, 'predict', runDir, file, '--top', '2'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`));
+    expect(r.stdout.trim()).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`),
+    );
   });
 
   test('IDX image files and CSV rows of raw pixels', async () => {
@@ -140,55 +161,64 @@ test('tapegrad export writes ONNX with the preprocessing inside; onnxruntime agr
   const x = tg.data.gather(tg.data.loadDigits(), [0, 1, 2]).images;
   const want = tg.noGrad(() => saved.model.forward(saved.standardise(x)));
   const job = { model: file, inputName: 'pixels', outputName: 'logits', inputs: [{ data: Array.from(x.data), shape: [...x.shape] }] };
-  const out = JSON.parse(spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], { input: JSON.stringify(job), encoding: 'utf8' }).stdout);
+  const out = JSON.parse(
+    spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], { input: JSON.stringify(job), encoding: 'utf8' }).stdout,
+  );
   const scale = Math.max(...Array.from(want.data, Math.abs));
   out[0].data.forEach((v: number, i: number) => expect(Math.abs(v - want.data[i])).toBeLessThanOrEqual(1e-5 * scale));
 });
 
 describe('checkpoints, Ctrl-C and --resume', () => {
   const cli = (args: string[]) => spawn(process.execPath, [BIN, 'train', ...args], { cwd: tmp, env: { ...process.env, CI: '1' } });
-  const finished = (child: ChildProcess) => new Promise<{ code: number; stdout: string }>((resolve) => {
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
-  });
-
-  test.each([['sgd'], ['adam']])('%s: a run interrupted after its first checkpoint and resumed ends with the same metrics.json, bit for bit', async (optimizer) => {
-    const args = (out: string) => ['--epochs', '4', '--seed', '3', '--optimizer', optimizer, '--out', out];
-    const whole = path.join(tmp, `whole-${optimizer}`);
-    const cut = path.join(tmp, `cut-${optimizer}`);
-    expect((await finished(cli(args(whole)))).code).toBe(0);
-
-    const child = cli(args(cut));
-    const done = finished(child);
-    // SIGINT as soon as the first epoch's checkpoint is on disk.
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (fs.existsSync(path.join(cut, 'checkpoint.json'))) {
-          clearInterval(poll);
-          child.kill('SIGINT');
-          resolve();
-        }
-      }, 5);
+  const finished = (child: ChildProcess) =>
+    new Promise<{ code: number; stdout: string }>((resolve) => {
+      let stdout = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
     });
-    const interrupted = await done;
-    expect(interrupted.code).toBe(130);
-    expect(interrupted.stdout).toMatch(/interrupted during epoch \d; checkpoint \(after \d epochs?\) written to /);
-    expect(interrupted.stdout).toContain(`resume with: tapegrad train --resume ${cut}`);
-    expect(fs.existsSync(path.join(cut, 'metrics.json'))).toBe(false);
 
-    const resumed = await finished(cli(['--resume', cut]));
-    expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/resuming .* after epoch \d of 4/);
-    expect(fs.readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(fs.readFileSync(path.join(whole, 'metrics.json'), 'utf8'));
-    expect(fs.readFileSync(path.join(cut, 'model.json'), 'utf8')).toBe(fs.readFileSync(path.join(whole, 'model.json'), 'utf8'));
-  });
+  test.each([['sgd'], ['adam']])(
+    '%s: a run interrupted after its first checkpoint and resumed ends with the same metrics.json, bit for bit',
+    async (optimizer) => {
+      const args = (out: string) => ['--epochs', '4', '--seed', '3', '--optimizer', optimizer, '--out', out];
+      const whole = path.join(tmp, `whole-${optimizer}`);
+      const cut = path.join(tmp, `cut-${optimizer}`);
+      expect((await finished(cli(args(whole)))).code).toBe(0);
+
+      const child = cli(args(cut));
+      const done = finished(child);
+      // SIGINT as soon as the first epoch's checkpoint is on disk.
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (fs.existsSync(path.join(cut, 'checkpoint.json'))) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+            resolve();
+          }
+        }, 5);
+      });
+      const interrupted = await done;
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.stdout).toMatch(/interrupted during epoch \d; checkpoint \(after \d epochs?\) written to /);
+      expect(interrupted.stdout).toContain(`resume with: tapegrad train --resume ${cut}`);
+      expect(fs.existsSync(path.join(cut, 'metrics.json'))).toBe(false);
+
+      const resumed = await finished(cli(['--resume', cut]));
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toMatch(/resuming .* after epoch \d of 4/);
+      expect(fs.readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(fs.readFileSync(path.join(whole, 'metrics.json'), 'utf8'));
+      expect(fs.readFileSync(path.join(cut, 'model.json'), 'utf8')).toBe(fs.readFileSync(path.join(whole, 'model.json'), 'utf8'));
+    },
+  );
 
   test('flag errors are one line in tapegrad’s words, naming the flag and the allowed values', async () => {
     const cases: [string[], RegExp][] = [
       [['--optimizer', 'rmsprop'], /^tapegrad train: unknown optimizer 'rmsprop' \(choose sgd or adam\)$/],
       [['--threads', '0'], /^tapegrad train: --threads must be a positive integer, got '0'$/],
-      [['--resume', runDir, '--lr', '1'], /^tapegrad train: --resume continues a run with its own settings: drop --lr \(only --threads may go with it\)$/],
+      [
+        ['--resume', runDir, '--lr', '1'],
+        /^tapegrad train: --resume continues a run with its own settings: drop --lr \(only --threads may go with it\)$/,
+      ],
       [['--resume', path.join(tmp, 'nothing')], /^tapegrad train: --resume .*nothing: .*has no run.json/],
       [['--epochs'], /^tapegrad train: --epochs needs a value$/],
     ];
@@ -213,7 +243,7 @@ test('report.html at 1280 px in Chromium: nothing overflows sideways, legends ne
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(pathToFileURL(path.join(runDir, 'report.html')).href);
-    const layout = await page.evaluate(`(() => {
+    const layout = (await page.evaluate(`(() => {
       const doc = document.documentElement;
       const overlaps = [];
       for (const svg of document.querySelectorAll('svg.chart')) {
@@ -226,7 +256,7 @@ test('report.html at 1280 px in Chromium: nothing overflows sideways, legends ne
       const wide = [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1).map((e) => e.tagName + '.' + e.className);
       return { scroll: doc.scrollWidth, client: doc.clientWidth, overlaps, wide: wide.slice(0, 5), legends: document.querySelectorAll('svg.chart g.legend').length,
         graphText: document.querySelector('.graph')?.textContent ?? '' };
-    })()`) as { scroll: number; client: number; overlaps: string[]; wide: string[]; legends: number; graphText: string };
+    })()`)) as { scroll: number; client: number; overlaps: string[]; wide: string[]; legends: number; graphText: string };
     expect(layout.wide).toEqual([]);
     expect(layout.scroll).toBeLessThanOrEqual(layout.client);
     expect(layout.legends).toBeGreaterThanOrEqual(4);

@@ -20,7 +20,7 @@ describe('the tutorial example x = (0,1,2,3,4), w = (1,-1,2)', () => {
   const x = tg.tensor([0, 1, 2, 3, 4]);
   const w = tg.tensor([1, -1, 2]);
 
-  test("full convolution is (0,1,1,3,5,2,8), as numpy.convolve gives", () => {
+  test('full convolution is (0,1,1,3,5,2,8), as numpy.convolve gives', () => {
     expect(values(tg.convolve(x, w))).toEqual([0, 1, 1, 3, 5, 2, 8]);
     expect(values(x.convolve(w, 'full'))).toEqual([0, 1, 1, 3, 5, 2, 8]);
   });
@@ -53,7 +53,13 @@ describe('the tutorial example x = (0,1,2,3,4), w = (1,-1,2)', () => {
 
   test('1-D valid output size is InputSize - KernelSize + 1', () => {
     const r = tg.rng('signal:sizes');
-    for (const [n, k] of [[5, 3], [10, 1], [7, 7], [100, 13], [8, 2]]) {
+    for (const [n, k] of [
+      [5, 3],
+      [10, 1],
+      [7, 7],
+      [100, 13],
+      [8, 2],
+    ]) {
       const y = tg.convolve(tg.randn([n], { rng: r }), tg.randn([k], { rng: r }), 'valid');
       expect(y.shape).toEqual([n - k + 1]);
     }
@@ -164,12 +170,24 @@ describe('numpy.correlate semantics', () => {
 });
 
 describe('scipy.signal.convolve2d semantics', () => {
-  const x = t([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
-  const w = t([[1, 2], [3, 4]]);
+  const x = t([
+    [1, 2, 3],
+    [4, 5, 6],
+    [7, 8, 9],
+  ]);
+  const w = t([
+    [1, 2],
+    [3, 4],
+  ]);
   // full[i][j] = Σ_{a,b} w[a][b]·x[i−a][j−b], e.g.
   // full[1][1] = w00·x11 + w01·x10 + w10·x01 + w11·x00 = 5 + 8 + 6 + 4 = 23
   // full[2][1] = w00·x21 + w01·x20 + w10·x11 + w11·x10 = 8 + 14 + 15 + 16 = 53
-  const full = [[1, 4, 7, 6], [7, 23, 33, 24], [19, 53, 63, 42], [21, 52, 59, 36]];
+  const full = [
+    [1, 4, 7, 6],
+    [7, 23, 33, 24],
+    [19, 53, 63, 42],
+    [21, 52, 59, 36],
+  ];
 
   test('full', () => {
     expect(values(tg.convolve2d(x, w))).toEqual(full);
@@ -177,33 +195,58 @@ describe('scipy.signal.convolve2d semantics', () => {
   });
 
   test("'same' with an even kernel starts at ⌊(n−1)/2⌋ = 0 on each axis (top-left)", () => {
-    expect(values(tg.convolve2d(x, w, 'same'))).toEqual([[1, 4, 7], [7, 23, 33], [19, 53, 63]]);
+    expect(values(tg.convolve2d(x, w, 'same'))).toEqual([
+      [1, 4, 7],
+      [7, 23, 33],
+      [19, 53, 63],
+    ]);
   });
 
   test("'valid'", () => {
-    expect(values(tg.convolve2d(x, w, 'valid'))).toEqual([[23, 33], [53, 63]]);
+    expect(values(tg.convolve2d(x, w, 'valid'))).toEqual([
+      [23, 33],
+      [53, 63],
+    ]);
   });
 
   test("'same' keeps in1's shape even when in2 is larger: full[1:3, 1:3]", () => {
     // convolve2d(w, x) has the same full result (convolution commutes); centred at ⌊(3−1)/2⌋ = 1
-    expect(values(tg.convolve2d(w, x, 'same'))).toEqual([[23, 33], [53, 63]]);
+    expect(values(tg.convolve2d(w, x, 'same'))).toEqual([
+      [23, 33],
+      [53, 63],
+    ]);
     expect(values(tg.convolve2d(w, x, 'full'))).toEqual(full);
   });
 
   test("'valid' swaps when in2 is at least as large on every axis", () => {
-    expect(values(tg.convolve2d(w, x, 'valid'))).toEqual([[23, 33], [53, 63]]);
+    expect(values(tg.convolve2d(w, x, 'valid'))).toEqual([
+      [23, 33],
+      [53, 63],
+    ]);
   });
 
   test("an odd kernel centres 'same' like an image filter", () => {
     // a 3x3 box filter of a single 1: every output within reach sees it once
-    const impulse = t([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]]);
-    const box = t([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    const impulse = t([
+      [0, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 0, 0],
+    ]);
+    const box = t([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
     // same[i][j] = full[i+1][j+1] = box[i+1−1][j+1−1] around the impulse at (1,1): the flipped kernel
     // placed there is the kernel itself, centred.
-    expect(values(tg.convolve2d(impulse, box, 'same'))).toEqual([[1, 2, 3, 0], [4, 5, 6, 0], [7, 8, 9, 0]]);
+    expect(values(tg.convolve2d(impulse, box, 'same'))).toEqual([
+      [1, 2, 3, 0],
+      [4, 5, 6, 0],
+      [7, 8, 9, 0],
+    ]);
   });
 
-  test("rectangular shapes: [3,5] * [2,4] in every mode agrees with the definition", () => {
+  test('rectangular shapes: [3,5] * [2,4] in every mode agrees with the definition', () => {
     const r = tg.rng('signal:2d');
     const a = Array.from({ length: 3 }, () => Array.from({ length: 5 }, () => r.int(5) - 2));
     const b = Array.from({ length: 2 }, () => Array.from({ length: 4 }, () => r.int(5) - 2));
@@ -300,7 +343,12 @@ describe('dtypes and methods', () => {
   test('float32 stays float32; mixing promotes to float64', () => {
     expect(tg.convolve(tg.tensor([1, 2]), tg.tensor([1])).dtype).toBe('float32');
     expect(tg.convolve(tg.tensor([1, 2]), t([1])).dtype).toBe('float64');
-    expect(tg.tensor([1, 2, 3]).correlate(tg.tensor([1, 1]), 'full').toArray()).toEqual([1, 3, 5, 3]);
+    expect(
+      tg
+        .tensor([1, 2, 3])
+        .correlate(tg.tensor([1, 1]), 'full')
+        .toArray(),
+    ).toEqual([1, 3, 5, 3]);
   });
 });
 
@@ -322,7 +370,8 @@ describe('errors name the op and the shapes', () => {
 
   test("convolve2d 'valid' needs one input at least as large as the other in every dimension", () => {
     expect(() => tg.convolve2d(tg.ones([3, 5]), tg.ones([5, 3]), 'valid')).toThrow(
-      "convolve2d: in 'valid' mode one input must be at least as large as the other in every dimension, got x [3,5] and w [5,3]");
+      "convolve2d: in 'valid' mode one input must be at least as large as the other in every dimension, got x [3,5] and w [5,3]",
+    );
     expect(tg.convolve2d(tg.ones([3, 5]), tg.ones([5, 3]), 'same').shape).toEqual([3, 5]);
   });
 });

@@ -12,13 +12,22 @@ function softmaxRow(row: number[]): number[] {
 
 describe('softmax', () => {
   test('values along the last axis by default', () => {
-    const y = tg.softmax(f64([[1, 2, 3], [0, 0, 0]]));
+    const y = tg.softmax(
+      f64([
+        [1, 2, 3],
+        [0, 0, 0],
+      ]),
+    );
     const want = [...softmaxRow([1, 2, 3]), 1 / 3, 1 / 3, 1 / 3];
     y.data.forEach((v, i) => expect(v).toBeCloseTo(want[i], 14));
   });
 
   test('along another axis, negative or not', () => {
-    const x = f64([[1, 5], [2, 3], [0, 4]]);
+    const x = f64([
+      [1, 5],
+      [2, 3],
+      [0, 4],
+    ]);
     const y0 = x.softmax(0);
     const yn = x.softmax(-2);
     const col = softmaxRow([1, 2, 0]);
@@ -29,17 +38,29 @@ describe('softmax', () => {
   });
 
   test('stable for logits of ±1000, in float32 too', () => {
-    const x = tg.tensor([[1000, -1000, 0], [-1000, -1000, -1000]]);
+    const x = tg.tensor([
+      [1000, -1000, 0],
+      [-1000, -1000, -1000],
+    ]);
     const y = x.softmax();
     expect(Array.from(y.data).every(Number.isFinite)).toBe(true);
-    expect(y.toArray()).toEqual([[1, 0, 0], [expect.closeTo(1 / 3, 6), expect.closeTo(1 / 3, 6), expect.closeTo(1 / 3, 6)]]);
+    expect(y.toArray()).toEqual([
+      [1, 0, 0],
+      [expect.closeTo(1 / 3, 6), expect.closeTo(1 / 3, 6), expect.closeTo(1 / 3, 6)],
+    ]);
     const l = x.logSoftmax();
-    expect(l.toArray()).toEqual([[0, -2000, -1000], [expect.closeTo(-Math.log(3), 5), expect.closeTo(-Math.log(3), 5), expect.closeTo(-Math.log(3), 5)]]);
+    expect(l.toArray()).toEqual([
+      [0, -2000, -1000],
+      [expect.closeTo(-Math.log(3), 5), expect.closeTo(-Math.log(3), 5), expect.closeTo(-Math.log(3), 5)],
+    ]);
   });
 
   test('gradients stay finite at ±1000', () => {
     const x = f64([1000, -1000, 999], true);
-    x.logSoftmax().mul(f64([1, 2, 3])).sum().backward();
+    x.logSoftmax()
+      .mul(f64([1, 2, 3]))
+      .sum()
+      .backward();
     expect(Array.from(x.grad!.data).every(Number.isFinite)).toBe(true);
   });
 
@@ -51,7 +72,10 @@ describe('softmax', () => {
 
 describe('logSoftmax', () => {
   test('equals log of softmax where both are representable', () => {
-    const x = f64([[0.5, -1, 2], [3, 3, 1]]);
+    const x = f64([
+      [0.5, -1, 2],
+      [3, 3, 1],
+    ]);
     const a = x.logSoftmax();
     const b = x.softmax().log();
     a.data.forEach((v, i) => expect(v).toBeCloseTo(b.data[i], 13));

@@ -3,7 +3,10 @@ import * as tg from '../src';
 
 describe('tensor()', () => {
   test('nested arrays give a row-major float32 tensor of their shape', () => {
-    const x = tg.tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tg.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(x.shape).toEqual([2, 3]);
     expect(x.dtype).toBe('float32');
     expect(x.data).toBeInstanceOf(Float32Array);
@@ -40,7 +43,11 @@ describe('tensor()', () => {
     expect(x.dtype).toBe('float64');
     expect(x.requiresGrad).toBe(true);
     expect(x.name).toBe('w');
-    expect(x.toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(x.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(x.isLeaf).toBe(true);
   });
 
@@ -63,7 +70,7 @@ describe('tensor()', () => {
   test('ragged arrays, bad dtypes and wrong shapes throw', () => {
     expect(() => tg.tensor([[1, 2], [3]])).toThrow('tensor: ragged nested array, expected shape [2,2]');
     expect(() => tg.tensor([1, [2]] as never)).toThrow('tensor: ragged nested array, expected shape [2]');
-    expect(() => tg.tensor([1, 2], { dtype: 'int32' as never })).toThrow("tensor: unknown dtype int32");
+    expect(() => tg.tensor([1, 2], { dtype: 'int32' as never })).toThrow('tensor: unknown dtype int32');
     expect(() => tg.tensor([1, 2, 3], { shape: [2, 2] })).toThrow('tensor: 3 values do not fill shape [2,2]');
     expect(() => tg.zeros([2, -1])).toThrow('zeros: invalid shape [2,-1]');
     expect(() => tg.full([1.5], 0)).toThrow('full: invalid shape [1.5]');
@@ -72,7 +79,10 @@ describe('tensor()', () => {
 
 describe('creation functions', () => {
   test('zeros, ones, full, arange', () => {
-    expect(tg.zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(tg.zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(tg.ones([3], { dtype: 'float64' }).toArray()).toEqual([1, 1, 1]);
     expect(tg.ones([3], { dtype: 'float64' }).dtype).toBe('float64');
     expect(tg.full([2], 7.5).toArray()).toEqual([7.5, 7.5]);

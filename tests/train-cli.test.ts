@@ -51,7 +51,8 @@ async function train(args: string[]): Promise<{ code: number; out: string[]; err
  */
 function checkWellFormed(text: string): void {
   const entity = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/;
-  const token = /<!--[\s\S]*?-->|<!DOCTYPE html>|<\/([A-Za-z][\w:.-]*)\s*>|<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<|&[^;\s]*;?/g;
+  const token =
+    /<!--[\s\S]*?-->|<!DOCTYPE html>|<\/([A-Za-z][\w:.-]*)\s*>|<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<|&[^;\s]*;?/g;
   const stack: string[] = [];
   let m: RegExpExecArray | null;
   let last = 0;
@@ -203,16 +204,22 @@ describe('tapegrad train on a short digits run', () => {
       const chart = element(html, 'div', `class="${cls}"`);
       expect(count(chart, /<svg /g)).toBe(1);
       for (const series of ['train', 'test']) {
-        const epochs = [...chart.matchAll(new RegExp(`<circle class="point" data-series="${series}" data-epoch="(\\d+)"`, 'g'))].map((x) => Number(x[1]));
+        const epochs = [...chart.matchAll(new RegExp(`<circle class="point" data-series="${series}" data-epoch="(\\d+)"`, 'g'))].map((x) =>
+          Number(x[1]),
+        );
         expect(epochs).toEqual([1, 2]);
-        expect(count(chart, new RegExp(`<polyline class="curve" data-series="${series}"[^>]* points="[\\d.]+,[\\d.]+ [\\d.]+,[\\d.]+"`, 'g'))).toBe(1);
+        expect(
+          count(chart, new RegExp(`<polyline class="curve" data-series="${series}"[^>]* points="[\\d.]+,[\\d.]+ [\\d.]+,[\\d.]+"`, 'g')),
+        ).toBe(1);
       }
     });
 
     test('the confusion matrix is 10×10 and its counts match metrics.json', () => {
       const table = element(html, 'table', 'class="confusion"');
       const m = JSON.parse(fs.readFileSync(path.join(dir, OUTPUT_FILES.metrics), 'utf8'));
-      const rows = [...table.matchAll(/<tr><th>(\d)<\/th>(.*?)<\/tr>/g)].map((r) => [...r[2].matchAll(/>(\d+)<\/td>/g)].map((c) => Number(c[1])));
+      const rows = [...table.matchAll(/<tr><th>(\d)<\/th>(.*?)<\/tr>/g)].map((r) =>
+        [...r[2].matchAll(/>(\d+)<\/td>/g)].map((c) => Number(c[1])),
+      );
       expect(rows).toEqual(m.confusion);
     });
 
@@ -240,8 +247,24 @@ describe('tapegrad train on a short digits run', () => {
 
 describe('reproducibility', () => {
   test('the same seed twice gives the same metrics.json, another seed a different one', async () => {
-    const args = (seed: string, out: string) => ['--epochs', '1', '--limit', '200', '--batch-size', '40', '--seed', seed, '--out', path.join(tmp, out)];
-    for (const [seed, out] of [['7', 'seed7a'], ['7', 'seed7b'], ['8', 'seed8']]) expect((await train(args(seed, out))).code).toBe(0);
+    const args = (seed: string, out: string) => [
+      '--epochs',
+      '1',
+      '--limit',
+      '200',
+      '--batch-size',
+      '40',
+      '--seed',
+      seed,
+      '--out',
+      path.join(tmp, out),
+    ];
+    for (const [seed, out] of [
+      ['7', 'seed7a'],
+      ['7', 'seed7b'],
+      ['8', 'seed8'],
+    ])
+      expect((await train(args(seed, out))).code).toBe(0);
     const read = (out: string) => fs.readFileSync(path.join(tmp, out, OUTPUT_FILES.metrics), 'utf8');
     expect(read('seed7b')).toBe(read('seed7a'));
     expect(read('seed8')).not.toBe(read('seed7a'));
@@ -272,12 +295,24 @@ describe('bad arguments exit non-zero with one line and write nothing', () => {
     ['fractional epochs', () => ['--epochs', '1.5'], /--epochs must be a positive integer, got '1.5'/],
     ['a learning rate that is not a number', () => ['--lr', 'fast'], /--lr must be a positive number, got 'fast'/],
     ['an unknown option', () => ['--epocs', '3'], /unknown option '--epocs' \(options: --dataset, .*--optimizer, --threads, --resume/],
-    ['a missing data directory', () => ['--dataset', 'fashion-mnist', '--data-dir', path.join(tmp, 'nowhere')], /--data-dir: data directory .*nowhere does not exist/],
+    [
+      'a missing data directory',
+      () => ['--dataset', 'fashion-mnist', '--data-dir', path.join(tmp, 'nowhere')],
+      /--data-dir: data directory .*nowhere does not exist/,
+    ],
     ['no data directory at all', () => ['--dataset', 'fashion-mnist'], /--dataset fashion-mnist needs --data-dir DIR/],
-    ['a data directory without the IDX files', () => ['--dataset', 'fashion-mnist', '--data-dir', emptyDir()], /missing train-images-idx3-ubyte\[\.gz\] in .*empty-\w+ \(looked for .*train-images-idx3-ubyte and .*train-images-idx3-ubyte\.gz\)/],
+    [
+      'a data directory without the IDX files',
+      () => ['--dataset', 'fashion-mnist', '--data-dir', emptyDir()],
+      /missing train-images-idx3-ubyte\[\.gz\] in .*empty-\w+ \(looked for .*train-images-idx3-ubyte and .*train-images-idx3-ubyte\.gz\)/,
+    ],
     ['--data-dir with digits', () => ['--data-dir', tmp], /--data-dir is only for --dataset fashion-mnist/],
     ['a one-example limit', () => ['--limit', '1'], /--limit must be at least 2, got 1/],
-    ['batch size 1 for LeNet-5 with batch norm', () => ['--dataset', 'fashion-mnist', '--batch-size', '1'], /--batch-size must be at least 2 for the LeNet-5 model/],
+    [
+      'batch size 1 for LeNet-5 with batch norm',
+      () => ['--dataset', 'fashion-mnist', '--batch-size', '1'],
+      /--batch-size must be at least 2 for the LeNet-5 model/,
+    ],
   ];
 
   test.each(cases)('%s', async (_name, args, message) => {
@@ -294,7 +329,8 @@ describe('bad arguments exit non-zero with one line and write nothing', () => {
 
   test('an IDX directory missing only the test labels names that file', async () => {
     const dir = emptyDir();
-    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte']) fs.writeFileSync(path.join(dir, f), '');
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte'])
+      fs.writeFileSync(path.join(dir, f), '');
     const r = await train(['--dataset', 'fashion-mnist', '--data-dir', dir, '--out', path.join(dir, 'out')]);
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(/missing t10k-labels-idx1-ubyte\[\.gz\]/);
@@ -323,7 +359,8 @@ describe('bad arguments exit non-zero with one line and write nothing', () => {
   test('--help prints the options and exits 0', async () => {
     const r = await train(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--dataset', '--data-dir', '--model', '--epochs', '--batch-size', '--lr', '--seed', '--out']) expect(r.out.join('\n')).toContain(flag);
+    for (const flag of ['--dataset', '--data-dir', '--model', '--epochs', '--batch-size', '--lr', '--seed', '--out'])
+      expect(r.out.join('\n')).toContain(flag);
   });
 });
 
@@ -342,7 +379,10 @@ describe('progress output', () => {
     const p = new Progress({ log: (l) => lines.push(l), liveStream: terminal });
     p.startEpoch(2, 5, 40);
     p.update(40, { loss: 0.123456, accuracy: 0.875, imagesPerSecond: 999.6 });
-    p.endEpoch({ epoch: 2, trainLoss: 0.12, trainAccuracy: 0.875, testLoss: 0.2, testAccuracy: 0.9 }, { epoch: 2, trainSeconds: 1, testSeconds: 0.5, imagesPerSecond: 999.6 });
+    p.endEpoch(
+      { epoch: 2, trainLoss: 0.12, trainAccuracy: 0.875, testLoss: 0.2, testAccuracy: 0.9 },
+      { epoch: 2, trainSeconds: 1, testSeconds: 0.5, imagesPerSecond: 999.6 },
+    );
     expect(screen).toContain('epoch 2/5');
     expect(screen).toContain('40/40 | loss 0.1235 | acc 87.50% | 1000 img/s');
     expect(lines).toHaveLength(3);
@@ -358,7 +398,10 @@ describe('progress output', () => {
       clock += 400;
       p.update(b, { loss: 1 / b, accuracy: b / 10, imagesPerSecond: 1234.4 });
     }
-    p.endEpoch({ epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testLoss: 0.25, testAccuracy: 0.9 }, { epoch: 1, trainSeconds: 3.6, testSeconds: 0.4, imagesPerSecond: 1234.4 });
+    p.endEpoch(
+      { epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testLoss: 0.25, testAccuracy: 0.9 },
+      { epoch: 1, trainSeconds: 3.6, testSeconds: 0.4, imagesPerSecond: 1234.4 },
+    );
     // Updates at 400, 800, …, 4000 ms: lines at 1200, 2400 and 3600 ms (batch 10 is the table's).
     expect(lines.slice(0, 3)).toEqual([
       'epoch 1/3  batch 3/10  loss 0.3333  acc 30.00%  1234 img/s',
@@ -380,7 +423,7 @@ describe('report images', () => {
     const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
     expect([...raw]).toEqual([0, 0, 43, 85, 0, 128, 170, 255]);
     // Every chunk's CRC covers its type and body.
-    for (let at = 8; at < png.length; ) {
+    for (let at = 8; at < png.length;) {
       const length = png.readUInt32BE(at);
       expect(png.readUInt32BE(at + 8 + length)).toBe(crc32(png.subarray(at + 4, at + 8 + length)));
       at += 12 + length;
@@ -392,8 +435,11 @@ describe('report images', () => {
 describe('bin/tapegrad.js train', () => {
   const cli = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(ROOT, 'bin', 'tapegrad.js'), 'train', ...args], { cwd: tmp, env: { ...process.env, CI: '1' } }, (error, stdout, stderr) =>
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'bin', 'tapegrad.js'), 'train', ...args],
+        { cwd: tmp, env: { ...process.env, CI: '1' } },
+        (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
       );
     });
 

@@ -28,7 +28,7 @@ async function runGraph(args: string[]) {
 }
 
 describe('tapegrad graph (in process)', () => {
-  test('--out FILE.svg writes the tutorial\'s expanded figure and exits 0', async () => {
+  test("--out FILE.svg writes the tutorial's expanded figure and exits 0", async () => {
     const file = join(tmp(), 'conv1d.svg');
     const r = await runGraph(['conv1d', '--expand', '--out', file]);
     expect(r).toEqual({ status: 0, stdout: `tapegrad graph: wrote ${file}`, stderr: '' });
@@ -53,7 +53,10 @@ describe('tapegrad graph (in process)', () => {
     [['cnn', '--collapse', '-1'], "tapegrad graph: --collapse must be a non-negative integer, got '-1'"],
     [['cnn', '--rankdir', 'RL'], "tapegrad graph: --rankdir must be LR or TB, got 'RL'"],
     [['cnn', '--out', 'cnn.png'], "tapegrad graph: --out must end in .svg, .dot or .html, got 'cnn.png'"],
-    [['cnn', '--bogus'], "tapegrad graph: unknown option '--bogus' (options: --expand, --focus, --values, --grads, --collapse, --rankdir, --script, --out, --help)"],
+    [
+      ['cnn', '--bogus'],
+      "tapegrad graph: unknown option '--bogus' (options: --expand, --focus, --values, --grads, --collapse, --rankdir, --script, --out, --help)",
+    ],
   ])('bad arguments %j exit 2 with a one-line message', async (args, message) => {
     const r = await runGraph(args);
     expect(r.status).toBe(2);

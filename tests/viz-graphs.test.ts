@@ -55,8 +55,8 @@ describe.each(CASES)('%s %j', (name, opts) => {
   });
 });
 
-describe('the tutorial\'s convolutions', () => {
-  test('conv1d expanded: one multiply node per product x_i·w_j, with the tutorial\'s values and gradients', () => {
+describe("the tutorial's convolutions", () => {
+  test("conv1d expanded: one multiply node per product x_i·w_j, with the tutorial's values and gradients", () => {
     const { roots, dot } = drawn('conv1d', { expand: true });
     const g = parsed(dot);
     // 'valid': 3 outputs, each the sum of 3 products.
@@ -77,14 +77,21 @@ describe('the tutorial\'s convolutions', () => {
     const fused = tg.viz.namedGraph('conv1d');
     const expanded = tg.viz.namedGraph('conv1d', { expand: true });
     expect(fused.roots[0].toArray()).toEqual(expanded.roots[0].toArray());
-    const leaves = (g: tg.viz.NamedGraph) => tg.viz.viewGraph(g.roots).tensors.filter((v) => v.producer === null).map((v) => v.tensor.grad!.toArray());
+    const leaves = (g: tg.viz.NamedGraph) =>
+      tg.viz
+        .viewGraph(g.roots)
+        .tensors.filter((v) => v.producer === null)
+        .map((v) => v.tensor.grad!.toArray());
     expect(leaves(fused)).toEqual(leaves(expanded));
     expect(tg.viz.viewGraph(fused.roots).ops).toHaveLength(8);
     expect(tg.viz.viewGraph(expanded.roots).ops).toHaveLength(24);
     // What docs/graphs.md reads off the figure: dL/dx is the full convolution of dL/dy with w
     // flipped; dL/dw is the correlation of x with dL/dy, read backwards.
     const gy = tg.tensor([1, 2, 3]);
-    const [x, w] = tg.viz.viewGraph(expanded.roots).tensors.filter((v) => v.producer === null).map((v) => v.tensor);
+    const [x, w] = tg.viz
+      .viewGraph(expanded.roots)
+      .tensors.filter((v) => v.producer === null)
+      .map((v) => v.tensor);
     expect([x.name, w.name]).toEqual(['x', 'w']);
     expect(x.grad!.toArray()).toEqual(tg.convolve(gy, tg.flip(w.detach()), 'full').toArray());
     expect(w.grad!.toArray()).toEqual(tg.flip(tg.correlate(x.detach(), gy, 'valid')).toArray());
@@ -125,7 +132,7 @@ describe('models, clustered by module', () => {
     expect(parsed(tg.viz.toDot(roots, { collapse: 1 }))).toMatchObject({ nodes: 1 + 8 + 7 + 1, edges: 16, clusters: 1 });
   });
 
-  test('every parameter is drawn inside its own layer\'s cluster, named as in the state dict', () => {
+  test("every parameter is drawn inside its own layer's cluster, named as in the state dict", () => {
     const { dot } = drawn('cnn');
     const root = fromDot(dot);
     const sequential = root.subgraphs[0];

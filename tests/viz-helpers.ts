@@ -53,7 +53,10 @@ function decode(raw: string, where: number): string {
     const num = /^#x([0-9a-fA-F]+)$/.exec(ref) ?? /^#([0-9]+)$/.exec(ref);
     if (num === null) throw new Error(`XML: unknown entity '&${ref};' near offset ${where}`);
     const code = parseInt(num[1], ref[1] === 'x' ? 16 : 10);
-    if (!(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0x10ffff)) || (code >= 0xfffe && code <= 0xffff)) {
+    if (
+      !(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0x10ffff)) ||
+      (code >= 0xfffe && code <= 0xffff)
+    ) {
       throw new Error(`XML: character reference '${m}' names a character XML forbids`);
     }
     return String.fromCodePoint(code);

@@ -12,7 +12,13 @@ import { findAll, labelOf, parseDot, parseXml, svgWithoutPath } from './viz-help
 
 /** A label's text, cells separated by ` | `, lines by ` / `. */
 const plain = (label: string) =>
-  label.replace(/<BR[^>]*>/g, ' / ').replace(/<\/TD>/g, ' | ').replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim().replace(/ \|$/, '');
+  label
+    .replace(/<BR[^>]*>/g, ' / ')
+    .replace(/<\/TD>/g, ' | ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/ \|$/, '');
 const nodeById = (nodes: NodeModel[], id: string) => nodes.find((n) => n.id === id)!;
 const opNodes = (nodes: NodeModel[]) => nodes.filter((n) => n.id.startsWith('op'));
 const edgeEnds = (edges: ReturnType<typeof parseDot>['edges']) =>
@@ -20,10 +26,30 @@ const edgeEnds = (edges: ReturnType<typeof parseDot>['edges']) =>
 
 /** x [2,3] -> (x @ w0^T + b0) -> relu -> @ w2^T -> sum(y*y), each layer in a module scope like nn's. */
 function scopedMlp() {
-  const x = tg.tensor([[1, 2, 3], [4, 5, 6]], { name: 'x' });
-  const w0 = tg.tensor([[1, 0, -1], [0, 1, 0], [1, 1, 1], [-1, 0, 0]], { requiresGrad: true, name: 'weight' });
+  const x = tg.tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    { name: 'x' },
+  );
+  const w0 = tg.tensor(
+    [
+      [1, 0, -1],
+      [0, 1, 0],
+      [1, 1, 1],
+      [-1, 0, 0],
+    ],
+    { requiresGrad: true, name: 'weight' },
+  );
   const b0 = tg.tensor([0, 1, 0, 1], { requiresGrad: true, name: 'bias' });
-  const w2 = tg.tensor([[1, -1, 0, 1], [0, 1, 1, 0]], { requiresGrad: true, name: 'weight' });
+  const w2 = tg.tensor(
+    [
+      [1, -1, 0, 1],
+      [0, 1, 1, 0],
+    ],
+    { requiresGrad: true, name: 'weight' },
+  );
   const y = tg.withScope('', 'Sequential', () => {
     const h = tg.withScope('0', 'Linear', () => tg.add(tg.matmul(x, tg.transpose(w0)), b0));
     const r = tg.withScope('1', 'ReLU', () => tg.relu(h));
@@ -55,8 +81,11 @@ describe('toDot: structure', () => {
     const sub = opNodes(nodes).find((n) => labelOf(n) === 'sub')!.id;
     const exp = opNodes(nodes).find((n) => labelOf(n) === 'exp')!.id;
     const into = (to: string) => edges.filter((e) => 'id' in e.targets[1] && e.targets[1].id === to);
-    expect(into(sub).map((e) => [('id' in e.targets[0] && e.targets[0].id), e.attributes.get('label')])).toEqual(
-      expect.arrayContaining([[id('b'), '0'], [id('a'), '1']]),
+    expect(into(sub).map((e) => ['id' in e.targets[0] && e.targets[0].id, e.attributes.get('label')])).toEqual(
+      expect.arrayContaining([
+        [id('b'), '0'],
+        [id('a'), '1'],
+      ]),
     );
     expect(into(exp)).toHaveLength(1);
     expect(into(exp)[0].attributes.get('label')).toBeUndefined();
@@ -83,7 +112,9 @@ describe('toDot: structure', () => {
   test('leaves that take gradients, other leaves, intermediates and roots are styled apart', () => {
     const { loss } = scopedMlp();
     const { nodes } = parseDot(tg.viz.toDot(loss, { clusters: false }));
-    const fill = (pred: (label: string) => boolean) => [...new Set(nodes.filter((n) => pred(labelOf(n))).map((n) => n.attributes.get('fillcolor')))];
+    const fill = (pred: (label: string) => boolean) => [
+      ...new Set(nodes.filter((n) => pred(labelOf(n))).map((n) => n.attributes.get('fillcolor'))),
+    ];
     const parameter = fill((l) => l.includes('<B>weight</B>') || l.includes('<B>bias</B>'));
     const input = fill((l) => l.includes('<B>x</B>'));
     const root = [nodeById(nodes, 't11').attributes.get('fillcolor')];
@@ -131,7 +162,13 @@ describe('toDot: determinism', () => {
 
 describe('toDot: values and gradients', () => {
   test('small tensors show every value, large ones min/mean/max; numbers have 4 significant digits', () => {
-    const small = tg.tensor([[1 / 3, -0, 2], [NaN, Infinity, -1e-7]], { dtype: 'float64', requiresGrad: true, name: 's' });
+    const small = tg.tensor(
+      [
+        [1 / 3, -0, 2],
+        [NaN, Infinity, -1e-7],
+      ],
+      { dtype: 'float64', requiresGrad: true, name: 's' },
+    );
     const large = tg.arange(20, { dtype: 'float64' }).mul(tg.tensor(1, { requiresGrad: true, dtype: 'float64' }));
     const dot = tg.viz.toDot([small.exp(), large], { values: true });
     expect(dot).toContain('[[0.3333, 0, 2],</FONT><BR ALIGN="LEFT"/><FONT FACE="Courier"> [nan, inf, -1e-7]]');
@@ -194,7 +231,12 @@ describe('clusters', () => {
     const linear0 = clusters[1].nodes.map((id) => labelOf(nodeById(nodes, id)));
     expect(linear0).toHaveLength(8); // weight, its transpose, x @ w^T, bias, the sum; transpose, matmul, add
     expect(linear0.filter((l) => l.includes('<B>weight</B>') || l.includes('<B>bias</B>'))).toHaveLength(2);
-    expect(clusters.flatMap((c) => c.nodes).map((id) => labelOf(nodeById(nodes, id))).some((l) => l.includes('<B>x</B>'))).toBe(false);
+    expect(
+      clusters
+        .flatMap((c) => c.nodes)
+        .map((id) => labelOf(nodeById(nodes, id)))
+        .some((l) => l.includes('<B>x</B>')),
+    ).toBe(false);
   });
 
   test('a module called twice gives two clusters; clusters: false gives none', () => {
@@ -243,7 +285,7 @@ describe('toSvg and writeGraph', () => {
     expect(findAll(root, 'g').filter((g) => g.attrs.class === 'cluster')).toHaveLength(4);
   });
 
-  test('toSvg of invalid DOT throws with Graphviz\'s message', async () => {
+  test("toSvg of invalid DOT throws with Graphviz's message", async () => {
     await expect(tg.viz.toSvg('digraph { a -> }')).rejects.toThrow(/^toSvg: Graphviz could not render the graph: .*syntax error/);
   });
 
@@ -254,7 +296,9 @@ describe('toSvg and writeGraph', () => {
     expect(readFileSync(join(dir, 'g.dot'), 'utf8')).toBe(tg.viz.toDot(loss, { collapse: 1 }));
     await tg.viz.writeGraph(join(dir, 'g.svg'), [loss]);
     expect(parseXml(readFileSync(join(dir, 'g.svg'), 'utf8')).name).toBe('svg');
-    await expect(tg.viz.writeGraph(join(dir, 'g.png'), loss)).rejects.toThrow("writeGraph: cannot write '" + join(dir, 'g.png') + "': unknown extension '.png' (use .dot, .gv, .svg or .html)");
+    await expect(tg.viz.writeGraph(join(dir, 'g.png'), loss)).rejects.toThrow(
+      "writeGraph: cannot write '" + join(dir, 'g.png') + "': unknown extension '.png' (use .dot, .gv, .svg or .html)",
+    );
     expect(existsSync(join(dir, 'g.png'))).toBe(false);
   });
 });

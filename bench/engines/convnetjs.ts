@@ -25,9 +25,19 @@ function layerStep(layer: convnetjs.Layer, inputs: convnetjs.Vol[]): () => void 
 
 function conv(s: Conv2dShape): () => void {
   const layer = new convnetjs.ConvLayer({
-    in_sx: s.w, in_sy: s.h, in_depth: s.c, sx: s.fw, sy: s.fh, filters: s.k, stride: s.stride, pad: s.padding,
+    in_sx: s.w,
+    in_sy: s.h,
+    in_depth: s.c,
+    sx: s.fw,
+    sy: s.fh,
+    filters: s.k,
+    stride: s.stride,
+    pad: s.padding,
   });
-  return layerStep(layer, Array.from({ length: s.n }, (_, i) => vol(s.w, s.h, s.c, i + 1)));
+  return layerStep(
+    layer,
+    Array.from({ length: s.n }, (_, i) => vol(s.w, s.h, s.c, i + 1)),
+  );
 }
 
 function lenet(): () => void {
@@ -54,18 +64,25 @@ export const engine: Engine = {
   label: 'ConvNetJS',
   setup(id: WorkloadId) {
     switch (id) {
-      case 'W1': return conv(W1);
-      case 'W2': return conv(W2);
+      case 'W1':
+        return conv(W1);
+      case 'W2':
+        return conv(W2);
       case 'W3': {
         const layer = new convnetjs.FullyConnLayer({ num_neurons: W3.n, in_sx: 1, in_sy: 1, in_depth: W3.k });
-        return layerStep(layer, Array.from({ length: W3.m }, (_, i) => vol(1, 1, W3.k, i + 1)));
+        return layerStep(
+          layer,
+          Array.from({ length: W3.m }, (_, i) => vol(1, 1, W3.k, i + 1)),
+        );
       }
-      case 'W4': return lenet();
+      case 'W4':
+        return lenet();
       case 'W6': {
         const layer = new convnetjs.ConvLayer({ in_sx: W6.samples, in_sy: 1, in_depth: 1, sx: W6.taps, sy: 1, filters: 1 });
         return layerStep(layer, [vol(W6.samples, 1, 1, 1)]);
       }
-      default: return null;
+      default:
+        return null;
     }
   },
 };

@@ -7,11 +7,31 @@ import * as tg from '../../src';
 import { buildModel } from '../../src/train/models';
 import type { Engine } from '../engine';
 import {
-  CHAIN_ADD, CHAIN_MUL, CHAIN_OPS, Conv2dShape, convOut, randomArray, randomLabels, W1, W2, W3, W4, W5, W6, W7, WorkloadId,
+  CHAIN_ADD,
+  CHAIN_MUL,
+  CHAIN_OPS,
+  Conv2dShape,
+  convOut,
+  randomArray,
+  randomLabels,
+  W1,
+  W2,
+  W3,
+  W4,
+  W5,
+  W6,
+  W7,
+  WorkloadId,
 } from '../workloads';
 
 function rand(shape: number[], seed: number, requiresGrad = false): tg.Tensor {
-  return tg.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape, requiresGrad });
+  return tg.tensor(
+    randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    { shape, requiresGrad },
+  );
 }
 
 /** Forward, then backward with a fixed random upstream gradient into the inputs' .grad. */
@@ -35,11 +55,17 @@ function conv(s: Conv2dShape): () => void {
 function lenet(): () => void {
   const { nn } = tg;
   const model = new nn.Sequential(
-    new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(6, 16, 5), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(1, 6, 5, { padding: 2 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(6, 16, 5),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
     new nn.Flatten(),
-    new nn.Linear(400, 120), new nn.ReLU(),
-    new nn.Linear(120, 84), new nn.ReLU(),
+    new nn.Linear(400, 120),
+    new nn.ReLU(),
+    new nn.Linear(120, 84),
+    new nn.ReLU(),
     new nn.Linear(84, W4.classes),
   );
   const opt = new tg.optim.SGD(model.parameters(), { lr: W4.lr });
@@ -76,14 +102,19 @@ function fashionEpoch(dataDir: string): number {
   if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error('E1 runs the built CLI: npm run build first');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-bench-'));
   try {
-    const run = spawnSync(process.execPath, [cli, 'train', '--dataset', 'fashion-mnist', '--data-dir', dataDir, '--epochs', '1', '--out', out],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawnSync(
+      process.execPath,
+      [cli, 'train', '--dataset', 'fashion-mnist', '--data-dir', dataDir, '--epochs', '1', '--out', out],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     if (run.status !== 0) throw new Error(`tapegrad train failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop()}`);
     const timings = JSON.parse(fs.readFileSync(path.join(out, 'timings.json'), 'utf8'));
     const epoch = timings.epochs[0];
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     const accuracy = metrics.epochs[0].testAccuracy;
-    process.stderr.write(`  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.imagesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`);
+    process.stderr.write(
+      `  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.imagesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`,
+    );
     return epoch.trainSeconds;
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
@@ -123,12 +154,18 @@ export const engine: Engine = {
         const b = rand([W3.k, W3.n], 2, true);
         return gradStep(() => a.matmul(b), [a, b], rand([W3.m, W3.n], 3));
       }
-      case 'W1': return conv(W1);
-      case 'W2': return conv(W2);
-      case 'W4': return lenet();
-      case 'W5': return chain();
-      case 'W7': return lenetBatchNorm();
-      case 'E1': return null;
+      case 'W1':
+        return conv(W1);
+      case 'W2':
+        return conv(W2);
+      case 'W4':
+        return lenet();
+      case 'W5':
+        return chain();
+      case 'W7':
+        return lenetBatchNorm();
+      case 'E1':
+        return null;
       case 'W6': {
         const x = rand([W6.samples], 1, true);
         const w = rand([W6.taps], 2, true);

@@ -57,7 +57,11 @@ export function creationStack(): Error {
 /** The captured stack as text: the frames outside tapegrad's own engine. */
 export function formatStack(captured: Error): string {
   const stack = captured.stack ?? '';
-  return stack.split('\n').slice(1).filter((line) => !/[\\/](autograd)[\\/](anomaly|primitive)\.[jt]s/.test(line)).join('\n');
+  return stack
+    .split('\n')
+    .slice(1)
+    .filter((line) => !/[\\/](autograd)[\\/](anomaly|primitive)\.[jt]s/.test(line))
+    .join('\n');
 }
 
 function firstNonFinite(t: Tensor): number {
@@ -75,15 +79,19 @@ export function checkForward(op: string, inputs: readonly Tensor[], y: Tensor, s
   if (ruleDepth > 0) return;
   const at = firstNonFinite(y);
   if (at < 0) return;
-  throw new Error(`detectAnomaly: ${op} (inputs ${inputs.map((x) => fmt(x.shape)).join(', ') || 'none'}) produced ${describeValue(y.data[at])} ` +
-    `in its forward output ${fmt(y.shape)} at element ${at}; the op was called at\n${formatStack(stack)}`);
+  throw new Error(
+    `detectAnomaly: ${op} (inputs ${inputs.map((x) => fmt(x.shape)).join(', ') || 'none'}) produced ${describeValue(y.data[at])} ` +
+      `in its forward output ${fmt(y.shape)} at element ${at}; the op was called at\n${formatStack(stack)}`,
+  );
 }
 
 /** Throws if a backward rule returned a non-finite gradient (anomaly mode only). */
 export function checkBackward(node: Node, output: Tensor, index: number, g: Tensor): void {
   const at = firstNonFinite(g);
   if (at < 0) return;
-  throw new Error(`detectAnomaly: the backward of ${node.op} (node #${node.id}, inputs ${node.inputs.map((x) => fmt(x.shape)).join(', ')}, ` +
-    `output ${fmt(output.shape)}) returned ${describeValue(g.data[at])} in the gradient of input ${index} at element ${at}; ` +
-    `the op was called at\n${node.stack ?? '(no stack: the node was recorded outside detectAnomaly)'}`);
+  throw new Error(
+    `detectAnomaly: the backward of ${node.op} (node #${node.id}, inputs ${node.inputs.map((x) => fmt(x.shape)).join(', ')}, ` +
+      `output ${fmt(output.shape)}) returned ${describeValue(g.data[at])} in the gradient of input ${index} at element ${at}; ` +
+      `the op was called at\n${node.stack ?? '(no stack: the node was recorded outside detectAnomaly)'}`,
+  );
 }

@@ -15,7 +15,12 @@ import { postOrder } from './walk';
 /** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
 export function topoSort(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
-  postOrder(roots, (t) => (t.node ? t.node.inputs : []), (t) => order.push(t), (t) => t.requiresGrad);
+  postOrder(
+    roots,
+    (t) => (t.node ? t.node.inputs : []),
+    (t) => order.push(t),
+    (t) => t.requiresGrad,
+  );
   return order;
 }
 
@@ -82,8 +87,10 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     const t = order[k];
     const node = t.node;
     if (node === null || node.alive || !mustRun(t)) continue;
-    throw new Error(`${opts.op}: the graph through ${node.op} (node #${node.id}, output ${fmt(t.shape)}) was freed by an earlier backward; ` +
-      'pass {retainGraph: true} to the first backward (or grad) to run backward through it again');
+    throw new Error(
+      `${opts.op}: the graph through ${node.op} (node #${node.id}, output ${fmt(t.shape)}) was freed by an earlier backward; ` +
+        'pass {retainGraph: true} to the first backward (or grad) to run backward through it again',
+    );
   }
   const results = new Map<Tensor, Tensor>();
   let step = 0;
@@ -111,8 +118,10 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
       const gx = gs[i];
       if (!x.requiresGrad || gx === null || gx === undefined) continue;
       if (!sameShape(gx.shape, x.shape) || gx.dtype !== x.dtype) {
-        throw new Error(`${opts.op}: the rule of ${node.op} returned a ${gx.dtype} gradient of shape ${fmt(gx.shape)} ` +
-          `for its ${x.dtype} input ${i} of shape ${fmt(x.shape)}`);
+        throw new Error(
+          `${opts.op}: the rule of ${node.op} returned a ${gx.dtype} gradient of shape ${fmt(gx.shape)} ` +
+            `for its ${x.dtype} input ${i} of shape ${fmt(x.shape)}`,
+        );
       }
       if (isAnomalyEnabled()) checkBackward(node, t, i, gx);
       withGradMode(opts.createGraph, () => accumulate(x, gx));

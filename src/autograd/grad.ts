@@ -25,7 +25,9 @@ function seedGradient(op: string, y: Tensor, g: Tensor | undefined): Tensor {
   }
   if (g === undefined) {
     if (y.size !== 1) {
-      throw new Error(`${op}: a gradient can be created implicitly only for a one-element output, got shape ${fmt(y.shape)}; pass one of that shape`);
+      throw new Error(
+        `${op}: a gradient can be created implicitly only for a one-element output, got shape ${fmt(y.shape)}; pass one of that shape`,
+      );
     }
     return ones(y.shape, { dtype: y.dtype });
   }
@@ -61,7 +63,9 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: readonly Tenso
   const result = runBackward(ys, gs, { op: 'grad', retainGraph: opts.retainGraph ?? createGraph, createGraph, inputs });
   result.forEach((g, i) => {
     if (g === null && !opts.allowUnused) {
-      throw new Error(`grad: input ${i} of shape ${fmt(inputs[i].shape)} was not used to compute the outputs; pass {allowUnused: true} to get null for it`);
+      throw new Error(
+        `grad: input ${i} of shape ${fmt(inputs[i].shape)} was not used to compute the outputs; pass {allowUnused: true} to get null for it`,
+      );
     }
   });
   return result;

@@ -80,8 +80,11 @@ const MAX_LISTED = 10;
 
 function settings(opts: GradcheckOptions): Settings {
   return {
-    eps: opts.eps ?? 1e-6, atol: opts.atol ?? 1e-5, rtol: opts.rtol ?? 1e-3,
-    fullJacobianLimit: opts.fullJacobianLimit ?? 2000, fastMode: opts.fastMode ?? false,
+    eps: opts.eps ?? 1e-6,
+    atol: opts.atol ?? 1e-5,
+    rtol: opts.rtol ?? 1e-3,
+    fullJacobianLimit: opts.fullJacobianLimit ?? 2000,
+    fastMode: opts.fastMode ?? false,
   };
 }
 
@@ -111,7 +114,10 @@ class Tally {
   kinks: string[] = [];
   failed = 0;
   kinked = 0;
-  constructor(private readonly atol: number, private readonly rtol: number) {}
+  constructor(
+    private readonly atol: number,
+    private readonly rtol: number,
+  ) {}
 
   private close(a: number, b: number): boolean {
     return Math.abs(a - b) <= this.atol + this.rtol * Math.abs(b);
@@ -128,7 +134,8 @@ class Tally {
     const withinKink = kink && analytic >= lo - tol && analytic <= hi + tol;
     if (withinKink) {
       this.kinked++;
-      if (this.kinks.length < MAX_LISTED) this.kinks.push(`${where()}: a kink (one-sided derivatives ${backward} and ${forward}); analytic ${analytic}`);
+      if (this.kinks.length < MAX_LISTED)
+        this.kinks.push(`${where()}: a kink (one-sided derivatives ${backward} and ${forward}); analytic ${analytic}`);
     }
     if (withinKink || this.close(analytic, numeric.central)) {
       if (!withinKink) this.track(abs, numeric.central);
@@ -152,8 +159,12 @@ class Tally {
     const found = ok ? null : blame();
     return {
       result: {
-        ok, maxAbsError: this.maxAbsError, maxRelError: this.maxRelError,
-        failures: more(this.failures, this.failed), kinks: more(this.kinks, this.kinked), blame: found?.blame ?? null,
+        ok,
+        maxAbsError: this.maxAbsError,
+        maxRelError: this.maxRelError,
+        failures: more(this.failures, this.failed),
+        kinks: more(this.kinks, this.kinked),
+        blame: found?.blame ?? null,
       },
       graph: found?.root ?? null,
     };
@@ -171,8 +182,15 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * ⟨f(inputs), gy⟩ — over `wrt`'s elements, or along random directions. Returns the largest error
  * of a failing comparison per entry of `wrt` (-1 where all pass).
  */
-function compareWithDifferences(objective: () => number, wrt: readonly Tensor[], analytic: readonly ArrayLike<number>[],
-  s: Settings, tally: Tally, rng: Rng, where: (k: number, element: string) => string): number[] {
+function compareWithDifferences(
+  objective: () => number,
+  wrt: readonly Tensor[],
+  analytic: readonly ArrayLike<number>[],
+  s: Settings,
+  tally: Tally,
+  rng: Rng,
+  where: (k: number, element: string) => string,
+): number[] {
   const worst = wrt.map(() => -1);
   const note = (k: number, err: number) => {
     if (err > worst[k]) worst[k] = err;
@@ -191,7 +209,10 @@ function compareWithDifferences(objective: () => number, wrt: readonly Tensor[],
         const minus = objective();
         d[i] = v;
         const diffs = { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps };
-        note(k, tally.compare(analytic[k][i], diffs, () => where(k, `element ${i}`)));
+        note(
+          k,
+          tally.compare(analytic[k][i], diffs, () => where(k, `element ${i}`)),
+        );
       }
     });
     return worst;
@@ -199,17 +220,21 @@ function compareWithDifferences(objective: () => number, wrt: readonly Tensor[],
   const saved = wrt.map((x) => Float64Array.from(x.data));
   for (let trial = 0; trial < 4; trial++) {
     const dirs = wrt.map((x) => randomLike(rng, x.shape).data);
-    const shift = (scale: number) => wrt.forEach((x, k) => {
-      for (let i = 0; i < x.size; i++) x.data[i] = saved[k][i] + scale * dirs[k][i];
-    });
+    const shift = (scale: number) =>
+      wrt.forEach((x, k) => {
+        for (let i = 0; i < x.size; i++) x.data[i] = saved[k][i] + scale * dirs[k][i];
+      });
     shift(eps);
     const plus = objective();
     shift(-eps);
     const minus = objective();
     shift(0);
     const predicted = wrt.reduce((acc, _x, k) => acc + dot(analytic[k], dirs[k]), 0);
-    const err = tally.compare(predicted, { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
-      () => where(-1, `random direction ${trial}`));
+    const err = tally.compare(
+      predicted,
+      { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
+      () => where(-1, `random direction ${trial}`),
+    );
     // A projection mixes every input: count it against each.
     wrt.forEach((_x, k) => note(k, err));
   }
@@ -227,18 +252,26 @@ function checkFunction(fn: Fn, xs: Tensor[], s: Settings, tally: Tally, label: s
     ? grad(y0, wrt, { gradOutputs: [gy], allowUnused: true }).map((g, i) => (g === null ? new Float64Array(wrt[i].size) : g.data))
     : wrt.map((x) => new Float64Array(x.size));
   const objective = () => noGrad(() => dot(fn(...xs).data, gy.data));
-  compareWithDifferences(objective, wrt, analytic, s, tally, rng,
-    (k, element) => `${label}${k >= 0 ? `input ${xs.indexOf(wrt[k])} ${fmt(wrt[k].shape)} ` : ''}${element}`);
+  compareWithDifferences(
+    objective,
+    wrt,
+    analytic,
+    s,
+    tally,
+    rng,
+    (k, element) => `${label}${k >= 0 ? `input ${xs.indexOf(wrt[k])} ${fmt(wrt[k].shape)} ` : ''}${element}`,
+  );
 }
 
 /** One node's rule against differences of its own forward (Note [blame]); the failing input, or null. */
 function checkNode(node: Node, s: Settings, order: 1 | 2): { inputIndex: number; maxAbsError: number } | null {
   const rule = node.primitive.rule;
   const ins = node.inputs.map(toFloat64Leaf);
-  const run = () => noGrad(() => {
-    const out = rule.forward(ins, node.attrs);
-    return out instanceof Tensor ? { y: out, saved: undefined } : out;
-  });
+  const run = () =>
+    noGrad(() => {
+      const out = rule.forward(ins, node.attrs);
+      return out instanceof Tensor ? { y: out, saved: undefined } : out;
+    });
   const first = run();
   // A rule whose output is not float64 (an explicit cast) cannot be differenced precisely here.
   if (first.y.dtype !== 'float64') return null;
@@ -254,7 +287,17 @@ function checkNode(node: Node, s: Settings, order: 1 | 2): { inputIndex: number;
   // First order: the rule's vector-Jacobian product against differences of the forward.
   const gs = gradsOf(noGrad(() => rule.backward(gy, ins, first.y, node.attrs, first.saved)));
   const analytic = gs.map((g, k) => (g === null ? new Float64Array(wrt[k].size) : g.data));
-  const bad = failing(compareWithDifferences(() => dot(run().y.data, gy.data), wrt, analytic, s, new Tally(s.atol, s.rtol), rng, () => ''));
+  const bad = failing(
+    compareWithDifferences(
+      () => dot(run().y.data, gy.data),
+      wrt,
+      analytic,
+      s,
+      new Tally(s.atol, s.rtol),
+      rng,
+      () => '',
+    ),
+  );
   if (bad !== null || order === 1) return bad;
   // Second order: the rule itself, recorded, differentiated against differences of the rule.
   const rs = wrt.map((x) => randomLike(rng, x.shape));
@@ -263,9 +306,14 @@ function checkNode(node: Node, s: Settings, order: 1 | 2): { inputIndex: number;
     return gradsOf(rule.backward(gy, ins, y, node.attrs, y.node?.saved as never));
   });
   const outs = recorded.map((g, k) => [g, rs[k]] as const).filter(([g]) => g !== null && g.requiresGrad) as [Tensor, Tensor][];
-  const analytic2 = outs.length === 0
-    ? wrt.map((x) => new Float64Array(x.size))
-    : grad(outs.map(([g]) => g), wrt, { gradOutputs: outs.map(([, r]) => r), allowUnused: true }).map((g, k) => (g === null ? new Float64Array(wrt[k].size) : g.data));
+  const analytic2 =
+    outs.length === 0
+      ? wrt.map((x) => new Float64Array(x.size))
+      : grad(
+          outs.map(([g]) => g),
+          wrt,
+          { gradOutputs: outs.map(([, r]) => r), allowUnused: true },
+        ).map((g, k) => (g === null ? new Float64Array(wrt[k].size) : g.data));
   const objective2 = () => {
     const again = run();
     const g2 = gradsOf(noGrad(() => rule.backward(gy, ins, again.y, node.attrs, again.saved)));
@@ -283,7 +331,13 @@ function blameGraph(fn: Fn, xs: Tensor[], s: Settings, order: 1 | 2 = 1): Found 
     if (node === null) continue;
     const bad = checkNode(node, s, order);
     if (bad !== null) {
-      const blame = { op: node.op, nodeId: node.id, inputIndex: bad.inputIndex, inputShapes: node.inputs.map((x) => [...x.shape]), maxAbsError: bad.maxAbsError };
+      const blame = {
+        op: node.op,
+        nodeId: node.id,
+        inputIndex: bad.inputIndex,
+        inputShapes: node.inputs.map((x) => [...x.shape]),
+        maxAbsError: bad.maxAbsError,
+      };
       return { blame, root: y };
     }
   }
@@ -296,10 +350,15 @@ function gradientFunction(fn: Fn, xs: Tensor[], k: number): Fn {
   const gy = randomLike(new Rng('gradcheck:gy2'), y0.shape);
   const wrt = xs.filter((x) => x.requiresGrad);
   // Recording stays on even while the numeric pass runs under noGrad: the inner grad needs a graph.
-  return (...zs) => enableGrad(() => {
-    const g = grad(fn(...zs), zs.filter((z) => z.requiresGrad), { gradOutputs: [gy], createGraph: true, allowUnused: true })[k];
-    return g ?? new Tensor(new Float64Array(wrt[k].size), wrt[k].shape);
-  });
+  return (...zs) =>
+    enableGrad(() => {
+      const g = grad(
+        fn(...zs),
+        zs.filter((z) => z.requiresGrad),
+        { gradOutputs: [gy], createGraph: true, allowUnused: true },
+      )[k];
+      return g ?? new Tensor(new Float64Array(wrt[k].size), wrt[k].shape);
+    });
 }
 
 function secondOrder(fn: Fn, xs: Tensor[], s: Settings, tally: Tally): Fn[] {
@@ -322,7 +381,7 @@ export function explainGradcheck(fn: Fn, inputs: readonly Tensor[], opts: Gradch
   checkFunction(fn, xs, s, tally, '');
   const firstOrderFailed = tally.failed > 0;
   const gradFns = (opts.order ?? 1) >= 2 ? secondOrder(fn, xs, s, tally) : [];
-  return tally.result(() => (firstOrderFailed ? blameGraph(fn, xs, s) : blameGraph(fn, xs, s, 2) ?? firstBlame(gradFns, xs, s)));
+  return tally.result(() => (firstOrderFailed ? blameGraph(fn, xs, s) : (blameGraph(fn, xs, s, 2) ?? firstBlame(gradFns, xs, s))));
 }
 
 /** Second derivatives, as torch.autograd.gradgradcheck: the gradient of each input's gradient. */

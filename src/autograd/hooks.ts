@@ -17,7 +17,8 @@ const hooks = new WeakMap<Tensor, GradHook[]>();
 
 export function registerHook(t: Tensor, hook: GradHook): HookHandle {
   if (typeof hook !== 'function') throw new Error(`registerHook: expected a function, got ${typeof hook}`);
-  if (!t.requiresGrad) throw new Error(`registerHook: the tensor of shape ${fmt(t.shape)} does not require grad, so no gradient will reach a hook`);
+  if (!t.requiresGrad)
+    throw new Error(`registerHook: the tensor of shape ${fmt(t.shape)} does not require grad, so no gradient will reach a hook`);
   let list = hooks.get(t);
   if (list === undefined) hooks.set(t, (list = []));
   list.push(hook);
@@ -43,8 +44,10 @@ export function runHooks(t: Tensor, g: Tensor): Tensor {
     const r = hook(g);
     if (r === undefined) continue;
     if (!(r instanceof Tensor) || !sameShape(r.shape, t.shape)) {
-      throw new Error(`registerHook: a hook on a tensor of shape ${fmt(t.shape)} returned ${r instanceof Tensor ? `a gradient of shape ${fmt(r.shape)}` : String(r)}; ` +
-        'it must return nothing or a tensor of the same shape');
+      throw new Error(
+        `registerHook: a hook on a tensor of shape ${fmt(t.shape)} returned ${r instanceof Tensor ? `a gradient of shape ${fmt(r.shape)}` : String(r)}; ` +
+          'it must return nothing or a tensor of the same shape',
+      );
     }
     g = r.dtype === t.dtype ? r : new Tensor(t.dtype === 'float64' ? Float64Array.from(r.data) : Float32Array.from(r.data), r.shape);
   }

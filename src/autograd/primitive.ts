@@ -28,7 +28,10 @@ export interface Rule<A, S = undefined> {
 }
 
 export class Primitive<A = undefined, S = undefined> {
-  constructor(readonly name: string, readonly rule: Rule<A, S>) {}
+  constructor(
+    readonly name: string,
+    readonly rule: Rule<A, S>,
+  ) {}
 
   /** Runs the forward and, when recording and some input requires grad, records a node. */
   apply(xs: readonly Tensor[], attrs: A): Tensor {

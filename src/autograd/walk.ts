@@ -3,8 +3,12 @@
  * are deeper than the JS stack), each vertex visited after all its children. The engine's
  * topological sort and the drawings' traversal (src/viz/view.ts) both run on it.
  */
-export function postOrder<T>(roots: readonly T[], children: (t: T) => readonly T[], visit: (t: T) => void,
-  include: (t: T) => boolean = () => true): void {
+export function postOrder<T>(
+  roots: readonly T[],
+  children: (t: T) => readonly T[],
+  visit: (t: T) => void,
+  include: (t: T) => boolean = () => true,
+): void {
   const seen = new Set<T>();
   const stack: T[] = [];
   const next: number[] = [];

@@ -6,8 +6,12 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseCommand<O extends Options>(command: string, args: string[], options: O, help: string):
-  { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] } | number {
+export function parseCommand<O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+  help: string,
+): { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] } | number {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, options });
@@ -25,7 +29,9 @@ export function parseCommand<O extends Options>(command: string, args: string[],
 /** parseArgs's errors in tapegrad's words: one line naming the flag and what it takes. */
 export function argsError(e: unknown, options: Record<string, { type: string }>): string {
   const err = e as { code?: string; message: string };
-  const flags = Object.keys(options).map((k) => `--${k}`).join(', ');
+  const flags = Object.keys(options)
+    .map((k) => `--${k}`)
+    .join(', ');
   const named = /'(-[^' ]+)/.exec(err.message)?.[1];
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${named ?? '?'}' (options: ${flags})`;
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
@@ -33,7 +39,8 @@ export function argsError(e: unknown, options: Record<string, { type: string }>)
     const spec = flag === undefined ? undefined : options[flag];
     return spec?.type === 'boolean' ? `--${flag} takes no value` : `--${flag ?? '?'} needs a value`;
   }
-  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${/'([^']*)'/.exec(err.message)?.[0] ?? ''} (options: ${flags})`.replace(/ {2,}/g, ' ');
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `unexpected argument ${/'([^']*)'/.exec(err.message)?.[0] ?? ''} (options: ${flags})`.replace(/ {2,}/g, ' ');
   return err.message.split('\n')[0];
 }
 

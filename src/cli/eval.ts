@@ -24,7 +24,6 @@ const fail = (message: string): number => {
   return 2;
 };
 
-
 export function formatConfusion(classNames: string[], confusion: number[][]): string[] {
   const width = Math.max(4, ...confusion.flat().map((v) => String(v).length)) + 1;
   const label = (s: string) => s.slice(0, width - 1).padStart(width);
@@ -47,7 +46,8 @@ export async function run(args: string[]): Promise<number> {
   }
   const { spec, model } = loaded;
   const datasetArg = parsed.values.dataset;
-  if (datasetArg !== undefined && !(DATASETS as readonly string[]).includes(datasetArg)) return fail(`unknown --dataset '${datasetArg}' (choose ${DATASETS.join(' or ')})`);
+  if (datasetArg !== undefined && !(DATASETS as readonly string[]).includes(datasetArg))
+    return fail(`unknown --dataset '${datasetArg}' (choose ${DATASETS.join(' or ')})`);
   const dataset = (datasetArg ?? spec.dataset) as DatasetName;
   const dataDir = parsed.values['data-dir'] ?? (dataset === spec.dataset ? spec.dataDir : null);
   if (dataset !== 'digits' && dataDir === null) return fail(`--dataset ${dataset} needs --data-dir DIR`);
@@ -58,9 +58,13 @@ export async function run(args: string[]): Promise<number> {
     return fail(`--data-dir: ${(e as Error).message}`);
   }
   const limit = dataset === spec.dataset ? spec.limit : null;
-  const data = loadDataset({ dataset, idxFiles, limit }, runRng(spec.seed, 'split'), { mean: spec.preprocessing.mean, std: spec.preprocessing.std });
+  const data = loadDataset({ dataset, idxFiles, limit }, runRng(spec.seed, 'split'), {
+    mean: spec.preprocessing.mean,
+    std: spec.preprocessing.std,
+  });
   const shape = data.imageShape.join(',');
-  if (shape !== spec.model.imageShape.join(',')) return fail(`the model takes images [${spec.model.imageShape.join(',')}], the data has [${shape}]`);
+  if (shape !== spec.model.imageShape.join(','))
+    return fail(`the model takes images [${spec.model.imageShape.join(',')}], the data has [${shape}]`);
   const result = evaluate(model, data.test, spec.model.classes);
   const n = data.test.labels.length;
   console.log(`tapegrad eval ${dir}: ${spec.model.architecture} (${spec.model.name}) trained on ${spec.dataset}, seed ${spec.seed}`);

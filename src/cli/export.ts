@@ -45,6 +45,8 @@ export async function run(args: string[]): Promise<number> {
       'tapegrad.run': JSON.stringify({ dataset: spec.dataset, seed: spec.seed, model: spec.model }),
     },
   });
-  console.log(`wrote ${out}: ${spec.model.architecture} (${spec.model.parameters.toLocaleString('en-US')} parameters), input 'pixels' [N,${spec.model.imageShape.join(',')}] in [0,1], output 'logits' [N,${spec.model.classes}]`);
+  console.log(
+    `wrote ${out}: ${spec.model.architecture} (${spec.model.parameters.toLocaleString('en-US')} parameters), input 'pixels' [N,${spec.model.imageShape.join(',')}] in [0,1], output 'logits' [N,${spec.model.classes}]`,
+  );
   return 0;
 }

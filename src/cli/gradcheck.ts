@@ -47,8 +47,12 @@ export async function run(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args,
       options: {
-        filter: { type: 'string' }, script: { type: 'string' }, order: { type: 'string' }, fast: { type: 'boolean' },
-        out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+        filter: { type: 'string' },
+        script: { type: 'string' },
+        order: { type: 'string' },
+        fast: { type: 'boolean' },
+        out: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -63,8 +67,10 @@ export async function run(args: string[]): Promise<number> {
     return runTable(values.filter);
   }
   if (values.filter !== undefined) return usageError('--filter is for the op table, not for --script');
-  if (values.order !== undefined && values.order !== '1' && values.order !== '2') return usageError(`--order must be 1 or 2, got '${values.order}'`);
-  if (values.out !== undefined && !/\.(svg|dot|html)$/i.test(values.out)) return usageError(`--out must end in .svg, .dot or .html, got '${values.out}'`);
+  if (values.order !== undefined && values.order !== '1' && values.order !== '2')
+    return usageError(`--order must be 1 or 2, got '${values.order}'`);
+  if (values.out !== undefined && !/\.(svg|dot|html)$/i.test(values.out))
+    return usageError(`--out must end in .svg, .dot or .html, got '${values.out}'`);
   return runScript(values.script, { order: values.order === '2' ? 2 : 1, fastMode: values.fast ?? false }, values.out);
 }
 
@@ -77,7 +83,13 @@ interface ScriptCheck {
 function asCheck(file: string, exported: unknown): ScriptCheck {
   const value = typeof exported === 'function' && !('inputs' in exported) ? (exported as () => unknown)() : exported;
   const c = value as Partial<ScriptCheck> | null;
-  if (c === null || typeof c !== 'object' || typeof c.fn !== 'function' || !Array.isArray(c.inputs) || !c.inputs.every((x) => x instanceof Tensor)) {
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c.fn !== 'function' ||
+    !Array.isArray(c.inputs) ||
+    !c.inputs.every((x) => x instanceof Tensor)
+  ) {
     throw new ScriptError(`${file} must export { fn, inputs } (or a function returning it), where inputs are tensors of this tapegrad`);
   }
   return c as ScriptCheck;
@@ -98,20 +110,30 @@ async function runScript(file: string, flags: GradcheckOptions, out: string | un
   report(file, result);
   if (out !== undefined) {
     const root = graph ?? check.fn(...check.inputs);
-    await writeGraph(out, root, { highlight: result.blame ? [result.blame.nodeId] : [], title: `gradcheck ${file}: ${result.ok ? 'ok' : 'FAILED'}` });
+    await writeGraph(out, root, {
+      highlight: result.blame ? [result.blame.nodeId] : [],
+      title: `gradcheck ${file}: ${result.ok ? 'ok' : 'FAILED'}`,
+    });
     console.log(`wrote ${out}${result.blame ? ' (the blamed node in red)' : ''}`);
   }
   return result.ok ? 0 : 1;
 }
 
 function report(file: string, r: GradcheckResult): void {
-  console.log(`gradcheck ${file}: ${r.ok ? 'ok' : 'FAILED'} (max abs error ${formatError(r.maxAbsError)}, max rel error ${formatError(r.maxRelError)})`);
+  console.log(
+    `gradcheck ${file}: ${r.ok ? 'ok' : 'FAILED'} (max abs error ${formatError(r.maxAbsError)}, max rel error ${formatError(r.maxRelError)})`,
+  );
   for (const f of r.failures) console.log(`  failure: ${f}`);
-  if (r.kinks.length > 0) console.log(`  ${r.kinks.length} kink${r.kinks.length === 1 ? '' : 's'} (not failures): ${r.kinks[0]}${r.kinks.length > 1 ? ', …' : ''}`);
+  if (r.kinks.length > 0)
+    console.log(
+      `  ${r.kinks.length} kink${r.kinks.length === 1 ? '' : 's'} (not failures): ${r.kinks[0]}${r.kinks.length > 1 ? ', …' : ''}`,
+    );
   if (!r.ok) {
-    console.log(r.blame === null
-      ? '  blame: none — every rule agrees with differences of its own forward; look for a step that is not differentiable as written'
-      : `  blame: ${r.blame.op} (node #${r.blame.nodeId}), input ${r.blame.inputIndex} of shapes ${r.blame.inputShapes.map((s) => `[${s.join(',')}]`).join(', ')}, max abs error ${formatError(r.blame.maxAbsError)}`);
+    console.log(
+      r.blame === null
+        ? '  blame: none — every rule agrees with differences of its own forward; look for a step that is not differentiable as written'
+        : `  blame: ${r.blame.op} (node #${r.blame.nodeId}), input ${r.blame.inputIndex} of shapes ${r.blame.inputShapes.map((s) => `[${s.join(',')}]`).join(', ')}, max abs error ${formatError(r.blame.maxAbsError)}`,
+    );
   }
 }
 
@@ -145,7 +167,12 @@ function runTable(filter: string | undefined): number {
   rows.forEach((r) => console.log(line(r)));
 
   const covered = new Set(opCases.flatMap((c) => [...primitivesUsed(c)]));
-  const uncovered = filter === undefined ? primitives().map((p) => p.name).filter((n) => !covered.has(n)) : [];
+  const uncovered =
+    filter === undefined
+      ? primitives()
+          .map((p) => p.name)
+          .filter((n) => !covered.has(n))
+      : [];
   console.log(`\n${rows.length - failed} passed, ${failed} failed`);
   if (uncovered.length > 0) console.log(`primitives without a gradient case: ${uncovered.join(', ')}`);
   return failed === 0 && uncovered.length === 0 ? 0 : 1;

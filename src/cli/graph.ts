@@ -79,7 +79,9 @@ function runRoots(dir: string): { roots: Tensor[]; title: string } {
   const saved = loadRun(dir);
   const { spec, model } = saved;
   const images = spec.dataset === 'digits' ? data.loadDigits() : null;
-  const x = images ? saved.standardise(data.gather(images, [0]).images) : new Tensor(new Float32Array(spec.model.imageShape.reduce((a, b) => a * b, 1)), [1, ...spec.model.imageShape]);
+  const x = images
+    ? saved.standardise(data.gather(images, [0]).images)
+    : new Tensor(new Float32Array(spec.model.imageShape.reduce((a, b) => a * b, 1)), [1, ...spec.model.imageShape]);
   x.name = 'x';
   for (const [name, p] of model.namedParameters()) p.name ??= name;
   const logits = model.forward(x);
@@ -102,19 +104,37 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const source = flags.script !== undefined ? 'script' : positionals.length === 1 && fs.existsSync(path.join(positionals[0], 'run.json')) ? 'run' : 'named';
-  if (source === 'script' && positionals.length > 0) return usageError(`--script draws the file's own roots: drop ${positionals.join(' ')}`);
+  const source =
+    flags.script !== undefined
+      ? 'script'
+      : positionals.length === 1 && fs.existsSync(path.join(positionals[0], 'run.json'))
+        ? 'run'
+        : 'named';
+  if (source === 'script' && positionals.length > 0)
+    return usageError(`--script draws the file's own roots: drop ${positionals.join(' ')}`);
   if (source === 'named' && positionals.length !== 1) {
-    return usageError(positionals.length === 0 ? `name a graph (${GRAPH_NAMES.join(', ')}), --script FILE or a RUN_DIR` : `expected one graph name, got ${positionals.length}: ${positionals.join(' ')}`);
+    return usageError(
+      positionals.length === 0
+        ? `name a graph (${GRAPH_NAMES.join(', ')}), --script FILE or a RUN_DIR`
+        : `expected one graph name, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
-  const name = source === 'named' ? positionals[0] : source === 'script' ? path.basename(flags.script!).replace(/\.[^.]*$/, '') : path.basename(path.resolve(positionals[0]));
-  if (source === 'named' && !isGraphName(name)) return usageError(`unknown graph '${name}' (graphs: ${GRAPH_NAMES.join(', ')}; or --script FILE, or a RUN_DIR)`);
+  const name =
+    source === 'named'
+      ? positionals[0]
+      : source === 'script'
+        ? path.basename(flags.script!).replace(/\.[^.]*$/, '')
+        : path.basename(path.resolve(positionals[0]));
+  if (source === 'named' && !isGraphName(name))
+    return usageError(`unknown graph '${name}' (graphs: ${GRAPH_NAMES.join(', ')}; or --script FILE, or a RUN_DIR)`);
   const expand = flags.expand ?? false;
-  if (expand && (source !== 'named' || (name !== 'conv1d' && name !== 'conv2d'))) return usageError(`--expand applies to conv1d and conv2d, not ${name}`);
+  if (expand && (source !== 'named' || (name !== 'conv1d' && name !== 'conv2d')))
+    return usageError(`--expand applies to conv1d and conv2d, not ${name}`);
   let focus: number[] | undefined;
   if (flags.focus !== undefined) {
     if (!expand) return usageError('--focus goes with --expand (it picks one output of the expanded graph)');
-    if (!/^\d+(,\d+)*$/.test(flags.focus)) return usageError(`--focus must be indices separated by commas, such as 0,1,2,2; got '${flags.focus}'`);
+    if (!/^\d+(,\d+)*$/.test(flags.focus))
+      return usageError(`--focus must be indices separated by commas, such as 0,1,2,2; got '${flags.focus}'`);
     focus = flags.focus.split(',').map(Number);
   }
   let collapse: number | undefined;
@@ -125,8 +145,10 @@ export async function run(args: string[]): Promise<number> {
   const rankdir = flags.rankdir ?? 'LR';
   if (rankdir !== 'LR' && rankdir !== 'TB') return usageError(`--rankdir must be LR or TB, got '${rankdir}'`);
   // The default name says what was drawn, so differently drawn graphs never overwrite each other.
-  const out = flags.out ?? `${name}${expand ? '-expanded' : ''}${focus ? `-focus${focus.join('-')}` : ''}${flags.values ? '-values' : ''}${flags.grads ? '-grads' : ''}` +
-    `${collapse !== undefined ? `-collapse${collapse}` : ''}${rankdir === 'TB' ? '-tb' : ''}.svg`;
+  const out =
+    flags.out ??
+    `${name}${expand ? '-expanded' : ''}${focus ? `-focus${focus.join('-')}` : ''}${flags.values ? '-values' : ''}${flags.grads ? '-grads' : ''}` +
+      `${collapse !== undefined ? `-collapse${collapse}` : ''}${rankdir === 'TB' ? '-tb' : ''}.svg`;
   if (!/\.(svg|dot|gv|html)$/i.test(out)) return usageError(`--out must end in .svg, .dot or .html, got '${out}'`);
 
   let roots: Tensor[];

@@ -12,17 +12,29 @@ interface Command {
 
 const commands: Record<string, Command> = {
   gradcheck: { summary: 'gradcheck every op in the registry (orders 1 and 2), a table of max errors', load: () => import('./gradcheck') },
-  train: { summary: 'train a CNN or MLP on the digits or Fashion-MNIST; writes the model, metrics and report.html', load: () => import('./train') },
+  train: {
+    summary: 'train a CNN or MLP on the digits or Fashion-MNIST; writes the model, metrics and report.html',
+    load: () => import('./train'),
+  },
   eval: { summary: 'test accuracy and confusion matrix of a saved run', load: () => import('./eval') },
   predict: { summary: 'class probabilities from a saved run for images (PNG, IDX, CSV rows)', load: () => import('./predict') },
   export: { summary: 'a saved run as an ONNX model (onnxruntime, Netron)', load: () => import('./export') },
-  graph: { summary: 'draw a computation graph (conv1d, conv2d, mlp, cnn) as SVG or DOT, no system Graphviz needed', load: () => import('./graph') },
+  graph: {
+    summary: 'draw a computation graph (conv1d, conv2d, mlp, cnn) as SVG or DOT, no system Graphviz needed',
+    load: () => import('./graph'),
+  },
 };
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return [`usage: tapegrad <command> [options]     (tapegrad ${version})`, '', 'commands:', ...rows, '',
-    'tapegrad <command> --help shows its options; tapegrad --version prints the version.'].join('\n');
+  return [
+    `usage: tapegrad <command> [options]     (tapegrad ${version})`,
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'tapegrad <command> --help shows its options; tapegrad --version prints the version.',
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -46,21 +46,27 @@ async function readImage(file: string, h: number, w: number): Promise<Tensor> {
   // The border tells the background: if it is light, the strokes are dark: invert.
   let border = 0;
   let count = 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (y === 0 || x === 0 || y === h - 1 || x === w - 1) {
-    border += pixels[y * w + x];
-    count++;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      if (y === 0 || x === 0 || y === h - 1 || x === w - 1) {
+        border += pixels[y * w + x];
+        count++;
+      }
   if (border / count > 0.5) for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
   return new Tensor(pixels, [1, 1, h, w]);
 }
 
 function readCsv(file: string, run: LoadedRun): Tensor {
   const [, h, w] = run.spec.model.imageShape;
-  const rows = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const out = new Float32Array(rows.length * h * w);
   rows.forEach((line, r) => {
     const values = line.split(',').map((v) => Number(v.trim()));
-    if (values.length !== h * w && values.length !== h * w + 1) throw new InputError(`${file} row ${r + 1}: ${values.length} values, expected ${h * w} (or ${h * w + 1} with a label)`);
+    if (values.length !== h * w && values.length !== h * w + 1)
+      throw new InputError(`${file} row ${r + 1}: ${values.length} values, expected ${h * w} (or ${h * w + 1} with a label)`);
     for (let i = 0; i < h * w; i++) {
       if (!Number.isFinite(values[i])) throw new InputError(`${file} row ${r + 1}: value ${i + 1} is not a number`);
       out[r * h * w + i] = values[i] * run.spec.preprocessing.pixelScale;
@@ -80,7 +86,8 @@ async function readInput(file: string, run: LoadedRun): Promise<Tensor> {
     } catch (e) {
       throw new InputError((e as Error).message.replace(/^parseIdx: /, ''));
     }
-    if (images.shape[2] !== h || images.shape[3] !== w) throw new InputError(`${file}: images are ${images.shape[2]}x${images.shape[3]}, the model takes ${h}x${w}`);
+    if (images.shape[2] !== h || images.shape[3] !== w)
+      throw new InputError(`${file}: images are ${images.shape[2]}x${images.shape[3]}, the model takes ${h}x${w}`);
     return images;
   }
   return readImage(file, h, w);
@@ -116,10 +123,17 @@ export async function run(args: string[]): Promise<number> {
     const classes = p.shape[1];
     const n = images.shape[0];
     for (let i = 0; i < Math.min(n, MAX_ROWS); i++) {
-      const row = Array.from(p.data.subarray(i * classes, (i + 1) * classes)).map((v, c) => [v, c] as const).sort((a, b) => b[0] - a[0]);
+      const row = Array.from(p.data.subarray(i * classes, (i + 1) * classes))
+        .map((v, c) => [v, c] as const)
+        .sort((a, b) => b[0] - a[0]);
       const label = n === 1 ? file : `${file}[${i}]`;
       const best = row[0][1];
-      console.log(`${label}: ${best}${names[best] !== String(best) ? ` (${names[best]})` : ''}  ${row.slice(0, top).map(([v, c]) => `${c}: ${(100 * v).toFixed(1)}%`).join('  ')}`);
+      console.log(
+        `${label}: ${best}${names[best] !== String(best) ? ` (${names[best]})` : ''}  ${row
+          .slice(0, top)
+          .map(([v, c]) => `${c}: ${(100 * v).toFixed(1)}%`)
+          .join('  ')}`,
+      );
     }
     if (n > MAX_ROWS) console.log(`${file}: … and ${n - MAX_ROWS} more images`);
   }

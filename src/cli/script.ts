@@ -15,8 +15,10 @@ function loadTsNode(file: string): void {
   try {
     tsNode = require.resolve('ts-node', { paths: [path.dirname(file), process.cwd()] });
   } catch {
-    throw new ScriptError(`${file} is TypeScript, and no ts-node was found from it or from ${process.cwd()}: ` +
-      'install it in your project (npm install --save-dev ts-node typescript) or pass a .js file');
+    throw new ScriptError(
+      `${file} is TypeScript, and no ts-node was found from it or from ${process.cwd()}: ` +
+        'install it in your project (npm install --save-dev ts-node typescript) or pass a .js file',
+    );
   }
   const registered = (process as unknown as Record<symbol, unknown>)[Symbol.for('ts-node.register.instance')];
   if (registered === undefined) {

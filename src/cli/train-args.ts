@@ -111,7 +111,12 @@ export const TRAIN_OPTIONS = {
 export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: attachNegativeNumbers(args, TRAIN_OPTIONS), strict: true, allowPositionals: false, options: TRAIN_OPTIONS }));
+    ({ values } = parseArgs({
+      args: attachNegativeNumbers(args, TRAIN_OPTIONS),
+      strict: true,
+      allowPositionals: false,
+      options: TRAIN_OPTIONS,
+    }));
   } catch (e) {
     throw new UsageError(argsError(e, TRAIN_OPTIONS));
   }
@@ -120,7 +125,10 @@ export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | '
   const threads = str('threads') !== undefined ? positiveInt('threads', str('threads')!) : null;
   if (str('resume') !== undefined) {
     const others = Object.keys(values).filter((k) => k !== 'resume' && k !== 'threads' && values[k] !== undefined);
-    if (others.length > 0) throw new UsageError(`--resume continues a run with its own settings: drop ${others.map((k) => `--${k}`).join(', ')} (only --threads may go with it)`);
+    if (others.length > 0)
+      throw new UsageError(
+        `--resume continues a run with its own settings: drop ${others.map((k) => `--${k}`).join(', ')} (only --threads may go with it)`,
+      );
     return { resume: str('resume')!, threads };
   }
 
@@ -145,7 +153,8 @@ export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | '
   if (dataset === 'digits') {
     if (str('data-dir') !== undefined) throw new UsageError(`--data-dir is only for --dataset fashion-mnist (digits ship with tapegrad)`);
   } else {
-    if (str('data-dir') === undefined) throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (a directory of MNIST-format IDX files)`);
+    if (str('data-dir') === undefined)
+      throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (a directory of MNIST-format IDX files)`);
     dataDir = str('data-dir')!;
     try {
       idxFiles = findIdxFiles(dataDir);

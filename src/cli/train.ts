@@ -21,7 +21,14 @@ import { renderReport } from '../train/report';
 import { Checkpoint, readCheckpoint, readSpec, RUN_FILES, runRng, specJson, writeAtomic } from '../train/run';
 
 /** File names inside --out. */
-export const OUTPUT_FILES = { spec: RUN_FILES.spec, model: RUN_FILES.model, checkpoint: RUN_FILES.checkpoint, metrics: RUN_FILES.metrics, timings: RUN_FILES.timings, report: RUN_FILES.report } as const;
+export const OUTPUT_FILES = {
+  spec: RUN_FILES.spec,
+  model: RUN_FILES.model,
+  checkpoint: RUN_FILES.checkpoint,
+  metrics: RUN_FILES.metrics,
+  timings: RUN_FILES.timings,
+  report: RUN_FILES.report,
+} as const;
 
 const FEATURE_MAP_IMAGES = 4;
 
@@ -33,10 +40,18 @@ function settingsRows(o: TrainOptions, model: string, loaded: LoadedData): [stri
     ['model', `${o.model}: ${model}`],
     ['epochs', String(o.epochs)],
     ['batch size', String(o.batchSize)],
-    ['optimiser', o.optimizer === 'adam'
-      ? `Adam, lr ${o.lr} (cosine decay, stepped every batch), betas (0.9, 0.999), weight decay ${o.weightDecay}`
-      : `SGD, lr ${o.lr} (cosine decay, stepped every batch), momentum ${o.momentum}, weight decay ${o.weightDecay}`],
-    ['augmentation', [o.cropPadding > 0 ? `random shift ±${o.cropPadding} px` : '', o.flipP > 0 ? `horizontal flip p=${o.flipP}` : ''].filter(Boolean).join(', ') || 'none'],
+    [
+      'optimiser',
+      o.optimizer === 'adam'
+        ? `Adam, lr ${o.lr} (cosine decay, stepped every batch), betas (0.9, 0.999), weight decay ${o.weightDecay}`
+        : `SGD, lr ${o.lr} (cosine decay, stepped every batch), momentum ${o.momentum}, weight decay ${o.weightDecay}`,
+    ],
+    [
+      'augmentation',
+      [o.cropPadding > 0 ? `random shift ±${o.cropPadding} px` : '', o.flipP > 0 ? `horizontal flip p=${o.flipP}` : '']
+        .filter(Boolean)
+        .join(', ') || 'none',
+    ],
     ['seed', String(o.seed)],
     ['output', o.out],
   ];
@@ -76,8 +91,16 @@ function resumedOptions(r: ResumeOptions): TrainOptions {
     }
   }
   return {
-    dataset: spec.dataset, model: spec.model.name, dataDir: spec.dataDir, idxFiles, seed: spec.seed, out: r.resume,
-    limit: spec.limit, threads: r.threads, resumeFrom: r.resume, ...spec.options,
+    dataset: spec.dataset,
+    model: spec.model.name,
+    dataDir: spec.dataDir,
+    idxFiles,
+    seed: spec.seed,
+    out: r.resume,
+    limit: spec.limit,
+    threads: r.threads,
+    resumeFrom: r.resume,
+    ...spec.options,
   };
 }
 
@@ -125,24 +148,50 @@ export async function run(args: string[]): Promise<number> {
     modelRng.setState(checkpoint.rng.model);
   }
 
-  console.log(`tapegrad train: ${opts.dataset}, ${nTrain} train / ${nTest} test images [${loaded.imageShape.join(',')}], ${opts.model} = ${description}`);
+  console.log(
+    `tapegrad train: ${opts.dataset}, ${nTrain} train / ${nTest} test images [${loaded.imageShape.join(',')}], ${opts.model} = ${description}`,
+  );
   console.log(`kernels: ${describeBackend()}`);
   const optimiser = opts.optimizer === 'adam' ? `Adam lr ${opts.lr}` : `SGD lr ${opts.lr} momentum ${opts.momentum}`;
   console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, ${optimiser} weight decay ${opts.weightDecay}, seed ${opts.seed}`);
   if (checkpoint !== null) {
-    console.log(checkpoint.epoch >= opts.epochs
-      ? `resuming ${opts.out}: all ${plural(opts.epochs, 'epoch')} are done already; writing the results again`
-      : `resuming ${opts.out} after epoch ${checkpoint.epoch} of ${opts.epochs}`);
+    console.log(
+      checkpoint.epoch >= opts.epochs
+        ? `resuming ${opts.out}: all ${plural(opts.epochs, 'epoch')} are done already; writing the results again`
+        : `resuming ${opts.out} after epoch ${checkpoint.epoch} of ${opts.epochs}`,
+    );
   }
 
   // The run describes itself from the start (run.json), so a checkpoint is always usable.
-  writeAtomic(opts.out, RUN_FILES.spec, specJson({
-    dataset: opts.dataset, dataDir: opts.dataDir, limit: opts.limit, seed: opts.seed,
-    model: { name: opts.model, architecture: model.constructor.name, imageShape: loaded.imageShape, classes, parameters: model.parameters().reduce((n, p) => n + p.size, 0) },
-    classNames: loaded.classNames,
-    preprocessing: { pixelScale: loaded.pixelScale, mean: loaded.pixels.mean, std: loaded.pixels.std },
-    options: { epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, cropPadding: opts.cropPadding, flipP: opts.flipP, optimizer: opts.optimizer },
-  }));
+  writeAtomic(
+    opts.out,
+    RUN_FILES.spec,
+    specJson({
+      dataset: opts.dataset,
+      dataDir: opts.dataDir,
+      limit: opts.limit,
+      seed: opts.seed,
+      model: {
+        name: opts.model,
+        architecture: model.constructor.name,
+        imageShape: loaded.imageShape,
+        classes,
+        parameters: model.parameters().reduce((n, p) => n + p.size, 0),
+      },
+      classNames: loaded.classNames,
+      preprocessing: { pixelScale: loaded.pixelScale, mean: loaded.pixels.mean, std: loaded.pixels.std },
+      options: {
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        lr: opts.lr,
+        momentum: opts.momentum,
+        weightDecay: opts.weightDecay,
+        cropPadding: opts.cropPadding,
+        flipP: opts.flipP,
+        optimizer: opts.optimizer,
+      },
+    }),
+  );
 
   // Ctrl-C stops between batches; the state at the start of the interrupted epoch is saved.
   let stop = false;
@@ -150,10 +199,18 @@ export async function run(args: string[]): Promise<number> {
     stop = true;
   };
   process.on('SIGINT', onSigint);
-  const capture = (r: { epochs: Checkpoint['epochs']; timings: Checkpoint['timings']; confusion: Checkpoint['confusion'] }): Checkpoint => ({
-    epoch: r.epochs.length, weights: model.stateDict(), optimizer: optimizer.stateDict(),
+  const capture = (r: {
+    epochs: Checkpoint['epochs'];
+    timings: Checkpoint['timings'];
+    confusion: Checkpoint['confusion'];
+  }): Checkpoint => ({
+    epoch: r.epochs.length,
+    weights: model.stateDict(),
+    optimizer: optimizer.stateDict(),
     rng: { shuffle: rngs.shuffle.state(), augment: rngs.augment.state(), model: modelRng.state() },
-    epochs: [...r.epochs], timings: [...r.timings], confusion: r.confusion.map((row) => [...row]),
+    epochs: [...r.epochs],
+    timings: [...r.timings],
+    confusion: r.confusion.map((row) => [...row]),
   });
   const save = (c: Checkpoint) => writeAtomic(opts.out, RUN_FILES.checkpoint, `${JSON.stringify(c)}\n`);
   let epochStart: Checkpoint | null = null;
@@ -181,12 +238,16 @@ export async function run(args: string[]): Promise<number> {
   if (result.interrupted) {
     const done = result.epochs.length;
     if (epochStart !== null) save(epochStart);
-    console.log(`interrupted during epoch ${done + 1}; checkpoint (after ${plural(done, 'epoch')}) written to ${path.join(opts.out, RUN_FILES.checkpoint)}`);
+    console.log(
+      `interrupted during epoch ${done + 1}; checkpoint (after ${plural(done, 'epoch')}) written to ${path.join(opts.out, RUN_FILES.checkpoint)}`,
+    );
     console.log(`resume with: tapegrad train --resume ${opts.out}`);
     return 130;
   }
   const final = result.epochs[result.epochs.length - 1];
-  console.log(`test accuracy ${(100 * final.testAccuracy).toFixed(2)}% (${nTest} images) after ${plural(opts.epochs, 'epoch')}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `test accuracy ${(100 * final.testAccuracy).toFixed(2)}% (${nTest} images) after ${plural(opts.epochs, 'epoch')}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   const title = `tapegrad train: ${opts.model} on ${opts.dataset}, seed ${opts.seed}`;
   const graph = await modelGraphSvg(model, loaded.test, title);
@@ -207,8 +268,14 @@ export async function run(args: string[]): Promise<number> {
     model: opts.model,
     seed: opts.seed,
     hyperparameters: {
-      epochs: opts.epochs, batchSize: opts.batchSize, optimizer: opts.optimizer, lr: opts.lr, momentum: opts.momentum,
-      weightDecay: opts.weightDecay, cropPadding: opts.cropPadding, flipP: opts.flipP,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      optimizer: opts.optimizer,
+      lr: opts.lr,
+      momentum: opts.momentum,
+      weightDecay: opts.weightDecay,
+      cropPadding: opts.cropPadding,
+      flipP: opts.flipP,
     },
     trainExamples: nTrain,
     testExamples: nTest,
@@ -224,6 +291,8 @@ export async function run(args: string[]): Promise<number> {
     { name: OUTPUT_FILES.timings, content: timingsJson({ epochs: result.timings, totalSeconds }) },
     { name: OUTPUT_FILES.report, content: report },
   ]);
-  console.log(`wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), ...written].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`);
+  console.log(
+    `wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), ...written].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`,
+  );
   return 0;
 }

@@ -38,7 +38,8 @@ function call(op: string, fn: Fn, xs: Tensor[]): Tensor {
 
 function checkLike(op: string, what: string, given: readonly Tensor[] | undefined, like: readonly Tensor[]): void {
   if (given === undefined) return;
-  if (given.length !== like.length) throw new Error(`${op}: ${given.length} ${what} for ${like.length} ${what === 'cotangents' ? 'outputs' : 'inputs'}`);
+  if (given.length !== like.length)
+    throw new Error(`${op}: ${given.length} ${what} for ${like.length} ${what === 'cotangents' ? 'outputs' : 'inputs'}`);
   given.forEach((g, i) => {
     if (!(g instanceof Tensor) || !sameShape(g.shape, like[i].shape)) {
       throw new Error(`${op}: ${what} ${i} has shape ${g instanceof Tensor ? fmt(g.shape) : typeof g}, expected ${fmt(like[i].shape)}`);
@@ -49,8 +50,9 @@ function checkLike(op: string, what: string, given: readonly Tensor[] | undefine
 /** Gradients of `y` (against `gy`) with respect to `xs`, zeros for inputs it does not use. */
 function vjpOf(y: Tensor, xs: readonly Tensor[], gy: Tensor, createGraph: boolean): Tensor[] {
   if (!y.requiresGrad) return xs.map((x) => zeros([...x.shape], { dtype: x.dtype }));
-  return grad(y, xs, { gradOutputs: [gy], createGraph, retainGraph: true, allowUnused: true })
-    .map((g, i) => g ?? zeros([...xs[i].shape], { dtype: xs[i].dtype }));
+  return grad(y, xs, { gradOutputs: [gy], createGraph, retainGraph: true, allowUnused: true }).map(
+    (g, i) => g ?? zeros([...xs[i].shape], { dtype: xs[i].dtype }),
+  );
 }
 
 /** The output, and the vector-Jacobian products vᵀ·∂fn/∂input_i (torch.autograd.functional.vjp). */
@@ -60,7 +62,8 @@ export function vjp(fn: Fn, primals: readonly Tensor[], cotangents?: readonly Te
   checkLike('vjp', 'cotangents', cotangents, [y]);
   let v = cotangents?.[0];
   if (v === undefined) {
-    if (y.size !== 1) throw new Error(`vjp: the output has shape ${fmt(y.shape)}; pass cotangents (they default to ones only for a one-element output)`);
+    if (y.size !== 1)
+      throw new Error(`vjp: the output has shape ${fmt(y.shape)}; pass cotangents (they default to ones only for a one-element output)`);
     v = ones([...y.shape], { dtype: y.dtype });
   }
   return { output: y.detach(), grads: vjpOf(y, xs, v, false).map((g) => g.detach()) };
@@ -153,6 +156,8 @@ export function hvp(fn: Fn, inputs: readonly Tensor[], v: readonly Tensor[]): { 
   checkLike('hvp', 'v', v, xs);
   const { y, gs } = gradientOf('hvp', fn, xs);
   const inner = enableGrad(() => pairing(gs, v));
-  const hv = inner.requiresGrad ? vjpOf(inner, xs, ones([], { dtype: inner.dtype }), false) : xs.map((x) => zeros([...x.shape], { dtype: x.dtype }));
+  const hv = inner.requiresGrad
+    ? vjpOf(inner, xs, ones([], { dtype: inner.dtype }), false)
+    : xs.map((x) => zeros([...x.shape], { dtype: x.dtype }));
   return { output: y.detach(), hvp: hv.map((h) => h.detach()) };
 }

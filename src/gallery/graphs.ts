@@ -70,9 +70,27 @@ function conv1dGraph(expand: boolean): NamedGraph {
 
 /** The tutorial's input volume x(:,:,c), printed channel by channel in its MATLAB session. */
 const TUTORIAL_X = [
-  [[1, 1, 0, 2, 0], [2, 2, 2, 2, 1], [0, 0, 0, 2, 1], [2, 2, 2, 2, 1], [2, 0, 2, 2, 1]],
-  [[2, 1, 0, 0, 0], [0, 2, 0, 1, 0], [1, 0, 1, 2, 0], [1, 2, 0, 2, 1], [1, 2, 1, 2, 2]],
-  [[2, 1, 1, 2, 2], [1, 1, 1, 0, 0], [2, 0, 1, 0, 2], [0, 2, 0, 2, 1], [0, 0, 2, 1, 0]],
+  [
+    [1, 1, 0, 2, 0],
+    [2, 2, 2, 2, 1],
+    [0, 0, 0, 2, 1],
+    [2, 2, 2, 2, 1],
+    [2, 0, 2, 2, 1],
+  ],
+  [
+    [2, 1, 0, 0, 0],
+    [0, 2, 0, 1, 0],
+    [1, 0, 1, 2, 0],
+    [1, 2, 0, 2, 1],
+    [1, 2, 1, 2, 2],
+  ],
+  [
+    [2, 1, 1, 2, 2],
+    [1, 1, 1, 0, 0],
+    [2, 0, 1, 0, 2],
+    [0, 2, 0, 2, 1],
+    [0, 0, 2, 1, 0],
+  ],
 ];
 
 /**
@@ -82,7 +100,10 @@ const TUTORIAL_X = [
 function conv2dGraph(expand: boolean): NamedGraph {
   const r = rng('tapegrad-conv2d');
   const x = tensor([TUTORIAL_X], { requiresGrad: true, name: 'x' });
-  const w = tensor(Array.from({ length: 2 * 3 * 3 * 3 }, () => r.int(3) - 1), { shape: [2, 3, 3, 3], requiresGrad: true, name: 'w' });
+  const w = tensor(
+    Array.from({ length: 2 * 3 * 3 * 3 }, () => r.int(3) - 1),
+    { shape: [2, 3, 3, 3], requiresGrad: true, name: 'w' },
+  );
   const bias = tensor([1, 0], { requiresGrad: true, name: 'bias' });
   const y = conv2d(x, w, bias, { stride: 2, padding: 1, expand });
   y.name = 'y';
@@ -129,9 +150,14 @@ function mlpGraph(): NamedGraph {
 function cnnGraph(): NamedGraph {
   const r = rng('tapegrad-cnn');
   const model = new Sequential(
-    new Conv2d(1, 4, 3, { padding: 1, rng: r }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(4, 8, 3, { padding: 1, rng: r }), new ReLU(), new MaxPool2d(2),
-    new Flatten(), new Linear(32, 10, { rng: r }),
+    new Conv2d(1, 4, 3, { padding: 1, rng: r }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(4, 8, 3, { padding: 1, rng: r }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(32, 10, { rng: r }),
   );
   return modelGraph(model, [2, 1, 8, 8], 'CNN (conv, relu, pool) ×2, linear');
 }

@@ -139,8 +139,9 @@ export function col2im(col: Storage, g: ConvGeometry, x: Storage, xOff: number):
 
 /** A 1×1 kernel with stride 1 and no padding reads the input planes as they are: im2col is the identity. */
 function isPointwise(g: ConvGeometry): boolean {
-  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0 &&
-    g.outH === g.inH && g.outW === g.inW;
+  return (
+    g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0 && g.outH === g.inH && g.outW === g.inW
+  );
 }
 
 export function conv2dIm2col(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {

@@ -49,8 +49,15 @@ export function map(x: Storage, out: Storage, f: (v: number) => number): Storage
 }
 
 /** out[i] = f(a[ia], b[ib]) over the broadcast shape (broadcastWalk below). */
-export function binaryWith(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
-  outShape: readonly number[], out: Storage, f: (x: number, y: number) => number): Storage {
+export function binaryWith(
+  a: Storage,
+  aShape: readonly number[],
+  b: Storage,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: Storage,
+  f: (x: number, y: number) => number,
+): Storage {
   return broadcastWalk(a, aShape, b, bShape, outShape, out, (o, o0, x, pa, ia, y, pb, ib, n) => {
     for (let j = 0; j < n; j++, pa += ia, pb += ib) o[o0 + j] = f(x[pa], y[pb]);
   });
@@ -121,8 +128,15 @@ const INNER: Partial<Record<BinaryOp, Inner>> = {
   },
 };
 
-export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
-  outShape: readonly number[], out: Storage): Storage {
+export function binary(
+  op: BinaryOp,
+  a: Storage,
+  aShape: readonly number[],
+  b: Storage,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: Storage,
+): Storage {
   const inner = INNER[op];
   if (inner === undefined) return binaryWith(a, aShape, b, bShape, outShape, out, BINARY[op]);
   return broadcastWalk(a, aShape, b, bShape, outShape, out, inner);
@@ -133,8 +147,15 @@ export function binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: S
  * output for same shapes or a scalar side, else an odometer over the outer axes with each side's
  * offset stepped by its broadcast strides (0 along broadcast axes).
  */
-function broadcastWalk(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
-  outShape: readonly number[], out: Storage, inner: Inner): Storage {
+function broadcastWalk(
+  a: Storage,
+  aShape: readonly number[],
+  b: Storage,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  out: Storage,
+  inner: Inner,
+): Storage {
   const n = out.length;
   if (n === 0) return out;
   if (a.length === n && b.length === n) {

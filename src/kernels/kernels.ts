@@ -35,8 +35,20 @@ export interface Kernels {
    * out[m,n] (+)= op(a)[m,k] @ op(b)[k,n], each at the given offsets; `accumulate` keeps out's
    * contents. a is stored [m,k] row-major, or [k,m] when `transA`; b is [k,n], or [n,k] when `transB`.
    */
-  gemm(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
-    m: number, k: number, n: number, accumulate?: boolean, transA?: boolean, transB?: boolean): void;
+  gemm(
+    a: Storage,
+    aOff: number,
+    b: Storage,
+    bOff: number,
+    out: Storage,
+    oOff: number,
+    m: number,
+    k: number,
+    n: number,
+    accumulate?: boolean,
+    transA?: boolean,
+    transB?: boolean,
+  ): void;
 
   /** y [batch, outC, outH, outW] = conv2d(x [batch, inC, inH, inW], w [outC, inC/groups, kH, kW]) + bias. */
   conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage;
@@ -51,8 +63,15 @@ export interface Kernels {
   /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: Storage, out: Storage): Storage;
   /** out = a op b over the NumPy broadcast shape `outShape`. */
-  binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[],
-    outShape: readonly number[], out: Storage): Storage;
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Storage,
+  ): Storage;
 
   /** out[i] = g[i] where x[i] > 0 or is NaN, else 0: relu's backward (g, x and out of one size). */
   maskPositive(g: Storage, x: Storage, out: Storage): Storage;
@@ -85,9 +104,27 @@ export interface Kernels {
   concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage;
 
   /** Training-mode batch norm of x viewed as [n, c, s] into y, with the batch's float64 statistics. */
-  batchNormForward(x: Storage, n: number, c: number, s: number, weight: Storage | null, bias: Storage | null,
-    eps: number, y: Storage): BatchNormStats;
+  batchNormForward(
+    x: Storage,
+    n: number,
+    c: number,
+    s: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+    y: Storage,
+  ): BatchNormStats;
   /** The gradients of batchNormForward into those of gx, gweight, gbias that are not null. */
-  batchNormBackward(gy: Storage, x: Storage, n: number, c: number, s: number, stats: BatchNormStats,
-    weight: Storage | null, gx: Storage | null, gweight: Storage | null, gbias: Storage | null): void;
+  batchNormBackward(
+    gy: Storage,
+    x: Storage,
+    n: number,
+    c: number,
+    s: number,
+    stats: BatchNormStats,
+    weight: Storage | null,
+    gx: Storage | null,
+    gweight: Storage | null,
+    gbias: Storage | null,
+  ): void;
 }

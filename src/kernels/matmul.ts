@@ -6,8 +6,20 @@
 import type { Storage } from '../tensor/dtype';
 
 /** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n]: the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
-export function gemmJs(a: Storage, aOff: number, b: Storage, bOff: number, out: Storage, oOff: number,
-  m: number, k: number, n: number, accumulate = false, transA = false, transB = false): void {
+export function gemmJs(
+  a: Storage,
+  aOff: number,
+  b: Storage,
+  bOff: number,
+  out: Storage,
+  oOff: number,
+  m: number,
+  k: number,
+  n: number,
+  accumulate = false,
+  transA = false,
+  transB = false,
+): void {
   // op(a)(i,p) = a[aOff + i·rsa + p·csa].
   const rsa = transA ? 1 : k;
   const csa = transA ? m : 1;

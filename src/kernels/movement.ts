@@ -19,7 +19,13 @@ export function stridedCopy(x: Storage, offset: number, strides: readonly number
 
 export function transpose(x: Storage, shape: readonly number[], perm: readonly number[], out: Storage): Storage {
   const strides = stridesOf(shape);
-  return stridedCopy(x, 0, perm.map((p) => strides[p]), perm.map((p) => shape[p]), out);
+  return stridedCopy(
+    x,
+    0,
+    perm.map((p) => strides[p]),
+    perm.map((p) => shape[p]),
+    out,
+  );
 }
 
 /**

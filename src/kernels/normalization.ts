@@ -19,8 +19,16 @@ export interface BatchNormStats {
 }
 
 /** y = (x - mean_c) · invstd_c · weight_c + bias_c, with the batch's own statistics (Note [batch-norm statistics]). */
-export function batchNormForward(x: Storage, n: number, c: number, s: number, weight: Storage | null, bias: Storage | null,
-  eps: number, y: Storage): BatchNormStats {
+export function batchNormForward(
+  x: Storage,
+  n: number,
+  c: number,
+  s: number,
+  weight: Storage | null,
+  bias: Storage | null,
+  eps: number,
+  y: Storage,
+): BatchNormStats {
   const mean = new Float64Array(c);
   const invstd = new Float64Array(c);
   const variance = new Float64Array(c);
@@ -61,8 +69,18 @@ export function batchNormForward(x: Storage, n: number, c: number, s: number, we
  *   gbias_c = Σ gy,  gweight_c = Σ gy · x̂,  gx = weight_c · invstd_c · (gy - gbias_c/M - x̂ · gweight_c/M)
  * with x̂ = (x - mean_c) · invstd_c and M = n·s values per channel; the sums in float64.
  */
-export function batchNormBackward(gy: Storage, x: Storage, n: number, c: number, s: number, stats: BatchNormStats,
-  weight: Storage | null, gx: Storage | null, gweight: Storage | null, gbias: Storage | null): void {
+export function batchNormBackward(
+  gy: Storage,
+  x: Storage,
+  n: number,
+  c: number,
+  s: number,
+  stats: BatchNormStats,
+  weight: Storage | null,
+  gx: Storage | null,
+  gweight: Storage | null,
+  gbias: Storage | null,
+): void {
   const count = n * s;
   const plane = c * s;
   for (let ch = 0; ch < c; ch++) {

@@ -69,7 +69,14 @@ const CLAIM_SLOTS: ClaimSlots = { count: COUNT, nargs: NARGS, next: NEXT, table:
  * its source text (toString) goes into their program, so no string is ever evaluated on the page's
  * own thread (a Content-Security-Policy without 'unsafe-eval' allows that).
  */
-function claimChunks(c: Int32Array, tag: number, fn: (...args: number[]) => unknown, work: number, args: number[], slots: ClaimSlots): void {
+function claimChunks(
+  c: Int32Array,
+  tag: number,
+  fn: (...args: number[]) => unknown,
+  work: number,
+  args: number[],
+  slots: ClaimSlots,
+): void {
   const count = c[slots.count];
   const nargs = c[slots.nargs];
   args.length = nargs + 1;
@@ -131,7 +138,12 @@ export class WorkerPool {
    * @param names the exports workers may run, in the order `run` names them by index
    * @param count worker threads to start (threads in all: count + 1)
    */
-  constructor(module: WasmModule, memory: WasmMemory, count: number, readonly names: readonly string[]) {
+  constructor(
+    module: WasmModule,
+    memory: WasmMemory,
+    count: number,
+    readonly names: readonly string[],
+  ) {
     this.c = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
     let started = 0;
     for (let t = 1; t <= count; t++) {

@@ -25,8 +25,10 @@ export interface PoolGeometry {
  * Visits each output position o (row-major over planes, rows, columns) with the part of its window
  * that lies inside the image: rows [hLo, hHi) and columns [wLo, wHi), offsets from `plane`.
  */
-function forEachWindow(g: PoolGeometry,
-  visit: (o: number, plane: number, hLo: number, hHi: number, wLo: number, wHi: number) => void): void {
+function forEachWindow(
+  g: PoolGeometry,
+  visit: (o: number, plane: number, hLo: number, hHi: number, wLo: number, wHi: number) => void,
+): void {
   const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
   let o = 0;
   for (let p = 0; p < g.planes; p++) {

@@ -10,8 +10,12 @@
  * offsets[k] operand k's offset there (starting at start[k], stepped by strides[k]). offsets is one
  * array, updated in place between calls.
  */
-export function forEachRun(shape: readonly number[], strides: readonly (readonly number[])[], start: readonly number[],
-  visit: (o: number, offsets: number[]) => void): void {
+export function forEachRun(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  start: readonly number[],
+  visit: (o: number, offsets: number[]) => void,
+): void {
   const nd = shape.length;
   let n = 1;
   for (let d = 0; d < nd; d++) n *= shape[d];

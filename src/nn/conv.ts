@@ -26,10 +26,19 @@ abstract class ConvNd extends Module {
   readonly dilation: SpatialOption;
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: SpatialOption, dims: 1 | 2, opts: ConvLayerOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: SpatialOption,
+    dims: 1 | 2,
+    opts: ConvLayerOptions,
+  ) {
     super();
     const layer = this.constructor.name;
-    for (const [what, n] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    for (const [what, n] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
       if (!Number.isInteger(n) || n <= 0) throw new Error(`${layer}: ${what} must be a positive integer, got ${n}`);
     }
     this.kernel = typeof kernel === 'number' ? new Array<number>(dims).fill(kernel) : [...kernel];
@@ -38,14 +47,16 @@ abstract class ConvNd extends Module {
     }
     this.groups = opts.groups ?? 1;
     if (!Number.isInteger(this.groups) || this.groups <= 0 || inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new Error(`${layer}: groups ${this.groups} must be a positive integer dividing inChannels ${inChannels} and outChannels ${outChannels}`);
+      throw new Error(
+        `${layer}: groups ${this.groups} must be a positive integer dividing inChannels ${inChannels} and outChannels ${outChannels}`,
+      );
     }
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 0;
     this.dilation = opts.dilation ?? 1;
     const fanIn = (inChannels / this.groups) * sizeOf(this.kernel);
     this.weight = uniformParameter([outChannels, inChannels / this.groups, ...this.kernel], kaimingUniformBound(fanIn), opts);
-    this.bias = opts.bias ?? true ? uniformParameter([outChannels], biasBound(fanIn), opts) : null;
+    this.bias = (opts.bias ?? true) ? uniformParameter([outChannels], biasBound(fanIn), opts) : null;
   }
 
   protected get convOptions() {
@@ -81,7 +92,10 @@ type PoolFn = (x: Tensor, kernel: SpatialOption, opts?: PoolOptions) => Tensor;
 abstract class PoolLayer extends Module {
   protected abstract readonly pool: PoolFn;
 
-  constructor(readonly kernel: SpatialOption, readonly opts: PoolOptions = {}) {
+  constructor(
+    readonly kernel: SpatialOption,
+    readonly opts: PoolOptions = {},
+  ) {
     super();
   }
 

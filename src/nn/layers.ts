@@ -23,12 +23,16 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     checkCount('Linear', 'inFeatures', inFeatures);
     checkCount('Linear', 'outFeatures', outFeatures);
     this.weight = uniformParameter([outFeatures, inFeatures], kaimingUniformBound(inFeatures), opts);
-    this.bias = opts.bias ?? true ? uniformParameter([outFeatures], biasBound(inFeatures), opts) : null;
+    this.bias = (opts.bias ?? true) ? uniformParameter([outFeatures], biasBound(inFeatures), opts) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -38,7 +42,10 @@ export class Linear extends Module {
 
 /** Inverted dropout while training; the identity after eval(). */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, private readonly opts: { rng?: Rng } = {}) {
+  constructor(
+    readonly p = 0.5,
+    private readonly opts: { rng?: Rng } = {},
+  ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability p must be in [0,1], got ${p}`);
   }
@@ -66,7 +73,12 @@ abstract class BatchNorm extends Module {
   readonly eps: number;
   readonly momentum: number;
 
-  constructor(readonly numFeatures: number, opts: BatchNormLayerOptions, private readonly inputShapes: readonly number[], private readonly inputNames: string) {
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormLayerOptions,
+    private readonly inputShapes: readonly number[],
+    private readonly inputNames: string,
+  ) {
     super();
     checkCount(this.constructor.name, 'numFeatures', numFeatures);
     const dtype = opts.dtype;

@@ -18,17 +18,17 @@ function encode(v: number): number | string {
 
 /** The state dict as JSON text, one entry per line. */
 export function stateDictToJson(sd: StateDict): string {
-  const lines = Object.entries(sd).map(([key, { shape, data }]) =>
-    `  ${JSON.stringify(key)}: ${JSON.stringify({ shape, data: data.map(encode) })}`);
+  const lines = Object.entries(sd).map(
+    ([key, { shape, data }]) => `  ${JSON.stringify(key)}: ${JSON.stringify({ shape, data: data.map(encode) })}`,
+  );
   return `{\n${lines.join(',\n')}\n}\n`;
 }
 
 /** Parses state-dict JSON, turning the string-encoded special values back into numbers. */
 export function stateDictFromJson(text: string): StateDict {
   return JSON.parse(text, (key, value) =>
-    key === 'data' && Array.isArray(value)
-      ? value.map((v) => (typeof v === 'string' && v in SPECIAL ? SPECIAL[v] : v))
-      : value);
+    key === 'data' && Array.isArray(value) ? value.map((v) => (typeof v === 'string' && v in SPECIAL ? SPECIAL[v] : v)) : value,
+  );
 }
 
 /** Writes module.stateDict() to `file` as JSON (creating its folder). */

@@ -88,7 +88,11 @@ export class OnnxGraph {
 
   node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attribute>, name: string, docString: string): void {
     this.nodes.push({
-      opType, input: inputs, output: outputs, name: this.fresh(name), docString,
+      opType,
+      input: inputs,
+      output: outputs,
+      name: this.fresh(name),
+      docString,
       attribute: Object.entries(attrs).map(([key, v]) => attribute(key, v)),
     });
   }

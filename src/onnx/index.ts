@@ -40,7 +40,9 @@ const IR_VERSION = 8;
 function valueInfo(name: string, shape: readonly number[], dynamic: boolean): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d, i) => (dynamic && i === 0 ? { dimParam: 'N' } : { dimValue: d })) } } },
+    type: {
+      tensorType: { elemType: FLOAT, shape: { dim: shape.map((d, i) => (dynamic && i === 0 ? { dimParam: 'N' } : { dimValue: d })) } },
+    },
   };
 }
 
@@ -49,7 +51,8 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
   const opset = opts.opset ?? OPSET;
   if (!Number.isInteger(opset) || opset < OPSET) throw new Error(`toOnnx: opset must be an integer ≥ ${OPSET}, got ${opset}`);
   if (!(sample instanceof Tensor)) throw new Error('toOnnx: the sample must be a Tensor');
-  if (typeof model !== 'function' && !(model instanceof Module)) throw new Error('toOnnx: expected an nn.Module or a function of one tensor');
+  if (typeof model !== 'function' && !(model instanceof Module))
+    throw new Error('toOnnx: expected an nn.Module or a function of one tensor');
   const inputName = opts.inputName ?? 'input';
   const outputName = opts.outputName ?? 'output';
   const dynamic = opts.dynamicBatch ?? true;
@@ -92,7 +95,13 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
     const described = node.describe();
     const inputs = node.inputs.map((v) => graph.value(v));
     emit({
-      g: graph, node, ins: node.inputs, inputs, out: t, outName: graph.output(t, last ? outputName : `${base}_out`), name: base,
+      g: graph,
+      node,
+      ins: node.inputs,
+      inputs,
+      out: t,
+      outName: graph.output(t, last ? outputName : `${base}_out`),
+      name: base,
       doc: `tapegrad ${node.op}${described ? ` ${described}` : ''}${node.scope ? ` in ${node.scope.path} (${node.scope.kind})` : ''}`,
       dynamic,
     });

@@ -32,13 +32,18 @@ const TO_END = 2 ** 31 - 1;
 function simple(opType: string, attrs: (e: Emit) => Record<string, Attribute> = () => ({})): Emitter {
   return (e) => {
     e.g.node(opType, e.inputs, [e.outName], attrs(e), e.name, e.doc);
-    e.g.markBatched(e.out, e.ins.some((x) => e.g.isBatched(x)));
+    e.g.markBatched(
+      e.out,
+      e.ins.some((x) => e.g.isBatched(x)),
+    );
   };
 }
 
 function notBatchPreserving(e: Emit, why: string): never {
-  throw new Error(`toOnnx: ${e.node.op} (${why}) moves the batch axis, so the model cannot take other batch sizes; ` +
-    `export with { dynamicBatch: false } (node ${e.name})`);
+  throw new Error(
+    `toOnnx: ${e.node.op} (${why}) moves the batch axis, so the model cannot take other batch sizes; ` +
+      `export with { dynamicBatch: false } (node ${e.name})`,
+  );
 }
 
 const spatial = (a: { stride: number[]; padding: number[]; dilation?: number[] }) => ({
@@ -48,10 +53,21 @@ const spatial = (a: { stride: number[]; padding: number[]; dilation?: number[] }
 });
 
 const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
-  add: simple('Add'), sub: simple('Sub'), mul: simple('Mul'), div: simple('Div'), pow: simple('Pow'),
-  maximum: simple('Max'), minimum: simple('Min'),
-  neg: simple('Neg'), exp: simple('Exp'), log: simple('Log'), sqrt: simple('Sqrt'), abs: simple('Abs'),
-  relu: simple('Relu'), tanh: simple('Tanh'), sigmoid: simple('Sigmoid'),
+  add: simple('Add'),
+  sub: simple('Sub'),
+  mul: simple('Mul'),
+  div: simple('Div'),
+  pow: simple('Pow'),
+  maximum: simple('Max'),
+  minimum: simple('Min'),
+  neg: simple('Neg'),
+  exp: simple('Exp'),
+  log: simple('Log'),
+  sqrt: simple('Sqrt'),
+  abs: simple('Abs'),
+  relu: simple('Relu'),
+  tanh: simple('Tanh'),
+  sigmoid: simple('Sigmoid'),
   // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
   cast: simple('Identity'),
   stopGradient: simple('Identity'),
@@ -131,8 +147,29 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     const { axes } = e.node.attrs as { axes: number[] };
     const batched = e.dynamic && e.g.isBatched(e.ins[0]);
     if (batched && axes.includes(0)) notBatchPreserving(e, 'flipping the batch axis');
-    e.g.node('Slice', [e.inputs[0], e.g.int64s(`${e.name}_starts`, axes.map(() => -1)), e.g.int64s(`${e.name}_ends`, axes.map(() => -TO_END)),
-      e.g.int64s(`${e.name}_axes`, axes), e.g.int64s(`${e.name}_steps`, axes.map(() => -1))], [e.outName], {}, e.name, e.doc);
+    e.g.node(
+      'Slice',
+      [
+        e.inputs[0],
+        e.g.int64s(
+          `${e.name}_starts`,
+          axes.map(() => -1),
+        ),
+        e.g.int64s(
+          `${e.name}_ends`,
+          axes.map(() => -TO_END),
+        ),
+        e.g.int64s(`${e.name}_axes`, axes),
+        e.g.int64s(
+          `${e.name}_steps`,
+          axes.map(() => -1),
+        ),
+      ],
+      [e.outName],
+      {},
+      e.name,
+      e.doc,
+    );
     e.g.markBatched(e.out, batched);
   },
 
@@ -142,8 +179,22 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     const batched = e.dynamic && e.g.isBatched(x);
     const wholeBatch = starts[0] === 0 && ends[0] === x.shape[0];
     const writtenEnds = batched && wholeBatch ? [TO_END, ...ends.slice(1)] : ends;
-    e.g.node('Slice', [e.inputs[0], e.g.int64s(`${e.name}_starts`, starts), e.g.int64s(`${e.name}_ends`, writtenEnds),
-      e.g.int64s(`${e.name}_axes`, starts.map((_, d) => d))], [e.outName], {}, e.name, e.doc);
+    e.g.node(
+      'Slice',
+      [
+        e.inputs[0],
+        e.g.int64s(`${e.name}_starts`, starts),
+        e.g.int64s(`${e.name}_ends`, writtenEnds),
+        e.g.int64s(
+          `${e.name}_axes`,
+          starts.map((_, d) => d),
+        ),
+      ],
+      [e.outName],
+      {},
+      e.name,
+      e.doc,
+    );
     e.g.markBatched(e.out, batched && wholeBatch);
   },
 
@@ -194,8 +245,14 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
   convTranspose2d(e) {
     const a = e.node.attrs as { stride: number[]; padding: number[]; dilation: number[]; groups: number; outputPadding: number[] };
     const w = e.ins[1];
-    e.g.node('ConvTranspose', e.inputs, [e.outName],
-      { kernel_shape: w.shape.slice(2), ...spatial(a), output_padding: [...a.outputPadding], group: a.groups }, e.name, e.doc);
+    e.g.node(
+      'ConvTranspose',
+      e.inputs,
+      [e.outName],
+      { kernel_shape: w.shape.slice(2), ...spatial(a), output_padding: [...a.outputPadding], group: a.groups },
+      e.name,
+      e.doc,
+    );
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
@@ -218,8 +275,10 @@ export function emit(e: Emit): void {
   const emitter = EMITTERS[e.node.op as PrimitiveName];
   if (emitter === undefined) {
     const where = e.node.scope ? ` in module '${e.node.scope.path}' (${e.node.scope.kind})` : '';
-    throw new Error(`toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping` +
-      (e.node.op === 'element' || e.node.op === 'assemble' ? ' (expanded graphs are for drawing: export the fused op)' : ''));
+    throw new Error(
+      `toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping` +
+        (e.node.op === 'element' || e.node.op === 'assemble' ? ' (expanded graphs are for drawing: export the fused op)' : ''),
+    );
   }
   emitter(e);
 }

@@ -11,8 +11,15 @@ export type SpatialOption = number | readonly number[];
  * A spatial option (stride, padding, …) as one integer ≥ `min` per axis; `context` names the shapes
  * for the error message.
  */
-export function spatialOption(op: string, name: string, value: SpatialOption | undefined, dims: number,
-  fallback: number, min: number, context: () => string): number[] {
+export function spatialOption(
+  op: string,
+  name: string,
+  value: SpatialOption | undefined,
+  dims: number,
+  fallback: number,
+  min: number,
+  context: () => string,
+): number[] {
   const what = min > 0 ? 'positive integers' : 'non-negative integers';
   if (value === undefined) return new Array<number>(dims).fill(fallback);
   if (!Array.isArray(value) && typeof value !== 'number') {
@@ -32,4 +39,3 @@ export function checkTensor(op: string, name: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   return x;
 }
-

@@ -78,11 +78,22 @@ function convTransposeOutputSize(n: number, k: number, s: number, p: number, d: 
 /** The conv2d-direction geometry between an input-space shape and an output-space shape. */
 function geometry(inShape: readonly number[], outShape: readonly number[], kernel: readonly number[], a: ConvAttrs): ConvGeometry {
   return {
-    batch: inShape[0], inC: inShape[1], inH: inShape[2], inW: inShape[3],
-    outC: outShape[1], outH: outShape[2], outW: outShape[3],
-    kH: kernel[0], kW: kernel[1],
-    strideH: a.stride[0], strideW: a.stride[1], padH: a.padding[0], padW: a.padding[1],
-    dilH: a.dilation[0], dilW: a.dilation[1], groups: a.groups,
+    batch: inShape[0],
+    inC: inShape[1],
+    inH: inShape[2],
+    inW: inShape[3],
+    outC: outShape[1],
+    outH: outShape[2],
+    outW: outShape[3],
+    kH: kernel[0],
+    kW: kernel[1],
+    strideH: a.stride[0],
+    strideW: a.stride[1],
+    padH: a.padding[0],
+    padW: a.padding[1],
+    dilH: a.dilation[0],
+    dilW: a.dilation[1],
+    groups: a.groups,
   };
 }
 
@@ -113,9 +124,12 @@ const shared = (a: ConvAttrs): ConvAttrs => ({ stride: a.stride, padding: a.padd
 
 const conv2dP: Primitive<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
   forward: ([x, w, bias], a) => {
-    const shape = [x.shape[0], w.shape[0],
+    const shape = [
+      x.shape[0],
+      w.shape[0],
       convOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0]),
-      convOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1])];
+      convOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1]),
+    ];
     const y = allocate(x.dtype, sizeOf(shape));
     kernels().conv2dForward(x.data, w.data, bias ? bias.data : null, geometry(x.shape, shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
@@ -130,9 +144,12 @@ const conv2dP: Primitive<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
 
 const convTranspose2dP: Primitive<ConvTransposeAttrs> = defineOp<ConvTransposeAttrs>('convTranspose2d', {
   forward: ([x, w, bias], a) => {
-    const shape = [x.shape[0], w.shape[1] * a.groups,
+    const shape = [
+      x.shape[0],
+      w.shape[1] * a.groups,
       convTransposeOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0], a.outputPadding[0]),
-      convTransposeOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1], a.outputPadding[1])];
+      convTransposeOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1], a.outputPadding[1]),
+    ];
     const y = allocate(x.dtype, sizeOf(shape));
     kernels().convTranspose2dForward(x.data, w.data, bias ? bias.data : null, geometry(shape, x.shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
@@ -209,8 +226,15 @@ interface PreparedConv {
  * Checks a conv1d/conv2d/convTranspose2d call against PyTorch's rules and brings it to the 2-D
  * primitives' form. Messages name the op and the shapes as the caller wrote them.
  */
-function prepareConv(op: string, dims: 1 | 2, transposed: boolean, xArg: Tensor, wArg: Tensor, biasArg: Tensor | null | undefined,
-  opts: ConvOptions & ConvTransposeOptions): PreparedConv & { outputPadding: [number, number] } {
+function prepareConv(
+  op: string,
+  dims: 1 | 2,
+  transposed: boolean,
+  xArg: Tensor,
+  wArg: Tensor,
+  biasArg: Tensor | null | undefined,
+  opts: ConvOptions & ConvTransposeOptions,
+): PreparedConv & { outputPadding: [number, number] } {
   const x = checkTensor(op, 'input', xArg);
   const w = checkTensor(op, 'weight', wArg);
   const bias = biasArg === undefined || biasArg === null ? null : checkTensor(op, 'bias', biasArg);
@@ -219,14 +243,18 @@ function prepareConv(op: string, dims: 1 | 2, transposed: boolean, xArg: Tensor,
   if (x.ndim !== dims + 2 && x.ndim !== dims + 1) {
     throw new Error(`${op}: expected input [N,C,${names.join(',')}] (or unbatched [C,${names.join(',')}]), got ${fmt(x.shape)}`);
   }
-  const wLayout = transposed ? `[C,K/groups,${names.map((n) => 'F' + n.toLowerCase()).join(',')}]` : `[K,C/groups,${dims === 1 ? 'F' : 'Fh,Fw'}]`;
+  const wLayout = transposed
+    ? `[C,K/groups,${names.map((n) => 'F' + n.toLowerCase()).join(',')}]`
+    : `[K,C/groups,${dims === 1 ? 'F' : 'Fh,Fw'}]`;
   if (w.ndim !== dims + 2) throw new Error(`${op}: expected weight ${wLayout}, got ${fmt(w.shape)} (input ${fmt(x.shape)})`);
   const unbatched = x.ndim === dims + 1;
   const xShape = unbatched ? [1, ...x.shape] : [...x.shape];
   const stride = spatialOption(op, 'stride', opts.stride, dims, 1, 1, shapes);
   const padding = spatialOption(op, 'padding', opts.padding, dims, 0, 0, shapes);
   const dilation = spatialOption(op, 'dilation', opts.dilation, dims, 1, 1, shapes);
-  const outputPadding = transposed ? spatialOption(op, 'outputPadding', opts.outputPadding, dims, 0, 0, shapes) : new Array<number>(dims).fill(0);
+  const outputPadding = transposed
+    ? spatialOption(op, 'outputPadding', opts.outputPadding, dims, 0, 0, shapes)
+    : new Array<number>(dims).fill(0);
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer, got ${groups} (${shapes()})`);
 
@@ -252,7 +280,9 @@ function prepareConv(op: string, dims: 1 | 2, transposed: boolean, xArg: Tensor,
   const spatialOut = spatialIn.map((n, d) => {
     if (transposed) {
       if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
-        throw new Error(`${op}: outputPadding ${fmt(outputPadding)} must be smaller than the stride ${fmt(stride)} or the dilation ${fmt(dilation)} (${shapes()})`);
+        throw new Error(
+          `${op}: outputPadding ${fmt(outputPadding)} must be smaller than the stride ${fmt(stride)} or the dilation ${fmt(dilation)} (${shapes()})`,
+        );
       }
       const size = convTransposeOutputSize(n, kernel[d], stride[d], padding[d], dilation[d], outputPadding[d]);
       if (size < 1) {
@@ -263,8 +293,10 @@ function prepareConv(op: string, dims: 1 | 2, transposed: boolean, xArg: Tensor,
     const span = dilation[d] * (kernel[d] - 1) + 1;
     if (span > n + 2 * padding[d]) {
       const dilated = dilation.some((v) => v !== 1) ? ` (dilated ${kernel.map((k, e) => dilation[e] * (k - 1) + 1).join('x')})` : '';
-      throw new Error(`${op}: kernel ${kernel.join('x')}${dilated} is larger than the padded input ${spatialIn.map((m, e) => m + 2 * padding[e]).join('x')} ` +
-        `(${shapes()}, padding ${fmt(padding)})`);
+      throw new Error(
+        `${op}: kernel ${kernel.join('x')}${dilated} is larger than the padded input ${spatialIn.map((m, e) => m + 2 * padding[e]).join('x')} ` +
+          `(${shapes()}, padding ${fmt(padding)})`,
+      );
     }
     return convOutputSize(n, kernel[d], stride[d], padding[d], dilation[d]);
   });

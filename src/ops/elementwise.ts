@@ -61,17 +61,48 @@ export const div = binary('div', {
 export const pow = binary('pow', {
   a: (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
   // d(a^b)/db = a^b · log a; where a == 0 PyTorch takes 0 rather than 0 · (-inf).
-  b: (gy, a, _b, y) => mul(gy, mul(y, log(add(a, constant(map(a.data, allocate(a.dtype, a.size), (v) => (v === 0 ? 1 : 0)), a.shape))))),
+  b: (gy, a, _b, y) =>
+    mul(
+      gy,
+      mul(
+        y,
+        log(
+          add(
+            a,
+            constant(
+              map(a.data, allocate(a.dtype, a.size), (v) => (v === 0 ? 1 : 0)),
+              a.shape,
+            ),
+          ),
+        ),
+      ),
+    ),
 });
 
 export const maximum = binary('maximum', {
-  a: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0))),
-  b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y > x ? 1 : x === y ? 0.5 : 0))),
+  a: (gy, a, b) =>
+    mul(
+      gy,
+      maskOf(a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0)),
+    ),
+  b: (gy, a, b) =>
+    mul(
+      gy,
+      maskOf(a, b, (x, y) => (y > x ? 1 : x === y ? 0.5 : 0)),
+    ),
 });
 
 export const minimum = binary('minimum', {
-  a: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0))),
-  b: (gy, a, b) => mul(gy, maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0))),
+  a: (gy, a, b) =>
+    mul(
+      gy,
+      maskOf(a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0)),
+    ),
+  b: (gy, a, b) =>
+    mul(
+      gy,
+      maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0)),
+    ),
 });
 
 function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {

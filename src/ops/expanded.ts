@@ -31,7 +31,15 @@ const elementP = defineOp<ElementAttrs>('element', {
     y[0] = x.data[index];
     return new Tensor(y, []);
   },
-  backward: (gy, [x], _y, { at }) => [pad(reshape(gy, at.map(() => 1)), at.map((i, d): [number, number] => [i, x.shape[d] - i - 1]))],
+  backward: (gy, [x], _y, { at }) => [
+    pad(
+      reshape(
+        gy,
+        at.map(() => 1),
+      ),
+      at.map((i, d): [number, number] => [i, x.shape[d] - i - 1]),
+    ),
+  ],
   describe: ({ at }) => fmt(at),
 });
 
@@ -63,8 +71,13 @@ export interface Products {
  * The result of `shape` whose element o is Σ_t x_i·w_j (+ bias[biasIndex(o)]), built from scalar
  * nodes. Each element of x, w and bias is picked once and shared by all its products.
  */
-export function sumOfProducts(x: Tensor, w: Tensor, products: Products, shape: readonly number[],
-  bias: { tensor: Tensor; index: (o: number) => number } | null = null): Tensor {
+export function sumOfProducts(
+  x: Tensor,
+  w: Tensor,
+  products: Products,
+  shape: readonly number[],
+  bias: { tensor: Tensor; index: (o: number) => number } | null = null,
+): Tensor {
   const picker = (t: Tensor) => {
     const picked = new Map<number, Tensor>();
     return (i: number) => {
@@ -101,6 +114,5 @@ export function sumOfProducts(x: Tensor, w: Tensor, products: Products, shape: r
 /** conv2d (in the geometry's terms, any views of x and w with the same flat layout) as an expanded graph. */
 export function expandedConv2d(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, shape: readonly number[]): Tensor {
   const plane = g.outH * g.outW;
-  return sumOfProducts(x, w, conv2dTaps(g), shape,
-    bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC });
+  return sumOfProducts(x, w, conv2dTaps(g), shape, bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC });
 }

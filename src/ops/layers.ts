@@ -16,7 +16,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const shapes = `(input ${fmt(x.shape)}, weight ${fmt(weight.shape)}${bias ? `, bias ${fmt(bias.shape)}` : ''})`;
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-d [out,in] ${shapes}`);
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== weight.shape[1]) {
-    throw new Error(`linear: input features ${x.ndim === 0 ? 'missing' : x.shape[x.ndim - 1]} do not match weight in-features ${weight.shape[1]} ${shapes}`);
+    throw new Error(
+      `linear: input features ${x.ndim === 0 ? 'missing' : x.shape[x.ndim - 1]} do not match weight in-features ${weight.shape[1]} ${shapes}`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new Error(`linear: bias must be [${weight.shape[0]}] to match weight out-features ${shapes}`);

@@ -8,16 +8,52 @@ import { definePrimitive, Primitive, Rule } from '../autograd/primitive';
 
 export const PRIMITIVE_NAMES = [
   // src/autograd/accumulate.ts: the engine's own.
-  'accumulate', 'convertGradient',
+  'accumulate',
+  'convertGradient',
   // operands.ts, broadcast.ts, shape.ts
-  'cast', 'stopGradient', 'sum', 'expand', 'reshape', 'transpose', 'flip', 'slice', 'pad', 'padAdjoint', 'concat',
+  'cast',
+  'stopGradient',
+  'sum',
+  'expand',
+  'reshape',
+  'transpose',
+  'flip',
+  'slice',
+  'pad',
+  'padAdjoint',
+  'concat',
   // elementwise.ts
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'reluGrad', 'tanh', 'sigmoid',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'relu',
+  'reluGrad',
+  'tanh',
+  'sigmoid',
   // reduce.ts, matmul.ts, normalization.ts
-  'max', 'matmul', 'batchNorm',
+  'max',
+  'matmul',
+  'batchNorm',
   // conv.ts, pool.ts, expanded.ts
-  'conv2d', 'conv2dWeight', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'avgPool2dAdjoint', 'gatherFlat', 'scatterAddFlat',
-  'element', 'assemble',
+  'conv2d',
+  'conv2dWeight',
+  'convTranspose2d',
+  'maxPool2d',
+  'avgPool2d',
+  'avgPool2dAdjoint',
+  'gatherFlat',
+  'scatterAddFlat',
+  'element',
+  'assemble',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

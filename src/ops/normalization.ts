@@ -144,7 +144,15 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
 }
 
 /** running = (1 - momentum)·running + momentum·batch, the variance unbiased (PyTorch's rule). */
-function updateRunning(rm: Tensor, rv: Tensor, x: Tensor, a: BatchNormAttrs, recorded: BatchNormStats | null, momentum: number, count: number): void {
+function updateRunning(
+  rm: Tensor,
+  rv: Tensor,
+  x: Tensor,
+  a: BatchNormAttrs,
+  recorded: BatchNormStats | null,
+  momentum: number,
+  count: number,
+): void {
   // Without a graph node (no input requires grad) the statistics were not kept: compute them again.
   const stats = recorded ?? noGrad(() => kernels().batchNormForward(x.data, a.n, a.c, a.s, null, null, a.eps, allocate(x.dtype, x.size)));
   const unbiased = count / (count - 1);

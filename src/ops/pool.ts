@@ -36,10 +36,17 @@ function poolGeometry(xShape: readonly number[], a: PoolAttrs): PoolGeometry {
   const inH = xShape[nd - 2];
   const inW = xShape[nd - 1];
   return {
-    planes: sizeOf(xShape.slice(0, nd - 2)), inH, inW,
+    planes: sizeOf(xShape.slice(0, nd - 2)),
+    inH,
+    inW,
     outH: Math.floor((inH + 2 * a.padding[0] - a.kernel[0]) / a.stride[0]) + 1,
     outW: Math.floor((inW + 2 * a.padding[1] - a.kernel[1]) / a.stride[1]) + 1,
-    kH: a.kernel[0], kW: a.kernel[1], strideH: a.stride[0], strideW: a.stride[1], padH: a.padding[0], padW: a.padding[1],
+    kH: a.kernel[0],
+    kW: a.kernel[1],
+    strideH: a.stride[0],
+    strideW: a.stride[1],
+    padH: a.padding[0],
+    padW: a.padding[1],
   };
 }
 
@@ -99,8 +106,9 @@ const avgPool2dP: Primitive<PoolAttrs> = defineOp<PoolAttrs>('avgPool2d', {
 });
 
 /** The adjoint of avgPool2d: spreads each gy element evenly over its window. */
-const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
-  defineOp<PoolAttrs & { inShape: readonly number[] }>('avgPool2dAdjoint', {
+const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> = defineOp<PoolAttrs & { inShape: readonly number[] }>(
+  'avgPool2dAdjoint',
+  {
     forward: ([gy], a) => {
       const gx = allocate(gy.dtype, sizeOf(a.inShape));
       kernels().avgPool2dAdjoint(gy.data, poolGeometry(a.inShape, a), gx);
@@ -108,7 +116,8 @@ const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
     },
     backward: (gg, _xs, _y, a) => [avgPool2dP.apply([gg], { kernel: a.kernel, stride: a.stride, padding: a.padding })],
     describe: describePool,
-  });
+  },
+);
 
 // ---- public ops ----------------------------------------------------------------------------------
 
@@ -128,8 +137,10 @@ function preparePool(op: string, dims: 1 | 2, xArg: Tensor, kernelArg: SpatialOp
   }
   const spatial = x.shape.slice(x.ndim - dims);
   if (spatial.some((n, d) => kernel[d] > n + 2 * padding[d])) {
-    throw new Error(`${op}: kernel ${fmt(kernel)} is larger than the padded input ${fmt(spatial.map((n, d) => n + 2 * padding[d]))} ` +
-      `(${context()}, padding ${fmt(padding)})`);
+    throw new Error(
+      `${op}: kernel ${fmt(kernel)} is larger than the padded input ${fmt(spatial.map((n, d) => n + 2 * padding[d]))} ` +
+        `(${context()}, padding ${fmt(padding)})`,
+    );
   }
   const to2d = (p: number[], fill: number): [number, number] => (dims === 1 ? [fill, p[0]] : [p[0], p[1]]);
   return {

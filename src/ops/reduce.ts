@@ -40,7 +40,6 @@ const maxP = defineOp<ReduceAttrs, Int32Array>('max', {
   describe: describeReduce,
 });
 
-
 /** Max over `axis`; the gradient goes to the first maximal element (row-major). */
 export function max(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   return maxP.apply([x], { axes: normalizeAxes('max', axis, x.shape), keepDims });

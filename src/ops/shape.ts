@@ -42,7 +42,6 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return reshapeP.apply([x], { shape: out });
 }
 
-
 // ---- transpose -------------------------------------------------------------------------------
 
 const transposeP = defineOp<{ perm: number[] }>('transpose', {
@@ -156,12 +155,15 @@ const padP: Primitive<PadAttrs> = defineOp<PadAttrs>('pad', {
 });
 
 /** The adjoint of pad: each padded position's gradient flows back to the element it copied. */
-const padAdjointP: Primitive<PadAttrs & { inShape: readonly number[] }> = defineOp<PadAttrs & { inShape: readonly number[] }>('padAdjoint', {
-  forward: ([g], { maps, inShape }) =>
-    new Tensor(kernels().scatterAddAxes(g.data, inShape, maps, allocate(g.dtype, sizeOf(inShape))), inShape),
-  backward: (gg, _xs, _y, attrs) => [padP.apply([gg], { ...attrs, fill: 0 })],
-  describe: ({ mode }) => mode,
-});
+const padAdjointP: Primitive<PadAttrs & { inShape: readonly number[] }> = defineOp<PadAttrs & { inShape: readonly number[] }>(
+  'padAdjoint',
+  {
+    forward: ([g], { maps, inShape }) =>
+      new Tensor(kernels().scatterAddAxes(g.data, inShape, maps, allocate(g.dtype, sizeOf(inShape))), inShape),
+    backward: (gg, _xs, _y, attrs) => [padP.apply([gg], { ...attrs, fill: 0 })],
+    describe: ({ mode }) => mode,
+  },
+);
 
 export interface PadOptions {
   mode?: PadMode;
@@ -172,7 +174,11 @@ export interface PadOptions {
  * Pads the leading axes. `padding` is either one number per axis (both sides, as MATLAB's
  * padarray) or one [before, after] pair per axis (as numpy.pad). Axes not listed are not padded.
  */
-export function pad(x: Tensor, padding: readonly number[] | readonly (readonly [number, number])[], value: number | PadOptions = 0): Tensor {
+export function pad(
+  x: Tensor,
+  padding: readonly number[] | readonly (readonly [number, number])[],
+  value: number | PadOptions = 0,
+): Tensor {
   const opts: PadOptions = typeof value === 'number' ? { value } : value;
   const mode = opts.mode ?? 'constant';
   if (!PAD_MODES.includes(mode)) throw new Error(`pad: unknown mode '${String(mode)}' (use ${PAD_MODES.join(', ')})`);
@@ -212,7 +218,12 @@ const sliceP = defineOp<{ starts: number[]; ends: number[] }>('slice', {
     const offset = sizeOf(shape) === 0 ? 0 : starts.reduce((o, s, d) => o + s * strides[d], 0);
     return new Tensor(kernels().stridedCopy(x.data, offset, strides, shape, allocate(x.dtype, sizeOf(shape))), shape);
   },
-  backward: (gy, [x], _y, { starts, ends }) => [pad(gy, starts.map((s, d): [number, number] => [s, x.shape[d] - ends[d]]))],
+  backward: (gy, [x], _y, { starts, ends }) => [
+    pad(
+      gy,
+      starts.map((s, d): [number, number] => [s, x.shape[d] - ends[d]]),
+    ),
+  ],
   describe: ({ starts, ends }) => starts.map((s, d) => `${s}:${ends[d]}`).join(','),
 });
 
@@ -240,7 +251,15 @@ const concatP = defineOp<{ axis: number }>('concat', {
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0);
     const out = allocate(xs[0].dtype, sizeOf(shape));
-    return new Tensor(kernels().concat(xs.map((x) => x.data), xs.map((x) => x.shape), axis, out), shape);
+    return new Tensor(
+      kernels().concat(
+        xs.map((x) => x.data),
+        xs.map((x) => x.shape),
+        axis,
+        out,
+      ),
+      shape,
+    );
   },
   backward: (gy, xs, _y, { axis }) => {
     let at = 0;
@@ -269,7 +288,10 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   if (xs.length === 1) return first;
   const dtype = xs.reduce((t, x) => promoteTypes(t, x.dtype), first.dtype);
-  return concatP.apply(xs.map((x) => cast(x, dtype)), { axis: a });
+  return concatP.apply(
+    xs.map((x) => cast(x, dtype)),
+    { axis: a },
+  );
 }
 
 /** Joins tensors of one shape along a new axis. */

@@ -75,7 +75,10 @@ function correlationWindow(a: Tensor, k: Tensor, windows: readonly [Window, Wind
   let a4 = reshape(a, [1, 1, a.shape[0], a.shape[1]]);
   if (!symmetric) a4 = pad(a4, [[0, 0], [0, 0], pH, pW]);
   const y = applyConv2d(a4, reshape(k, [1, 1, k.shape[0], k.shape[1]]), null, {
-    stride: [1, 1], padding: symmetric ? [pH[0], pW[0]] : [0, 0], dilation: [1, 1], groups: 1,
+    stride: [1, 1],
+    padding: symmetric ? [pH[0], pW[0]] : [0, 0],
+    dilation: [1, 1],
+    groups: 1,
   });
   return reshape(y, [windows[0].length, windows[1].length]);
 }
@@ -85,8 +88,22 @@ function correlationProducts(a: readonly number[], k: readonly number[], windows
   const pH = paddingFor(a[0], k[0], windows[0]);
   const pW = paddingFor(a[1], k[1], windows[1]);
   return conv2dTaps({
-    batch: 1, inC: 1, inH: a[0], inW: a[1], outC: 1, outH: windows[0].length, outW: windows[1].length,
-    kH: k[0], kW: k[1], strideH: 1, strideW: 1, padH: pH[0], padW: pW[0], dilH: 1, dilW: 1, groups: 1,
+    batch: 1,
+    inC: 1,
+    inH: a[0],
+    inW: a[1],
+    outC: 1,
+    outH: windows[0].length,
+    outW: windows[1].length,
+    kH: k[0],
+    kW: k[1],
+    strideH: 1,
+    strideW: 1,
+    padH: pH[0],
+    padW: pW[0],
+    dilH: 1,
+    dilW: 1,
+    groups: 1,
   });
 }
 
@@ -188,8 +205,10 @@ export function convolve2d(x: Tensor, w: Tensor, mode: SignalMode = 'full', opts
     const xLarger = xs.shape.every((n, d) => n >= ws.shape[d]);
     const wLarger = ws.shape.every((n, d) => n >= xs.shape[d]);
     if (!xLarger && !wLarger) {
-      throw new Error(`convolve2d: in 'valid' mode one input must be at least as large as the other in every dimension, ` +
-        `got x ${fmt(xs.shape)} and w ${fmt(ws.shape)}`);
+      throw new Error(
+        `convolve2d: in 'valid' mode one input must be at least as large as the other in every dimension, ` +
+          `got x ${fmt(xs.shape)} and w ${fmt(ws.shape)}`,
+      );
     }
     swapped = !xLarger;
   }

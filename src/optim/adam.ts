@@ -46,11 +46,16 @@ export class Adam extends Optimizer<AdamState> {
     }
     state.step += 1;
     const h = {
-      wd: this.weightDecay, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps,
-      stepSize: this.lr / (1 - this.betas[0] ** state.step), correction2: Math.sqrt(1 - this.betas[1] ** state.step),
+      wd: this.weightDecay,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+      stepSize: this.lr / (1 - this.betas[0] ** state.step),
+      correction2: Math.sqrt(1 - this.betas[1] ** state.step),
     };
     const { data: x } = p;
-    if (x instanceof Float32Array) adamFloat32(x, grad.data as Float32Array, state.expAvg.data as Float32Array, state.expAvgSq.data as Float32Array, h);
+    if (x instanceof Float32Array)
+      adamFloat32(x, grad.data as Float32Array, state.expAvg.data as Float32Array, state.expAvgSq.data as Float32Array, h);
     else adamFloat64(x, grad.data as Float64Array, state.expAvg.data as Float64Array, state.expAvgSq.data as Float64Array, h);
   }
 }

@@ -17,7 +17,10 @@ export abstract class Optimizer<S> {
   /** Per-parameter state (momentum buffers, moments), created on the parameter's first step. */
   protected readonly state = new Map<Tensor, S>();
 
-  constructor(params: Iterable<Tensor>, readonly name: string) {
+  constructor(
+    params: Iterable<Tensor>,
+    readonly name: string,
+  ) {
     this.params = [...params];
     if (this.params.length === 0) throw new Error(`${name}: got an empty parameter list`);
     this.params.forEach((p, i) => {
@@ -34,13 +37,18 @@ export abstract class Optimizer<S> {
         if (p.grad.size !== p.size) {
           throw new Error(`${this.name}: gradient ${fmt(p.grad.shape)} does not match parameter ${fmt(p.shape)}`);
         }
-        this.update(p, p.grad);
+        const next = this.update(p, p.grad);
+        if (next) p.data.set(next.data);
       }
     });
   }
 
-  /** Writes the parameter's new value into p.data from its value and gradient (updating its state). */
-  protected abstract update(p: Tensor, g: Tensor): void;
+  /**
+   * The parameter's new value from its value and gradient (updating its state): returned, for step()
+   * to write into p.data, or written there by the update itself, which then returns nothing (SGD
+   * and Adam do: Note [fused updates]).
+   */
+  protected abstract update(p: Tensor, g: Tensor): Tensor | void;
 
   /**
    * The per-parameter state as plain JSON, keyed by the parameter's index in `params` (as PyTorch's
@@ -52,7 +60,8 @@ export abstract class Optimizer<S> {
       const s = this.state.get(p);
       if (s === undefined) return;
       const entry: Record<string, number | { shape: number[]; data: number[] }> = {};
-      for (const [k, v] of Object.entries(s as object)) entry[k] = v instanceof Tensor ? { shape: [...v.shape], data: Array.from(v.data) } : (v as number);
+      for (const [k, v] of Object.entries(s as object))
+        entry[k] = v instanceof Tensor ? { shape: [...v.shape], data: Array.from(v.data) } : (v as number);
       out[String(i)] = entry;
     });
     return out;
@@ -68,7 +77,8 @@ export abstract class Optimizer<S> {
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v === 'number') s[k] = v;
         else {
-          if (v.data.length !== p.size) throw new Error(`${this.name}.loadStateDict: ${k} of parameter ${key} has ${v.data.length} values for ${fmt(p.shape)}`);
+          if (v.data.length !== p.size)
+            throw new Error(`${this.name}.loadStateDict: ${k} of parameter ${key} has ${v.data.length} values for ${fmt(p.shape)}`);
           const data = p.dtype === 'float64' ? Float64Array.from(v.data) : Float32Array.from(v.data);
           s[k] = new Tensor(data, v.shape);
         }

@@ -34,7 +34,9 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
     this.weightDecay = checkHyper('SGD', 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a non-negative number');
     this.nesterov = opts.nesterov ?? false;
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new Error(`SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`);
+      throw new Error(
+        `SGD: nesterov momentum needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
+      );
     }
   }
 

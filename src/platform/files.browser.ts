@@ -3,8 +3,10 @@
  * in a page, so each function throws an error that points at the bytes- or text-based API.
  */
 function noFiles(what: string): never {
-  throw new Error(`${what}: there is no file system in the browser; use the byte- and text-based APIs ` +
-    '(tg.data.parseIdx(bytes, bytes), tg.nn.stateDictToJson / stateDictFromJson, tg.viz.toDot / toSvg)');
+  throw new Error(
+    `${what}: there is no file system in the browser; use the byte- and text-based APIs ` +
+      '(tg.data.parseIdx(bytes, bytes), tg.nn.stateDictToJson / stateDictFromJson, tg.viz.toDot / toSvg)',
+  );
 }
 
 export function readBytes(file: string): Uint8Array {

@@ -26,7 +26,8 @@ export class Rng {
 
   /** Moves the generator to a position state() returned. */
   setState(state: RngState): void {
-    if (state === null || typeof state !== 'object' || typeof state.prng !== 'object') throw new Error('rng.setState: expected what rng.state() returned');
+    if (state === null || typeof state !== 'object' || typeof state.prng !== 'object')
+      throw new Error('rng.setState: expected what rng.state() returned');
     this.prng = seedrandom('', { state: state.prng as unknown as boolean });
     this.spareNormal = state.spareNormal ?? null;
   }

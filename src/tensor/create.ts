@@ -51,8 +51,7 @@ function flattenInto(data: NestedArray, shape: readonly number[], dim: number, o
 
 export function tensor(data: NestedArray | Storage | readonly number[], opts: TensorOptions = {}): Tensor {
   const fromTyped = data instanceof Float32Array || data instanceof Float64Array;
-  const dtype = opts.dtype !== undefined ? checkDType('tensor', opts.dtype)
-    : data instanceof Float64Array ? 'float64' : DEFAULT_DTYPE;
+  const dtype = opts.dtype !== undefined ? checkDType('tensor', opts.dtype) : data instanceof Float64Array ? 'float64' : DEFAULT_DTYPE;
   let values: Storage;
   let shape: number[];
   if (fromTyped) {

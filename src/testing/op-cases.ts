@@ -6,8 +6,4 @@ import { convCases } from './cases/conv';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [
-  ...coreCases,
-  ...learningCases,
-  ...convCases,
-];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases];

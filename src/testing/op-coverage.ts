@@ -26,7 +26,9 @@ export function primitivesUsed(c: OpCase): Set<string> {
       const wrt = xs.filter((x) => x.requiresGrad);
       if (!y.requiresGrad || wrt.length === 0) return;
       const seed = ones([...y.shape], { dtype: y.dtype, requiresGrad: true });
-      const gs = grad(y, wrt, { gradOutputs: [seed], createGraph: true, allowUnused: true }).filter((g): g is Tensor => g !== null && g.requiresGrad);
+      const gs = grad(y, wrt, { gradOutputs: [seed], createGraph: true, allowUnused: true }).filter(
+        (g): g is Tensor => g !== null && g.requiresGrad,
+      );
       opsOf(gs, used);
       if ((c.order ?? 2) === 2 && gs.length > 0) {
         grad(gs, [...wrt, seed], { gradOutputs: gs.map((g) => ones([...g.shape], { dtype: g.dtype })), allowUnused: true });

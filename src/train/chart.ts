@@ -54,7 +54,9 @@ export function lineChart(opts: LineChartOptions): string {
   const formatY = opts.formatY ?? ((v: number) => String(Number(v.toPrecision(3))));
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(opts.title)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(opts.title)}">`,
+  );
   parts.push(`<title>${escapeXml(opts.title)}</title>`);
   parts.push(`<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(opts.title)}</text>`);
 
@@ -68,25 +70,35 @@ export function lineChart(opts: LineChartOptions): string {
     parts.push(`<text x="${num(x(e))}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11">${e}</text>`);
   }
   parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#333"/>`);
-  parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}" stroke="#333"/>`);
+  parts.push(
+    `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}" stroke="#333"/>`,
+  );
   parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle" font-size="12">epoch</text>`);
-  parts.push(`<text transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(opts.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(opts.yLabel)}</text>`,
+  );
 
   opts.series.forEach((s, i) => {
     const name = escapeXml(s.name);
     const points = s.values.map((v, j) => [x(j + 1), y(v)]);
     if (points.length > 1) {
-      parts.push(`<polyline class="curve" data-series="${name}" fill="none" stroke="${s.color}" stroke-width="2" points="${points.map(([px, py]) => `${num(px)},${num(py)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline class="curve" data-series="${name}" fill="none" stroke="${s.color}" stroke-width="2" points="${points.map(([px, py]) => `${num(px)},${num(py)}`).join(' ')}"/>`,
+      );
     }
     points.forEach(([px, py], j) => {
-      parts.push(`<circle class="point" data-series="${name}" data-epoch="${j + 1}" cx="${num(px)}" cy="${num(py)}" r="3" fill="${s.color}"><title>${name}, epoch ${j + 1}: ${escapeXml(formatY(s.values[j]))}</title></circle>`);
+      parts.push(
+        `<circle class="point" data-series="${name}" data-epoch="${j + 1}" cx="${num(px)}" cy="${num(py)}" r="3" fill="${s.color}"><title>${name}, epoch ${j + 1}: ${escapeXml(formatY(s.values[j]))}</title></circle>`,
+      );
     });
   });
   // One row of legend entries, left to right, each as wide as its name (about 6.5 px a character at 11 px).
   let lx = MARGIN.left;
   opts.series.forEach((s) => {
-    parts.push(`<g class="legend"><rect x="${num(lx)}" y="${LEGEND_Y - 9}" width="10" height="10" fill="${s.color}"/>` +
-      `<text x="${num(lx + 14)}" y="${LEGEND_Y}" font-size="11">${escapeXml(s.name)}</text></g>`);
+    parts.push(
+      `<g class="legend"><rect x="${num(lx)}" y="${LEGEND_Y - 9}" width="10" height="10" fill="${s.color}"/>` +
+        `<text x="${num(lx + 14)}" y="${LEGEND_Y}" font-size="11">${escapeXml(s.name)}</text></g>`,
+    );
     lx += 14 + 6.5 * s.name.length + 16;
   });
   parts.push('</svg>');

@@ -27,7 +27,10 @@ const FASHION_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'S
 /** The first `limit` items (all when limit is null). */
 function head(set: Dataset, limit: number | null): Dataset {
   if (limit === null || limit >= set.labels.length) return set;
-  return data.gather(set, Int32Array.from({ length: limit }, (_, i) => i));
+  return data.gather(
+    set,
+    Int32Array.from({ length: limit }, (_, i) => i),
+  );
 }
 
 /**
@@ -92,5 +95,12 @@ export function loadDataset(opts: DataChoice, splitRng: Rng, stats?: { mean: num
   train = head(train, opts.limit);
   test = head(test, opts.limit);
   const pixels = standardize(train, test, stats);
-  return { train, test, classNames, imageShape: train.images.shape.slice(1), pixels, pixelScale: opts.dataset === 'digits' ? 1 / 16 : 1 / 255 };
+  return {
+    train,
+    test,
+    classNames,
+    imageShape: train.images.shape.slice(1),
+    pixels,
+    pixelScale: opts.dataset === 'digits' ? 1 / 16 : 1 / 255,
+  };
 }

@@ -31,7 +31,10 @@ export function firstLayerFilters(model: Classifier): GreyImage[] | null {
 /** The first `count` test images and their first-layer feature maps, computed in eval mode. */
 export function featureMapRows(model: Classifier, test: Dataset, classNames: string[], count: number): ImageRow[] | null {
   if (!model.firstConv) return null;
-  const batch = data.gather(test, Int32Array.from({ length: Math.min(count, test.labels.length) }, (_, i) => i));
+  const batch = data.gather(
+    test,
+    Int32Array.from({ length: Math.min(count, test.labels.length) }, (_, i) => i),
+  );
   model.eval();
   const maps = noGrad(() => model.featureMaps(batch.images));
   if (maps === null) return null;
@@ -43,7 +46,11 @@ export function featureMapRows(model: Classifier, test: Dataset, classNames: str
  * The graph of one test example through the model and the loss, drawn by tg.viz with one cluster
  * per module. Returns null (and the report says so) rather than failing a finished run.
  */
-export async function modelGraphSvg(model: Classifier, test: Dataset, title: string): Promise<{ svg: string | null; error: string | null }> {
+export async function modelGraphSvg(
+  model: Classifier,
+  test: Dataset,
+  title: string,
+): Promise<{ svg: string | null; error: string | null }> {
   try {
     const one = data.gather(test, [0]);
     model.eval();

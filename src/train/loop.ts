@@ -100,8 +100,16 @@ export function evaluate(model: Classifier, set: Dataset, classes: number): { lo
   return { loss: lossSum / n, accuracy: correct / n, confusion };
 }
 
-export async function train(model: Classifier, split: { train: Dataset; test: Dataset }, classes: number, hyper: Hyper, rngs: LoopRngs,
-  progress: Progress, optimizer: Optimizer<unknown> & { lr: number }, control: LoopControl): Promise<TrainResult> {
+export async function train(
+  model: Classifier,
+  split: { train: Dataset; test: Dataset },
+  classes: number,
+  hyper: Hyper,
+  rngs: LoopRngs,
+  progress: Progress,
+  optimizer: Optimizer<unknown> & { lr: number },
+  control: LoopControl,
+): Promise<TrainResult> {
   const n = split.train.labels.length;
   // A last batch of one example would break batch norm; drop it (shuffling drops a different one each epoch).
   const dropLast = n > 1 && n % hyper.batchSize === 1;
@@ -141,7 +149,13 @@ export async function train(model: Classifier, split: { train: Dataset; test: Da
     const test = evaluate(model, split.test, classes);
     const testSeconds = (performance.now() - testStart) / 1000;
     confusion = test.confusion;
-    const metrics: EpochMetrics = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen, testLoss: test.loss, testAccuracy: test.accuracy };
+    const metrics: EpochMetrics = {
+      epoch,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+    };
     const timing: EpochTiming = { epoch, trainSeconds, testSeconds, imagesPerSecond: seen / Math.max(trainSeconds, 1e-9) };
     epochs.push(metrics);
     timings.push(timing);

@@ -79,7 +79,9 @@ export class Progress {
     const t = this.now();
     if (done < this.total && t - this.lastLine >= (this.opts.plainIntervalMs ?? 5000)) {
       this.lastLine = t;
-      this.opts.log(`epoch ${this.epoch}/${this.epochs}  batch ${done}/${this.total}  loss ${stats.loss.toFixed(4)}  acc ${pct(stats.accuracy)}  ${Math.round(stats.imagesPerSecond)} img/s`);
+      this.opts.log(
+        `epoch ${this.epoch}/${this.epochs}  batch ${done}/${this.total}  loss ${stats.loss.toFixed(4)}  acc ${pct(stats.accuracy)}  ${Math.round(stats.imagesPerSecond)} img/s`,
+      );
     }
   }
 

@@ -61,7 +61,8 @@ function settingsTable(rows: [string, string][]): string {
 }
 
 function epochTable(epochs: EpochMetrics[], timings: EpochTiming[]): string {
-  const head = '<tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>time (s)</th><th>images/s</th></tr>';
+  const head =
+    '<tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>time (s)</th><th>images/s</th></tr>';
   const rows = epochs.map((e, i) => {
     const t = timings[i];
     const time = t ? (t.trainSeconds + t.testSeconds).toFixed(1) : '';
@@ -126,12 +127,13 @@ function featureMapRows(rows: ImageRow[]): string {
     .join('\n');
 }
 
-
 export function renderReport(r: ReportInput): string {
   const final = r.epochs[r.epochs.length - 1];
   const sections = [
     `<h1>${escapeXml(r.title)}</h1>`,
-    final ? `<p class="summary">Test accuracy after ${r.epochs.length} epoch${r.epochs.length === 1 ? '' : 's'}: <strong>${percent(final.testAccuracy)}</strong></p>` : '',
+    final
+      ? `<p class="summary">Test accuracy after ${r.epochs.length} epoch${r.epochs.length === 1 ? '' : 's'}: <strong>${percent(final.testAccuracy)}</strong></p>`
+      : '',
     settingsTable(r.settings),
     '<h2 id="curves">Loss and accuracy</h2>',
     curves(r.epochs),
@@ -140,10 +142,18 @@ export function renderReport(r: ReportInput): string {
     confusionTable(r.classNames, r.confusion),
   ];
   if (r.filters && r.filters.length > 0) {
-    sections.push('<h2 id="filters">First-layer filters</h2>', '<p class="note">Each filter stretched from its own minimum (black) to maximum (white).</p>', filterGrid(r.filters));
+    sections.push(
+      '<h2 id="filters">First-layer filters</h2>',
+      '<p class="note">Each filter stretched from its own minimum (black) to maximum (white).</p>',
+      filterGrid(r.filters),
+    );
   }
   if (r.featureMaps && r.featureMaps.length > 0) {
-    sections.push('<h2 id="feature-maps">Feature maps</h2>', '<p class="note">Test images and the first convolution layer\'s activations (after ReLU).</p>', featureMapRows(r.featureMaps));
+    sections.push(
+      '<h2 id="feature-maps">Feature maps</h2>',
+      '<p class="note">Test images and the first convolution layer\'s activations (after ReLU).</p>',
+      featureMapRows(r.featureMaps),
+    );
   }
   sections.push('<h2 id="graph">Computation graph</h2>');
   sections.push(

@@ -138,7 +138,13 @@ export function loadRun(dir: string): LoadedRun {
     spec,
     model,
     standardise,
-    preprocess: (raw) => standardise(new Tensor(Float32Array.from(raw.data, (v) => v * pixelScale), raw.shape)),
+    preprocess: (raw) =>
+      standardise(
+        new Tensor(
+          Float32Array.from(raw.data, (v) => v * pixelScale),
+          raw.shape,
+        ),
+      ),
     predict: (unit) => noGrad(() => softmax(model.forward(standardise(unit)))),
   };
 }

@@ -77,7 +77,9 @@ function focusRoot(op: string, roots: readonly Tensor[], index: readonly number[
   // Reshapes keep the flat order of the assembled scalars.
   while (t.node !== null && t.node.op === 'reshape') t = t.node.inputs[0];
   if (t.node === null || t.node.op !== 'assemble') {
-    throw new Error(`${op}: focus needs an expanded graph (expand: true), whose root is assembled from scalars; this one comes from ${t.node?.op ?? 'no op'}`);
+    throw new Error(
+      `${op}: focus needs an expanded graph (expand: true), whose root is assembled from scalars; this one comes from ${t.node?.op ?? 'no op'}`,
+    );
   }
   let flat = 0;
   for (let d = 0; d < index.length; d++) flat = flat * root.shape[d] + index[d];
@@ -195,7 +197,12 @@ export function toDot(roots: Tensor | readonly Tensor[], opts: DotOptions = {}):
 }
 
 /** toDot, keeping what it drew (tg.viz.toHtml builds its page from this). */
-export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts: DotOptions = {}, cutAt?: (t: Tensor) => boolean): DotDrawing {
+export function drawDot(
+  opName: string,
+  roots: Tensor | readonly Tensor[],
+  opts: DotOptions = {},
+  cutAt?: (t: Tensor) => boolean,
+): DotDrawing {
   checkOptions(opts);
   let rootList = roots instanceof Tensor ? [roots] : [...roots];
   if (opts.focus !== undefined) rootList = [focusRoot(opName, rootList, opts.focus)];
@@ -263,7 +270,8 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
       moduleIds.set(frame, id);
       const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
       nodeIn(containerOf(frame.parent), id, {
-        label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`), ...STYLE.module,
+        label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`),
+        ...STYLE.module,
         tooltip: tooltipText(`${frame.path}: ${frame.kind} (${inside} op${inside === 1 ? '' : 's'}, folded)`),
       });
     }
@@ -291,7 +299,8 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
       if (p.into !== null) moduleNode(p.into);
       else {
         nodeIn(containerOf(p.frame), `op${op.index}`, {
-          label: opLabel(op.op, op.attrs), ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
+          label: opLabel(op.op, op.attrs),
+          ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
           // No node id: it counts every node ever made, and the text must not depend on what ran before.
           tooltip: tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
         });
@@ -305,7 +314,8 @@ export function drawDot(opName: string, roots: Tensor | readonly Tensor[], opts:
     }
     const t = v.tensor;
     const attrs: NodeAttributesObject = {
-      label: tensorLabel(t, { values, grads }), ...STYLE[roleOf(v)],
+      label: tensorLabel(t, { values, grads }),
+      ...STYLE[roleOf(v)],
       tooltip: tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
     };
     nodeIn(containerOf(p.frame), `t${v.index}`, attrs);

@@ -37,9 +37,12 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     const total = tracedGradient(v.tensor);
     if (total) traced = true;
     nodes[id] = {
-      kind: 'tensor', name: v.tensor.name ?? null, dtype: v.tensor.dtype, shape: [...v.tensor.shape],
+      kind: 'tensor',
+      name: v.tensor.name ?? null,
+      dtype: v.tensor.dtype,
+      shape: [...v.tensor.shape],
       role: v.isRoot ? 'output' : v.producer ? 'intermediate' : v.tensor.requiresGrad ? 'parameter or input' : 'constant',
-      producer: v.producer ? d.opIds.get(v.producer) ?? null : null,
+      producer: v.producer ? (d.opIds.get(v.producer) ?? null) : null,
       value: summarize(v.tensor),
       grad: v.tensor.grad ? summarize(v.tensor.grad) : null,
       tracedGrad: total ?? null,
@@ -52,8 +55,13 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     const rule = node ? tracedRule(node) : undefined;
     if (id.startsWith('op')) {
       nodes[id] = {
-        kind: 'op', op: op.op, attrs: op.attrs, nodeId: op.nodeId, module: op.scope ? `${op.scope.path} (${op.scope.kind})` : null,
-        stack: node?.stack ?? null, step: rule?.step ?? null,
+        kind: 'op',
+        op: op.op,
+        attrs: op.attrs,
+        nodeId: op.nodeId,
+        module: op.scope ? `${op.scope.path} (${op.scope.kind})` : null,
+        stack: node?.stack ?? null,
+        step: rule?.step ?? null,
       };
     }
     if (rule) {
@@ -67,7 +75,10 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
   // Repeated identical blocks: sibling clusters of one kind with the same ops, in order.
   const signature = new Map<string, string[]>();
   for (const c of d.clusters) {
-    const ops = c.members.filter((m) => m.startsWith('op')).map((m) => (nodes[m] as { op: string }).op).join(',');
+    const ops = c.members
+      .filter((m) => m.startsWith('op'))
+      .map((m) => (nodes[m] as { op: string }).op)
+      .join(',');
     const key = `${c.parent}|${c.kind}|${ops}|${c.members.length}`;
     signature.set(key, [...(signature.get(key) ?? []), c.id]);
   }
@@ -78,8 +89,11 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
 /** Embeds JSON in a script element: nothing in it can close the element or start markup. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** The drawing to lay out, within Note [big graphs]. */
@@ -94,7 +108,10 @@ function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDr
   for (let depth = 0; hasModules && opts.collapse === undefined && depth <= 4; depth++) {
     const folded = drawDot('toHtml', roots, { ...opts, collapse: depth });
     if (size(folded) <= max) {
-      return { drawing: folded, notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')}): modules nested deeper than ${depth} are folded into one node each.` };
+      return {
+        drawing: folded,
+        notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')}): modules nested deeper than ${depth} are folded into one node each.`,
+      };
     }
   }
   // No modules to fold: the part nearest the outputs, cut where the budget runs out.

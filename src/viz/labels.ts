@@ -19,14 +19,16 @@ export const MAX_SHOWN_VALUES = 16;
 
 /** Text as HTML-like label content: entities for `& < > "`, `<BR/>` for line breaks. */
 export function escapeHtml(text: string): string {
-  return xmlSafe(text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\r\n|\r|\n/g, '<BR/>')
-    // Tab and DEL are legal XML but break a Graphviz label's layout: shown as their Control Pictures too.
-    .replace(/[\u0009\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2409)));
+  return xmlSafe(
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/\r\n|\r|\n/g, '<BR/>')
+      // Tab and DEL are legal XML but break a Graphviz label's layout: shown as their Control Pictures too.
+      .replace(/[\u0009\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2409)),
+  );
 }
 
 /** Four significant digits, no trailing zeros; integers in full. */
@@ -112,7 +114,10 @@ export function tensorLabel(t: Tensor, opts: TensorLabelOptions): string {
     });
   } else {
     for (const c of columns) {
-      const lines = formatValues(c.t).map((l) => mono(l, c.color)).join('<BR ALIGN="LEFT"/>') + '<BR ALIGN="LEFT"/>';
+      const lines =
+        formatValues(c.t)
+          .map((l) => mono(l, c.color))
+          .join('<BR ALIGN="LEFT"/>') + '<BR ALIGN="LEFT"/>';
       rows.push(cell(small(c.title)) + cell(lines));
     }
   }

@@ -59,8 +59,14 @@ export function summarize(t: Tensor): ValueSummary {
     counts[hi > lo ? Math.min(BINS - 1, Math.floor(((d[i] - lo) / (hi - lo)) * BINS)) : 0]++;
   }
   const summary: ValueSummary = {
-    shape: [...t.shape], size: d.length, min: finite > 0 ? round(min) : NaN, max: finite > 0 ? round(max) : NaN,
-    mean: round(mean), std: finite > 0 ? round(Math.sqrt(squares / finite)) : NaN, nans, infs,
+    shape: [...t.shape],
+    size: d.length,
+    min: finite > 0 ? round(min) : NaN,
+    max: finite > 0 ? round(max) : NaN,
+    mean: round(mean),
+    std: finite > 0 ? round(Math.sqrt(squares / finite)) : NaN,
+    nans,
+    infs,
     histogram: { lo: round(lo), hi: round(hi), counts },
   };
   if (d.length <= MAX_LISTED) summary.values = Array.from(d, round);

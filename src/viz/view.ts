@@ -56,10 +56,24 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
   const producer = (t: Tensor) => (cutAt !== undefined && cutAt(t) ? null : t.node);
   const finish = (t: Tensor) => {
     const node = producer(t);
-    const vertex = { index: tensors.length, tensor: t, producer: null as OpVertex | null, consumers: [] as OpVertex[], isRoot: rootSet.has(t) };
+    const vertex = {
+      index: tensors.length,
+      tensor: t,
+      producer: null as OpVertex | null,
+      consumers: [] as OpVertex[],
+      isRoot: rootSet.has(t),
+    };
     if (node !== null) {
       const inputs = node.inputs.map((x) => vertexOf.get(x)!);
-      const op: OpVertex = { index: ops.length, op: node.op, nodeId: node.id, attrs: node.describe(), inputs, output: vertex, scope: node.scope };
+      const op: OpVertex = {
+        index: ops.length,
+        op: node.op,
+        nodeId: node.id,
+        attrs: node.describe(),
+        inputs,
+        output: vertex,
+        scope: node.scope,
+      };
       vertex.producer = op;
       ops.push(op);
       for (const x of new Set(inputs)) x.consumers.push(op);

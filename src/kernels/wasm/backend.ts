@@ -72,47 +72,104 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     info: { kernels: rt.variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: rt.threads },
 
     gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate = false, transA = false, transB = false) {
-      viaWasm(m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
-        () => gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
-        () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB));
+      viaWasm(
+        m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
+        () =>
+          gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
+        () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB),
+      );
     },
 
-    conv2dForward: (x, w, bias, g, y) => viaWasm(!emptyConv(g) && allFloat32(x, w, bias, y),
-      () => conv2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
-      () => js.conv2dForward(x, w, bias, g, y)),
+    conv2dForward: (x, w, bias, g, y) =>
+      viaWasm(
+        !emptyConv(g) && allFloat32(x, w, bias, y),
+        () => conv2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+        () => js.conv2dForward(x, w, bias, g, y),
+      ),
 
-    convTranspose2dForward: (x, w, bias, g, y) => viaWasm(!emptyConv(g) && allFloat32(x, w, bias, y),
-      () => convTranspose2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
-      () => js.convTranspose2dForward(x, w, bias, g, y)),
+    convTranspose2dForward: (x, w, bias, g, y) =>
+      viaWasm(
+        !emptyConv(g) && allFloat32(x, w, bias, y),
+        () => convTranspose2dForwardWasm(rt, x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array),
+        () => js.convTranspose2dForward(x, w, bias, g, y),
+      ),
 
-    conv2dWeightGrad: (x, gy, g, gw) => viaWasm(!emptyConv(g) && allFloat32(x, gy, gw),
-      () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
-      () => js.conv2dWeightGrad(x, gy, g, gw)),
+    conv2dWeightGrad: (x, gy, g, gw) =>
+      viaWasm(
+        !emptyConv(g) && allFloat32(x, gy, gw),
+        () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
+        () => js.conv2dWeightGrad(x, gy, g, gw),
+      ),
 
-    unary: (op, x, out) => viaWasm(hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out),
-      () => unaryWasm(rt, op as WasmUnary, x as Float32Array, out as Float32Array),
-      () => js.unary(op, x, out)),
+    unary: (op, x, out) =>
+      viaWasm(
+        hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out),
+        () => unaryWasm(rt, op as WasmUnary, x as Float32Array, out as Float32Array),
+        () => js.unary(op, x, out),
+      ),
 
-    binary: (op, a, aShape, b, bShape, outShape, out) => viaWasm(hasBinary(op) && out.length >= WASM_MIN.elements && allFloat32(a, b, out) &&
-      (a.length === out.length || b.length === out.length) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape),
-      () => binaryWasm(rt, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
-      () => js.binary(op, a, aShape, b, bShape, outShape, out)),
+    binary: (op, a, aShape, b, bShape, outShape, out) =>
+      viaWasm(
+        hasBinary(op) &&
+          out.length >= WASM_MIN.elements &&
+          allFloat32(a, b, out) &&
+          (a.length === out.length || b.length === out.length) &&
+          repeats(a, aShape, outShape) &&
+          repeats(b, bShape, outShape),
+        () => binaryWasm(rt, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
+        () => js.binary(op, a, aShape, b, bShape, outShape, out),
+      ),
 
-    maskPositive: (g, x, out) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(g, x, out),
-      () => maskPositiveWasm(rt, g as Float32Array, x as Float32Array, out as Float32Array),
-      () => js.maskPositive(g, x, out)),
+    maskPositive: (g, x, out) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(g, x, out),
+        () => maskPositiveWasm(rt, g as Float32Array, x as Float32Array, out as Float32Array),
+        () => js.maskPositive(g, x, out),
+      ),
 
-    batchNormForward: (x, n, c, s, weight, bias, eps, y) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(x, weight, bias, y),
-      () => batchNormForwardWasm(rt, x as Float32Array, n, c, s, weight as Float32Array | null, bias as Float32Array | null, eps, y as Float32Array),
-      () => js.batchNormForward(x, n, c, s, weight, bias, eps, y)),
+    batchNormForward: (x, n, c, s, weight, bias, eps, y) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, weight, bias, y),
+        () =>
+          batchNormForwardWasm(
+            rt,
+            x as Float32Array,
+            n,
+            c,
+            s,
+            weight as Float32Array | null,
+            bias as Float32Array | null,
+            eps,
+            y as Float32Array,
+          ),
+        () => js.batchNormForward(x, n, c, s, weight, bias, eps, y),
+      ),
 
-    batchNormBackward: (gy, x, n, c, s, stats, weight, gx, gweight, gbias) => viaWasm(x.length >= WASM_MIN.elements && allFloat32(gy, x, weight, gx, gweight, gbias),
-      () => batchNormBackwardWasm(rt, gy as Float32Array, x as Float32Array, n, c, s, stats, weight as Float32Array | null,
-        gx as Float32Array | null, gweight as Float32Array | null, gbias as Float32Array | null),
-      () => js.batchNormBackward(gy, x, n, c, s, stats, weight, gx, gweight, gbias)),
+    batchNormBackward: (gy, x, n, c, s, stats, weight, gx, gweight, gbias) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(gy, x, weight, gx, gweight, gbias),
+        () =>
+          batchNormBackwardWasm(
+            rt,
+            gy as Float32Array,
+            x as Float32Array,
+            n,
+            c,
+            s,
+            stats,
+            weight as Float32Array | null,
+            gx as Float32Array | null,
+            gweight as Float32Array | null,
+            gbias as Float32Array | null,
+          ),
+        () => js.batchNormBackward(gy, x, n, c, s, stats, weight, gx, gweight, gbias),
+      ),
 
-    maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) => viaWasm(x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
-      () => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax),
-      () => js.maxPool2d(x, g, y, argmax)),
+    maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
+        () => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax),
+        () => js.maxPool2d(x, g, y, argmax),
+      ),
   };
 }

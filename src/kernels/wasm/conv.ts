@@ -70,10 +70,22 @@ function isDirect(g: ConvGeometry): boolean {
  */
 function flippedGeometry(g: ConvGeometry): ConvGeometry {
   return {
-    batch: g.batch, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
-    kH: g.kH, kW: g.kW, strideH: 1, strideW: 1,
-    padH: (g.kH - 1) * g.dilH - g.padH, padW: (g.kW - 1) * g.dilW - g.padW,
-    dilH: g.dilH, dilW: g.dilW, groups: g.groups,
+    batch: g.batch,
+    inC: g.outC,
+    inH: g.outH,
+    inW: g.outW,
+    outC: g.inC,
+    outH: g.inH,
+    outW: g.inW,
+    kH: g.kH,
+    kW: g.kW,
+    strideH: 1,
+    strideW: 1,
+    padH: (g.kH - 1) * g.dilH - g.padH,
+    padW: (g.kW - 1) * g.dilW - g.padW,
+    dilH: g.dilH,
+    dilW: g.dilW,
+    groups: g.groups,
   };
 }
 
@@ -98,18 +110,34 @@ function columnRanges(g: ConvGeometry, threads: number): [number, number][] {
  * Runs directForward over the whole output of geometry `run` (written at `geo`): by output rows when
  * there are enough of them, else by column ranges of every row (a single long signal).
  */
-function runDirect(rt: Runtime, run: ConvGeometry, geo: number, px: number, pw: number, pb: number, py: number,
-  flip: boolean, threads: number): void {
+function runDirect(
+  rt: Runtime,
+  run: ConvGeometry,
+  geo: number,
+  px: number,
+  pw: number,
+  pb: number,
+  py: number,
+  flip: boolean,
+  threads: number,
+): void {
   const rows = run.batch * run.outC * run.outH;
-  const chunks = rows >= 4 * threads || threads === 1
-    ? ranges(rows, threads, 1).map(([r0, r1]) => [geo, px, pw, pb, py, r0, r1, 0, run.outW, flip ? 1 : 0])
-    : columnRanges(run, threads).map(([c0, c1]) => [geo, px, pw, pb, py, 0, rows, c0, c1, flip ? 1 : 0]);
+  const chunks =
+    rows >= 4 * threads || threads === 1
+      ? ranges(rows, threads, 1).map(([r0, r1]) => [geo, px, pw, pb, py, r0, r1, 0, run.outW, flip ? 1 : 0])
+      : columnRanges(run, threads).map(([c0, c1]) => [geo, px, pw, pb, py, 0, rows, c0, c1, flip ? 1 : 0]);
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
 /** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/conv.ts). */
-export function conv2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-  g: ConvGeometry, y: Float32Array): Float32Array {
+export function conv2dForwardWasm(
+  rt: Runtime,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  g: ConvGeometry,
+  y: Float32Array,
+): Float32Array {
   rt.reset();
   const geo = writeGeometry(rt, g);
   const px = copyIn(rt, x);
@@ -131,8 +159,14 @@ export function conv2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array,
  * The transposed convolution (conv2d's input gradient, convTranspose2d's forward): x in the output
  * space, y in the input space of geometry g (see convTranspose2dForward in src/kernels/conv.ts).
  */
-export function convTranspose2dForwardWasm(rt: Runtime, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-  g: ConvGeometry, y: Float32Array): Float32Array {
+export function convTranspose2dForwardWasm(
+  rt: Runtime,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  g: ConvGeometry,
+  y: Float32Array,
+): Float32Array {
   rt.reset();
   const direct = isDirect(g) && g.strideH === 1;
   const geo = writeGeometry(rt, direct ? flippedGeometry(g) : g);
@@ -161,7 +195,13 @@ export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Ar
   if (isDirect(g)) {
     const pgw = rt.reserve(4 * gw.length);
     const tasks = rt.exports.directWeightGradTasks(geo);
-    rt.runChunks('directWeightGrad', ranges(tasks, threads, 1).map(([t0, t1]) => [geo, px, pgy, pgw, t0, t1]), threads, 0, 0);
+    rt.runChunks(
+      'directWeightGrad',
+      ranges(tasks, threads, 1).map(([t0, t1]) => [geo, px, pgy, pgw, t0, t1]),
+      threads,
+      0,
+      0,
+    );
     return copyOut(rt, pgw, gw);
   }
   // Each range of images adds into its own partial gradient and the partials are summed in order:
@@ -175,7 +215,13 @@ export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Ar
   const work = rt.reserve(stride * threads);
   const f32 = rt.f32;
   f32.fill(0, partials >> 2, (partials + partialStride * images.length) >> 2);
-  rt.runChunks('conv2dWeightGrad', images.map(([n0, n1], i) => [geo, px, pgy, partials + i * partialStride, n0, n1]), threads, work, stride);
+  rt.runChunks(
+    'conv2dWeightGrad',
+    images.map(([n0, n1], i) => [geo, px, pgy, partials + i * partialStride, n0, n1]),
+    threads,
+    work,
+    stride,
+  );
   const out = rt.f32;
   gw.set(out.subarray(partials >> 2, (partials >> 2) + gw.length));
   for (let i = 1; i < images.length; i++) {

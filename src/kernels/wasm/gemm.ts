@@ -5,7 +5,6 @@
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
-
 /** A split of C[m,n] into chunks along its longer side, in whole micro-tiles (8 columns or 4 rows). */
 interface Split {
   alongN: boolean;
@@ -39,8 +38,20 @@ function split(m: number, n: number, threads: number): Split {
  * stride n; element (i,p) of op(A) at pa + 4·(i·rsa + p·csa), likewise B), on as many threads as
  * pay for themselves. Reserves the per-thread scratch from the arena.
  */
-export function gemmInMemory(rt: Runtime, m: number, n: number, k: number, pa: number, rsa: number, csa: number,
-  pb: number, rsb: number, csb: number, pc: number, accumulate: boolean): void {
+export function gemmInMemory(
+  rt: Runtime,
+  m: number,
+  n: number,
+  k: number,
+  pa: number,
+  rsa: number,
+  csa: number,
+  pb: number,
+  rsb: number,
+  csb: number,
+  pc: number,
+  accumulate: boolean,
+): void {
   const threads = rt.threadsFor(m * n * k);
   // Two chunks per thread, so that a worker that starts late or runs slow (a busy machine) hands
   // its second chunk to the main thread. Each chunk re-packs the operand all chunks share: for
@@ -54,9 +65,11 @@ export function gemmInMemory(rt: Runtime, m: number, n: number, k: number, pa: n
   for (let t = 0; t + 1 < bounds.length; t++) {
     const start = bounds[t];
     const size = bounds[t + 1] - start;
-    chunks.push(alongN
-      ? [m, size, k, pa, rsa, csa, pb + 4 * start * csb, rsb, csb, pc + 4 * start, n, acc]
-      : [size, n, k, pa + 4 * start * rsa, rsa, csa, pb, rsb, csb, pc + 4 * start * n, n, acc]);
+    chunks.push(
+      alongN
+        ? [m, size, k, pa, rsa, csa, pb + 4 * start * csb, rsb, csb, pc + 4 * start, n, acc]
+        : [size, n, k, pa + 4 * start * rsa, rsa, csa, pb, rsb, csb, pc + 4 * start * n, n, acc],
+    );
   }
   rt.runChunks('gemm', chunks, threads, work, stride);
 }
@@ -65,9 +78,21 @@ export function gemmInMemory(rt: Runtime, m: number, n: number, k: number, pa: n
  * out[oOff..][m,n] (+)= op(a)[m,k] · op(b)[k,n] where op transposes when asked: a is stored [m,k]
  * row-major, or [k,m] with transA; b is [k,n], or [n,k] with transB.
  */
-export function gemmWasm(rt: Runtime, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
-  out: Float32Array, oOff: number, m: number, k: number, n: number, accumulate: boolean,
-  transA: boolean, transB: boolean): void {
+export function gemmWasm(
+  rt: Runtime,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  out: Float32Array,
+  oOff: number,
+  m: number,
+  k: number,
+  n: number,
+  accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+): void {
   rt.reset();
   const pa = copyIn(rt, a.subarray(aOff, aOff + m * k));
   const pb = copyIn(rt, b.subarray(bOff, bOff + k * n));

@@ -6,8 +6,17 @@ import type { BatchNormStats } from '../normalization';
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
-export function batchNormForwardWasm(rt: Runtime, x: Float32Array, n: number, c: number, s: number, weight: Float32Array | null,
-  bias: Float32Array | null, eps: number, y: Float32Array): BatchNormStats {
+export function batchNormForwardWasm(
+  rt: Runtime,
+  x: Float32Array,
+  n: number,
+  c: number,
+  s: number,
+  weight: Float32Array | null,
+  bias: Float32Array | null,
+  eps: number,
+  y: Float32Array,
+): BatchNormStats {
   rt.reset();
   const px = copyIn(rt, x);
   const pw = weight === null ? 0 : copyIn(rt, weight);
@@ -20,8 +29,19 @@ export function batchNormForwardWasm(rt: Runtime, x: Float32Array, n: number, c:
   return { mean: stats.subarray(0, c), invstd: stats.subarray(c, 2 * c), variance: stats.subarray(2 * c) };
 }
 
-export function batchNormBackwardWasm(rt: Runtime, gy: Float32Array, x: Float32Array, n: number, c: number, s: number, stats: BatchNormStats,
-  weight: Float32Array | null, gx: Float32Array | null, gweight: Float32Array | null, gbias: Float32Array | null): void {
+export function batchNormBackwardWasm(
+  rt: Runtime,
+  gy: Float32Array,
+  x: Float32Array,
+  n: number,
+  c: number,
+  s: number,
+  stats: BatchNormStats,
+  weight: Float32Array | null,
+  gx: Float32Array | null,
+  gweight: Float32Array | null,
+  gbias: Float32Array | null,
+): void {
   rt.reset();
   const pg = copyIn(rt, gy);
   const px = copyIn(rt, x);

@@ -12,7 +12,13 @@ export function copyIn(rt: Runtime, data: Float32Array | Int32Array): number {
 }
 
 /** Copies `out.length` elements from byte offset `at` into `out` (at `outOffset`). */
-export function copyOut<T extends Float32Array | Int32Array>(rt: Runtime, at: number, out: T, outOffset = 0, length = out.length - outOffset): T {
+export function copyOut<T extends Float32Array | Int32Array>(
+  rt: Runtime,
+  at: number,
+  out: T,
+  outOffset = 0,
+  length = out.length - outOffset,
+): T {
   const view = out instanceof Int32Array ? rt.i32 : rt.f32;
   out.set(view.subarray(at >> 2, (at >> 2) + length), outOffset);
   return out;

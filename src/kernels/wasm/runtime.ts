@@ -32,11 +32,22 @@ const RESERVED = Math.ceil(CONTROL_BYTES / PAGE) * PAGE;
 
 /** The exports the wrappers call, by name; the order is the index workers are sent. */
 export const EXPORTS = [
-  'gemm', 'gemmScratchBytes',
-  'conv2dForward', 'conv2dInputGrad', 'conv2dWeightGrad', 'convScratchBytes', 'weightGradScratchBytes',
-  'directForward', 'directWeightGrad', 'directWeightGradTasks',
-  'unaryOp', 'binaryOp', 'maxPool2d',
-  'batchNormForward', 'batchNormBackward', 'maskPositive',
+  'gemm',
+  'gemmScratchBytes',
+  'conv2dForward',
+  'conv2dInputGrad',
+  'conv2dWeightGrad',
+  'convScratchBytes',
+  'weightGradScratchBytes',
+  'directForward',
+  'directWeightGrad',
+  'directWeightGradTasks',
+  'unaryOp',
+  'binaryOp',
+  'maxPool2d',
+  'batchNormForward',
+  'batchNormBackward',
+  'maskPositive',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
@@ -50,7 +61,12 @@ export class Runtime {
   private f32View: Float32Array;
   private i32View: Int32Array;
 
-  constructor(readonly module: WasmModule, readonly memory: WasmMemory, threads: number, readonly variant: Variant) {
+  constructor(
+    readonly module: WasmModule,
+    readonly memory: WasmMemory,
+    threads: number,
+    readonly variant: Variant,
+  ) {
     const instance = new WebAssemblyApi!.Instance(module, { env: { memory, abort: wasmAbort } });
     this.exports = instance.exports as unknown as Exports;
     this.pool = new WorkerPool(module, memory, threads - 1, EXPORTS);
@@ -72,12 +88,14 @@ export class Runtime {
   reserve(bytes: number): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`wasm: cannot reserve ${bytes} bytes`);
     const at = this.top;
-    if (at + bytes > MAX_PAGES * PAGE) throw new RangeError(`wasm: a kernel needs ${at + bytes} bytes, more than the ${MAX_PAGES * PAGE} the memory allows`);
+    if (at + bytes > MAX_PAGES * PAGE)
+      throw new RangeError(`wasm: a kernel needs ${at + bytes} bytes, more than the ${MAX_PAGES * PAGE} the memory allows`);
     this.top = at + Math.ceil(bytes / 64) * 64;
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`wasm: a kernel needs ${this.top} bytes, more than the ${MAX_PAGES * PAGE} the memory allows`);
+      if (have / PAGE + pages > MAX_PAGES)
+        throw new RangeError(`wasm: a kernel needs ${this.top} bytes, more than the ${MAX_PAGES * PAGE} the memory allows`);
       // Grow by at least a quarter so a slowly rising size does not grow on every call.
       this.memory.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4))));
     }

@@ -55,9 +55,13 @@ const signalCase = (op: 'convolve' | 'correlate' | 'convolve2d', mode: tg.Signal
   fn: (xs, ws) => tg[op](xs, ws, mode),
 });
 
-
-const poolCase = (op: 'maxPool1d' | 'maxPool2d' | 'avgPool1d' | 'avgPool2d', label: string, x: number[],
-  kernel: tg.SpatialOption, opts: tg.PoolOptions): OpCase => ({
+const poolCase = (
+  op: 'maxPool1d' | 'maxPool2d' | 'avgPool1d' | 'avgPool2d',
+  label: string,
+  x: number[],
+  kernel: tg.SpatialOption,
+  opts: tg.PoolOptions,
+): OpCase => ({
   name: `${op} ${label} (squared)`,
   inputs: () => [leaf(x)],
   fn: (xs) => square(tg[op](xs, kernel, opts)),
@@ -73,7 +77,12 @@ export const convCases: OpCase[] = [
   conv2dCase('groups=2', [2, 4, 4, 4], [4, 2, 2, 2], true, { groups: 2 }),
   conv2dCase('depthwise groups=3 multiplier 2 pad=1', [1, 3, 4, 4], [6, 1, 3, 3], true, { groups: 3, padding: 1 }),
   conv2dCase('1x1 pointwise', [2, 4, 3, 3], [3, 4, 1, 1], true, {}),
-  conv2dCase('stride=2 dilation=2 groups=2 pad=[1,2]', [1, 4, 7, 6], [2, 2, 2, 3], true, { stride: 2, dilation: 2, groups: 2, padding: [1, 2] }),
+  conv2dCase('stride=2 dilation=2 groups=2 pad=[1,2]', [1, 4, 7, 6], [2, 2, 2, 3], true, {
+    stride: 2,
+    dilation: 2,
+    groups: 2,
+    padding: [1, 2],
+  }),
   conv2dCase('padding wider than the kernel', [1, 1, 2, 2], [2, 1, 2, 2], true, { padding: 3, stride: 2 }),
   conv2dCase('unbatched [C,H,W]', [2, 4, 4], [3, 2, 3, 3], true, { padding: 1 }),
   {
@@ -90,8 +99,12 @@ export const convCases: OpCase[] = [
   // ---- convTranspose2d ----
   transposeCase('bias', [1, 2, 3, 3], [2, 3, 2, 2], true, {}),
   transposeCase('stride=2 pad=1 outputPadding=1', [2, 2, 3, 3], [2, 2, 3, 3], true, { stride: 2, padding: 1, outputPadding: 1 }),
-  transposeCase('groups=2 dilation=2 stride=[2,1] outputPadding=[1,0]', [1, 4, 3, 2], [4, 1, 2, 2], true,
-    { groups: 2, dilation: 2, stride: [2, 1], outputPadding: [1, 0] }),
+  transposeCase('groups=2 dilation=2 stride=[2,1] outputPadding=[1,0]', [1, 4, 3, 2], [4, 1, 2, 2], true, {
+    groups: 2,
+    dilation: 2,
+    stride: [2, 1],
+    outputPadding: [1, 0],
+  }),
   transposeCase('dilation=3 outputPadding=2 (≥ stride)', [1, 2, 3, 3], [2, 2, 2, 2], false, { dilation: 3, outputPadding: 2 }, true),
   transposeCase('unbatched', [2, 3, 3], [2, 1, 3, 3], false, { stride: 2, padding: 1 }),
   {
@@ -102,7 +115,7 @@ export const convCases: OpCase[] = [
 
   {
     // maxPool's third-order rule: scatterAddFlat's backward is this gather.
-    name: 'gatherFlat (max pooling\'s routing of gradients), squared',
+    name: "gatherFlat (max pooling's routing of gradients), squared",
     inputs: () => [leaf([2, 3])],
     fn: (x) => square(builtin('gatherFlat').apply([x], { index: Int32Array.from([5, 0, 3, 3]), shape: [4] })),
   },

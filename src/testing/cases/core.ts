@@ -17,8 +17,7 @@ import { builtin } from '../op-case';
 
 const r = tg.rng('cases:core');
 
-const fromValues = (values: Float64Array, shape: readonly number[]) =>
-  tg.tensor(values, { shape, dtype: 'float64', requiresGrad: true });
+const fromValues = (values: Float64Array, shape: readonly number[]) => tg.tensor(values, { shape, dtype: 'float64', requiresGrad: true });
 
 /** Standard normal values. */
 const normal = (shape: number[]) => tg.randn(shape, { rng: r, dtype: 'float64', requiresGrad: true });
@@ -76,7 +75,11 @@ const elementwiseCases: OpCase[] = [
   { name: 'pow [2,1] ^ 0-d', inputs: () => [positive([2, 1]), normal([])], fn: (a, b) => tg.pow(a, b) },
   { name: 'pow any sign ^ 3', inputs: () => [normal([2, 3])], fn: (a) => a.pow(3) },
   { name: 'pow number ^ [2,3]', inputs: () => [normal([2, 3])], fn: (b) => tg.pow(2, b) },
-  { name: 'maximum broadcast [2,1,3] vs [4,1]', inputs: () => [distinct([2, 1, 3]), distinct([4, 1], 0.25)], fn: (a, b) => tg.maximum(a, b) },
+  {
+    name: 'maximum broadcast [2,1,3] vs [4,1]',
+    inputs: () => [distinct([2, 1, 3]), distinct([4, 1], 0.25)],
+    fn: (a, b) => tg.maximum(a, b),
+  },
   { name: 'maximum with a number', inputs: () => [distinct([2, 3], 0.25)], fn: (a) => a.maximum(0) },
   { name: 'maximum, squared', inputs: () => [distinct([3]), distinct([2, 3], 0.25)], fn: (a, b) => square(tg.maximum(a, b)) },
   { name: 'minimum [3] vs [2,3]', inputs: () => [distinct([3]), distinct([2, 3], 0.25)], fn: (a, b) => tg.minimum(a, b) },
@@ -91,8 +94,11 @@ const elementwiseCases: OpCase[] = [
   {
     name: "the engine's gradient sum and seed conversion",
     inputs: () => [small([4])],
-    fn: (a) => tg.mul(builtin('accumulate').apply([a, tg.mul(a, a)], undefined),
-      builtin('convertGradient').apply([builtin('convertGradient').apply([a], { dtype: 'float32' })], { dtype: 'float64' })),
+    fn: (a) =>
+      tg.mul(
+        builtin('accumulate').apply([a, tg.mul(a, a)], undefined),
+        builtin('convertGradient').apply([builtin('convertGradient').apply([a], { dtype: 'float32' })], { dtype: 'float64' }),
+      ),
   },
   { name: 'neg', inputs: () => [normal([2, 3])], fn: (a) => tg.neg(a) },
   { name: 'exp', inputs: () => [normal([2, 1, 3])], fn: (a) => tg.exp(a) },
@@ -106,7 +112,11 @@ const elementwiseCases: OpCase[] = [
   { name: 'tanh', inputs: () => [normal([2, 3])], fn: (a) => tg.tanh(a) },
   { name: 'tanh 0-d', inputs: () => [normal([])], fn: (a) => a.tanh() },
   { name: 'sigmoid', inputs: () => [normal([2, 1, 3])], fn: (a) => tg.sigmoid(a) },
-  { name: 'sigmoid of large |x|', inputs: () => [tg.tensor([-8, -3, 3, 8], { dtype: 'float64', requiresGrad: true })], fn: (a) => a.sigmoid() },
+  {
+    name: 'sigmoid of large |x|',
+    inputs: () => [tg.tensor([-8, -3, 3, 8], { dtype: 'float64', requiresGrad: true })],
+    fn: (a) => a.sigmoid(),
+  },
 ];
 
 const reduceCases: OpCase[] = [
@@ -148,23 +158,118 @@ const shapeCases: OpCase[] = [
   { name: 'flip axes [1]', inputs: () => [normal([2, 3, 2])], fn: (a) => square(a.flip([1])) },
   { name: 'pad [1,2] (number per leading axis)', inputs: () => [normal([2, 3, 2])], fn: (a) => tg.pad(a, [1, 2]) },
   { name: 'pad [1,2], squared', inputs: () => [normal([2, 3, 2])], fn: (a) => square(tg.pad(a, [1, 2])) },
-  { name: 'pad [[0,2],[1,0]] value 3', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[0, 2], [1, 0]], 3)) },
+  {
+    name: 'pad [[0,2],[1,0]] value 3',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [0, 2],
+            [1, 0],
+          ],
+          3,
+        ),
+      ),
+  },
   {
     name: 'pad constant mode {value: -1}',
     inputs: () => [normal([2, 3])],
     fn: (a) => square(a.pad([[1, 1]], { mode: 'constant', value: -1 })),
   },
-  { name: 'pad replicate', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'replicate' })) },
-  { name: 'pad symmetric', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'symmetric' })) },
-  { name: 'pad circular', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[1, 2], [2, 1]], { mode: 'circular' })) },
-  { name: 'pad replicate wider than the axis', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'replicate' })) },
-  { name: 'pad symmetric wider than the axis', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'symmetric' })) },
-  { name: 'pad circular wider than the axis', inputs: () => [normal([2, 3])], fn: (a) => square(a.pad([[3, 4], [5, 1]], { mode: 'circular' })) },
+  {
+    name: 'pad replicate',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          { mode: 'replicate' },
+        ),
+      ),
+  },
+  {
+    name: 'pad symmetric',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          { mode: 'symmetric' },
+        ),
+      ),
+  },
+  {
+    name: 'pad circular',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          { mode: 'circular' },
+        ),
+      ),
+  },
+  {
+    name: 'pad replicate wider than the axis',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [3, 4],
+            [5, 1],
+          ],
+          { mode: 'replicate' },
+        ),
+      ),
+  },
+  {
+    name: 'pad symmetric wider than the axis',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [3, 4],
+            [5, 1],
+          ],
+          { mode: 'symmetric' },
+        ),
+      ),
+  },
+  {
+    name: 'pad circular wider than the axis',
+    inputs: () => [normal([2, 3])],
+    fn: (a) =>
+      square(
+        a.pad(
+          [
+            [3, 4],
+            [5, 1],
+          ],
+          { mode: 'circular' },
+        ),
+      ),
+  },
   { name: 'slice positive', inputs: () => [normal([4, 3])], fn: (a) => square(tg.slice(a, [1, 0], [3, 2])) },
   { name: 'slice negative starts and ends', inputs: () => [normal([4, 3])], fn: (a) => square(a.slice([-3, -2], [-1, 3])) },
   { name: 'slice clamped ends, leading axis only', inputs: () => [normal([4, 3])], fn: (a) => a.slice([-10], [10]).slice([2], [100]) },
   { name: 'concat axis 0', inputs: () => [normal([2, 3]), normal([1, 3])], fn: (a, b) => square(tg.concat([a, b], 0)) },
-  { name: 'concat axis -1 of three', inputs: () => [normal([2, 1]), normal([2, 3]), normal([2, 2])], fn: (a, b, c) => tg.concat([a, b, c], -1) },
+  {
+    name: 'concat axis -1 of three',
+    inputs: () => [normal([2, 1]), normal([2, 3]), normal([2, 2])],
+    fn: (a, b, c) => tg.concat([a, b, c], -1),
+  },
   { name: 'stack axis 0', inputs: () => [normal([2, 3]), normal([2, 3])], fn: (a, b) => square(tg.stack([a, b])) },
   { name: 'stack axis -1', inputs: () => [normal([3]), normal([3]), normal([3])], fn: (a, b, c) => tg.stack([a, b, c], -1) },
   { name: 'stack 0-d tensors', inputs: () => [normal([]), normal([])], fn: (a, b) => square(tg.stack([a, b])) },
@@ -173,7 +278,11 @@ const shapeCases: OpCase[] = [
 const matmulCases: OpCase[] = [
   { name: 'matmul [2,3]@[3,4]', inputs: () => [normal([2, 3]), normal([3, 4])], fn: (a, b) => tg.matmul(a, b) },
   { name: 'matmul [2,3]@[3,4], squared', inputs: () => [normal([2, 3]), normal([3, 4])], fn: (a, b) => square(a.matmul(b)) },
-  { name: 'matmul batched [2,2,3]@[3,4] (b broadcast)', inputs: () => [normal([2, 2, 3]), normal([3, 4])], fn: (a, b) => square(tg.matmul(a, b)) },
+  {
+    name: 'matmul batched [2,2,3]@[3,4] (b broadcast)',
+    inputs: () => [normal([2, 2, 3]), normal([3, 4])],
+    fn: (a, b) => square(tg.matmul(a, b)),
+  },
   {
     name: 'matmul batch broadcast both ways [2,1,2,3]@[3,3,2]',
     inputs: () => [normal([2, 1, 2, 3]), normal([3, 3, 2])],
@@ -194,7 +303,15 @@ const softmaxCases: OpCase[] = [
   { name: 'logSoftmax axis 1 of [2,3,2]', inputs: () => [normal([2, 3, 2])], fn: (a) => a.logSoftmax(1) },
   {
     name: 'logSoftmax of logits ±30',
-    inputs: () => [tg.tensor([[30, -30, 29], [-30, -29, 30]], { dtype: 'float64', requiresGrad: true })],
+    inputs: () => [
+      tg.tensor(
+        [
+          [30, -30, 29],
+          [-30, -29, 30],
+        ],
+        { dtype: 'float64', requiresGrad: true },
+      ),
+    ],
     fn: (a) => a.logSoftmax(),
   },
 ];

@@ -18,8 +18,14 @@ const targets = [3, 0, 4, 1];
 
 /** Running statistics made fresh for each call, so repeated evaluation sees the same values. */
 const running = (c: number) => ({
-  runningMean: tg.tensor(Array.from({ length: c }, (_, i) => 0.1 * i - 0.2), { dtype: 'float64' }),
-  runningVar: tg.tensor(Array.from({ length: c }, (_, i) => 0.5 + 0.25 * i), { dtype: 'float64' }),
+  runningMean: tg.tensor(
+    Array.from({ length: c }, (_, i) => 0.1 * i - 0.2),
+    { dtype: 'float64' },
+  ),
+  runningVar: tg.tensor(
+    Array.from({ length: c }, (_, i) => 0.5 + 0.25 * i),
+    { dtype: 'float64' },
+  ),
 });
 
 const batchNormTrain = (shape: number[], label: string): OpCase => ({
