@@ -52,7 +52,8 @@ export class DigitsCnn extends nn.Module implements Classifier {
 
   constructor(inC: number, side: number, classes: number, rng: Rng) {
     super();
-    // No batch norm: on the digits it did not raise test accuracy and roughly tripled the time per epoch.
+    // No batch norm: measured again with the fused kernels (issue 17), seeds 0, 1, 2 gave 99.72%, 97.22%
+    // and 97.78% test accuracy with it against 100.00%, 99.17% and 97.78% without, at 4.4 s against 3.3 s.
     this.block1 = new ConvBlock(inC, 32, 3, { padding: 1, batchNorm: false, rng });
     this.block2 = new ConvBlock(32, 64, 3, { padding: 1, batchNorm: false, rng });
     this.dropout = new nn.Dropout(0.25, { rng });
