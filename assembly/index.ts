@@ -5,3 +5,4 @@ export { directForward, directWeightGrad, directWeightGradTasks } from './direct
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
+export { sgdStep } from './optimizers';

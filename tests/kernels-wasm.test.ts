@@ -21,6 +21,8 @@ import { gemmWasm } from '../src/kernels/wasm/gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '../src/kernels/wasm/normalization';
 import { maxPool2dWasm } from '../src/kernels/wasm/pool';
 import * as normalization from '../src/kernels/normalization';
+import { sgdStep } from '../src/kernels/optimizers';
+import { sgdStepWasm } from '../src/kernels/wasm/optimizers';
 import { conv2dReference, convTranspose2dReference, conv2dWeightGradReference, gemmReference } from './kernel-references';
 
 /**
@@ -550,6 +552,27 @@ describe.each([
     const onlyBias = new Float32Array(c);
     batchNormBackwardWasm(rt, gy, x, n, c, s, statsWasm, w, null, null, onlyBias);
     expect(onlyBias).toEqual(gbJs);
+  });
+
+  test.each([
+    ['plain', { wd: 0, momentum: 0, keep: 1, lr: 0.05, nesterov: false }],
+    ['momentum, weight decay, a new buffer', { wd: 5e-4, momentum: 0.9, keep: 1, lr: 0.05, nesterov: false, first: true }],
+    ['dampening', { wd: 0, momentum: 0.8, keep: 0.7, lr: 0.03, nesterov: false }],
+    ['nesterov', { wd: 0.01, momentum: 0.9, keep: 1, lr: 0.1, nesterov: true }],
+  ] as const)('sgdStep %s: the same bits as the TypeScript loop', (_label, o) => {
+    const h = { first: false, ...o };
+    for (const n of [4099, 10007]) {
+      const x = fill(n);
+      const g = fill(n);
+      const buf = h.momentum === 0 ? null : fill(n);
+      const [xJs, bufJs] = [x.slice(), buf && buf.slice()];
+      sgdStep(xJs, g, bufJs, h);
+      const [xWasm, bufWasm] = [x.slice(), buf && buf.slice()];
+      sgdStepWasm(rt, xWasm, g, bufWasm, h);
+      expect(xWasm).toEqual(xJs);
+      expect(bufWasm).toEqual(bufJs);
+      expect(xJs).not.toEqual(x);
+    }
   });
 
   test('patterns WebAssembly does not cover (an outer broadcast) still come out right', () => {

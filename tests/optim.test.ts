@@ -174,8 +174,9 @@ describe('Note [fused updates]: the one-loop float32 updates equal the op-by-op 
   /** Random float32 parameters and gradients, the same for both sides. */
   const setup = (seed: string) => {
     const r = tg.rng(seed);
-    const p = tg.randn([257], { rng: r, requiresGrad: true });
-    const grads = [0, 1, 2, 3].map(() => tg.randn([257], { rng: r }));
+    // 4099: above the WebAssembly threshold, so the dispatching kernels run the WebAssembly step.
+    const p = tg.randn([4099], { rng: r, requiresGrad: true });
+    const grads = [0, 1, 2, 3].map(() => tg.randn([4099], { rng: r }));
     return { p, grads };
   };
 

@@ -11,6 +11,7 @@
 import type { Storage } from '../tensor/dtype';
 import type { ConvGeometry } from './geometry';
 import type { BatchNormStats } from './normalization';
+import type { SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
@@ -127,4 +128,7 @@ export interface Kernels {
     gweight: Storage | null,
     gbias: Storage | null,
   ): void;
+
+  /** One SGD step of a parameter x in place (and of its momentum buffer, when given). */
+  sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void;
 }

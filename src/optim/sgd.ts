@@ -6,6 +6,7 @@
  *   g = nesterov ? g + momentum·buf : buf
  *   p = p - lr·g
  */
+import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { checkHyper, Optimizer } from './optimizer';
@@ -55,48 +56,6 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
       }
     }
     const h = { wd: this.weightDecay, momentum: this.momentum, keep: 1 - this.dampening, lr: this.lr, nesterov: this.nesterov, first };
-    if (x instanceof Float32Array) sgdFloat32(x, grad.data as Float32Array, buf as Float32Array | null, h);
-    else sgdFloat64(x, grad.data as Float64Array, buf as Float64Array | null, h);
-  }
-}
-
-interface SgdStep {
-  wd: number;
-  momentum: number;
-  /** 1 - dampening. */
-  keep: number;
-  lr: number;
-  nesterov: boolean;
-  /** The momentum buffer is new: it takes the gradient as it is. */
-  first: boolean;
-}
-
-// Note [fused updates]: the float32 loop calls Math.fround by name, the only form V8 inlines (through
-// a rounding-function variable the update ran ten times slower); the float64 loop is the same without it.
-function sgdFloat32(x: Float32Array, gd: Float32Array, buf: Float32Array | null, h: SgdStep): void {
-  const f = Math.fround;
-  const [wd, momentum, keep, lr] = [f(h.wd), f(h.momentum), f(h.keep), f(h.lr)];
-  const { first, nesterov } = h;
-  for (let i = 0; i < x.length; i++) {
-    let g = wd !== 0 ? f(gd[i] + f(x[i] * wd)) : gd[i];
-    if (buf !== null) {
-      const b = first ? g : f(f(buf[i] * momentum) + f(g * keep));
-      buf[i] = b;
-      g = nesterov ? f(g + f(b * momentum)) : b;
-    }
-    x[i] = f(x[i] - f(g * lr));
-  }
-}
-
-function sgdFloat64(x: Float64Array, gd: Float64Array, buf: Float64Array | null, h: SgdStep): void {
-  const { wd, momentum, keep, lr, first, nesterov } = h;
-  for (let i = 0; i < x.length; i++) {
-    let g = wd !== 0 ? gd[i] + x[i] * wd : gd[i];
-    if (buf !== null) {
-      const b = first ? g : buf[i] * momentum + g * keep;
-      buf[i] = b;
-      g = nesterov ? g + b * momentum : b;
-    }
-    x[i] = x[i] - g * lr;
+    kernels().sgdStep(x, grad.data, buf, h);
   }
 }

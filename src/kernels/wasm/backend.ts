@@ -16,6 +16,7 @@ import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } f
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmWasm } from './gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
+import { sgdStepWasm } from './optimizers';
 import { maxPool2dWasm } from './pool';
 import type { Runtime } from './runtime';
 
@@ -163,6 +164,13 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
             gbias as Float32Array | null,
           ),
         () => js.batchNormBackward(gy, x, n, c, s, stats, weight, gx, gweight, gbias),
+      ),
+
+    sgdStep: (x, grad, buf, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, buf),
+        () => sgdStepWasm(rt, x as Float32Array, grad as Float32Array, buf as Float32Array | null, h),
+        () => js.sgdStep(x, grad, buf, h),
       ),
 
     maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) =>

@@ -48,6 +48,7 @@ export const EXPORTS = [
   'batchNormForward',
   'batchNormBackward',
   'maskPositive',
+  'sgdStep',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
