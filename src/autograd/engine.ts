@@ -11,6 +11,8 @@ import { withGradMode } from './mode';
 import type { Node } from './node';
 import { accumulate } from './accumulate';
 import { postOrder } from './walk';
+import { GradientHolds } from './gradient-holds';
+import { trackAllocations } from '../tensor/storage-pool';
 
 /** Post-order over tensors that require grad: every tensor comes after the inputs of its node. */
 export function topoSort(roots: readonly Tensor[]): Tensor[] {
@@ -59,11 +61,32 @@ function addGradients(a: Tensor, b: Tensor): Tensor {
 
 /** The core of backward() and grad(): returns the inputs' gradients when `inputs` is given. */
 export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Tensor[], opts: BackwardOptions): (Tensor | null)[] {
+  // Note [recycled gradients]: not under createGraph (the gradients are graph values then) nor
+  // while a recorder may keep them.
+  if (opts.createGraph || recorder !== null) return backwardPass(outputs, gradOutputs, opts, new GradientHolds(null));
+  return trackAllocations((recycle) => backwardPass(outputs, gradOutputs, opts, new GradientHolds(recycle)));
+}
+
+function backwardPass(
+  outputs: readonly Tensor[],
+  gradOutputs: readonly Tensor[],
+  opts: BackwardOptions,
+  holds: GradientHolds,
+): (Tensor | null)[] {
   const order = topoSort(outputs);
   const pending = new Map<Tensor, Tensor>();
   const accumulate = (t: Tensor, g: Tensor) => {
     const before = pending.get(t);
-    pending.set(t, before === undefined ? g : addGradients(before, g));
+    if (before === undefined) {
+      pending.set(t, g);
+      holds.hold(g);
+      return;
+    }
+    const total = addGradients(before, g);
+    pending.set(t, total);
+    holds.hold(total);
+    holds.release(before);
+    holds.dropIfUnheld(g);
   };
   withGradMode(opts.createGraph, () => outputs.forEach((y, i) => accumulate(y, gradOutputs[i])));
 
@@ -100,15 +123,26 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
     const summed = pending.get(t);
     if (summed === undefined) continue;
     pending.delete(t);
-    const g = hasHooks(t) ? withGradMode(opts.createGraph, () => runHooks(t, summed)) : summed;
+    let g = summed;
+    if (hasHooks(t)) {
+      g = withGradMode(opts.createGraph, () => runHooks(t, summed));
+      holds.keep(summed);
+      holds.keep(g);
+    }
     if (recorder !== null) recorder.tensor(t, g);
     if (wanted) {
-      if (wanted.has(t)) results.set(t, g);
+      if (wanted.has(t)) {
+        results.set(t, g);
+        holds.keep(g);
+      }
     } else if (t.node === null || t.retainsGrad) {
       storeGrad(t, g, opts.createGraph);
     }
     const node = t.node;
-    if (node === null || !mustRun(t)) continue;
+    if (node === null || !mustRun(t)) {
+      holds.release(summed);
+      continue;
+    }
     const rule = () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved);
     const gs = withGradMode(opts.createGraph, () => (isAnomalyEnabled() ? insideRule(rule) : rule()));
     const inputs = node.inputs;
@@ -126,6 +160,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
       if (isAnomalyEnabled()) checkBackward(node, t, i, gx);
       withGradMode(opts.createGraph, () => accumulate(x, gx));
     }
+    holds.release(summed);
     if (!opts.retainGraph) node.free();
   }
   return opts.inputs ? opts.inputs.map((x) => results.get(x) ?? null) : [];
