@@ -343,6 +343,30 @@ describe('module scopes', () => {
     expect(tg.currentScope()).toBeNull();
   });
 
+  test('a child moved to another property is named by where it is now', () => {
+    class Two extends nn.Module {
+      first: nn.Module = new nn.Tanh();
+      second: nn.Module = new nn.ReLU();
+      forward(x: tg.Tensor) {
+        return this.second.forward(this.first.forward(x));
+      }
+    }
+    const m = new Two();
+    const x = tg.randn([2], { requiresGrad: true });
+    const paths = () =>
+      nodesOf(m.forward(x))
+        .map((n) => n.scope?.path)
+        .filter((p) => p !== '');
+    expect(paths().sort()).toEqual(['first', 'second']);
+    [m.first, m.second] = [m.second, m.first];
+    const y = m.forward(x);
+    expect(
+      nodesOf(y)
+        .map((n) => `${n.op}@${n.scope?.path}`)
+        .sort(),
+    ).toEqual(['relu@first', 'tanh@second']);
+  });
+
   test('the scope is popped when forward throws', () => {
     const seq = new nn.Sequential(new nn.Linear(3, 4));
     expect(() => seq.forward(tg.ones([2, 5]))).toThrow('linear: input features 5 do not match weight in-features 3');

@@ -47,6 +47,9 @@ function isParameter(v: unknown): v is Tensor {
 
 const join = (prefix: string, name: string) => (prefix === '' ? name : `${prefix}.${name}`);
 
+/** A module's property name in its parent, as its scope path last found it. */
+const childNames = new WeakMap<Module, WeakMap<Module, string>>();
+
 /** The modules whose forward is running, outermost first, with their scope paths. */
 const running: { module: Module; path: string }[] = [];
 
@@ -245,9 +248,21 @@ export abstract class Module {
   private scopePath(): string {
     if (running.length === 0) return '';
     const parent = running[running.length - 1];
-    // A direct child, nearly always: its property name, without walking the parent's whole subtree.
+    // A direct child, nearly always: its property name (remembered, and checked still to be it, as
+    // a property can be reassigned), without walking the parent's whole subtree.
+    const remembered = childNames.get(parent.module)?.get(this);
+    if (remembered !== undefined && (parent.module as unknown as Record<string, unknown>)[remembered] === this) {
+      return join(parent.path, remembered);
+    }
     const child = parent.module.namedChildren().find(([, m]) => m === this);
-    if (child) return join(parent.path, child[0]);
+    if (child) {
+      if (!child[0].includes('.')) {
+        const names = childNames.get(parent.module) ?? new WeakMap<Module, string>();
+        names.set(this, child[0]);
+        childNames.set(parent.module, names);
+      }
+      return join(parent.path, child[0]);
+    }
     const found = parent.module.namedModules().find(([, m]) => m === this);
     if (found) return join(parent.path, found[0]);
     // Called from a module that does not own it: name it from the outermost module, or by its class.
