@@ -345,8 +345,8 @@ describe('module scopes', () => {
 
   test('a child moved to another property is named by where it is now', () => {
     class Two extends nn.Module {
-      first: nn.Module = new nn.Tanh();
-      second: nn.Module = new nn.ReLU();
+      first: tg.nn.Module = new nn.Tanh();
+      second: tg.nn.Module = new nn.ReLU();
       forward(x: tg.Tensor) {
         return this.second.forward(this.first.forward(x));
       }

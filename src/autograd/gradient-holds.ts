@@ -5,6 +5,7 @@
  * inputs, makes several holders of one array); gradients a hook, a grad() result or a .grad may
  * still show are kept for good.
  */
+import { POOL_MIN_ELEMENTS } from '../tensor/storage-pool';
 import type { Tensor } from '../tensor/tensor';
 
 export class GradientHolds {
@@ -14,20 +15,25 @@ export class GradientHolds {
   /** `recycle` null: recycling is off (createGraph, a recorder): nothing is ever handed back. */
   constructor(private readonly recycle: ((data: Tensor['data']) => void) | null) {}
 
+  /** Whether g's storage could go back at all: small arrays never do, and cost nothing here. */
+  private tracks(g: Tensor): boolean {
+    return this.recycle !== null && g.data.length >= POOL_MIN_ELEMENTS;
+  }
+
   hold(g: Tensor): void {
-    if (this.recycle === null) return;
+    if (!this.tracks(g)) return;
     const b = g.data.buffer;
     this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
   }
 
   /** Never hand this storage back: something outside the pass can see it. */
   keep(g: Tensor): void {
-    if (this.recycle !== null) this.kept.add(g.data.buffer);
+    if (this.tracks(g)) this.kept.add(g.data.buffer);
   }
 
   /** One holder fewer; the storage goes back when it was the last. */
   release(g: Tensor): void {
-    if (this.recycle === null) return;
+    if (!this.tracks(g)) return;
     const b = g.data.buffer;
     const n = (this.counts.get(b) ?? 1) - 1;
     if (n > 0) this.counts.set(b, n);
@@ -39,7 +45,7 @@ export class GradientHolds {
 
   /** A gradient that was never held (summed into another at once): back if nothing holds its storage. */
   dropIfUnheld(g: Tensor): void {
-    if (this.recycle !== null && !this.counts.has(g.data.buffer)) this.handBack(g);
+    if (this.tracks(g) && !this.counts.has(g.data.buffer)) this.handBack(g);
   }
 
   private handBack(g: Tensor): void {
