@@ -1,7 +1,7 @@
 /**
  * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--data-dir DIR]`:
  * runs W1–W7 and E1 for tapegrad, PyTorch (when the machine has python3-torch) and the installed
- * JavaScript peers, one engine and one workload at a time, each in a child process, and prints one Markdown table of
+ * JavaScript peers, workload by workload and engine by engine, each pair in a child process, and prints one Markdown table of
  * medians with tapegrad/peer ratios. E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
  * ../shared/data/fashion-mnist beside the repository.
  */
@@ -81,40 +81,49 @@ function engineCommand(key: string, args: Args, workload: string): [string, stri
 /**
  * One engine, one workload per process: the JIT feedback, heap and thread pools one workload leaves
  * behind would otherwise slow the next (tapegrad's W7 measured 8.1 ms after W1–W6 in one process,
- * 5.6 ms alone), and a user's training script runs one model, not seven.
+ * 5.6 ms alone), and a user's training script runs one model, not seven. The result, or why not.
  */
-function runEngine(key: string, args: Args): EngineResult | null {
-  process.stderr.write(`${key}:\n`);
-  const merged: EngineResult = { label: key, seconds: {}, runs: {}, errors: {} };
-  let ran = false;
+function runOne(key: string, args: Args, id: string): EngineResult | string {
+  const command = engineCommand(key, args, id);
+  if (typeof command === 'string') return command;
+  const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
+  const child = spawnSync(command[0], command[1], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, OMP_NUM_THREADS: threads },
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
+  if (child.status !== 0 || line === undefined) return `${key} ${id} failed (exit ${child.status})`;
+  return JSON.parse(line.slice(RESULT_MARK.length)) as EngineResult;
+}
+
+/**
+ * Workload by workload, every engine in turn: on a shared machine whose speed drifts over minutes,
+ * the engines compared in a row are measured minutes apart at most, not a quarter of an hour.
+ */
+function runAll(args: Args): Record<string, EngineResult | null> {
+  const results: Record<string, EngineResult | null> = {};
+  const unavailable = new Set<string>();
   for (const id of args.only) {
-    const command = engineCommand(key, args, id);
-    if (typeof command === 'string') {
-      process.stderr.write(`  ${command}\n`);
-      return null;
+    for (const key of args.engines) {
+      if (unavailable.has(key)) continue;
+      const r = runOne(key, args, id);
+      if (typeof r === 'string') {
+        process.stderr.write(`  ${r}\n`);
+        if (!r.includes(' failed ')) unavailable.add(key);
+        continue;
+      }
+      const merged = (results[key] ??= { label: r.label, seconds: {}, runs: {}, errors: {} });
+      Object.assign(merged.seconds, r.seconds);
+      Object.assign(merged.runs, r.runs);
+      Object.assign(merged.errors, r.errors);
+      merged.about = r.about ?? merged.about;
     }
-    const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
-    const child = spawnSync(command[0], command[1], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-      env: { ...process.env, OMP_NUM_THREADS: threads },
-    });
-    const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-    if (child.status !== 0 || line === undefined) {
-      process.stderr.write(`  ${key} ${id} failed (exit ${child.status})\n`);
-      continue;
-    }
-    const r = JSON.parse(line.slice(RESULT_MARK.length)) as EngineResult;
-    Object.assign(merged.seconds, r.seconds);
-    Object.assign(merged.runs, r.runs);
-    Object.assign(merged.errors, r.errors);
-    merged.label = r.label;
-    merged.about = r.about ?? merged.about;
-    ran = true;
   }
-  return ran ? merged : null;
+  for (const key of args.engines) results[key] ??= null;
+  return results;
 }
 
 function rate(w: Workload, seconds: number | undefined): number | undefined {
@@ -155,8 +164,7 @@ function table(args: Args, results: Record<string, EngineResult | null>): string
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
-  const results: Record<string, EngineResult | null> = {};
-  for (const key of args.engines) results[key] = runEngine(key, args);
+  const results = runAll(args);
   console.log(
     `\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine and workload in its own process;` +
       ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`,

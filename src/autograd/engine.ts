@@ -63,8 +63,12 @@ function addGradients(a: Tensor, b: Tensor): Tensor {
 export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Tensor[], opts: BackwardOptions): (Tensor | null)[] {
   // Note [recycled gradients]: not under createGraph (the gradients are graph values then) nor
   // while a recorder may keep them.
-  if (opts.createGraph || recorder !== null) return backwardPass(outputs, gradOutputs, opts, new GradientHolds(null));
-  return trackAllocations((recycle) => backwardPass(outputs, gradOutputs, opts, new GradientHolds(recycle)));
+  // One grad-mode switch for the whole pass: rules, hooks and gradient sums record exactly when
+  // createGraph asks for it.
+  return withGradMode(opts.createGraph, () => {
+    if (opts.createGraph || recorder !== null) return backwardPass(outputs, gradOutputs, opts, new GradientHolds(null));
+    return trackAllocations((recycle) => backwardPass(outputs, gradOutputs, opts, new GradientHolds(recycle)));
+  });
 }
 
 function backwardPass(
@@ -88,7 +92,7 @@ function backwardPass(
     holds.release(before);
     holds.dropIfUnheld(g);
   };
-  withGradMode(opts.createGraph, () => outputs.forEach((y, i) => accumulate(y, gradOutputs[i])));
+  outputs.forEach((y, i) => accumulate(y, gradOutputs[i]));
 
   const wanted = opts.inputs ? new Set(opts.inputs) : null;
   // With explicit inputs only the nodes with an input that leads to one of them need to run (the
@@ -125,7 +129,7 @@ function backwardPass(
     pending.delete(t);
     let g = summed;
     if (hasHooks(t)) {
-      g = withGradMode(opts.createGraph, () => runHooks(t, summed));
+      g = runHooks(t, summed);
       holds.keep(summed);
       holds.keep(g);
     }
@@ -144,7 +148,7 @@ function backwardPass(
       continue;
     }
     const rule = () => node.primitive.rule.backward(g, node.inputs, t, node.attrs, node.saved);
-    const gs = withGradMode(opts.createGraph, () => (isAnomalyEnabled() ? insideRule(rule) : rule()));
+    const gs = isAnomalyEnabled() ? insideRule(rule) : rule();
     const inputs = node.inputs;
     if (recorder !== null) recorder.rule(node, ++step, t, gs);
     for (let i = 0; i < inputs.length; i++) {
@@ -158,7 +162,7 @@ function backwardPass(
         );
       }
       if (isAnomalyEnabled()) checkBackward(node, t, i, gx);
-      withGradMode(opts.createGraph, () => accumulate(x, gx));
+      accumulate(x, gx);
     }
     holds.release(summed);
     if (!opts.retainGraph) node.free();
@@ -173,7 +177,7 @@ function backwardPass(
  */
 function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   if (t.grad !== null) {
-    t.grad = withGradMode(createGraph, () => addGradients(t.grad!, g));
+    t.grad = addGradients(t.grad!, g);
   } else {
     t.grad = createGraph ? g : new Tensor(g.data.slice(), g.shape);
   }
