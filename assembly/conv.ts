@@ -307,3 +307,23 @@ export function conv2dWeightGrad(geo: usize, x: usize, gy: usize, gw: usize, n0:
     }
   }
 }
+
+/**
+ * partial[0][j] += partial[i][j] for i = 1 .. count-1 in order, over n floats, partials `stride`
+ * bytes apart: the weight gradient's per-range partials summed as the TypeScript loop summed them
+ * (float32 adds in the same order, so the same bits).
+ */
+export function addPartials(base: usize, stride: usize, count: i32, n: i32): void {
+  for (let i = 1; i < count; i++) {
+    const src = base + <usize>i * stride;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(base + o, f32x4.add(v128.load(base + o), v128.load(src + o)));
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      store<f32>(base + o, load<f32>(base + o) + load<f32>(src + o));
+    }
+  }
+}

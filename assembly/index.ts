@@ -1,6 +1,6 @@
 /** @file The WebAssembly kernels' entry point: every export here is callable from src/kernels/wasm. */
 export { gemm, gemmScratchBytes } from './gemm';
-export { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScratchBytes, weightGradScratchBytes } from './conv';
+export { addPartials, conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScratchBytes, weightGradScratchBytes } from './conv';
 export { directForward, directWeightGrad, directWeightGradTasks } from './direct';
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d } from './pool';

@@ -222,11 +222,6 @@ export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Ar
     work,
     stride,
   );
-  const out = rt.f32;
-  gw.set(out.subarray(partials >> 2, (partials >> 2) + gw.length));
-  for (let i = 1; i < images.length; i++) {
-    const base = (partials + i * partialStride) >> 2;
-    for (let j = 0; j < gw.length; j++) gw[j] += out[base + j];
-  }
-  return gw;
+  rt.exports.addPartials(partials, partialStride, images.length, gw.length);
+  return copyOut(rt, partials, gw);
 }

@@ -49,6 +49,7 @@ export const EXPORTS = [
   'batchNormBackward',
   'maskPositive',
   'sgdStep',
+  'addPartials',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
