@@ -117,6 +117,7 @@ test('the runtime dependencies are what the library calls: no TypeScript tooling
     'fflate',
     'jimp',
     'onnx-proto',
+    'pngjs',
     'seedrandom',
     'ts-graphviz',
   ]);
