@@ -83,9 +83,9 @@ function engineCommand(key: string, args: Args, workload: string): [string, stri
  * behind would otherwise slow the next (tapegrad's W7 measured 8.1 ms after W1–W6 in one process,
  * 5.6 ms alone), and a user's training script runs one model, not seven. The result, or why not.
  */
-function runOne(key: string, args: Args, id: string): EngineResult | string {
+function runOne(key: string, args: Args, id: string): EngineResult | { skipped: string } | { failed: string } {
   const command = engineCommand(key, args, id);
-  if (typeof command === 'string') return command;
+  if (typeof command === 'string') return { skipped: command };
   const threads = String(threadCount(process.env.TAPEGRAD_THREADS));
   const child = spawnSync(command[0], command[1], {
     cwd: ROOT,
@@ -95,7 +95,7 @@ function runOne(key: string, args: Args, id: string): EngineResult | string {
     env: { ...process.env, OMP_NUM_THREADS: threads },
   });
   const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-  if (child.status !== 0 || line === undefined) return `${key} ${id} failed (exit ${child.status})`;
+  if (child.status !== 0 || line === undefined) return { failed: `${key} ${id} failed (exit ${child.status})` };
   return JSON.parse(line.slice(RESULT_MARK.length)) as EngineResult;
 }
 
@@ -110,9 +110,14 @@ function runAll(args: Args): Record<string, EngineResult | null> {
     for (const key of args.engines) {
       if (unavailable.has(key)) continue;
       const r = runOne(key, args, id);
-      if (typeof r === 'string') {
-        process.stderr.write(`  ${r}\n`);
-        if (!r.includes(' failed ')) unavailable.add(key);
+      if ('skipped' in r) {
+        // The engine is not there (no Python with torch): no point asking for the next workload.
+        process.stderr.write(`  ${r.skipped}\n`);
+        unavailable.add(key);
+        continue;
+      }
+      if ('failed' in r) {
+        process.stderr.write(`  ${r.failed}\n`);
         continue;
       }
       const merged = (results[key] ??= { label: r.label, seconds: {}, runs: {}, errors: {} });

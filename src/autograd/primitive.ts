@@ -35,7 +35,16 @@ export class Primitive<A = undefined, S = undefined> {
 
   /** Runs the forward and, when recording and some input requires grad, records a node. */
   apply(xs: readonly Tensor[], attrs: A): Tensor {
+    return this.record(xs, attrs, this.rule.forward(xs, attrs));
+  }
+
+  /** apply, also returning what the forward saved for the backward (recorded or not). */
+  applyWithSaved(xs: readonly Tensor[], attrs: A): { y: Tensor; saved: S | undefined } {
     const out = this.rule.forward(xs, attrs);
+    return { y: this.record(xs, attrs, out), saved: out instanceof Tensor ? undefined : out.saved };
+  }
+
+  private record(xs: readonly Tensor[], attrs: A, out: Tensor | WithSaved<S>): Tensor {
     const y = out instanceof Tensor ? out : out.y;
     const anomaly = isAnomalyEnabled();
     const stack = anomaly ? creationStack() : undefined;

@@ -9,7 +9,7 @@ import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
 import * as normalization from './normalization';
-import { sgdStep } from './optimizers';
+import { adamStep, sgdStep } from './optimizers';
 import * as pool from './pool';
 import * as reduce from './reduce';
 
@@ -38,6 +38,7 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     batchNormForward: normalization.batchNormForward,
     batchNormBackward: normalization.batchNormBackward,
     sgdStep,
+    adamStep,
   };
 }
 

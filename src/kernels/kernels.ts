@@ -11,7 +11,7 @@
 import type { Storage } from '../tensor/dtype';
 import type { ConvGeometry } from './geometry';
 import type { BatchNormStats } from './normalization';
-import type { SgdStep } from './optimizers';
+import type { AdamStep, SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
@@ -131,4 +131,6 @@ export interface Kernels {
 
   /** One SGD step of a parameter x in place (and of its momentum buffer, when given). */
   sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void;
+  /** One Adam step of x in place, with its moments m and v. */
+  adamStep(x: Storage, grad: Storage, m: Storage, v: Storage, h: AdamStep): void;
 }

@@ -1,6 +1,7 @@
 /**
- * @file Optimiser updates as kernels: SGD's step over one parameter in one loop (Note [fused updates]
- * in src/optim/optimizer.ts), float32 rounding every intermediate as the op-by-op formula did.
+ * @file Optimiser updates as kernels: SGD's and Adam's step over one parameter in one loop (Note
+ * [fused updates] in src/optim/optimizer.ts), float32 rounding every intermediate as the op-by-op
+ * formula did.
  */
 import type { Storage } from '../tensor/dtype';
 
@@ -48,5 +49,50 @@ function sgdFloat64(x: Float64Array, gd: Float64Array, buf: Float64Array | null,
       g = nesterov ? g + b * momentum : b;
     }
     x[i] = x[i] - g * lr;
+  }
+}
+
+export interface AdamStep {
+  wd: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 - β1^t). */
+  stepSize: number;
+  /** √(1 - β2^t). */
+  correction2: number;
+}
+
+/** m, v and x updated in place, as torch.optim.Adam (weight decay added to the gradient). */
+export function adamStep(x: Storage, grad: Storage, m: Storage, v: Storage, h: AdamStep): void {
+  if (x instanceof Float32Array) adamFloat32(x, grad as Float32Array, m as Float32Array, v as Float32Array, h);
+  else adamFloat64(x, grad as Float64Array, m as Float64Array, v as Float64Array, h);
+}
+
+function adamFloat32(x: Float32Array, gd: Float32Array, m: Float32Array, v: Float32Array, h: AdamStep): void {
+  const f = Math.fround;
+  const [wd, beta1, keep1, beta2, keep2, eps] = [f(h.wd), f(h.beta1), f(1 - h.beta1), f(h.beta2), f(1 - h.beta2), f(h.eps)];
+  const stepSize = f(h.stepSize);
+  const correction2 = f(h.correction2);
+  for (let i = 0; i < x.length; i++) {
+    const g = wd !== 0 ? f(gd[i] + f(x[i] * wd)) : gd[i];
+    const mi = f(f(m[i] * beta1) + f(g * keep1));
+    const vi = f(f(v[i] * beta2) + f(f(g * g) * keep2));
+    m[i] = mi;
+    v[i] = vi;
+    const denom = f(f(f(Math.sqrt(vi)) / correction2) + eps);
+    x[i] = f(x[i] - f(f(mi / denom) * stepSize));
+  }
+}
+
+function adamFloat64(x: Float64Array, gd: Float64Array, m: Float64Array, v: Float64Array, h: AdamStep): void {
+  const { wd, beta1, beta2, eps, stepSize, correction2 } = h;
+  for (let i = 0; i < x.length; i++) {
+    const g = wd !== 0 ? gd[i] + x[i] * wd : gd[i];
+    const mi = m[i] * beta1 + g * (1 - beta1);
+    const vi = v[i] * beta2 + g * g * (1 - beta2);
+    m[i] = mi;
+    v[i] = vi;
+    x[i] = x[i] - (mi / (Math.sqrt(vi) / correction2 + eps)) * stepSize;
   }
 }

@@ -11,7 +11,7 @@
  * In eval mode with running statistics batch norm stays a composition: an affine map of x, which
  * the ONNX exporter writes as its elementwise pieces.
  */
-import { noGrad, isGradEnabled } from '../autograd/mode';
+import { isGradEnabled } from '../autograd/mode';
 import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
@@ -135,28 +135,15 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   const [xd, wd, bd] = [x, w, b].map((t) => (t === null ? null : t.dtype === dtype ? t : t.cast(dtype)));
   const n = x.shape[0];
   const attrs: BatchNormAttrs = { eps, n, c: channels, s: n === 0 ? 0 : count / n, hasWeight: wd !== null, hasBias: bd !== null };
-  const y = batchNormP.apply([xd!, ...(wd ? [wd] : []), ...(bd ? [bd] : [])], attrs);
-  if (training && rm !== null && rv !== null) {
-    const stats = (y.node?.saved as BatchNormStats | undefined) ?? null;
-    updateRunning(rm, rv, xd!, attrs, stats, momentum, count);
-  }
+  const { y, saved } = batchNormP.applyWithSaved([xd!, ...(wd ? [wd] : []), ...(bd ? [bd] : [])], attrs);
+  if (training && rm !== null && rv !== null) updateRunning(rm, rv, saved!, attrs.c, momentum, count);
   return y;
 }
 
 /** running = (1 - momentum)·running + momentum·batch, the variance unbiased (PyTorch's rule). */
-function updateRunning(
-  rm: Tensor,
-  rv: Tensor,
-  x: Tensor,
-  a: BatchNormAttrs,
-  recorded: BatchNormStats | null,
-  momentum: number,
-  count: number,
-): void {
-  // Without a graph node (no input requires grad) the statistics were not kept: compute them again.
-  const stats = recorded ?? noGrad(() => kernels().batchNormForward(x.data, a.n, a.c, a.s, null, null, a.eps, allocate(x.dtype, x.size)));
+function updateRunning(rm: Tensor, rv: Tensor, stats: BatchNormStats, channels: number, momentum: number, count: number): void {
   const unbiased = count / (count - 1);
-  for (let ch = 0; ch < a.c; ch++) {
+  for (let ch = 0; ch < channels; ch++) {
     rm.data[ch] = (1 - momentum) * rm.data[ch] + momentum * stats.mean[ch];
     rv.data[ch] = (1 - momentum) * rv.data[ch] + momentum * stats.variance[ch] * unbiased;
   }
