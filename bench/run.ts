@@ -1,8 +1,9 @@
 /**
- * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--data-dir DIR]`:
+ * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--rounds N] [--data-dir DIR]`:
  * runs W1–W7 and E1 for tapegrad, PyTorch (when the machine has python3-torch) and the installed
  * JavaScript peers, workload by workload and engine by engine, each pair in a child process, and prints one Markdown table of
- * medians with tapegrad/peer ratios. E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
+ * medians with tapegrad/peer ratios. tapegrad and PyTorch, the pair the targets compare, run in
+ * alternating rounds (Note [rounds]). E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
  * ../shared/data/fashion-mnist beside the repository.
  */
 import { spawnSync } from 'child_process';
@@ -10,7 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { threadCount } from '../src/kernels/parallel';
 import { ENGINES, EngineResult, RESULT_MARK } from './child';
-import { Workload, WORKLOADS } from './workloads';
+import { median } from './measure';
+import { Workload, WorkloadId, WORKLOADS } from './workloads';
 
 /** The peers that are not JavaScript: run by their own interpreter, same workloads, same result line. */
 const PYTORCH = 'pytorch';
@@ -22,6 +24,8 @@ interface Args {
   only: string[];
   engines: string[];
   dataDir: string | null;
+  /** Alternating rounds of tapegrad and PyTorch per workload (Note [rounds]). */
+  rounds: number;
 }
 
 function defaultDataDir(): string | null {
@@ -32,7 +36,7 @@ function defaultDataDir(): string | null {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: WORKLOADS.map((w) => w.id), engines: ALL_ENGINES, dataDir: defaultDataDir() };
+  const args: Args = { quick: false, only: WORKLOADS.map((w) => w.id), engines: ALL_ENGINES, dataDir: defaultDataDir(), rounds: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,8 +48,16 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--only')) args.only = value().map((s) => s.toUpperCase());
     else if (a.startsWith('--engines')) args.engines = value();
     else if (a.startsWith('--data-dir')) args.dataDir = value().join(',');
-    else throw new Error(`bench: unknown argument ${a} (use --quick, --only W1,E1, --engines ${ALL_ENGINES.join(',')}, --data-dir DIR)`);
+    else if (a.startsWith('--rounds')) {
+      const v = value().join(',');
+      args.rounds = Number(v);
+      if (!Number.isInteger(args.rounds) || args.rounds < 1) throw new Error(`bench: --rounds needs a whole number ≥ 1, got ${v}`);
+    } else
+      throw new Error(
+        `bench: unknown argument ${a} (use --quick, --only W1,E1, --engines ${ALL_ENGINES.join(',')}, --rounds N, --data-dir DIR)`,
+      );
   }
+  if (args.rounds === 0) args.rounds = args.quick ? 1 : 3;
   for (const e of args.engines)
     if (!ALL_ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (known: ${ALL_ENGINES.join(', ')})`);
   return args;
@@ -102,29 +114,49 @@ function runOne(key: string, args: Args, id: string): EngineResult | { skipped: 
 /**
  * Workload by workload, every engine in turn: on a shared machine whose speed drifts over minutes,
  * the engines compared in a row are measured minutes apart at most, not a quarter of an hour.
+ *
+ * Note [rounds]: this machine's speed moves by 20–40% within a minute, so one run of each engine can
+ * land one in a fast spell and the other in a slow one and swing a ratio by a third. tapegrad and
+ * PyTorch therefore run `rounds` times each, alternating (tapegrad, PyTorch, PyTorch, tapegrad, …,
+ * so neither always goes first), and each reports the median of its rounds' medians: a spell that
+ * slows one round of one engine no longer decides the row. The JavaScript peers, which have no
+ * targets and take most of the run's time, run once.
  */
 function runAll(args: Args): Record<string, EngineResult | null> {
   const results: Record<string, EngineResult | null> = {};
+  const rounds: Record<string, Partial<Record<string, number[]>>> = {};
   const unavailable = new Set<string>();
+  const paired = (key: string) => key === 'tapegrad' || key === PYTORCH;
   for (const id of args.only) {
-    for (const key of args.engines) {
-      if (unavailable.has(key)) continue;
-      const r = runOne(key, args, id);
-      if ('skipped' in r) {
-        // The engine is not there (no Python with torch): no point asking for the next workload.
-        process.stderr.write(`  ${r.skipped}\n`);
-        unavailable.add(key);
-        continue;
+    for (let round = 0; round < args.rounds; round++) {
+      const order = round % 2 === 0 ? args.engines : [...args.engines].reverse();
+      for (const key of order) {
+        if (unavailable.has(key) || (round > 0 && !paired(key))) continue;
+        const r = runOne(key, args, id);
+        if ('skipped' in r) {
+          // The engine is not there (no Python with torch): no point asking for the next workload.
+          process.stderr.write(`  ${r.skipped}\n`);
+          unavailable.add(key);
+          continue;
+        }
+        if ('failed' in r) {
+          process.stderr.write(`  ${r.failed}\n`);
+          continue;
+        }
+        const merged = (results[key] ??= { label: r.label, seconds: {}, runs: {}, errors: {} });
+        const seen = (rounds[key] ??= {});
+        for (const [w, sec] of Object.entries(r.seconds)) (seen[w] ??= []).push(sec);
+        for (const [w, n] of Object.entries(r.runs)) merged.runs[w as WorkloadId] = (merged.runs[w as WorkloadId] ?? 0) + n;
+        Object.assign(merged.errors, r.errors);
+        merged.about = r.about ?? merged.about;
       }
-      if ('failed' in r) {
-        process.stderr.write(`  ${r.failed}\n`);
-        continue;
-      }
-      const merged = (results[key] ??= { label: r.label, seconds: {}, runs: {}, errors: {} });
-      Object.assign(merged.seconds, r.seconds);
-      Object.assign(merged.runs, r.runs);
-      Object.assign(merged.errors, r.errors);
-      merged.about = r.about ?? merged.about;
+    }
+    for (const [key, seen] of Object.entries(rounds)) {
+      const times = seen[id];
+      if (times === undefined) continue;
+      results[key]!.seconds[id as WorkloadId] = median(times);
+      if (times.length > 1)
+        process.stderr.write(`  ${results[key]!.label} ${id} rounds: ${times.map((t) => `${(t * 1000).toFixed(2)} ms`).join(', ')}\n`);
     }
   }
   for (const key of args.engines) results[key] ??= null;
@@ -172,6 +204,7 @@ function main(): void {
   const results = runAll(args);
   console.log(
     `\nMedians (${args.quick ? 'quick' : 'full'} mode) of forward + backward steps, each engine and workload in its own process;` +
+      ` tapegrad and PyTorch: the median of ${args.rounds} alternating round(s);` +
       ` E1 is one epoch${args.dataDir ? ` of ${args.dataDir}` : ' (not run: no Fashion-MNIST directory; --data-dir DIR)'}.\n`,
   );
   console.log(table(args, results));
