@@ -2,6 +2,7 @@
 export { gemm, gemmScratchBytes } from './gemm';
 export { addPartials, conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScratchBytes, weightGradScratchBytes } from './conv';
 export { directForward, directWeightGrad, directWeightGradTasks } from './direct';
+export { shallowForward, shallowScratchBytes } from './shallow';
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';

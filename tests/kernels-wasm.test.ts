@@ -358,33 +358,74 @@ const convCases: ConvCase[] = [
   { name: 'depthwise, stride [2,1]', batch: 2, inC: 3, inH: 9, inW: 37, outC: 3, kH: 3, kW: 5, stride: [2, 1], pad: [1, 2], groups: 3 },
   { name: 'two channels into one per group', batch: 2, inC: 4, inH: 5, inW: 45, outC: 2, kH: 2, kW: 9, pad: [1, 4], groups: 2 },
   { name: 'threaded size, batch 9', batch: 9, inC: 8, inH: 16, inW: 16, outC: 16, kH: 3, kW: 3, pad: [1, 1] },
+  // The shallow-input forward (assembly/shallow.ts): few weights and output channels per group.
+  { name: 'shallow, threaded: the first layer of W7', batch: 20, inC: 1, inH: 28, inW: 28, outC: 6, kH: 5, kW: 5, pad: [2, 2] },
+  {
+    name: 'shallow: 7 channels (an odd last pair), width 23, stride [2,1]',
+    batch: 2,
+    inC: 3,
+    inH: 11,
+    inW: 23,
+    outC: 7,
+    kH: 3,
+    kW: 3,
+    stride: [2, 1],
+    pad: [1, 1],
+  },
+  {
+    name: 'shallow: one partial tile per row, dilation [1,2]',
+    batch: 2,
+    inC: 2,
+    inH: 6,
+    inW: 9,
+    outC: 2,
+    kH: 2,
+    kW: 3,
+    pad: [0, 2],
+    dil: [1, 2],
+  },
+  {
+    name: 'shallow: groups 2, 80 weights, 8 channels a group',
+    batch: 2,
+    inC: 10,
+    inH: 7,
+    inW: 20,
+    outC: 16,
+    kH: 4,
+    kW: 4,
+    pad: [1, 0],
+    groups: 2,
+  },
 ];
 
-test('results do not depend on the number of threads: one and two threads agree bit for bit', () => {
-  const g = convGeometry(convCases.find((c) => c.name.startsWith('threaded'))!);
-  const x = fill(g.batch * g.inC * g.inH * g.inW);
-  const gy = fill(g.batch * g.outC * g.outH * g.outW);
-  const w = fill(g.outC * (g.inC / g.groups) * g.kH * g.kW);
-  const sizes = { x: x.length, y: gy.length, w: w.length };
-  for (let trial = 0; trial < 3; trial++) {
-    expect(conv2dWeightGradWasm(threaded, x, gy, g, new Float32Array(sizes.w))).toEqual(
-      conv2dWeightGradWasm(single, x, gy, g, new Float32Array(sizes.w)),
-    );
-    expect(conv2dForwardWasm(threaded, x, w, null, g, new Float32Array(sizes.y))).toEqual(
-      conv2dForwardWasm(single, x, w, null, g, new Float32Array(sizes.y)),
-    );
-    expect(convTranspose2dForwardWasm(threaded, gy, w, null, g, new Float32Array(sizes.x))).toEqual(
-      convTranspose2dForwardWasm(single, gy, w, null, g, new Float32Array(sizes.x)),
-    );
-  }
-  const a = fill(64 * 257);
-  const b = fill(257 * 130);
-  const one = new Float32Array(64 * 130);
-  const two = new Float32Array(64 * 130);
-  gemmWasm(single, a, 0, b, 0, one, 0, 64, 257, 130, false, false, false);
-  gemmWasm(threaded, a, 0, b, 0, two, 0, 64, 257, 130, false, false, false);
-  expect(two).toEqual(one);
-});
+test.each(['threaded size', 'shallow, threaded'])(
+  'results do not depend on the number of threads (%s): one and two threads agree bit for bit',
+  (label) => {
+    const g = convGeometry(convCases.find((c) => c.name.startsWith(label))!);
+    const x = fill(g.batch * g.inC * g.inH * g.inW);
+    const gy = fill(g.batch * g.outC * g.outH * g.outW);
+    const w = fill(g.outC * (g.inC / g.groups) * g.kH * g.kW);
+    const sizes = { x: x.length, y: gy.length, w: w.length };
+    for (let trial = 0; trial < 3; trial++) {
+      expect(conv2dWeightGradWasm(threaded, x, gy, g, new Float32Array(sizes.w))).toEqual(
+        conv2dWeightGradWasm(single, x, gy, g, new Float32Array(sizes.w)),
+      );
+      expect(conv2dForwardWasm(threaded, x, w, null, g, new Float32Array(sizes.y))).toEqual(
+        conv2dForwardWasm(single, x, w, null, g, new Float32Array(sizes.y)),
+      );
+      expect(convTranspose2dForwardWasm(threaded, gy, w, null, g, new Float32Array(sizes.x))).toEqual(
+        convTranspose2dForwardWasm(single, gy, w, null, g, new Float32Array(sizes.x)),
+      );
+    }
+    const a = fill(64 * 257);
+    const b = fill(257 * 130);
+    const one = new Float32Array(64 * 130);
+    const two = new Float32Array(64 * 130);
+    gemmWasm(single, a, 0, b, 0, one, 0, 64, 257, 130, false, false, false);
+    gemmWasm(threaded, a, 0, b, 0, two, 0, 64, 257, 130, false, false, false);
+    expect(two).toEqual(one);
+  },
+);
 
 test('the conv cases meant to run threaded are above the threshold', () => {
   for (const c of convCases.filter((c) => /threaded|split/.test(c.name))) {

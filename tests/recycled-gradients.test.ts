@@ -22,10 +22,10 @@ const churn = () => {
 const values = (t: tg.Tensor) => Array.from(t.data);
 
 test('a backward pass hands the storage of its intermediate gradients back to the pool', () => {
-  while (takePooled('float32', N) !== null);
+  while (takePooled('float32', N, true) !== null);
   const x = big();
   x.mul(2).relu().mul(3).sum().backward();
-  expect(takePooled('float32', N)).not.toBeNull();
+  expect(takePooled('float32', N, true)).not.toBeNull();
 });
 
 test('one gradient given to two inputs (add), and to the same input twice, survives the churn', () => {

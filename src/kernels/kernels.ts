@@ -6,7 +6,9 @@
  * decides, in one place, which one runs.
  *
  * Kernels are plain functions on typed arrays: they allocate nothing the caller sees, write into
- * `out`, and know nothing of tensors or autograd.
+ * `out`, and know nothing of tensors or autograd. A kernel writes every element of `out` (gemm with
+ * `accumulate` adds to it instead), so callers may hand it unfilled storage (Note [unfilled storage]
+ * in src/tensor/dtype.ts).
  */
 import type { Storage } from '../tensor/dtype';
 import type { ConvGeometry } from './geometry';

@@ -6,7 +6,7 @@
  */
 import { defineOp } from './names';
 import { kernels } from '../kernels';
-import { allocate } from '../tensor/dtype';
+import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { broadcastStrides, fmt, normalizeAxes, reducedShape, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
@@ -29,7 +29,7 @@ export function unreduce(gy: Tensor, x: Tensor, axes: readonly number[]): Tensor
 const sumP = defineOp<ReduceAttrs>('sum', {
   forward: ([x], { axes, keepDims }) => {
     const shape = reducedShape(x.shape, axes, keepDims);
-    return new Tensor(kernels().sum(x.data, x.shape, axes, allocate(x.dtype, sizeOf(shape))), shape);
+    return new Tensor(kernels().sum(x.data, x.shape, axes, allocateUnfilled(x.dtype, sizeOf(shape))), shape);
   },
   backward: (gy, [x], _y, { axes }) => [expand(unreduce(gy, x, axes), x.shape)],
   describe: describeReduce,

@@ -18,7 +18,7 @@ import type { Primitive } from '../autograd/primitive';
 import { defineOp } from './names';
 import { kernels } from '../kernels';
 import type { ConvGeometry } from '../kernels';
-import { allocate, DType, promoteTypes } from '../tensor/dtype';
+import { allocateUnfilled, DType, promoteTypes } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { expandedConv2d } from './expanded';
@@ -130,7 +130,7 @@ const conv2dP: Primitive<ConvAttrs> = defineOp<ConvAttrs>('conv2d', {
       convOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0]),
       convOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1]),
     ];
-    const y = allocate(x.dtype, sizeOf(shape));
+    const y = allocateUnfilled(x.dtype, sizeOf(shape));
     kernels().conv2dForward(x.data, w.data, bias ? bias.data : null, geometry(x.shape, shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
   },
@@ -150,7 +150,7 @@ const convTranspose2dP: Primitive<ConvTransposeAttrs> = defineOp<ConvTransposeAt
       convTransposeOutputSize(x.shape[2], w.shape[2], a.stride[0], a.padding[0], a.dilation[0], a.outputPadding[0]),
       convTransposeOutputSize(x.shape[3], w.shape[3], a.stride[1], a.padding[1], a.dilation[1], a.outputPadding[1]),
     ];
-    const y = allocate(x.dtype, sizeOf(shape));
+    const y = allocateUnfilled(x.dtype, sizeOf(shape));
     kernels().convTranspose2dForward(x.data, w.data, bias ? bias.data : null, geometry(shape, x.shape, w.shape.slice(2), a), y);
     return new Tensor(y, shape);
   },
@@ -166,7 +166,7 @@ const convTranspose2dP: Primitive<ConvTransposeAttrs> = defineOp<ConvTransposeAt
 const conv2dWeightP: Primitive<ConvWeightAttrs> = defineOp<ConvWeightAttrs>('conv2dWeight', {
   forward: ([x, gy], a) => {
     const shape = [gy.shape[1], x.shape[1] / a.groups, a.kernel[0], a.kernel[1]];
-    const gw = allocate(x.dtype, sizeOf(shape));
+    const gw = allocateUnfilled(x.dtype, sizeOf(shape));
     kernels().conv2dWeightGrad(x.data, gy.data, geometry(x.shape, gy.shape, a.kernel, a), gw);
     return new Tensor(gw, shape);
   },

@@ -12,7 +12,7 @@
 import { defineOp, PrimitiveName } from './names';
 import { BinaryOp, kernels, UnaryOp } from '../kernels';
 import { binaryWith, map } from '../kernels/elementwise';
-import { allocate } from '../tensor/dtype';
+import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { broadcastShapes, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
@@ -29,7 +29,7 @@ function binary(op: BinaryOp, grads: BinaryGrads) {
   const p = defineOp(op, {
     forward: ([a, b]) => {
       const shape = broadcastShapes(op, a.shape, b.shape);
-      return new Tensor(kernels().binary(op, a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape))), shape);
+      return new Tensor(kernels().binary(op, a.data, a.shape, b.data, b.shape, shape, allocateUnfilled(a.dtype, sizeOf(shape))), shape);
     },
     backward: (gy, [a, b], y) => [
       a.requiresGrad ? sumTo(grads.a(gy, a, b, y), a.shape) : null,
@@ -47,7 +47,7 @@ function maskOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tens
 
 /** A constant op(x): the piecewise factors of Note [kinks]. */
 function mapConstant(x: Tensor, op: UnaryOp): Tensor {
-  return constant(kernels().unary(op, x.data, allocate(x.dtype, x.size)), x.shape);
+  return constant(kernels().unary(op, x.data, allocateUnfilled(x.dtype, x.size)), x.shape);
 }
 
 export const add = binary('add', { a: (gy) => gy, b: (gy) => gy });
@@ -107,7 +107,7 @@ export const minimum = binary('minimum', {
 
 function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
   const p = defineOp(op, {
-    forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocate(x.dtype, x.size)), x.shape),
+    forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocateUnfilled(x.dtype, x.size)), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],
   });
   return (x: Tensor): Tensor => p.apply([x], undefined);
@@ -123,7 +123,7 @@ export const abs = unary('abs', (gy, x) => mul(gy, mapConstant(x, 'sign')));
  * constant (Note [kinks]), so the rule's own gradient is the same mask again and none for x.
  */
 const reluGradP = defineOp('reluGrad', {
-  forward: ([gy, x]) => new Tensor(kernels().maskPositive(gy.data, x.data, allocate(gy.dtype, gy.size)), gy.shape),
+  forward: ([gy, x]) => new Tensor(kernels().maskPositive(gy.data, x.data, allocateUnfilled(gy.dtype, gy.size)), gy.shape),
   backward: (ggx, [gy, x]) => [gy.requiresGrad ? reluGrad(ggx, x) : null, null],
 });
 const reluGrad = (gy: Tensor, x: Tensor): Tensor => reluGradP.apply([gy, x], undefined);

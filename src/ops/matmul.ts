@@ -1,7 +1,7 @@
 /** @file Matrix product: 2-D, and batched over leading axes that broadcast. */
 import { defineOp } from './names';
 import { kernels } from '../kernels';
-import { allocate } from '../tensor/dtype';
+import { allocateUnfilled } from '../tensor/dtype';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
@@ -26,7 +26,7 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     const k = a.shape[a.ndim - (transA ? 2 : 1)];
     const m = b.shape[b.ndim - (transB ? 2 : 1)];
     const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const out = allocate(a.dtype, sizeOf(batch) * n * m);
+    const out = allocateUnfilled(a.dtype, sizeOf(batch) * n * m);
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
     const sb = broadcastStrides(b.shape.slice(0, -2), batch);
     const so = stridesOf(batch);

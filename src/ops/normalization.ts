@@ -14,7 +14,7 @@
 import { isGradEnabled } from '../autograd/mode';
 import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
-import { allocate } from '../tensor/dtype';
+import { allocateUnfilled } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { sum } from './broadcast';
@@ -66,7 +66,7 @@ const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
   forward: ([x, ...affine], a) => {
     const weight = a.hasWeight ? affine[0].data : null;
     const bias = a.hasBias ? affine[a.hasWeight ? 1 : 0].data : null;
-    const y = allocate(x.dtype, x.size);
+    const y = allocateUnfilled(x.dtype, x.size);
     const saved = kernels().batchNormForward(x.data, a.n, a.c, a.s, weight, bias, a.eps, y);
     return { y: new Tensor(y, x.shape), saved };
   },
@@ -77,9 +77,9 @@ const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
       const [gx, gw, gb] = recordedGrads(gy, x, w, a.eps);
       return [x.requiresGrad ? gx : null, ...(w ? [w.requiresGrad ? gw : null] : []), ...(b ? [b.requiresGrad ? gb : null] : [])];
     }
-    const gx = x.requiresGrad ? allocate(x.dtype, x.size) : null;
-    const gw = w?.requiresGrad ? allocate(w.dtype, w.size) : null;
-    const gb = b?.requiresGrad ? allocate(b.dtype, b.size) : null;
+    const gx = x.requiresGrad ? allocateUnfilled(x.dtype, x.size) : null;
+    const gw = w?.requiresGrad ? allocateUnfilled(w.dtype, w.size) : null;
+    const gb = b?.requiresGrad ? allocateUnfilled(b.dtype, b.size) : null;
     kernels().batchNormBackward(gy.data, x.data, a.n, a.c, a.s, stats, w === null ? null : w.data, gx, gw, gb);
     const wrap = (g: Float32Array | Float64Array | null, like: Tensor) => (g === null ? null : constant(g, like.shape));
     return [wrap(gx, x), ...(w ? [wrap(gw, w)] : []), ...(b ? [wrap(gb, b)] : [])];

@@ -11,7 +11,7 @@ import type { Primitive } from '../autograd/primitive';
 import { defineOp } from './names';
 import { kernels } from '../kernels';
 import type { PoolGeometry } from '../kernels';
-import { allocate } from '../tensor/dtype';
+import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
@@ -75,7 +75,7 @@ const gatherFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('gatherFlat', {
 });
 
 const scatterAddFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('scatterAddFlat', {
-  forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocate(g.dtype, sizeOf(shape))), shape),
+  forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocateUnfilled(g.dtype, sizeOf(shape))), shape),
   backward: (gg, [g], _y, { index }) => [gatherFlatP.apply([gg], { index, shape: g.shape })],
   describe: ({ shape }) => fmt(shape),
 });
@@ -86,7 +86,7 @@ const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
   forward: ([x], a) => {
     const g = poolGeometry(x.shape, a);
     const shape = pooledShape(x.shape, g);
-    const y = allocate(x.dtype, sizeOf(shape));
+    const y = allocateUnfilled(x.dtype, sizeOf(shape));
     const argmax = new Int32Array(y.length);
     kernels().maxPool2d(x.data, g, y, argmax);
     return { y: new Tensor(y, shape), saved: argmax };

@@ -22,13 +22,13 @@ const PER_SIZE = 8;
 const pools: Record<DType, Map<number, Storage[]>> = { float32: new Map(), float64: new Map() };
 let tracked: WeakSet<ArrayBufferLike> | null = null;
 
-/** A pooled array of `size` elements, zero-filled, or null when there is none. */
-export function takePooled(dtype: DType, size: number): Storage | null {
+/** A pooled array of `size` elements (zero-filled when `zero`: else as its last user left it), or null when there is none. */
+export function takePooled(dtype: DType, size: number, zero: boolean): Storage | null {
   if (size < POOL_MIN_ELEMENTS) return null;
   const list = pools[dtype].get(size);
   const data = list?.pop();
   if (data === undefined) return null;
-  data.fill(0);
+  if (zero) data.fill(0);
   return data;
 }
 

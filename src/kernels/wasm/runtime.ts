@@ -42,6 +42,8 @@ export const EXPORTS = [
   'directForward',
   'directWeightGrad',
   'directWeightGradTasks',
+  'shallowForward',
+  'shallowScratchBytes',
   'unaryOp',
   'binaryOp',
   'maxPool2d',
