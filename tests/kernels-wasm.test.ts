@@ -14,6 +14,7 @@ import * as pool from '../src/kernels/pool';
 import type { PoolGeometry } from '../src/kernels/pool';
 import type { Storage } from '../src/tensor/dtype';
 import { loadRuntime, PARALLEL_MIN_MACS, Runtime } from '../src/kernels/wasm/runtime';
+import { wasmBytes } from '../src/kernels/wasm/bytes';
 import { createWasmKernels } from '../src/kernels/wasm/backend';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
 import { binaryWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
@@ -504,10 +505,23 @@ function fillSpecial(n: number): Float32Array {
   return x;
 }
 
+test('the serial kernels run on an arena of their own, in memory that is not shared (Note [serial arena])', () => {
+  for (const rt of [single, threaded, plain]) {
+    expect(rt.serial).not.toBe(rt);
+    // By tag: jest's globals are another realm's, so instanceof would not match.
+    expect(Object.prototype.toString.call(rt.serial.memory.buffer)).toBe('[object ArrayBuffer]');
+    expect(Object.prototype.toString.call(rt.memory.buffer)).toBe('[object SharedArrayBuffer]');
+  }
+  // Without the serial build the same kernels share the threaded arena.
+  const { runtime } = loadRuntime({ threads: 1, allowRelaxed: true, bytes: (b) => (b === 'serial' ? null : wasmBytes(b)) });
+  expect(runtime!.serial).toBe(runtime);
+});
+
 describe.each([
-  ['wasm, 1 thread', single],
-  ['wasm without relaxed SIMD, 2 threads', plainThreaded],
-] as const)('elementwise kernels: %s', (_name, rt) => {
+  ['wasm, 1 thread', single, single],
+  ['wasm without relaxed SIMD, 2 threads', plainThreaded, plainThreaded],
+  ['the serial arena', single.serial, single],
+] as const)('elementwise kernels: %s', (_name, rt, owner) => {
   // float32 +, −, ×, ÷ are exactly rounded both in WebAssembly and in JavaScript (computed in
   // float64, then rounded once to float32), so the results must agree bit for bit.
   const sizes = [4096, 4099, 10007];
@@ -551,7 +565,7 @@ describe.each([
       const plain = elementwise.binaryWith(a, aShape, b, bShape, outShape, new Float32Array(n), f);
       expect(binaryWasm(rt, op, a, b, new Float32Array(n))).toEqual(plain);
       // Through the dispatching kernel too, which must pick WebAssembly only for these patterns.
-      expect(createWasmKernels(rt, jsKernels).binary(op, a, aShape, b, bShape, outShape, new Float32Array(n))).toEqual(plain);
+      expect(createWasmKernels(owner, jsKernels).binary(op, a, aShape, b, bShape, outShape, new Float32Array(n))).toEqual(plain);
     }
   });
 
@@ -619,7 +633,7 @@ describe.each([
   test('patterns WebAssembly does not cover (an outer broadcast) still come out right', () => {
     const a = fill(64);
     const b = fill(97);
-    const out = createWasmKernels(rt, jsKernels).binary('mul', a, [64, 1], b, [1, 97], [64, 97], new Float32Array(64 * 97));
+    const out = createWasmKernels(owner, jsKernels).binary('mul', a, [64, 1], b, [1, 97], [64, 97], new Float32Array(64 * 97));
     for (let i = 0; i < 64; i++) for (let j = 0; j < 97; j++) expect(out[i * 97 + j]).toBe(Math.fround(a[i] * b[j]));
   });
 

@@ -80,6 +80,7 @@ test('the tarball ships dist (with the .wasm kernels), data, bin, README and LIC
     'dist/esm/index.d.mts',
     'dist/cjs/kernels/wasm/kernels.wasm',
     'dist/cjs/kernels/wasm/kernels-relaxed.wasm',
+    'dist/cjs/kernels/wasm/kernels-serial.wasm',
     'data/digits.csv.gz',
     'dist/browser/tapegrad.mjs',
     'dist/browser/tapegrad.d.mts',

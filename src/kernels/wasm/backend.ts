@@ -105,7 +105,7 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     unary: (op, x, out) =>
       viaWasm(
         hasUnary(op) && x.length >= WASM_MIN.elements && allFloat32(x, out),
-        () => unaryWasm(rt, op as WasmUnary, x as Float32Array, out as Float32Array),
+        () => unaryWasm(rt.serial, op as WasmUnary, x as Float32Array, out as Float32Array),
         () => js.unary(op, x, out),
       ),
 
@@ -117,14 +117,14 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
           (a.length === out.length || b.length === out.length) &&
           repeats(a, aShape, outShape) &&
           repeats(b, bShape, outShape),
-        () => binaryWasm(rt, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
+        () => binaryWasm(rt.serial, op as WasmBinary, a as Float32Array, b as Float32Array, out as Float32Array),
         () => js.binary(op, a, aShape, b, bShape, outShape, out),
       ),
 
     maskPositive: (g, x, out) =>
       viaWasm(
         x.length >= WASM_MIN.elements && allFloat32(g, x, out),
-        () => maskPositiveWasm(rt, g as Float32Array, x as Float32Array, out as Float32Array),
+        () => maskPositiveWasm(rt.serial, g as Float32Array, x as Float32Array, out as Float32Array),
         () => js.maskPositive(g, x, out),
       ),
 
@@ -133,7 +133,7 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         x.length >= WASM_MIN.elements && allFloat32(x, weight, bias, y),
         () =>
           batchNormForwardWasm(
-            rt,
+            rt.serial,
             x as Float32Array,
             n,
             c,
@@ -151,7 +151,7 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         x.length >= WASM_MIN.elements && allFloat32(gy, x, weight, gx, gweight, gbias),
         () =>
           batchNormBackwardWasm(
-            rt,
+            rt.serial,
             gy as Float32Array,
             x as Float32Array,
             n,
@@ -169,14 +169,14 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     sgdStep: (x, grad, buf, h) =>
       viaWasm(
         x.length >= WASM_MIN.elements && allFloat32(x, grad, buf),
-        () => sgdStepWasm(rt, x as Float32Array, grad as Float32Array, buf as Float32Array | null, h),
+        () => sgdStepWasm(rt.serial, x as Float32Array, grad as Float32Array, buf as Float32Array | null, h),
         () => js.sgdStep(x, grad, buf, h),
       ),
 
     maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) =>
       viaWasm(
         x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
-        () => maxPool2dWasm(rt, x as Float32Array, g, y as Float32Array, argmax),
+        () => maxPool2dWasm(rt.serial, x as Float32Array, g, y as Float32Array, argmax),
         () => js.maxPool2d(x, g, y, argmax),
       ),
   };

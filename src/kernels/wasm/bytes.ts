@@ -7,15 +7,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * The two builds of assembly/ (assembly/asconfig.json): with relaxed SIMD, whose fused multiply-add
- * makes the GEMM a third faster, and with plain 128-bit SIMD for runtimes without it.
+ * The builds of assembly/ (assembly/asconfig.json): with relaxed SIMD, whose fused multiply-add
+ * makes the GEMM a third faster, and with plain 128-bit SIMD for runtimes without it — the two
+ * variants the threaded kernels run — and the serial build without shared memory (Note [serial
+ * arena] in runtime.ts).
  */
-export const WASM_FILES = { relaxed: 'kernels-relaxed.wasm', simd: 'kernels.wasm' } as const;
-export type Variant = keyof typeof WASM_FILES;
+export const WASM_FILES = { relaxed: 'kernels-relaxed.wasm', simd: 'kernels.wasm', serial: 'kernels-serial.wasm' } as const;
+export type Build = keyof typeof WASM_FILES;
+export type Variant = Exclude<Build, 'serial'>;
 
 /** The bytes of one build, or null when its file is missing. */
-export function wasmBytes(variant: Variant): Uint8Array | null {
-  const file = path.join(__dirname, WASM_FILES[variant]);
+export function wasmBytes(build: Build): Uint8Array | null {
+  const file = path.join(__dirname, WASM_FILES[build]);
   return fs.existsSync(file) ? fs.readFileSync(file) : null;
 }
 

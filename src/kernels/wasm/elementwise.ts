@@ -3,7 +3,7 @@
  * the result copied out.
  */
 import { copyIn, copyOut } from './operands';
-import type { Runtime } from './runtime';
+import type { Arena } from './runtime';
 
 /** Unary ops with a WebAssembly version (codes as in assembly/elementwise.ts). */
 export const UNARY_OPS = { relu: 0, positive: 1 } as const;
@@ -13,7 +13,7 @@ export type WasmUnary = keyof typeof UNARY_OPS;
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 export type WasmBinary = keyof typeof BINARY_OPS;
 
-export function unaryWasm(rt: Runtime, op: WasmUnary, x: Float32Array, out: Float32Array): Float32Array {
+export function unaryWasm(rt: Arena, op: WasmUnary, x: Float32Array, out: Float32Array): Float32Array {
   rt.reset();
   const px = copyIn(rt, x);
   const py = rt.reserve(4 * out.length);
@@ -25,7 +25,7 @@ export function unaryWasm(rt: Runtime, op: WasmUnary, x: Float32Array, out: Floa
  * out[i] = a[i mod a.length] op b[i mod b.length]: each side the whole output, a scalar, or a block
  * that repeats along the leading axes (the caller checks the shapes say so).
  */
-export function binaryWasm(rt: Runtime, op: WasmBinary, a: Float32Array, b: Float32Array, out: Float32Array): Float32Array {
+export function binaryWasm(rt: Arena, op: WasmBinary, a: Float32Array, b: Float32Array, out: Float32Array): Float32Array {
   rt.reset();
   const pa = copyIn(rt, a);
   const pb = copyIn(rt, b);

@@ -4,10 +4,10 @@
  */
 import type { BatchNormStats } from '../normalization';
 import { copyIn, copyOut } from './operands';
-import type { Runtime } from './runtime';
+import type { Arena } from './runtime';
 
 export function batchNormForwardWasm(
-  rt: Runtime,
+  rt: Arena,
   x: Float32Array,
   n: number,
   c: number,
@@ -30,7 +30,7 @@ export function batchNormForwardWasm(
 }
 
 export function batchNormBackwardWasm(
-  rt: Runtime,
+  rt: Arena,
   gy: Float32Array,
   x: Float32Array,
   n: number,
@@ -59,7 +59,7 @@ export function batchNormBackwardWasm(
   if (gbias !== null) copyOut(rt, pgb, gbias);
 }
 
-export function maskPositiveWasm(rt: Runtime, g: Float32Array, x: Float32Array, out: Float32Array): Float32Array {
+export function maskPositiveWasm(rt: Arena, g: Float32Array, x: Float32Array, out: Float32Array): Float32Array {
   rt.reset();
   const pg = copyIn(rt, g);
   const px = copyIn(rt, x);

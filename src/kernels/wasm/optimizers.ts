@@ -4,9 +4,9 @@
  */
 import type { SgdStep } from '../optimizers';
 import { copyIn, copyOut } from './operands';
-import type { Runtime } from './runtime';
+import type { Arena } from './runtime';
 
-export function sgdStepWasm(rt: Runtime, x: Float32Array, grad: Float32Array, buf: Float32Array | null, h: SgdStep): void {
+export function sgdStepWasm(rt: Arena, x: Float32Array, grad: Float32Array, buf: Float32Array | null, h: SgdStep): void {
   rt.reset();
   const px = copyIn(rt, x);
   const pg = copyIn(rt, grad);

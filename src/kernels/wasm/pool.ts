@@ -2,9 +2,9 @@
 import { POOL_GEOMETRY_BYTES, POOL_LAYOUT } from '../geometry';
 import type { PoolGeometry } from '../pool';
 import { copyIn, copyOut } from './operands';
-import type { Runtime } from './runtime';
+import type { Arena } from './runtime';
 
-export function maxPool2dWasm(rt: Runtime, x: Float32Array, g: PoolGeometry, y: Float32Array, argmax: Int32Array): Float32Array {
+export function maxPool2dWasm(rt: Arena, x: Float32Array, g: PoolGeometry, y: Float32Array, argmax: Int32Array): Float32Array {
   rt.reset();
   const geo = rt.reserve(POOL_GEOMETRY_BYTES);
   for (const field of Object.keys(POOL_LAYOUT) as (keyof PoolGeometry)[]) rt.i32[(geo + POOL_LAYOUT[field]) >> 2] = g[field];
