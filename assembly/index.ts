@@ -4,6 +4,6 @@ export { addPartials, conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScra
 export { directForward, directWeightGrad, directWeightGradTasks } from './direct';
 export { shallowForward, shallowScratchBytes } from './shallow';
 export { binaryOp, unaryOp } from './elementwise';
-export { maxPool2d } from './pool';
+export { maxPool2d, scatterAddFlat } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
 export { sgdStep } from './optimizers';

@@ -110,3 +110,18 @@ export function maxPool2d(geo: usize, x: usize, y: usize, argmax: usize, p0: i32
     }
   }
 }
+
+/**
+ * out = 0, then out[index[o]] += g[o] for o in order (max pooling's backward: the adjoint of a
+ * gather; repeated indices add up). An index outside [0, size) is skipped, as a typed array ignores
+ * such a write in the TypeScript kernel; float32 adds in the same order, so the same bits.
+ */
+export function scatterAddFlat(g: usize, index: usize, n: i32, out: usize, size: i32): void {
+  memory.fill(out, 0, <usize>size << 2);
+  for (let o = 0; o < n; o++) {
+    const at = load<i32>(index + (<usize>o << 2));
+    if (<u32>at >= <u32>size) continue;
+    const p = out + (<usize>at << 2);
+    store<f32>(p, load<f32>(p) + load<f32>(g + (<usize>o << 2)));
+  }
+}

@@ -20,7 +20,7 @@ import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } f
 import { binaryWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
 import { gemmWasm } from '../src/kernels/wasm/gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '../src/kernels/wasm/normalization';
-import { maxPool2dWasm } from '../src/kernels/wasm/pool';
+import { maxPool2dWasm, scatterAddFlatWasm } from '../src/kernels/wasm/pool';
 import * as normalization from '../src/kernels/normalization';
 import { sgdStep } from '../src/kernels/optimizers';
 import { sgdStepWasm } from '../src/kernels/wasm/optimizers';
@@ -661,5 +661,24 @@ describe.each([
     const yWant = pool.maxPool2d(Float64Array.from(x), g, new Float64Array(n), want);
     expect(Array.from(y)).toEqual(Array.from(yWant));
     expect(argmax).toEqual(want);
+  });
+
+  test("scatterAddFlat (max pooling's backward): the TypeScript kernel's bits, repeated and out-of-range indices included", () => {
+    for (const [n, size] of [
+      [37632, 150528],
+      [4099, 4096],
+      [5000, 9001],
+    ]) {
+      const g = fillSpecial(n);
+      const index = Int32Array.from({ length: n }, (_, o) => Math.floor(random.next() * (size + 2)) - 1);
+      // Runs of one index, so several gradients add into one element in order.
+      for (let o = 0; o + 3 < n; o += 11) index[o + 1] = index[o + 2] = index[o + 3] = index[o];
+      const want = pool.scatterAddFlat(g, index, new Float32Array(size));
+      // Through the dispatching kernel too (which takes WebAssembly at these sizes), into dirty storage.
+      const dirty = () => new Float32Array(size).fill(NaN);
+      expect(scatterAddFlatWasm(rt, g, index, dirty())).toEqual(want);
+      expect(createWasmKernels(owner, jsKernels).scatterAddFlat(g, index, dirty())).toEqual(want);
+      expect(want.some((v) => v !== 0 && !Number.isNaN(v))).toBe(true);
+    }
   });
 });

@@ -17,7 +17,7 @@ import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } f
 import { gemmWasm } from './gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
 import { sgdStepWasm } from './optimizers';
-import { maxPool2dWasm } from './pool';
+import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import type { Runtime } from './runtime';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
@@ -178,6 +178,13 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
         () => maxPool2dWasm(rt.serial, x as Float32Array, g, y as Float32Array, argmax),
         () => js.maxPool2d(x, g, y, argmax),
+      ),
+
+    scatterAddFlat: (g: Storage, index: Int32Array, out: Storage) =>
+      viaWasm(
+        out.length >= WASM_MIN.elements && index.length === g.length && allFloat32(g, out),
+        () => scatterAddFlatWasm(rt.serial, g as Float32Array, index, out as Float32Array),
+        () => js.scatterAddFlat(g, index, out),
       ),
   };
 }

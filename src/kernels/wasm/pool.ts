@@ -1,4 +1,4 @@
-/** @file The WebAssembly max-pooling kernel (float32): branch-free inside each window. */
+/** @file The WebAssembly max-pooling kernels (float32): the forward, branch-free inside each window, and its backward scatter. */
 import { POOL_GEOMETRY_BYTES, POOL_LAYOUT } from '../geometry';
 import type { PoolGeometry } from '../pool';
 import { copyIn, copyOut } from './operands';
@@ -14,4 +14,14 @@ export function maxPool2dWasm(rt: Arena, x: Float32Array, g: PoolGeometry, y: Fl
   rt.exports.maxPool2d(geo, px, py, pi, 0, g.planes);
   copyOut(rt, pi, argmax);
   return copyOut(rt, py, y);
+}
+
+/** out = 0; out[index[o]] += g[o] (see scatterAddFlat in src/kernels/pool.ts). */
+export function scatterAddFlatWasm(rt: Arena, g: Float32Array, index: Int32Array, out: Float32Array): Float32Array {
+  rt.reset();
+  const pg = copyIn(rt, g);
+  const pi = copyIn(rt, index);
+  const po = rt.reserve(4 * out.length);
+  rt.exports.scatterAddFlat(pg, pi, index.length, po, out.length);
+  return copyOut(rt, po, out);
 }

@@ -47,6 +47,7 @@ export const EXPORTS = [
   'unaryOp',
   'binaryOp',
   'maxPool2d',
+  'scatterAddFlat',
   'batchNormForward',
   'batchNormBackward',
   'maskPositive',
