@@ -17,7 +17,7 @@ import {
 } from '../src/kernels/geometry-layout';
 
 // @ts-ignore: decorator
-@inline function align64(bytes: usize): usize {
+@inline export function align64(bytes: usize): usize {
   return (bytes + 63) & ~(<usize>63);
 }
 
@@ -41,7 +41,7 @@ function outPlane(geo: usize): i32 {
  * plain row copies with no bounds checks — which matters for small images, where a row of the
  * column matrix is only a few vectors long and per-row bookkeeping would dominate.
  */
-function paddedH(geo: usize): i32 {
+export function paddedH(geo: usize): i32 {
   const outH = load<i32>(geo, GEO_OUT_H);
   return max(load<i32>(geo, GEO_PAD_H) + load<i32>(geo, GEO_IN_H),
     (outH - 1) * load<i32>(geo, GEO_STRIDE_H) + (load<i32>(geo, GEO_K_H) - 1) * load<i32>(geo, GEO_DIL_H) + 1);
@@ -71,29 +71,38 @@ function paddedBytes(geo: usize): usize {
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
 
-/** One group's column matrix [rows, outH·outW] of the image whose group's first channel is at x. */
-function im2col(x: usize, geo: usize, col: usize, pad: usize): void {
+/**
+ * The image group's cg channels at x into zero-padded hp × wp planes at pad (Note [padded planes]):
+ * row ih of channel c at row padH + ih, column padW.
+ */
+export function padPlanes(x: usize, geo: usize, pad: usize, hp: i32, wp: i32): void {
   const inH = load<i32>(geo, GEO_IN_H);
   const inW = load<i32>(geo, GEO_IN_W);
-  const outH = load<i32>(geo, GEO_OUT_H);
-  const outW = load<i32>(geo, GEO_OUT_W);
-  const kH = load<i32>(geo, GEO_K_H);
-  const kW = load<i32>(geo, GEO_K_W);
-  const strideH = load<i32>(geo, GEO_STRIDE_H);
-  const strideW = load<i32>(geo, GEO_STRIDE_W);
   const padH = load<i32>(geo, GEO_PAD_H);
   const padW = load<i32>(geo, GEO_PAD_W);
-  const dilH = load<i32>(geo, GEO_DIL_H);
-  const dilW = load<i32>(geo, GEO_DIL_W);
   const cg = load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS);
-  const hp = paddedH(geo);
-  const wp = paddedW(geo);
   memory.fill(pad, 0, <usize>(cg * hp * wp) << 2);
   for (let c = 0; c < cg; c++) {
     for (let ih = 0; ih < inH; ih++) {
       copyRun(pad + (<usize>((c * hp + padH + ih) * wp + padW) << 2), x + (<usize>((c * inH + ih) * inW) << 2), inW);
     }
   }
+}
+
+/** One group's column matrix [rows, outH·outW] of the image whose group's first channel is at x. */
+function im2col(x: usize, geo: usize, col: usize, pad: usize): void {
+  const outH = load<i32>(geo, GEO_OUT_H);
+  const outW = load<i32>(geo, GEO_OUT_W);
+  const kH = load<i32>(geo, GEO_K_H);
+  const kW = load<i32>(geo, GEO_K_W);
+  const strideH = load<i32>(geo, GEO_STRIDE_H);
+  const strideW = load<i32>(geo, GEO_STRIDE_W);
+  const dilH = load<i32>(geo, GEO_DIL_H);
+  const dilW = load<i32>(geo, GEO_DIL_W);
+  const cg = load<i32>(geo, GEO_IN_C) / load<i32>(geo, GEO_GROUPS);
+  const hp = paddedH(geo);
+  const wp = paddedW(geo);
+  padPlanes(x, geo, pad, hp, wp);
   let dst = col;
   for (let c = 0; c < cg; c++) {
     for (let i = 0; i < kH; i++) {

@@ -4,8 +4,8 @@
  * building and packing a thin column matrix (cg·kH·kW rows) and finishing short tiles than it does
  * multiplying; here every tap is read straight from the image.
  *
- * Each image's group is first copied into zero-padded planes (as Note [padded planes] in conv.ts),
- * wide enough that every vector read of a row block stays inside its plane: a tap is then just an
+ * Each image's group is first copied into zero-padded planes (conv.ts's padPlanes, Note [padded
+ * planes]), wide enough that every vector read of a row block stays inside its plane: a tap is then just an
  * offset and no inner loop checks bounds. A tile of 2 output channels × 16 columns (eight f32x4
  * accumulators, started at the bias) then takes, per tap, four unaligned loads of x and two
  * broadcast weights.
@@ -16,10 +16,11 @@
  * Work splits by images, and each output element is summed in the same order whichever thread
  * takes its image, so the bits do not depend on the thread count.
  */
+import { align64, paddedH, padPlanes } from './conv';
 import { madd } from './simd';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
-  GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H,
+  GEO_PAD_W, GEO_STRIDE_H,
 } from '../src/kernels/geometry-layout';
 
 /** Output columns a forward tile covers. */
@@ -27,18 +28,8 @@ import {
 @inline const TILE_W: i32 = 16;
 
 // @ts-ignore: decorator
-@inline function align64(bytes: usize): usize {
-  return (bytes + 63) & ~(<usize>63);
-}
-
-// @ts-ignore: decorator
 @inline function roundUp(n: i32, m: i32): i32 {
   return (n + m - 1) / m * m;
-}
-
-function paddedH(geo: usize): i32 {
-  return max(load<i32>(geo, GEO_PAD_H) + load<i32>(geo, GEO_IN_H),
-    (load<i32>(geo, GEO_OUT_H) - 1) * load<i32>(geo, GEO_STRIDE_H) + (load<i32>(geo, GEO_K_H) - 1) * load<i32>(geo, GEO_DIL_H) + 1);
 }
 
 /** Wide enough for a whole last tile at every tap. */
@@ -66,23 +57,6 @@ export function shallowScratchBytes(geo: usize): f64 {
   const planes = cg * <f64>paddedH(geo) * <f64>paddedW(geo) * 4;
   const weights = Math.ceil(kg / 2) * 2 * cg * taps * 4;
   return Math.ceil(planes / 64) * 64 + Math.ceil(weights / 64) * 64 + 128;
-}
-
-/** The cg channels of the image group at x into zero-padded planes at pad. */
-function padPlanes(x: usize, geo: usize, pad: usize): void {
-  const inH = load<i32>(geo, GEO_IN_H);
-  const inW = load<i32>(geo, GEO_IN_W);
-  const padH = load<i32>(geo, GEO_PAD_H);
-  const padW = load<i32>(geo, GEO_PAD_W);
-  const cg = groupChannels(geo);
-  const hp = paddedH(geo);
-  const wp = paddedW(geo);
-  memory.fill(pad, 0, <usize>(cg * hp * wp) << 2);
-  for (let c = 0; c < cg; c++) {
-    for (let ih = 0; ih < inH; ih++) {
-      memory.copy(pad + (<usize>((c * hp + padH + ih) * wp + padW) << 2), x + (<usize>((c * inH + ih) * inW) << 2), <usize>inW << 2);
-    }
-  }
 }
 
 /**
@@ -132,7 +106,7 @@ export function shallowForward(geo: usize, x: usize, w: usize, bias: usize, y: u
   for (let gi = 0; gi < groups; gi++) {
     packWeights(w, geo, gi, packed);
     for (let n = n0; n < n1; n++) {
-      padPlanes(x + (<usize>((n * inC + gi * cg) * inPlane) << 2), geo, pad);
+      padPlanes(x + (<usize>((n * inC + gi * cg) * inPlane) << 2), geo, pad, hp, wp);
       for (let k0 = 0; k0 < kg; k0 += 2) {
         const k = gi * kg + k0;
         const has1 = k0 + 1 < kg;

@@ -164,14 +164,13 @@ export function conv2dForwardWasm(
   const threads = rt.threadsFor(macs(g));
   if (isDirect(g)) {
     runDirect(rt, g, geo, px, pw, pb, py, false, threads);
-  } else if (isShallow(g)) {
-    const stride = align64(rt.exports.shallowScratchBytes(geo));
-    const work = rt.reserve(stride * threads);
-    rt.runChunks('shallowForward', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
   } else {
-    const stride = align64(rt.exports.convScratchBytes(geo));
+    // Threads take images either way; a shallow input's run directly, others through im2col + GEMM.
+    const shallow = isShallow(g);
+    const stride = align64(shallow ? rt.exports.shallowScratchBytes(geo) : rt.exports.convScratchBytes(geo));
     const work = rt.reserve(stride * threads);
-    rt.runChunks('conv2dForward', imageChunks(g.batch, threads, geo, px, pw, pb, py), threads, work, stride);
+    const chunks = imageChunks(g.batch, threads, geo, px, pw, pb, py);
+    rt.runChunks(shallow ? 'shallowForward' : 'conv2dForward', chunks, threads, work, stride);
   }
   return copyOut(rt, py, y);
 }

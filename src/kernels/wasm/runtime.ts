@@ -240,7 +240,7 @@ export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOp
 }
 
 /** The serial arena (Note [serial arena]), or null when its build is missing, stale or does not load. */
-function loadSerial(api: WasmApi, bytes: (variant: Build) => Uint8Array | null): Arena | null {
+function loadSerial(api: WasmApi, bytes: (build: Build) => Uint8Array | null): Arena | null {
   try {
     const code = bytes('serial');
     if (code === null) return null;
