@@ -47,13 +47,21 @@ function isParameter(v: unknown): v is Tensor {
 
 const join = (prefix: string, name: string) => (prefix === '' ? name : `${prefix}.${name}`);
 
+/** Any module, whatever it takes and returns (for walks over a model's tree). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = Module<any, any>;
+
 /** A module's property name in its parent, as its scope path last found it. */
-const childNames = new WeakMap<Module, WeakMap<Module, string>>();
+const childNames = new WeakMap<AnyModule, WeakMap<AnyModule, string>>();
 
 /** The modules whose forward is running, outermost first, with their scope paths. */
-const running: { module: Module; path: string }[] = [];
+const running: { module: AnyModule; path: string }[] = [];
 
-export abstract class Module {
+/**
+ * A module maps `In` to `Out` (`Module<In, Out>`, SPEC §15): most layers are Tensor -> Tensor (the
+ * defaults), recurrent layers and attention return tuples, and `forward` may take more arguments.
+ */
+export abstract class Module<In = Tensor, Out = Tensor> {
   /** Set by train()/eval() on the whole tree; layers such as Dropout and BatchNorm read it. */
   training = true;
   private readonly bufferNames = new Set<string>();
@@ -62,7 +70,7 @@ export abstract class Module {
     const forward = this.forward;
     if (typeof forward === 'function') {
       Object.defineProperty(this, 'forward', {
-        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [Tensor, ...unknown[]])),
+        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [In, ...unknown[]])),
         enumerable: false,
         writable: true,
         configurable: true,
@@ -70,7 +78,7 @@ export abstract class Module {
     }
   }
 
-  abstract forward(x: Tensor, ...rest: unknown[]): Tensor;
+  abstract forward(x: In, ...rest: any[]): Out;
 
   /** Registers a tensor that is saved in the state dict but not trained (e.g. running statistics). */
   protected registerBuffer(name: string, t: Tensor | null): void {
@@ -79,8 +87,8 @@ export abstract class Module {
   }
 
   /** Direct children, by property name (arrays of modules as `name.i`). */
-  namedChildren(): [string, Module][] {
-    const out: [string, Module][] = [];
+  namedChildren(): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
     for (const [key, v] of Object.entries(this)) {
       if (v instanceof Module) out.push([key, v]);
       else if (Array.isArray(v)) v.forEach((m, i) => m instanceof Module && out.push([`${key}.${i}`, m]));
@@ -93,10 +101,10 @@ export abstract class Module {
   }
 
   /** This module ('') and every descendant, pre-order, each once. */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [];
-    const seen = new Set<Module>();
-    const visit = (name: string, m: Module) => {
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (name: string, m: AnyModule) => {
       if (seen.has(m)) return;
       seen.add(m);
       out.push([name, m]);
@@ -139,7 +147,7 @@ export abstract class Module {
     return this.namedBuffers().map(([, b]) => b);
   }
 
-  private collect(own: (m: Module) => [string, Tensor][]): [string, Tensor][] {
+  private collect(own: (m: AnyModule) => [string, Tensor][]): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
@@ -257,7 +265,7 @@ export abstract class Module {
     const child = parent.module.namedChildren().find(([, m]) => m === this);
     if (child) {
       if (!child[0].includes('.')) {
-        const names = childNames.get(parent.module) ?? new WeakMap<Module, string>();
+        const names = childNames.get(parent.module) ?? new WeakMap<AnyModule, string>();
         names.set(this, child[0]);
         childNames.set(parent.module, names);
       }
