@@ -4,18 +4,18 @@
  * ±Infinity throws an Error naming the op, its input shapes, the pass and that stack.
  *
  * Note [anomaly cost]: when the mode is off — every normal run — the only cost is one integer test
- * per op and per rule (`anomalyDepth > 0`); no stack is captured and no value is scanned.
+ * per op and per rule (`currentModes().anomaly > 0`); no stack is captured and no value is scanned.
  */
 import { fmt } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
+import { currentModes, withModes } from './mode';
 import type { Node } from './node';
 
-let anomalyDepth = 0;
 /** >0 while a backward rule runs: its inner ops are not checked one by one; its result is (checkBackward). */
 let ruleDepth = 0;
 
 export function isAnomalyEnabled(): boolean {
-  return anomalyDepth > 0;
+  return currentModes().anomaly > 0;
 }
 
 /** Runs a backward rule so that a non-finite value it makes is reported as that rule's, not as a forward op's. */
@@ -28,22 +28,12 @@ export function insideRule<T>(fn: () => T): T {
   }
 }
 
-/** Runs fn with anomaly detection on (nested calls are fine); returns what fn returns. */
+/**
+ * Runs fn with anomaly detection on (nested calls are fine); returns what fn returns. An async fn
+ * keeps the mode across its awaits, for its own task only (Note [async modes] in mode.ts).
+ */
 export function detectAnomaly<T>(fn: () => T): T {
-  anomalyDepth++;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    anomalyDepth--;
-    throw e;
-  }
-  if (result instanceof Promise) {
-    // An async fn keeps the mode until it settles.
-    return result.finally(() => anomalyDepth--) as T;
-  }
-  anomalyDepth--;
-  return result;
+  return withModes('detectAnomaly', { anomaly: currentModes().anomaly + 1 }, fn);
 }
 
 /**
