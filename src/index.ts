@@ -83,3 +83,6 @@ export * as data from './data';
 export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
+
+// Files: safetensors (SPEC §16).
+export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';
