@@ -9,3 +9,7 @@ export type { ConvLayerOptions } from './conv';
 export { kaimingUniformBound, biasBound, uniformParameter } from './init';
 export type { InitOptions } from './init';
 export { save, load, stateDictToJson, stateDictFromJson } from './serialize';
+// Recurrent layers (SPEC §15).
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
+export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';
+export * as utils from './utils';
