@@ -19,7 +19,7 @@ export interface SgdStep {
 /** x -= lr · g with g = grad + wd·x, through the momentum buffer when there is one (torch.optim.SGD). */
 export function sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void {
   if (x instanceof Float32Array) sgdFloat32(x, grad as Float32Array, buf as Float32Array | null, h);
-  else sgdFloat64(x, grad as Float64Array, buf as Float64Array | null, h);
+  else sgdFloat64(x as Float64Array, grad as Float64Array, buf as Float64Array | null, h);
 }
 
 // Note [fused updates]: the float32 loop calls Math.fround by name, the only form V8 inlines (through
@@ -66,7 +66,7 @@ export interface AdamStep {
 /** m, v and x updated in place, as torch.optim.Adam (weight decay added to the gradient). */
 export function adamStep(x: Storage, grad: Storage, m: Storage, v: Storage, h: AdamStep): void {
   if (x instanceof Float32Array) adamFloat32(x, grad as Float32Array, m as Float32Array, v as Float32Array, h);
-  else adamFloat64(x, grad as Float64Array, m as Float64Array, v as Float64Array, h);
+  else adamFloat64(x as Float64Array, grad as Float64Array, m as Float64Array, v as Float64Array, h);
 }
 
 function adamFloat32(x: Float32Array, gd: Float32Array, m: Float32Array, v: Float32Array, h: AdamStep): void {

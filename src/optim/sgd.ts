@@ -7,7 +7,7 @@
  *   p = p - lr·g
  */
 import { kernels } from '../kernels';
-import { allocate } from '../tensor/dtype';
+import { allocate, Storage } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { checkHyper, Optimizer } from './optimizer';
 
@@ -43,7 +43,7 @@ export class SGD extends Optimizer<{ momentumBuffer: Tensor }> {
 
   protected update(p: Tensor, grad: Tensor): void {
     const x = p.data;
-    let buf: Float32Array | Float64Array | null = null;
+    let buf: Storage | null = null;
     let first = false;
     if (this.momentum !== 0) {
       const state = this.state.get(p);
