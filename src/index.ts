@@ -8,11 +8,11 @@ export type { BackendInfo } from './kernels';
 
 // Tensors (SPEC §1), and the shape helpers custom ops use.
 export { Tensor, isTensor } from './tensor/tensor';
-export type { NestedArray } from './tensor/tensor';
+export type { NestedArray, NestedBoolArray } from './tensor/tensor';
 export { tensor, scalar, zeros, ones, full, arange, randn, rand } from './tensor/create';
 export type { TensorOptions, RandomOptions } from './tensor/create';
-export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType } from './tensor/dtype';
-export type { DType, Storage } from './tensor/dtype';
+export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType, isFloating } from './tensor/dtype';
+export type { DType, FloatDType, Storage } from './tensor/dtype';
 export {
   broadcastShapes,
   tryBroadcastShapes,
