@@ -76,6 +76,11 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
+export { permute } from './ops/shape';
+export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
+export { einsum } from './ops/einsum';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';
