@@ -144,8 +144,9 @@ abstract class BatchNorm extends Module {
 
   override extraRepr(): string {
     const affine = this.weight !== null;
-    const track = this.runningMean !== null;
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(affine)}, track_running_stats=${pyBool(track)}`;
+    const track = this.running_mean !== null;
+    const momentum = this.momentum === null ? 'None' : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${momentum}, affine=${pyBool(affine)}, track_running_stats=${pyBool(track)}`;
   }
 }
 
