@@ -76,6 +76,30 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Activations (SPEC §15).
+export {
+  leakyRelu,
+  elu,
+  selu,
+  celu,
+  gelu,
+  silu,
+  mish,
+  softplus,
+  logSigmoid,
+  hardtanh,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  softsign,
+  tanhshrink,
+  prelu,
+  softshrink,
+  hardshrink,
+  threshold,
+} from './ops/activations';
+export type { GeluOptions, SoftplusOptions } from './ops/activations';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';

@@ -13,3 +13,26 @@ export { save, load, stateDictToJson, stateDictFromJson } from './serialize';
 // Module utilities and containers (SPEC §15, §18).
 export type { ModuleOptions, FloatDType } from './module';
 export { Identity, Softmax, LogSoftmax, Unflatten, ModuleList, ModuleDict } from './containers';
+
+// Activation modules (SPEC §15).
+export {
+  LeakyReLU,
+  ELU,
+  SELU,
+  CELU,
+  GELU,
+  SiLU,
+  Mish,
+  Softplus,
+  LogSigmoid,
+  Hardtanh,
+  ReLU6,
+  Hardsigmoid,
+  Hardswish,
+  Softsign,
+  Tanhshrink,
+  PReLU,
+  Softshrink,
+  Hardshrink,
+  Threshold,
+} from './activations';
