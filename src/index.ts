@@ -100,6 +100,10 @@ export {
 } from './ops/activations';
 export type { GeluOptions, SoftplusOptions } from './ops/activations';
 
+// Normalisation (SPEC §15).
+export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
+export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';

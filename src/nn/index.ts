@@ -36,3 +36,7 @@ export {
   Hardshrink,
   Threshold,
 } from './activations';
+
+// Normalisation modules (SPEC §15).
+export { LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d } from './norms';
+export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOptions } from './norms';

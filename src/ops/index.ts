@@ -35,3 +35,4 @@ export {
   type GeluOptions,
   type SoftplusOptions,
 } from './activations';
+export { layerNorm, groupNorm, instanceNorm, type LayerNormOptions, type GroupNormOptions, type InstanceNormOptions } from './norms';

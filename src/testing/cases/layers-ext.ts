@@ -71,4 +71,55 @@ export const activationCases: OpCase[] = [
   },
 ];
 
-export const layersExtCases: OpCase[] = [...activationCases];
+/** Running statistics made fresh for each call. */
+const running = (c: number) => ({
+  runningMean: tg.tensor(
+    Array.from({ length: c }, (_, i) => 0.1 * i - 0.2),
+    { dtype: 'float64' },
+  ),
+  runningVar: tg.tensor(
+    Array.from({ length: c }, (_, i) => 0.5 + 0.25 * i),
+    { dtype: 'float64' },
+  ),
+});
+
+export const normCases: OpCase[] = [
+  {
+    name: 'layerNorm [3,4] weight bias',
+    inputs: () => [leaf([3, 4]), leaf([4]), leaf([4])],
+    fn: (x, w, b) => tg.layerNorm(x, [4], { weight: w, bias: b }),
+  },
+  {
+    name: 'layerNorm [2,3,4] over [3,4] eps=0.1',
+    inputs: () => [leaf([2, 3, 4]), leaf([3, 4]), leaf([3, 4])],
+    fn: (x, w, b) => x.layerNorm([3, 4], { weight: w, bias: b, eps: 0.1 }),
+  },
+  { name: 'layerNorm no affine', inputs: () => [leaf([2, 5])], fn: (x) => tg.layerNorm(x, 5) },
+  {
+    name: 'groupNorm [2,4,3] 2 groups weight bias',
+    inputs: () => [leaf([2, 4, 3]), leaf([4]), leaf([4])],
+    fn: (x, w, b) => tg.groupNorm(x, 2, { weight: w, bias: b }),
+  },
+  {
+    name: 'groupNorm [2,6,2,2] 3 groups no affine',
+    inputs: () => [leaf([2, 6, 2, 2])],
+    fn: (x) => x.groupNorm(3, { eps: 1e-3 }),
+  },
+  {
+    name: 'instanceNorm [2,3,4] weight bias, running stats updated',
+    inputs: () => [leaf([2, 3, 4]), leaf([3]), leaf([3])],
+    fn: (x, w, b) => tg.instanceNorm(x, { weight: w, bias: b, ...running(3) }),
+  },
+  {
+    name: 'instanceNorm [2,2,3,3] no affine',
+    inputs: () => [leaf([2, 2, 3, 3])],
+    fn: (x) => x.instanceNorm(),
+  },
+  {
+    name: 'instanceNorm with running stats (useInputStats false)',
+    inputs: () => [leaf([2, 3, 4]), leaf([3]), leaf([3])],
+    fn: (x, w, b) => tg.mul(tg.instanceNorm(x, { weight: w, bias: b, ...running(3), useInputStats: false }), x),
+  },
+];
+
+export const layersExtCases: OpCase[] = [...activationCases, ...normCases];
