@@ -104,6 +104,11 @@ export type { GeluOptions, SoftplusOptions } from './ops/activations';
 export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
 export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
 
+// Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
+export { permute } from './ops/shape';
+export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
+export { einsum } from './ops/einsum';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';
@@ -111,3 +116,6 @@ export * as data from './data';
 export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
+
+// Files: safetensors (SPEC §16).
+export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';

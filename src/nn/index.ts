@@ -40,3 +40,8 @@ export {
 // Normalisation modules (SPEC §15).
 export { LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d } from './norms';
 export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOptions } from './norms';
+
+// Recurrent layers (SPEC §15).
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
+export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';
+export * as utils from './utils';

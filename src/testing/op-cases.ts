@@ -4,7 +4,8 @@ import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
 import { layersExtCases } from './cases/layers-ext';
+import { shapeOpCases } from './cases/shape-ops';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...layersExtCases];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...shapeOpCases, ...layersExtCases];
