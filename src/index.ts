@@ -76,6 +76,34 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Activations (SPEC §15).
+export {
+  leakyRelu,
+  elu,
+  selu,
+  celu,
+  gelu,
+  silu,
+  mish,
+  softplus,
+  logSigmoid,
+  hardtanh,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  softsign,
+  tanhshrink,
+  prelu,
+  softshrink,
+  hardshrink,
+  threshold,
+} from './ops/activations';
+export type { GeluOptions, SoftplusOptions } from './ops/activations';
+
+// Normalisation (SPEC §15).
+export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
+export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
+
 // Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
 export { permute } from './ops/shape';
 export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';

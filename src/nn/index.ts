@@ -14,6 +14,33 @@ export { save, load, stateDictToJson, stateDictFromJson } from './serialize';
 export type { ModuleOptions, FloatDType } from './module';
 export { Identity, Softmax, LogSoftmax, Unflatten, ModuleList, ModuleDict } from './containers';
 
+// Activation modules (SPEC §15).
+export {
+  LeakyReLU,
+  ELU,
+  SELU,
+  CELU,
+  GELU,
+  SiLU,
+  Mish,
+  Softplus,
+  LogSigmoid,
+  Hardtanh,
+  ReLU6,
+  Hardsigmoid,
+  Hardswish,
+  Softsign,
+  Tanhshrink,
+  PReLU,
+  Softshrink,
+  Hardshrink,
+  Threshold,
+} from './activations';
+
+// Normalisation modules (SPEC §15).
+export { LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d } from './norms';
+export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOptions } from './norms';
+
 // Recurrent layers (SPEC §15).
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';

@@ -5,12 +5,12 @@
 import { Rng } from '../random/rng';
 import { ones, zeros } from '../tensor/create';
 import { DType } from '../tensor/dtype';
-import { fmt, normalizeAxis, sizeOf } from '../tensor/shape';
+import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { relu, sigmoid, tanh } from '../ops/elementwise';
 import { dropout, linear } from '../ops/layers';
 import { batchNorm } from '../ops/normalization';
-import { flatten, reshape } from '../ops/shape';
+import { flatten } from '../ops/shape';
 import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
 import { Module, ModuleOptions, parameter } from './module';
 import { pyBool, pyFloat } from './repr';
@@ -205,11 +205,7 @@ export class Flatten extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (this.endDim === -1 || this.endDim === x.ndim - 1) return flatten(x, this.startDim);
-    const start = normalizeAxis('Flatten', this.startDim, x.ndim, x.shape);
-    const end = normalizeAxis('Flatten', this.endDim, x.ndim, x.shape);
-    if (start > end) throw new Error(`Flatten: startDim ${this.startDim} comes after endDim ${this.endDim} (input ${fmt(x.shape)})`);
-    return reshape(x, [...x.shape.slice(0, start), sizeOf(x.shape.slice(start, end + 1)), ...x.shape.slice(end + 1)]);
+    return flatten(x, this.startDim, this.endDim);
   }
 
   override extraRepr(): string {

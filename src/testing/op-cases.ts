@@ -3,8 +3,9 @@ import type { OpCase } from './op-case';
 import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
+import { layersExtCases } from './cases/layers-ext';
 import { shapeOpCases } from './cases/shape-ops';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...shapeOpCases];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...shapeOpCases, ...layersExtCases];
