@@ -76,6 +76,10 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Attention (SPEC §15).
+export { scaledDotProductAttention } from './ops/attention';
+export type { AttentionOptions } from './ops/attention';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';

@@ -12,3 +12,4 @@ export * from './regularization';
 export { convolve, correlate, convolve2d, type SignalMode, type SignalOptions } from './signal';
 export { conv1d, conv2d, convTranspose2d, type ConvOptions, type ConvTransposeOptions, type SpatialOption } from './conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, type PoolOptions } from './pool';
+export { scaledDotProductAttention, type AttentionOptions } from './attention';
