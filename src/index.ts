@@ -76,6 +76,11 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
+export { permute } from './ops/shape';
+export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
+export { einsum } from './ops/einsum';
+
 // Attention (SPEC §15).
 export { scaledDotProductAttention } from './ops/attention';
 export type { AttentionOptions } from './ops/attention';
@@ -87,3 +92,6 @@ export * as data from './data';
 export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
+
+// Files: safetensors (SPEC §16).
+export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';

@@ -79,8 +79,8 @@ const cases: [string, () => unknown, string | RegExp][] = [
   ],
   [
     'pad with an unknown mode',
-    () => x23().pad([1], { mode: 'reflect' as never }),
-    "pad: unknown mode 'reflect' (use constant, replicate, symmetric, circular)",
+    () => x23().pad([1], { mode: 'mirror' as never }),
+    "pad: unknown mode 'mirror' (use constant, replicate, symmetric, circular, reflect)",
   ],
   [
     'pad an empty axis by replication',

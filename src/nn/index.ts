@@ -9,6 +9,11 @@ export type { ConvLayerOptions } from './conv';
 export { kaimingUniformBound, biasBound, uniformParameter } from './init';
 export type { InitOptions } from './init';
 export { save, load, stateDictToJson, stateDictFromJson } from './serialize';
+
+// Module utilities and containers (SPEC §15, §18).
+export type { ModuleOptions, FloatDType } from './module';
+export { Identity, Softmax, LogSoftmax, Unflatten, ModuleList, ModuleDict } from './containers';
+
 // Recurrent layers (SPEC §15).
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';

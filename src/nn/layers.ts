@@ -5,14 +5,15 @@
 import { Rng } from '../random/rng';
 import { ones, zeros } from '../tensor/create';
 import { DType } from '../tensor/dtype';
-import { fmt } from '../tensor/shape';
+import { fmt, normalizeAxis, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { relu, sigmoid, tanh } from '../ops/elementwise';
 import { dropout, linear } from '../ops/layers';
 import { batchNorm } from '../ops/normalization';
-import { flatten } from '../ops/shape';
+import { flatten, reshape } from '../ops/shape';
 import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
-import { Module, parameter } from './module';
+import { Module, ModuleOptions, parameter } from './module';
+import { pyBool, pyFloat } from './repr';
 
 export interface LinearOptions extends InitOptions {
   bias?: boolean;
@@ -38,13 +39,17 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+  }
 }
 
 /** Inverted dropout while training; the identity after eval(). */
 export class Dropout extends Module {
   constructor(
     readonly p = 0.5,
-    private readonly opts: { rng?: Rng } = {},
+    private readonly opts: ModuleOptions = {},
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability p must be in [0,1], got ${p}`);
@@ -52,6 +57,10 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: this.opts.rng });
+  }
+
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }
 
@@ -63,6 +72,7 @@ export interface BatchNormLayerOptions {
   /** Keep running statistics for eval mode; default true. */
   trackRunningStats?: boolean;
   dtype?: DType;
+  rng?: Rng;
 }
 
 abstract class BatchNorm extends Module {
@@ -106,6 +116,12 @@ abstract class BatchNorm extends Module {
       eps: this.eps,
     });
   }
+
+  override extraRepr(): string {
+    const affine = this.weight !== null;
+    const track = this.runningMean !== null;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(affine)}, track_running_stats=${pyBool(track)}`;
+  }
 }
 
 /** Batch norm over [N,C] or [N,C,L]. */
@@ -123,31 +139,55 @@ export class BatchNorm2d extends BatchNorm {
 }
 
 export class ReLU extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
 export class Tanh extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
 export class Sigmoid extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
-/** Merges the axes from startDim (default 1, keeping the batch axis) into one. */
+/** Merges the axes from startDim (default 1, keeping the batch axis) to endDim (default -1, the last) into one. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+    _opts: ModuleOptions = {},
+  ) {
     super();
   }
 
   forward(x: Tensor): Tensor {
-    return flatten(x, this.startDim);
+    if (this.endDim === -1 || this.endDim === x.ndim - 1) return flatten(x, this.startDim);
+    const start = normalizeAxis('Flatten', this.startDim, x.ndim, x.shape);
+    const end = normalizeAxis('Flatten', this.endDim, x.ndim, x.shape);
+    if (start > end) throw new Error(`Flatten: startDim ${this.startDim} comes after endDim ${this.endDim} (input ${fmt(x.shape)})`);
+    return reshape(x, [...x.shape.slice(0, start), sizeOf(x.shape.slice(start, end + 1)), ...x.shape.slice(end + 1)]);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
   }
 }
 

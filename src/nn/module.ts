@@ -14,11 +14,23 @@
  * run, so subclasses write a plain `forward` method and still get clustered graphs.
  */
 import { withScope } from '../autograd/scope';
+import type { Rng } from '../random/rng';
+import { allocate } from '../tensor/dtype';
 import { fmt, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { addIndent } from './repr';
 
 /** A tensor's values as plain numbers, keyed by dotted name (SPEC §7). */
 export type StateDict = Record<string, { shape: number[]; data: number[] }>;
+
+/** The dtypes a module's parameters can have (§18). */
+export type FloatDType = 'float32' | 'float64';
+
+/** What every module constructor accepts in its options (§18): parameters' dtype and the generator that initialises them. */
+export interface ModuleOptions {
+  dtype?: FloatDType;
+  rng?: Rng;
+}
 
 export interface LoadStateDictOptions {
   /** Default true: keys the model does not have are an error too, as in PyTorch. */
@@ -240,6 +252,68 @@ export abstract class Module<In = Tensor, Out = Tensor> {
       const { params, buffers } = m.ownTensors();
       return [...params, ...buffers].map(([name, t]): [string, Tensor] => [join(prefix, name), t]);
     });
+  }
+
+  // ---- tree utilities and printing (SPEC §15, §18) -------------------------------------------------
+
+  /** Calls fn on every child's subtree (children first), then on this module, as PyTorch's apply; returns this. */
+  apply(fn: (m: AnyModule) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Sets requiresGrad on every parameter (freezing with false), as PyTorch's requires_grad_; returns this. */
+  requiresGrad_(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /** This module's own options as PyTorch's extra_repr writes them (src/nn/repr.ts); '' when it has none. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The model as PyTorch's print(model) shows the same architecture (torch.nn.Module.__repr__). */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra === '' ? [] : extra.split('\n');
+    const childLines = this.namedChildren().map(([key, m]) => `(${key}): ${addIndent(m.toString())}`);
+    const lines = [...extraLines, ...childLines];
+    let text = `${this.constructor.name}(`;
+    if (lines.length > 0) {
+      text += extraLines.length === 1 && childLines.length === 0 ? extraLines[0] : `\n  ${lines.join('\n  ')}\n`;
+    }
+    return `${text})`;
+  }
+
+  /**
+   * Converts every parameter and buffer (and gradient) to `dtype` in place, so optimisers that hold
+   * the tensors keep working; returns this (§18).
+   */
+  to(dtype: FloatDType): this {
+    if (dtype !== 'float32' && dtype !== 'float64') {
+      throw new Error(`${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+    }
+    const convert = (t: Tensor) => {
+      if (t.dtype === dtype) return;
+      const data = allocate(dtype, t.size);
+      data.set(t.data);
+      t.data = data;
+    };
+    for (const t of [...this.parameters(), ...this.buffers()]) {
+      convert(t);
+      if (t.grad !== null) convert(t.grad);
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
   }
 
   /** Runs fn in this module's scope; the path is the dotted name from the outermost running module. */

@@ -200,9 +200,11 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
 
   pad(e) {
     const { mode, widths, fill } = e.node.attrs as { mode: string; widths: [number, number][]; fill: number };
-    const onnxMode = ({ constant: 'constant', replicate: 'edge' } as Record<string, string>)[mode];
+    const onnxMode = ({ constant: 'constant', replicate: 'edge', reflect: 'reflect' } as Record<string, string>)[mode];
     if (onnxMode === undefined) {
-      throw new Error(`toOnnx: pad mode '${mode}' has no ONNX equivalent in opset 17 (constant and replicate do) (node ${e.name})`);
+      throw new Error(
+        `toOnnx: pad mode '${mode}' has no ONNX equivalent in opset 17 (constant, replicate and reflect do) (node ${e.name})`,
+      );
     }
     const pads = [...widths.map(([before]) => before), ...widths.map(([, after]) => after)];
     const inputs = [e.inputs[0], e.g.int64s(`${e.name}_pads`, pads)];

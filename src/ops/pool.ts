@@ -17,6 +17,7 @@ import { Tensor } from '../tensor/tensor';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
 import { installMethods } from './methods';
 import { reshape } from './shape';
+import { scatterAddFlat } from './flat-index';
 
 export interface PoolOptions {
   /** Defaults to the kernel size. */
@@ -60,26 +61,6 @@ function describePool(a: PoolAttrs): string {
   return parts.join(' ');
 }
 
-// ---- flat-index gather and scatter (max pooling's gradient routing) -------------------------------
-
-interface IndexAttrs {
-  index: Int32Array;
-  /** The shape of the result. */
-  shape: readonly number[];
-}
-
-const gatherFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('gatherFlat', {
-  forward: ([x], { index, shape }) => new Tensor(kernels().gatherFlat(x.data, index, allocate(x.dtype, sizeOf(shape))), shape),
-  backward: (gy, [x], _y, { index }) => [scatterAddFlatP.apply([gy], { index, shape: x.shape })],
-  describe: ({ shape }) => fmt(shape),
-});
-
-const scatterAddFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('scatterAddFlat', {
-  forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocateUnfilled(g.dtype, sizeOf(shape))), shape),
-  backward: (gg, [g], _y, { index }) => [gatherFlatP.apply([gg], { index, shape: g.shape })],
-  describe: ({ shape }) => fmt(shape),
-});
-
 // ---- pooling primitives ----------------------------------------------------------------------------
 
 const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
@@ -91,7 +72,7 @@ const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
     kernels().maxPool2d(x.data, g, y, argmax);
     return { y: new Tensor(y, shape), saved: argmax };
   },
-  backward: (gy, [x], _y, _a, argmax) => [scatterAddFlatP.apply([gy], { index: argmax, shape: x.shape })],
+  backward: (gy, [x], _y, _a, argmax) => [scatterAddFlat(gy, argmax, x.shape)],
   describe: describePool,
 });
 
