@@ -4,7 +4,8 @@ import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
 import { shapeOpCases } from './cases/shape-ops';
+import { recurrentCases } from './cases/recurrent';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...shapeOpCases];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...shapeOpCases, ...recurrentCases];
