@@ -45,3 +45,14 @@ export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOpt
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';
 export * as utils from './utils';
+// Attention and the Transformer encoder (SPEC §15).
+export { MultiheadAttention, TransformerEncoderLayer, TransformerEncoder } from './attention';
+export type {
+  MultiheadAttentionOptions,
+  MultiheadAttentionForwardOptions,
+  TransformerActivation,
+  TransformerEncoderLayerOptions,
+  TransformerEncoderLayerForwardOptions,
+  TransformerEncoderOptions,
+  TransformerEncoderForwardOptions,
+} from './attention';

@@ -36,3 +36,4 @@ export {
   type SoftplusOptions,
 } from './activations';
 export { layerNorm, groupNorm, instanceNorm, type LayerNormOptions, type GroupNormOptions, type InstanceNormOptions } from './norms';
+export { scaledDotProductAttention, type AttentionOptions } from './attention';
