@@ -83,3 +83,7 @@ export * as data from './data';
 export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
+
+// Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
+export * as testing from './testing/public';
+export type { WorstElement } from './autograd/gradcheck-report';
