@@ -123,3 +123,6 @@ export * as train from './train/public';
 
 // Files: safetensors (SPEC §16).
 export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';
+// Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
+export * as testing from './testing/public';
+export type { WorstElement } from './autograd/gradcheck-report';
