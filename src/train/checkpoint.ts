@@ -200,8 +200,11 @@ export function readCheckpoint(dir: string, expect: CheckpointExpectations): Che
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(entry as object)) {
       if (k === 'step') out[k] = check.integer(v, `${at}.step`, 0, Number.MAX_SAFE_INTEGER);
-      else if (typeof v === 'object' && v !== null) out[k] = tensorAt(v, `${at}.${k}`, expect.params[index]);
-      else out[k] = check.number(v, `${at}.${k}`, { finite: true });
+      else if (typeof v === 'object' && v !== null) {
+        // A copy of its own: loadBytes' tensors may be views into one buffer.
+        const t = tensorAt(v, `${at}.${k}`, expect.params[index]);
+        out[k] = { shape: [...t.shape], data: Array.from(t.data) };
+      } else out[k] = check.number(v, `${at}.${k}`, { finite: true });
     }
     (optimizerState as Record<string, unknown>)[id] = out;
   }
@@ -277,9 +280,10 @@ function firstNonFinite(c: Checkpoint): { where: string; value: string } | null 
   }
   for (const [id, entry] of Object.entries(c.optimizer.state)) {
     for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-      if (!(v instanceof Tensor)) continue;
-      const i = v.data.findIndex((x: number) => !Number.isFinite(x));
-      if (i >= 0) return { where: `optimizer.state.${id}.${k}[${i}]`, value: describeNonFinite(v.data[i]) };
+      if (typeof v !== 'object' || v === null) continue;
+      const data = (v as { data: number[] }).data;
+      const i = data.findIndex((x: number) => !Number.isFinite(x));
+      if (i >= 0) return { where: `optimizer.state.${id}.${k}[${i}]`, value: describeNonFinite(data[i]) };
     }
   }
   return null;

@@ -65,6 +65,32 @@ describe('checkpoints: safetensors for the tensors, a small validated JSON for t
     expect(fs.readdirSync(base).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('loadBytes of a Node Buffer (fs.readFileSync) reads what load reads (a Buffer slice is a view, not a copy)', () => {
+    const file = path.join(base, 'checkpoint.safetensors');
+    const viaBuffer = tg.loadBytes(fs.readFileSync(file));
+    const viaPath = tg.load(file);
+    for (const [k, t] of Object.entries(viaPath)) expect(Array.from(viaBuffer[k].data)).toEqual(Array.from(t.data));
+  });
+
+  test('a run cut by Ctrl-C after its first checkpoint and resumed ends with the uninterrupted metrics and weights', async () => {
+    const whole = path.join(tmp, 'whole');
+    const cut = path.join(tmp, 'cut');
+    const args = (out: string) => ['--model', 'mlp', '--epochs', '3', '--limit', '100', '--seed', '6', '--out', out];
+    expect((await capture(() => trainRun(args(whole)))).code).toBe(0);
+    const poll = setInterval(() => {
+      if (fs.existsSync(path.join(cut, 'checkpoint.json'))) {
+        clearInterval(poll);
+        process.emit('SIGINT');
+      }
+    }, 1);
+    const r = await capture(() => trainRun(args(cut)));
+    clearInterval(poll);
+    expect(r.code).toBe(130);
+    expect((await resume(cut)).code).toBe(0);
+    for (const f of ['metrics.json', 'model.json'])
+      expect(fs.readFileSync(path.join(cut, f), 'utf8')).toBe(fs.readFileSync(path.join(whole, f), 'utf8'));
+  });
+
   test('a finished run resumes from its checkpoint and writes the same results', async () => {
     const dir = copy();
     const r = await resume(dir);
