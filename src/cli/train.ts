@@ -27,6 +27,7 @@ export const OUTPUT_FILES = {
   spec: RUN_FILES.spec,
   model: RUN_FILES.model,
   checkpoint: RUN_FILES.checkpoint,
+  checkpointTensors: RUN_FILES.checkpointTensors,
   metrics: RUN_FILES.metrics,
   timings: RUN_FILES.timings,
   report: RUN_FILES.report,
@@ -324,7 +325,7 @@ export async function run(args: string[]): Promise<number> {
       { name: OUTPUT_FILES.report, content: report },
     ]);
     console.log(
-      `wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), ...paths].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`,
+      `wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), path.join(opts.out, RUN_FILES.checkpointTensors), ...paths].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`,
     );
     written = true;
     return 0;
