@@ -83,3 +83,23 @@ export * as data from './data';
 export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
+
+// Integer and boolean tensors, comparisons, reductions and math (SPEC §14).
+export {
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
+  logicalXor,
+  logicalNot,
+  isNan,
+  isFinite,
+  all,
+  any,
+  where,
+  maskedFill,
+} from './ops/compare';

@@ -1,5 +1,6 @@
 export * from './operands';
 export * from './elementwise';
+export * from './compare';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';

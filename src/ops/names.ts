@@ -54,6 +54,8 @@ export const PRIMITIVE_NAMES = [
   'scatterAddFlat',
   'element',
   'assemble',
+  // compare.ts, math.ts, scan.ts (SPEC §14)
+  'where',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -3,7 +3,8 @@ import type { OpCase } from './op-case';
 import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
+import { mathCases } from './cases/math';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...mathCases];
