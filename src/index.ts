@@ -103,3 +103,8 @@ export {
   where,
   maskedFill,
 } from './ops/compare';
+export { argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin } from './ops/extrema';
+export type { ValuesAndIndices } from './ops/extrema';
+export { cumsum, cumprod, prod } from './ops/scan';
+export { var, std, logsumexp, norm } from './ops/stats';
+export type { VarOptions } from './ops/stats';

@@ -1,6 +1,9 @@
 export * from './operands';
 export * from './elementwise';
 export * from './compare';
+export * from './extrema';
+export * from './scan';
+export * from './stats';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';

@@ -56,6 +56,9 @@ export const PRIMITIVE_NAMES = [
   'assemble',
   // compare.ts, math.ts, scan.ts (SPEC §14)
   'where',
+  'cumsum',
+  'cumprod',
+  'norm',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

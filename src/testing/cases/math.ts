@@ -66,7 +66,51 @@ const selectionCases: OpCase[] = [
   },
 ];
 
-export const mathCases: OpCase[] = [...selectionCases];
+const extremaCases: OpCase[] = [
+  { name: 'min all', inputs: () => [distinct([2, 3])], fn: (x) => square(tg.min(x)) },
+  { name: 'min axis 1 keepDims', inputs: () => [distinct([2, 3])], fn: (x) => square(x.min(1, true)) },
+  { name: 'maxWithIndices values', inputs: () => [distinct([3, 4])], fn: (x) => square(tg.maxWithIndices(x, 0).values) },
+  { name: 'minWithIndices values', inputs: () => [distinct([3, 4])], fn: (x) => square(tg.minWithIndices(x, -1).values) },
+  // amax and amin are not differentiable at ties (their split gradient is a convention, checked by
+  // hand in tests/reductions14.test.ts): the table checks them away from ties.
+  { name: 'amax axis 1', inputs: () => [distinct([2, 6])], fn: (x) => square(tg.amax(x, 1)) },
+  { name: 'amax all', inputs: () => [distinct([2, 3])], fn: (x) => x.amax() },
+  { name: 'amin axes [0,1] keepDims', inputs: () => [distinct([3, 2])], fn: (x) => square(x.amin([0, 1], true)) },
+];
 
-// Used by later families of this file.
-export { awayFromZero, distinct, uniform };
+/** Values with zeros at chosen places (prod and cumprod's special case), others in ±[0.5, 1.5). */
+const withZeros = (shape: number[], zeros: number[]) => {
+  const v = new Float64Array(count(shape));
+  for (let i = 0; i < v.length; i++) v[i] = zeros.includes(i) ? 0 : (r.next() < 0.5 ? -1 : 1) * (0.5 + r.next());
+  return fromValues(v, shape);
+};
+
+const scanCases: OpCase[] = [
+  { name: 'cumsum axis 1', inputs: () => [normal([2, 3])], fn: (x) => square(tg.cumsum(x, 1)) },
+  { name: 'cumsum axis 0 of [3,1,2]', inputs: () => [normal([3, 1, 2])], fn: (x) => x.cumsum(0) },
+  { name: 'cumprod axis -1', inputs: () => [awayFromZero([2, 4])], fn: (x) => tg.cumprod(x, -1) },
+  { name: 'cumprod with one zero per row', inputs: () => [withZeros([2, 4], [1, 6])], fn: (x) => tg.cumprod(x, 1) },
+  { name: 'cumprod with two zeros in a row', inputs: () => [withZeros([5], [1, 3])], fn: (x) => square(x.cumprod(0)) },
+  { name: 'prod all', inputs: () => [awayFromZero([2, 3])], fn: (x) => tg.prod(x) },
+  { name: 'prod axes [0,2] keepDims', inputs: () => [awayFromZero([2, 2, 3])], fn: (x) => square(x.prod([0, 2], true)) },
+  { name: 'prod with a zero', inputs: () => [withZeros([2, 3], [4])], fn: (x) => x.prod(1) },
+  { name: 'prod with two zeros', inputs: () => [withZeros([4], [0, 2])], fn: (x) => x.prod() },
+];
+
+const statsCases: OpCase[] = [
+  { name: 'var axis 1', inputs: () => [normal([2, 4])], fn: (x) => tg.var(x, 1) },
+  { name: 'var all, correction 0', inputs: () => [normal([2, 3])], fn: (x) => x.var(undefined, { correction: 0 }) },
+  { name: 'std axis 0 keepDims', inputs: () => [normal([3, 2])], fn: (x) => tg.std(x, 0, { keepDims: true }) },
+  { name: 'logsumexp axis 1', inputs: () => [normal([2, 3])], fn: (x) => tg.logsumexp(x, 1) },
+  { name: 'logsumexp all keepDims', inputs: () => [normal([2, 3])], fn: (x) => x.logsumexp(undefined, true) },
+  { name: 'norm p=2 all', inputs: () => [normal([2, 3])], fn: (x) => tg.norm(x) },
+  { name: 'norm p=2 axis 1 keepDims', inputs: () => [normal([2, 3])], fn: (x) => x.norm(2, 1, true) },
+  { name: 'norm p=1', inputs: () => [awayFromZero([2, 3])], fn: (x) => x.norm(1, 0) },
+  { name: 'norm p=3', inputs: () => [awayFromZero([2, 3])], fn: (x) => tg.norm(x, 3, -1) },
+  { name: 'norm p=0.5', inputs: () => [awayFromZero([4])], fn: (x) => tg.norm(x, 0.5) },
+  // Offset 0.1: no two |x| tie.
+  { name: 'norm p=inf', inputs: () => [distinct([2, 3], 0.1)], fn: (x) => square(tg.norm(x, Infinity, 1)) },
+  { name: 'norm p=-inf', inputs: () => [distinct([2, 3], 0.1)], fn: (x) => square(tg.norm(x, -Infinity)) },
+];
+
+export const mathCases: OpCase[] = [...selectionCases, ...extremaCases, ...scanCases, ...statsCases];
