@@ -108,3 +108,32 @@ export type { ValuesAndIndices } from './ops/extrema';
 export { cumsum, cumprod, prod } from './ops/scan';
 export { var, std, logsumexp, norm } from './ops/stats';
 export type { VarOptions } from './ops/stats';
+export {
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  erf,
+  erfc,
+  log1p,
+  expm1,
+  log2,
+  log10,
+  sign,
+  floor,
+  ceil,
+  round,
+  trunc,
+  square,
+  rsqrt,
+  reciprocal,
+  atan2,
+  fmod,
+  remainder,
+  clamp,
+  lerp,
+} from './ops/math';

@@ -17,10 +17,39 @@ import type { AdamStep, SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'positive' | 'tanh' | 'sigmoid';
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'relu'
+  | 'positive'
+  | 'tanh'
+  | 'sigmoid'
+  // SPEC §14's math (src/ops/math.ts)
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'erf'
+  | 'erfc'
+  | 'log1p'
+  | 'expm1'
+  | 'log2'
+  | 'log10'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc';
 
 /** Broadcasting binary ops, by name. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder';
 
 /** Comparisons and logical ops, by name: each gives 1 or 0 (bool storage). */
 export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or' | 'xor';

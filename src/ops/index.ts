@@ -4,6 +4,7 @@ export * from './compare';
 export * from './extrema';
 export * from './scan';
 export * from './stats';
+export * from './math';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';

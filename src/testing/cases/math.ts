@@ -113,4 +113,61 @@ const statsCases: OpCase[] = [
   { name: 'norm p=-inf', inputs: () => [distinct([2, 3], 0.1)], fn: (x) => square(tg.norm(x, -Infinity)) },
 ];
 
-export const mathCases: OpCase[] = [...selectionCases, ...extremaCases, ...scanCases, ...statsCases];
+/** Values in (lo, hi) that keep `step` away from the floor/ceil/round/trunc steps: k + [0.2, 0.4) or k + [0.6, 0.8). */
+const offSteps = (shape: number[]) => {
+  const v = new Float64Array(count(shape));
+  for (let i = 0; i < v.length; i++) v[i] = Math.floor(6 * r.next()) - 3 + (r.next() < 0.5 ? 0.2 : 0.6) + 0.2 * r.next();
+  return fromValues(v, shape);
+};
+
+const unaryCases: OpCase[] = [
+  { name: 'sin', inputs: () => [normal([2, 3])], fn: (x) => tg.sin(x) },
+  { name: 'cos', inputs: () => [normal([2, 3])], fn: (x) => x.cos() },
+  { name: 'tan', inputs: () => [uniform([2, 3], -1.2, 1.2)], fn: (x) => tg.tan(x) },
+  { name: 'asin', inputs: () => [uniform([2, 3], -0.8, 0.8)], fn: (x) => tg.asin(x) },
+  { name: 'acos', inputs: () => [uniform([2, 3], -0.8, 0.8)], fn: (x) => x.acos() },
+  { name: 'atan', inputs: () => [normal([2, 3])], fn: (x) => tg.atan(x) },
+  { name: 'sinh', inputs: () => [normal([2, 3])], fn: (x) => tg.sinh(x) },
+  { name: 'cosh', inputs: () => [normal([2, 3])], fn: (x) => x.cosh() },
+  { name: 'erf', inputs: () => [normal([2, 3])], fn: (x) => tg.erf(x) },
+  { name: 'erfc', inputs: () => [normal([2, 3])], fn: (x) => x.erfc() },
+  { name: 'log1p', inputs: () => [uniform([2, 3], -0.5, 2)], fn: (x) => tg.log1p(x) },
+  { name: 'expm1', inputs: () => [normal([2, 3])], fn: (x) => tg.expm1(x) },
+  { name: 'log2', inputs: () => [uniform([2, 3], 0.5, 2)], fn: (x) => tg.log2(x) },
+  { name: 'log10', inputs: () => [uniform([2, 3], 0.5, 2)], fn: (x) => x.log10() },
+  { name: 'square', inputs: () => [normal([2, 3])], fn: (x) => tg.square(x) },
+  { name: 'rsqrt', inputs: () => [uniform([2, 3], 0.5, 2)], fn: (x) => tg.rsqrt(x) },
+  { name: 'reciprocal', inputs: () => [awayFromZero([2, 3])], fn: (x) => x.reciprocal() },
+  // The step functions: zero gradients (Note [steps] in src/ops/math.ts), times x so order 2 runs their rules.
+  { name: 'sign, times x', inputs: () => [awayFromZero([2, 3])], fn: (x) => tg.mul(tg.sign(x), square(x)) },
+  { name: 'floor, times x', inputs: () => [offSteps([2, 3])], fn: (x) => tg.mul(tg.floor(x), square(x)) },
+  { name: 'ceil, times x', inputs: () => [offSteps([2, 3])], fn: (x) => tg.mul(x.ceil(), square(x)) },
+  { name: 'round, times x', inputs: () => [offSteps([2, 3])], fn: (x) => tg.mul(tg.round(x), square(x)) },
+  { name: 'trunc, times x', inputs: () => [offSteps([2, 3])], fn: (x) => tg.mul(x.trunc(), square(x)) },
+];
+
+const binaryCases: OpCase[] = [
+  { name: 'atan2 [2,3] vs [3]', inputs: () => [normal([2, 3]), awayFromZero([3])], fn: (a, b) => tg.atan2(a, b) },
+  { name: 'atan2, squared', inputs: () => [awayFromZero([3]), normal([2, 3])], fn: (a, b) => square(a.atan2(b)) },
+  // a/b kept away from integers, so trunc(a/b) and floor(a/b) are constant nearby.
+  { name: 'fmod', inputs: () => [offSteps([2, 3]), uniform([3], 1.1, 1.2)], fn: (a, b) => tg.fmod(tg.mul(a, b), b) },
+  { name: 'fmod by a negative number', inputs: () => [offSteps([2, 3])], fn: (a) => square(a.fmod(-1)) },
+  { name: 'remainder', inputs: () => [offSteps([2, 3]), uniform([3], -1.2, -1.1)], fn: (a, b) => tg.remainder(tg.mul(a, b), b) },
+  { name: 'remainder, squared', inputs: () => [offSteps([2, 3])], fn: (a) => square(tg.remainder(a, 1)) },
+  { name: 'clamp numbers', inputs: () => [offSteps([2, 3])], fn: (x) => square(tg.clamp(x, -1.5, 1.5)) },
+  { name: 'clamp min only', inputs: () => [offSteps([2, 3])], fn: (x) => x.clamp(0.1) },
+  {
+    name: 'clamp tensor bounds',
+    inputs: () => [offSteps([2, 3]), uniform([3], -1.9, -1.85), uniform([2, 1], 1.85, 1.9)],
+    fn: (x, lo, hi) => square(tg.clamp(x, lo, hi)),
+  },
+  { name: 'lerp number weight', inputs: () => [normal([2, 3]), normal([3])], fn: (a, b) => tg.lerp(a, b, 0.3) },
+  { name: 'lerp number weight ≥ 0.5', inputs: () => [normal([2, 3]), normal([3])], fn: (a, b) => square(a.lerp(b, 0.8)) },
+  {
+    name: 'lerp tensor weight',
+    inputs: () => [normal([2, 3]), normal([2, 3]), uniform([3], -1, 1.5)],
+    fn: (a, b, w) => square(tg.lerp(a, b, w)),
+  },
+];
+
+export const mathCases: OpCase[] = [...selectionCases, ...extremaCases, ...scanCases, ...statsCases, ...unaryCases, ...binaryCases];
