@@ -137,3 +137,18 @@ export {
   clamp,
   lerp,
 } from './ops/math';
+export {
+  linspace,
+  eye,
+  zerosLike,
+  onesLike,
+  fullLike,
+  randnLike,
+  randLike,
+  randint,
+  randperm,
+  bernoulli,
+  multinomial,
+} from './tensor/creation';
+export type { RngOptions, RandintOptions, MultinomialOptions } from './tensor/creation';
+import './ops/creation-methods';

@@ -5,6 +5,7 @@ export * from './extrema';
 export * from './scan';
 export * from './stats';
 export * from './math';
+import './creation-methods';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';
