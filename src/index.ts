@@ -126,3 +126,71 @@ export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safeten
 // Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
 export * as testing from './testing/public';
 export type { WorstElement } from './autograd/gradcheck-report';
+// Integer and boolean tensors, comparisons, reductions and math (SPEC §14).
+export {
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
+  logicalXor,
+  logicalNot,
+  isNan,
+  isFinite,
+  all,
+  any,
+  where,
+  maskedFill,
+} from './ops/compare';
+export { argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin } from './ops/extrema';
+export type { ValuesAndIndices } from './ops/extrema';
+export { cumsum, cumprod, prod } from './ops/scan';
+export { var, std, logsumexp, norm } from './ops/stats';
+export type { VarOptions } from './ops/stats';
+export {
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  erf,
+  erfc,
+  log1p,
+  expm1,
+  log2,
+  log10,
+  sign,
+  floor,
+  ceil,
+  round,
+  trunc,
+  square,
+  rsqrt,
+  reciprocal,
+  atan2,
+  fmod,
+  remainder,
+  clamp,
+  lerp,
+} from './ops/math';
+export {
+  linspace,
+  eye,
+  zerosLike,
+  onesLike,
+  fullLike,
+  randnLike,
+  randLike,
+  randint,
+  randperm,
+  bernoulli,
+  multinomial,
+} from './tensor/creation';
+export type { RngOptions, RandintOptions, MultinomialOptions } from './tensor/creation';
+import './ops/creation-methods';

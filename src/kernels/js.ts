@@ -3,6 +3,7 @@
  * reference the WebAssembly kernels are tested against, the float64 path, and the fallback
  * wherever WebAssembly is off, missing or not worth its copies.
  */
+import * as compare from './compare';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import type { BackendInfo, Kernels } from './kernels';
@@ -23,6 +24,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     unary: elementwise.unary,
     binary: elementwise.binary,
     maskPositive: elementwise.maskPositive,
+    compare: compare.compare,
+    where: compare.where,
+    scan: compare.scan,
     sum: reduce.sum,
     max: reduce.max,
     maxPool2d: pool.maxPool2d,

@@ -17,10 +17,45 @@ import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'positive' | 'tanh' | 'sigmoid';
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'relu'
+  | 'positive'
+  | 'tanh'
+  | 'sigmoid'
+  // SPEC §14's math (src/ops/math.ts)
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'erf'
+  | 'erfc'
+  | 'log1p'
+  | 'expm1'
+  | 'log2'
+  | 'log10'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc';
 
 /** Broadcasting binary ops, by name. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder';
+
+/** Comparisons and logical ops, by name: each gives 1 or 0 (bool storage). */
+export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or' | 'xor';
+
+/** Inclusive scans along an axis (cumsum, cumprod). */
+export type ScanOp = 'sum' | 'prod';
 
 /** What runs: SPEC §10's `tg.backend()`. */
 export interface BackendInfo {
@@ -75,6 +110,30 @@ export interface Kernels {
     outShape: readonly number[],
     out: Storage,
   ): Storage;
+
+  /** out = a op b (1 or 0) over the NumPy broadcast shape `outShape`; a and b share a dtype. */
+  compare(
+    op: CompareOp,
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Uint8Array,
+  ): Uint8Array;
+  /** out = cond ? a : b over the NumPy broadcast shape `outShape`; a, b and out share a dtype. */
+  where(
+    cond: Uint8Array,
+    condShape: readonly number[],
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Storage,
+  ): Storage;
+  /** The inclusive scan (running sum or product) of x along `axis`, into out of x's shape. */
+  scan(op: ScanOp, x: Storage, shape: readonly number[], axis: number, out: Storage): Storage;
 
   /** out[i] = g[i] where x[i] > 0 or is NaN, else 0: relu's backward (g, x and out of one size). */
   maskPositive(g: Storage, x: Storage, out: Storage): Storage;

@@ -40,6 +40,26 @@ function simple(opType: string, attrs: (e: Emit) => Record<string, Attribute> = 
   };
 }
 
+/**
+ * A unary op as a chain of ONNX nodes, each step [opType, ...operands] where 'x' is the previous
+ * value, 'one' the constant 1 and a number a float constant; a step without operands takes 'x'.
+ * The last step writes the op's output unless `toOutput` is false (then its value name is returned).
+ */
+function chain(e: Emit, steps: [string, ...(string | number)[]][], toOutput = true): string {
+  let x = e.inputs[0];
+  steps.forEach(([opType, ...operands], k) => {
+    const last = toOutput && k === steps.length - 1;
+    const out = last ? e.outName : e.g.fresh(`${e.name}_${opType.toLowerCase()}${k}`);
+    const ins = (operands.length === 0 ? ['x'] : operands).map((o) =>
+      o === 'x' ? x : o === 'one' ? e.g.scalar(`${e.name}_one`, 1) : e.g.scalar(`${e.name}_c`, o as number),
+    );
+    e.g.node(opType, ins, [out], {}, `${e.name}/${opType}`, e.doc);
+    x = out;
+  });
+  if (toOutput) e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  return x;
+}
+
 function notBatchPreserving(e: Emit, why: string): never {
   throw new Error(
     `toOnnx: ${e.node.op} (${why}) moves the batch axis, so the model cannot take other batch sizes; ` +
@@ -71,6 +91,51 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
   sigmoid: simple('Sigmoid'),
   // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
   cast: simple('Identity'),
+
+  // SPEC §14 (src/ops/compare.ts, math.ts, scan.ts, stats.ts). Without an ONNX operator (cumprod,
+  // atan2, remainder of floats, norms other than 2) there is no entry, and export throws naming the op.
+  where: simple('Where'),
+  sin: simple('Sin'),
+  cos: simple('Cos'),
+  tan: simple('Tan'),
+  asin: simple('Asin'),
+  acos: simple('Acos'),
+  atan: simple('Atan'),
+  sinh: simple('Sinh'),
+  cosh: simple('Cosh'),
+  erf: simple('Erf'),
+  sign: simple('Sign'),
+  floor: simple('Floor'),
+  ceil: simple('Ceil'),
+  // ONNX's Round rounds halves to even, as tapegrad's.
+  round: simple('Round'),
+  fmod: simple('Mod', () => ({ fmod: 1 })),
+  erfc: (e) => chain(e, [['Erf'], ['Sub', 'one', 'x']]),
+  log1p: (e) => chain(e, [['Add', 'x', 'one'], ['Log']]),
+  expm1: (e) => chain(e, [['Exp'], ['Sub', 'x', 'one']]),
+  log2: (e) => chain(e, [['Log'], ['Div', 'x', Math.LN2]]),
+  log10: (e) => chain(e, [['Log'], ['Div', 'x', Math.LN10]]),
+  // trunc(x) = sign(x)·floor(|x|).
+  trunc(e) {
+    const sign = e.g.fresh(`${e.name}_sign`);
+    e.g.node('Sign', e.inputs, [sign], {}, `${e.name}/Sign`, e.doc);
+    const floored = chain(e, [['Abs'], ['Floor']], false);
+    e.g.node('Mul', [sign, floored], [e.outName], {}, `${e.name}/Mul`, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+  cumsum(e) {
+    const { axis } = e.node.attrs as { axis: number };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'a running sum along the batch axis');
+    e.g.node('CumSum', [e.inputs[0], e.g.int64s(`${e.name}_axis`, [axis])], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+  norm(e) {
+    const { p, axes, keepDims } = e.node.attrs as { p: number; axes: number[]; keepDims: boolean };
+    if (p !== 2) throw new Error(`toOnnx: norm with p=${p} has no ONNX operator (p = 2, 1 and ±inf do) (node ${e.name})`);
+    e.g.node('ReduceL2', e.inputs, [e.outName], { axes, keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
+  },
   stopGradient: simple('Identity'),
 
   sum(e) {

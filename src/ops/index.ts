@@ -1,5 +1,11 @@
 export * from './operands';
 export * from './elementwise';
+export * from './compare';
+export * from './extrema';
+export * from './scan';
+export * from './stats';
+export * from './math';
+import './creation-methods';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';

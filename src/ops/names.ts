@@ -57,6 +57,33 @@ export const PRIMITIVE_NAMES = [
   // activations.ts (the indicator of Note [step masks], and exact gelu's normal CDF)
   'step',
   'normalCdf',
+  // compare.ts, math.ts, scan.ts (SPEC §14)
+  'where',
+  'cumsum',
+  'cumprod',
+  'norm',
+  'atan2',
+  'fmod',
+  'remainder',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'erf',
+  'erfc',
+  'log1p',
+  'expm1',
+  'log2',
+  'log10',
+  'sign',
+  'floor',
+  'ceil',
+  'round',
+  'trunc',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];
