@@ -5,6 +5,7 @@
  */
 import * as conv from './conv';
 import * as elementwise from './elementwise';
+import * as indexing from './indexing';
 import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
@@ -35,6 +36,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     gatherAxes: movement.gatherAxes,
     scatterAddAxes: movement.scatterAddAxes,
     concat: movement.concat,
+    gatherAxis: indexing.gatherAxis,
+    scatterAddAxis: indexing.scatterAddAxis,
+    indexSelect: indexing.indexSelect,
+    indexAdd: indexing.indexAdd,
+    argsort: indexing.argsort,
     batchNormForward: normalization.batchNormForward,
     batchNormBackward: normalization.batchNormBackward,
     sgdStep,

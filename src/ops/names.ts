@@ -57,6 +57,13 @@ export const PRIMITIVE_NAMES = [
   // activations.ts (the indicator of Note [step masks], and exact gelu's normal CDF)
   'step',
   'normalCdf',
+  // indexing.ts (SPEC §14): each pair is the other's adjoint.
+  'gather',
+  'scatterAdd',
+  'indexSelect',
+  'indexAdd',
+  // sorting.ts
+  'topk',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -6,6 +6,7 @@ import { convCases } from './cases/conv';
 import { layersExtCases } from './cases/layers-ext';
 import { shapeOpCases } from './cases/shape-ops';
 import { recurrentCases } from './cases/recurrent';
+import { indexingCases } from './cases/indexing';
 
 export type { OpCase } from './op-case';
 
@@ -16,4 +17,5 @@ export const opCases: readonly OpCase[] = [
   ...shapeOpCases,
   ...layersExtCases,
   ...recurrentCases,
+  ...indexingCases,
 ];
