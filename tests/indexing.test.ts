@@ -1,8 +1,8 @@
 /**
  * Indexing and sorting (SPEC §14): gather, scatterAdd, indexSelect, maskedSelect, oneHot, index,
  * indexPut, sort, argsort, topk. Hand values and error messages first; gradients in the op table
- * (src/testing/cases/indexing.ts); then the kernels at sizes where float32 takes the WebAssembly
- * path, against float64 reference loops; then a PyTorch parity sweep.
+ * (src/testing/cases/indexing.ts); then the kernels on large float32 tensors against float64
+ * reference loops; then a PyTorch parity sweep.
  */
 import * as tg from '../src';
 import { mismatches, ParityCase, runParity } from './torch-parity';
@@ -346,7 +346,7 @@ describe('sort, argsort, topk', () => {
   });
 });
 
-describe('kernels at sizes that take the WebAssembly path (float32 against a float64 loop)', () => {
+describe('kernels on large float32 tensors, against float64 reference loops', () => {
   const r = tg.rng('indexing kernels');
   const shape = [64, 96, 8];
   const x = tg.randn(shape, { rng: r });
@@ -381,6 +381,35 @@ describe('kernels at sizes that take the WebAssembly path (float32 against a flo
     let worst = 0;
     for (let p = 0; p < want.length; p++) worst = Math.max(worst, Math.abs(y.data[p] - want[p]));
     expect(worst).toBeLessThan(1e-4);
+  });
+
+  test('argsort: stable in both directions, NaN greatest, -0 equal to 0, along any axis (against a comparator sort)', () => {
+    const pool = [0, -0, 1, -1, 2.5, NaN, Infinity, -Infinity];
+    const dims = [7, 50, 3];
+    const v = Float32Array.from({ length: 7 * 50 * 3 }, () => pool[Math.floor(r.next() * pool.length)]);
+    const t = tg.tensor(v, { shape: dims });
+    for (const axis of [0, 1, 2]) {
+      for (const descending of [false, true]) {
+        const got = tg.argsort(t, axis, { descending }).data;
+        const n = dims[axis];
+        const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+        const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+        for (let o = 0; o < outer; o++)
+          for (let i = 0; i < inner; i++) {
+            const at = (j: number) => o * n * inner + j * inner + i;
+            // NaN above everything; -0 equal to 0 (=== says so); equal values by position.
+            const cmp = (a: number, b: number) => {
+              const p = v[at(a)];
+              const q = v[at(b)];
+              const c =
+                Number.isNaN(p) || Number.isNaN(q) ? Number(Number.isNaN(p)) - Number(Number.isNaN(q)) : p === q ? 0 : p < q ? -1 : 1;
+              return (descending ? -c : c) || a - b;
+            };
+            const want = Array.from({ length: n }, (_, j) => j).sort(cmp);
+            expect(Array.from({ length: n }, (_, j) => got[at(j)])).toEqual(want);
+          }
+      }
+    }
   });
 
   test('indexSelect and its gradient', () => {

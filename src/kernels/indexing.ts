@@ -107,6 +107,10 @@ export function indexAdd(g: Storage, shape: readonly number[], axis: number, ind
  * out (int32, x's shape) = for each line along `axis`, the positions that sort it: stable (equal
  * values keep their order, in both directions), NaN counted greater than every number, as PyTorch
  * places it (last ascending, first descending).
+ *
+ * The line's values are sorted natively (a typed-array sort, no comparator: several times faster
+ * than sorting positions with one); then each position, taken in order, finds its value's run in the
+ * sorted copy by binary search and takes the run's next free slot, which is what makes it stable.
  */
 export function argsort(x: Storage, shape: readonly number[], axis: number, descending: boolean, out: Int32Array): Int32Array {
   let outer = 1;
@@ -115,26 +119,49 @@ export function argsort(x: Storage, shape: readonly number[], axis: number, desc
   for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
   const n = shape.length === 0 ? 1 : shape[axis];
   const line = new Float64Array(n);
-  const order = new Array<number>(n);
-  const sign = descending ? -1 : 1;
-  const compare = (a: number, b: number) => {
-    const p = line[a];
-    const q = line[b];
-    const pn = p !== p;
-    const qn = q !== q;
-    // NaN is the largest value.
-    const c = pn || qn ? (pn === qn ? 0 : pn ? 1 : -1) : p < q ? -1 : p > q ? 1 : 0;
-    return c !== 0 ? sign * c : a - b;
-  };
+  const sorted = new Float64Array(n);
+  const taken = new Int32Array(n);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
+      let nans = 0;
       for (let j = 0; j < n; j++) {
-        line[j] = x[base + j * inner];
-        order[j] = j;
+        const v = x[base + j * inner];
+        line[j] = v;
+        if (v !== v) nans++;
       }
-      order.sort(compare);
-      for (let j = 0; j < n; j++) out[base + j * inner] = order[j];
+      sorted.set(line);
+      sorted.sort(); // ascending, NaN last
+      taken.fill(0);
+      const m = n - nans;
+      let nanSeen = 0;
+      for (let j = 0; j < n; j++) {
+        const v = line[j];
+        let pos: number;
+        if (v !== v) {
+          pos = descending ? nanSeen++ : m + nanSeen++;
+        } else {
+          // First index not less than v (the run of values equal to v starts there).
+          let lo = 0;
+          let hi = m;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (sorted[mid] < v) lo = mid + 1;
+            else hi = mid;
+          }
+          const first = lo;
+          if (descending) {
+            hi = m;
+            while (lo < hi) {
+              const mid = (lo + hi) >> 1;
+              if (sorted[mid] <= v) lo = mid + 1;
+              else hi = mid;
+            }
+            pos = nans + (m - lo) + taken[first]++;
+          } else pos = first + taken[first]++;
+        }
+        out[base + pos * inner] = j;
+      }
     }
   }
   return out;
