@@ -284,7 +284,9 @@ describe('indexPut', () => {
   });
 
   test('values that do not broadcast throw', () => {
-    expect(() => tg.indexPut(tg.zeros([2, 3]), [0], tg.ones([2]))).toThrow('expand: shape [2] cannot be broadcast to [3]');
+    expect(() => tg.indexPut(tg.zeros([2, 3]), [0], tg.ones([2]))).toThrow(
+      'indexPut: values of shape [2] do not broadcast to the indexed shape [3] (input [2,3])',
+    );
   });
 });
 

@@ -422,27 +422,33 @@ export function indexPut(x: Tensor, idx: readonly Index[], values: Tensor | numb
   const plan = planIndex('indexPut', x, idx);
   const v0 = typeof values === 'number' ? new Tensor(allocate(x.dtype, 1).fill(values), []) : values;
   if (!(v0 instanceof Tensor)) throw new Error(`indexPut: values must be a tensor or a number (input ${fmt(x.shape)})`);
+  const lead = plan.shape.length - v0.ndim;
+  if (lead < 0 || v0.shape.some((n, d) => n !== 1 && n !== plan.shape[lead + d])) {
+    throw new Error(
+      `indexPut: values of shape ${fmt(v0.shape)} do not broadcast to the indexed shape ${fmt(plan.shape)} (input ${fmt(x.shape)})`,
+    );
+  }
   const v = expand(cast(v0, x.dtype), plan.shape);
   const flat = reshape(v, [plan.offsets.length]);
   if (opts.accumulate) return add(x, scatterAddFlat(flat, plan.offsets, x.shape));
   // The last write to each position wins; every other position keeps x.
   const winner = new Int32Array(x.size).fill(-1);
   plan.offsets.forEach((o, p) => (winner[o] = p));
-  const from: number[] = [];
-  const to: number[] = [];
-  const keep: number[] = [];
-  for (let o = 0; o < x.size; o++) {
-    if (winner[o] < 0) keep.push(o);
+  let written = 0;
+  for (let o = 0; o < x.size; o++) if (winner[o] >= 0) written++;
+  const from = new Int32Array(written);
+  const toIdx = new Int32Array(written);
+  const keepIdx = new Int32Array(x.size - written);
+  for (let o = 0, w = 0, k = 0; o < x.size; o++) {
+    if (winner[o] < 0) keepIdx[k++] = o;
     else {
-      from.push(winner[o]);
-      to.push(o);
+      from[w] = winner[o];
+      toIdx[w++] = o;
     }
   }
-  const keepIdx = Int32Array.from(keep);
-  const toIdx = Int32Array.from(to);
-  const kept = scatterAddFlat(gatherFlat(x, keepIdx, [keep.length]), keepIdx, x.shape);
-  const written = scatterAddFlat(gatherFlat(flat, Int32Array.from(from), [from.length]), toIdx, x.shape);
-  return add(kept, written);
+  const kept = scatterAddFlat(gatherFlat(x, keepIdx, [keepIdx.length]), keepIdx, x.shape);
+  const put = scatterAddFlat(gatherFlat(flat, from, [from.length]), toIdx, x.shape);
+  return add(kept, put);
 }
 
 installMethods({ gather, scatterAdd, indexSelect, maskedSelect, oneHot, index, indexPut });
