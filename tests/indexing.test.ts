@@ -5,6 +5,9 @@
  * reference loops; then a PyTorch parity sweep.
  */
 import * as tg from '../src';
+import { jsKernels } from '../src/kernels';
+import { createWasmKernels } from '../src/kernels/wasm/backend';
+import { loadRuntime } from '../src/kernels/wasm/runtime';
 import { mismatches, ParityCase, runParity } from './torch-parity';
 
 const grid = (...shape: number[]) =>
@@ -426,6 +429,46 @@ describe('kernels on large float32 tensors, against float64 reference loops', ()
     const counts = new Float64Array(n);
     for (const s of sel.data) counts[s]++;
     for (let i = 0; i < a; i += 5) for (let j = 0; j < n; j++) expect(xg.grad!.data[(i * n + j) * c]).toBe(counts[j]);
+  });
+});
+
+describe('the WebAssembly gather and scatterAdd (float32, above the threshold) against float64 loops', () => {
+  const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
+  const r = tg.rng('indexing wasm');
+  // x [outer, n, inner]; the index [outer, m, inner] spans x off the axis: the layout WebAssembly takes.
+  const [outer, n, m, inner] = [16, 40, 30, 12];
+  const x = Float32Array.from({ length: outer * n * inner }, () => r.next() * 2 - 1);
+  const src = Float32Array.from({ length: outer * m * inner }, () => r.next() * 2 - 1);
+  const index = Int32Array.from({ length: outer * m * inner }, () => Math.floor(r.next() * n));
+
+  test('gatherAxis', () => {
+    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+    const k = createWasmKernels(runtime, jsKernels);
+    const out = new Float32Array(index.length);
+    k.gatherAxis(x, [outer, n, inner], 1, index, [outer, m, inner], out);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < m; j++)
+        for (let i = 0; i < inner; i++) {
+          const p = (o * m + j) * inner + i;
+          expect(out[p]).toBe(x[(o * n + index[p]) * inner + i]);
+        }
+  });
+
+  test('scatterAddAxis', () => {
+    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+    const k = createWasmKernels(runtime, jsKernels);
+    const out = Float32Array.from(x);
+    k.scatterAddAxis(src, [outer, m, inner], 1, index, [outer, m, inner], [outer, n, inner], out);
+    const want = Float64Array.from(x);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < m; j++)
+        for (let i = 0; i < inner; i++) {
+          const p = (o * m + j) * inner + i;
+          want[(o * n + index[p]) * inner + i] += src[p];
+        }
+    let worst = 0;
+    for (let p = 0; p < want.length; p++) worst = Math.max(worst, Math.abs(out[p] - want[p]));
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 
