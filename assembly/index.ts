@@ -7,3 +7,4 @@ export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d, scatterAddFlat } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
 export { sgdStep } from './optimizers';
+export { gatherAxis, scatterAddAxis } from './indexing';

@@ -113,6 +113,12 @@ export { einsum } from './ops/einsum';
 export { scaledDotProductAttention } from './ops/attention';
 export type { AttentionOptions } from './ops/attention';
 
+// Indexing and sorting (SPEC §14).
+export { gather, scatterAdd, indexSelect, maskedSelect, oneHot, index, indexPut } from './ops/indexing';
+export type { Index, IndexPutOptions } from './ops/indexing';
+export { sort, argsort, topk } from './ops/sorting';
+export type { SortOptions, TopkOptions, ValuesAndIndices } from './ops/sorting';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';

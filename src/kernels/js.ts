@@ -6,6 +6,7 @@
 import * as compare from './compare';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
+import * as indexing from './indexing';
 import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
@@ -39,6 +40,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     gatherAxes: movement.gatherAxes,
     scatterAddAxes: movement.scatterAddAxes,
     concat: movement.concat,
+    gatherAxis: indexing.gatherAxis,
+    scatterAddAxis: indexing.scatterAddAxis,
+    indexSelect: indexing.indexSelect,
+    indexAdd: indexing.indexAdd,
+    argsort: indexing.argsort,
     batchNormForward: normalization.batchNormForward,
     batchNormBackward: normalization.batchNormBackward,
     sgdStep,

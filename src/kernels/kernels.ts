@@ -165,6 +165,25 @@ export interface Kernels {
   /** The parts laid end to end along `axis`. */
   concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage;
 
+  /** out[p] = x[p with its `axis` coordinate replaced by index[p]] over the positions of indexShape (torch.gather). */
+  gatherAxis(x: Storage, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: Storage): Storage;
+  /** out (holding x, of xShape) gets src[p] added at p with axis coordinate index[p] (torch.scatter_add's update). */
+  scatterAddAxis(
+    src: Storage,
+    srcShape: readonly number[],
+    axis: number,
+    index: Int32Array,
+    indexShape: readonly number[],
+    xShape: readonly number[],
+    out: Storage,
+  ): Storage;
+  /** out = x with `axis` replaced by its slices index[0], index[1], … (torch.index_select). */
+  indexSelect(x: Storage, shape: readonly number[], axis: number, index: Int32Array, out: Storage): Storage;
+  /** The adjoint of indexSelect: out (of `shape`) = 0, then slice index[j] of `axis` += g's slice j. */
+  indexAdd(g: Storage, shape: readonly number[], axis: number, index: Int32Array, out: Storage): Storage;
+  /** Per line along `axis`, the stable sorting permutation (NaN greatest) into out (x's shape). */
+  argsort(x: Storage, shape: readonly number[], axis: number, descending: boolean, out: Int32Array): Int32Array;
+
   /** Training-mode batch norm of x viewed as [n, c, s] into y, with the batch's float64 statistics. */
   batchNormForward(
     x: Storage,

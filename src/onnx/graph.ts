@@ -71,10 +71,10 @@ export class OnnxGraph {
     return name;
   }
 
-  /** An int64 initializer (shapes, axes, pads). */
-  int64s(base: string, values: readonly number[]): string {
+  /** An int64 initializer (shapes, axes, pads; indices, with their `dims`). */
+  int64s(base: string, values: ArrayLike<number>, dims: readonly number[] = [values.length]): string {
     const name = this.fresh(base);
-    this.initializers.push({ name, dims: [values.length], dataType: INT64, int64Data: values.map((v) => v) });
+    this.initializers.push({ name, dims: [...dims], dataType: INT64, int64Data: Array.from(values) });
     return name;
   }
 

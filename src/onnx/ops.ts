@@ -6,7 +6,7 @@
  */
 import type { Node } from '../autograd/node';
 import type { PrimitiveName } from '../ops/names';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { FLOAT } from './graph';
 import type { Attribute, OnnxGraph } from './graph';
 
@@ -355,6 +355,93 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.node('Add', [erf, e.g.scalar(`${e.name}_one`, 1)], [shifted], {}, `${e.name}/Add`, e.doc);
     e.g.node('Mul', [shifted, e.g.scalar(`${e.name}_half`, 0.5)], [e.outName], {}, `${e.name}/Half`, e.doc);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  // Indexing (SPEC §14). Index tensors are constants of the traced graph (written as int64
+  // initializers), so an op that indexes the batch axis with them cannot take other batch sizes.
+  gather(e) {
+    const { axis, index, indexShape } = e.node.attrs as { axis: number; index: Int32Array; indexShape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant index of the sample batch size');
+    const idx = e.g.int64s(`${e.name}_index`, index, indexShape);
+    e.g.node('GatherElements', [e.inputs[0], idx], [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  scatterAdd(e) {
+    const { axis, index, indexShape } = e.node.attrs as { axis: number; index: Int32Array; indexShape: number[] };
+    if (e.dynamic && (e.g.isBatched(e.ins[0]) || e.g.isBatched(e.ins[1]))) {
+      notBatchPreserving(e, 'a constant index of the sample batch size');
+    }
+    let updates = e.inputs[1];
+    if (e.ins[1].shape.some((n, d) => n !== indexShape[d])) {
+      // ONNX takes updates of the index's shape; torch reads only that corner of src.
+      updates = e.g.fresh(`${e.name}_src`);
+      const zeros = indexShape.map(() => 0);
+      e.g.node(
+        'Slice',
+        [e.inputs[1], e.g.int64s(`${e.name}_starts`, zeros), e.g.int64s(`${e.name}_ends`, indexShape)],
+        [updates],
+        {},
+        `${e.name}_src`,
+        e.doc,
+      );
+    }
+    const idx = e.g.int64s(`${e.name}_index`, index, indexShape);
+    e.g.node('ScatterElements', [e.inputs[0], idx, updates], [e.outName], { axis, reduction: 'add' }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  indexSelect(e) {
+    const { axis, index } = e.node.attrs as { axis: number; index: Int32Array };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'selecting along the batch axis');
+    e.g.node('Gather', [e.inputs[0], e.g.int64s(`${e.name}_index`, index)], [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  gatherFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');
+    const flat = e.g.fresh(`${e.name}_flat`);
+    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_shape`, [-1])], [flat], {}, `${e.name}_flat`, e.doc);
+    e.g.node('Gather', [flat, e.g.int64s(`${e.name}_index`, index, shape)], [e.outName], { axis: 0 }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  scatterAddFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');
+    const size = shape.reduce((a, b) => a * b, 1);
+    const zeros = e.g.value(new Tensor(new Float32Array(size), [size]));
+    const flatG = e.g.fresh(`${e.name}_g`);
+    const scattered = e.g.fresh(`${e.name}_flat`);
+    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_gshape`, [-1])], [flatG], {}, `${e.name}_g`, e.doc);
+    e.g.node(
+      'ScatterElements',
+      [zeros, e.g.int64s(`${e.name}_index`, index), flatG],
+      [scattered],
+      { axis: 0, reduction: 'add' },
+      `${e.name}_scatter`,
+      e.doc,
+    );
+    e.g.node('Reshape', [scattered, e.g.int64s(`${e.name}_shape`, shape)], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  topk(e) {
+    const { axis, k, largest } = e.node.attrs as { axis: number; k: number; largest: boolean };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'ordering along the batch axis');
+    const indices = e.g.fresh(`${e.name}_indices`);
+    e.g.node(
+      'TopK',
+      [e.inputs[0], e.g.int64s(`${e.name}_k`, [k])],
+      [e.outName, indices],
+      { axis, largest: largest ? 1 : 0, sorted: 1 },
+      e.name,
+      e.doc,
+    );
+    e.g.markBatched(e.out, batched);
   },
 };
 

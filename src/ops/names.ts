@@ -84,6 +84,13 @@ export const PRIMITIVE_NAMES = [
   'ceil',
   'round',
   'trunc',
+  // indexing.ts (SPEC §14): each pair is the other's adjoint.
+  'gather',
+  'scatterAdd',
+  'indexSelect',
+  'indexAdd',
+  // sorting.ts
+  'topk',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -3,6 +3,7 @@ import type { OpCase } from './op-case';
 import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
+import { indexingCases } from './cases/indexing';
 import { activationCases } from './cases/layers-ext';
 import { mathCases } from './cases/math';
 import { recurrentCases } from './cases/recurrent';
@@ -10,4 +11,4 @@ import { shapeOpCases } from './cases/shape-ops';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...activationCases, ...mathCases, ...recurrentCases, ...shapeOpCases];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...indexingCases, ...activationCases, ...mathCases, ...recurrentCases, ...shapeOpCases];

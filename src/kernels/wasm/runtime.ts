@@ -53,6 +53,8 @@ export const EXPORTS = [
   'maskPositive',
   'sgdStep',
   'addPartials',
+  'gatherAxis',
+  'scatterAddAxis',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
