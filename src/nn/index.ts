@@ -45,3 +45,20 @@ export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOpt
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';
 export * as utils from './utils';
+
+// Loss modules (SPEC §15).
+export {
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  KLDivLoss,
+  CosineEmbeddingLoss,
+  MarginRankingLoss,
+  TripletMarginLoss,
+  CosineSimilarity,
+} from './losses';

@@ -36,3 +36,26 @@ export {
   type SoftplusOptions,
 } from './activations';
 export { layerNorm, groupNorm, instanceNorm, type LayerNormOptions, type GroupNormOptions, type InstanceNormOptions } from './norms';
+export {
+  nllLoss,
+  bceLoss,
+  bceWithLogits,
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  klDiv,
+  cosineSimilarity,
+  marginRankingLoss,
+  cosineEmbeddingLoss,
+  tripletMarginLoss,
+  type ClassLossOptions,
+  type CrossEntropyOptions,
+  type WeightedLossOptions,
+  type BceWithLogitsOptions,
+  type LossReductionOptions,
+  type SmoothL1Options,
+  type HuberOptions,
+  type KlDivOptions,
+  type MarginOptions,
+  type TripletMarginOptions,
+} from './losses';
