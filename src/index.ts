@@ -8,11 +8,11 @@ export type { BackendInfo } from './kernels';
 
 // Tensors (SPEC §1), and the shape helpers custom ops use.
 export { Tensor, isTensor } from './tensor/tensor';
-export type { NestedArray } from './tensor/tensor';
+export type { NestedArray, NestedBoolArray } from './tensor/tensor';
 export { tensor, scalar, zeros, ones, full, arange, randn, rand } from './tensor/create';
 export type { TensorOptions, RandomOptions } from './tensor/create';
-export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType } from './tensor/dtype';
-export type { DType, Storage } from './tensor/dtype';
+export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType, isFloating } from './tensor/dtype';
+export type { DType, FloatDType, Storage } from './tensor/dtype';
 export {
   broadcastShapes,
   tryBroadcastShapes,
@@ -136,6 +136,10 @@ export { permute } from './ops/shape';
 export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
 export { einsum } from './ops/einsum';
 
+// Attention (SPEC §15).
+export { scaledDotProductAttention } from './ops/attention';
+export type { AttentionOptions } from './ops/attention';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';
@@ -146,3 +150,6 @@ export * as train from './train/public';
 
 // Files: safetensors (SPEC §16).
 export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';
+// Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
+export * as testing from './testing/public';
+export type { WorstElement } from './autograd/gradcheck-report';

@@ -32,6 +32,7 @@ const RANK: Record<string, number> = {
   // The package surface: the only files that may gather everything.
   'index.ts': 10,
   'viz-namespace.ts': 10,
+  'jest.ts': 10,
 };
 const LIBRARY_TOP = 6;
 

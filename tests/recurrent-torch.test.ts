@@ -286,3 +286,329 @@ describe('recurrent layers match PyTorch (float64)', () => {
   });
   test.each(recurrentCases.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => checkRecurrentCase(c, prepared[i], refs[i]));
 });
+
+// ---- attention ----------------------------------------------------------------------------------
+
+const ATTENTION_PY = `
+${PY_UPSTREAM}
+def opt_tensor(j, grad=False):
+    return None if j is None else tensor_from(j, grad)
+def grads_of(m, leaves):
+    return {'gparams': {k: p.grad for k, p in m.named_parameters()}, 'gleaves': [t.grad for t in leaves]}
+def run_case(job):
+    torch.manual_seed(job.get('seed', 0))
+    kind = job['kind']
+    if kind == 'sdpa':
+        q, k, v = [tensor_from(t, True) for t in job['qkv']]
+        mask = opt_tensor(job.get('mask'))
+        scale = job.get('scale') or 1 / math.sqrt(q.shape[-1])
+        s = q @ k.transpose(-2, -1) * scale
+        if job.get('causal'):
+            L, S = s.shape[-2], s.shape[-1]
+            s = s.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), -math.inf)
+        if mask is not None:
+            s = s.masked_fill(~mask, -math.inf) if mask.dtype == torch.bool else s + mask
+        out = torch.softmax(s, -1) @ v
+        (out * upstream(out)).sum().backward()
+        return {'out': out, 'gleaves': [q.grad, k.grad, v.grad]}
+    if kind == 'mha':
+        m = torch.nn.MultiheadAttention(*job['args'], **job['kwargs']).double()
+        q, k, v = [tensor_from(t, True) for t in job['qkv']]
+        out, w = m(q, k, v, key_padding_mask=opt_tensor(job.get('kpm')), need_weights=job['need_weights'],
+                   attn_mask=opt_tensor(job.get('mask')), average_attn_weights=job['average'])
+        loss = (out * upstream(out)).sum()
+        if w is not None:
+            loss = loss + (w * upstream(w)).sum()
+        loss.backward()
+        return {'params': m.state_dict(), 'out': out, 'w': w, **grads_of(m, [q, k, v])}
+    layer = torch.nn.TransformerEncoderLayer(*job['args'], **job['kwargs']).double()
+    m = layer if kind == 'layer' else torch.nn.TransformerEncoder(layer, job['num_layers'],
+        norm=torch.nn.LayerNorm(job['args'][0]).double() if job.get('final_norm') else None, enable_nested_tensor=False)
+    if kind == 'encoder':
+        # Distinct layers, so loading by name is tested (deepcopy made them equal).
+        with torch.no_grad():
+            for p in m.parameters():
+                p.add_(torch.randn(p.shape) * 0.1)
+    m.train()
+    src = tensor_from(job['src'], True)
+    kw = {'src_key_padding_mask': opt_tensor(job.get('kpm'))}
+    if kind == 'layer':
+        out = m(src, src_mask=opt_tensor(job.get('mask')), **kw)
+    else:
+        out = m(src, mask=opt_tensor(job.get('mask')), **kw)
+    (out * upstream(out)).sum().backward()
+    return {'params': m.state_dict(), 'out': out, **grads_of(m, [src])}
+emit([run_case(j) for j in job['cases']])
+`;
+
+interface AttentionCase {
+  name: string;
+  /** The job (inputs as TensorJson) and the tapegrad side, which gets the same inputs. */
+  make: () => { job: Record<string, unknown>; run: (ref: any) => void };
+}
+
+/** Float masks with a few -inf entries, never a whole row. */
+function floatMask(shape: number[]): tg.Tensor {
+  const m = randn(shape);
+  const S = shape[shape.length - 1];
+  for (let i = 0; i < m.size; i++) if (i % S !== 0 && i % 5 === 2) m.data[i] = -Infinity;
+  return m;
+}
+
+function checkModule(m: tg.nn.AnyModule, ref: any, leaves: tg.Tensor[], outs: (tg.Tensor | null)[], refOuts: (TensorJson | null)[]): void {
+  outs.forEach((o, i) => expectClose(`output ${i}`, o, refOuts[i]));
+  let loss: tg.Tensor | null = null;
+  for (const o of outs) if (o) loss = loss ? tg.add(loss, tg.sum(tg.mul(o, upstream(o.shape)))) : tg.sum(tg.mul(o, upstream(o.shape)));
+  loss!.backward();
+  const named = m.namedParameters();
+  expect(named.map(([n]) => n)).toEqual(Object.keys(ref.gparams));
+  for (const [name, p] of named) expectClose(`grad ${name}`, p.grad, ref.gparams[name]);
+  leaves.forEach((t, i) => expectClose(`grad input ${i}`, t.grad, ref.gleaves[i]));
+}
+
+const loadTorch = (m: tg.nn.AnyModule, ref: any) => m.loadStateDict(stateDictOf(ref.params));
+
+function sdpaCase(
+  name: string,
+  shapes: [number[], number[], number[]],
+  opts: { mask?: tg.Tensor; causal?: boolean; scale?: number },
+): AttentionCase {
+  return {
+    name: `scaledDotProductAttention ${name}`,
+    make: () => {
+      const qkv = shapes.map(randn);
+      return {
+        job: {
+          kind: 'sdpa',
+          qkv: qkv.map(encodeTensor),
+          mask: opts.mask ? encodeTensor(opts.mask) : null,
+          causal: !!opts.causal,
+          scale: opts.scale ?? null,
+        },
+        run: (ref) => {
+          const [q, k, v] = qkv.map(leaf);
+          const out = tg.scaledDotProductAttention(q, k, v, { attnMask: opts.mask, isCausal: opts.causal, scale: opts.scale });
+          expectClose('output', out, ref.out);
+          tg.sum(tg.mul(out, upstream(out.shape))).backward();
+          [q, k, v].forEach((t, i) => expectClose(`grad ${'qkv'[i]}`, t.grad, ref.gleaves[i]));
+        },
+      };
+    },
+  };
+}
+
+interface MhaSpec {
+  E: number;
+  H: number;
+  opts?: tg.nn.MultiheadAttentionOptions;
+  /** query, key, value shapes. */
+  shapes: [number[], number[], number[]];
+  mask?: () => tg.Tensor;
+  kpm?: () => tg.Tensor;
+  needWeights?: boolean;
+  average?: boolean;
+}
+
+function mhaCase(name: string, s: MhaSpec): AttentionCase {
+  return {
+    name: `MultiheadAttention ${name}`,
+    make: () => {
+      const qkv = s.shapes.map(randn);
+      const mask = s.mask?.() ?? null;
+      const kpm = s.kpm?.() ?? null;
+      const needWeights = s.needWeights ?? true;
+      const average = s.average ?? true;
+      const { rng: _rng, dtype: _dtype, ...kwargs } = s.opts ?? {};
+      return {
+        job: {
+          kind: 'mha',
+          seed: 3,
+          args: [s.E, s.H],
+          kwargs: torchKwargs(kwargs),
+          qkv: qkv.map(encodeTensor),
+          mask: mask && encodeTensor(mask),
+          kpm: kpm && encodeTensor(kpm),
+          need_weights: needWeights,
+          average,
+        },
+        run: (ref) => {
+          const m = new tg.nn.MultiheadAttention(s.E, s.H, { ...s.opts, dtype: 'float64' });
+          loadTorch(m, ref);
+          const [q, k, v] = qkv.map(leaf);
+          const [out, w] = m.forward(q, k, v, { attnMask: mask, keyPaddingMask: kpm, needWeights, averageAttnWeights: average });
+          if (!needWeights) expect(w).toBeNull();
+          checkModule(m, ref, [q, k, v], [out, w], [ref.out, ref.w]);
+        },
+      };
+    },
+  };
+}
+
+interface EncoderSpec {
+  d: number;
+  nhead: number;
+  opts: tg.nn.TransformerEncoderLayerOptions;
+  src: number[];
+  numLayers?: number;
+  finalNorm?: boolean;
+  mask?: () => tg.Tensor;
+  kpm?: () => tg.Tensor;
+}
+
+function encoderCase(name: string, s: EncoderSpec): AttentionCase {
+  return {
+    name: `${s.numLayers ? 'TransformerEncoder' : 'TransformerEncoderLayer'} ${name}`,
+    make: () => {
+      const src = randn(s.src);
+      const mask = s.mask?.() ?? null;
+      const kpm = s.kpm?.() ?? null;
+      const { rng: _rng, dtype: _dtype, ...kwargs } = s.opts;
+      return {
+        job: {
+          kind: s.numLayers ? 'encoder' : 'layer',
+          seed: 5,
+          args: [s.d, s.nhead],
+          kwargs: torchKwargs({ dropout: 0, ...kwargs }),
+          num_layers: s.numLayers ?? null,
+          final_norm: !!s.finalNorm,
+          src: encodeTensor(src),
+          mask: mask && encodeTensor(mask),
+          kpm: kpm && encodeTensor(kpm),
+        },
+        run: (ref) => {
+          const layer = new tg.nn.TransformerEncoderLayer(s.d, s.nhead, { dropout: 0, ...s.opts, dtype: 'float64' });
+          const m = s.numLayers ? new tg.nn.TransformerEncoder(layer, s.numLayers, { norm: s.finalNorm ? finalNorm(s.d) : null }) : layer;
+          loadTorch(m, ref);
+          const x = leaf(src);
+          const out =
+            m instanceof tg.nn.TransformerEncoder
+              ? m.forward(x, { mask, srcKeyPaddingMask: kpm })
+              : (m as tg.nn.TransformerEncoderLayer).forward(x, { srcMask: mask, srcKeyPaddingMask: kpm });
+          checkModule(m, ref, [x], [out], [ref.out]);
+        },
+      };
+    },
+  };
+}
+
+/** The final norm of an encoder: a layer made for it (nn.LayerNorm is another family's). */
+function finalNorm(d: number): tg.nn.AnyModule {
+  return (new tg.nn.TransformerEncoderLayer(d, 1, { dtype: 'float64', dimFeedforward: 1 }) as any).norm1;
+}
+
+const attentionCases: AttentionCase[] = [
+  sdpaCase(
+    '[2,3,4] no mask',
+    [
+      [2, 3, 4],
+      [2, 5, 4],
+      [2, 5, 3],
+    ],
+    {},
+  ),
+  sdpaCase(
+    '4-d, float mask broadcast [3,5]',
+    [
+      [2, 2, 3, 4],
+      [2, 2, 5, 4],
+      [2, 2, 5, 6],
+    ],
+    { mask: floatMask([3, 5]) },
+  ),
+  sdpaCase(
+    'causal, scale 0.3',
+    [
+      [2, 4, 3],
+      [2, 4, 3],
+      [2, 4, 2],
+    ],
+    { causal: true, scale: 0.3 },
+  ),
+  sdpaCase(
+    'causal, more keys than queries',
+    [
+      [3, 4],
+      [5, 4],
+      [5, 2],
+    ],
+    { causal: true },
+  ),
+  mhaCase('self-attention [L,N,E]', {
+    E: 6,
+    H: 2,
+    shapes: [
+      [4, 2, 6],
+      [4, 2, 6],
+      [4, 2, 6],
+    ],
+  }),
+  mhaCase('cross-attention, batchFirst, heads not averaged', {
+    E: 6,
+    H: 3,
+    opts: { batchFirst: true },
+    shapes: [
+      [2, 3, 6],
+      [2, 5, 6],
+      [2, 5, 6],
+    ],
+    average: false,
+  }),
+  mhaCase('kdim/vdim, no bias, float masks [L,S] and key padding', {
+    E: 4,
+    H: 2,
+    opts: { kdim: 3, vdim: 5, bias: false },
+    shapes: [
+      [3, 2, 4],
+      [5, 2, 3],
+      [5, 2, 5],
+    ],
+    mask: () => floatMask([3, 5]),
+  }),
+  mhaCase('3-d float mask [N·H,L,S], needWeights false', {
+    E: 4,
+    H: 2,
+    shapes: [
+      [3, 2, 4],
+      [3, 2, 4],
+      [3, 2, 4],
+    ],
+    mask: () => floatMask([4, 3, 3]),
+    needWeights: false,
+  }),
+  mhaCase('unbatched', {
+    E: 4,
+    H: 2,
+    shapes: [
+      [3, 4],
+      [5, 4],
+      [5, 4],
+    ],
+    kpm: () => floatMask([5]),
+  }),
+  encoderCase('post-norm', { d: 4, nhead: 2, opts: { dimFeedforward: 8 }, src: [5, 2, 4] }),
+  encoderCase('pre-norm, batchFirst, float masks', {
+    d: 4,
+    nhead: 2,
+    opts: { dimFeedforward: 6, normFirst: true, batchFirst: true, layerNormEps: 1e-3 },
+    src: [2, 5, 4],
+    mask: () => floatMask([5, 5]),
+  }),
+  encoderCase('3 layers with a final norm', { d: 4, nhead: 2, opts: { dimFeedforward: 8 }, src: [3, 2, 4], numLayers: 3, finalNorm: true }),
+  encoderCase('2 pre-norm layers, mask', {
+    d: 6,
+    nhead: 3,
+    opts: { dimFeedforward: 5, normFirst: true },
+    src: [4, 2, 6],
+    numLayers: 2,
+    mask: () => floatMask([4, 4]),
+  }),
+];
+
+describe('attention and the Transformer encoder match PyTorch (float64)', () => {
+  const made = attentionCases.map((c) => c.make());
+  let refs: any[];
+  beforeAll(() => {
+    refs = runTorch(ATTENTION_PY, { cases: made.map((m) => m.job) });
+  });
+  test.each(attentionCases.map((c, i) => [c.name, i] as const))('%s', (_name, i) => made[i].run(refs[i]));
+});

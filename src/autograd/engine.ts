@@ -109,7 +109,7 @@ function runRule(node: Node, y: Tensor, gy: Tensor, step: number, op: string): (
           `for its ${x.dtype} input ${i} of shape ${fmt(x.shape)}`,
       );
     }
-    if (isAnomalyEnabled()) checkBackward(node, y, i, gx);
+    if (isAnomalyEnabled()) checkBackward(node, y, i, gx, gy);
     return gx;
   });
 }

@@ -1,7 +1,7 @@
 /** @file tg.nn: modules, layers, initialisation and model files (SPEC §7). */
 export { Module, parameter } from './module';
 export type { AnyModule } from './module';
-export type { StateDict, LoadStateDictOptions } from './module';
+export type { StateDict, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './module';
 export { Linear, Dropout, BatchNorm1d, BatchNorm2d, ReLU, Tanh, Sigmoid, Flatten, Sequential } from './layers';
 export type { LinearOptions, BatchNormLayerOptions } from './layers';
 export { Conv1d, Conv2d, MaxPool2d, AvgPool2d, MaxPool1d, AvgPool1d } from './conv';
@@ -62,3 +62,14 @@ export {
   TripletMarginLoss,
   CosineSimilarity,
 } from './losses';
+// Attention and the Transformer encoder (SPEC §15).
+export { MultiheadAttention, TransformerEncoderLayer, TransformerEncoder } from './attention';
+export type {
+  MultiheadAttentionOptions,
+  MultiheadAttentionForwardOptions,
+  TransformerActivation,
+  TransformerEncoderLayerOptions,
+  TransformerEncoderLayerForwardOptions,
+  TransformerEncoderOptions,
+  TransformerEncoderForwardOptions,
+} from './attention';

@@ -59,3 +59,4 @@ export {
   type MarginOptions,
   type TripletMarginOptions,
 } from './losses';
+export { scaledDotProductAttention, type AttentionOptions } from './attention';

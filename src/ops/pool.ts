@@ -16,6 +16,7 @@ import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
 import { installMethods } from './methods';
+import { requireFloating } from './operands';
 import { reshape } from './shape';
 import { scatterAddFlat } from './flat-index';
 
@@ -105,6 +106,7 @@ const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
 /** Checks a pooling call as PyTorch does and returns the 2-D attributes (1-D: height 1). */
 function preparePool(op: string, dims: 1 | 2, xArg: Tensor, kernelArg: SpatialOption, opts: PoolOptions): { x: Tensor; attrs: PoolAttrs } {
   const x = checkTensor(op, 'input', xArg);
+  requireFloating(op, { input: x });
   const names = dims === 1 ? 'L' : 'H,W';
   if (x.ndim !== dims + 2 && x.ndim !== dims + 1) {
     throw new Error(`${op}: expected input [N,C,${names}] (or unbatched [C,${names}]), got ${fmt(x.shape)}`);

@@ -9,3 +9,4 @@ export { RMSprop } from './rmsprop';
 export type { RMSpropOptions } from './rmsprop';
 export { Adagrad } from './adagrad';
 export type { AdagradOptions } from './adagrad';
+export * as lrScheduler from './lr-scheduler';
