@@ -73,3 +73,20 @@ export type {
   TransformerEncoderOptions,
   TransformerEncoderForwardOptions,
 } from './attention';
+
+// Embedding and resampling modules (SPEC §15).
+export {
+  Embedding,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  Upsample,
+  AdaptiveAvgPool1d,
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool1d,
+  AdaptiveMaxPool2d,
+  Dropout2d,
+  AlphaDropout,
+  PixelShuffle,
+  PixelUnshuffle,
+} from './resample';
+export type { EmbeddingLayerOptions, ConvTransposeLayerOptions, UpsampleOptions } from './resample';

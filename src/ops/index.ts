@@ -60,3 +60,20 @@ export {
   type TripletMarginOptions,
 } from './losses';
 export { scaledDotProductAttention, type AttentionOptions } from './attention';
+export { embedding, type EmbeddingOptions } from './embedding';
+export { convTranspose1d } from './conv';
+export {
+  interpolate,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  dropout2d,
+  alphaDropout,
+  pixelShuffle,
+  pixelUnshuffle,
+  type InterpolateOptions,
+  type InterpolateMode,
+  type AdaptiveSize,
+  type ChannelDropoutOptions,
+} from './resample';

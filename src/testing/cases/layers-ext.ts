@@ -214,4 +214,74 @@ export const lossCases: OpCase[] = [
   })),
 ];
 
-export const layersExtCases: OpCase[] = [...activationCases, ...normCases, ...lossCases];
+const int32 = (values: number[], shape: number[]) => tg.tensor(values, { shape, dtype: 'int32' });
+
+export const resampleCases: OpCase[] = [
+  {
+    name: 'embedding [2,3] repeated indices',
+    inputs: () => [leaf([5, 3])],
+    fn: (w) => tg.mul(tg.embedding(int32([0, 4, 0, 2, 2, 2], [2, 3]), w), tg.embedding(int32([1, 4, 0, 2, 3, 2], [2, 3]), w)),
+  },
+  {
+    // The padding row takes no gradient, so the check masks the positions that read it: then the
+    // finite differences see no dependence on it either (tests/resample.test.ts checks the zero).
+    name: 'embedding paddingIdx=2, padding positions masked',
+    inputs: () => [leaf([4, 2])],
+    fn: (w) => {
+      const y = tg.mul(int32([2, 1, 2, 3], [4]).embedding(w, { paddingIdx: 2 }), tg.tensor([[0], [1], [0], [1]], { dtype: 'float64' }));
+      return tg.mul(y, y);
+    },
+  },
+  {
+    name: 'convTranspose1d stride=2 padding=1 outputPadding=1 dilation=2 groups=2 bias',
+    inputs: () => [leaf([2, 4, 3]), leaf([4, 1, 3]), leaf([2])],
+    fn: (x, w, b) => tg.convTranspose1d(x, w, b, { stride: 2, padding: 1, outputPadding: 1, dilation: 2, groups: 2 }),
+  },
+  { name: 'convTranspose1d unbatched [C,L]', inputs: () => [leaf([2, 4]), leaf([2, 3, 2])], fn: (x, w) => x.convTranspose1d(w) },
+  ...(
+    [
+      ['nearest size', [2, 2, 3], { size: 7 }],
+      ['nearest scaleFactor 2x3', [1, 2, 3, 2], { scaleFactor: [2, 3] }],
+      ['nearest downsample', [1, 1, 5, 4], { size: [2, 3] }],
+      ['linear scaleFactor=2.5', [2, 2, 4], { mode: 'linear', scaleFactor: 2.5 }],
+      ['linear alignCorners size=7', [1, 2, 4], { mode: 'linear', size: 7, alignCorners: true }],
+      ['bilinear size [5,3]', [1, 2, 3, 4], { mode: 'bilinear', size: [5, 3] }],
+      ['bilinear alignCorners scaleFactor=2', [2, 1, 3, 3], { mode: 'bilinear', scaleFactor: 2, alignCorners: true }],
+    ] as const
+  ).map(([label, shape, opts]): OpCase => ({
+    name: `interpolate ${label}`,
+    inputs: () => [leaf([...shape])],
+    fn: (x) => tg.mul(tg.interpolate(x, opts), tg.interpolate(x, opts)),
+  })),
+  {
+    name: 'adaptiveAvgPool1d 7 -> 3',
+    inputs: () => [leaf([2, 2, 7])],
+    fn: (x) => tg.mul(tg.adaptiveAvgPool1d(x, 3), tg.adaptiveAvgPool1d(x, 3)),
+  },
+  { name: 'adaptiveAvgPool2d [5,6] -> [3,4]', inputs: () => [leaf([1, 2, 5, 6])], fn: (x) => tg.adaptiveAvgPool2d(x, [3, 4]) },
+  { name: 'adaptiveAvgPool2d [4,5] -> [null,2], unbatched', inputs: () => [leaf([2, 4, 5])], fn: (x) => x.adaptiveAvgPool2d([null, 2]) },
+  {
+    name: 'adaptiveMaxPool1d 7 -> 3',
+    inputs: () => [leaf([2, 2, 7])],
+    fn: (x) => tg.mul(tg.adaptiveMaxPool1d(x, 3), x.adaptiveMaxPool1d(3)),
+  },
+  {
+    name: 'adaptiveMaxPool2d [5,6] -> [2,4]',
+    inputs: () => [leaf([1, 2, 5, 6])],
+    fn: (x) => tg.mul(tg.adaptiveMaxPool2d(x, [2, 4]), x.adaptiveMaxPool2d([2, 4])),
+  },
+  {
+    name: 'dropout2d p=0.5 (seeded)',
+    inputs: () => [leaf([3, 4, 2, 2])],
+    fn: (x) => tg.dropout2d(x, 0.5, { rng: tg.rng('cases:dropout2d') }),
+  },
+  {
+    name: 'alphaDropout p=0.3 (seeded)',
+    inputs: () => [leaf([3, 5])],
+    fn: (x) => tg.mul(tg.alphaDropout(x, 0.3, { rng: tg.rng('cases:alpha') }), x),
+  },
+  { name: 'pixelShuffle r=2', inputs: () => [leaf([2, 8, 2, 3])], fn: (x) => tg.mul(tg.pixelShuffle(x, 2), tg.pixelShuffle(x, 2)) },
+  { name: 'pixelUnshuffle r=2 unbatched', inputs: () => [leaf([2, 4, 6])], fn: (x) => tg.mul(x.pixelUnshuffle(2), x.pixelUnshuffle(2)) },
+];
+
+export const layersExtCases: OpCase[] = [...activationCases, ...normCases, ...lossCases, ...resampleCases];
