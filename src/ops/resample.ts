@@ -20,7 +20,7 @@ import { add, mul } from './elementwise';
 import { gatherFlat } from './flat-index';
 import { installMethods } from './methods';
 import { constant } from './operands';
-import { sum } from './reduce';
+import { max, sum } from './reduce';
 import { permute, reshape } from './shape';
 
 /** x viewed as [outer, n, inner] around `axis`. */
@@ -28,32 +28,56 @@ function around(shape: readonly number[], axis: number): { outer: number; n: num
   return { outer: sizeOf(shape.slice(0, axis)), n: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
 }
 
-/**
- * Σ_s weight[k][s] · x[…, src[k][s], …] along `axis` for each output position k: `slots` reads per
- * output position (Note [resampling by gathers]). With one slot and no weights, a pure gather.
- */
-function readAlong(x: Tensor, axis: number, src: Int32Array[], weights: Float64Array[] | null): Tensor {
+/** x[…, src[k][s], …] along `axis`, as [..., out, slots, ...] (Note [resampling by gathers]). */
+function gatherAlong(x: Tensor, axis: number, src: Int32Array[]): Tensor {
   const { outer, n, inner } = around(x.shape, axis);
   const out = src.length;
   const slots = src[0]?.length ?? 1;
   const shape = [...x.shape.slice(0, axis), out, slots, ...x.shape.slice(axis + 1)];
   const index = new Int32Array(outer * out * slots * inner);
-  const w = weights === null ? null : allocate(x.dtype, index.length);
   let o = 0;
   for (let a = 0; a < outer; a++) {
     for (let k = 0; k < out; k++) {
       for (let s = 0; s < slots; s++) {
         const base = (a * n + src[k][s]) * inner;
-        for (let i = 0; i < inner; i++, o++) {
-          index[o] = base + i;
-          if (w !== null) w[o] = weights![k][s];
-        }
+        for (let i = 0; i < inner; i++, o++) index[o] = base + i;
       }
     }
   }
-  let y = gatherFlat(x, index, shape);
-  if (w !== null) y = mul(y, constant(w, shape));
-  return slots === 1 && w === null ? reshape(y, [...x.shape.slice(0, axis), out, ...x.shape.slice(axis + 1)]) : sum(y, axis + 1);
+  return gatherFlat(x, index, shape);
+}
+
+/**
+ * Σ_s weight[k][s] · x[…, src[k][s], …] along `axis` for each output position k; with one slot and
+ * no weights, a pure gather.
+ */
+function readAlong(x: Tensor, axis: number, src: Int32Array[], weights: Float64Array[] | null): Tensor {
+  const out = src.length;
+  const slots = src[0]?.length ?? 1;
+  let y = gatherAlong(x, axis, src);
+  if (weights === null && slots === 1) return reshape(y, [...x.shape.slice(0, axis), out, ...x.shape.slice(axis + 1)]);
+  if (weights !== null) {
+    // The weights depend on the output position and slot alone: [1, …, out, slots, 1, …], broadcast
+    // (so a traced graph takes any batch size).
+    const w = allocate(x.dtype, out * slots);
+    for (let k = 0; k < out; k++) for (let s = 0; s < slots; s++) w[k * slots + s] = weights[k][s];
+    y = mul(
+      y,
+      constant(
+        w,
+        y.shape.map((d, i) => (i === axis || i === axis + 1 ? d : 1)),
+      ),
+    );
+  }
+  return sum(y, axis + 1);
+}
+
+/** PyTorch's adaptive windows along one axis, padded to the longest by repeating each window's first element. */
+function adaptiveWindows(n: number, out: number): { src: Int32Array[]; lengths: number[] } {
+  const lengths = Array.from({ length: out }, (_, k) => windowEnd(k, n, out) - windowStart(k, n, out));
+  const longest = Math.max(...lengths);
+  const src = lengths.map((len, k) => Int32Array.from({ length: longest }, (_, s) => windowStart(k, n, out) + (s < len ? s : 0)));
+  return { src, lengths };
 }
 
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear';
@@ -163,15 +187,8 @@ function adaptiveAvg(op: string, x: Tensor, dims: number, outputSize: AdaptiveSi
     const axis = x.ndim - dims + d;
     const n = x.shape[axis];
     // Windows padded to the longest with weight-0 reads of their own first element.
-    const longest = Math.max(...Array.from({ length: out }, (_, k) => windowEnd(k, n, out) - windowStart(k, n, out)));
-    const src: Int32Array[] = [];
-    const weights: Float64Array[] = [];
-    for (let k = 0; k < out; k++) {
-      const start = windowStart(k, n, out);
-      const len = windowEnd(k, n, out) - start;
-      src.push(Int32Array.from({ length: longest }, (_, s) => (s < len ? start + s : start)));
-      weights.push(Float64Array.from({ length: longest }, (_, s) => (s < len ? 1 / len : 0)));
-    }
+    const { src, lengths } = adaptiveWindows(n, out);
+    const weights = src.map((slots, k) => Float64Array.from(slots, (_, s) => (s < lengths[k] ? 1 / lengths[k] : 0)));
     y = readAlong(y, axis, src, weights);
   });
   return y;
@@ -193,33 +210,15 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
 function adaptiveMax(op: string, x: Tensor, dims: number, outputSize: AdaptiveSize): Tensor {
   checkTensor(op, 'input', x);
   const outSizes = adaptiveSizes(op, x, dims, outputSize);
-  const [inH, inW] = dims === 1 ? [1, x.shape[x.ndim - 1]] : x.shape.slice(x.ndim - 2);
-  const [outH, outW] = dims === 1 ? [1, outSizes[0]] : outSizes;
-  const planes = sizeOf(x.shape.slice(0, x.ndim - dims));
-  const index = new Int32Array(planes * outH * outW);
-  const d = x.data;
-  let o = 0;
-  for (let p = 0; p < planes; p++) {
-    for (let i = 0; i < outH; i++) {
-      for (let j = 0; j < outW; j++, o++) {
-        // The first maximum of the window (row-major), a NaN winning as in PyTorch.
-        let best = -1;
-        let bestValue = -Infinity;
-        for (let h = windowStart(i, inH, outH); h < windowEnd(i, inH, outH); h++) {
-          for (let w = windowStart(j, inW, outW); w < windowEnd(j, inW, outW); w++) {
-            const at = (p * inH + h) * inW + w;
-            const v = d[at];
-            if (best < 0 || v > bestValue || (Number.isNaN(v) && !Number.isNaN(bestValue))) {
-              best = at;
-              bestValue = v;
-            }
-          }
-        }
-        index[o] = best;
-      }
-    }
+  // The maximum of each window, the last axis first: the gradient then goes to the window's first
+  // maximum in row-major order (the first row holding it, and that row's first), as PyTorch's. A
+  // window padded with repeats of its first element keeps its maximum and that order.
+  let y = x;
+  for (let d = dims - 1; d >= 0; d--) {
+    const axis = x.ndim - dims + d;
+    y = max(gatherAlong(y, axis, adaptiveWindows(x.shape[axis], outSizes[d]).src), axis + 1);
   }
-  return gatherFlat(x, index, [...x.shape.slice(0, x.ndim - dims), ...outSizes]);
+  return y;
 }
 
 /** Max pooling of x [N,C,L] to `outputSize` (PyTorch's windows); the gradient goes to each window's first maximum. */
