@@ -273,7 +273,10 @@ describe('hand values and target forms', () => {
       [0, 0],
       [0, 0],
     ]);
-    for (const t of [[0, 1], Int32Array.from([0, 1]), tg.tensor([0, 1])]) expect(tg.crossEntropy(x, t).item()).toBeCloseTo(Math.LN2, 6);
+    for (const t of [[0, 1], Int32Array.from([0, 1]), tg.tensor([0, 1]), tg.tensor([0, 1], { dtype: 'int32' })]) {
+      expect(tg.crossEntropy(x, t).item()).toBeCloseTo(Math.LN2, 6);
+    }
+    expect(tg.nllLoss(tg.tensor([[-1, -2, -3]]), tg.tensor([[2]], { dtype: 'int32' }).reshape([1])).item()).toBe(3);
     // Weighted mean: (1·ln2 + 3·ln2) / (1 + 3).
     expect(tg.crossEntropy(x, [0, 1], { weight: tg.tensor([1, 3]) }).item()).toBeCloseTo(Math.LN2, 6);
     expect(tg.crossEntropy(x, [0, 1], { weight: tg.tensor([1, 3]), reduction: 'sum' }).item()).toBeCloseTo(4 * Math.LN2, 6);
@@ -290,7 +293,7 @@ describe('hand values and target forms', () => {
     const ce = new nn.CrossEntropyLoss({ weight: tg.tensor([1, 2]) });
     expect(ce.namedBuffers().map(([k]) => k)).toEqual(['weight']);
     expect(ce.double().weight!.dtype).toBe('float64');
-    expect(new nn.BCEWithLogitsLoss({ posWeight: tg.tensor([2]) }).namedBuffers().map(([k]) => k)).toEqual(['posWeight']);
+    expect(new nn.BCEWithLogitsLoss({ posWeight: tg.tensor([2]) }).namedBuffers().map(([k]) => k)).toEqual(['pos_weight']);
     expect(new nn.CrossEntropyLoss().toString()).toBe('CrossEntropyLoss()');
     expect(new nn.CosineSimilarity().toString()).toBe('CosineSimilarity()');
   });

@@ -80,11 +80,15 @@ export class BCELoss extends Module<Tensor, Tensor> {
 
 export class BCEWithLogitsLoss extends Module<Tensor, Tensor> {
   readonly weight!: Tensor | null;
-  readonly posWeight!: Tensor | null;
+  /** PyTorch's buffer name (state-dict key `pos_weight`). */
+  readonly pos_weight!: Tensor | null;
   constructor(readonly opts: Options<BceWithLogitsOptions> = {}) {
     super();
     this.registerBuffer('weight', opts.weight ?? null);
-    this.registerBuffer('posWeight', opts.posWeight ?? null);
+    this.registerBuffer('pos_weight', opts.posWeight ?? null);
+  }
+  get posWeight(): Tensor | null {
+    return this.pos_weight;
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return bceWithLogits(input, target, { ...plain(this.opts), weight: this.weight, posWeight: this.posWeight });
