@@ -293,6 +293,9 @@ describe('hand values and target forms', () => {
     const ce = new nn.CrossEntropyLoss({ weight: tg.tensor([1, 2]) });
     expect(ce.namedBuffers().map(([k]) => k)).toEqual(['weight']);
     expect(ce.double().weight!.dtype).toBe('float64');
+    const w = tg.tensor([1, 2]);
+    expect(new nn.NLLLoss({ weight: w, dtype: 'float64' }).weight!.dtype).toBe('float64');
+    expect(w.dtype).toBe('float32');
     expect(new nn.BCEWithLogitsLoss({ posWeight: tg.tensor([2]) }).namedBuffers().map(([k]) => k)).toEqual(['pos_weight']);
     expect(new nn.CrossEntropyLoss().toString()).toBe('CrossEntropyLoss()');
     expect(new nn.CosineSimilarity().toString()).toBe('CosineSimilarity()');

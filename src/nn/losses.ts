@@ -28,10 +28,20 @@ import {
   tripletMarginLoss,
   WeightedLossOptions,
 } from '../ops/losses';
+import { allocate } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { Module, ModuleOptions } from './module';
 
 type Options<T> = T & ModuleOptions;
+
+/** A class-weight buffer in the module's dtype when one is given (a copy: the caller's tensor is left alone). */
+function buffer(t: Tensor | null | undefined, dtype: ModuleOptions['dtype']): Tensor | null {
+  if (t === null || t === undefined) return null;
+  if (dtype === undefined || t.dtype === dtype) return t;
+  const data = allocate(dtype, t.size);
+  data.set(t.data);
+  return new Tensor(data, t.shape);
+}
 
 /** Options without the tensors, which the loss modules keep as buffers. */
 function plain<T extends object>(opts: T): T {
@@ -49,7 +59,7 @@ export class CrossEntropyLoss extends Module<Tensor, Tensor> {
   readonly weight!: Tensor | null;
   constructor(readonly opts: Options<CrossEntropyOptions> = {}) {
     super();
-    this.registerBuffer('weight', opts.weight ?? null);
+    this.registerBuffer('weight', buffer(opts.weight, opts.dtype));
   }
   forward(input: Tensor, target: Targets): Tensor {
     return crossEntropy(input, target, { ...plain(this.opts), weight: this.weight });
@@ -60,7 +70,7 @@ export class NLLLoss extends Module<Tensor, Tensor> {
   readonly weight!: Tensor | null;
   constructor(readonly opts: Options<ClassLossOptions> = {}) {
     super();
-    this.registerBuffer('weight', opts.weight ?? null);
+    this.registerBuffer('weight', buffer(opts.weight, opts.dtype));
   }
   forward(input: Tensor, target: Targets): Tensor {
     return nllLoss(input, target, { ...plain(this.opts), weight: this.weight });
@@ -71,7 +81,7 @@ export class BCELoss extends Module<Tensor, Tensor> {
   readonly weight!: Tensor | null;
   constructor(readonly opts: Options<WeightedLossOptions> = {}) {
     super();
-    this.registerBuffer('weight', opts.weight ?? null);
+    this.registerBuffer('weight', buffer(opts.weight, opts.dtype));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return bceLoss(input, target, { ...plain(this.opts), weight: this.weight });
@@ -84,8 +94,8 @@ export class BCEWithLogitsLoss extends Module<Tensor, Tensor> {
   readonly pos_weight!: Tensor | null;
   constructor(readonly opts: Options<BceWithLogitsOptions> = {}) {
     super();
-    this.registerBuffer('weight', opts.weight ?? null);
-    this.registerBuffer('pos_weight', opts.posWeight ?? null);
+    this.registerBuffer('weight', buffer(opts.weight, opts.dtype));
+    this.registerBuffer('pos_weight', buffer(opts.posWeight, opts.dtype));
   }
   get posWeight(): Tensor | null {
     return this.pos_weight;
