@@ -104,6 +104,50 @@ export type { GeluOptions, SoftplusOptions } from './ops/activations';
 export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
 export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
 
+// Losses (SPEC §15; crossEntropy is exported with the losses of §5).
+export {
+  nllLoss,
+  bceLoss,
+  bceWithLogits,
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  klDiv,
+  cosineSimilarity,
+  marginRankingLoss,
+  cosineEmbeddingLoss,
+  tripletMarginLoss,
+} from './ops/losses';
+export type {
+  ClassLossOptions,
+  CrossEntropyOptions,
+  WeightedLossOptions,
+  BceWithLogitsOptions,
+  LossReductionOptions,
+  SmoothL1Options,
+  HuberOptions,
+  KlDivOptions,
+  MarginOptions,
+  TripletMarginOptions,
+} from './ops/losses';
+
+// Embedding and resampling layers (SPEC §15).
+export { embedding } from './ops/embedding';
+export type { EmbeddingOptions } from './ops/embedding';
+export { convTranspose1d } from './ops/conv';
+export {
+  interpolate,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  dropout2d,
+  alphaDropout,
+  pixelShuffle,
+  pixelUnshuffle,
+} from './ops/resample';
+export type { InterpolateOptions, InterpolateMode, AdaptiveSize, ChannelDropoutOptions } from './ops/resample';
+
 // Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
 export { permute } from './ops/shape';
 export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';

@@ -346,6 +346,37 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
+  // The flat-index gather (embedding, interpolate, adaptive pooling, indexing) as Reshape → Gather →
+  // Reshape. A batched input whose every sample reads the same positions of its own sample (the
+  // resampling ops) gathers along axis 1 of [N, -1], so the batch stays dynamic.
+  gatherFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    const x = e.ins[0];
+    const batched = e.dynamic && e.g.isBatched(x) && x.ndim > 0 && shape.length > 0 && shape[0] === x.shape[0] && x.shape[0] > 0;
+    const per = batched ? x.size / x.shape[0] : x.size;
+    const outPer = batched ? index.length / x.shape[0] : index.length;
+    if (batched) {
+      for (let o = 0; o < index.length; o++) {
+        if (index[o] !== Math.floor(o / outPer) * per + index[o % outPer]) notBatchPreserving(e, 'reads across samples');
+      }
+    }
+    const flat = e.g.fresh(`${e.name}_flat`);
+    const gathered = e.g.fresh(`${e.name}_gathered`);
+    e.g.node(
+      'Reshape',
+      [e.inputs[0], e.g.int64s(`${e.name}_flat_shape`, batched ? [0, -1] : [-1])],
+      [flat],
+      {},
+      `${e.name}/Flatten`,
+      e.doc,
+    );
+    const indices = e.g.int64s(`${e.name}_indices`, Array.from(index.subarray(0, outPer)));
+    e.g.node('Gather', [flat, indices], [gathered], { axis: batched ? 1 : 0 }, `${e.name}/Gather`, e.doc);
+    const written = batched ? [0, ...shape.slice(1)] : shape;
+    e.g.node('Reshape', [gathered, e.g.int64s(`${e.name}_shape`, written)], [e.outName], {}, `${e.name}/Reshape`, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
   normalCdf(e) {
     const scaled = e.g.fresh(`${e.name}_scaled`);
     const erf = e.g.fresh(`${e.name}_erf`);
