@@ -7,21 +7,23 @@
  * mask is TRUE where attention is NOT allowed (Note [attention masks] in src/ops/attention.ts).
  */
 import { defaultRng, Rng } from '../random/rng';
-import { ones, zeros } from '../tensor/create';
-import { DType } from '../tensor/dtype';
+import { zeros } from '../tensor/create';
+import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { additiveMask, attend, causalMask, isBoolTensor } from '../ops/attention';
-import { add, div, mul, relu, sqrt, sub } from '../ops/elementwise';
+import { gelu } from '../ops/activations';
+import { add, relu } from '../ops/elementwise';
 import { linear } from '../ops/layers';
 import { cast } from '../ops/operands';
 import { mean } from '../ops/reduce';
 import { reshape, slice, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
 import { Dropout, Linear } from './layers';
-import { AnyModule, Module, parameter } from './module';
+import { LayerNorm } from './norms';
+import { AnyModule, Module, ModuleOptions, parameter } from './module';
 
-export interface MultiheadAttentionOptions {
+export interface MultiheadAttentionOptions extends ModuleOptions {
   /** Dropout on the attention weights while training; default 0. */
   dropout?: number;
   /** in_proj_bias and out_proj.bias; default true. */
@@ -32,8 +34,6 @@ export interface MultiheadAttentionOptions {
   kdim?: number;
   /** Value features; default embedDim. */
   vdim?: number;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface MultiheadAttentionForwardOptions {
@@ -50,7 +50,7 @@ export interface MultiheadAttentionForwardOptions {
 }
 
 /** Xavier-uniform (Glorot) for a [fanOut, fanIn] weight, as torch.nn.init.xavier_uniform_. */
-function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: DType }): Tensor {
+function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, Math.sqrt(6 / (shape[0] + shape[1])), opts);
 }
 
@@ -175,35 +175,12 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
 
 // ---- the Transformer encoder ------------------------------------------------------------------
 
-/** Layer normalisation over the last axis with an affine weight and bias (norm1, norm2). */
-class LayerNorm extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
+export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 
-  constructor(
-    readonly normalizedShape: number,
-    readonly eps: number,
-    dtype: DType | undefined,
-  ) {
-    super();
-    this.weight = parameter(ones([normalizedShape], { dtype }));
-    this.bias = parameter(zeros([normalizedShape], { dtype }));
-  }
-
-  forward(x: Tensor): Tensor {
-    const mu = mean(x, -1, true);
-    const centred = sub(x, mu);
-    const variance = mean(mul(centred, centred), -1, true);
-    return add(mul(div(centred, sqrt(add(variance, this.eps))), this.weight), this.bias);
-  }
-}
-
-export type TransformerActivation = 'relu' | ((x: Tensor) => Tensor);
-
-export interface TransformerEncoderLayerOptions {
+export interface TransformerEncoderLayerOptions extends ModuleOptions {
   dimFeedforward?: number;
   dropout?: number;
-  /** 'relu' (default) or a function of a tensor. */
+  /** 'relu' (default), 'gelu' (exact, erf-based) or a function of a tensor. */
   activation?: TransformerActivation;
   layerNormEps?: number;
   batchFirst?: boolean;
@@ -211,8 +188,6 @@ export interface TransformerEncoderLayerOptions {
   normFirst?: boolean;
   /** Biases in the linear layers, attention and norms; default true. */
   bias?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface TransformerEncoderLayerForwardOptions {
@@ -231,8 +206,8 @@ export class TransformerEncoderLayer extends Module {
   readonly dropout: Dropout;
   readonly linear2: Linear;
   readonly normFirst: boolean;
-  readonly norm1: Module;
-  readonly norm2: Module;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
   readonly dropout1: Dropout;
   readonly dropout2: Dropout;
   readonly activation: TransformerActivation;
@@ -248,16 +223,17 @@ export class TransformerEncoderLayer extends Module {
     const bias = opts.bias ?? true;
     const rng = opts.rng ?? defaultRng();
     const activation = opts.activation ?? 'relu';
-    if (activation !== 'relu' && typeof activation !== 'function') {
-      throw new Error(`TransformerEncoderLayer: unknown activation '${String(activation)}' (use 'relu' or a function)`);
+    if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
+      throw new Error(`TransformerEncoderLayer: unknown activation '${String(activation)}' (use 'relu', 'gelu' or a function)`);
     }
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst, rng, dtype: opts.dtype });
     this.linear1 = new Linear(dModel, dff, { bias, rng, dtype: opts.dtype });
     this.dropout = new Dropout(p, { rng });
     this.linear2 = new Linear(dff, dModel, { bias, rng, dtype: opts.dtype });
     this.normFirst = opts.normFirst ?? false;
-    this.norm1 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
-    this.norm2 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
+    const norm = { eps: opts.layerNormEps ?? 1e-5, bias, dtype: opts.dtype };
+    this.norm1 = new LayerNorm(dModel, norm);
+    this.norm2 = new LayerNorm(dModel, norm);
     this.dropout1 = new Dropout(p, { rng });
     this.dropout2 = new Dropout(p, { rng });
     this.activation = activation;
@@ -275,7 +251,7 @@ export class TransformerEncoderLayer extends Module {
 
   private feedForward(x: Tensor): Tensor {
     const h = this.linear1.forward(x);
-    const a = this.activation === 'relu' ? relu(h) : this.activation(h);
+    const a = this.activation === 'relu' ? relu(h) : this.activation === 'gelu' ? gelu(h) : this.activation(h);
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 

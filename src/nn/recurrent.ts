@@ -25,7 +25,7 @@
 import { currentScope, withScope } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { zeros } from '../tensor/create';
-import { DType, promoteTypes } from '../tensor/dtype';
+import { FloatDType, promoteTypes } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise';
@@ -33,7 +33,7 @@ import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
-import { Module } from './module';
+import { Module, ModuleOptions } from './module';
 import { PackedSequence } from './utils/rnn';
 import { selectAlong } from './utils/select';
 
@@ -99,7 +99,7 @@ function cellStep(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, 
 }
 
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
-function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: DType }): Tensor {
+function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, hiddenSize > 0 ? 1 / Math.sqrt(hiddenSize) : 0, opts);
 }
 
@@ -109,7 +109,7 @@ function checkSize(layer: string, what: string, n: number, min = 0): void {
 
 // ---- the sequence layers ------------------------------------------------------------------------
 
-export interface RNNBaseOptions {
+export interface RNNBaseOptions extends ModuleOptions {
   /** Stacked layers; default 1. */
   numLayers?: number;
   /** Default true: b_ih and b_hh. */
@@ -119,8 +119,6 @@ export interface RNNBaseOptions {
   /** Dropout on the outputs of every layer but the last, while training. */
   dropout?: number;
   bidirectional?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface RNNOptions extends RNNBaseOptions {
@@ -428,10 +426,8 @@ export class GRU extends RNNBase<Tensor> {
 
 // ---- the cells ----------------------------------------------------------------------------------
 
-export interface RNNCellOptions {
+export interface RNNCellOptions extends ModuleOptions {
   bias?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 abstract class CellBase<S> extends Module<Tensor, S> {
