@@ -66,7 +66,7 @@ const ELEMENT_BYTES: Record<FileDType, number> = {
 const MAX_HEADER_BYTES = 100_000_000;
 
 /** How each tapegrad dtype is written. */
-const WRITTEN_AS: Record<DType, FileDType> = { float32: 'F32', float64: 'F64' };
+const WRITTEN_AS: Partial<Record<DType, FileDType>> = { float32: 'F32', float64: 'F64' };
 
 /** What each file dtype loads as (the rest are refused, naming the tensor). */
 const LOADS_AS: Partial<Record<FileDType, DType>> = { F32: 'float32', F64: 'float64', F16: 'float32', BF16: 'float32' };
@@ -110,7 +110,7 @@ function checkTensors(op: string, tensors: Record<string, Tensor>, metadata: Rec
 
 /** The header (padded) and the tensors in file order (Note [safetensors layout]). */
 function layout(tensors: Record<string, Tensor>, metadata: Record<string, string> | undefined): { header: Uint8Array; order: Tensor[] } {
-  const rank = (t: Tensor) => FILE_DTYPES.indexOf(WRITTEN_AS[t.dtype]);
+  const rank = (t: Tensor) => FILE_DTYPES.indexOf(WRITTEN_AS[t.dtype]!);
   const entries = Object.entries(tensors).sort(([na, a], [nb, b]) => rank(b) - rank(a) || byCodePoint(na, nb));
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -119,7 +119,7 @@ function layout(tensors: Record<string, Tensor>, metadata: Record<string, string
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    const end = offset + t.size * ELEMENT_BYTES[WRITTEN_AS[t.dtype]];
+    const end = offset + t.size * ELEMENT_BYTES[WRITTEN_AS[t.dtype]!];
     parts.push(
       `${JSON.stringify(name)}:{"dtype":"${WRITTEN_AS[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
     );
