@@ -100,11 +100,45 @@ describe('parameters', () => {
     ]);
     expect(names).toHaveLength(24);
     // Copies: equal values, distinct tensors.
-    const [p0, p1] = [enc.layers[0].linear1.weight, enc.layers[1].linear1.weight];
+    const [l0, l1] = [enc.layers.get(0), enc.layers.get(1)] as tg.nn.TransformerEncoderLayer[];
+    const [p0, p1] = [l0.linear1.weight, l1.linear1.weight];
     expect(p0).not.toBe(p1);
     expect(Array.from(p0.data)).toEqual(Array.from(layer.linear1.weight.data));
     expect(Array.from(p1.data)).toEqual(Array.from(layer.linear1.weight.data));
   });
+});
+
+test("toString() is PyTorch's print(model)", () => {
+  // Printed by torch 1.13 for the same constructors.
+  const lstm = new tg.nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true, projSize: 2, dropout: 0.5, bias: false });
+  expect(lstm.toString()).toBe('LSTM(3, 4, proj_size=2, num_layers=2, bias=False, batch_first=True, dropout=0.5, bidirectional=True)');
+  expect(new tg.nn.GRU(3, 4).toString()).toBe('GRU(3, 4)');
+  expect(new tg.nn.RNN(3, 4, { nonlinearity: 'relu' }).toString()).toBe('RNN(3, 4)');
+  expect(new tg.nn.LSTMCell(3, 4).toString()).toBe('LSTMCell(3, 4)');
+  expect(new tg.nn.RNNCell(3, 4, { nonlinearity: 'relu', bias: false }).toString()).toBe('RNNCell(3, 4, bias=False, nonlinearity=relu)');
+  expect(new tg.nn.MultiheadAttention(4, 2, { kdim: 3, vdim: 5 }).toString()).toBe(
+    ['MultiheadAttention(', '  (out_proj): NonDynamicallyQuantizableLinear(in_features=4, out_features=4, bias=True)', ')'].join('\n'),
+  );
+  expect(new tg.nn.TransformerEncoder(new tg.nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8 }), 1).toString()).toBe(
+    [
+      'TransformerEncoder(',
+      '  (layers): ModuleList(',
+      '    (0): TransformerEncoderLayer(',
+      '      (self_attn): MultiheadAttention(',
+      '        (out_proj): NonDynamicallyQuantizableLinear(in_features=4, out_features=4, bias=True)',
+      '      )',
+      '      (linear1): Linear(in_features=4, out_features=8, bias=True)',
+      '      (dropout): Dropout(p=0.1, inplace=False)',
+      '      (linear2): Linear(in_features=8, out_features=4, bias=True)',
+      '      (norm1): LayerNorm((4,), eps=1e-05, elementwise_affine=True)',
+      '      (norm2): LayerNorm((4,), eps=1e-05, elementwise_affine=True)',
+      '      (dropout1): Dropout(p=0.1, inplace=False)',
+      '      (dropout2): Dropout(p=0.1, inplace=False)',
+      '    )',
+      '  )',
+      ')',
+    ].join('\n'),
+  );
 });
 
 describe('values', () => {

@@ -19,6 +19,7 @@ import { cast } from '../ops/operands';
 import { mean } from '../ops/reduce';
 import { reshape, slice, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
+import { ModuleList } from './containers';
 import { Dropout, Linear } from './layers';
 import { LayerNorm } from './norms';
 import { AnyModule, Module, ModuleOptions, parameter } from './module';
@@ -53,6 +54,9 @@ export interface MultiheadAttentionForwardOptions {
 function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, Math.sqrt(6 / (shape[0] + shape[1])), opts);
 }
+
+/** MultiheadAttention's output projection: a Linear under the class name PyTorch prints for it. */
+class NonDynamicallyQuantizableLinear extends Linear {}
 
 /** Multi-head attention (torch.nn.MultiheadAttention): forward(query, key, value, opts) -> [output, weights | null]. */
 export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> {
@@ -97,7 +101,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
     }
     const bias = opts.bias ?? true;
     this.in_proj_bias = bias ? parameter(zeros([3 * E], { dtype: opts.dtype })) : null;
-    this.out_proj = new Linear(E, E, { bias, rng: init.rng, dtype: opts.dtype });
+    this.out_proj = new NonDynamicallyQuantizableLinear(E, E, { bias, rng: init.rng, dtype: opts.dtype });
     if (this.out_proj.bias) this.out_proj.bias.data.fill(0);
   }
 
@@ -293,7 +297,8 @@ export interface TransformerEncoderForwardOptions {
 
 /** A stack of numLayers deep copies of `encoderLayer` (torch.nn.TransformerEncoder): `layers.0.…`. */
 export class TransformerEncoder extends Module {
-  readonly layers: TransformerEncoderLayer[];
+  /** The copies, as PyTorch's ModuleList (printed and named `layers.0`, …). */
+  readonly layers: ModuleList;
   readonly norm: AnyModule | null;
 
   constructor(
@@ -306,7 +311,7 @@ export class TransformerEncoder extends Module {
       throw new Error('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
     if (!Number.isInteger(numLayers) || numLayers < 1)
       throw new Error(`TransformerEncoder: numLayers must be a positive integer, got ${numLayers}`);
-    this.layers = Array.from({ length: numLayers }, () => encoderLayer.copy());
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()));
     this.norm = opts.norm ?? null;
   }
 

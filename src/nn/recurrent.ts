@@ -33,6 +33,7 @@ import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
+import { pyFloat, pyInt } from './repr';
 import { Module, ModuleOptions } from './module';
 import { PackedSequence } from './utils/rnn';
 import { selectAlong } from './utils/select';
@@ -207,6 +208,18 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
         if (this.projSize > 0) self[`weight_hr${suffix}`] = recurrentParameter([this.projSize, hiddenSize], hiddenSize, init);
       }
     }
+  }
+
+  /** PyTorch's extra_repr: the sizes, then each option that differs from its default. */
+  override extraRepr(): string {
+    const parts = [pyInt(this.inputSize), pyInt(this.hiddenSize)];
+    if (this.projSize !== 0) parts.push(`proj_size=${pyInt(this.projSize)}`);
+    if (this.numLayers !== 1) parts.push(`num_layers=${pyInt(this.numLayers)}`);
+    if (!this.bias) parts.push('bias=False');
+    if (this.batchFirst) parts.push('batch_first=True');
+    if (this.dropout !== 0) parts.push(`dropout=${pyFloat(this.dropout)}`);
+    if (this.bidirectional) parts.push('bidirectional=True');
+    return parts.join(', ');
   }
 
   get numDirections(): number {
@@ -453,6 +466,13 @@ abstract class CellBase<S> extends Module<Tensor, S> {
     const bias = opts.bias ?? true;
     this.bias_ih = bias ? recurrentParameter([gates], hiddenSize, init) : null;
     this.bias_hh = bias ? recurrentParameter([gates], hiddenSize, init) : null;
+  }
+
+  override extraRepr(): string {
+    const parts = [pyInt(this.inputSize), pyInt(this.hiddenSize)];
+    if (this.bias_ih === null) parts.push('bias=False');
+    if (this.mode === 'RNN_RELU') parts.push('nonlinearity=relu');
+    return parts.join(', ');
   }
 
   /** x as [B, I] (unbatched [I] gets a batch of one), checked. */
