@@ -152,8 +152,11 @@ export const recurrentCases: OpCase[] = [
     (m, src) => m.forward(src),
   ),
   withParameters(
-    'TransformerEncoder 2 post-norm layers, causal',
-    () => new tg.nn.TransformerEncoder(new tg.nn.TransformerEncoderLayer(2, 1, { ...f64, dimFeedforward: 2, dropout: 0 }), 2),
+    'TransformerEncoder post-norm layer and a final norm, causal',
+    () =>
+      new tg.nn.TransformerEncoder(new tg.nn.TransformerEncoderLayer(2, 1, { ...f64, dimFeedforward: 2, dropout: 0 }), 1, {
+        norm: new tg.nn.LayerNorm(2, { dtype: 'float64' }),
+      }),
     () => [leaf([3, 1, 2])],
     (m, src) => m.forward(src, { isCausal: true }),
   ),
