@@ -217,6 +217,38 @@ describe('values', () => {
   });
 });
 
+test('float32 at a larger size agrees with float64 (LSTM, GRU, attention), forward and gradients', () => {
+  const x64 = tg.randn([30, 8, 16], { rng: tg.rng('big'), dtype: 'float64' });
+  const relErr = (a: tg.Tensor, b: tg.Tensor) => {
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < b.size; i++) {
+      worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
+      scale = Math.max(scale, Math.abs(b.data[i]));
+    }
+    return worst / scale;
+  };
+  const layers: [() => tg.nn.AnyModule, (m: tg.nn.AnyModule, x: tg.Tensor) => tg.Tensor][] = [
+    [() => new tg.nn.LSTM(16, 32, { numLayers: 2, bidirectional: true, rng: tg.rng(1) }), (m, x) => m.forward(x)[0]],
+    [() => new tg.nn.GRU(16, 32, { rng: tg.rng(2) }), (m, x) => m.forward(x)[0]],
+    [() => new tg.nn.MultiheadAttention(16, 4, { rng: tg.rng(3) }), (m, x) => m.forward(x, x, x, { isCausal: true })[0]],
+  ];
+  for (const [make, run] of layers) {
+    const [m32, m64] = [make(), make().double()];
+    const x32 = tg.cast(x64, 'float32');
+    x32.requiresGrad = true;
+    const x = x64.detach();
+    x.requiresGrad = true;
+    const [y32, y64] = [run(m32, x32), run(m64, x)];
+    expect(y32.dtype).toBe('float32');
+    expect(relErr(y32, y64)).toBeLessThan(1e-5);
+    tg.sum(tg.mul(y32, y32)).backward();
+    tg.sum(tg.mul(y64, y64)).backward();
+    expect(relErr(x32.grad!, x.grad!)).toBeLessThan(1e-4);
+    expect(relErr(m32.parameters()[1].grad!, m64.parameters()[1].grad!)).toBeLessThan(1e-4);
+  }
+});
+
 describe('packed sequences', () => {
   const seqs = [f64([[1], [2]]), f64([[3], [4], [5]]), f64([[6]])];
 
