@@ -99,6 +99,31 @@ function cellStep(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, 
   }
 }
 
+/**
+ * Note [step rows]: step t reads rows offsets[t] .. offsets[t+1] of the hoisted projection. Slicing
+ * each step's rows out of the whole [N, G] tensor would make the backward quadratic in the number of
+ * steps (each slice's gradient is padded back to [N, G], and T of them are summed); halving the rows
+ * recursively instead gives the same T pieces through log2 T levels of slices, so the backward pads
+ * and sums O(N·G·log T) values. The tree runs in a scope of its own, drawn as one box.
+ */
+function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
+  const T = offsets.length;
+  const out = new Array<Tensor>(T);
+  // `x` holds the rows of steps lo .. hi-1; its first row is step lo's first.
+  const split = (x: Tensor, lo: number, hi: number): void => {
+    if (hi - lo === 1) {
+      out[lo] = x;
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    const cut = offsets[mid] - offsets[lo];
+    split(rows(x, 0, cut), lo, mid);
+    split(rows(x, cut, x.shape[0]), mid, hi);
+  };
+  split(gi, 0, T);
+  return out;
+}
+
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
 function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, hiddenSize > 0 ? 1 / Math.sqrt(hiddenSize) : 0, opts);
@@ -306,7 +331,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
         const k = layer * D + dir;
         const label = `${base === '' ? '' : `${base}.`}l${layer}${dir === 1 ? '_reverse' : ''}`;
         const r = this.direction(steps, input, this.weights(layer, dir), { h: hs[k], c: cs ? cs[k] : null }, dir === 1, (t, fn) =>
-          withScope(`${label}.t${t}`, kind, fn),
+          t === 'rows' ? withScope(`${label}.rows`, `${name} rows`, fn) : withScope(`${label}.t${t}`, kind, fn),
         );
         outs.push(r.out);
         hN.push(r.final.h);
@@ -337,16 +362,16 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     w: CellWeights,
     start: State,
     reverse: boolean,
-    inScope: <T>(t: number, fn: () => T) => T,
+    inScope: <T>(t: number | 'rows', fn: () => T) => T,
   ): { out: Tensor; final: State } {
     const { batchSizes, offsets } = steps;
     const T = batchSizes.length;
     const gi = inputProjection(this.mode, input, w);
+    const perStep = inScope('rows', () => stepRows(gi, offsets));
     const outs: Tensor[] = new Array(T);
     const step = (t: number, s: State): State =>
       inScope(t, () => {
-        const git = T === 1 ? gi : rows(gi, offsets[t], offsets[t] + batchSizes[t]);
-        const next = cellStep(this.mode, git, s.h, s.c, w);
+        const next = cellStep(this.mode, perStep[t], s.h, s.c, w);
         outs[t] = next.h;
         return next;
       });
