@@ -475,3 +475,14 @@ describe('drawings', () => {
     expect(clusters).toHaveLength(1);
   });
 });
+
+test('TransformerEncoder copies a converted layer in its dtype, and takes dtype itself', () => {
+  const layer = new tg.nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, rng: tg.rng(1) }).double();
+  const enc = new tg.nn.TransformerEncoder(layer, 2);
+  expect(enc.parameters().every((p) => p.dtype === 'float64')).toBe(true);
+  expect(Array.from((enc.layers.get(1) as tg.nn.TransformerEncoderLayer).linear2.weight.data)).toEqual(
+    Array.from(layer.linear2.weight.data),
+  );
+  const f32 = new tg.nn.TransformerEncoder(layer, 1, { dtype: 'float32' });
+  expect(f32.parameters().every((p) => p.dtype === 'float32')).toBe(true);
+});

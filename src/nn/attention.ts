@@ -278,13 +278,15 @@ export class TransformerEncoderLayer extends Module {
   copy(): TransformerEncoderLayer {
     const twin = new TransformerEncoderLayer(this.dModel, this.nhead, this.opts);
     const mine = this.namedParameters();
+    // The layer may have been converted since it was made (layer.double()).
+    twin.to(mine[0][1].dtype as FloatDType);
     twin.namedParameters().forEach(([, p], i) => p.data.set(mine[i][1].data));
     twin.train(this.training);
     return twin;
   }
 }
 
-export interface TransformerEncoderOptions {
+export interface TransformerEncoderOptions extends ModuleOptions {
   /** A final normalisation module (e.g. a layer norm), applied after the last layer. */
   norm?: Module | null;
 }
@@ -313,6 +315,7 @@ export class TransformerEncoder extends Module {
       throw new Error(`TransformerEncoder: numLayers must be a positive integer, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()));
     this.norm = opts.norm ?? null;
+    if (opts.dtype !== undefined) this.to(opts.dtype);
   }
 
   forward(src: Tensor, o: TransformerEncoderForwardOptions = {}): Tensor {
