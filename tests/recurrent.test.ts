@@ -486,3 +486,23 @@ test('TransformerEncoder copies a converted layer in its dtype, and takes dtype 
   const f32 = new tg.nn.TransformerEncoder(layer, 1, { dtype: 'float32' });
   expect(f32.parameters().every((p) => p.dtype === 'float32')).toBe(true);
 });
+
+test('attention dropout: seeded by rng in scaledDotProductAttention; only while training in MultiheadAttention', () => {
+  const q = tg.randn([2, 3, 4], { rng: tg.rng(1) });
+  const a = tg.scaledDotProductAttention(q, q, q, { dropoutP: 0.5, rng: tg.rng('d') });
+  const b = tg.scaledDotProductAttention(q, q, q, { dropoutP: 0.5, rng: tg.rng('d') });
+  const none = tg.scaledDotProductAttention(q, q, q);
+  expect(Array.from(a.data)).toEqual(Array.from(b.data));
+  expect(Array.from(a.data)).not.toEqual(Array.from(none.data));
+  expect(() => tg.scaledDotProductAttention(q, q, q, { dropoutP: 2 })).toThrow(
+    /scaledDotProductAttention: dropoutP must be in \[0,1\], got 2/,
+  );
+  const m = new tg.nn.MultiheadAttention(4, 2, { dropout: 0.5, rng: tg.rng(2) });
+  const x = tg.randn([3, 2, 4], { rng: tg.rng(3) });
+  const [, wTrain] = m.forward(x, x, x, { averageAttnWeights: false });
+  // Inverted dropout: kept weights are scaled by 2, dropped ones are 0.
+  expect(Array.from(wTrain!.data).some((v) => v === 0)).toBe(true);
+  const [, wEval] = m.eval().forward(x, x, x, { averageAttnWeights: false });
+  const rowSums = Array.from({ length: wEval!.size / 3 }, (_, i) => wEval!.data[3 * i] + wEval!.data[3 * i + 1] + wEval!.data[3 * i + 2]);
+  expect(rowSums.map((s) => Math.round(s * 1e5) / 1e5)).toEqual(rowSums.map(() => 1));
+});
