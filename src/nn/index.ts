@@ -9,3 +9,5 @@ export type { ConvLayerOptions } from './conv';
 export { kaimingUniformBound, biasBound, uniformParameter } from './init';
 export type { InitOptions } from './init';
 export { save, load, stateDictToJson, stateDictFromJson } from './serialize';
+export * as init from './initializers';
+export * as utils from './utils';
