@@ -75,7 +75,7 @@ export function docFiles(): [string, string][] {
   return ['README.md', ...docs].map((f) => [f, fs.readFileSync(path.join(ROOT, f), 'utf8')]);
 }
 
-const PACKAGE_IMPORT = /(from\s+|import\s*\(\s*|require\s*\(\s*)(['"])(tapegrad|\.\.?\/src)(\/[^'"]*)?\2/g;
+const PACKAGE_IMPORT = /(from\s+|import\s+|import\s*\(\s*|require\s*\(\s*)(['"])(tapegrad|\.\.?\/src)(\/[^'"]*)?\2/g;
 
 /** The program a block becomes: imports pointed at src, claims turned into checks, the body in an async function. */
 export function toProgram(block: Block): { source: string; bodyOffset: number } {

@@ -12,6 +12,7 @@ import * as customOp from '../examples/custom-op';
 import * as digitsCnn from '../examples/digits-cnn';
 import * as regularisation from '../examples/regularisation';
 import * as spiral from '../examples/spiral';
+import * as testingGradients from '../examples/testing-gradients';
 import * as tutorial from '../examples/tutorial';
 import * as xorMlp from '../examples/xor-mlp';
 import * as tg from '../src';
@@ -37,7 +38,15 @@ function recorder(): { log: (line: string) => void; lines: string[] } {
 }
 
 test('every example in examples/ is covered here', () => {
-  expect(EXAMPLES).toEqual(['custom-op.ts', 'digits-cnn.ts', 'regularisation.ts', 'spiral.ts', 'tutorial.ts', 'xor-mlp.ts']);
+  expect(EXAMPLES).toEqual([
+    'custom-op.ts',
+    'digits-cnn.ts',
+    'regularisation.ts',
+    'spiral.ts',
+    'testing-gradients.ts',
+    'tutorial.ts',
+    'xor-mlp.ts',
+  ]);
 });
 
 describe('tutorial.ts', () => {
@@ -179,6 +188,23 @@ describe('regularisation.ts (smoke size)', () => {
   });
 });
 
+describe('testing-gradients.ts', () => {
+  test('the composite and the custom primitive pass; the planted bug is named, with its worst elements and a hint', () => {
+    const r = recorder();
+    const result = testingGradients.main(r.log);
+    expect(result.composite.ok).toBe(true);
+    expect(result.primitive.ok).toBe(true);
+    expect(result.message).toMatch(/^assertGradcheck: gradcheck failed: 6 of 6 comparisons disagree/);
+    expect(result.message).toMatch(/\n {2}blamed op: example\.smoothAbsWrong \(node #\d+, inputs \[2,1\]\)/);
+    // The bug flips the sign where the matmul's output is negative: analytic = −numeric.
+    expect(result.message).toMatch(/\n {4}input 1 \[2,1\] element 0 at \[0,0\]: analytic /);
+    const worst = /analytic (\S+) vs numeric (\S+)/.exec(result.message.split('\n')[3])!;
+    expect(Number(worst[1])).toBeCloseTo(-Number(worst[2]), 5);
+    expect(result.message).toMatch(/\n {2}hint: the backward rule of example\.smoothAbsWrong is wrong for its input 0/);
+    expect(r.lines[0]).toMatch(/^softplus \(composite\): gradcheck passed: 4 comparisons/);
+  });
+});
+
 // ---- as scripts --------------------------------------------------------------------------------
 
 const run = promisify(execFile);
@@ -198,8 +224,29 @@ test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SM
     'digits-cnn.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
     'regularisation.ts': '64 training images, 360 test images, 2 epochs; means of 1 seeds',
     'spiral.ts': expect.stringMatching(/^tanh: loss 1\.\d{3} \(step 1\)/),
+    'testing-gradients.ts': expect.stringMatching(/^softplus \(composite\): gradcheck passed: 4 comparisons/),
     'tutorial.ts': '1. Convolution of two signals: flip one, slide it over the other, multiply and sum',
     'xor-mlp.ts': 'tanh: 3 of 3 seeds classify all four points',
   });
   expect(fs.existsSync(path.join(tmp, 'script.svg'))).toBe(true);
 }, 180_000);
+
+test('an example copied out of the repository runs with npx ts-node -P tsconfig.scripts.json (the configuration the examples name)', async () => {
+  const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-scratch-'));
+  try {
+    // As a user's copy: its own directory, no tsconfig.json near it; tapegrad from its sources here (the package test runs the packed one).
+    const source = fs.readFileSync(path.join(ROOT, 'examples', 'testing-gradients.ts'), 'utf8');
+    const src = path.join(ROOT, 'src').split(path.sep).join('/');
+    fs.writeFileSync(path.join(outside, 'testing-gradients.ts'), source.replace("from '../src'", `from '${src}'`));
+    expect(source).toContain('npx ts-node -P node_modules/tapegrad/tsconfig.scripts.json');
+    const { stdout } = await run(tsNode, ['-P', path.join(ROOT, 'tsconfig.scripts.json'), '--transpile-only', 'testing-gradients.ts'], {
+      cwd: outside,
+      timeout: 120_000,
+    });
+    expect(stdout.split('\n')[0]).toMatch(/^softplus \(composite\): gradcheck passed/);
+    expect(stdout).toMatch(/blamed op: example\.smoothAbsWrong/);
+  } finally {
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+}, 120_000);

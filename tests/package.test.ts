@@ -85,6 +85,12 @@ test('the tarball ships dist (with the .wasm kernels), data, bin, README and LIC
     'dist/browser/tapegrad.mjs',
     'dist/browser/tapegrad.d.mts',
     'bin/tapegrad.js',
+    'dist/cjs/jest.js',
+    'dist/cjs/jest.d.ts',
+    'dist/esm/jest.mjs',
+    'dist/esm/jest.d.mts',
+    'jest.d.ts',
+    'tsconfig.scripts.json',
     'README.md',
     'LICENSE',
     'package.json',
@@ -203,6 +209,88 @@ test.each([
     expected(r);
   },
 );
+
+test('tapegrad/jest: the matchers load from CommonJS and ESM (one copy of the library), and are typed for jest under both module resolutions', () => {
+  const probe = `const x = tg.tensor([0.5, -1], { dtype: 'float64', requiresGrad: true });
+const good = gradientMatchers.toPassGradcheck((v) => v.tanh().sum(), [x]);
+const bad = tg.definePrimitive('consumer.badSquare', { forward: ([v]) => tg.noGrad(() => tg.mul(v, v)), backward: (gy, [v]) => [tg.mul(gy, v)] });
+const r = gradientMatchers.toPassGradcheck((v) => bad.apply([v], undefined).sum(), [x]);
+console.log(JSON.stringify({ good: good.pass, bad: r.pass, message: r.message() }));`;
+  fs.writeFileSync(
+    path.join(project, 'jest-probe.cjs'),
+    `const tg = require('tapegrad');\nconst { gradientMatchers } = require('tapegrad/jest');\n${probe}`,
+  );
+  fs.writeFileSync(
+    path.join(project, 'jest-probe.mjs'),
+    `import * as tg from 'tapegrad';\nimport { gradientMatchers } from 'tapegrad/jest';\n${probe}`,
+  );
+  for (const file of ['jest-probe.cjs', 'jest-probe.mjs']) {
+    const r = node(file);
+    expect(r.good).toBe(true);
+    expect(r.bad).toBe(false);
+    expect(r.message).toMatch(/^toPassGradcheck: gradcheck failed: .*\n {2}blamed op: consumer\.badSquare /);
+  }
+  for (const [module, resolution] of [
+    ['commonjs', 'node10'],
+    ['node16', 'node16'],
+  ]) {
+    const dir = path.join(project, `jest-${module}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'grad.test.ts'),
+      `import * as tg from 'tapegrad';
+import 'tapegrad/jest';
+const x = tg.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+test('tanh', () => {
+  expect((v: tg.Tensor) => v.tanh().sum()).toPassGradcheck([x], { atol: 1e-6 });
+  expect((v: tg.Tensor) => v.tanh().sum()).toPassGradgradcheck([x]);
+  // @ts-expect-error the inputs are tensors
+  expect((v: tg.Tensor) => v).toPassGradcheck(42);
+});
+`,
+    );
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `jest-${module}`, private: true }));
+    const tsc = run(
+      process.execPath,
+      [
+        TSC,
+        '--strict',
+        '--noEmit',
+        '--target',
+        'ES2022',
+        '--module',
+        module,
+        '--moduleResolution',
+        resolution,
+        '--types',
+        'node,jest',
+        '--typeRoots',
+        path.join(ROOT, 'node_modules', '@types'),
+        'grad.test.ts',
+      ],
+      dir,
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  }
+});
+
+test('a scratch .ts file outside the repository runs under ts-node with the shipped tsconfig.scripts.json (-P, or extended)', () => {
+  const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+  const dir = path.join(project, 'scratch');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'scratch.ts'),
+    `import * as tg from 'tapegrad';\nconst x = tg.tensor([1, 2], { dtype: 'float64', requiresGrad: true });\nconsole.log(String(tg.gradcheck((v: tg.Tensor) => v.tanh().sum(), [x])));\n`,
+  );
+  const viaP = run(tsNode, ['-P', path.join('..', 'node_modules', 'tapegrad', 'tsconfig.scripts.json'), 'scratch.ts'], dir);
+  expect(viaP.stderr).toBe('');
+  expect(viaP.stdout).toMatch(/^gradcheck passed: 2 comparisons/);
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: 'tapegrad/tsconfig.scripts.json' }));
+  const viaExtends = run(tsNode, ['scratch.ts'], dir);
+  expect(viaExtends.stderr).toBe('');
+  expect(viaExtends.stdout).toMatch(/^gradcheck passed: 2 comparisons/);
+});
 
 test('npx tapegrad: --version, --help in well under half a second, and train --epochs 1 on the WebAssembly kernels', () => {
   const version = run(NPM, ['exec', '--', 'tapegrad', '--version']);

@@ -4,7 +4,7 @@
  *
  * The upstream gradient is random (never all ones: a rule that forgot to multiply by gy would pass
  * with ones). Small inputs get the full Jacobian, element by element; large ones (or `fastMode`,
- * PyTorch's fast_mode) the projection vᵀ·J·u along random directions u, v.
+ * PyTorch's fast_mode) the projection vᵀ·J·u along random directions u, v, one input at a time.
  *
  * Note [kinks]: where the function's derivative jumps (relu at 0, a max with ties, abs at 0) the
  * central difference averages the two one-sided derivatives and agrees with neither. Each element
@@ -26,6 +26,7 @@ import { topoSort } from './engine';
 import { grad } from './grad';
 import { enableGrad, noGrad } from './mode';
 import type { Node } from './node';
+import { GradcheckReport, type Blame, type GradcheckResult, type WorstElement } from './gradcheck-report';
 
 export interface GradcheckOptions {
   eps?: number;
@@ -39,26 +40,7 @@ export interface GradcheckOptions {
   fastMode?: boolean;
 }
 
-/** The node whose own rule is wrong (Note [blame]). */
-export interface Blame {
-  op: string;
-  nodeId: number;
-  /** Which of the node's inputs got the wrong gradient. */
-  inputIndex: number;
-  inputShapes: number[][];
-  maxAbsError: number;
-}
-
-export interface GradcheckResult {
-  ok: boolean;
-  maxAbsError: number;
-  maxRelError: number;
-  failures: string[];
-  /** Points where the function has a kink and the analytic value is one of its one-sided derivatives (Note [kinks]). */
-  kinks: string[];
-  /** On failure, the node to blame (Note [blame]); null when every rule passes on its own, or when ok. */
-  blame: Blame | null;
-}
+export type { Blame, GradcheckResult, WorstElement } from './gradcheck-report';
 
 type Fn = (...inputs: Tensor[]) => Tensor;
 
@@ -77,6 +59,8 @@ export interface Explained {
 type Settings = Required<Omit<GradcheckOptions, 'order'>>;
 
 const MAX_LISTED = 10;
+/** How many of the worst failing comparisons a result keeps (GradcheckResult.worst). */
+const MAX_WORST = 5;
 
 function settings(opts: GradcheckOptions): Settings {
   return {
@@ -114,9 +98,15 @@ class Tally {
   kinks: string[] = [];
   failed = 0;
   kinked = 0;
+  compared = 0;
+  /** The failing comparisons with the largest errors, largest first. */
+  worst: WorstElement[] = [];
   constructor(
     private readonly atol: number,
     private readonly rtol: number,
+    /** How the result names its check when printed. */
+    private readonly check = 'gradcheck',
+    private readonly fastMode = false,
   ) {}
 
   private close(a: number, b: number): boolean {
@@ -124,7 +114,8 @@ class Tally {
   }
 
   /** Records one comparison; returns its absolute error when it counts as a failure, else -1. */
-  compare(analytic: number, numeric: Differences, where: () => string): number {
+  compare(analytic: number, numeric: Differences, where: () => string, index: number[] | null = null): number {
+    this.compared++;
     const abs = Math.abs(analytic - numeric.central);
     const { forward, backward } = numeric;
     const lo = Math.min(forward, backward);
@@ -144,7 +135,17 @@ class Tally {
     this.track(abs, numeric.central);
     this.failed++;
     if (this.failures.length < MAX_LISTED) this.failures.push(`${where()}: analytic ${analytic} vs numeric ${numeric.central}`);
+    this.noteWorst(analytic, numeric.central, Number.isNaN(abs) ? Infinity : abs, where, index);
     return Number.isNaN(abs) ? Infinity : abs;
+  }
+
+  private noteWorst(analytic: number, numeric: number, absError: number, where: () => string, index: number[] | null): void {
+    const list = this.worst;
+    if (list.length === MAX_WORST && !(absError > list[MAX_WORST - 1].absError)) return;
+    let at = list.length;
+    while (at > 0 && absError > list[at - 1].absError) at--;
+    list.splice(at, 0, { where: where(), index, analytic, numeric, absError });
+    if (list.length > MAX_WORST) list.pop();
   }
 
   private track(abs: number, numeric: number): void {
@@ -157,18 +158,28 @@ class Tally {
     const more = (list: string[], n: number) => (n > list.length ? [...list, `… and ${n - list.length} more`] : [...list]);
     const ok = this.failed === 0;
     const found = ok ? null : blame();
-    return {
-      result: {
-        ok,
-        maxAbsError: this.maxAbsError,
-        maxRelError: this.maxRelError,
-        failures: more(this.failures, this.failed),
-        kinks: more(this.kinks, this.kinked),
-        blame: found?.blame ?? null,
-      },
-      graph: found?.root ?? null,
+    const fields = {
+      ok,
+      maxAbsError: this.maxAbsError,
+      maxRelError: this.maxRelError,
+      failures: more(this.failures, this.failed),
+      kinks: more(this.kinks, this.kinked),
+      blame: found?.blame ?? null,
+      worst: this.worst,
     };
+    const context = { check: this.check, compared: this.compared, failed: this.failed, fastMode: this.fastMode };
+    return { result: new GradcheckReport(fields, context), graph: found?.root ?? null };
   }
+}
+
+/** The index in `shape` of flat element i (row-major). */
+function unravel(i: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return index;
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -211,32 +222,34 @@ function compareWithDifferences(
         const diffs = { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps };
         note(
           k,
-          tally.compare(analytic[k][i], diffs, () => where(k, `element ${i}`)),
+          tally.compare(analytic[k][i], diffs, () => where(k, `element ${i}`), unravel(i, x.shape)),
         );
       }
     });
     return worst;
   }
-  const saved = wrt.map((x) => Float64Array.from(x.data));
+  // Note [directions per input]: each input is moved along its own random direction while the
+  // others stay put, so a failing projection names the input whose gradient is wrong (a projection
+  // that moved every input at once would mix them, and blame would always name the first).
   for (let trial = 0; trial < 4; trial++) {
-    const dirs = wrt.map((x) => randomLike(rng, x.shape).data);
-    const shift = (scale: number) =>
-      wrt.forEach((x, k) => {
-        for (let i = 0; i < x.size; i++) x.data[i] = saved[k][i] + scale * dirs[k][i];
-      });
-    shift(eps);
-    const plus = objective();
-    shift(-eps);
-    const minus = objective();
-    shift(0);
-    const predicted = wrt.reduce((acc, _x, k) => acc + dot(analytic[k], dirs[k]), 0);
-    const err = tally.compare(
-      predicted,
-      { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
-      () => where(-1, `random direction ${trial}`),
-    );
-    // A projection mixes every input: count it against each.
-    wrt.forEach((_x, k) => note(k, err));
+    wrt.forEach((x, k) => {
+      const saved = Float64Array.from(x.data);
+      const dir = randomLike(rng, x.shape).data;
+      const shift = (scale: number) => {
+        for (let i = 0; i < x.size; i++) x.data[i] = saved[i] + scale * dir[i];
+      };
+      shift(eps);
+      const plus = objective();
+      shift(-eps);
+      const minus = objective();
+      shift(0);
+      const err = tally.compare(
+        dot(analytic[k], dir),
+        { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
+        () => where(k, `random direction ${trial}`),
+      );
+      note(k, err);
+    });
   }
   return worst;
 }
@@ -377,7 +390,7 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOpti
 export function explainGradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): Explained {
   const s = settings(opts);
   const xs = inputs.map(toFloat64Leaf);
-  const tally = new Tally(s.atol, s.rtol);
+  const tally = new Tally(s.atol, s.rtol, (opts.order ?? 1) >= 2 ? 'gradcheck (order 2)' : 'gradcheck', s.fastMode);
   checkFunction(fn, xs, s, tally, '');
   const firstOrderFailed = tally.failed > 0;
   const gradFns = (opts.order ?? 1) >= 2 ? secondOrder(fn, xs, s, tally) : [];
@@ -394,7 +407,7 @@ export function explainGradgradcheck(fn: Fn, inputs: readonly Tensor[], opts: Om
   const s = settings(opts);
   const xs = inputs.map(toFloat64Leaf);
   if (!xs.some((x) => x.requiresGrad)) throw new Error('gradgradcheck: no input requires grad');
-  const tally = new Tally(s.atol, s.rtol);
+  const tally = new Tally(s.atol, s.rtol, 'gradgradcheck', s.fastMode);
   const gradFns = secondOrder(fn, xs, s, tally);
   return tally.result(() => blameGraph(fn, xs, s, 2) ?? firstBlame(gradFns, xs, s));
 }

@@ -19,7 +19,7 @@ export interface SgdStep {
 /** x -= lr · g with g = grad + wd·x, through the momentum buffer when there is one (torch.optim.SGD). */
 export function sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void {
   if (x instanceof Float32Array) sgdFloat32(x, grad as Float32Array, buf as Float32Array | null, h);
-  else sgdFloat64(x, grad as Float64Array, buf as Float64Array | null, h);
+  else sgdFloat64(x as Float64Array, grad as Float64Array, buf as Float64Array | null, h);
 }
 
 // Note [fused updates]: the float32 loop calls Math.fround by name, the only form V8 inlines (through
