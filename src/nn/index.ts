@@ -90,3 +90,5 @@ export {
   PixelUnshuffle,
 } from './resample';
 export type { EmbeddingLayerOptions, ConvTransposeLayerOptions, UpsampleOptions } from './resample';
+// Initialisation (SPEC §16).
+export * as init from './initializers';
