@@ -1,16 +1,18 @@
 /**
- * @file The benchmark workloads W1–W7 and E1: what each one computes and how much work one step is,
- * so every engine is measured on the same definition and reported in the same unit. W1–W7 are single
- * steps timed in the engine's process; E1 is one whole training epoch of the CLI's Fashion-MNIST
- * recipe, run as the user runs it and timed by the job itself (training only, as the job reports it).
+ * @file The benchmark workloads W1–W10 and E1: what each one computes and how much work one step is,
+ * so every engine is measured on the same definition and reported in the same unit. W1–W10 are single
+ * steps timed in the engine's process (W8–W10 are whole training steps of sequence and generative
+ * models: an LSTM language model, a convolutional autoencoder, a small decoder-only transformer);
+ * E1 is one whole training epoch of the CLI's Fashion-MNIST recipe, run as the user runs it and timed
+ * by the job itself (training only, as the job reports it).
  */
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'E1';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'W8' | 'W9' | 'W10' | 'E1';
 
 export interface Workload {
   id: WorkloadId;
   title: string;
-  unit: 'GFLOP/s' | 'images/s' | 'op/s';
+  unit: 'GFLOP/s' | 'images/s' | 'tokens/s' | 'op/s';
   /** Work done by one step, in the unit's numerator (flops, images, ops). */
   work: number;
   /** The issue's target for tapegrad, in `unit` (0: none). */
@@ -40,6 +42,27 @@ export const W5 = { length: 2000 };
 export const W6 = { samples: 100_000, taps: 101 };
 /** The CLI's Fashion-MNIST recipe (src/train/options.ts DEFAULTS): LeNet-5 with batch norm, SGD with momentum. */
 export const W7 = { batch: 32, size: 28, classes: 10, lr: 0.05, momentum: 0.9, weightDecay: 5e-4 };
+/**
+ * A character-level LSTM language model's training step: tokens [steps, batch] (time first, PyTorch's
+ * default layout) → Embedding(vocab, embed) → 1-layer LSTM(embed, hidden) → Linear(hidden, vocab) →
+ * cross-entropy against the next tokens over all steps·batch positions → backward → Adam (lr 1e-3).
+ */
+export const W8 = { steps: 35, batch: 32, vocab: 96, embed: 64, hidden: 256, lr: 1e-3 };
+/**
+ * A convolutional autoencoder's training step on [batch, 1, 28, 28] images in [0, 1]: Conv2d(1→c1, 3,
+ * stride 2, padding 1) → ReLU (14×14) → Conv2d(c1→c2, same) → ReLU (7×7) → ConvTranspose2d(c2→c1, 3,
+ * stride 2, padding 1, outputPadding 1) → ReLU (14×14) → ConvTranspose2d(c1→1, same) (28×28) → sigmoid
+ * → binary cross-entropy against the input → backward → Adam (lr 1e-3).
+ */
+export const W9 = { batch: 64, size: 28, c1: 16, c2: 32, lr: 1e-3 };
+/**
+ * A small decoder-only (GPT-style) transformer's training step: tokens [batch, context] → token
+ * Embedding(vocab, dModel) + a learned position embedding [context, dModel] → `layers` pre-norm
+ * TransformerEncoderLayers (dModel, heads, feed-forward 4·dModel, GELU, no dropout, batch first) under
+ * a causal mask → final LayerNorm → Linear(dModel, vocab) → cross-entropy against the next tokens →
+ * backward → AdamW (lr 3e-4, weight decay 0.01).
+ */
+export const W10 = { batch: 16, context: 64, vocab: 96, dModel: 128, heads: 4, layers: 4, ff: 512, lr: 3e-4, weightDecay: 0.01 };
 /** Fashion-MNIST's training set: one epoch is this many images. */
 export const E1 = { images: 60_000 };
 
@@ -74,6 +97,27 @@ export const WORKLOADS: Workload[] = [
     work: W7.batch,
     target: 0,
     vsPytorch: 1.0,
+  },
+  {
+    id: 'W8',
+    title: `LSTM LM train step (embed ${W8.embed}, hidden ${W8.hidden}, ${W8.steps} steps × batch ${W8.batch}, Adam)`,
+    unit: 'tokens/s',
+    work: W8.steps * W8.batch,
+    target: 0,
+  },
+  {
+    id: 'W9',
+    title: `conv autoencoder train step (2 conv s2 down, 2 conv-transpose up, BCE), batch ${W9.batch}, 28×28`,
+    unit: 'images/s',
+    work: W9.batch,
+    target: 0,
+  },
+  {
+    id: 'W10',
+    title: `decoder-only transformer train step (${W10.layers} layers, d ${W10.dModel}, ${W10.heads} heads, context ${W10.context} × batch ${W10.batch}, AdamW)`,
+    unit: 'tokens/s',
+    work: W10.context * W10.batch,
+    target: 0,
   },
   { id: 'E1', title: 'Fashion-MNIST epoch, the CLI recipe end to end', unit: 'images/s', work: E1.images, target: 0, vsPytorch: 1.0 },
 ];

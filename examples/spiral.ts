@@ -42,12 +42,7 @@ function mlp(activation: Activation, rng: tg.Rng): tg.nn.Sequential {
 
 function predict(model: tg.nn.Module, x: tg.Tensor): Int32Array {
   const logits = tg.noGrad(() => model.forward(x));
-  const out = new Int32Array(logits.shape[0]);
-  for (let i = 0; i < out.length; i++) {
-    const row = logits.data.subarray(i * CLASSES, (i + 1) * CLASSES);
-    out[i] = row.indexOf(Math.max(...row));
-  }
-  return out;
+  return tg.argmax(logits, 1).data as Int32Array;
 }
 
 /** The class the model picks at each cell of a grid over [-1,1]², as one character per class. */

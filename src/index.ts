@@ -104,6 +104,50 @@ export type { GeluOptions, SoftplusOptions } from './ops/activations';
 export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
 export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
 
+// Losses (SPEC §15; crossEntropy is exported with the losses of §5).
+export {
+  nllLoss,
+  bceLoss,
+  bceWithLogits,
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  klDiv,
+  cosineSimilarity,
+  marginRankingLoss,
+  cosineEmbeddingLoss,
+  tripletMarginLoss,
+} from './ops/losses';
+export type {
+  ClassLossOptions,
+  CrossEntropyOptions,
+  WeightedLossOptions,
+  BceWithLogitsOptions,
+  LossReductionOptions,
+  SmoothL1Options,
+  HuberOptions,
+  KlDivOptions,
+  MarginOptions,
+  TripletMarginOptions,
+} from './ops/losses';
+
+// Embedding and resampling layers (SPEC §15).
+export { embedding } from './ops/embedding';
+export type { EmbeddingOptions } from './ops/embedding';
+export { convTranspose1d } from './ops/conv';
+export {
+  interpolate,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  dropout2d,
+  alphaDropout,
+  pixelShuffle,
+  pixelUnshuffle,
+} from './ops/resample';
+export type { InterpolateOptions, InterpolateMode, AdaptiveSize, ChannelDropoutOptions } from './ops/resample';
+
 // Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
 export { permute } from './ops/shape';
 export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
@@ -112,6 +156,12 @@ export { einsum } from './ops/einsum';
 // Attention (SPEC §15).
 export { scaledDotProductAttention } from './ops/attention';
 export type { AttentionOptions } from './ops/attention';
+
+// Indexing and sorting (SPEC §14).
+export { gather, scatterAdd, indexSelect, maskedSelect, oneHot, index, indexPut } from './ops/indexing';
+export type { Index, IndexPutOptions } from './ops/indexing';
+export { sort, argsort, topk } from './ops/sorting';
+export type { SortOptions, TopkOptions, ValuesAndIndices } from './ops/sorting';
 
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
@@ -126,3 +176,71 @@ export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safeten
 // Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
 export * as testing from './testing/public';
 export type { WorstElement } from './autograd/gradcheck-report';
+// Integer and boolean tensors, comparisons, reductions and math (SPEC §14).
+export {
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logicalAnd,
+  logicalOr,
+  logicalXor,
+  logicalNot,
+  isNan,
+  isFinite,
+  all,
+  any,
+  where,
+  maskedFill,
+} from './ops/compare';
+export { argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin } from './ops/extrema';
+export type { ValuesAndIndices } from './ops/extrema';
+export { cumsum, cumprod, prod } from './ops/scan';
+export { var, std, logsumexp, norm } from './ops/stats';
+export type { VarOptions } from './ops/stats';
+export {
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  erf,
+  erfc,
+  log1p,
+  expm1,
+  log2,
+  log10,
+  sign,
+  floor,
+  ceil,
+  round,
+  trunc,
+  square,
+  rsqrt,
+  reciprocal,
+  atan2,
+  fmod,
+  remainder,
+  clamp,
+  lerp,
+} from './ops/math';
+export {
+  linspace,
+  eye,
+  zerosLike,
+  onesLike,
+  fullLike,
+  randnLike,
+  randLike,
+  randint,
+  randperm,
+  bernoulli,
+  multinomial,
+} from './tensor/creation';
+export type { RngOptions, RandintOptions, MultinomialOptions } from './tensor/creation';
+import './ops/creation-methods';

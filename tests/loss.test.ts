@@ -73,7 +73,9 @@ describe('crossEntropy', () => {
     expect(() => tg.crossEntropy(logits(), tg.tensor([[0], [1]]))).toThrow(
       'crossEntropy: targets must be 1-d [N], got [2,1] (input [2,3])',
     );
-    expect(() => tg.crossEntropy(tg.ones([3]), [0])).toThrow('crossEntropy: expected scores [N,C], got [3]');
+    // An unbatched [C] input takes one class index, a 0-d target (SPEC §15).
+    expect(() => tg.crossEntropy(tg.ones([3]), [0, 1])).toThrow('crossEntropy: 2 targets for target shape [] (input [3])');
+    expect(() => tg.crossEntropy(tg.ones([]), [0])).toThrow('crossEntropy: expected input [N,C], [N,C,d1,...] or [C], got []');
     expect(() => tg.crossEntropy(logits(), [0, 1], { reduction: 'avg' as 'mean' })).toThrow(
       "crossEntropy: unknown reduction 'avg' (use 'mean', 'sum' or 'none')",
     );

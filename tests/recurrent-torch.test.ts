@@ -76,14 +76,19 @@ def run_case(job):
         h0 = tensor_from(job['h0'], True)
         leaves.append(h0)
         state = h0
-        if cls == 'LSTM':
+        if cls.startswith('LSTM'):
             c0 = tensor_from(job['c0'], True)
             leaves.append(c0)
             state = (h0, c0)
-    out, hn = m(x, state)
+    res = m(x, state)
     cn = None
-    if cls == 'LSTM':
-        hn, cn = hn
+    if cls.endswith('Cell'):
+        hn, cn = res if cls == 'LSTMCell' else (res, None)
+        out = hn
+    else:
+        out, hn = res
+        if cls == 'LSTM':
+            hn, cn = hn
     outd = out.data if packed else out
     loss = (outd * upstream(outd)).sum() + (hn * upstream(hn)).sum()
     if cn is not None:
@@ -99,7 +104,7 @@ def run_case(job):
 emit([run_case(j) for j in job['cases']])
 `;
 
-type Cls = 'RNN' | 'LSTM' | 'GRU';
+type Cls = 'RNN' | 'LSTM' | 'GRU' | 'RNNCell' | 'LSTMCell' | 'GRUCell';
 
 interface RecurrentCase {
   name: string;
@@ -114,6 +119,9 @@ interface RecurrentCase {
 
 function build(cls: Cls, args: [number, number], opts: Record<string, unknown>) {
   const o = { ...opts, dtype: 'float64' as const };
+  if (cls === 'LSTMCell') return new tg.nn.LSTMCell(args[0], args[1], o);
+  if (cls === 'GRUCell') return new tg.nn.GRUCell(args[0], args[1], o);
+  if (cls === 'RNNCell') return new tg.nn.RNNCell(args[0], args[1], o);
   if (cls === 'LSTM') return new tg.nn.LSTM(args[0], args[1], o);
   if (cls === 'GRU') return new tg.nn.GRU(args[0], args[1], o);
   return new tg.nn.RNN(args[0], args[1], o);
@@ -122,6 +130,7 @@ function build(cls: Cls, args: [number, number], opts: Record<string, unknown>) 
 function stateShape(c: RecurrentCase, batch: number | null, size: number): number[] {
   const o = c.opts ?? {};
   const ld = ((o.numLayers as number) ?? 1) * (o.bidirectional ? 2 : 1);
+  if (c.cls.endsWith('Cell')) return batch === null ? [size] : [batch, size];
   return batch === null ? [ld, size] : [ld, batch, size];
 }
 
@@ -140,9 +149,16 @@ function prepareRecurrent(c: RecurrentCase): Prepared {
   const Hr = (opts.projSize as number) || H;
   const seqs = c.packed ? c.packed.lengths.map((n) => randn([n, c.args[0]])) : [];
   const x = c.x ? randn(c.x) : null;
-  const batch = c.packed ? c.packed.lengths.length : x!.ndim === 2 ? null : opts.batchFirst ? x!.shape[0] : x!.shape[1];
+  const unbatchedRank = c.cls.endsWith('Cell') ? 1 : 2;
+  const batch = c.packed
+    ? c.packed.lengths.length
+    : x!.ndim === unbatchedRank
+      ? null
+      : opts.batchFirst || c.cls.endsWith('Cell')
+        ? x!.shape[0]
+        : x!.shape[1];
   const h0 = c.withState ? randn(stateShape(c, batch, Hr)) : null;
-  const c0 = c.withState && c.cls === 'LSTM' ? randn(stateShape(c, batch, H)) : null;
+  const c0 = c.withState && c.cls.startsWith('LSTM') ? randn(stateShape(c, batch, H)) : null;
   const job = {
     seed: 7,
     cls: c.cls,
@@ -174,7 +190,13 @@ function checkRecurrentCase(c: RecurrentCase, { seqs, x, h0, c0 }: Prepared, ref
   let out: tg.Tensor;
   let hn: tg.Tensor;
   let cn: tg.Tensor | null = null;
-  if (m instanceof tg.nn.LSTM) {
+  if (m instanceof tg.nn.LSTMCell) {
+    [hn, cn] = m.forward(input as tg.Tensor, h0l ? [h0l, c0l!] : null);
+    out = hn;
+  } else if (m instanceof tg.nn.GRUCell || m instanceof tg.nn.RNNCell) {
+    hn = m.forward(input as tg.Tensor, h0l);
+    out = hn;
+  } else if (m instanceof tg.nn.LSTM) {
     const [o, [h, cc]] = m.forward(input, h0l ? [h0l, c0l!] : null);
     out = o instanceof tg.Tensor ? o : o.data;
     if (!(o instanceof tg.Tensor)) expect(Array.from(o.batchSizes.data)).toEqual(ref.batch_sizes);
@@ -242,6 +264,12 @@ const recurrentCases: RecurrentCase[] = [
   },
   { name: 'GRU batchFirst no bias', cls: 'GRU', args: [3, 4], opts: { batchFirst: true, bias: false }, x: [2, 4, 3] },
   { name: 'GRU unbatched', cls: 'GRU', args: [3, 4], x: [4, 3], withState: true },
+  { name: 'RNNCell tanh, given state', cls: 'RNNCell', args: [3, 4], x: [2, 3], withState: true },
+  { name: 'RNNCell relu unbatched', cls: 'RNNCell', args: [3, 4], opts: { nonlinearity: 'relu' }, x: [3] },
+  { name: 'LSTMCell, given state', cls: 'LSTMCell', args: [3, 4], x: [2, 3], withState: true },
+  { name: 'LSTMCell unbatched, no bias', cls: 'LSTMCell', args: [3, 4], opts: { bias: false }, x: [3], withState: true },
+  { name: 'GRUCell', cls: 'GRUCell', args: [3, 4], x: [2, 3] },
+  { name: 'GRUCell unbatched, given state', cls: 'GRUCell', args: [3, 4], x: [3], withState: true },
   { name: 'LSTM packed, unsorted lengths', cls: 'LSTM', args: [3, 4], packed: { lengths: [2, 5, 3], enforceSorted: false } },
   {
     name: 'LSTM packed, given state, 2 layers bidirectional',
@@ -364,6 +392,16 @@ function checkModule(m: tg.nn.AnyModule, ref: any, leaves: tg.Tensor[], outs: (t
   expect(named.map(([n]) => n)).toEqual(Object.keys(ref.gparams));
   for (const [name, p] of named) expectClose(`grad ${name}`, p.grad, ref.gparams[name]);
   leaves.forEach((t, i) => expectClose(`grad input ${i}`, t.grad, ref.gleaves[i]));
+}
+
+/** A bool mask: `open` where attention is allowed, every row open in column 0. */
+function boolMask(shape: number[], open: boolean): tg.Tensor {
+  const S = shape[shape.length - 1];
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tg.tensor(
+    Array.from({ length: n }, (_, i) => (i % S === 0 || (i * 7) % 3 !== 0 ? open : !open)),
+    { shape },
+  );
 }
 
 const loadTorch = (m: tg.nn.AnyModule, ref: any) => m.loadStateDict(stateDictOf(ref.params));
@@ -491,10 +529,7 @@ function encoderCase(name: string, s: EncoderSpec): AttentionCase {
   };
 }
 
-/** The final norm of an encoder: a layer made for it (nn.LayerNorm is another family's). */
-function finalNorm(d: number): tg.nn.AnyModule {
-  return (new tg.nn.TransformerEncoderLayer(d, 1, { dtype: 'float64', dimFeedforward: 1 }) as any).norm1;
-}
+const finalNorm = (d: number) => new tg.nn.LayerNorm(d, { dtype: 'float64' });
 
 const attentionCases: AttentionCase[] = [
   sdpaCase(
@@ -533,6 +568,49 @@ const attentionCases: AttentionCase[] = [
     ],
     { causal: true },
   ),
+  sdpaCase(
+    'bool mask [2,3,5] (TRUE = attend)',
+    [
+      [2, 3, 4],
+      [2, 5, 4],
+      [2, 5, 3],
+    ],
+    { mask: boolMask([2, 3, 5], true) },
+  ),
+  mhaCase('bool attnMask and keyPaddingMask (TRUE = blocked)', {
+    E: 4,
+    H: 2,
+    shapes: [
+      [3, 2, 4],
+      [5, 2, 4],
+      [5, 2, 4],
+    ],
+    mask: () => boolMask([3, 5], false),
+    kpm: () => boolMask([2, 5], false),
+  }),
+  mhaCase('float attnMask with a bool keyPaddingMask, batchFirst', {
+    E: 4,
+    H: 2,
+    opts: { batchFirst: true },
+    shapes: [
+      [2, 3, 4],
+      [2, 4, 4],
+      [2, 4, 4],
+    ],
+    mask: () => floatMask([3, 4]),
+    kpm: () => boolMask([2, 4], false),
+  }),
+  mhaCase('3-d bool attnMask, unbatched', {
+    E: 4,
+    H: 2,
+    shapes: [
+      [3, 4],
+      [4, 4],
+      [4, 4],
+    ],
+    mask: () => boolMask([2, 3, 4], false),
+    average: false,
+  }),
   mhaCase('self-attention [L,N,E]', {
     E: 6,
     H: 2,
@@ -593,7 +671,23 @@ const attentionCases: AttentionCase[] = [
     src: [2, 5, 4],
     mask: () => floatMask([5, 5]),
   }),
+  encoderCase('gelu, bool masks', {
+    d: 4,
+    nhead: 2,
+    opts: { dimFeedforward: 6, activation: 'gelu' },
+    src: [5, 2, 4],
+    mask: () => boolMask([5, 5], false),
+    kpm: () => boolMask([2, 5], false),
+  }),
   encoderCase('3 layers with a final norm', { d: 4, nhead: 2, opts: { dimFeedforward: 8 }, src: [3, 2, 4], numLayers: 3, finalNorm: true }),
+  encoderCase('2 gelu layers, batchFirst, key padding', {
+    d: 4,
+    nhead: 2,
+    opts: { dimFeedforward: 6, activation: 'gelu', batchFirst: true },
+    src: [2, 5, 4],
+    numLayers: 2,
+    kpm: () => boolMask([2, 5], false),
+  }),
   encoderCase('2 pre-norm layers, mask', {
     d: 6,
     nhead: 3,

@@ -119,6 +119,59 @@ def matmul():
     return grad_step(lambda: a @ b, [a, b], rand(256, 256))
 
 
+def lstm_language_model():
+    # W8 of bench/workloads.ts: time-first tokens -> Embedding -> LSTM -> Linear -> cross-entropy, Adam.
+    steps, batch, vocab, embed, hidden = 35, 32, 96, 64, 256
+    emb, lstm, head = nn.Embedding(vocab, embed), nn.LSTM(embed, hidden), nn.Linear(hidden, vocab)
+    opt = torch.optim.Adam([*emb.parameters(), *lstm.parameters(), *head.parameters()], lr=1e-3)
+    x, nxt = torch.randint(0, vocab, (steps, batch)), torch.randint(0, vocab, (steps * batch,))
+
+    def step():
+        opt.zero_grad()
+        h, _ = lstm(emb(x))
+        F.cross_entropy(head(h).reshape(steps * batch, vocab), nxt).backward()
+        opt.step()
+    return step
+
+
+def conv_autoencoder():
+    # W9: two stride-2 convolutions down, two transposed convolutions up, sigmoid, BCE against the input, Adam.
+    net = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2, padding=1),
+                        nn.ReLU(), nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                        nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    images = torch.rand(64, 1, 28, 28)
+
+    def step():
+        opt.zero_grad()
+        F.binary_cross_entropy(net(images), images).backward()
+        opt.step()
+    return step
+
+
+def decoder_transformer():
+    # W10: token + learned position embeddings, 4 pre-norm GELU layers under a causal mask (torch 1.13 has no
+    # is_causal: the additive -inf mask a 1.13 user passes), final LayerNorm, Linear head, cross-entropy, AdamW.
+    batch, context, vocab, d = 16, 64, 96, 128
+    emb = nn.Embedding(vocab, d)
+    position = nn.Parameter(torch.randn(context, d) * 0.02)
+    layer = nn.TransformerEncoderLayer(d, 4, dim_feedforward=512, dropout=0.0, activation="gelu", batch_first=True,
+                                       norm_first=True)
+    decoder = nn.TransformerEncoder(layer, 4, norm=nn.LayerNorm(d), enable_nested_tensor=False)
+    head = nn.Linear(d, vocab)
+    opt = torch.optim.AdamW([*emb.parameters(), position, *decoder.parameters(), *head.parameters()], lr=3e-4,
+                            weight_decay=0.01)
+    mask = torch.triu(torch.full((context, context), float("-inf")), diagonal=1)
+    x, nxt = torch.randint(0, vocab, (batch, context)), torch.randint(0, vocab, (batch * context,))
+
+    def step():
+        opt.zero_grad()
+        h = decoder(emb(x) + position, mask=mask)
+        F.cross_entropy(head(h).reshape(batch * context, vocab), nxt).backward()
+        opt.step()
+    return step
+
+
 SETUP = {
     "W1": lambda: conv(32, 16, 32, 32, 32, 3, 3, 1, 1, True),
     "W2": lambda: conv(64, 3, 32, 32, 16, 5, 5, 2, 2, False),
@@ -127,6 +180,9 @@ SETUP = {
     "W5": chain,
     "W6": convolve,
     "W7": lenet_bn,
+    "W8": lstm_language_model,
+    "W9": conv_autoencoder,
+    "W10": decoder_transformer,
 }
 
 

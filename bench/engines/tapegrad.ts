@@ -21,6 +21,9 @@ import {
   W5,
   W6,
   W7,
+  W8,
+  W9,
+  W10,
   WorkloadId,
 } from '../workloads';
 
@@ -88,6 +91,86 @@ function lenetBatchNorm(): () => void {
   return () => {
     opt.zeroGrad();
     tg.crossEntropy(model.forward(images), labels).backward();
+    opt.step();
+  };
+}
+
+/** Token ids in [0, vocab) as an int32 tensor of `shape` (the deterministic fill, so every engine sees the same kind of data). */
+function tokens(shape: number[], vocab: number, seed: number): tg.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tg.tensor(randomLabels(n, vocab, seed), { shape });
+}
+
+/** W8: an LSTM language model (time first, as PyTorch's default), cross-entropy on the next token, one Adam step. */
+function lstmLanguageModel(): () => void {
+  const { nn } = tg;
+  const r = tg.rng('bench:W8');
+  const embed = new nn.Embedding(W8.vocab, W8.embed, { rng: r });
+  const lstm = new nn.LSTM(W8.embed, W8.hidden, { rng: r });
+  const head = new nn.Linear(W8.hidden, W8.vocab, { rng: r });
+  const params = [...embed.parameters(), ...lstm.parameters(), ...head.parameters()];
+  const opt = new tg.optim.Adam(params, { lr: W8.lr });
+  const x = tokens([W8.steps, W8.batch], W8.vocab, 21);
+  const next = randomLabels(W8.steps * W8.batch, W8.vocab, 22);
+  return () => {
+    opt.zeroGrad();
+    const [h] = lstm.forward(embed.forward(x));
+    const logits = head.forward(h).reshape([W8.steps * W8.batch, W8.vocab]);
+    tg.crossEntropy(logits, next).backward();
+    opt.step();
+  };
+}
+
+/** W9: a convolutional autoencoder reconstructing its input through sigmoid and binary cross-entropy, one Adam step. */
+function convAutoencoder(): () => void {
+  const { nn } = tg;
+  const r = tg.rng('bench:W9');
+  const up = { stride: 2, padding: 1, outputPadding: 1, rng: r };
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, W9.c1, 3, { stride: 2, padding: 1, rng: r }),
+    new nn.ReLU(),
+    new nn.Conv2d(W9.c1, W9.c2, 3, { stride: 2, padding: 1, rng: r }),
+    new nn.ReLU(),
+    new nn.ConvTranspose2d(W9.c2, W9.c1, 3, up),
+    new nn.ReLU(),
+    new nn.ConvTranspose2d(W9.c1, 1, 3, up),
+    new nn.Sigmoid(),
+  );
+  const opt = new tg.optim.Adam(model.parameters(), { lr: W9.lr });
+  // Pixels in [0, 1], as BCE's targets must be.
+  const images = rand([W9.batch, 1, W9.size, W9.size], 31).add(1).mul(0.5);
+  return () => {
+    opt.zeroGrad();
+    tg.bceLoss(model.forward(images), images).backward();
+    opt.step();
+  };
+}
+
+/** W10: a GPT-style decoder (pre-norm encoder layers under a causal mask), cross-entropy on the next token, one AdamW step. */
+function decoderTransformer(): () => void {
+  const { nn } = tg;
+  const r = tg.rng('bench:W10');
+  const { batch, context, vocab, dModel } = W10;
+  const embed = new nn.Embedding(vocab, dModel, { rng: r });
+  const position = tg.nn.parameter(tg.randn([context, dModel], { rng: r }).mul(0.02));
+  const layer = new nn.TransformerEncoderLayer(dModel, W10.heads, {
+    dimFeedforward: W10.ff,
+    dropout: 0,
+    activation: (h) => tg.gelu(h),
+    normFirst: true,
+    batchFirst: true,
+    rng: r,
+  });
+  const decoder = new nn.TransformerEncoder(layer, W10.layers, { norm: new nn.LayerNorm(dModel) });
+  const head = new nn.Linear(dModel, vocab, { rng: r });
+  const params = [...embed.parameters(), position, ...decoder.parameters(), ...head.parameters()];
+  const opt = new tg.optim.AdamW(params, { lr: W10.lr, weightDecay: W10.weightDecay });
+  const x = tokens([batch, context], vocab, 41);
+  const next = randomLabels(batch * context, vocab, 42);
+  return () => {
+    opt.zeroGrad();
+    const h = decoder.forward(embed.forward(x).add(position), { isCausal: true });
+    tg.crossEntropy(head.forward(h).reshape([batch * context, vocab]), next).backward();
     opt.step();
   };
 }
@@ -164,6 +247,12 @@ export const engine: Engine = {
         return chain();
       case 'W7':
         return lenetBatchNorm();
+      case 'W8':
+        return lstmLanguageModel();
+      case 'W9':
+        return convAutoencoder();
+      case 'W10':
+        return decoderTransformer();
       case 'E1':
         return null;
       case 'W6': {

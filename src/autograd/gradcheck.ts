@@ -72,7 +72,9 @@ function settings(opts: GradcheckOptions): Settings {
   };
 }
 
+/** Float inputs become float64 leaves; int32 and bool ones (masks, indices) are kept as they are. */
 function toFloat64Leaf(x: Tensor): Tensor {
+  if (x.dtype === 'int32' || x.dtype === 'bool') return x;
   return new Tensor(Float64Array.from(x.data), x.shape, x.requiresGrad, x.name);
 }
 

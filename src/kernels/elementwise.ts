@@ -5,6 +5,7 @@
 import type { Storage } from '../tensor/dtype';
 import { broadcastStrides } from '../tensor/shape';
 import type { BinaryOp, UnaryOp } from './kernels';
+import { erf, erfc, roundHalfEven } from './special';
 import { forEachRun } from './strided';
 
 /** 1 / (1 + e^-v) without overflow for large |v|. */
@@ -29,7 +30,31 @@ export const UNARY: Readonly<Record<UnaryOp, (v: number) => number>> = {
   positive: (v) => (v > 0 || v !== v ? 1 : 0),
   tanh: Math.tanh,
   sigmoid: stableSigmoid,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  erf,
+  erfc,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  log2: Math.log2,
+  log10: Math.log10,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
 };
+
+/** C's fmod, the remainder with the dividend's sign; Python's %, with the divisor's sign (PyTorch's remainder). */
+function remainder(x: number, y: number): number {
+  const r = x % y;
+  return r !== 0 && r < 0 !== y < 0 ? r + y : r;
+}
 
 /** What each binary op computes; maximum and minimum propagate NaN, as NumPy and PyTorch do. */
 export const BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>> = {
@@ -40,6 +65,9 @@ export const BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>
   pow: Math.pow,
   maximum: (x, y) => (x > y || x !== x ? x : y),
   minimum: (x, y) => (x < y || x !== x ? x : y),
+  atan2: Math.atan2,
+  fmod: (x, y) => x % y,
+  remainder,
 };
 
 /** out[i] = f(x[i]). */

@@ -12,7 +12,7 @@ import { threadCount } from './parallel';
 import { createWasmKernels } from './wasm/backend';
 import { loadRuntime } from './wasm/runtime';
 
-export type { BackendInfo, BinaryOp, Kernels, UnaryOp } from './kernels';
+export type { BackendInfo, BinaryOp, CompareOp, Kernels, ScanOp, UnaryOp } from './kernels';
 export type { ConvGeometry } from './geometry';
 export type { PoolGeometry } from './pool';
 export type { BatchNormStats } from './normalization';

@@ -3,8 +3,10 @@
  * reference the WebAssembly kernels are tested against, the float64 path, and the fallback
  * wherever WebAssembly is off, missing or not worth its copies.
  */
+import * as compare from './compare';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
+import * as indexing from './indexing';
 import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
@@ -23,6 +25,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     unary: elementwise.unary,
     binary: elementwise.binary,
     maskPositive: elementwise.maskPositive,
+    compare: compare.compare,
+    where: compare.where,
+    scan: compare.scan,
     sum: reduce.sum,
     max: reduce.max,
     maxPool2d: pool.maxPool2d,
@@ -35,6 +40,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     gatherAxes: movement.gatherAxes,
     scatterAddAxes: movement.scatterAddAxes,
     concat: movement.concat,
+    gatherAxis: indexing.gatherAxis,
+    scatterAddAxis: indexing.scatterAddAxis,
+    indexSelect: indexing.indexSelect,
+    indexAdd: indexing.indexAdd,
+    argsort: indexing.argsort,
     batchNormForward: normalization.batchNormForward,
     batchNormBackward: normalization.batchNormBackward,
     sgdStep,

@@ -17,10 +17,45 @@ import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'relu' | 'positive' | 'tanh' | 'sigmoid';
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'relu'
+  | 'positive'
+  | 'tanh'
+  | 'sigmoid'
+  // SPEC §14's math (src/ops/math.ts)
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'erf'
+  | 'erfc'
+  | 'log1p'
+  | 'expm1'
+  | 'log2'
+  | 'log10'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc';
 
 /** Broadcasting binary ops, by name. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder';
+
+/** Comparisons and logical ops, by name: each gives 1 or 0 (bool storage). */
+export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or' | 'xor';
+
+/** Inclusive scans along an axis (cumsum, cumprod). */
+export type ScanOp = 'sum' | 'prod';
 
 /** What runs: SPEC §10's `tg.backend()`. */
 export interface BackendInfo {
@@ -76,6 +111,30 @@ export interface Kernels {
     out: Storage,
   ): Storage;
 
+  /** out = a op b (1 or 0) over the NumPy broadcast shape `outShape`; a and b share a dtype. */
+  compare(
+    op: CompareOp,
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Uint8Array,
+  ): Uint8Array;
+  /** out = cond ? a : b over the NumPy broadcast shape `outShape`; a, b and out share a dtype. */
+  where(
+    cond: Uint8Array,
+    condShape: readonly number[],
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Storage,
+  ): Storage;
+  /** The inclusive scan (running sum or product) of x along `axis`, into out of x's shape. */
+  scan(op: ScanOp, x: Storage, shape: readonly number[], axis: number, out: Storage): Storage;
+
   /** out[i] = g[i] where x[i] > 0 or is NaN, else 0: relu's backward (g, x and out of one size). */
   maskPositive(g: Storage, x: Storage, out: Storage): Storage;
 
@@ -105,6 +164,25 @@ export interface Kernels {
   scatterAddAxes(g: Storage, inShape: readonly number[], maps: readonly Int32Array[], out: Storage): Storage;
   /** The parts laid end to end along `axis`. */
   concat(parts: readonly Storage[], shapes: readonly (readonly number[])[], axis: number, out: Storage): Storage;
+
+  /** out[p] = x[p with its `axis` coordinate replaced by index[p]] over the positions of indexShape (torch.gather). */
+  gatherAxis(x: Storage, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: Storage): Storage;
+  /** out (holding x, of xShape) gets src[p] added at p with axis coordinate index[p] (torch.scatter_add's update). */
+  scatterAddAxis(
+    src: Storage,
+    srcShape: readonly number[],
+    axis: number,
+    index: Int32Array,
+    indexShape: readonly number[],
+    xShape: readonly number[],
+    out: Storage,
+  ): Storage;
+  /** out = x with `axis` replaced by its slices index[0], index[1], … (torch.index_select). */
+  indexSelect(x: Storage, shape: readonly number[], axis: number, index: Int32Array, out: Storage): Storage;
+  /** The adjoint of indexSelect: out (of `shape`) = 0, then slice index[j] of `axis` += g's slice j. */
+  indexAdd(g: Storage, shape: readonly number[], axis: number, index: Int32Array, out: Storage): Storage;
+  /** Per line along `axis`, the stable sorting permutation (NaN greatest) into out (x's shape). */
+  argsort(x: Storage, shape: readonly number[], axis: number, descending: boolean, out: Int32Array): Int32Array;
 
   /** Training-mode batch norm of x viewed as [n, c, s] into y, with the batch's float64 statistics. */
   batchNormForward(

@@ -7,21 +7,24 @@
  * mask is TRUE where attention is NOT allowed (Note [attention masks] in src/ops/attention.ts).
  */
 import { defaultRng, Rng } from '../random/rng';
-import { ones, zeros } from '../tensor/create';
-import { DType } from '../tensor/dtype';
+import { zeros } from '../tensor/create';
+import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { additiveMask, attend, causalMask, isBoolTensor } from '../ops/attention';
-import { add, div, mul, relu, sqrt, sub } from '../ops/elementwise';
+import { gelu } from '../ops/activations';
+import { add, relu } from '../ops/elementwise';
 import { linear } from '../ops/layers';
 import { cast } from '../ops/operands';
 import { mean } from '../ops/reduce';
 import { reshape, slice, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
+import { ModuleList } from './containers';
 import { Dropout, Linear } from './layers';
-import { AnyModule, Module, parameter } from './module';
+import { LayerNorm } from './norms';
+import { AnyModule, Module, ModuleOptions, parameter } from './module';
 
-export interface MultiheadAttentionOptions {
+export interface MultiheadAttentionOptions extends ModuleOptions {
   /** Dropout on the attention weights while training; default 0. */
   dropout?: number;
   /** in_proj_bias and out_proj.bias; default true. */
@@ -32,8 +35,6 @@ export interface MultiheadAttentionOptions {
   kdim?: number;
   /** Value features; default embedDim. */
   vdim?: number;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface MultiheadAttentionForwardOptions {
@@ -50,9 +51,12 @@ export interface MultiheadAttentionForwardOptions {
 }
 
 /** Xavier-uniform (Glorot) for a [fanOut, fanIn] weight, as torch.nn.init.xavier_uniform_. */
-function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: DType }): Tensor {
+function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, Math.sqrt(6 / (shape[0] + shape[1])), opts);
 }
+
+/** MultiheadAttention's output projection: a Linear under the class name PyTorch prints for it. */
+class NonDynamicallyQuantizableLinear extends Linear {}
 
 /** Multi-head attention (torch.nn.MultiheadAttention): forward(query, key, value, opts) -> [output, weights | null]. */
 export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> {
@@ -97,7 +101,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
     }
     const bias = opts.bias ?? true;
     this.in_proj_bias = bias ? parameter(zeros([3 * E], { dtype: opts.dtype })) : null;
-    this.out_proj = new Linear(E, E, { bias, rng: init.rng, dtype: opts.dtype });
+    this.out_proj = new NonDynamicallyQuantizableLinear(E, E, { bias, rng: init.rng, dtype: opts.dtype });
     if (this.out_proj.bias) this.out_proj.bias.data.fill(0);
   }
 
@@ -175,35 +179,12 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
 
 // ---- the Transformer encoder ------------------------------------------------------------------
 
-/** Layer normalisation over the last axis with an affine weight and bias (norm1, norm2). */
-class LayerNorm extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
+export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 
-  constructor(
-    readonly normalizedShape: number,
-    readonly eps: number,
-    dtype: DType | undefined,
-  ) {
-    super();
-    this.weight = parameter(ones([normalizedShape], { dtype }));
-    this.bias = parameter(zeros([normalizedShape], { dtype }));
-  }
-
-  forward(x: Tensor): Tensor {
-    const mu = mean(x, -1, true);
-    const centred = sub(x, mu);
-    const variance = mean(mul(centred, centred), -1, true);
-    return add(mul(div(centred, sqrt(add(variance, this.eps))), this.weight), this.bias);
-  }
-}
-
-export type TransformerActivation = 'relu' | ((x: Tensor) => Tensor);
-
-export interface TransformerEncoderLayerOptions {
+export interface TransformerEncoderLayerOptions extends ModuleOptions {
   dimFeedforward?: number;
   dropout?: number;
-  /** 'relu' (default) or a function of a tensor. */
+  /** 'relu' (default), 'gelu' (exact, erf-based) or a function of a tensor. */
   activation?: TransformerActivation;
   layerNormEps?: number;
   batchFirst?: boolean;
@@ -211,8 +192,6 @@ export interface TransformerEncoderLayerOptions {
   normFirst?: boolean;
   /** Biases in the linear layers, attention and norms; default true. */
   bias?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface TransformerEncoderLayerForwardOptions {
@@ -231,8 +210,8 @@ export class TransformerEncoderLayer extends Module {
   readonly dropout: Dropout;
   readonly linear2: Linear;
   readonly normFirst: boolean;
-  readonly norm1: Module;
-  readonly norm2: Module;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
   readonly dropout1: Dropout;
   readonly dropout2: Dropout;
   readonly activation: TransformerActivation;
@@ -248,16 +227,17 @@ export class TransformerEncoderLayer extends Module {
     const bias = opts.bias ?? true;
     const rng = opts.rng ?? defaultRng();
     const activation = opts.activation ?? 'relu';
-    if (activation !== 'relu' && typeof activation !== 'function') {
-      throw new Error(`TransformerEncoderLayer: unknown activation '${String(activation)}' (use 'relu' or a function)`);
+    if (activation !== 'relu' && activation !== 'gelu' && typeof activation !== 'function') {
+      throw new Error(`TransformerEncoderLayer: unknown activation '${String(activation)}' (use 'relu', 'gelu' or a function)`);
     }
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst, rng, dtype: opts.dtype });
     this.linear1 = new Linear(dModel, dff, { bias, rng, dtype: opts.dtype });
     this.dropout = new Dropout(p, { rng });
     this.linear2 = new Linear(dff, dModel, { bias, rng, dtype: opts.dtype });
     this.normFirst = opts.normFirst ?? false;
-    this.norm1 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
-    this.norm2 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
+    const norm = { eps: opts.layerNormEps ?? 1e-5, bias, dtype: opts.dtype };
+    this.norm1 = new LayerNorm(dModel, norm);
+    this.norm2 = new LayerNorm(dModel, norm);
     this.dropout1 = new Dropout(p, { rng });
     this.dropout2 = new Dropout(p, { rng });
     this.activation = activation;
@@ -275,7 +255,7 @@ export class TransformerEncoderLayer extends Module {
 
   private feedForward(x: Tensor): Tensor {
     const h = this.linear1.forward(x);
-    const a = this.activation === 'relu' ? relu(h) : this.activation(h);
+    const a = this.activation === 'relu' ? relu(h) : this.activation === 'gelu' ? gelu(h) : this.activation(h);
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
   }
 
@@ -298,13 +278,15 @@ export class TransformerEncoderLayer extends Module {
   copy(): TransformerEncoderLayer {
     const twin = new TransformerEncoderLayer(this.dModel, this.nhead, this.opts);
     const mine = this.namedParameters();
+    // The layer may have been converted since it was made (layer.double()).
+    twin.to(mine[0][1].dtype as FloatDType);
     twin.namedParameters().forEach(([, p], i) => p.data.set(mine[i][1].data));
     twin.train(this.training);
     return twin;
   }
 }
 
-export interface TransformerEncoderOptions {
+export interface TransformerEncoderOptions extends ModuleOptions {
   /** A final normalisation module (e.g. a layer norm), applied after the last layer. */
   norm?: Module | null;
 }
@@ -317,7 +299,8 @@ export interface TransformerEncoderForwardOptions {
 
 /** A stack of numLayers deep copies of `encoderLayer` (torch.nn.TransformerEncoder): `layers.0.…`. */
 export class TransformerEncoder extends Module {
-  readonly layers: TransformerEncoderLayer[];
+  /** The copies, as PyTorch's ModuleList (printed and named `layers.0`, …). */
+  readonly layers: ModuleList;
   readonly norm: AnyModule | null;
 
   constructor(
@@ -330,8 +313,9 @@ export class TransformerEncoder extends Module {
       throw new Error('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
     if (!Number.isInteger(numLayers) || numLayers < 1)
       throw new Error(`TransformerEncoder: numLayers must be a positive integer, got ${numLayers}`);
-    this.layers = Array.from({ length: numLayers }, () => encoderLayer.copy());
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()));
     this.norm = opts.norm ?? null;
+    if (opts.dtype !== undefined) this.to(opts.dtype);
   }
 
   forward(src: Tensor, o: TransformerEncoderForwardOptions = {}): Tensor {

@@ -45,6 +45,23 @@ export type { LayerNormLayerOptions, GroupNormLayerOptions, InstanceNormLayerOpt
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, RNNCellOptions, Nonlinearity } from './recurrent';
 export * as utils from './utils';
+
+// Loss modules (SPEC §15).
+export {
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  KLDivLoss,
+  CosineEmbeddingLoss,
+  MarginRankingLoss,
+  TripletMarginLoss,
+  CosineSimilarity,
+} from './losses';
 // Attention and the Transformer encoder (SPEC §15).
 export { MultiheadAttention, TransformerEncoderLayer, TransformerEncoder } from './attention';
 export type {
@@ -56,3 +73,22 @@ export type {
   TransformerEncoderOptions,
   TransformerEncoderForwardOptions,
 } from './attention';
+
+// Embedding and resampling modules (SPEC §15).
+export {
+  Embedding,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  Upsample,
+  AdaptiveAvgPool1d,
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool1d,
+  AdaptiveMaxPool2d,
+  Dropout2d,
+  AlphaDropout,
+  PixelShuffle,
+  PixelUnshuffle,
+} from './resample';
+export type { EmbeddingLayerOptions, ConvTransposeLayerOptions, UpsampleOptions } from './resample';
+// Initialisation (SPEC §16).
+export * as init from './initializers';

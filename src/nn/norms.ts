@@ -103,8 +103,9 @@ abstract class InstanceNorm extends Module {
   readonly momentum: number;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
-  readonly runningMean!: Tensor | null;
-  readonly runningVar!: Tensor | null;
+  // PyTorch's buffer names, as BatchNorm's (state-dict keys `running_mean`, `running_var`).
+  readonly running_mean!: Tensor | null;
+  readonly running_var!: Tensor | null;
 
   constructor(
     readonly numFeatures: number,
@@ -122,8 +123,16 @@ abstract class InstanceNorm extends Module {
     this.weight = affine ? parameter(ones([numFeatures], { dtype: opts.dtype })) : null;
     this.bias = affine ? parameter(zeros([numFeatures], { dtype: opts.dtype })) : null;
     const track = opts.trackRunningStats ?? false;
-    this.registerBuffer('runningMean', track ? zeros([numFeatures], { dtype: opts.dtype }) : null);
-    this.registerBuffer('runningVar', track ? ones([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('running_var', track ? ones([numFeatures], { dtype: opts.dtype }) : null);
+  }
+
+  get runningMean(): Tensor | null {
+    return this.running_mean;
+  }
+
+  get runningVar(): Tensor | null {
+    return this.running_var;
   }
 
   forward(x: Tensor): Tensor {
@@ -133,12 +142,12 @@ abstract class InstanceNorm extends Module {
       throw new Error(`${this.constructor.name}: expected input ${this.inputNames} with C = ${this.numFeatures}, got ${fmt(x.shape)}`);
     }
     const x4 = unbatched ? reshape(x, [1, ...x.shape]) : x;
-    const track = this.runningMean !== null;
+    const track = this.running_mean !== null;
     const y = instanceNorm(x4, {
       weight: this.weight,
       bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
       useInputStats: this.training || !track,
       momentum: this.momentum,
       eps: this.eps,
@@ -149,7 +158,7 @@ abstract class InstanceNorm extends Module {
   override extraRepr(): string {
     return (
       `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, ` +
-      `affine=${pyBool(this.weight !== null)}, track_running_stats=${pyBool(this.runningMean !== null)}`
+      `affine=${pyBool(this.weight !== null)}, track_running_stats=${pyBool(this.running_mean !== null)}`
     );
   }
 }

@@ -25,7 +25,7 @@
 import { currentScope, withScope } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { zeros } from '../tensor/create';
-import { DType, promoteTypes } from '../tensor/dtype';
+import { FloatDType, promoteTypes } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise';
@@ -33,7 +33,8 @@ import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
-import { Module } from './module';
+import { pyFloat, pyInt } from './repr';
+import { Module, ModuleOptions } from './module';
 import { PackedSequence } from './utils/rnn';
 import { selectAlong } from './utils/select';
 
@@ -98,8 +99,33 @@ function cellStep(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, 
   }
 }
 
+/**
+ * Note [step rows]: step t reads rows offsets[t] .. offsets[t+1] of the hoisted projection. Slicing
+ * each step's rows out of the whole [N, G] tensor would make the backward quadratic in the number of
+ * steps (each slice's gradient is padded back to [N, G], and T of them are summed); halving the rows
+ * recursively instead gives the same T pieces through log2 T levels of slices, so the backward pads
+ * and sums O(N·G·log T) values. The tree runs in a scope of its own, drawn as one box.
+ */
+function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
+  const T = offsets.length;
+  const out = new Array<Tensor>(T);
+  // `x` holds the rows of steps lo .. hi-1; its first row is step lo's first.
+  const split = (x: Tensor, lo: number, hi: number): void => {
+    if (hi - lo === 1) {
+      out[lo] = x;
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    const cut = offsets[mid] - offsets[lo];
+    split(rows(x, 0, cut), lo, mid);
+    split(rows(x, cut, x.shape[0]), mid, hi);
+  };
+  split(gi, 0, T);
+  return out;
+}
+
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
-function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: DType }): Tensor {
+function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, hiddenSize > 0 ? 1 / Math.sqrt(hiddenSize) : 0, opts);
 }
 
@@ -109,7 +135,7 @@ function checkSize(layer: string, what: string, n: number, min = 0): void {
 
 // ---- the sequence layers ------------------------------------------------------------------------
 
-export interface RNNBaseOptions {
+export interface RNNBaseOptions extends ModuleOptions {
   /** Stacked layers; default 1. */
   numLayers?: number;
   /** Default true: b_ih and b_hh. */
@@ -119,8 +145,6 @@ export interface RNNBaseOptions {
   /** Dropout on the outputs of every layer but the last, while training. */
   dropout?: number;
   bidirectional?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 export interface RNNOptions extends RNNBaseOptions {
@@ -211,6 +235,18 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     }
   }
 
+  /** PyTorch's extra_repr: the sizes, then each option that differs from its default. */
+  override extraRepr(): string {
+    const parts = [pyInt(this.inputSize), pyInt(this.hiddenSize)];
+    if (this.projSize !== 0) parts.push(`proj_size=${pyInt(this.projSize)}`);
+    if (this.numLayers !== 1) parts.push(`num_layers=${pyInt(this.numLayers)}`);
+    if (!this.bias) parts.push('bias=False');
+    if (this.batchFirst) parts.push('batch_first=True');
+    if (this.dropout !== 0) parts.push(`dropout=${pyFloat(this.dropout)}`);
+    if (this.bidirectional) parts.push('bidirectional=True');
+    return parts.join(', ');
+  }
+
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
   }
@@ -295,7 +331,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
         const k = layer * D + dir;
         const label = `${base === '' ? '' : `${base}.`}l${layer}${dir === 1 ? '_reverse' : ''}`;
         const r = this.direction(steps, input, this.weights(layer, dir), { h: hs[k], c: cs ? cs[k] : null }, dir === 1, (t, fn) =>
-          withScope(`${label}.t${t}`, kind, fn),
+          t === 'rows' ? withScope(`${label}.rows`, `${name} rows`, fn) : withScope(`${label}.t${t}`, kind, fn),
         );
         outs.push(r.out);
         hN.push(r.final.h);
@@ -326,16 +362,16 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     w: CellWeights,
     start: State,
     reverse: boolean,
-    inScope: <T>(t: number, fn: () => T) => T,
+    inScope: <T>(t: number | 'rows', fn: () => T) => T,
   ): { out: Tensor; final: State } {
     const { batchSizes, offsets } = steps;
     const T = batchSizes.length;
     const gi = inputProjection(this.mode, input, w);
+    const perStep = inScope('rows', () => stepRows(gi, offsets));
     const outs: Tensor[] = new Array(T);
     const step = (t: number, s: State): State =>
       inScope(t, () => {
-        const git = T === 1 ? gi : rows(gi, offsets[t], offsets[t] + batchSizes[t]);
-        const next = cellStep(this.mode, git, s.h, s.c, w);
+        const next = cellStep(this.mode, perStep[t], s.h, s.c, w);
         outs[t] = next.h;
         return next;
       });
@@ -428,10 +464,8 @@ export class GRU extends RNNBase<Tensor> {
 
 // ---- the cells ----------------------------------------------------------------------------------
 
-export interface RNNCellOptions {
+export interface RNNCellOptions extends ModuleOptions {
   bias?: boolean;
-  rng?: Rng;
-  dtype?: DType;
 }
 
 abstract class CellBase<S> extends Module<Tensor, S> {
@@ -457,6 +491,13 @@ abstract class CellBase<S> extends Module<Tensor, S> {
     const bias = opts.bias ?? true;
     this.bias_ih = bias ? recurrentParameter([gates], hiddenSize, init) : null;
     this.bias_hh = bias ? recurrentParameter([gates], hiddenSize, init) : null;
+  }
+
+  override extraRepr(): string {
+    const parts = [pyInt(this.inputSize), pyInt(this.hiddenSize)];
+    if (this.bias_ih === null) parts.push('bias=False');
+    if (this.mode === 'RNN_RELU') parts.push('nonlinearity=relu');
+    return parts.join(', ');
   }
 
   /** x as [B, I] (unbatched [I] gets a batch of one), checked. */

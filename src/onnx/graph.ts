@@ -12,9 +12,11 @@ import type { onnx } from 'onnx-proto';
 import { fmt } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 
-/** ONNX's TensorProto.DataType codes for the two types the export writes. */
+/** ONNX's TensorProto.DataType codes for the types the export writes. */
 export const FLOAT = 1;
+export const INT32 = 6;
 export const INT64 = 7;
+export const BOOL = 9;
 
 export type Attribute = number | number[] | string | { floats: number[] };
 
@@ -53,7 +55,12 @@ export class OnnxGraph {
     if (known !== undefined) return known;
     const name = this.fresh(this.nameOf(t) ?? `const_${fmt(t.shape).replace(/[[\],]/g, (c) => (c === ',' ? 'x' : ''))}`);
     this.names.set(t, name);
-    this.initializers.push({ name, dims: [...t.shape], dataType: FLOAT, floatData: Array.from(t.data, Math.fround) });
+    // int32 and bool constants (where's condition, masks) keep their type; ONNX stores both in int32_data.
+    if (t.dtype === 'bool' || t.dtype === 'int32') {
+      this.initializers.push({ name, dims: [...t.shape], dataType: t.dtype === 'bool' ? BOOL : INT32, int32Data: Array.from(t.data) });
+    } else {
+      this.initializers.push({ name, dims: [...t.shape], dataType: FLOAT, floatData: Array.from(t.data, Math.fround) });
+    }
     return name;
   }
 
@@ -64,10 +71,10 @@ export class OnnxGraph {
     return name;
   }
 
-  /** An int64 initializer (shapes, axes, pads). */
-  int64s(base: string, values: readonly number[]): string {
+  /** An int64 initializer (shapes, axes, pads; indices, with their `dims`). */
+  int64s(base: string, values: ArrayLike<number>, dims: readonly number[] = [values.length]): string {
     const name = this.fresh(base);
-    this.initializers.push({ name, dims: [values.length], dataType: INT64, int64Data: values.map((v) => v) });
+    this.initializers.push({ name, dims: [...dims], dataType: INT64, int64Data: Array.from(values) });
     return name;
   }
 

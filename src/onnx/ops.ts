@@ -6,7 +6,7 @@
  */
 import type { Node } from '../autograd/node';
 import type { PrimitiveName } from '../ops/names';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { FLOAT } from './graph';
 import type { Attribute, OnnxGraph } from './graph';
 
@@ -40,6 +40,26 @@ function simple(opType: string, attrs: (e: Emit) => Record<string, Attribute> = 
   };
 }
 
+/**
+ * A unary op as a chain of ONNX nodes, each step [opType, ...operands] where 'x' is the previous
+ * value, 'one' the constant 1 and a number a float constant; a step without operands takes 'x'.
+ * The last step writes the op's output unless `toOutput` is false (then its value name is returned).
+ */
+function chain(e: Emit, steps: [string, ...(string | number)[]][], toOutput = true): string {
+  let x = e.inputs[0];
+  steps.forEach(([opType, ...operands], k) => {
+    const last = toOutput && k === steps.length - 1;
+    const out = last ? e.outName : e.g.fresh(`${e.name}_${opType.toLowerCase()}${k}`);
+    const ins = (operands.length === 0 ? ['x'] : operands).map((o) =>
+      o === 'x' ? x : o === 'one' ? e.g.scalar(`${e.name}_one`, 1) : e.g.scalar(`${e.name}_c`, o as number),
+    );
+    e.g.node(opType, ins, [out], {}, `${e.name}/${opType}`, e.doc);
+    x = out;
+  });
+  if (toOutput) e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  return x;
+}
+
 function notBatchPreserving(e: Emit, why: string): never {
   throw new Error(
     `toOnnx: ${e.node.op} (${why}) moves the batch axis, so the model cannot take other batch sizes; ` +
@@ -71,6 +91,51 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
   sigmoid: simple('Sigmoid'),
   // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
   cast: simple('Identity'),
+
+  // SPEC §14 (src/ops/compare.ts, math.ts, scan.ts, stats.ts). Without an ONNX operator (cumprod,
+  // atan2, remainder of floats, norms other than 2) there is no entry, and export throws naming the op.
+  where: simple('Where'),
+  sin: simple('Sin'),
+  cos: simple('Cos'),
+  tan: simple('Tan'),
+  asin: simple('Asin'),
+  acos: simple('Acos'),
+  atan: simple('Atan'),
+  sinh: simple('Sinh'),
+  cosh: simple('Cosh'),
+  erf: simple('Erf'),
+  sign: simple('Sign'),
+  floor: simple('Floor'),
+  ceil: simple('Ceil'),
+  // ONNX's Round rounds halves to even, as tapegrad's.
+  round: simple('Round'),
+  fmod: simple('Mod', () => ({ fmod: 1 })),
+  erfc: (e) => chain(e, [['Erf'], ['Sub', 'one', 'x']]),
+  log1p: (e) => chain(e, [['Add', 'x', 'one'], ['Log']]),
+  expm1: (e) => chain(e, [['Exp'], ['Sub', 'x', 'one']]),
+  log2: (e) => chain(e, [['Log'], ['Div', 'x', Math.LN2]]),
+  log10: (e) => chain(e, [['Log'], ['Div', 'x', Math.LN10]]),
+  // trunc(x) = sign(x)·floor(|x|).
+  trunc(e) {
+    const sign = e.g.fresh(`${e.name}_sign`);
+    e.g.node('Sign', e.inputs, [sign], {}, `${e.name}/Sign`, e.doc);
+    const floored = chain(e, [['Abs'], ['Floor']], false);
+    e.g.node('Mul', [sign, floored], [e.outName], {}, `${e.name}/Mul`, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+  cumsum(e) {
+    const { axis } = e.node.attrs as { axis: number };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'a running sum along the batch axis');
+    e.g.node('CumSum', [e.inputs[0], e.g.int64s(`${e.name}_axis`, [axis])], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+  norm(e) {
+    const { p, axes, keepDims } = e.node.attrs as { p: number; axes: number[]; keepDims: boolean };
+    if (p !== 2) throw new Error(`toOnnx: norm with p=${p} has no ONNX operator (p = 2, 1 and ±inf do) (node ${e.name})`);
+    e.g.node('ReduceL2', e.inputs, [e.outName], { axes, keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
+  },
   stopGradient: simple('Identity'),
 
   sum(e) {
@@ -281,6 +346,37 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
+  // The flat-index gather (embedding, interpolate, adaptive pooling, indexing) as Reshape → Gather →
+  // Reshape. A batched input whose every sample reads the same positions of its own sample (the
+  // resampling ops) gathers along axis 1 of [N, -1], so the batch stays dynamic.
+  gatherFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    const x = e.ins[0];
+    const batched = e.dynamic && e.g.isBatched(x) && x.ndim > 0 && shape.length > 0 && shape[0] === x.shape[0] && x.shape[0] > 0;
+    const per = batched ? x.size / x.shape[0] : x.size;
+    const outPer = batched ? index.length / x.shape[0] : index.length;
+    if (batched) {
+      for (let o = 0; o < index.length; o++) {
+        if (index[o] !== Math.floor(o / outPer) * per + index[o % outPer]) notBatchPreserving(e, 'reads across samples');
+      }
+    }
+    const flat = e.g.fresh(`${e.name}_flat`);
+    const gathered = e.g.fresh(`${e.name}_gathered`);
+    e.g.node(
+      'Reshape',
+      [e.inputs[0], e.g.int64s(`${e.name}_flat_shape`, batched ? [0, -1] : [-1])],
+      [flat],
+      {},
+      `${e.name}/Flatten`,
+      e.doc,
+    );
+    const indices = e.g.int64s(`${e.name}_indices`, Array.from(index.subarray(0, outPer)));
+    e.g.node('Gather', [flat, indices], [gathered], { axis: batched ? 1 : 0 }, `${e.name}/Gather`, e.doc);
+    const written = batched ? [0, ...shape.slice(1)] : shape;
+    e.g.node('Reshape', [gathered, e.g.int64s(`${e.name}_shape`, written)], [e.outName], {}, `${e.name}/Reshape`, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
   normalCdf(e) {
     const scaled = e.g.fresh(`${e.name}_scaled`);
     const erf = e.g.fresh(`${e.name}_erf`);
@@ -290,6 +386,93 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.node('Add', [erf, e.g.scalar(`${e.name}_one`, 1)], [shifted], {}, `${e.name}/Add`, e.doc);
     e.g.node('Mul', [shifted, e.g.scalar(`${e.name}_half`, 0.5)], [e.outName], {}, `${e.name}/Half`, e.doc);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  // Indexing (SPEC §14). Index tensors are constants of the traced graph (written as int64
+  // initializers), so an op that indexes the batch axis with them cannot take other batch sizes.
+  gather(e) {
+    const { axis, index, indexShape } = e.node.attrs as { axis: number; index: Int32Array; indexShape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant index of the sample batch size');
+    const idx = e.g.int64s(`${e.name}_index`, index, indexShape);
+    e.g.node('GatherElements', [e.inputs[0], idx], [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  scatterAdd(e) {
+    const { axis, index, indexShape } = e.node.attrs as { axis: number; index: Int32Array; indexShape: number[] };
+    if (e.dynamic && (e.g.isBatched(e.ins[0]) || e.g.isBatched(e.ins[1]))) {
+      notBatchPreserving(e, 'a constant index of the sample batch size');
+    }
+    let updates = e.inputs[1];
+    if (e.ins[1].shape.some((n, d) => n !== indexShape[d])) {
+      // ONNX takes updates of the index's shape; torch reads only that corner of src.
+      updates = e.g.fresh(`${e.name}_src`);
+      const zeros = indexShape.map(() => 0);
+      e.g.node(
+        'Slice',
+        [e.inputs[1], e.g.int64s(`${e.name}_starts`, zeros), e.g.int64s(`${e.name}_ends`, indexShape)],
+        [updates],
+        {},
+        `${e.name}_src`,
+        e.doc,
+      );
+    }
+    const idx = e.g.int64s(`${e.name}_index`, index, indexShape);
+    e.g.node('ScatterElements', [e.inputs[0], idx, updates], [e.outName], { axis, reduction: 'add' }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  indexSelect(e) {
+    const { axis, index } = e.node.attrs as { axis: number; index: Int32Array };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'selecting along the batch axis');
+    e.g.node('Gather', [e.inputs[0], e.g.int64s(`${e.name}_index`, index)], [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, batched);
+  },
+
+  gatherFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');
+    const flat = e.g.fresh(`${e.name}_flat`);
+    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_shape`, [-1])], [flat], {}, `${e.name}_flat`, e.doc);
+    e.g.node('Gather', [flat, e.g.int64s(`${e.name}_index`, index, shape)], [e.outName], { axis: 0 }, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  scatterAddFlat(e) {
+    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
+    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');
+    const size = shape.reduce((a, b) => a * b, 1);
+    const zeros = e.g.value(new Tensor(new Float32Array(size), [size]));
+    const flatG = e.g.fresh(`${e.name}_g`);
+    const scattered = e.g.fresh(`${e.name}_flat`);
+    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_gshape`, [-1])], [flatG], {}, `${e.name}_g`, e.doc);
+    e.g.node(
+      'ScatterElements',
+      [zeros, e.g.int64s(`${e.name}_index`, index), flatG],
+      [scattered],
+      { axis: 0, reduction: 'add' },
+      `${e.name}_scatter`,
+      e.doc,
+    );
+    e.g.node('Reshape', [scattered, e.g.int64s(`${e.name}_shape`, shape)], [e.outName], {}, e.name, e.doc);
+    e.g.markBatched(e.out, false);
+  },
+
+  topk(e) {
+    const { axis, k, largest } = e.node.attrs as { axis: number; k: number; largest: boolean };
+    const batched = e.dynamic && e.g.isBatched(e.ins[0]);
+    if (batched && axis === 0) notBatchPreserving(e, 'ordering along the batch axis');
+    const indices = e.g.fresh(`${e.name}_indices`);
+    e.g.node(
+      'TopK',
+      [e.inputs[0], e.g.int64s(`${e.name}_k`, [k])],
+      [e.outName, indices],
+      { axis, largest: largest ? 1 : 0, sorted: 1 },
+      e.name,
+      e.doc,
+    );
+    e.g.markBatched(e.out, batched);
   },
 };
 

@@ -37,7 +37,7 @@ export interface AttentionOptions {
 
 /** True for a bool tensor (masks). */
 export function isBoolTensor(t: Tensor): boolean {
-  return (t.dtype as string) === 'bool';
+  return t.dtype === 'bool';
 }
 
 /**

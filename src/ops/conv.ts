@@ -244,7 +244,7 @@ function prepareConv(
     throw new Error(`${op}: expected input [N,C,${names.join(',')}] (or unbatched [C,${names.join(',')}]), got ${fmt(x.shape)}`);
   }
   const wLayout = transposed
-    ? `[C,K/groups,${names.map((n) => 'F' + n.toLowerCase()).join(',')}]`
+    ? `[C,K/groups,${dims === 1 ? 'F' : names.map((n) => 'F' + n.toLowerCase()).join(',')}]`
     : `[K,C/groups,${dims === 1 ? 'F' : 'Fh,Fw'}]`;
   if (w.ndim !== dims + 2) throw new Error(`${op}: expected weight ${wLayout}, got ${fmt(w.shape)} (input ${fmt(x.shape)})`);
   const unbatched = x.ndim === dims + 1;
@@ -358,12 +358,27 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts
   return reshape(y, p.outShape);
 }
 
-installMethods({ conv1d, conv2d, convTranspose2d });
+/**
+ * Transposed 1-D convolution of input [N,C,L] (or [C,L]) with weight [C, K/groups, F], plus bias [K]:
+ * convTranspose2d of height 1, as conv1d is conv2d of height 1.
+ * @example tg.convTranspose1d(x, w, null, { stride: 2 })   // [1,2,4] * [2,3,3] -> [1,3,9]
+ */
+export function convTranspose1d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: ConvTransposeOptions = {}): Tensor {
+  const p = prepareConv('convTranspose1d', 1, true, x, w, bias, opts);
+  const y = convTranspose2dP.apply(withBias(reshape(p.x, p.x4), reshape(p.w, p.w4), p.bias), {
+    ...p.attrs,
+    outputPadding: p.outputPadding,
+  });
+  return reshape(y, p.outShape);
+}
+
+installMethods({ conv1d, conv2d, convTranspose2d, convTranspose1d });
 
 declare module '../tensor/tensor' {
   interface Tensor {
     conv1d(w: Tensor, bias?: Tensor | null, opts?: ConvOptions): Tensor;
     conv2d(w: Tensor, bias?: Tensor | null, opts?: ConvOptions): Tensor;
     convTranspose2d(w: Tensor, bias?: Tensor | null, opts?: ConvTransposeOptions): Tensor;
+    convTranspose1d(w: Tensor, bias?: Tensor | null, opts?: ConvTransposeOptions): Tensor;
   }
 }

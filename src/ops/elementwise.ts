@@ -20,7 +20,7 @@ import { cast, constant, operands, TensorLike, toFloating } from './operands';
 import { sumTo } from './broadcast';
 
 /** d(loss)/da and d(loss)/db from gy, in the output's shape; each runs only when its input needs it. */
-interface BinaryGrads {
+export interface BinaryGrads {
   a: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
   b: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
 }
@@ -33,7 +33,10 @@ interface BinaryGrads {
  */
 function integerOperands(op: BinaryOp, a: Tensor, b: Tensor): { a: Tensor; b: Tensor; bool: boolean } {
   if (isFloating(a.dtype)) return { a, b, bool: false };
-  if (op === 'div') return { a: cast(a, 'float32'), b: cast(b, 'float32'), bool: false };
+  if (op === 'div' || op === 'atan2') return { a: cast(a, 'float32'), b: cast(b, 'float32'), bool: false };
+  if ((op === 'fmod' || op === 'remainder') && b.data.includes(0)) {
+    throw new Error(`${op}: integer division by zero (a ${fmt(a.shape)} ${a.dtype}, b ${fmt(b.shape)} ${b.dtype})`);
+  }
   if (op === 'pow' && b.data.some((v) => v < 0)) {
     throw new Error(
       `pow: integers to negative integer powers are not allowed (a ${fmt(a.shape)} ${a.dtype}, b ${fmt(b.shape)} ${b.dtype})`,
@@ -46,7 +49,7 @@ function integerOperands(op: BinaryOp, a: Tensor, b: Tensor): { a: Tensor; b: Te
   return { a: cast(a, 'int32'), b: cast(b, 'int32'), bool: op !== 'pow' };
 }
 
-function binary(op: BinaryOp, grads: BinaryGrads) {
+export function binary(op: BinaryOp & PrimitiveName, grads: BinaryGrads) {
   const p = defineOp(op, {
     forward: ([a, b]) => {
       const shape = broadcastShapes(op, a.shape, b.shape);
@@ -136,7 +139,11 @@ export const minimum = binary('minimum', {
  * `integers`: what an int32 or bool input does — 'keep' its dtype (neg, abs, relu, as PyTorch), or
  * 'float' it to float32 first (exp, log and the other transcendental maps, as PyTorch promotes them).
  */
-function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor, integers: 'keep' | 'float' = 'float') {
+export function unary(
+  op: UnaryOp & PrimitiveName,
+  grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor,
+  integers: 'keep' | 'float' = 'float',
+) {
   const p = defineOp(op, {
     forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocateUnfilled(x.dtype, x.size)), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],

@@ -1,5 +1,11 @@
 export * from './operands';
 export * from './elementwise';
+export * from './compare';
+export * from './extrema';
+export * from './scan';
+export * from './stats';
+export * from './math';
+import './creation-methods';
 export * from './reduce';
 export { expand } from './broadcast';
 export * from './shape';
@@ -36,4 +42,44 @@ export {
   type SoftplusOptions,
 } from './activations';
 export { layerNorm, groupNorm, instanceNorm, type LayerNormOptions, type GroupNormOptions, type InstanceNormOptions } from './norms';
+export {
+  nllLoss,
+  bceLoss,
+  bceWithLogits,
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  klDiv,
+  cosineSimilarity,
+  marginRankingLoss,
+  cosineEmbeddingLoss,
+  tripletMarginLoss,
+  type ClassLossOptions,
+  type CrossEntropyOptions,
+  type WeightedLossOptions,
+  type BceWithLogitsOptions,
+  type LossReductionOptions,
+  type SmoothL1Options,
+  type HuberOptions,
+  type KlDivOptions,
+  type MarginOptions,
+  type TripletMarginOptions,
+} from './losses';
 export { scaledDotProductAttention, type AttentionOptions } from './attention';
+export { embedding, type EmbeddingOptions } from './embedding';
+export { convTranspose1d } from './conv';
+export {
+  interpolate,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  dropout2d,
+  alphaDropout,
+  pixelShuffle,
+  pixelUnshuffle,
+  type InterpolateOptions,
+  type InterpolateMode,
+  type AdaptiveSize,
+  type ChannelDropoutOptions,
+} from './resample';

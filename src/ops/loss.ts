@@ -10,7 +10,7 @@ import { add, mul, neg, relu, sub } from './elementwise';
 import { installMethods } from './methods';
 import { constant } from './operands';
 import { mean, sum } from './reduce';
-import { logSoftmax } from './softmax';
+import { crossEntropy, type CrossEntropyOptions } from './losses';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -75,11 +75,9 @@ function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
   }
 }
 
-/** Softmax cross-entropy of logits [N,C] against class indices: per row -log softmax(x)[y]. */
-export function crossEntropy(logits: Tensor, targets: Targets, opts: ReductionOptions = {}): Tensor {
-  const y1 = oneHotTargets('crossEntropy', logits, targets);
-  return reduce('crossEntropy', neg(sum(mul(logSoftmax(logits, 1), y1), 1)), opts.reduction);
-}
+// crossEntropy, with PyTorch's weights, ignoreIndex, label smoothing and probability targets, lives
+// with the losses of SPEC §15 in losses.ts; it is re-exported here, where SPEC §5 put it.
+export { crossEntropy } from './losses';
 
 /** Multiclass hinge: per row sum over j != y of max(0, s_j - s_y + margin) (no division by C). */
 export function svmLoss(scores: Tensor, targets: Targets, opts: SvmLossOptions = {}): Tensor {
@@ -111,7 +109,7 @@ installMethods({ crossEntropy, svmLoss, mseLoss, euclideanLoss });
 
 declare module '../tensor/tensor' {
   interface Tensor {
-    crossEntropy(targets: Targets, opts?: ReductionOptions): Tensor;
+    crossEntropy(targets: Targets, opts?: CrossEntropyOptions): Tensor;
     svmLoss(targets: Targets, opts?: SvmLossOptions): Tensor;
     mseLoss(target: Tensor, opts?: ReductionOptions): Tensor;
     euclideanLoss(target: Tensor): Tensor;

@@ -57,6 +57,40 @@ export const PRIMITIVE_NAMES = [
   // activations.ts (the indicator of Note [step masks], and exact gelu's normal CDF)
   'step',
   'normalCdf',
+  // compare.ts, math.ts, scan.ts (SPEC §14)
+  'where',
+  'cumsum',
+  'cumprod',
+  'norm',
+  'atan2',
+  'fmod',
+  'remainder',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'erf',
+  'erfc',
+  'log1p',
+  'expm1',
+  'log2',
+  'log10',
+  'sign',
+  'floor',
+  'ceil',
+  'round',
+  'trunc',
+  // indexing.ts (SPEC §14): each pair is the other's adjoint.
+  'gather',
+  'scatterAdd',
+  'indexSelect',
+  'indexAdd',
+  // sorting.ts
+  'topk',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -92,7 +92,8 @@ export function unbind(x: Tensor, axis = 0): Tensor[] {
 /**
  * Tiles x `reps[d]` times along each axis (torch.Tensor.repeat): reps may be longer than x's axes
  * (x gets leading size-1 axes), not shorter. Built as reshape → expand → reshape: x [a, b] with
- * reps [r, s] is viewed [1, a, 1, b], broadcast to [r, a, s, b] and merged to [r·a, s·b].
+ * reps [r, s] is viewed [1, a, 1, b], broadcast to [r, a, s, b] and merged to [r·a, s·b] (an axis
+ * repeated once gets no new axis).
  */
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   if (!reps.every((r) => isInt(r) && r >= 0)) throw new Error(`repeat: repeats [${reps.join(',')}] must be non-negative integers`);
@@ -100,8 +101,9 @@ export function repeat(x: Tensor, reps: readonly number[]): Tensor {
     throw new Error(`repeat: ${reps.length} repeats [${reps.join(',')}] for shape ${fmt(x.shape)}: need at least one per axis`);
   }
   const shape = [...new Array<number>(reps.length - x.ndim).fill(1), ...x.shape];
-  const interleaved = shape.flatMap((d) => [1, d]);
-  const expanded = shape.flatMap((d, i) => [reps[i], d]);
+  // Axes repeated once need no new axis (so a batch axis stays first, for ONNX's dynamic batch).
+  const interleaved = shape.flatMap((d, i) => (reps[i] === 1 ? [d] : [1, d]));
+  const expanded = shape.flatMap((d, i) => (reps[i] === 1 ? [d] : [reps[i], d]));
   return reshape(
     expand(reshape(x, interleaved), expanded),
     shape.map((d, i) => d * reps[i]),

@@ -138,11 +138,35 @@ export function ones(shape: readonly number[], opts: Omit<TensorOptions, 'shape'
   return filled('ones', shape, 1, opts);
 }
 
-/** 0, 1, …, n-1. */
-export function arange(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`arange: n must be a non-negative integer, got ${n}`);
-  const data = allocate(checkDType('arange', opts.dtype), n);
-  for (let i = 0; i < n; i++) data[i] = i;
+type CreationOptions = Omit<TensorOptions, 'shape'>;
+
+/**
+ * `arange(end)`: 0, 1, …, up to end (excluded); `arange(start, end, step = 1)`: start, start + step,
+ * … up to end (excluded), as torch.arange. float32 unless opts.dtype says otherwise.
+ */
+export function arange(end: number, opts?: CreationOptions): Tensor;
+export function arange(start: number, end: number, step?: number, opts?: CreationOptions): Tensor;
+export function arange(a: number, b?: number | CreationOptions, c?: number | CreationOptions, d?: CreationOptions): Tensor {
+  const twoEnds = typeof b === 'number';
+  const start = twoEnds ? a : 0;
+  const end = twoEnds ? b : a;
+  const step = twoEnds && typeof c === 'number' ? c : 1;
+  const opts: CreationOptions = (twoEnds ? (typeof c === 'number' ? d : c) : b) ?? {};
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+    ['step', step],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`arange: ${name} must be a finite number, got ${String(v)}`);
+  }
+  if (step === 0) throw new Error('arange: step must be nonzero');
+  if ((end - start) * step < 0) {
+    throw new Error(`arange: the range from ${start} to ${end} is inconsistent with the sign of step ${step}`);
+  }
+  const n = Math.ceil((end - start) / step);
+  const dtype = checkDType('arange', opts.dtype);
+  const data = allocate(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = convertValue(dtype, start + i * step);
   return new Tensor(data, [n], opts.requiresGrad ?? false, opts.name);
 }
 

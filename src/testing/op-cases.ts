@@ -3,17 +3,12 @@ import type { OpCase } from './op-case';
 import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
-import { layersExtCases } from './cases/layers-ext';
-import { shapeOpCases } from './cases/shape-ops';
+import { indexingCases } from './cases/indexing';
+import { activationCases } from './cases/layers-ext';
+import { mathCases } from './cases/math';
 import { recurrentCases } from './cases/recurrent';
+import { shapeOpCases } from './cases/shape-ops';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [
-  ...coreCases,
-  ...learningCases,
-  ...convCases,
-  ...shapeOpCases,
-  ...layersExtCases,
-  ...recurrentCases,
-];
+export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...indexingCases, ...activationCases, ...mathCases, ...recurrentCases, ...shapeOpCases];

@@ -20,7 +20,9 @@ export function primitivesUsed(c: OpCase): Set<string> {
   const before = setBackwardRecorder({ tensor: () => undefined, rule: (node) => used.add(node.op) });
   try {
     enableGrad(() => {
-      const xs = c.inputs().map((x) => new Tensor(Float64Array.from(x.data), x.shape, x.requiresGrad));
+      const xs = c
+        .inputs()
+        .map((x) => (x.dtype === 'int32' || x.dtype === 'bool' ? x : new Tensor(Float64Array.from(x.data), x.shape, x.requiresGrad)));
       const y = c.fn(...xs);
       opsOf([y], used);
       const wrt = xs.filter((x) => x.requiresGrad);

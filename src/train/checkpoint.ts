@@ -30,6 +30,8 @@ export interface Checkpoint {
   epoch: number;
   weights: Record<string, { shape: number[]; data: number[] }>;
   optimizer: OptimizerStateDict;
+  /** The learning-rate scheduler's stateDict (absent in checkpoints from before schedulers, and with --scheduler none). */
+  scheduler?: Record<string, unknown>;
   rng: { shuffle: RngState; augment: RngState; model: RngState };
   epochs: EpochMetrics[];
   timings: EpochTiming[];
@@ -79,6 +81,7 @@ export function writeCheckpoint(
     tensors: CHECKPOINT_FILES.tensors,
     weights: Object.keys(c.weights),
     optimizer: { state, param_groups: c.optimizer.param_groups },
+    ...(c.scheduler !== undefined ? { scheduler: c.scheduler } : {}),
     rng: c.rng,
     epochs: c.epochs,
     timings: c.timings,
@@ -250,8 +253,20 @@ export function readCheckpoint(dir: string, expect: CheckpointExpectations): Che
     (row as unknown[]).forEach((v, j) => check.integer(v, `confusion[${i}][${j}]`, 0, Number.MAX_SAFE_INTEGER));
   });
 
+  // The scheduler's state: plain numbers (PyTorch's state_dict of a scheduler); its own loadStateDict checks the keys.
+  if (r.scheduler !== undefined) {
+    check.object(r.scheduler, 'scheduler');
+    const walk = (v: unknown, at: string): void => {
+      if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${at}[${i}]`));
+      if (typeof v === 'object' && v !== null) return Object.entries(v).forEach(([k, x]) => walk(x, `${at}.${k}`));
+      if (v !== null && typeof v !== 'boolean' && typeof v !== 'string') check.number(v, at, {});
+    };
+    walk(r.scheduler, 'scheduler');
+  }
+
   const checkpoint: Checkpoint = {
     epoch,
+    ...(r.scheduler !== undefined ? { scheduler: r.scheduler as Record<string, unknown> } : {}),
     weights,
     optimizer: { state: optimizerState, param_groups: groups } as OptimizerStateDict,
     rng: rngs as Checkpoint['rng'],

@@ -38,7 +38,7 @@ export const RUN_FILES = {
   report: 'report.html',
 } as const;
 
-export type OptimizerName = 'sgd' | 'adam';
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
 /** run.json, format 1. */
 export interface RunSpec {

@@ -16,8 +16,9 @@ import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } f
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmWasm } from './gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
-import { sgdStepWasm } from './optimizers';
+import { adagradStepWasm, adamStepWasm, rmspropStepWasm, sgdStepWasm } from './optimizers';
 import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
+import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import type { Runtime } from './runtime';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
@@ -59,6 +60,23 @@ function repeats(x: Storage, shape: readonly number[], outShape: readonly number
   while (i < shape.length && shape[i] === 1 && outShape[lead + i] !== 1) i++;
   for (; i < shape.length; i++) if (shape[i] !== outShape[lead + i]) return false;
   return true;
+}
+
+/**
+ * The [outer, n, inner] / [outer, m, inner] layout of an axis gather or scatter when the index spans
+ * x on every other axis (and src, for a scatter, is the index's shape): the case the WebAssembly
+ * kernels take. Null otherwise.
+ */
+function axisLayout(xShape: readonly number[], axis: number, indexShape: readonly number[], srcShape = indexShape): AxisLayout | null {
+  if (indexShape.length !== xShape.length || srcShape.length !== indexShape.length) return null;
+  for (let d = 0; d < xShape.length; d++) {
+    if (srcShape[d] !== indexShape[d] || (d !== axis && indexShape[d] !== xShape[d])) return null;
+  }
+  let outer = 1;
+  for (let d = 0; d < axis; d++) outer *= xShape[d];
+  let inner = 1;
+  for (let d = axis + 1; d < xShape.length; d++) inner *= xShape[d];
+  return { outer, n: xShape[axis], m: indexShape[axis], inner };
 }
 
 const hasUnary = (op: UnaryOp): op is WasmUnary => op in UNARY_OPS;
@@ -173,12 +191,69 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         () => js.sgdStep(x, grad, buf, h),
       ),
 
+    adamStep: (x, grad, m, v, vmax, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, m, v, vmax),
+        () =>
+          adamStepWasm(
+            rt.serial,
+            x as Float32Array,
+            grad as Float32Array,
+            m as Float32Array,
+            v as Float32Array,
+            vmax as Float32Array | null,
+            h,
+          ),
+        () => js.adamStep(x, grad, m, v, vmax, h),
+      ),
+
+    rmspropStep: (x, grad, sq, gAvg, buf, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, sq, gAvg, buf),
+        () =>
+          rmspropStepWasm(
+            rt.serial,
+            x as Float32Array,
+            grad as Float32Array,
+            sq as Float32Array,
+            gAvg as Float32Array | null,
+            buf as Float32Array | null,
+            h,
+          ),
+        () => js.rmspropStep(x, grad, sq, gAvg, buf, h),
+      ),
+
+    adagradStep: (x, grad, sum, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, sum),
+        () => adagradStepWasm(rt.serial, x as Float32Array, grad as Float32Array, sum as Float32Array, h),
+        () => js.adagradStep(x, grad, sum, h),
+      ),
+
     maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) =>
       viaWasm(
         x.length >= WASM_MIN.elements && y.length > 0 && allFloat32(x, y),
         () => maxPool2dWasm(rt.serial, x as Float32Array, g, y as Float32Array, argmax),
         () => js.maxPool2d(x, g, y, argmax),
       ),
+
+    gatherAxis(x, xShape, axis, index, indexShape, out) {
+      const layout = axisLayout(xShape, axis, indexShape);
+      return viaWasm(
+        layout !== null && index.length >= WASM_MIN.elements && allFloat32(x, out),
+        () => gatherAxisWasm(rt.serial, x as Float32Array, index, out as Float32Array, layout!),
+        () => js.gatherAxis(x, xShape, axis, index, indexShape, out),
+      );
+    },
+
+    scatterAddAxis(src, srcShape, axis, index, indexShape, xShape, out) {
+      const layout = axisLayout(xShape, axis, indexShape, srcShape);
+      return viaWasm(
+        layout !== null && index.length >= WASM_MIN.elements && allFloat32(src, out),
+        () => scatterAddAxisWasm(rt.serial, src as Float32Array, index, out as Float32Array, layout!),
+        () => js.scatterAddAxis(src, srcShape, axis, index, indexShape, xShape, out),
+      );
+    },
 
     scatterAddFlat: (g: Storage, index: Int32Array, out: Storage) =>
       viaWasm(

@@ -52,7 +52,12 @@ export const EXPORTS = [
   'batchNormBackward',
   'maskPositive',
   'sgdStep',
+  'adamStep',
+  'rmspropStep',
+  'adagradStep',
   'addPartials',
+  'gatherAxis',
+  'scatterAddAxis',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;

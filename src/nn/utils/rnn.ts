@@ -17,7 +17,7 @@ import { selectAlong } from './select';
 
 /** An index tensor (int32) of plain positions. */
 function indexTensor(values: readonly number[]): Tensor {
-  return tensor([...values]); // TEMP until int32 lands
+  return tensor(Int32Array.from(values), { dtype: 'int32' });
 }
 
 /** Lengths as plain numbers, from an array, an Int32Array or an integer tensor. */

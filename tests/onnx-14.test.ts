@@ -1,0 +1,81 @@
+/** SPEC §14's primitives exported to ONNX (src/onnx/ops.ts) and run in onnxruntime-web against tapegrad. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tg from '../src';
+
+const r = tg.rng('onnx-14');
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-onnx14-'));
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+/** Runs the model in onnxruntime-web (tests/onnx-runner.js, a plain Node process) on each input. */
+function runOnnx(bytes: Uint8Array, xs: tg.Tensor[]): { data: number[]; dims: number[] }[] {
+  const model = path.join(workDir, `m${xs.length}-${Date.now()}.onnx`);
+  fs.writeFileSync(model, bytes);
+  const job = {
+    model,
+    inputName: 'input',
+    outputName: 'output',
+    inputs: xs.map((x) => ({ data: Array.from(x.data), shape: [...x.shape] })),
+  };
+  const res = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
+    input: JSON.stringify(job),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const out = JSON.parse(res.stdout || '{"error":"no output"}');
+  if (!Array.isArray(out)) throw new Error(`onnxruntime: ${out.error} ${res.stderr}`);
+  return out;
+}
+
+test('where, the unary math, fmod, cumsum and the 2-norm run in onnxruntime and match, at another batch size too', () => {
+  const mask = tg.tensor([true, false, true, true, false]);
+  const f = (x: tg.Tensor) => {
+    const t = tg.tanh(x);
+    const terms = [
+      tg.where(mask, tg.sin(x), tg.cos(x)),
+      tg.tan(t),
+      tg.asin(t),
+      tg.acos(t),
+      tg.atan(x),
+      tg.sinh(x),
+      tg.cosh(x),
+      tg.erf(x),
+      tg.erfc(x),
+      tg.log1p(x.abs()),
+      tg.expm1(x),
+      tg.log2(x.abs().add(1)),
+      tg.log10(x.abs().add(1)),
+      tg.sign(x),
+      tg.floor(x.mul(3)),
+      tg.ceil(x.mul(3)),
+      tg.round(x.mul(3)),
+      tg.trunc(x.mul(3)),
+      tg.fmod(x, 0.3),
+      tg.cumsum(x, 1),
+      tg.norm(x, 2, 1, true),
+      tg.maskedFill(x, mask, 0.5),
+    ];
+    return terms.reduce((a, b) => a.add(b));
+  };
+  const sample = tg.randn([2, 5], { rng: r });
+  const bytes = tg.onnx.toOnnx(f, sample);
+  const runs = [tg.randn([2, 5], { rng: r }), tg.randn([4, 5], { rng: r })];
+  const results = runOnnx(bytes, runs);
+  runs.forEach((x, k) => {
+    const want = f(x);
+    expect(results[k].dims).toEqual(want.shape);
+    for (let i = 0; i < want.size; i++) {
+      if (!(Math.abs(results[k].data[i] - want.data[i]) <= 1e-4 * (1 + Math.abs(want.data[i])))) {
+        throw new Error(`element ${i}: onnxruntime ${results[k].data[i]} vs tapegrad ${want.data[i]}`);
+      }
+    }
+  });
+});
+
+test('a primitive without an ONNX operator throws naming itself', () => {
+  const x = tg.randn([2, 3], { rng: r });
+  expect(() => tg.onnx.toOnnx((t) => tg.cumprod(t, 1), x)).toThrow(/cumprod/);
+  expect(() => tg.onnx.toOnnx((t) => tg.norm(t, 3, 1), x)).toThrow('toOnnx: norm with p=3 has no ONNX operator (p = 2, 1 and ±inf do)');
+});
