@@ -2,7 +2,7 @@
  * @file The WebAssembly SGD step (float32): parameter, gradient and momentum buffer into the arena,
  * one SIMD pass, parameter and buffer back out. Same bits as the TypeScript loop.
  */
-import type { SgdStep } from '../optimizers';
+import type { SgdStep } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 

@@ -5,7 +5,7 @@
  */
 import * as conv from './conv';
 import * as elementwise from './elementwise';
-import type { BackendInfo, Kernels } from './kernels';
+import type { BackendInfo, Kernels } from '../kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
 import * as normalization from './normalization';
@@ -23,6 +23,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     unary: elementwise.unary,
     binary: elementwise.binary,
     maskPositive: elementwise.maskPositive,
+    mapWith: elementwise.map,
+    binaryWith: elementwise.binaryWith,
+    conv2dTaps: conv.conv2dTaps,
     sum: reduce.sum,
     max: reduce.max,
     maxPool2d: pool.maxPool2d,
