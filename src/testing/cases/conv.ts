@@ -9,8 +9,8 @@
  * an expanded graph's pick and assemble) are checked squared, so their gradient depends on x and
  * order 2 runs the backward of the backward. Random inputs keep max pooling away from ties.
  */
-import * as tg from '../..';
-import type { Tensor } from '../..';
+import * as tg from '../../index';
+import type { Tensor } from '../../index';
 import type { OpCase } from '../op-case';
 import { builtin } from '../op-case';
 

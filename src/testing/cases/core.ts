@@ -10,7 +10,7 @@
  * its backward; the `square` variants (op(x)², elementwise) make the gradient depend on x, so order 2
  * differentiates through the rule itself (e.g. pad's backward padAdjoint, and padAdjoint's backward pad).
  */
-import * as tg from '../..';
+import * as tg from '../../index';
 import type { Tensor } from '../../tensor/tensor';
 import type { OpCase } from '../op-case';
 import { builtin } from '../op-case';

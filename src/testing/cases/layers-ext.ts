@@ -8,7 +8,7 @@
  * checks the kinks by hand). The square variants make a piecewise-linear op's gradient depend on x,
  * so order 2 differentiates through its rule.
  */
-import * as tg from '../..';
+import * as tg from '../../index';
 import type { Tensor } from '../../tensor/tensor';
 import type { OpCase } from '../op-case';
 

@@ -3,8 +3,8 @@
  * input rank, with and without each affine parameter), every loss with every reduction, and the
  * penalties. Order 1 runs batch norm's fused backward, order 2 its recorded one (Note [fused batch norm]).
  */
-import * as tg from '../..';
-import type { Tensor } from '../..';
+import * as tg from '../../index';
+import type { Tensor } from '../../index';
 import type { OpCase } from '../op-case';
 
 const r = tg.rng('cases:learning');

@@ -4,8 +4,8 @@
  * at first and second order. A module's parameters are the case's inputs: `withParameters` puts the
  * (perturbed) inputs in place of the module's own tensors, by name, before each forward.
  */
-import * as tg from '../..';
-import type { Tensor } from '../..';
+import * as tg from '../../index';
+import type { Tensor } from '../../index';
 import type { OpCase } from '../op-case';
 
 const r = tg.rng('cases:recurrent');

@@ -5,7 +5,7 @@
  * gradient then depends on x and order 2 runs the backward of each backward rule. Ops returning
  * several pieces are checked on a weighted recombination, so each piece's gradient path matters.
  */
-import * as tg from '../..';
+import * as tg from '../../index';
 import type { Tensor } from '../../tensor/tensor';
 import type { OpCase } from '../op-case';
 
