@@ -196,7 +196,6 @@ export {
   maskedFill,
 } from './ops/compare';
 export { argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin } from './ops/extrema';
-export type { ValuesAndIndices } from './ops/extrema';
 export { cumsum, cumprod, prod } from './ops/scan';
 export { var, std, logsumexp, norm } from './ops/stats';
 export type { VarOptions } from './ops/stats';

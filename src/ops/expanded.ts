@@ -10,7 +10,8 @@
  * values, gradients and higher-order gradients equal the fused op's, and the graph can be drawn.
  */
 import { defineOp } from './names';
-import { conv2dTaps, ConvGeometry } from '../kernels/conv';
+import { kernels } from '../kernels';
+import type { ConvGeometry } from '../kernels';
 import { scalar } from '../tensor/create';
 import { allocate, DType } from '../tensor/dtype';
 import { fmt, sizeOf, stridesOf } from '../tensor/shape';
@@ -114,5 +115,11 @@ export function sumOfProducts(
 /** conv2d (in the geometry's terms, any views of x and w with the same flat layout) as an expanded graph. */
 export function expandedConv2d(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, shape: readonly number[]): Tensor {
   const plane = g.outH * g.outW;
-  return sumOfProducts(x, w, conv2dTaps(g), shape, bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC });
+  return sumOfProducts(
+    x,
+    w,
+    kernels().conv2dTaps(g),
+    shape,
+    bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC },
+  );
 }

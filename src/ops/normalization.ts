@@ -3,7 +3,7 @@
  *
  * Note [fused batch norm]: with the batch's own statistics (training, or eval without running
  * statistics) batch norm is one primitive whose forward and backward are single fused kernels
- * (src/kernels/normalization.ts): the composition of ten broadcast ops it replaces read x ten times
+ * (src/kernels/js/normalization.ts): the composition of ten broadcast ops it replaces read x ten times
  * and allocated as many tensors. Its backward rule has two forms with one meaning: while the backward
  * is itself being recorded (createGraph, for second derivatives) it is written with differentiable
  * ops, recomputing the statistics from x so they carry their own dependence on x; otherwise the fused

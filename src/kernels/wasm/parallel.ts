@@ -23,7 +23,7 @@
  * crossOriginIsolated page): until one is up, the main thread runs every chunk. Without workers the
  * pool is empty and everything runs single-threaded.
  */
-import type { WasmMemory, WasmModule } from './wasm/api';
+import type { WasmMemory, WasmModule } from './api';
 import { canBlock, cores, startWorker } from './worker-host';
 
 // Int32 slots of the control block.
