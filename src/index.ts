@@ -126,3 +126,4 @@ export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safeten
 // Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
 export * as testing from './testing/public';
 export type { WorstElement } from './autograd/gradcheck-report';
+export * as export from './export';

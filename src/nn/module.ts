@@ -121,6 +121,24 @@ const join = (prefix: string, name: string) => (prefix === '' ? name : `${prefix
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any, any>;
 
+/**
+ * Sees every module call (exporters that rebuild a model's forward elsewhere, e.g. toTorch): `enter`
+ * runs inside the call's scope before its forward, `exit` after it with what it returned.
+ */
+export interface ModuleCallObserver<C = unknown> {
+  enter(module: AnyModule, args: readonly unknown[]): C;
+  exit(call: C, out: unknown): void;
+}
+
+let callObserver: ModuleCallObserver<any> | null = null;
+
+/** Installs (or with null removes) the module-call observer; returns the one it replaced. */
+export function setModuleCallObserver(o: ModuleCallObserver<any> | null): ModuleCallObserver<any> | null {
+  const before = callObserver;
+  callObserver = o;
+  return before;
+}
+
 /** A module's property name in its parent, as its scope path last found it. */
 const childNames = new WeakMap<AnyModule, WeakMap<AnyModule, string>>();
 
@@ -140,7 +158,7 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     const forward = this.forward;
     if (typeof forward === 'function') {
       Object.defineProperty(this, 'forward', {
-        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [In, ...unknown[]])),
+        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [In, ...unknown[]]), args),
         enumerable: false,
         writable: true,
         configurable: true,
@@ -383,11 +401,17 @@ export abstract class Module<In = Tensor, Out = Tensor> {
   }
 
   /** Runs fn in this module's scope; the path is the dotted name from the outermost running module. */
-  private runInScope<T>(fn: () => T): T {
+  private runInScope<T>(fn: () => T, args: readonly unknown[] = []): T {
     const path = this.scopePath();
     running.push({ module: this, path });
     try {
-      return withScope(path, this.constructor.name, fn);
+      return withScope(path, this.constructor.name, () => {
+        if (callObserver === null) return fn();
+        const call = callObserver.enter(this, args);
+        const out = fn();
+        callObserver.exit(call, out);
+        return out;
+      });
     } finally {
       running.pop();
     }
