@@ -49,7 +49,8 @@ interface Call {
 const py = (v: unknown): string => {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : String(v)) : v > 0 ? "float('inf')" : "float('-inf')";
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : String(v)) : v > 0 ? "float('inf')" : "float('-inf')";
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(v)) return v.length === 1 ? `(${py(v[0])},)` : `(${v.map(py).join(', ')})`;
   throw new Error(`toTorch: cannot write ${String(v)} in Python`);
@@ -57,13 +58,65 @@ const py = (v: unknown): string => {
 
 /** Layers whose PyTorch extra_repr is their constructor's arguments (tapegrad's extraRepr prints PyTorch's). */
 const BY_REPR = new Set([
-  'Linear', 'Conv1d', 'Conv2d', 'ConvTranspose1d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'AvgPool1d', 'AvgPool2d',
-  'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm',
-  'GroupNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'Embedding', 'Dropout', 'Dropout2d', 'AlphaDropout', 'ReLU', 'Tanh',
-  'Sigmoid', 'Flatten', 'Unflatten', 'Identity', 'Softmax', 'LogSoftmax', 'LeakyReLU', 'ELU', 'SELU', 'CELU', 'GELU', 'SiLU',
-  'Mish', 'Softplus', 'LogSigmoid', 'Hardtanh', 'ReLU6', 'Hardsigmoid', 'Hardswish', 'Softsign', 'Tanhshrink', 'PReLU',
-  'Softshrink', 'Hardshrink', 'Threshold', 'Upsample', 'PixelShuffle', 'PixelUnshuffle', 'RNNCell', 'LSTMCell', 'GRUCell',
-  'RNN', 'LSTM', 'GRU',
+  'Linear',
+  'Conv1d',
+  'Conv2d',
+  'ConvTranspose1d',
+  'ConvTranspose2d',
+  'MaxPool1d',
+  'MaxPool2d',
+  'AvgPool1d',
+  'AvgPool2d',
+  'AdaptiveAvgPool1d',
+  'AdaptiveAvgPool2d',
+  'AdaptiveMaxPool1d',
+  'AdaptiveMaxPool2d',
+  'BatchNorm1d',
+  'BatchNorm2d',
+  'LayerNorm',
+  'GroupNorm',
+  'InstanceNorm1d',
+  'InstanceNorm2d',
+  'Embedding',
+  'Dropout',
+  'Dropout2d',
+  'AlphaDropout',
+  'ReLU',
+  'Tanh',
+  'Sigmoid',
+  'Flatten',
+  'Unflatten',
+  'Identity',
+  'Softmax',
+  'LogSoftmax',
+  'LeakyReLU',
+  'ELU',
+  'SELU',
+  'CELU',
+  'GELU',
+  'SiLU',
+  'Mish',
+  'Softplus',
+  'LogSigmoid',
+  'Hardtanh',
+  'ReLU6',
+  'Hardsigmoid',
+  'Hardswish',
+  'Softsign',
+  'Tanhshrink',
+  'PReLU',
+  'Softshrink',
+  'Hardshrink',
+  'Threshold',
+  'Upsample',
+  'PixelShuffle',
+  'PixelUnshuffle',
+  'RNNCell',
+  'LSTMCell',
+  'GRUCell',
+  'RNN',
+  'LSTM',
+  'GRU',
 ]);
 
 type Fields = Record<string, any>;
@@ -74,13 +127,11 @@ const BY_FIELDS: Record<string, (m: Fields, ctor: (child: AnyModule) => string) 
     `nn.MultiheadAttention(${m.embedDim}, ${m.numHeads}, dropout=${py(m.dropout)}, bias=${py(m.in_proj_bias !== null)}, ` +
     `batch_first=${py(m.batchFirst)}, kdim=${m.kdim}, vdim=${m.vdim})`,
   TransformerEncoderLayer: (m) =>
-    `nn.TransformerEncoderLayer(${m.dModel ?? m.self_attn.embedDim}, ${m.nhead ?? m.self_attn.numHeads}, ` +
-    `dim_feedforward=${m.linear1.outFeatures ?? m.linear1.weight.shape[0]}, dropout=${py(m.dropoutP ?? m.dropout?.p ?? 0)}, ` +
-    `activation=${py(m.activationName ?? m.activation ?? 'relu')}, layer_norm_eps=${py(m.norm1.eps)}, ` +
-    `batch_first=${py(m.batchFirst)}, norm_first=${py(m.normFirst)})`,
+    `nn.TransformerEncoderLayer(${m.dModel}, ${m.nhead}, dim_feedforward=${m.linear1.weight.shape[0]}, ` +
+    `dropout=${py(m.dropout.p)}, activation=${py(typeof m.opts.activation === 'string' ? m.opts.activation : 'relu')}, ` +
+    `layer_norm_eps=${py(m.opts.layerNormEps ?? 1e-5)}, batch_first=${py(m.opts.batchFirst ?? false)}, norm_first=${py(m.normFirst)})`,
   TransformerEncoder: (m, ctor) =>
-    `nn.TransformerEncoder(${ctor(m.layers[0])}, ${m.layers.length ?? m.numLayers}` +
-    `${m.norm ? `, norm=${ctor(m.norm)}` : ''}, enable_nested_tensor=False)`,
+    `nn.TransformerEncoder(${ctor(m.layers[0])}, ${m.numLayers}` + `${m.norm ? `, norm=${ctor(m.norm)}` : ''}, enable_nested_tensor=False)`,
 };
 
 const CONTAINERS = new Set(['Sequential', 'ModuleList', 'ModuleDict']);
@@ -92,8 +143,14 @@ const LIBRARY_WITHOUT_TWIN = new Set<string>([]);
 
 type OpWriter = (ins: string[], attrs: any, x: readonly Tensor[], y: Tensor, batch: number) => string;
 
-const binary = (sym: string): OpWriter => (ins) => `${ins[0]} ${sym} ${ins[1]}`;
-const fn = (name: string): OpWriter => (ins) => `${name}(${ins.join(', ')})`;
+const binary =
+  (sym: string): OpWriter =>
+  (ins) =>
+    `${ins[0]} ${sym} ${ins[1]}`;
+const fn =
+  (name: string): OpWriter =>
+  (ins) =>
+    `${name}(${ins.join(', ')})`;
 
 /** A shape whose leading axis is the sample's batch is written with -1 there, so any batch size runs. */
 function dynamicShape(shape: readonly number[], batch: number): string {
@@ -118,13 +175,20 @@ const OPS: Record<string, OpWriter> = {
   relu: fn('torch.relu'),
   tanh: fn('torch.tanh'),
   sigmoid: fn('torch.sigmoid'),
-  matmul: (ins, attrs) => `torch.matmul(${attrs?.transA ? `${ins[0]}.transpose(-1, -2)` : ins[0]}, ${attrs?.transB ? `${ins[1]}.transpose(-1, -2)` : ins[1]})`,
+  matmul: (ins, attrs) =>
+    `torch.matmul(${attrs?.transA ? `${ins[0]}.transpose(-1, -2)` : ins[0]}, ${attrs?.transB ? `${ins[1]}.transpose(-1, -2)` : ins[1]})`,
   reshape: (ins, attrs, x, y, batch) => `${ins[0]}.reshape${dynamicShape(y.shape, batch)}`,
   expand: (ins, attrs, x, y, batch) => `${ins[0]}.expand${dynamicShape(y.shape, batch)}`,
   transpose: (ins, attrs) => `${ins[0]}.permute(${attrs.perm.join(', ')})`,
   concat: (ins, attrs) => `torch.cat([${ins.join(', ')}], dim=${attrs.axis})`,
   sum: (ins, attrs) => `${ins[0]}.sum(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
+  slice: (ins, attrs, x, y, batch) =>
+    `${ins[0]}[${attrs.starts
+      .map((s: number, i: number) =>
+        s === 0 && (attrs.ends[i] >= x[0].shape[i] || (i === 0 && x[0].shape[0] === batch)) ? ':' : `${s}:${attrs.ends[i]}`,
+      )
+      .join(', ')}]`,
 };
 
 // ---- the export ---------------------------------------------------------------------------------
@@ -163,10 +227,18 @@ class Writer {
   /** The Python expression that constructs m (as a child in its parent's __init__). */
   construct(m: AnyModule, path: string): string {
     const name = m.constructor.name;
-    if (name === 'Sequential') return `nn.Sequential(${this.children(m).map(([k, c]) => this.construct(c, join(path, k))).join(', ')})`;
-    if (name === 'ModuleList') return `nn.ModuleList([${this.children(m).map(([k, c]) => this.construct(c, join(path, k))).join(', ')}])`;
+    if (name === 'Sequential')
+      return `nn.Sequential(${this.children(m)
+        .map(([k, c]) => this.construct(c, join(path, k)))
+        .join(', ')})`;
+    if (name === 'ModuleList')
+      return `nn.ModuleList([${this.children(m)
+        .map(([k, c]) => this.construct(c, join(path, k)))
+        .join(', ')}])`;
     if (name === 'ModuleDict')
-      return `nn.ModuleDict({${this.children(m).map(([k, c]) => `${py(k)}: ${this.construct(c, join(path, k))}`).join(', ')}})`;
+      return `nn.ModuleDict({${this.children(m)
+        .map(([k, c]) => `${py(k)}: ${this.construct(c, join(path, k))}`)
+        .join(', ')}})`;
     if (name in BY_FIELDS) return BY_FIELDS[name](m as unknown as Fields, (c) => this.construct(c, path));
     if (BY_REPR.has(name)) return `nn.${name}(${m.extraRepr().replace(/\n/g, ' ')})`;
     if (LIBRARY_WITHOUT_TWIN.has(name)) {
@@ -197,7 +269,8 @@ class Writer {
     const lines: string[] = [];
     const own = ownTensors(m);
     for (const [name, t] of own.params) lines.push(`self.${name} = nn.Parameter(torch.zeros(${py([...t.shape])}, dtype=torch.${t.dtype}))`);
-    for (const [name, t] of own.buffers) lines.push(`self.register_buffer(${py(name)}, torch.zeros(${py([...t.shape])}, dtype=torch.${torchDtype(t)}))`);
+    for (const [name, t] of own.buffers)
+      lines.push(`self.register_buffer(${py(name)}, torch.zeros(${py([...t.shape])}, dtype=torch.${torchDtype(t)}))`);
     for (const [key, child] of this.children(m)) lines.push(`self.${key} = ${this.construct(child, join(path, key))}`);
     for (const [key, value] of Object.entries(m)) {
       // A child slot left empty (e.g. `bn = null` when batch norm is off) is kept, as forward may test it.
@@ -302,7 +375,7 @@ class Writer {
     const head = [
       '"""A tapegrad model as a PyTorch module, written by tapegrad\'s export (tg.export.toTorch).',
       '',
-      'Its state_dict() keys are tapegrad\'s, so weights.safetensors loads into it unchanged:',
+      "Its state_dict() keys are tapegrad's, so weights.safetensors loads into it unchanged:",
       '    model = load()   # Model() with the weights beside this file',
       '"""',
       'import json, os, struct',
@@ -317,7 +390,12 @@ class Writer {
       // A library layer at the root: Model is its torch class, constructed with the same arguments.
       const expr = this.construct(root, '');
       const open = expr.indexOf('(');
-      const args = name === 'Sequential' ? this.children(root).map(([k, c]) => `\n            ${this.construct(c, k)},`).join('') + '\n        ' : expr.slice(open + 1, -1);
+      const args =
+        name === 'Sequential'
+          ? this.children(root)
+              .map(([k, c]) => `\n            ${this.construct(c, k)},`)
+              .join('') + '\n        '
+          : expr.slice(open + 1, -1);
       rootClass = `class ${className}(${expr.slice(0, open)}):\n    def __init__(self):\n        super().__init__(${args})\n`;
     } else {
       const cls = this.construct(root, '').slice(0, -2);
