@@ -77,6 +77,18 @@ function checkEntry(key: string, entry: unknown, t: Tensor, problems: string[]):
     problems.push(`entry '${key}' has ${data.length} values for shape ${fmt(shape)}`);
     return null;
   }
+  if (t.dtype === 'int32' || t.dtype === 'bool') {
+    // Typed-array stores would wrap or truncate: an integer buffer takes integers it can hold.
+    const [lo, hi] = t.dtype === 'bool' ? [0, 1] : [-2147483648, 2147483647];
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+        problems.push(`entry '${key}' index ${i} is ${String(v)}, not ${t.dtype === 'bool' ? '0 or 1' : 'an int32'} (model ${t.dtype})`);
+        return null;
+      }
+    }
+    return data;
+  }
   if (!(entry instanceof Tensor)) {
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as unknown;
@@ -380,7 +392,8 @@ export abstract class Module<In = Tensor, Out = Tensor> {
       throw new Error(`${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
     }
     const convert = (t: Tensor) => {
-      if (t.dtype === dtype) return;
+      // As PyTorch's .to(dtype): floating tensors only (num_batches_tracked stays int32).
+      if (t.dtype === dtype || (t.dtype !== 'float32' && t.dtype !== 'float64')) return;
       const data = allocate(dtype, t.size);
       data.set(t.data);
       t.data = data;

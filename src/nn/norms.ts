@@ -103,8 +103,11 @@ abstract class InstanceNorm extends Module {
   readonly momentum: number;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
-  readonly runningMean!: Tensor | null;
-  readonly runningVar!: Tensor | null;
+  /** The running statistics under PyTorch's names (state-dict keys `running_mean`, ...; Note [state dict names]). */
+  readonly running_mean!: Tensor | null;
+  readonly running_var!: Tensor | null;
+  /** PyTorch keeps this buffer for instance norm too, and never advances it. */
+  readonly num_batches_tracked!: Tensor | null;
 
   constructor(
     readonly numFeatures: number,
@@ -122,8 +125,23 @@ abstract class InstanceNorm extends Module {
     this.weight = affine ? parameter(ones([numFeatures], { dtype: opts.dtype })) : null;
     this.bias = affine ? parameter(zeros([numFeatures], { dtype: opts.dtype })) : null;
     const track = opts.trackRunningStats ?? false;
-    this.registerBuffer('runningMean', track ? zeros([numFeatures], { dtype: opts.dtype }) : null);
-    this.registerBuffer('runningVar', track ? ones([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('running_var', track ? ones([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
+  }
+
+  /** The running mean under its earlier name. */
+  get runningMean(): Tensor | null {
+    return this.running_mean;
+  }
+
+  /** The running variance under its earlier name. */
+  get runningVar(): Tensor | null {
+    return this.running_var;
+  }
+
+  protected override legacyStateDictNames(): Record<string, { name?: string; absentIn?: ArrayLike<number> }> {
+    return { running_mean: { name: 'runningMean' }, running_var: { name: 'runningVar' }, num_batches_tracked: { absentIn: [0] } };
   }
 
   forward(x: Tensor): Tensor {
@@ -133,12 +151,12 @@ abstract class InstanceNorm extends Module {
       throw new Error(`${this.constructor.name}: expected input ${this.inputNames} with C = ${this.numFeatures}, got ${fmt(x.shape)}`);
     }
     const x4 = unbatched ? reshape(x, [1, ...x.shape]) : x;
-    const track = this.runningMean !== null;
+    const track = this.running_mean !== null;
     const y = instanceNorm(x4, {
       weight: this.weight,
       bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
       useInputStats: this.training || !track,
       momentum: this.momentum,
       eps: this.eps,
@@ -149,7 +167,7 @@ abstract class InstanceNorm extends Module {
   override extraRepr(): string {
     return (
       `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, ` +
-      `affine=${pyBool(this.weight !== null)}, track_running_stats=${pyBool(this.runningMean !== null)}`
+      `affine=${pyBool(this.weight !== null)}, track_running_stats=${pyBool(this.running_mean !== null)}`
     );
   }
 }
