@@ -46,7 +46,7 @@ function expectSameForward(model: tg.nn.Module<any, any>, x: tg.Tensor, pick: (o
   model.eval();
   const ours = tg.noGrad(() => pick(model.forward(x)));
   const theirs = viaTorch(model, x, call);
-  const keys = [...model.namedParameters(), ...model.namedBuffers()].map(([k]) => k).sort();
+  const keys = Object.keys(model.stateDict()).sort();
   expect(theirs.keys).toEqual(keys);
   expect(theirs.y.shape).toEqual(ours.shape);
   const scale = Math.max(1e-300, ...Array.from(ours.data, (v) => Math.abs(Number(v))));

@@ -122,7 +122,26 @@ const BY_REPR = new Set([
 type Fields = Record<string, any>;
 
 /** Layers whose constructor must be spelt out from their fields (PyTorch prints no extra_repr for them). */
+/** PyTorch's RNN/LSTM/GRU arguments: only those that differ from its defaults, as its repr prints them. */
+function recurrentArgs(m: Fields): string {
+  const args = [`${m.inputSize}`, `${m.hiddenSize}`];
+  if (m.numLayers !== undefined && m.numLayers !== 1) args.push(`num_layers=${m.numLayers}`);
+  if (m.nonlinearity !== undefined && m.nonlinearity !== 'tanh') args.push(`nonlinearity=${py(m.nonlinearity)}`);
+  if (m.bias === false || m.bias_ih === null) args.push('bias=False');
+  if (m.batchFirst) args.push('batch_first=True');
+  if (m.dropout) args.push(`dropout=${py(m.dropout)}`);
+  if (m.bidirectional) args.push('bidirectional=True');
+  if (m.projSize) args.push(`proj_size=${m.projSize}`);
+  return args.join(', ');
+}
+
 const BY_FIELDS: Record<string, (m: Fields, ctor: (child: AnyModule) => string) => string> = {
+  RNN: (m) => `nn.RNN(${recurrentArgs(m)})`,
+  LSTM: (m) => `nn.LSTM(${recurrentArgs(m)})`,
+  GRU: (m) => `nn.GRU(${recurrentArgs(m)})`,
+  RNNCell: (m) => `nn.RNNCell(${recurrentArgs(m)})`,
+  LSTMCell: (m) => `nn.LSTMCell(${recurrentArgs(m)})`,
+  GRUCell: (m) => `nn.GRUCell(${recurrentArgs(m)})`,
   MultiheadAttention: (m) =>
     `nn.MultiheadAttention(${m.embedDim}, ${m.numHeads}, dropout=${py(m.dropout)}, bias=${py(m.in_proj_bias !== null)}, ` +
     `batch_first=${py(m.batchFirst)}, kdim=${m.kdim}, vdim=${m.vdim})`,
