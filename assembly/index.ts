@@ -6,4 +6,4 @@ export { shallowForward, shallowScratchBytes } from './shallow';
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d, scatterAddFlat } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
-export { sgdStep } from './optimizers';
+export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';

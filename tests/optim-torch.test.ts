@@ -306,6 +306,9 @@ describe('parameter groups', () => {
     expect(() => new tg.optim.Adam([{ params: [p], momentum: 0.9 } as never])).toThrow(
       /^Adam: parameter group 0 has an unknown option 'momentum' \(options: lr, betas, eps, weightDecay, amsgrad, maximize\)$/,
     );
+    expect(() => new tg.optim.SGD([tg.tensor([1, 2], { dtype: 'int32' })], { lr: 1 })).toThrow(
+      /^SGD: parameter 0 of shape \[2\] is int32; only float32 and float64 tensors can be optimised$/,
+    );
     expect(() => new tg.optim.Adam([{ params: [] }])).toThrow(/^Adam: parameter group 0 has an empty parameter list$/);
     expect(() => new tg.optim.AdamW([p], { lr: -0.1 })).toThrow(/^AdamW: lr must be a non-negative number, got -0.1$/);
     expect(() => new tg.optim.AdamW([p], { betas: [1, 0.9] })).toThrow(/^AdamW: betas\[0\] must be in \[0,1\), got 1$/);

@@ -213,7 +213,7 @@ describe('checkpoints, Ctrl-C and --resume', () => {
 
   test('flag errors are one line in tapegrad’s words, naming the flag and the allowed values', async () => {
     const cases: [string[], RegExp][] = [
-      [['--optimizer', 'rmsprop'], /^tapegrad train: unknown optimizer 'rmsprop' \(choose sgd or adam\)$/],
+      [['--optimizer', 'lion'], /^tapegrad train: unknown optimizer 'lion' \(choose sgd, adam, adamw, rmsprop or adagrad\)$/],
       [['--threads', '0'], /^tapegrad train: --threads must be a positive integer, got '0'$/],
       [
         ['--resume', runDir, '--lr', '1'],

@@ -6,12 +6,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findIdxFiles, IdxFiles } from '../train/idx-files';
-import { ADAM_LR, DATASETS, DEFAULT_SEED, DEFAULTS, Hyper, MODELS, OPTIMIZERS, ResumeOptions, TrainOptions } from '../train/options';
+import {
+  ADAPTIVE_LR,
+  DATASETS,
+  DEFAULT_SEED,
+  DEFAULTS,
+  Hyper,
+  MODELS,
+  OPTIMIZERS,
+  ResumeOptions,
+  SCHEDULERS,
+  TrainOptions,
+} from '../train/options';
 import { argsError, attachNegativeNumbers } from './args';
 
 export const HELP = `usage: tapegrad train [options]
 
-Trains a classifier with SGD (momentum 0.9, weight decay 5e-4, cosine learning-rate decay),
+Trains a classifier with SGD (momentum 0.9, weight decay 5e-4, cosine learning-rate decay) or
+another optimiser and schedule,
 shows a progress bar and a table per epoch, and writes model.json, metrics.json, timings.json
 and report.html to --out.
 
@@ -24,8 +36,12 @@ and report.html to --out.
   --epochs N         passes over the training set (digits ${DEFAULTS.digits.epochs}, fashion-mnist ${DEFAULTS['fashion-mnist'].epochs})
   --batch-size B     examples per SGD step (default ${DEFAULTS.digits.batchSize})
   --lr X             initial learning rate (SGD: digits ${DEFAULTS.digits.lr}, fashion-mnist ${DEFAULTS['fashion-mnist'].lr};
-                     Adam: digits ${ADAM_LR.digits}, fashion-mnist ${ADAM_LR['fashion-mnist']})
-  --optimizer NAME   sgd (default: momentum 0.9, weight decay 5e-4) or adam (weight decay 5e-4)
+                     Adam and AdamW: digits ${ADAPTIVE_LR.adam.digits}, fashion-mnist ${ADAPTIVE_LR.adam['fashion-mnist']};
+                     RMSprop: ${ADAPTIVE_LR.rmsprop.digits}, ${ADAPTIVE_LR.rmsprop['fashion-mnist']}; Adagrad: ${ADAPTIVE_LR.adagrad.digits}, ${ADAPTIVE_LR.adagrad['fashion-mnist']})
+  --optimizer NAME   sgd (default: momentum 0.9), adam, adamw, rmsprop or adagrad (all with weight decay 5e-4)
+  --scheduler NAME   learning-rate schedule, stepped every batch: cosine (default: decay to 0),
+                     step (x0.1 after each third of the run), onecycle (1cycle, peaking at --lr) or none
+  --clip-grad-norm X clip the gradients' total 2-norm to X before each step (default: no clipping)
   --seed S           integer seed of the split, initialisation, shuffling, dropout and
                      augmentation (default ${DEFAULT_SEED})
   --out DIR          where the results go (default runs/<dataset>-<model>-<seed>)
@@ -43,7 +59,8 @@ export class UsageError extends Error {}
 
 function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`unknown ${flag} '${value}' (choose ${allowed.join(' or ')})`);
+    const list = allowed.length <= 2 ? allowed.join(' or ') : `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`;
+    throw new UsageError(`unknown ${flag} '${value}' (choose ${list})`);
   }
   return value as T;
 }
@@ -101,6 +118,8 @@ export const TRAIN_OPTIONS = {
   optimizer: { type: 'string' },
   threads: { type: 'string' },
   resume: { type: 'string' },
+  scheduler: { type: 'string' },
+  'clip-grad-norm': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -136,7 +155,9 @@ export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | '
   const model = choice('model', str('model') ?? 'cnn', MODELS);
   const hyper: Hyper = { ...DEFAULTS[dataset] };
   if (str('optimizer') !== undefined) hyper.optimizer = choice('optimizer', str('optimizer')!, OPTIMIZERS);
-  if (hyper.optimizer === 'adam') hyper.lr = ADAM_LR[dataset];
+  if (hyper.optimizer !== 'sgd') hyper.lr = ADAPTIVE_LR[hyper.optimizer][dataset];
+  if (str('scheduler') !== undefined) hyper.scheduler = choice('scheduler', str('scheduler')!, SCHEDULERS);
+  if (str('clip-grad-norm') !== undefined) hyper.clipGradNorm = positiveNumber('clip-grad-norm', str('clip-grad-norm')!);
   if (str('epochs') !== undefined) hyper.epochs = positiveInt('epochs', str('epochs')!);
   if (str('batch-size') !== undefined) hyper.batchSize = positiveInt('batch-size', str('batch-size')!);
   if (str('lr') !== undefined) hyper.lr = positiveNumber('lr', str('lr')!);

@@ -5,13 +5,13 @@
  */
 import * as path from 'node:path';
 import { backend, useKernels } from '../kernels';
-import { Adam, SGD } from '../optim';
 import { stateDictToPlain } from '../optim/optimizer';
 import { stateDictToJson } from '../nn';
 import { LoadedData, loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
 import { featureMapRows, firstLayerFilters, modelGraphSvg } from '../train/inspect';
-import { LoopControl, train } from '../train/loop';
+import { batchesPerEpoch, LoopControl, train } from '../train/loop';
+import { describeOptimizer, makeOptimizer, makeScheduler } from '../train/optimizers';
 import { metricsJson, timingsJson } from '../train/metrics';
 import { buildModel, describeModel } from '../train/models';
 import type { ResumeOptions, TrainOptions } from '../train/options';
@@ -41,12 +41,7 @@ function settingsRows(o: TrainOptions, model: string, loaded: LoadedData): [stri
     ['model', `${o.model}: ${model}`],
     ['epochs', String(o.epochs)],
     ['batch size', String(o.batchSize)],
-    [
-      'optimiser',
-      o.optimizer === 'adam'
-        ? `Adam, lr ${o.lr} (cosine decay, stepped every batch), betas (0.9, 0.999), weight decay ${o.weightDecay}`
-        : `SGD, lr ${o.lr} (cosine decay, stepped every batch), momentum ${o.momentum}, weight decay ${o.weightDecay}`,
-    ],
+    ['optimiser', describeOptimizer(o)],
     [
       'augmentation',
       [o.cropPadding > 0 ? `random shift ±${o.cropPadding} px` : '', o.flipP > 0 ? `horizontal flip p=${o.flipP}` : '']
@@ -116,12 +111,6 @@ export function describeBackend(): string {
   return `WebAssembly ${b.kernels === 'wasm-relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}, ${plural(b.threads, 'thread')}`;
 }
 
-function makeOptimizer(opts: TrainOptions, params: ReturnType<ReturnType<typeof buildModel>['parameters']>) {
-  return opts.optimizer === 'adam'
-    ? new Adam(params, { lr: opts.lr, weightDecay: opts.weightDecay })
-    : new SGD(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
-}
-
 export async function run(args: string[]): Promise<number> {
   const opts = options(args);
   if (typeof opts === 'number') return opts;
@@ -133,6 +122,7 @@ export async function run(args: string[]): Promise<number> {
   const modelRng = runRng(opts.seed, 'init');
   const model = buildModel(opts.model, loaded.imageShape, classes, modelRng);
   const optimizer = makeOptimizer(opts, model.parameters());
+  const scheduler = makeScheduler(opts, optimizer, opts.epochs * batchesPerEpoch(loaded.train.labels.length, opts.batchSize).batches);
   const rngs = { shuffle: runRng(opts.seed, 'shuffle'), augment: runRng(opts.seed, 'augment') };
   const description = describeModel(model);
   const nTrain = loaded.train.labels.length;
@@ -144,6 +134,7 @@ export async function run(args: string[]): Promise<number> {
     checkpoint = readCheckpoint(opts.resumeFrom);
     model.loadStateDict(checkpoint.weights);
     optimizer.loadStateDict(checkpoint.optimizer);
+    if (scheduler !== null && checkpoint.scheduler !== undefined) scheduler.loadStateDict(checkpoint.scheduler);
     rngs.shuffle.setState(checkpoint.rng.shuffle);
     rngs.augment.setState(checkpoint.rng.augment);
     modelRng.setState(checkpoint.rng.model);
@@ -153,8 +144,7 @@ export async function run(args: string[]): Promise<number> {
     `tapegrad train: ${opts.dataset}, ${nTrain} train / ${nTest} test images [${loaded.imageShape.join(',')}], ${opts.model} = ${description}`,
   );
   console.log(`kernels: ${describeBackend()}`);
-  const optimiser = opts.optimizer === 'adam' ? `Adam lr ${opts.lr}` : `SGD lr ${opts.lr} momentum ${opts.momentum}`;
-  console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, ${optimiser} weight decay ${opts.weightDecay}, seed ${opts.seed}`);
+  console.log(`${plural(opts.epochs, 'epoch')}, batch ${opts.batchSize}, ${describeOptimizer(opts)}, seed ${opts.seed}`);
   if (checkpoint !== null) {
     console.log(
       checkpoint.epoch >= opts.epochs
@@ -190,6 +180,8 @@ export async function run(args: string[]): Promise<number> {
         cropPadding: opts.cropPadding,
         flipP: opts.flipP,
         optimizer: opts.optimizer,
+        scheduler: opts.scheduler ?? 'cosine',
+        clipGradNorm: opts.clipGradNorm ?? null,
       },
     }),
   );
@@ -208,6 +200,7 @@ export async function run(args: string[]): Promise<number> {
     epoch: r.epochs.length,
     weights: model.stateDict(),
     optimizer: stateDictToPlain(optimizer.stateDict()),
+    ...(scheduler !== null ? { scheduler: scheduler.stateDict() } : {}),
     rng: { shuffle: rngs.shuffle.state(), augment: rngs.augment.state(), model: modelRng.state() },
     epochs: [...r.epochs],
     timings: [...r.timings],
@@ -232,7 +225,7 @@ export async function run(args: string[]): Promise<number> {
   const progress = new Progress({ log: (line) => console.log(line), liveStream: liveStreamFor(process.stdout) });
   let result;
   try {
-    result = await train(model, loaded, classes, opts, rngs, progress, optimizer, control);
+    result = await train(model, loaded, classes, opts, rngs, progress, optimizer, control, scheduler);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -272,6 +265,8 @@ export async function run(args: string[]): Promise<number> {
       epochs: opts.epochs,
       batchSize: opts.batchSize,
       optimizer: opts.optimizer,
+      ...(opts.scheduler !== undefined && opts.scheduler !== 'cosine' ? { scheduler: opts.scheduler } : {}),
+      ...(opts.clipGradNorm != null ? { clipGradNorm: opts.clipGradNorm } : {}),
       lr: opts.lr,
       momentum: opts.momentum,
       weightDecay: opts.weightDecay,

@@ -89,7 +89,7 @@ function adamFloat32(x: Float32Array, gd: Float32Array, m: Float32Array, v: Floa
     v[i] = vi;
     let vUsed = vi;
     if (vmax !== null) {
-      vUsed = vmax[i] > vi ? vmax[i] : vi;
+      vUsed = Math.max(vmax[i], vi); // NaN-propagating, as torch.maximum (and WebAssembly's max)
       vmax[i] = vUsed;
     }
     const denom = f(f(f(Math.sqrt(vUsed)) / correction2) + eps);
@@ -108,7 +108,7 @@ function adamFloat64(x: Float64Array, gd: Float64Array, m: Float64Array, v: Floa
     v[i] = vi;
     let vUsed = vi;
     if (vmax !== null) {
-      vUsed = vmax[i] > vi ? vmax[i] : vi;
+      vUsed = Math.max(vmax[i], vi); // NaN-propagating, as torch.maximum (and WebAssembly's max)
       vmax[i] = vUsed;
     }
     x[i] = xi - (mi / (Math.sqrt(vUsed) / correction2 + eps)) * stepSize;

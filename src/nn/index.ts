@@ -56,3 +56,6 @@ export type {
   TransformerEncoderOptions,
   TransformerEncoderForwardOptions,
 } from './attention';
+
+// Initialisation (SPEC §16).
+export * as init from './initializers';

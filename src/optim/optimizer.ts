@@ -118,6 +118,11 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
       if (!p.isLeaf) {
         throw new Error(`${this.name}: parameter ${offset + i} of shape ${fmt(p.shape)} is not a leaf tensor and cannot be optimised`);
       }
+      if (p.dtype !== 'float32' && p.dtype !== 'float64') {
+        throw new Error(
+          `${this.name}: parameter ${offset + i} of shape ${fmt(p.shape)} is ${p.dtype}; only float32 and float64 tensors can be optimised`,
+        );
+      }
       if (seen.has(p)) throw new Error(`${this.name}: parameter ${offset + i} of shape ${fmt(p.shape)} appears in more than one group`);
       seen.add(p);
     });

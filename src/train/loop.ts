@@ -1,6 +1,7 @@
 /**
- * @file The training loop: per epoch, shuffled mini-batches with augmentation, cross-entropy, SGD
- * with momentum and weight decay under a cosine learning-rate schedule (stepped every batch), then
+ * @file The training loop: per epoch, shuffled mini-batches with augmentation, cross-entropy, the
+ * optimiser's step (after clipping the gradients' norm, if asked) and the learning-rate schedule's
+ * (every batch), then
  * a pass over the test set. Every random draw comes from the generators passed in, so one seed
  * gives one run.
  */
@@ -8,6 +9,7 @@ import { backward } from '../autograd/grad';
 import { noGrad } from '../autograd/mode';
 import * as data from '../data';
 import type { Dataset } from '../data';
+import { clipGradNorm_ } from '../nn/utils/clip';
 import { crossEntropy } from '../ops/loss';
 import type { Optimizer } from '../optim/optimizer';
 import type { Rng } from '../random/rng';
@@ -66,9 +68,13 @@ function countCorrect(predictions: Int32Array, labels: Int32Array): number {
   return n;
 }
 
-/** Cosine annealing from lr at step 0 down to 0 at step `steps`, updated every batch. */
-export function cosineLr(lr: number, step: number, steps: number): number {
-  return (lr * (1 + Math.cos((Math.PI * step) / steps))) / 2;
+/**
+ * Batches per epoch: a last batch of one example would break batch norm, so it is dropped (shuffling
+ * drops a different one each epoch).
+ */
+export function batchesPerEpoch(n: number, batchSize: number): { batches: number; dropLast: boolean } {
+  const dropLast = n > 1 && n % batchSize === 1;
+  return { batches: dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize), dropLast };
 }
 
 function augmentBatch(x: Tensor, hyper: Hyper, rng: Rng): Tensor {
@@ -107,13 +113,12 @@ export async function train(
   hyper: Hyper,
   rngs: LoopRngs,
   progress: Progress,
-  optimizer: Optimizer<unknown> & { lr: number },
+  optimizer: Optimizer,
   control: LoopControl,
+  scheduler: { step(): void } | null = null,
 ): Promise<TrainResult> {
   const n = split.train.labels.length;
-  // A last batch of one example would break batch norm; drop it (shuffling drops a different one each epoch).
-  const dropLast = n > 1 && n % hyper.batchSize === 1;
-  const totalBatches = dropLast ? Math.floor(n / hyper.batchSize) : Math.ceil(n / hyper.batchSize);
+  const { batches: totalBatches, dropLast } = batchesPerEpoch(n, hyper.batchSize);
   const epochs: EpochMetrics[] = [...control.history.epochs];
   const timings: EpochTiming[] = [...control.history.timings];
   let confusion = control.history.confusion ?? emptyConfusion(classes);
@@ -130,13 +135,14 @@ export async function train(
     for (const idx of data.batches(n, hyper.batchSize, { rng: rngs.shuffle, dropLast })) {
       await yieldToEventLoop();
       if (control.shouldStop()) return { epochs, timings, confusion, interrupted: true };
-      optimizer.lr = cosineLr(hyper.lr, (epoch - 1) * totalBatches + done, hyper.epochs * totalBatches);
       const batch = data.gather(split.train, idx);
       const logits = model.forward(augmentBatch(batch.images, hyper, rngs.augment));
       const loss = crossEntropy(logits, batch.labels);
       optimizer.zeroGrad();
       backward(loss);
+      if (hyper.clipGradNorm != null) clipGradNorm_(model.parameters(), hyper.clipGradNorm);
       optimizer.step();
+      scheduler?.step();
       lossSum += loss.item() * idx.length;
       correct += countCorrect(argmaxRows(logits), batch.labels);
       seen += idx.length;

@@ -7,10 +7,12 @@ import type { IdxFiles } from './idx-files';
 
 export const DATASETS = ['digits', 'fashion-mnist'] as const;
 export const MODELS = ['cnn', 'mlp'] as const;
-export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 export type OptimizerChoice = (typeof OPTIMIZERS)[number];
 export type DatasetName = (typeof DATASETS)[number];
 export type ModelName = (typeof MODELS)[number];
+export const SCHEDULERS = ['cosine', 'step', 'onecycle', 'none'] as const;
+export type SchedulerChoice = (typeof SCHEDULERS)[number];
 
 /** Hyper-parameters each dataset trains with unless the command line overrides them. */
 export interface Hyper {
@@ -23,8 +25,12 @@ export interface Hyper {
   cropPadding: number;
   /** Probability of a horizontal flip; digits must not be mirrored, clothes may. */
   flipP: number;
-  /** SGD with momentum (the default), or Adam (with its own default learning rate). */
+  /** SGD with momentum (the default), or Adam, AdamW, RMSprop, Adagrad (each with its own default learning rate). */
   optimizer: OptimizerChoice;
+  /** The learning-rate schedule, stepped every batch: cosine decay to 0 (the default), step, 1cycle or constant. */
+  scheduler?: SchedulerChoice;
+  /** Clip the gradients' total 2-norm to this before each step; null: no clipping. */
+  clipGradNorm?: number | null;
 }
 
 export const DEFAULTS: Record<DatasetName, Hyper> = {
@@ -34,6 +40,14 @@ export const DEFAULTS: Record<DatasetName, Hyper> = {
 
 /** Adam's learning rate when --lr is not given (per dataset; SGD's are in DEFAULTS). */
 export const ADAM_LR: Record<DatasetName, number> = { digits: 3e-3, 'fashion-mnist': 1e-3 };
+
+/** Each adaptive optimiser's learning rate when --lr is not given (per dataset). */
+export const ADAPTIVE_LR: Record<Exclude<OptimizerChoice, 'sgd'>, Record<DatasetName, number>> = {
+  adam: ADAM_LR,
+  adamw: ADAM_LR,
+  rmsprop: { digits: 1e-3, 'fashion-mnist': 5e-4 },
+  adagrad: { digits: 3e-2, 'fashion-mnist': 1e-2 },
+};
 
 export const DEFAULT_SEED = 0;
 

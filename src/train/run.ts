@@ -37,7 +37,7 @@ export const RUN_FILES = {
   report: 'report.html',
 } as const;
 
-export type OptimizerName = 'sgd' | 'adam';
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
 /** run.json, format 1. */
 export interface RunSpec {
@@ -64,6 +64,8 @@ export interface Checkpoint {
   epoch: number;
   weights: Record<string, { shape: number[]; data: number[] }>;
   optimizer: ReturnType<Optimizer<unknown>['stateDict']>;
+  /** The learning-rate scheduler's stateDict (absent in checkpoints from before schedulers, and with --scheduler none). */
+  scheduler?: Record<string, unknown>;
   rng: { shuffle: RngState; augment: RngState; model: RngState };
   epochs: EpochMetrics[];
   timings: EpochTiming[];

@@ -16,7 +16,7 @@ import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } f
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmWasm } from './gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
-import { sgdStepWasm } from './optimizers';
+import { adagradStepWasm, adamStepWasm, rmspropStepWasm, sgdStepWasm } from './optimizers';
 import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import type { Runtime } from './runtime';
 
@@ -171,6 +171,45 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         x.length >= WASM_MIN.elements && allFloat32(x, grad, buf),
         () => sgdStepWasm(rt.serial, x as Float32Array, grad as Float32Array, buf as Float32Array | null, h),
         () => js.sgdStep(x, grad, buf, h),
+      ),
+
+    adamStep: (x, grad, m, v, vmax, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, m, v, vmax),
+        () =>
+          adamStepWasm(
+            rt.serial,
+            x as Float32Array,
+            grad as Float32Array,
+            m as Float32Array,
+            v as Float32Array,
+            vmax as Float32Array | null,
+            h,
+          ),
+        () => js.adamStep(x, grad, m, v, vmax, h),
+      ),
+
+    rmspropStep: (x, grad, sq, gAvg, buf, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, sq, gAvg, buf),
+        () =>
+          rmspropStepWasm(
+            rt.serial,
+            x as Float32Array,
+            grad as Float32Array,
+            sq as Float32Array,
+            gAvg as Float32Array | null,
+            buf as Float32Array | null,
+            h,
+          ),
+        () => js.rmspropStep(x, grad, sq, gAvg, buf, h),
+      ),
+
+    adagradStep: (x, grad, sum, h) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, grad, sum),
+        () => adagradStepWasm(rt.serial, x as Float32Array, grad as Float32Array, sum as Float32Array, h),
+        () => js.adagradStep(x, grad, sum, h),
       ),
 
     maxPool2d: (x: Storage, g: PoolGeometry, y: Storage, argmax: Int32Array) =>

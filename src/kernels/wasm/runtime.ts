@@ -52,6 +52,9 @@ export const EXPORTS = [
   'batchNormBackward',
   'maskPositive',
   'sgdStep',
+  'adamStep',
+  'rmspropStep',
+  'adagradStep',
   'addPartials',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
