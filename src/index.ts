@@ -243,3 +243,4 @@ export {
 } from './tensor/creation';
 export type { RngOptions, RandintOptions, MultinomialOptions } from './tensor/creation';
 import './ops/creation-methods';
+export * as export from './export';

@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   data: 6,
   viz: 6,
   onnx: 6,
+  export: 6,
   func: 6,
   // Applications.
   testing: 7,
