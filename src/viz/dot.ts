@@ -1,5 +1,5 @@
 /**
- * @file `toDot`: the graph behind some tensors as Graphviz DOT, built with ts-graphviz. Op nodes
+ * @file `toDot`: the graph behind some tensors as Graphviz DOT (written by dot-print.ts). Op nodes
  * (rounded boxes) alternate with tensor nodes; nodes recorded inside an nn module's forward sit in
  * a cluster per module call, and `collapse` folds deep modules into single nodes.
  *
@@ -7,9 +7,7 @@
  * and module nodes are numbered in order of first appearance, and nothing depends on object
  * identity or on what ran before.
  */
-import { digraph } from 'ts-graphviz';
-import { printDot } from './dot-print';
-import type { GraphBaseModel, NodeAttributesObject, EdgeAttributesObject, RootGraphModel } from 'ts-graphviz';
+import { DotGraph, type DotAttributes } from './dot-print';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
 import { xmlSafe } from './escape';
@@ -155,10 +153,23 @@ type Placement = { frame: ScopeFrame | null; into: null } | { frame: null; into:
  * what it made except the tensors that leave it.
  */
 function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined) {
+  // One Placement object per frame, shared by every vertex placed there.
+  const inFrame = new Map<ScopeFrame | null, Placement>();
+  const intoFrame = new Map<ScopeFrame, Placement>();
+  const at = (frame: ScopeFrame | null): Placement => {
+    let p = inFrame.get(frame);
+    if (p === undefined) inFrame.set(frame, (p = { frame, into: null }));
+    return p;
+  };
+  const folded = (into: ScopeFrame): Placement => {
+    let p = intoFrame.get(into);
+    if (p === undefined) intoFrame.set(into, (p = { frame: null, into }));
+    return p;
+  };
   const opPlace = new Map<OpVertex, Placement>();
   for (const op of ops) {
     const into = collapsedFrame(op.scope, collapse);
-    opPlace.set(op, into !== null ? { frame: null, into } : { frame: op.scope, into: null });
+    opPlace.set(op, into !== null ? folded(into) : at(op.scope));
   }
   const tensorPlace = new Map<TensorVertex, Placement>();
   for (const v of tensors) {
@@ -179,11 +190,11 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
       frame = commonFrame(v.consumers.map((c) => c.scope));
       const into = v.isRoot ? null : collapsedFrame(frame, collapse);
       if (into !== null) {
-        tensorPlace.set(v, { frame: null, into });
+        tensorPlace.set(v, folded(into));
         continue;
       }
     }
-    tensorPlace.set(v, { frame, into: null });
+    tensorPlace.set(v, at(frame));
   }
   return { opPlace, tensorPlace };
 }
@@ -212,7 +223,7 @@ export function drawDot(
   const { opPlace, tensorPlace } = place(tensors, ops, collapse);
 
   const large = tensors.length + ops.length > LARGE_GRAPH;
-  const g: RootGraphModel = digraph('tapegrad', {
+  const g = DotGraph.digraph('tapegrad', {
     rankdir,
     ...(large ? { splines: 'line', nslimit: 1, nslimit1: 1 } : {}),
     fontname: FONT,
@@ -222,30 +233,32 @@ export function drawDot(
     bgcolor: 'white',
     ...(title !== undefined ? { label: titleLabel(title), labelloc: 't', labeljust: 'l' } : {}),
   });
-  g.attributes.node.apply({ fontname: FONT, fontsize: 11, shape: 'box', style: 'filled', margin: '0.08,0.04', height: 0.3 });
-  g.attributes.edge.apply({ color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' });
+  g.setDefaults(
+    { color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' },
+    { fontname: FONT, fontsize: 11, shape: 'box', style: 'filled', margin: '0.08,0.04', height: 0.3 },
+  );
 
-  const containers = new Map<ScopeFrame, GraphBaseModel>();
+  const containers = new Map<ScopeFrame, DotGraph>();
   const clusterList: ClusterInfo[] = [];
-  const clusterOf = new Map<GraphBaseModel, ClusterInfo>();
+  const clusterOf = new Map<DotGraph, ClusterInfo>();
   const tensorIds = new Map<TensorVertex, string>();
   const opIds = new Map<OpVertex, string>();
   /** Creates a node, noting which cluster it was drawn in. */
-  const nodeIn = (container: GraphBaseModel, id: string, attrs: NodeAttributesObject) => {
-    container.createNode(id, attrs);
+  const nodeIn = (container: DotGraph, id: string, attrs: DotAttributes) => {
+    container.node(id, attrs);
     clusterOf.get(container)?.members.push(id);
   };
-  const containerOf = (frame: ScopeFrame | null): GraphBaseModel => {
+  const containerOf = (frame: ScopeFrame | null): DotGraph => {
     if (frame === null || !clusters) return g;
     const known = containers.get(frame);
     if (known !== undefined) return known;
     const chain: ScopeFrame[] = [];
     for (let f: ScopeFrame | null = frame; f !== null && !containers.has(f); f = f.parent) chain.push(f);
-    let parent: GraphBaseModel = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
+    let parent: DotGraph = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
     for (let i = chain.length - 1; i >= 0; i--) {
       const f = chain[i];
       const id = `cluster_${containers.size}`;
-      const sub = parent.createSubgraph(id, {
+      const sub = parent.subgraph(id, {
         label: moduleLabel(f.path, f.kind),
         labeljust: 'l',
         fontsize: 11,
@@ -262,13 +275,28 @@ export function drawDot(
     return parent;
   };
 
+  // How many ops each collapsed module swallows, counted once (not per module: a long run of module calls would be quadratic).
+  const foldedOps = new Map<ScopeFrame, number>();
+  for (const op of ops) {
+    const into = opPlace.get(op)!.into;
+    if (into !== null) foldedOps.set(into, (foldedOps.get(into) ?? 0) + 1);
+  }
+  // Note [shared labels]: most nodes of a big graph say the same thing (a chain's `[3] float32`, its `tanh`):
+  // one string per distinct label, not one per node, keeps a 100,000-op drawing's memory near the size of its text.
+  const shared = new Map<string, string>();
+  const once = (key: string, make: () => string): string => {
+    let text = shared.get(key);
+    if (text === undefined) shared.set(key, (text = make()));
+    return text;
+  };
+
   const moduleIds = new Map<ScopeFrame, string>();
   const moduleNode = (frame: ScopeFrame): string => {
     let id = moduleIds.get(frame);
     if (id === undefined) {
       id = `m${moduleIds.size}`;
       moduleIds.set(frame, id);
-      const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
+      const inside = foldedOps.get(frame) ?? 0;
       nodeIn(containerOf(frame.parent), id, {
         label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`),
         ...STYLE.module,
@@ -279,12 +307,16 @@ export function drawDot(
   };
 
   const opId = (op: OpVertex): string => {
+    const known = opIds.get(op);
+    if (known !== undefined) return known;
     const p = opPlace.get(op)!;
     const id = p.into !== null ? moduleNode(p.into) : `op${op.index}`;
     opIds.set(op, id);
     return id;
   };
   const tensorId = (v: TensorVertex): string => {
+    const known = tensorIds.get(v);
+    if (known !== undefined) return known;
     const p = tensorPlace.get(v)!;
     const id = p.into !== null ? moduleNode(p.into) : `t${v.index}`;
     tensorIds.set(v, id);
@@ -299,10 +331,12 @@ export function drawDot(
       if (p.into !== null) moduleNode(p.into);
       else {
         nodeIn(containerOf(p.frame), `op${op.index}`, {
-          label: opLabel(op.op, op.attrs),
+          label: once(`op\u0000${op.op}\u0000${op.attrs}`, () => opLabel(op.op, op.attrs)),
           ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
           // No node id: it counts every node ever made, and the text must not depend on what ran before.
-          tooltip: tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
+          tooltip: once(`tip\u0000${op.op}\u0000${op.attrs}\u0000${op.scope?.path}\u0000${op.scope?.kind}`, () =>
+            tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
+          ),
         });
       }
       opId(op);
@@ -313,10 +347,16 @@ export function drawDot(
       continue;
     }
     const t = v.tensor;
-    const attrs: NodeAttributesObject = {
-      label: tensorLabel(t, { values, grads }),
+    const attrs: DotAttributes = {
+      // Without value or grad columns a label depends only on the name, shape and dtype (Note [shared labels]).
+      label:
+        values || (grads && t.grad !== null)
+          ? tensorLabel(t, { values, grads })
+          : once(`t\u0000${t.name}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () => tensorLabel(t, { values, grads })),
       ...STYLE[roleOf(v)],
-      tooltip: tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
+      tooltip: once(`ttip\u0000${t.name}\u0000${roleOf(v)}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () =>
+        tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
+      ),
     };
     nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
     tensorId(v);
@@ -325,14 +365,14 @@ export function drawDot(
   // Edges in op order, inputs in argument order; edges inside a collapsed module vanish and
   // repeated edges into or out of one are drawn once.
   const drawn = new Set<string>();
-  const edge = (from: string, to: string, attrs: EdgeAttributesObject, merged: boolean) => {
+  const edge = (from: string, to: string, attrs: DotAttributes, merged: boolean) => {
     if (from === to) return;
     if (merged) {
       const key = `${from}->${to}`;
       if (drawn.has(key)) return;
       drawn.add(key);
     }
-    g.createEdge([{ id: from }, { id: to }], attrs);
+    g.edge(from, to, attrs);
   };
   for (const op of ops) {
     const to = opId(op);
@@ -345,5 +385,5 @@ export function drawDot(
     edge(to, tensorId(op.output), {}, intoModule);
   }
   for (const v of tensors) tensorId(v);
-  return { dot: printDot(g), tensors, ops, tensorIds, opIds, clusters: clusterList };
+  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList };
 }

@@ -3,7 +3,7 @@
  *
  * Note [escaping labels]: every label is a Graphviz HTML-like label (`<…>`), never a quoted
  * string. Quoted strings would need DOT's own escapes (`\"`, `\\`, and `\n`, `\l`, `\N`, … which
- * Graphviz interprets), and ts-graphviz 2 escapes only quotes and newlines, so a name ending in a
+ * Graphviz interprets), and the DOT writer (as ts-graphviz 2) escapes only quotes and newlines, so a name ending in a
  * backslash would break the file. Inside an HTML-like label only the XML entities matter, which
  * `escapeHtml` writes; Graphviz then writes the text into SVG escaped again, so a name such as
  * `a"b<c>&{d}` is shown exactly as it is. Line breaks in names become `<BR/>`; other control
