@@ -247,7 +247,11 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     const path = this.scopePath();
     running.push({ module: this, path });
     try {
-      return withScope(path, this.constructor.name, fn);
+      // Drawings name the module's parameters by their state-dict keys (`0.weight`), read only when drawn.
+      return withScope(path, this.constructor.name, fn, () => {
+        const { params, buffers } = this.ownTensors();
+        return [...params, ...buffers].map(([name, t]) => [join(path, name), t] as const);
+      });
     } finally {
       running.pop();
     }

@@ -3,6 +3,7 @@
  * and the Euclidean loss — compositions of primitives, with class targets picked by a constant
  * one-hot mask so that no loss needs a backward of its own.
  */
+import { composite } from '../autograd/scope';
 import { allocate, DType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -77,8 +78,12 @@ function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
 
 /** Softmax cross-entropy of logits [N,C] against class indices: per row -log softmax(x)[y]. */
 export function crossEntropy(logits: Tensor, targets: Targets, opts: ReductionOptions = {}): Tensor {
-  const y1 = oneHotTargets('crossEntropy', logits, targets);
-  return reduce('crossEntropy', neg(sum(mul(logSoftmax(logits, 1), y1), 1)), opts.reduction);
+  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
+  const reduction = opts.reduction === undefined || opts.reduction === 'mean' ? '' : `reduction=${opts.reduction}`;
+  return composite('crossEntropy', reduction, [logits, targets instanceof Tensor ? targets : null], () => {
+    const y1 = oneHotTargets('crossEntropy', logits, targets);
+    return reduce('crossEntropy', neg(sum(mul(logSoftmax(logits, 1), y1), 1)), opts.reduction);
+  });
 }
 
 /** Multiclass hinge: per row sum over j != y of max(0, s_j - s_y + margin) (no division by C). */

@@ -11,7 +11,7 @@ import { DotGraph, type DotAttributes } from './dot-print';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
 import { xmlSafe } from './escape';
-import { moduleLabel, opLabel, tensorLabel, titleLabel } from './labels';
+import { moduleLabel, opLabel, tensorLabel, titleLabel, valuesInWords } from './labels';
 import { OpVertex, TensorVertex, viewGraph } from './view';
 
 export interface DotOptions {
@@ -25,6 +25,12 @@ export interface DotOptions {
   clusters?: boolean;
   /** Modules nested deeper than this (the outermost module has depth 1) are drawn as one node each. */
   collapse?: number;
+  /**
+   * Composite ops — conv1d, crossEntropy, batchNorm and the others written with tapegrad's own ops —
+   * are drawn as one node each, named as they were called (Note [composite scopes]). `true` draws
+   * every one as the ops it is made of, in a cluster named after it; a list of names, only those.
+   */
+  expand?: boolean | readonly string[];
   /** A heading above the graph. */
   title?: string;
   /** Ids of nodes (`tensor.node.id`) whose ops are drawn in red, e.g. the node gradcheck blames. */
@@ -103,6 +109,7 @@ const STYLE = {
   intermediate: { fillcolor: '#ffffff', color: '#909090' },
   output: { fillcolor: '#fdebd0', color: '#ca6f1e', penwidth: 2 },
   module: { shape: 'box3d', style: 'filled', fillcolor: '#fcf3cf', color: '#9a7d0a' },
+  composite: { shape: 'box', style: 'rounded,filled', fillcolor: '#e8e4f3', color: '#5b4a9b', peripheries: 2 },
   clusterFill: ['#f4f6f9', '#e9edf3'],
 } as const;
 
@@ -114,12 +121,29 @@ function roleOf(v: TensorVertex): Role {
   return v.tensor.requiresGrad ? 'parameter' : 'input';
 }
 
+/** The innermost module frame at or above `frame` (composite frames are not modules). */
+function moduleOf(frame: ScopeFrame | null): ScopeFrame | null {
+  let f = frame;
+  while (f !== null && f.composite !== undefined) f = f.parent;
+  return f;
+}
+
 /** The frame of the module `collapse` folds `frame` into (its ancestor at depth collapse + 1), or null. */
 function collapsedFrame(frame: ScopeFrame | null, collapse: number | undefined): ScopeFrame | null {
-  if (frame === null || collapse === undefined || frame.depth <= collapse) return null;
-  let f = frame;
-  while (f.depth > collapse + 1) f = f.parent!;
+  let f = moduleOf(frame);
+  if (f === null || collapse === undefined || f.depth <= collapse) return null;
+  while (f.depth > collapse + 1) f = moduleOf(f.parent)!;
   return f;
+}
+
+/** Which composite ops are drawn as their parts (DotOptions.expand). */
+type Expands = (op: string) => boolean;
+
+/** The composite `frame` is folded into: the outermost one around it that is not expanded, or null. */
+function foldingComposite(frame: ScopeFrame | null, expands: Expands): ScopeFrame | null {
+  let found: ScopeFrame | null = null;
+  for (let f = frame; f !== null; f = f.parent) if (f.composite !== undefined && !expands(f.composite.op)) found = f;
+  return found;
 }
 
 /** The innermost frame enclosing all of `frames`; null if any is null or they share none. */
@@ -135,7 +159,10 @@ function commonFrame(frames: readonly (ScopeFrame | null)[]): ScopeFrame | null 
 }
 
 function checkOptions(opts: DotOptions): void {
-  const { collapse, rankdir } = opts;
+  const { collapse, rankdir, expand } = opts;
+  if (expand !== undefined && typeof expand !== 'boolean' && !(Array.isArray(expand) && expand.every((e) => typeof e === 'string'))) {
+    throw new Error(`toDot: expand must be true, false or a list of op names, got ${JSON.stringify(expand)}`);
+  }
   if (collapse !== undefined && !(Number.isInteger(collapse) && collapse >= 0)) {
     throw new Error(`toDot: collapse must be a non-negative integer, got ${collapse}`);
   }
@@ -152,7 +179,7 @@ type Placement = { frame: ScopeFrame | null; into: null } | { frame: null; into:
  * using all their consumers; inputs and constants at the top level. A collapsed module swallows
  * what it made except the tensors that leave it.
  */
-function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined) {
+function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined, expands: Expands) {
   // One Placement object per frame, shared by every vertex placed there.
   const inFrame = new Map<ScopeFrame | null, Placement>();
   const intoFrame = new Map<ScopeFrame, Placement>();
@@ -168,7 +195,7 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
   };
   const opPlace = new Map<OpVertex, Placement>();
   for (const op of ops) {
-    const into = collapsedFrame(op.scope, collapse);
+    const into = collapsedFrame(op.scope, collapse) ?? foldingComposite(op.scope, expands);
     opPlace.set(op, into !== null ? folded(into) : at(op.scope));
   }
   const tensorPlace = new Map<TensorVertex, Placement>();
@@ -187,9 +214,26 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
       }
       frame = p.into.parent;
     } else if (v.tensor.requiresGrad) {
+      // A parameter is drawn beside the ops that use it, but outside a composite drawn as one node, and
+      // outside an expanded composite it is an argument of: it is an input.
       frame = commonFrame(v.consumers.map((c) => c.scope));
+      const comp = foldingComposite(frame, expands);
+      if (comp !== null) frame = comp.parent;
+      while (frame !== null && frame.composite !== undefined && frame.composite.inputs.includes(v.tensor)) frame = frame.parent;
       const into = v.isRoot ? null : collapsedFrame(frame, collapse);
       if (into !== null) {
+        tensorPlace.set(v, folded(into));
+        continue;
+      }
+    } else if (!v.isRoot && v.consumers.length > 0) {
+      // A constant made inside a composite drawn as one node (a one-hot of the targets, a 0.5) is part of it.
+      const into = opPlace.get(v.consumers[0])!.into;
+      if (
+        into !== null &&
+        into.composite !== undefined &&
+        !into.composite.inputs.includes(v.tensor) &&
+        v.consumers.every((c) => opPlace.get(c)!.into === into)
+      ) {
         tensorPlace.set(v, folded(into));
         continue;
       }
@@ -197,6 +241,50 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
     tensorPlace.set(v, at(frame));
   }
   return { opPlace, tensorPlace };
+}
+
+/**
+ * Note [names in drawings]: a user's tensors are rarely all named, and the ops inside a composite
+ * make new ones. A drawing names what it can, without touching the tensors: a module's parameters
+ * by their state-dict keys (`0.weight`, from the module frames that used them); the output of a
+ * reshape by its input's name (a name survives internal reshapes); an element picked out of a tensor
+ * by that tensor's name and the index (`x[0,2,3,3]`), an unnamed tensor being called `input0`,
+ * `input1`, … in drawing order; and the product of two named scalars by both (`x[2]·w[0]`).
+ */
+function displayNames(tensors: readonly TensorVertex[]): Map<TensorVertex, string> {
+  const names = new Map<TensorVertex, string>();
+  const stateDict = new Map<Tensor, string>();
+  const framesSeen = new Set<ScopeFrame>();
+  for (const v of tensors) {
+    if (v.producer !== null || !v.tensor.requiresGrad) continue;
+    for (const c of v.consumers) {
+      for (let f = c.scope; f !== null && !framesSeen.has(f); f = f.parent) {
+        framesSeen.add(f);
+        for (const [key, t] of f.tensorNames?.() ?? []) if (!stateDict.has(t)) stateDict.set(t, key);
+      }
+    }
+  }
+  let unnamed = 0;
+  const nameOf = (v: TensorVertex): string | undefined => v.tensor.name || names.get(v);
+  for (const v of tensors) {
+    const t = v.tensor;
+    if (t.name) continue;
+    const op = v.producer;
+    let name: string | undefined;
+    if (op === null) name = stateDict.get(t);
+    else if (op.op === 'reshape') name = nameOf(op.inputs[0]);
+    else if (op.op === 'element') {
+      const from = op.inputs[0];
+      let base = nameOf(from);
+      if (base === undefined && from.producer === null) names.set(from, (base = `input${unnamed++}`));
+      if (base !== undefined) name = `${base}${op.attrs}`;
+    } else if (op.op === 'mul' && t.ndim === 0) {
+      const [a, b] = op.inputs.map(nameOf);
+      if (a !== undefined && b !== undefined) name = `${a}·${b}`;
+    }
+    if (name !== undefined) names.set(v, name);
+  }
+  return names;
 }
 
 /**
@@ -220,7 +308,10 @@ export function drawDot(
   const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
   const highlighted = new Set(opts.highlight ?? []);
   const { tensors, ops } = viewGraph(rootList, cutAt);
-  const { opPlace, tensorPlace } = place(tensors, ops, collapse);
+  const expandOpt = opts.expand ?? false;
+  const expands: Expands = typeof expandOpt === 'boolean' ? () => expandOpt : (op) => expandOpt.includes(op);
+  const { opPlace, tensorPlace } = place(tensors, ops, collapse, expands);
+  const names = displayNames(tensors);
 
   const large = tensors.length + ops.length > LARGE_GRAPH;
   const g = DotGraph.digraph('tapegrad', {
@@ -259,7 +350,11 @@ export function drawDot(
       const f = chain[i];
       const id = `cluster_${containers.size}`;
       const sub = parent.subgraph(id, {
-        label: moduleLabel(f.path, f.kind),
+        // An expanded composite's cluster is named after the op; a module's after its path and class.
+        label:
+          f.composite !== undefined
+            ? moduleLabel('', f.composite.attrs ? `${f.kind} ${f.composite.attrs}` : f.kind)
+            : moduleLabel(f.path, f.kind),
         labeljust: 'l',
         fontsize: 11,
         style: 'rounded,filled',
@@ -291,10 +386,25 @@ export function drawDot(
   };
 
   const moduleIds = new Map<ScopeFrame, string>();
+  let compositeCount = 0;
   const moduleNode = (frame: ScopeFrame): string => {
     let id = moduleIds.get(frame);
+    if (id === undefined && frame.composite !== undefined) {
+      // A composite op drawn as one node, named as it was called (Note [composite scopes]).
+      const { op, attrs } = frame.composite;
+      const inside = foldedOps.get(frame) ?? 0;
+      id = `c${compositeCount++}`;
+      moduleIds.set(frame, id);
+      nodeIn(containerOf(frame.parent), id, {
+        label: once(`op\u0000${op}\u0000${attrs}`, () => opLabel(op, attrs)),
+        ...STYLE.composite,
+        tooltip: tooltipText(
+          `${op}${attrs ? ` ${attrs}` : ''}: a composite of ${inside} op${inside === 1 ? '' : 's'} (expand: true draws them)`,
+        ),
+      });
+    }
     if (id === undefined) {
-      id = `m${moduleIds.size}`;
+      id = `m${moduleIds.size - compositeCount}`;
       moduleIds.set(frame, id);
       const inside = foldedOps.get(frame) ?? 0;
       nodeIn(containerOf(frame.parent), id, {
@@ -347,15 +457,18 @@ export function drawDot(
       continue;
     }
     const t = v.tensor;
+    const name = t.name || names.get(v);
     const attrs: DotAttributes = {
       // Without value or grad columns a label depends only on the name, shape and dtype (Note [shared labels]).
       label:
         values || (grads && t.grad !== null)
-          ? tensorLabel(t, { values, grads })
-          : once(`t\u0000${t.name}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () => tensorLabel(t, { values, grads })),
+          ? tensorLabel(t, { values, grads, name })
+          : once(`t\u0000${name}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () => tensorLabel(t, { values, grads, name })),
       ...STYLE[roleOf(v)],
-      tooltip: once(`ttip\u0000${t.name}\u0000${roleOf(v)}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () =>
-        tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
+      // Name, shape, dtype, values and gradient in words — never a DOT id.
+      tooltip: tooltipText(
+        `${name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}; value ${valuesInWords(t)}` +
+          (t.grad !== null ? `; grad ${valuesInWords(t.grad)}` : ''),
       ),
     };
     nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
@@ -376,11 +489,15 @@ export function drawDot(
   };
   for (const op of ops) {
     const to = opId(op);
-    const intoModule = opPlace.get(op)!.into !== null;
+    const into = opPlace.get(op)!.into;
+    const intoModule = into !== null;
+    // Edges into a composite's node are numbered by the composite's own arguments (x 0, w 1, …).
+    const args = into?.composite?.inputs;
     op.inputs.forEach((x, i) => {
       const from = tensorId(x);
-      const labelled = op.inputs.length > 1 && !intoModule;
-      edge(from, to, labelled ? { label: String(i) } : {}, intoModule || tensorPlace.get(x)!.into !== null);
+      const arg = args !== undefined && args.length > 1 ? args.indexOf(x.tensor) : -1;
+      const label = !intoModule && op.inputs.length > 1 ? String(i) : arg >= 0 ? String(arg) : null;
+      edge(from, to, label !== null ? { label } : {}, intoModule || tensorPlace.get(x)!.into !== null);
     });
     edge(to, tensorId(op.output), {}, intoModule);
   }

@@ -80,6 +80,15 @@ export function formatValues(t: Tensor): string[] {
 export interface TensorLabelOptions {
   values: boolean;
   grads: boolean;
+  /** The name to show when the tensor has none of its own (a state-dict name, `x[0,2]`: see dot.ts). */
+  name?: string;
+}
+
+/** A tensor's values in one line for a tooltip: all of them when few, else min/mean/max. */
+export function valuesInWords(t: Tensor): string {
+  if (t.size <= 8) return t.ndim === 0 ? formatNumber(t.data[0]) : `[${Array.from(t.data, formatNumber).join(', ')}]`;
+  const [min, mean, max] = summarize(t);
+  return `min ${min}, mean ${mean}, max ${max}`;
 }
 
 const SMALL = 'POINT-SIZE="9" COLOR="#555555"';
@@ -103,7 +112,8 @@ export function tensorLabel(t: Tensor, opts: TensorLabelOptions): string {
   const large = t.size > MAX_SHOWN_VALUES;
   const width = large ? 1 + columns.length : 2;
   const rows: string[] = [];
-  if (t.name !== undefined && t.name !== '') rows.push(cell(`<B>${escapeHtml(t.name)}</B>`, 'CENTER', width));
+  const name = t.name !== undefined && t.name !== '' ? t.name : opts.name;
+  if (name !== undefined && name !== '') rows.push(cell(`<B>${escapeHtml(name)}</B>`, 'CENTER', width));
   rows.push(cell(small(`${fmt(t.shape)} ${t.dtype}`), 'CENTER', width));
   if (large && columns.length > 0) {
     const stats = columns.map((c) => summarize(c.t));
