@@ -117,7 +117,8 @@ export function tensorLabel(t: Tensor, opts: TensorLabelOptions): string {
   rows.push(cell(small(`${fmt(t.shape)} ${t.dtype}`), 'CENTER', width));
   if (large && columns.length > 0) {
     const stats = columns.map((c) => summarize(c.t));
-    rows.push(cell('') + columns.map((c) => cell(small(c.title), 'RIGHT')).join(''));
+    // The headers get the values' wider padding too, or `value` and `grad` run together as `valuegrad`.
+    rows.push(cell('') + columns.map((c) => cell(small(c.title), 'RIGHT', 1, 3)).join(''));
     ['min', 'mean', 'max'].forEach((what, k) => {
       // The wider padding keeps the value and grad columns apart.
       rows.push(cell(small(what)) + columns.map((c, i) => cell(mono(stats[i][k], c.color), 'RIGHT', 1, 3)).join(''));
@@ -148,7 +149,31 @@ export function moduleLabel(path: string, kind: string, detail?: string): string
   return `<${name}${detail === undefined ? '' : `<BR/><FONT ${SMALL}>${escapeHtml(detail)}</FONT>`}>`;
 }
 
-/** The graph's title. */
+/** A title's lines are at most this many characters (a longer word gets a line of its own). */
+export const TITLE_WIDTH = 64;
+
+/** Text broken into lines of at most `width` characters at spaces. */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split(/\r\n|\r|\n/)) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * The graph's title, wrapped: Graphviz sizes the canvas to the graph, not to the title, so a long
+ * one-line title ran off the right edge of a narrow drawing.
+ */
 export function titleLabel(title: string): string {
-  return `<<B>${escapeHtml(title)}</B>>`;
+  return `<${wrapText(title, TITLE_WIDTH)
+    .map((line) => `<B>${escapeHtml(line)}</B>`)
+    .join('<BR ALIGN="LEFT"/>')}>`;
 }
