@@ -150,7 +150,7 @@ export function moduleLabel(path: string, kind: string, detail?: string): string
 }
 
 /** A title's lines are at most this many characters (a longer word gets a line of its own). */
-export const TITLE_WIDTH = 64;
+export const TITLE_WIDTH = 44;
 
 /** Text broken into lines of at most `width` characters at spaces. */
 export function wrapText(text: string, width: number): string[] {
