@@ -8,11 +8,11 @@ export type { BackendInfo } from './kernels';
 
 // Tensors (SPEC §1), and the shape helpers custom ops use.
 export { Tensor, isTensor } from './tensor/tensor';
-export type { NestedArray } from './tensor/tensor';
+export type { NestedArray, NestedBoolArray } from './tensor/tensor';
 export { tensor, scalar, zeros, ones, full, arange, randn, rand } from './tensor/create';
 export type { TensorOptions, RandomOptions } from './tensor/create';
-export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType } from './tensor/dtype';
-export type { DType, Storage } from './tensor/dtype';
+export { DEFAULT_DTYPE, allocate, dtypeOf, promoteTypes, isDType, isFloating } from './tensor/dtype';
+export type { DType, FloatDType, Storage } from './tensor/dtype';
 export {
   broadcastShapes,
   tryBroadcastShapes,
@@ -76,6 +76,43 @@ export type { ConvOptions, ConvTransposeOptions, SpatialOption } from './ops/con
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d } from './ops/pool';
 export type { PoolOptions } from './ops/pool';
 
+// Activations (SPEC §15).
+export {
+  leakyRelu,
+  elu,
+  selu,
+  celu,
+  gelu,
+  silu,
+  mish,
+  softplus,
+  logSigmoid,
+  hardtanh,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  softsign,
+  tanhshrink,
+  prelu,
+  softshrink,
+  hardshrink,
+  threshold,
+} from './ops/activations';
+export type { GeluOptions, SoftplusOptions } from './ops/activations';
+
+// Normalisation (SPEC §15).
+export { layerNorm, groupNorm, instanceNorm } from './ops/norms';
+export type { LayerNormOptions, GroupNormOptions, InstanceNormOptions } from './ops/norms';
+
+// Shape ops added in SPEC §14 and §18 (permute; transpose's two-axis form lives in ./ops/shape).
+export { permute } from './ops/shape';
+export { narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer } from './ops/rearrange';
+export { einsum } from './ops/einsum';
+
+// Attention (SPEC §15).
+export { scaledDotProductAttention } from './ops/attention';
+export type { AttentionOptions } from './ops/attention';
+
 // Namespaces (SPEC §7, §8).
 export * as nn from './nn';
 export * as optim from './optim';
@@ -84,6 +121,8 @@ export * as viz from './viz-namespace';
 export * as onnx from './onnx';
 export * as train from './train/public';
 
+// Files: safetensors (SPEC §16).
+export { save, load, saveBytes, loadBytes, loadMetadata } from './tensor/safetensors';
 // Gradient tests that read like tests (issue #32): tg.testing.assertGradcheck; the jest matchers are tapegrad/jest.
 export * as testing from './testing/public';
 export type { WorstElement } from './autograd/gradcheck-report';

@@ -93,3 +93,31 @@ test('the import reader finds run-time imports and skips type-only ones', () => 
   // `import type { Tensor }` is erased at run time, so it is not an import.
   expect(found).not.toContain(path.join('tensor', 'tensor'));
 });
+
+test("docs/architecture.md's index of Notes lists every note the code defines, where it is defined", () => {
+  const ROOT = path.join(__dirname, '..');
+  const defined = new Map<string, Set<string>>();
+  const roots = ['src', 'assembly', 'bench', 'bin', 'scripts', 'tests'];
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === 'node_modules' || e.name === '__snapshots__' ? [] : walk(p);
+      return /\.(ts|js|py)$/.test(e.name) && !e.name.endsWith('.test.ts') ? [p] : [];
+    });
+  for (const file of roots.flatMap((r) => walk(path.join(ROOT, r)))) {
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/Note \[([^\]]+)\]:/g)) {
+      const where = defined.get(m[1]) ?? new Set<string>();
+      where.add(path.relative(ROOT, file).split(path.sep).join('/'));
+      defined.set(m[1], where);
+    }
+  }
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const missing: string[] = [];
+  for (const [title, where] of defined) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| [${title}] |`));
+    if (row === undefined) missing.push(`[${title}] (defined in ${[...where].join(', ')})`);
+    else for (const f of where) if (!row.includes(f)) missing.push(`[${title}] does not name ${f}`);
+  }
+  expect(missing).toEqual([]);
+  expect(defined.size).toBeGreaterThan(30);
+});

@@ -11,7 +11,7 @@ import type { PoolGeometry } from '../src/kernels/pool';
 import * as tg from '../src';
 import { conv2dReference, convTranspose2dReference, conv2dWeightGradReference } from './kernel-references';
 
-type Storage = Float32Array | Float64Array;
+type Storage = import('../src/tensor/dtype').Storage;
 const r = tg.rng('conv-kernels');
 
 function random(n: number, Type: typeof Float32Array | typeof Float64Array): Storage {

@@ -79,8 +79,8 @@ const cases: [string, () => unknown, string | RegExp][] = [
   ],
   [
     'pad with an unknown mode',
-    () => x23().pad([1], { mode: 'reflect' as never }),
-    "pad: unknown mode 'reflect' (use constant, replicate, symmetric, circular)",
+    () => x23().pad([1], { mode: 'mirror' as never }),
+    "pad: unknown mode 'mirror' (use constant, replicate, symmetric, circular, reflect)",
   ],
   [
     'pad an empty axis by replication',
@@ -101,7 +101,7 @@ const cases: [string, () => unknown, string | RegExp][] = [
   ['stack of unequal shapes', () => tg.stack([x23(), tg.ones([3, 2])]), 'stack: shapes [2,3], [3,2] are not all equal'],
   // tensor conversion
   ['item() on several elements', () => x23().item(), 'item: only a one-element tensor converts to a number, got shape [2,3]'],
-  ['cast to an unknown dtype', () => x23().cast('int8' as never), "cast: unknown dtype int8 (use 'float32' or 'float64')"],
+  ['cast to an unknown dtype', () => x23().cast('int8' as never), "cast: unknown dtype int8 (use 'float32', 'float64', 'int32' or 'bool')"],
   ['sumTo a shape that does not broadcast', () => tg.sumTo(x23(), [3, 1]), 'sumTo: shape [2,3] does not broadcast from [3,1]'],
 ];
 

@@ -85,7 +85,7 @@ describe('gradcheck', () => {
     expect(tg.gradcheck((v) => tg.tanh(v), [x], { fullJacobianLimit: 10 }).ok).toBe(true);
     const bad = tg.gradcheck((v) => wrongSquare.apply([v], undefined), [x], { fullJacobianLimit: 10 });
     expect(bad.ok).toBe(false);
-    expect(bad.failures[0]).toMatch(/^random direction 0:/);
+    expect(bad.failures[0]).toMatch(/^input 0 \[30\] random direction 0:/);
   });
 
   test("checks only inputs that require grad and leaves the callers' tensors unchanged", () => {

@@ -52,7 +52,7 @@ describe('registration and names', () => {
       'heads.1.bias [1]',
     ]);
     expect(net.parameters()).toEqual(net.namedParameters().map(([, p]) => p));
-    expect(net.namedBuffers().map(([name]) => name)).toEqual(['body.bn.runningMean', 'body.bn.runningVar']);
+    expect(net.namedBuffers().map(([name]) => name)).toEqual(['body.bn.running_mean', 'body.bn.running_var']);
     expect(net.namedModules().map(([name, m]) => `${name}:${m.constructor.name}`)).toEqual([
       ':Net',
       'body:Block',
@@ -209,10 +209,10 @@ describe('state dicts and model files', () => {
 
   test('stateDict holds parameters and buffers, in order, as plain numbers', () => {
     const sd = trained().stateDict();
-    expect(Object.keys(sd)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias', '2.runningMean', '2.runningVar', '3.weight', '3.bias']);
+    expect(Object.keys(sd)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias', '2.running_mean', '2.running_var', '3.weight', '3.bias']);
     expect(sd['0.weight'].shape).toEqual([8, 4]);
     expect(sd['0.weight'].data).toHaveLength(32);
-    expect(sd['2.runningVar'].data.every((v) => v !== 1)).toBe(true);
+    expect(sd['2.running_var'].data.every((v) => v !== 1)).toBe(true);
   });
 
   test('loadStateDict round trip is exact, in place, and gives the same outputs', () => {

@@ -141,15 +141,29 @@ def fashion_epoch(data_dir, threads):
     return float(m.group(1))
 
 
+def configuration():
+    """The build a user's numbers depend on: version, BLAS, LAPACK, oneDNN and the CPU capability in use."""
+    show = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", show)
+    cap = re.search(r"CPU capability usage: (\S+)", show)
+    mkl = torch.backends.mkl.is_available()
+    dnnl = torch.backends.mkldnn.is_available()
+    return (f"BLAS {blas.group(1) if blas else 'unknown'}{' (MKL)' if mkl else ''}, oneDNN {'on' if dnnl else 'off'}, "
+            f"CPU capability {cap.group(1) if cap else 'unknown'}")
+
+
 def main():
     ids, mode, threads = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3])
     data_dir = sys.argv[4] if len(sys.argv) > 4 else ""
+    # Every pool pinned, as a user who sets a thread count gets it: intra-op (OpenMP/MKL/OpenBLAS, also
+    # pinned by the environment run.ts passes) and inter-op.
     torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
     torch.manual_seed(0)
     opts = QUICK if mode == "quick" else FULL
     label = "PyTorch"
     result = dict(label=label, seconds={}, runs={}, errors={},
-                  about=f"PyTorch {torch.__version__} on {torch.get_num_threads()} thread(s), Python {sys.version.split()[0]}")
+                  about=f"PyTorch {torch.__version__} ({configuration()}), Python {sys.version.split()[0]}, {sys.executable}")
     for wid in ids:
         try:
             if wid == "E1":

@@ -4,7 +4,7 @@
  *
  * The upstream gradient is random (never all ones: a rule that forgot to multiply by gy would pass
  * with ones). Small inputs get the full Jacobian, element by element; large ones (or `fastMode`,
- * PyTorch's fast_mode) the projection vᵀ·J·u along random directions u, v.
+ * PyTorch's fast_mode) the projection vᵀ·J·u along random directions u, v, one input at a time.
  *
  * Note [kinks]: where the function's derivative jumps (relu at 0, a max with ties, abs at 0) the
  * central difference averages the two one-sided derivatives and agrees with neither. Each element
@@ -228,26 +228,28 @@ function compareWithDifferences(
     });
     return worst;
   }
-  const saved = wrt.map((x) => Float64Array.from(x.data));
+  // Note [directions per input]: each input is moved along its own random direction while the
+  // others stay put, so a failing projection names the input whose gradient is wrong (a projection
+  // that moved every input at once would mix them, and blame would always name the first).
   for (let trial = 0; trial < 4; trial++) {
-    const dirs = wrt.map((x) => randomLike(rng, x.shape).data);
-    const shift = (scale: number) =>
-      wrt.forEach((x, k) => {
-        for (let i = 0; i < x.size; i++) x.data[i] = saved[k][i] + scale * dirs[k][i];
-      });
-    shift(eps);
-    const plus = objective();
-    shift(-eps);
-    const minus = objective();
-    shift(0);
-    const predicted = wrt.reduce((acc, _x, k) => acc + dot(analytic[k], dirs[k]), 0);
-    const err = tally.compare(
-      predicted,
-      { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
-      () => where(-1, `random direction ${trial}`),
-    );
-    // A projection mixes every input: count it against each.
-    wrt.forEach((_x, k) => note(k, err));
+    wrt.forEach((x, k) => {
+      const saved = Float64Array.from(x.data);
+      const dir = randomLike(rng, x.shape).data;
+      const shift = (scale: number) => {
+        for (let i = 0; i < x.size; i++) x.data[i] = saved[i] + scale * dir[i];
+      };
+      shift(eps);
+      const plus = objective();
+      shift(-eps);
+      const minus = objective();
+      shift(0);
+      const err = tally.compare(
+        dot(analytic[k], dir),
+        { central: (plus - minus) / (2 * eps), forward: (plus - f0) / eps, backward: (f0 - minus) / eps },
+        () => where(k, `random direction ${trial}`),
+      );
+      note(k, err);
+    });
   }
   return worst;
 }

@@ -3,6 +3,7 @@
  * backward side by side, and registered by name; everything else in tapegrad is a composition of
  * them. The registry is what gradcheck tables, the CLI and graph labels enumerate.
  */
+import { isFloating } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { checkForward, creationStack, isAnomalyEnabled } from './anomaly';
 import { isGradEnabled } from './mode';
@@ -49,7 +50,8 @@ export class Primitive<A = undefined, S = undefined> {
     const anomaly = isAnomalyEnabled();
     const stack = anomaly ? creationStack() : undefined;
     if (stack !== undefined) checkForward(this.name, xs, y, stack);
-    if (isGradEnabled() && anyRequiresGrad(xs)) {
+    // An int32 or bool result (a comparison, an argmax) is not differentiable: no node (Note [dtypes]).
+    if (isGradEnabled() && anyRequiresGrad(xs) && isFloating(y.dtype)) {
       y.requiresGrad = true;
       y.node = new Node(this, xs, attrs, out instanceof Tensor ? undefined : out.saved, currentScope());
       if (stack !== undefined) y.node.creation = stack;

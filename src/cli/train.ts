@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { backend, useKernels } from '../kernels';
 import { Adam, SGD } from '../optim';
+import { stateDictToPlain } from '../optim/optimizer';
 import { stateDictToJson } from '../nn';
 import { LoadedData, loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
@@ -206,7 +207,7 @@ export async function run(args: string[]): Promise<number> {
   }): Checkpoint => ({
     epoch: r.epochs.length,
     weights: model.stateDict(),
-    optimizer: optimizer.stateDict(),
+    optimizer: stateDictToPlain(optimizer.stateDict()),
     rng: { shuffle: rngs.shuffle.state(), augment: rngs.augment.state(), model: modelRng.state() },
     epochs: [...r.epochs],
     timings: [...r.timings],

@@ -16,7 +16,7 @@ export type { BackendInfo, BinaryOp, Kernels, UnaryOp } from './kernels';
 export type { ConvGeometry } from './geometry';
 export type { PoolGeometry } from './pool';
 export type { BatchNormStats } from './normalization';
-export type { AdamStep, SgdStep } from './optimizers';
+export type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
 export { jsKernels } from './js';
 
 function env(name: string): string | undefined {

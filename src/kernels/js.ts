@@ -9,7 +9,7 @@ import type { BackendInfo, Kernels } from './kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
 import * as normalization from './normalization';
-import { adamStep, sgdStep } from './optimizers';
+import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 import * as pool from './pool';
 import * as reduce from './reduce';
 
@@ -39,6 +39,8 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     batchNormBackward: normalization.batchNormBackward,
     sgdStep,
     adamStep,
+    rmspropStep,
+    adagradStep,
   };
 }
 

@@ -13,7 +13,7 @@
 import type { Storage } from '../tensor/dtype';
 import type { ConvGeometry } from './geometry';
 import type { BatchNormStats } from './normalization';
-import type { AdamStep, SgdStep } from './optimizers';
+import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
 import type { PoolGeometry } from './pool';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
@@ -133,6 +133,10 @@ export interface Kernels {
 
   /** One SGD step of a parameter x in place (and of its momentum buffer, when given). */
   sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void;
-  /** One Adam step of x in place, with its moments m and v. */
-  adamStep(x: Storage, grad: Storage, m: Storage, v: Storage, h: AdamStep): void;
+  /** One Adam or AdamW step of x in place, with its moments m and v (and AMSGrad's max of v, when given). */
+  adamStep(x: Storage, grad: Storage, m: Storage, v: Storage, vmax: Storage | null, h: AdamStep): void;
+  /** One RMSprop step of x in place, with its square average (and gradient average, momentum buffer, when given). */
+  rmspropStep(x: Storage, grad: Storage, sq: Storage, gAvg: Storage | null, buf: Storage | null, h: RmspropStep): void;
+  /** One Adagrad step of x in place, with its sum of squared gradients. */
+  adagradStep(x: Storage, grad: Storage, sum: Storage, h: AdagradStep): void;
 }

@@ -7,7 +7,8 @@ import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, PoolOptions } from '../ops/
 import { sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
-import { Module } from './module';
+import { Module, ModuleOptions } from './module';
+import { pyBool, pyIntOrTuple, pyTuple } from './repr';
 
 export interface ConvLayerOptions extends InitOptions {
   stride?: SpatialOption;
@@ -62,6 +63,30 @@ abstract class ConvNd extends Module {
   protected get convOptions() {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
+
+  override extraRepr(): string {
+    return convRepr(this.inChannels, this.outChannels, this.kernel, this.convOptions, this.bias !== null);
+  }
+}
+
+/** PyTorch's _ConvNd.extra_repr: options at their defaults are left out; sizes are tuples. */
+export function convRepr(
+  inChannels: number,
+  outChannels: number,
+  kernel: readonly number[],
+  o: { stride: SpatialOption; padding: SpatialOption; dilation: SpatialOption; groups: number; outputPadding?: SpatialOption },
+  bias: boolean,
+): string {
+  const tuple = (v: SpatialOption) => (typeof v === 'number' ? kernel.map(() => v) : [...v]);
+  const parts = [`${inChannels}, ${outChannels}, kernel_size=${pyTuple(kernel)}, stride=${pyTuple(tuple(o.stride))}`];
+  if (tuple(o.padding).some((p) => p !== 0)) parts.push(`padding=${pyTuple(tuple(o.padding))}`);
+  if (tuple(o.dilation).some((d) => d !== 1)) parts.push(`dilation=${pyTuple(tuple(o.dilation))}`);
+  if (o.outputPadding !== undefined && tuple(o.outputPadding).some((p) => p !== 0)) {
+    parts.push(`output_padding=${pyTuple(tuple(o.outputPadding))}`);
+  }
+  if (o.groups !== 1) parts.push(`groups=${o.groups}`);
+  if (!bias) parts.push(`bias=${pyBool(false)}`);
+  return parts.join(', ');
 }
 
 /** 1-D convolution: input [N, inChannels, L], weight [outChannels, inChannels/groups, kernel]. */
@@ -94,13 +119,21 @@ abstract class PoolLayer extends Module {
 
   constructor(
     readonly kernel: SpatialOption,
-    readonly opts: PoolOptions = {},
+    readonly opts: PoolOptions & ModuleOptions = {},
   ) {
     super();
   }
 
   forward(x: Tensor): Tensor {
-    return this.pool(x, this.kernel, this.opts);
+    return this.pool(x, this.kernel, { stride: this.opts.stride, padding: this.opts.padding });
+  }
+
+  /** MaxPool1d/2d and AvgPool2d keep sizes as given; AvgPool1d makes them 1-tuples (PyTorch's _single). */
+  override extraRepr(): string {
+    const single = this instanceof AvgPool1d;
+    const size = (v: SpatialOption) => (single && typeof v === 'number' ? pyTuple([v]) : pyIntOrTuple(v));
+    const base = `kernel_size=${size(this.kernel)}, stride=${size(this.opts.stride ?? this.kernel)}, padding=${size(this.opts.padding ?? 0)}`;
+    return this instanceof MaxPool1d || this instanceof MaxPool2d ? `${base}, dilation=1, ceil_mode=${pyBool(false)}` : base;
   }
 }
 

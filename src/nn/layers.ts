@@ -12,7 +12,8 @@ import { dropout, linear } from '../ops/layers';
 import { batchNorm } from '../ops/normalization';
 import { flatten } from '../ops/shape';
 import { biasBound, InitOptions, kaimingUniformBound, uniformParameter } from './init';
-import { Module, parameter } from './module';
+import { Module, ModuleOptions, parameter } from './module';
+import { pyBool, pyFloat } from './repr';
 
 export interface LinearOptions extends InitOptions {
   bias?: boolean;
@@ -38,13 +39,17 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+  }
 }
 
 /** Inverted dropout while training; the identity after eval(). */
 export class Dropout extends Module {
   constructor(
     readonly p = 0.5,
-    private readonly opts: { rng?: Rng } = {},
+    private readonly opts: ModuleOptions = {},
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability p must be in [0,1], got ${p}`);
@@ -53,25 +58,38 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: this.opts.rng });
   }
+
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=False`;
+  }
 }
 
 export interface BatchNormLayerOptions {
   eps?: number;
-  momentum?: number;
+  /** Default 0.1; null: the cumulative average of every batch so far, as PyTorch's momentum=None. */
+  momentum?: number | null;
   /** Learnable per-channel weight (ones) and bias (zeros); default true. */
   affine?: boolean;
   /** Keep running statistics for eval mode; default true. */
   trackRunningStats?: boolean;
   dtype?: DType;
+  rng?: Rng;
 }
 
+/**
+ * Batch norm's state, under PyTorch's names (so state-dict keys are `bn.running_mean`, as torch
+ * writes them): the learnable `weight` and `bias`, and the buffers `running_mean`, `running_var`
+ * and `num_batches_tracked` (the number of training batches seen, which a null momentum turns into
+ * the cumulative average's weight 1/n). Files from before the rename, with `runningMean` and
+ * `runningVar`, still load (Note [state dict names]).
+ */
 abstract class BatchNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
-  readonly runningMean!: Tensor | null;
-  readonly runningVar!: Tensor | null;
+  readonly running_mean!: Tensor | null;
+  readonly running_var!: Tensor | null;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
 
   constructor(
     readonly numFeatures: number,
@@ -84,12 +102,29 @@ abstract class BatchNorm extends Module {
     const dtype = opts.dtype;
     const affine = opts.affine ?? true;
     this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum ?? 0.1;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`${this.constructor.name}: momentum must be in [0,1] or null, got ${this.momentum}`);
+    }
     this.weight = affine ? parameter(ones([numFeatures], { dtype })) : null;
     this.bias = affine ? parameter(zeros([numFeatures], { dtype })) : null;
     const track = opts.trackRunningStats ?? true;
-    this.registerBuffer('runningMean', track ? zeros([numFeatures], { dtype }) : null);
-    this.registerBuffer('runningVar', track ? ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_var', track ? ones([numFeatures], { dtype }) : null);
+  }
+
+  /** The running mean under its earlier name. */
+  get runningMean(): Tensor | null {
+    return this.running_mean;
+  }
+
+  /** The running variance under its earlier name. */
+  get runningVar(): Tensor | null {
+    return this.running_var;
+  }
+
+  protected override legacyStateDictNames(): Record<string, { name?: string; absentIn?: ArrayLike<number> }> {
+    return { running_mean: { name: 'runningMean' }, running_var: { name: 'runningVar' } };
   }
 
   forward(x: Tensor): Tensor {
@@ -99,12 +134,19 @@ abstract class BatchNorm extends Module {
     return batchNorm(x, {
       weight: this.weight,
       bias: this.bias,
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
       training: this.training,
-      momentum: this.momentum,
+      momentum: this.momentum ?? 0.1,
       eps: this.eps,
     });
+  }
+
+  override extraRepr(): string {
+    const affine = this.weight !== null;
+    const track = this.running_mean !== null;
+    const momentum = this.momentum === null ? 'None' : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${momentum}, affine=${pyBool(affine)}, track_running_stats=${pyBool(track)}`;
   }
 }
 
@@ -123,31 +165,51 @@ export class BatchNorm2d extends BatchNorm {
 }
 
 export class ReLU extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
 export class Tanh extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
 export class Sigmoid extends Module {
+  constructor(_opts: ModuleOptions = {}) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
-/** Merges the axes from startDim (default 1, keeping the batch axis) into one. */
+/** Merges the axes from startDim (default 1, keeping the batch axis) to endDim (default -1, the last) into one. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+    _opts: ModuleOptions = {},
+  ) {
     super();
   }
 
   forward(x: Tensor): Tensor {
-    return flatten(x, this.startDim);
+    return flatten(x, this.startDim, this.endDim);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
   }
 }
 

@@ -14,15 +14,85 @@
  * run, so subclasses write a plain `forward` method and still get clustered graphs.
  */
 import { withScope } from '../autograd/scope';
+import type { Rng } from '../random/rng';
+import { allocate } from '../tensor/dtype';
 import { fmt, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { addIndent } from './repr';
 
 /** A tensor's values as plain numbers, keyed by dotted name (SPEC §7). */
 export type StateDict = Record<string, { shape: number[]; data: number[] }>;
 
+/** The dtypes a module's parameters can have (§18). */
+export type FloatDType = 'float32' | 'float64';
+
+/** What every module constructor accepts in its options (§18): parameters' dtype and the generator that initialises them. */
+export interface ModuleOptions {
+  dtype?: FloatDType;
+  rng?: Rng;
+}
+
 export interface LoadStateDictOptions {
-  /** Default true: keys the model does not have are an error too, as in PyTorch. */
+  /** Default true: missing keys and keys the model does not have are errors, as in PyTorch. */
   strict?: boolean;
+}
+
+/** What loadStateDict accepts: tensors by name (what `tg.load` returns), or `{shape, data}` entries (SPEC §18). */
+export type StateDictInput = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>;
+
+/** The keys loadStateDict did not fill and the ones it did not use (PyTorch's `_IncompatibleKeys`). */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+const has = (sd: object, key: string) => Object.prototype.hasOwnProperty.call(sd, key);
+
+/**
+ * The values of one state-dict entry for the module's tensor `t`, or null after adding the problem.
+ * A `{shape, data}` entry's values must be finite numbers: Number('abc') is NaN, Number(null) 0,
+ * and typed-array stores would coerce them silently. A tensor's values are numbers already (a
+ * diverged checkpoint's NaN loads as NaN).
+ */
+function checkEntry(key: string, entry: unknown, t: Tensor, problems: string[]): ArrayLike<number> | null {
+  let shape: readonly number[];
+  let data: ArrayLike<number>;
+  if (entry instanceof Tensor) {
+    shape = entry.shape;
+    data = entry.data;
+  } else {
+    const e = entry as { shape?: unknown; data?: unknown } | null;
+    if (e === null || typeof e !== 'object' || !Array.isArray(e.shape) || !Array.isArray(e.data)) {
+      problems.push(`entry '${key}' is not a tensor or {shape, data} (model ${fmt(t.shape)})`);
+      return null;
+    }
+    shape = e.shape as number[];
+    data = e.data as number[];
+  }
+  if (!sameShape(shape, t.shape)) {
+    problems.push(`shape mismatch for '${key}': state dict ${fmt(shape)}, model ${fmt(t.shape)}`);
+    return null;
+  }
+  if (data.length !== sizeOf(shape)) {
+    problems.push(`entry '${key}' has ${data.length} values for shape ${fmt(shape)}`);
+    return null;
+  }
+  if (!(entry instanceof Tensor)) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i] as unknown;
+      if (typeof v !== 'number') {
+        problems.push(
+          `entry '${key}' index ${i} is ${typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v)}, not a number`,
+        );
+        return null;
+      }
+      if (!Number.isFinite(v)) {
+        problems.push(`entry '${key}' index ${i} is ${v}, not a finite number`);
+        return null;
+      }
+    }
+  }
+  return data;
 }
 
 const marked = new WeakSet<Tensor>();
@@ -188,58 +258,128 @@ export abstract class Module<In = Tensor, Out = Tensor> {
   }
 
   /**
-   * Copies a state dict into the module's tensors in place (optimisers keep their references).
-   * Everything is checked before anything is written: missing keys, unexpected keys (when strict)
-   * and shape mismatches are reported together, each with its key and shapes.
+   * Copies a state dict into the module's tensors in place (optimisers keep their references), each
+   * value converted to the dtype of the module's own tensor. The values may be tensors (what `tg.load`
+   * returns) or `{shape, data}` entries (what `stateDict()` returns); keys are PyTorch's, and older
+   * names a module still reads are translated (Note [state dict names]). Everything is checked
+   * before anything is written: missing keys, unexpected keys (both only when strict) and shape
+   * mismatches are reported together, each with its key and shapes. Returns the keys that were
+   * missing and unexpected, as PyTorch's load_state_dict does (both empty when strict).
    */
-  loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): void {
-    // Every value must be a finite JS number: Number('abc') is NaN, Number(null) 0, Number('0x10') 16,
-    // and typed-array stores would coerce them silently.
-    const firstNonFinite = (data: readonly unknown[]): string | null => {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        if (typeof v !== 'number') return `${i} is ${typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v)}, not a number`;
-        if (!Number.isFinite(v)) return `${i} is ${v}, not a finite number`;
-      }
-      return null;
-    };
-    if (sd === null || typeof sd !== 'object') throw new Error('loadStateDict: expected an object of {shape, data} entries');
+  loadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) {
+      throw new Error('loadStateDict: expected an object of tensors or {shape, data} entries');
+    }
     const strict = opts.strict ?? true;
     const problems: string[] = [];
     const targets: [Tensor, ArrayLike<number>][] = [];
-    const expected = this.namedTensors();
-    for (const [name, t] of expected) {
-      if (!Object.prototype.hasOwnProperty.call(sd, name)) {
-        if (strict) problems.push(`missing key '${name}' (model ${fmt(t.shape)})`);
-        continue;
-      }
-      const entry = sd[name];
-      const shape = entry?.shape;
-      if (!Array.isArray(shape) || !Array.isArray(entry.data)) {
-        problems.push(`entry '${name}' is not {shape, data} (model ${fmt(t.shape)})`);
-      } else if (!sameShape(shape, t.shape)) {
-        problems.push(`shape mismatch for '${name}': state dict ${fmt(shape)}, model ${fmt(t.shape)}`);
-      } else if (entry.data.length !== sizeOf(shape)) {
-        problems.push(`entry '${name}' has ${entry.data.length} values for shape ${fmt(shape)}`);
-      } else {
-        const bad = firstNonFinite(entry.data);
-        if (bad !== null) problems.push(`entry '${name}' index ${bad}`);
-        else targets.push([t, entry.data]);
+    const missingKeys: string[] = [];
+    const used = new Set<string>();
+    for (const [prefix, m] of this.namedModules()) {
+      const { params, buffers } = m.ownTensors();
+      const legacy = m.legacyStateDictNames();
+      const usesLegacy = Object.values(legacy).some(({ name }) => name !== undefined && has(sd, join(prefix, name)));
+      for (const [own, t] of [...params, ...buffers]) {
+        let key = join(prefix, own);
+        const old = legacy[own];
+        if (!has(sd, key) && old?.name !== undefined && has(sd, join(prefix, old.name))) key = join(prefix, old.name);
+        if (!has(sd, key)) {
+          if (usesLegacy && old?.absentIn !== undefined) {
+            targets.push([t, old.absentIn]);
+            continue;
+          }
+          missingKeys.push(key);
+          if (strict) problems.push(`missing key '${key}' (model ${fmt(t.shape)})`);
+          continue;
+        }
+        used.add(key);
+        const values = checkEntry(key, sd[key], t, problems);
+        if (values !== null) targets.push([t, values]);
       }
     }
+    const unexpectedKeys = Object.keys(sd).filter((key) => !used.has(key));
     if (strict) {
-      const known = new Set(expected.map(([name]) => name));
-      for (const key of Object.keys(sd)) if (!known.has(key)) problems.push(`unexpected key '${key}' ${fmt(sd[key]?.shape ?? [])}`);
+      for (const key of unexpectedKeys) {
+        const v = sd[key] as { shape?: unknown } | null;
+        problems.push(`unexpected key '${key}' ${Array.isArray(v?.shape) ? fmt(v.shape as number[]) : ''}`.trimEnd());
+      }
     }
     if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join('; ')}`);
     for (const [t, data] of targets) t.data.set(data);
+    return { missingKeys, unexpectedKeys };
   }
 
-  private namedTensors(): [string, Tensor][] {
-    return this.namedModules().flatMap(([prefix, m]) => {
-      const { params, buffers } = m.ownTensors();
-      return [...params, ...buffers].map(([name, t]): [string, Tensor] => [join(prefix, name), t]);
-    });
+  /**
+   * Note [state dict names]: state-dict keys are PyTorch's (BatchNorm's `running_mean`), but files
+   * written before a rename must still load. A module lists here, for each of its own tensors that
+   * was once saved under another name, that `name`; and `absentIn`, the value a tensor takes when a
+   * state dict written under the old names lacks it (as PyTorch's BatchNorm sets num_batches_tracked
+   * to 0 for checkpoints older than it).
+   */
+  protected legacyStateDictNames(): Record<string, { name?: string; absentIn?: ArrayLike<number> }> {
+    return {};
+  }
+
+  // ---- tree utilities and printing (SPEC §15, §18) -------------------------------------------------
+
+  /** Calls fn on every child's subtree (children first), then on this module, as PyTorch's apply; returns this. */
+  apply(fn: (m: AnyModule) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Sets requiresGrad on every parameter (freezing with false), as PyTorch's requires_grad_; returns this. */
+  requiresGrad_(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /** This module's own options as PyTorch's extra_repr writes them (src/nn/repr.ts); '' when it has none. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The model as PyTorch's print(model) shows the same architecture (torch.nn.Module.__repr__). */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra === '' ? [] : extra.split('\n');
+    const childLines = this.namedChildren().map(([key, m]) => `(${key}): ${addIndent(m.toString())}`);
+    const lines = [...extraLines, ...childLines];
+    let text = `${this.constructor.name}(`;
+    if (lines.length > 0) {
+      text += extraLines.length === 1 && childLines.length === 0 ? extraLines[0] : `\n  ${lines.join('\n  ')}\n`;
+    }
+    return `${text})`;
+  }
+
+  /**
+   * Converts every parameter and buffer (and gradient) to `dtype` in place, so optimisers that hold
+   * the tensors keep working; returns this (§18).
+   */
+  to(dtype: FloatDType): this {
+    if (dtype !== 'float32' && dtype !== 'float64') {
+      throw new Error(`${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+    }
+    const convert = (t: Tensor) => {
+      if (t.dtype === dtype) return;
+      const data = allocate(dtype, t.size);
+      data.set(t.data);
+      t.data = data;
+    };
+    for (const t of [...this.parameters(), ...this.buffers()]) {
+      convert(t);
+      if (t.grad !== null) convert(t.grad);
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
   }
 
   /** Runs fn in this module's scope; the path is the dotted name from the outermost running module. */

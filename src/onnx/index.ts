@@ -14,6 +14,7 @@ import { topoSort } from '../autograd/engine';
 import { enableGrad } from '../autograd/mode';
 import { Module } from '../nn/module';
 import { writeBytes } from '../platform/files';
+import type { Storage } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { version } from '../version';
@@ -59,7 +60,7 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
   if (dynamic && sample.ndim === 0) throw new Error('toOnnx: a 0-d sample has no batch axis; pass { dynamicBatch: false }');
 
   // Parameters record so the graph reaches them; their module names label the initializers.
-  const named = new Map<Float32Array | Float64Array, string>();
+  const named = new Map<Storage, string>();
   const restore: [Tensor, boolean][] = [];
   let wasTraining: boolean | null = null;
   if (model instanceof Module) {

@@ -7,6 +7,7 @@
 import type { Node } from '../autograd/node';
 import type { PrimitiveName } from '../ops/names';
 import type { Tensor } from '../tensor/tensor';
+import { FLOAT } from './graph';
 import type { Attribute, OnnxGraph } from './graph';
 
 export interface Emit {
@@ -200,9 +201,11 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
 
   pad(e) {
     const { mode, widths, fill } = e.node.attrs as { mode: string; widths: [number, number][]; fill: number };
-    const onnxMode = ({ constant: 'constant', replicate: 'edge' } as Record<string, string>)[mode];
+    const onnxMode = ({ constant: 'constant', replicate: 'edge', reflect: 'reflect' } as Record<string, string>)[mode];
     if (onnxMode === undefined) {
-      throw new Error(`toOnnx: pad mode '${mode}' has no ONNX equivalent in opset 17 (constant and replicate do) (node ${e.name})`);
+      throw new Error(
+        `toOnnx: pad mode '${mode}' has no ONNX equivalent in opset 17 (constant, replicate and reflect do) (node ${e.name})`,
+      );
     }
     const pads = [...widths.map(([before]) => before), ...widths.map(([, after]) => after)];
     const inputs = [e.inputs[0], e.g.int64s(`${e.name}_pads`, pads)];
@@ -266,6 +269,26 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     const a = e.node.attrs as { kernel: number[]; stride: number[]; padding: number[] };
     // Padding counts as zeros in the average, as in PyTorch's default.
     e.g.node('AveragePool', e.inputs, [e.outName], { kernel_shape: [...a.kernel], ...spatial(a), count_include_pad: 1 }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  // src/ops/activations.ts: the step mask as a comparison cast back to float (Note [step masks]),
+  // and exact gelu's normal CDF through Erf.
+  step(e) {
+    const greater = e.g.fresh(`${e.name}_greater`);
+    e.g.node('Greater', [e.inputs[0], e.g.scalar(`${e.name}_zero`, 0)], [greater], {}, `${e.name}/Greater`, e.doc);
+    e.g.node('Cast', [greater], [e.outName], { to: FLOAT }, `${e.name}/Cast`, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
+  },
+
+  normalCdf(e) {
+    const scaled = e.g.fresh(`${e.name}_scaled`);
+    const erf = e.g.fresh(`${e.name}_erf`);
+    const shifted = e.g.fresh(`${e.name}_shifted`);
+    e.g.node('Mul', [e.inputs[0], e.g.scalar(`${e.name}_rsqrt2`, Math.SQRT1_2)], [scaled], {}, `${e.name}/Mul`, e.doc);
+    e.g.node('Erf', [scaled], [erf], {}, `${e.name}/Erf`, e.doc);
+    e.g.node('Add', [erf, e.g.scalar(`${e.name}_one`, 1)], [shifted], {}, `${e.name}/Add`, e.doc);
+    e.g.node('Mul', [shifted, e.g.scalar(`${e.name}_half`, 0.5)], [e.outName], {}, `${e.name}/Half`, e.doc);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 };

@@ -10,6 +10,7 @@ import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { broadcastStrides, fmt, normalizeAxes, reducedShape, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
+import { cast } from './operands';
 import { reshape } from './shape';
 
 export type Axes = number | readonly number[];
@@ -51,9 +52,10 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return expandP.apply([x], { shape: [...shape] });
 }
 
-/** Sum over `axis` (all axes when undefined; negative axes count from the end). */
+/** Sum over `axis` (all axes when undefined; negative axes count from the end); a bool tensor's sum counts (int32). */
 export function sum(x: Tensor, axis?: Axes, keepDims = false): Tensor {
-  return sumP.apply([x], { axes: normalizeAxes('sum', axis, x.shape), keepDims });
+  const axes = normalizeAxes('sum', axis, x.shape);
+  return sumP.apply([x.dtype === 'bool' ? cast(x, 'int32') : x], { axes, keepDims });
 }
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */

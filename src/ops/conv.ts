@@ -24,7 +24,7 @@ import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { expandedConv2d } from './expanded';
 import { installMethods } from './methods';
-import { cast } from './operands';
+import { cast, requireFloating } from './operands';
 import { sum } from './reduce';
 import { reshape, slice } from './shape';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
@@ -302,6 +302,7 @@ function prepareConv(
     return convOutputSize(n, kernel[d], stride[d], padding[d], dilation[d]);
   });
 
+  requireFloating(op, { input: x, weight: w, bias });
   const dtype = commonDType([x, w, bias]);
   const to2d = (p: number[], fill: number): [number, number] => (dims === 1 ? [fill, p[0]] : [p[0], p[1]]);
   const to4d = (shape: readonly number[]) => (dims === 1 ? [shape[0], shape[1], 1, shape[2]] : [...shape]);

@@ -12,17 +12,38 @@
 import { defineOp, PrimitiveName } from './names';
 import { BinaryOp, kernels, UnaryOp } from '../kernels';
 import { binaryWith, map } from '../kernels/elementwise';
-import { allocate, allocateUnfilled } from '../tensor/dtype';
-import { broadcastShapes, sizeOf } from '../tensor/shape';
+import { allocate, allocateUnfilled, isFloating } from '../tensor/dtype';
+import { broadcastShapes, fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
-import { constant, operands, TensorLike } from './operands';
+import { cast, constant, operands, TensorLike, toFloating } from './operands';
 import { sumTo } from './broadcast';
 
 /** d(loss)/da and d(loss)/db from gy, in the output's shape; each runs only when its input needs it. */
 interface BinaryGrads {
   a: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
   b: (gy: Tensor, a: Tensor, b: Tensor, y: Tensor) => Tensor;
+}
+
+/**
+ * Note [integer arithmetic]: add, sub, mul, pow, maximum and minimum of int32 tensors give int32 (as
+ * PyTorch; the kernels compute in doubles and int32 storage wraps, as C does), `div` divides truly in
+ * float32. Bool operands compute in int32 and come back as bool, so add and maximum are a logical
+ * or, mul and minimum a logical and; subtracting or negating bools throws, as in PyTorch.
+ */
+function integerOperands(op: BinaryOp, a: Tensor, b: Tensor): { a: Tensor; b: Tensor; bool: boolean } {
+  if (isFloating(a.dtype)) return { a, b, bool: false };
+  if (op === 'div') return { a: cast(a, 'float32'), b: cast(b, 'float32'), bool: false };
+  if (op === 'pow' && b.data.some((v) => v < 0)) {
+    throw new Error(
+      `pow: integers to negative integer powers are not allowed (a ${fmt(a.shape)} ${a.dtype}, b ${fmt(b.shape)} ${b.dtype})`,
+    );
+  }
+  if (a.dtype === 'int32') return { a, b, bool: false };
+  if (op === 'sub') {
+    throw new Error(`sub: subtracting bool tensors is not supported (a ${fmt(a.shape)} bool, b ${fmt(b.shape)} bool); use logicalXor`);
+  }
+  return { a: cast(a, 'int32'), b: cast(b, 'int32'), bool: op !== 'pow' };
 }
 
 function binary(op: BinaryOp, grads: BinaryGrads) {
@@ -36,7 +57,13 @@ function binary(op: BinaryOp, grads: BinaryGrads) {
       b.requiresGrad ? sumTo(grads.b(gy, a, b, y), b.shape) : null,
     ],
   });
-  return (a: TensorLike, b: TensorLike): Tensor => p.apply(operands(op, a, b), undefined);
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    const [x, y] = operands(op, a, b);
+    if (isFloating(x.dtype)) return p.apply([x, y], undefined);
+    const int = integerOperands(op, x, y);
+    const out = p.apply([int.a, int.b], undefined);
+    return int.bool ? cast(out, 'bool') : out;
+  };
 }
 
 /** A constant in the broadcast shape of a and b, computed from their values. */
@@ -105,19 +132,28 @@ export const minimum = binary('minimum', {
     ),
 });
 
-function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor) {
+/**
+ * `integers`: what an int32 or bool input does — 'keep' its dtype (neg, abs, relu, as PyTorch), or
+ * 'float' it to float32 first (exp, log and the other transcendental maps, as PyTorch promotes them).
+ */
+function unary(op: UnaryOp & PrimitiveName, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor, integers: 'keep' | 'float' = 'float') {
   const p = defineOp(op, {
     forward: ([x]) => new Tensor(kernels().unary(op, x.data, allocateUnfilled(x.dtype, x.size)), x.shape),
     backward: (gy, [x], y) => [grad(gy, x, y)],
   });
-  return (x: Tensor): Tensor => p.apply([x], undefined);
+  return (x: Tensor): Tensor => {
+    if (integers === 'float') return p.apply([toFloating(x)], undefined);
+    if (op === 'neg' && x.dtype === 'bool')
+      throw new Error(`neg: negating a bool tensor is not supported (x ${fmt(x.shape)} bool); use logicalNot`);
+    return p.apply([x], undefined);
+  };
 }
 
-export const neg = unary('neg', (gy) => neg(gy));
+export const neg = unary('neg', (gy) => neg(gy), 'keep');
 export const exp = unary('exp', (gy, _x, y) => mul(gy, y));
 export const log = unary('log', (gy, x) => div(gy, x));
 export const sqrt = unary('sqrt', (gy, _x, y) => div(gy, mul(y, 2)));
-export const abs = unary('abs', (gy, x) => mul(gy, mapConstant(x, 'sign')));
+export const abs = unary('abs', (gy, x) => mul(gy, mapConstant(x, 'sign')), 'keep');
 /**
  * relu's backward, gy times relu's mask, in one pass instead of a mask and a product. The mask is a
  * constant (Note [kinks]), so the rule's own gradient is the same mask again and none for x.
@@ -129,7 +165,7 @@ const reluGradP = defineOp('reluGrad', {
 const reluGrad = (gy: Tensor, x: Tensor): Tensor => reluGradP.apply([gy, x], undefined);
 
 // relu propagates NaN, and its mask passes the gradient there (src/kernels/elementwise.ts UNARY).
-export const relu = unary('relu', (gy, x) => reluGrad(gy, x));
+export const relu = unary('relu', (gy, x) => reluGrad(gy, x), 'keep');
 export const tanh = unary('tanh', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
 export const sigmoid = unary('sigmoid', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
 

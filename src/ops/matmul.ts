@@ -65,6 +65,9 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
  * row (left) or column (right) vector and that axis is dropped from the result, as in NumPy.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype === 'bool' || b.dtype === 'bool') {
+    throw new Error(`matmul: bool tensors are not supported (a ${fmt(a.shape)} ${a.dtype}, b ${fmt(b.shape)} ${b.dtype})`);
+  }
   [a, b] = operands('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(`matmul: both operands need at least one dimension, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);

@@ -54,6 +54,9 @@ export const PRIMITIVE_NAMES = [
   'scatterAddFlat',
   'element',
   'assemble',
+  // activations.ts (the indicator of Note [step masks], and exact gelu's normal CDF)
+  'step',
+  'normalCdf',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -15,13 +15,13 @@ import { composite } from '../autograd/scope';
 import { isGradEnabled } from '../autograd/mode';
 import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
-import { allocateUnfilled } from '../tensor/dtype';
+import { allocateUnfilled, Storage } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { sum } from './broadcast';
 import { add, div, mul, sqrt, sub } from './elementwise';
 import { installMethods } from './methods';
-import { constant } from './operands';
+import { constant, requireFloating } from './operands';
 import { mean } from './reduce';
 import { reshape } from './shape';
 
@@ -82,7 +82,7 @@ const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
     const gw = w?.requiresGrad ? allocateUnfilled(w.dtype, w.size) : null;
     const gb = b?.requiresGrad ? allocateUnfilled(b.dtype, b.size) : null;
     kernels().batchNormBackward(gy.data, x.data, a.n, a.c, a.s, stats, w === null ? null : w.data, gx, gw, gb);
-    const wrap = (g: Float32Array | Float64Array | null, like: Tensor) => (g === null ? null : constant(g, like.shape));
+    const wrap = (g: Storage | null, like: Tensor) => (g === null ? null : constant(g, like.shape));
     return [wrap(gx, x), ...(w ? [wrap(gw, w)] : []), ...(b ? [wrap(gb, b)] : [])];
   },
   describe: ({ eps }) => `eps=${eps}`,
@@ -102,6 +102,13 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
 }
 
 function batchNormBody(x: Tensor, opts: BatchNormOptions): Tensor {
+  requireFloating('batchNorm', {
+    input: x,
+    weight: opts.weight,
+    bias: opts.bias,
+    runningMean: opts.runningMean,
+    runningVar: opts.runningVar,
+  });
   if (x.ndim < 2 || x.ndim > 4) {
     throw new Error(`batchNorm: expected input [N,C], [N,C,L] or [N,C,H,W], got ${fmt(x.shape)}`);
   }

@@ -16,7 +16,9 @@ import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
 import { installMethods } from './methods';
+import { requireFloating } from './operands';
 import { reshape } from './shape';
+import { scatterAddFlat } from './flat-index';
 
 export interface PoolOptions {
   /** Defaults to the kernel size. */
@@ -60,26 +62,6 @@ function describePool(a: PoolAttrs): string {
   return parts.join(' ');
 }
 
-// ---- flat-index gather and scatter (max pooling's gradient routing) -------------------------------
-
-interface IndexAttrs {
-  index: Int32Array;
-  /** The shape of the result. */
-  shape: readonly number[];
-}
-
-const gatherFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('gatherFlat', {
-  forward: ([x], { index, shape }) => new Tensor(kernels().gatherFlat(x.data, index, allocate(x.dtype, sizeOf(shape))), shape),
-  backward: (gy, [x], _y, { index }) => [scatterAddFlatP.apply([gy], { index, shape: x.shape })],
-  describe: ({ shape }) => fmt(shape),
-});
-
-const scatterAddFlatP: Primitive<IndexAttrs> = defineOp<IndexAttrs>('scatterAddFlat', {
-  forward: ([g], { index, shape }) => new Tensor(kernels().scatterAddFlat(g.data, index, allocateUnfilled(g.dtype, sizeOf(shape))), shape),
-  backward: (gg, [g], _y, { index }) => [gatherFlatP.apply([gg], { index, shape: g.shape })],
-  describe: ({ shape }) => fmt(shape),
-});
-
 // ---- pooling primitives ----------------------------------------------------------------------------
 
 const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
@@ -91,7 +73,7 @@ const maxPool2dP = defineOp<PoolAttrs, Int32Array>('maxPool2d', {
     kernels().maxPool2d(x.data, g, y, argmax);
     return { y: new Tensor(y, shape), saved: argmax };
   },
-  backward: (gy, [x], _y, _a, argmax) => [scatterAddFlatP.apply([gy], { index: argmax, shape: x.shape })],
+  backward: (gy, [x], _y, _a, argmax) => [scatterAddFlat(gy, argmax, x.shape)],
   describe: describePool,
 });
 
@@ -124,6 +106,7 @@ const avgPool2dAdjointP: Primitive<PoolAttrs & { inShape: readonly number[] }> =
 /** Checks a pooling call as PyTorch does and returns the 2-D attributes (1-D: height 1). */
 function preparePool(op: string, dims: 1 | 2, xArg: Tensor, kernelArg: SpatialOption, opts: PoolOptions): { x: Tensor; attrs: PoolAttrs } {
   const x = checkTensor(op, 'input', xArg);
+  requireFloating(op, { input: x });
   const names = dims === 1 ? 'L' : 'H,W';
   if (x.ndim !== dims + 2 && x.ndim !== dims + 1) {
     throw new Error(`${op}: expected input [N,C,${names}] (or unbatched [C,${names}]), got ${fmt(x.shape)}`);

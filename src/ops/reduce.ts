@@ -5,7 +5,7 @@ import { allocate } from '../tensor/dtype';
 import { fmt, normalizeAxes, reducedShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { installMethods } from './methods';
-import { constant } from './operands';
+import { cast, constant } from './operands';
 import { Axes, expand, sum, unreduce } from './broadcast';
 import { div, mul } from './elementwise';
 
@@ -45,7 +45,12 @@ export function max(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   return maxP.apply([x], { axes: normalizeAxes('max', axis, x.shape), keepDims });
 }
 
+/** The mean over `axis`; a bool tensor's is the fraction of trues (float32); int32 throws, as in PyTorch. */
 export function mean(x: Tensor, axis?: Axes, keepDims = false): Tensor {
+  if (x.dtype === 'int32') {
+    throw new Error(`mean: int32 tensors are not supported (x ${fmt(x.shape)} int32); cast to a float dtype first`);
+  }
+  if (x.dtype === 'bool') x = cast(x, 'float32');
   const axes = normalizeAxes('mean', axis, x.shape);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   return div(sum(x, axes, keepDims), count);

@@ -57,9 +57,30 @@ const transposeP = defineOp<{ perm: number[] }>('transpose', {
   describe: ({ perm }) => `perm=[${perm.join(',')}]`,
 });
 
-/** Permutes the axes; the default reverses them. */
-export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
-  const p = perm === undefined ? x.shape.map((_, i) => x.ndim - 1 - i) : checkPermutation('transpose', perm, x.shape);
+/**
+ * Permutes the axes: the default reverses them, an array is the permutation, and two numbers swap
+ * those two axes (PyTorch's `transpose(x, d0, d1)`; SPEC §18).
+ */
+export function transpose(x: Tensor, perm?: readonly number[] | number, d1?: number): Tensor {
+  let p: number[];
+  if (typeof perm === 'number') {
+    if (d1 === undefined)
+      throw new Error(`transpose: two axes to swap, or one permutation array, are needed (got ${perm} for shape ${fmt(x.shape)})`);
+    p = x.shape.map((_, i) => i);
+    const a = normalizeAxis('transpose', perm, x.ndim, x.shape);
+    const b = normalizeAxis('transpose', d1, x.ndim, x.shape);
+    [p[a], p[b]] = [p[b], p[a]];
+  } else {
+    if (d1 !== undefined) throw new Error(`transpose: a permutation array takes no second argument (shape ${fmt(x.shape)})`);
+    p = perm === undefined ? x.shape.map((_, i) => x.ndim - 1 - i) : checkPermutation('transpose', perm, x.shape);
+  }
+  if (p.every((q, i) => q === i)) return x;
+  return transposeP.apply([x], { perm: p });
+}
+
+/** Permutes the axes: y.shape[i] = x.shape[perm[i]] (torch.permute; the array form of transpose). */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const p = checkPermutation('permute', perm, x.shape);
   if (p.every((q, i) => q === i)) return x;
   return transposeP.apply([x], { perm: p });
 }
@@ -74,11 +95,13 @@ export function transposeLast2(x: Tensor): Tensor {
 
 // ---- flatten, squeeze, unsqueeze -----------------------------------------------------------------
 
-/** Merges the axes from `startDim` on into one. */
-export function flatten(x: Tensor, startDim = 1): Tensor {
+/** Merges the axes `startDim..endDim` (inclusive; negative count from the end) into one. */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startDim, x.ndim, x.shape);
-  return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s))]);
+  const e = normalizeAxis('flatten', endDim, x.ndim, x.shape);
+  if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(x.shape)}`);
+  return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
@@ -86,10 +109,24 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
 }
 
-export function squeeze(x: Tensor, axis: number): Tensor {
-  const a = normalizeAxis('squeeze', axis, x.ndim, x.shape);
-  if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of shape ${fmt(x.shape)} has size ${x.shape[a]}, not 1`);
-  return reshape(x, [...x.shape.slice(0, a), ...x.shape.slice(a + 1)]);
+/** Removes the given size-1 axes (one or several), or every size-1 axis when `axis` is omitted. */
+export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
+  const axes = normalizeAxes('squeeze', axis, x.shape);
+  for (const a of axes) {
+    if (x.shape[a] !== 1) {
+      const named = typeof axis === 'number' ? axis : a;
+      throw new Error(`squeeze: axis ${named} of shape ${fmt(x.shape)} has size ${x.shape[a]}, not 1`);
+    }
+  }
+  return reshape(
+    x,
+    x.shape.filter((_, d) => !axes.includes(d)),
+  );
 }
 
 // ---- flip ------------------------------------------------------------------------------------
@@ -116,8 +153,8 @@ export function flip(x: Tensor, axes?: readonly number[]): Tensor {
 
 // ---- pad -------------------------------------------------------------------------------------
 
-export type PadMode = 'constant' | 'replicate' | 'symmetric' | 'circular';
-const PAD_MODES: readonly PadMode[] = ['constant', 'replicate', 'symmetric', 'circular'];
+export type PadMode = 'constant' | 'replicate' | 'symmetric' | 'circular' | 'reflect';
+const PAD_MODES: readonly PadMode[] = ['constant', 'replicate', 'symmetric', 'circular', 'reflect'];
 
 interface PadAttrs {
   /** For each axis, the input index each output index reads (-1: the fill value). */
@@ -141,6 +178,9 @@ function padIndex(mode: PadMode, i: number, n: number): number {
       const j = ((i % (2 * n)) + 2 * n) % (2 * n);
       return j < n ? j : 2 * n - 1 - j;
     }
+    case 'reflect':
+      // PyTorch's reflect mirrors about the edge element without repeating it (pad() checks width < n).
+      return i < 0 ? -i : 2 * (n - 1) - i;
   }
 }
 
@@ -197,6 +237,9 @@ export function pad(
   widths.forEach(([a, b], d) => {
     if (mode !== 'constant' && x.shape[d] === 0 && a + b > 0) {
       throw new Error(`pad: cannot pad the empty axis ${d} of shape ${fmt(x.shape)} in ${mode} mode`);
+    }
+    if (mode === 'reflect' && Math.max(a, b) >= x.shape[d]) {
+      throw new Error(`pad: reflect padding [${a},${b}] of axis ${d} must be less than its size ${x.shape[d]} (shape ${fmt(x.shape)})`);
     }
   });
   if (widths.every(([a, b]) => a === 0 && b === 0)) return x;
@@ -308,18 +351,19 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   return parts.length === 1 ? parts[0] : concat(parts, a);
 }
 
-installMethods({ reshape, transpose, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
+installMethods({ reshape, transpose, permute, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
 
 declare module '../tensor/tensor' {
   interface Tensor {
     reshape(shape: readonly number[]): Tensor;
-    transpose(perm?: readonly number[]): Tensor;
+    transpose(perm?: readonly number[] | number, d1?: number): Tensor;
+    permute(perm: readonly number[]): Tensor;
     transposeLast2(): Tensor;
-    flatten(startDim?: number): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
     flip(axes?: readonly number[]): Tensor;
     pad(padding: readonly number[] | readonly (readonly [number, number])[], value?: number | PadOptions): Tensor;
     slice(starts: readonly number[], ends: readonly number[]): Tensor;
-    squeeze(axis: number): Tensor;
+    squeeze(axis?: number | readonly number[]): Tensor;
     unsqueeze(axis: number): Tensor;
   }
 }

@@ -28,7 +28,7 @@ import { checkTensor } from './arguments';
 import { applyConv2d } from './conv';
 import { Products, sumOfProducts } from './expanded';
 import { installMethods } from './methods';
-import { cast } from './operands';
+import { cast, requireFloating } from './operands';
 import { flip, pad, reshape } from './shape';
 
 export type SignalMode = 'full' | 'same' | 'valid';
@@ -142,6 +142,7 @@ function signalOperands(op: string, xArg: Tensor, wArg: Tensor, mode: SignalMode
   }
   if (x.size === 0 || w.size === 0) throw new Error(`${op}: x ${fmt(x.shape)} and w ${fmt(w.shape)} must not be empty`);
   if (!MODES.includes(mode)) throw new Error(`${op}: unknown mode '${String(mode)}' (use 'full', 'same' or 'valid')`);
+  requireFloating(op, { x, w });
   const dtype = promoteTypes(x.dtype, w.dtype);
   return [cast(x, dtype), cast(w, dtype)];
 }

@@ -3,7 +3,7 @@ import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { exp, log, mul, sub } from './elementwise';
 import { installMethods } from './methods';
-import { stopGradient } from './operands';
+import { requireFloating, stopGradient } from './operands';
 import { max, sum } from './reduce';
 
 /**
@@ -11,6 +11,7 @@ import { max, sum } from './reduce';
  * cancels mathematically, so no gradient needs to flow through it, and exp never overflows.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  requireFloating('logSoftmax', { x });
   const a = normalizeAxis('logSoftmax', axis, x.ndim, x.shape);
   // An empty tensor has nothing to normalise: an empty result of its shape, as in PyTorch (the max
   // of an empty axis, which the shift needs, does not exist).
@@ -20,6 +21,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
+  requireFloating('softmax', { x });
   return exp(logSoftmax(x, normalizeAxis('softmax', axis, x.ndim, x.shape)));
 }
 

@@ -1,59 +1,95 @@
 /**
- * @file Adam, step for step as torch.optim.Adam (weight decay is L2 added to the gradient, not
- * AdamW's decoupled decay):
- *   t += 1;  g = grad + weightDecay·p
- *   m = β1·m + (1 - β1)·g;   v = β2·v + (1 - β2)·g²
- *   p = p - (lr / (1 - β1^t)) · m / (√v / √(1 - β2^t) + eps)
+ * @file Adam and AdamW, step for step as torch.optim.Adam and torch.optim.AdamW. Adam's weight decay
+ * is L2 added to the gradient; AdamW's is decoupled, the parameter shrunk by 1 - lr·weightDecay
+ * before the update:
+ *   t += 1;  p = p·(1 - lr·λ) (AdamW);  g = ±grad + λ·p (Adam)
+ *   m = β1·m + (1 - β1)·g;   v = β2·v + (1 - β2)·g²;   v̂ = amsgrad ? (vmax = max(vmax, v)) : v
+ *   p = p - (lr / (1 - β1^t)) · m / (√v̂ / √(1 - β2^t) + eps)
  */
 import { kernels } from '../kernels';
 import { zeros } from '../tensor/create';
 import { Tensor } from '../tensor/tensor';
-import { checkHyper, Optimizer } from './optimizer';
+import { checkCommon, checkHyper, Optimizer, ParamGroup, Params } from './optimizer';
 
 export interface AdamOptions {
   lr?: number;
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  amsgrad?: boolean;
+  maximize?: boolean;
 }
+
+type AdamHyper = Required<AdamOptions>;
 
 interface AdamState {
   step: number;
-  expAvg: Tensor;
-  expAvgSq: Tensor;
+  exp_avg: Tensor;
+  exp_avg_sq: Tensor;
+  max_exp_avg_sq?: Tensor;
 }
 
-export class Adam extends Optimizer<AdamState> {
-  lr: number;
-  readonly betas: [number, number];
-  readonly eps: number;
-  readonly weightDecay: number;
+/** Adam and AdamW differ only in where the weight decay goes. */
+abstract class AdamBase extends Optimizer<AdamState, AdamHyper> {
+  protected readonly stateKeys = ['step', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'];
+  protected abstract readonly decoupled: boolean;
 
-  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
-    super(params, 'Adam');
+  protected checkOptions(o: AdamHyper, where: string): AdamHyper {
+    const at = where === 'options' ? this.name : `${this.name} (${where})`;
+    checkCommon(this.name, where, o);
     const inUnit = (v: number) => v >= 0 && v < 1;
-    this.lr = checkHyper('Adam', 'lr', opts.lr ?? 1e-3, (v) => v >= 0, 'a non-negative number');
-    const [b1, b2] = opts.betas ?? [0.9, 0.999];
-    this.betas = [checkHyper('Adam', 'betas[0]', b1, inUnit, 'in [0,1)'), checkHyper('Adam', 'betas[1]', b2, inUnit, 'in [0,1)')];
-    this.eps = checkHyper('Adam', 'eps', opts.eps ?? 1e-8, (v) => v >= 0, 'a non-negative number');
-    this.weightDecay = checkHyper('Adam', 'weightDecay', opts.weightDecay ?? 0, (v) => v >= 0, 'a non-negative number');
+    if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${at}: betas must be a pair of numbers, got ${o.betas}`);
+    checkHyper(at, 'betas[0]', o.betas[0], inUnit, 'in [0,1)');
+    checkHyper(at, 'betas[1]', o.betas[1], inUnit, 'in [0,1)');
+    return { ...o, betas: [o.betas[0], o.betas[1]] };
   }
 
-  protected update(p: Tensor, grad: Tensor): void {
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>): void {
     let state = this.state.get(p);
     if (state === undefined) {
-      state = { step: 0, expAvg: zeros(p.shape, { dtype: p.dtype }), expAvgSq: zeros(p.shape, { dtype: p.dtype }) };
+      state = { step: 0, exp_avg: zeros(p.shape, { dtype: p.dtype }), exp_avg_sq: zeros(p.shape, { dtype: p.dtype }) };
       this.state.set(p, state);
     }
+    if (group.amsgrad && state.max_exp_avg_sq === undefined) state.max_exp_avg_sq = zeros(p.shape, { dtype: p.dtype });
     state.step += 1;
+    const [beta1, beta2] = group.betas;
     const h = {
-      wd: this.weightDecay,
-      beta1: this.betas[0],
-      beta2: this.betas[1],
-      eps: this.eps,
-      stepSize: this.lr / (1 - this.betas[0] ** state.step),
-      correction2: Math.sqrt(1 - this.betas[1] ** state.step),
+      wd: this.decoupled ? 0 : group.weightDecay,
+      decay: this.decoupled ? 1 - group.lr * group.weightDecay : 1,
+      beta1,
+      beta2,
+      eps: group.eps,
+      stepSize: group.lr / (1 - beta1 ** state.step),
+      correction2: Math.sqrt(1 - beta2 ** state.step),
     };
-    kernels().adamStep(p.data, grad.data, state.expAvg.data, state.expAvgSq.data, h);
+    const vmax = group.amsgrad ? state.max_exp_avg_sq!.data : null;
+    kernels().adamStep(p.data, grad.data, state.exp_avg.data, state.exp_avg_sq.data, vmax, h);
   }
+}
+
+export class Adam extends AdamBase {
+  protected readonly decoupled = false;
+
+  constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
+    super(params, adamDefaults(opts, 0), 'Adam');
+  }
+}
+
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+
+  constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
+    super(params, adamDefaults(opts, 1e-2), 'AdamW');
+  }
+}
+
+function adamDefaults(o: AdamOptions, weightDecay: number): AdamHyper {
+  return {
+    lr: o.lr ?? 1e-3,
+    betas: o.betas ?? [0.9, 0.999],
+    eps: o.eps ?? 1e-8,
+    weightDecay: o.weightDecay ?? weightDecay,
+    amsgrad: o.amsgrad ?? false,
+    maximize: o.maximize ?? false,
+  };
 }

@@ -5,7 +5,7 @@
 function noFiles(what: string): never {
   throw new Error(
     `${what}: there is no file system in the browser; use the byte- and text-based APIs ` +
-      '(tg.data.parseIdx(bytes, bytes), tg.nn.stateDictToJson / stateDictFromJson, tg.viz.toDot / toSvg)',
+      '(tg.data.parseIdx(bytes, bytes), tg.saveBytes / loadBytes, tg.nn.stateDictToJson / stateDictFromJson, tg.viz.toDot / toSvg)',
   );
 }
 
@@ -38,3 +38,17 @@ export function packageDataDir(): string {
 }
 
 export const joinPath = (...parts: string[]): string => parts.join('/');
+
+export interface OpenFile {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export function openForReading(file: string): OpenFile {
+  return noFiles(`reading ${file}`);
+}
+
+export function writeBytesAtomic(file: string, _bytes: Uint8Array): void {
+  noFiles(`writing ${file}`);
+}

@@ -41,3 +41,79 @@ export function packageDataDir(): string {
 }
 
 export const joinPath = path.join;
+
+// ---- Reading a file piece by piece, and writing one atomically (tg.load, tg.save) ---------------
+
+/** An open file: its size, and reads of exact byte ranges (a short read throws). */
+export interface OpenFile {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export function openForReading(file: string): OpenFile {
+  const fd = fs.openSync(file, 'r');
+  let size: number;
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    size = stat.size;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return {
+    size,
+    read(offset: number, length: number): Uint8Array {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) throw new Error(`${file} ended at byte ${offset + done}, before the ${length} bytes expected from ${offset}`);
+        done += n;
+      }
+      return out;
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/**
+ * Writes `bytes` to `file` atomically (creating its folder): a temporary file in the same folder,
+ * written whole and fsynced, then renamed over `file`. A crash or a full disk leaves the previous
+ * file as it was, and the temporary file is removed when the write fails.
+ */
+export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
+  const final = path.resolve(file);
+  const dir = path.dirname(final);
+  fs.mkdirSync(dir, { recursive: true });
+  const temp = path.join(
+    dir,
+    `.${path.basename(final)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(temp, 'wx', 0o644);
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temp, final);
+  } catch (e) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw e;
+  }
+  // The rename itself is durable once the folder is flushed (not every platform can open a folder).
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    // Windows cannot fsync a folder; the rename has still happened.
+  }
+}

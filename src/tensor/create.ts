@@ -1,8 +1,8 @@
 /** @file Making tensors: from nested arrays or typed arrays, constant fills, ranges, random draws. */
 import { defaultRng, Rng } from '../random/rng';
-import { allocate, DEFAULT_DTYPE, DType, isDType, Storage } from './dtype';
+import { allocate, convertInto, convertValue, DEFAULT_DTYPE, DType, dtypeOf, isDType, isFloating, Storage } from './dtype';
 import { checkShape, fmt, sizeOf } from './shape';
-import { NestedArray, Tensor } from './tensor';
+import { NestedArray, NestedBoolArray, Tensor } from './tensor';
 
 export interface TensorOptions {
   shape?: readonly number[];
@@ -18,16 +18,25 @@ export interface RandomOptions {
   name?: string;
 }
 
-function checkDType(op: string, dtype: unknown): DType {
+export function checkDType(op: string, dtype: unknown): DType {
   if (dtype === undefined) return DEFAULT_DTYPE;
-  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${String(dtype)} (use 'float32' or 'float64')`);
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${String(dtype)} (use 'float32', 'float64', 'int32' or 'bool')`);
   return dtype;
 }
 
+/** A dtype for an op that only makes floats (random draws). */
+function checkFloatDType(op: string, dtype: unknown): DType {
+  const d = checkDType(op, dtype);
+  if (!isFloating(d)) throw new Error(`${op}: dtype must be 'float32' or 'float64', got ${d}`);
+  return d;
+}
+
+type Nested = NestedArray | NestedBoolArray;
+
 /** Shape of a nested array, checking that it is rectangular and numeric. */
-function nestedShape(data: NestedArray): number[] {
+function nestedShape(data: Nested): number[] {
   const shape: number[] = [];
-  let level: NestedArray = data;
+  let level: Nested = data;
   while (Array.isArray(level)) {
     shape.push(level.length);
     if (level.length === 0) break;
@@ -36,32 +45,67 @@ function nestedShape(data: NestedArray): number[] {
   return shape;
 }
 
-function flattenInto(data: NestedArray, shape: readonly number[], dim: number, out: Storage, offset: number): number {
+/** The first leaf of a nested array, which decides its default dtype (booleans: bool). */
+function firstLeaf(data: Nested): unknown {
+  let level: unknown = data;
+  while (Array.isArray(level)) {
+    if (level.length === 0) return undefined;
+    level = level[0];
+  }
+  return level;
+}
+
+function flattenInto(
+  data: Nested,
+  shape: readonly number[],
+  dim: number,
+  out: Storage,
+  offset: number,
+  dtype: DType,
+  bools: boolean,
+): number {
   if (dim === shape.length) {
-    if (typeof data !== 'number') throw new Error(`tensor: ragged nested array, expected shape ${fmt(shape)}`);
-    out[offset] = data;
+    if (bools ? typeof data !== 'boolean' : typeof data !== 'number') {
+      const want = bools ? 'booleans' : 'numbers';
+      throw new Error(`tensor: ragged nested array, expected shape ${fmt(shape)} of ${want}, found ${JSON.stringify(data)}`);
+    }
+    out[offset] = convertValue(dtype, Number(data));
     return offset + 1;
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
     throw new Error(`tensor: ragged nested array, expected shape ${fmt(shape)}`);
   }
-  for (const item of data) offset = flattenInto(item, shape, dim + 1, out, offset);
+  for (const item of data as Nested[]) offset = flattenInto(item, shape, dim + 1, out, offset, dtype, bools);
   return offset;
 }
 
-export function tensor(data: NestedArray | Storage | readonly number[], opts: TensorOptions = {}): Tensor {
-  const fromTyped = data instanceof Float32Array || data instanceof Float64Array;
-  const dtype = opts.dtype !== undefined ? checkDType('tensor', opts.dtype) : data instanceof Float64Array ? 'float64' : DEFAULT_DTYPE;
+/**
+ * A tensor from nested arrays or a typed array, copied. The dtype, unless opts.dtype says: booleans
+ * give bool, an Int32Array int32, a Uint8Array bool, a Float64Array float64, numbers float32. Numbers
+ * converted to int32 truncate toward 0; to bool, anything but 0 is true.
+ */
+export function tensor(
+  data: NestedArray | NestedBoolArray | Storage | readonly number[] | readonly boolean[],
+  opts: TensorOptions = {},
+): Tensor {
+  const fromTyped = ArrayBuffer.isView(data);
+  const bools = !fromTyped && typeof firstLeaf(data as Nested) === 'boolean';
+  const inferred: DType = fromTyped ? dtypeOf(data as Storage) : bools ? 'bool' : DEFAULT_DTYPE;
+  const dtype = opts.dtype !== undefined ? checkDType('tensor', opts.dtype) : inferred;
   let values: Storage;
   let shape: number[];
   if (fromTyped) {
-    values = allocate(dtype, data.length);
-    values.set(data);
+    if (!(data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array)) {
+      throw new Error(
+        `tensor: typed arrays must be Float32Array, Float64Array, Int32Array or Uint8Array, got ${(data as object).constructor.name}`,
+      );
+    }
+    values = convertInto(data, allocate(dtype, data.length));
     shape = [data.length];
   } else {
-    shape = nestedShape(data as NestedArray);
+    shape = nestedShape(data as Nested);
     values = allocate(dtype, sizeOf(shape));
-    flattenInto(data as NestedArray, shape, 0, values, 0);
+    flattenInto(data as Nested, shape, 0, values, 0, dtype, bools);
   }
   if (opts.shape !== undefined) {
     checkShape('tensor', opts.shape);
@@ -75,13 +119,15 @@ export function tensor(data: NestedArray | Storage | readonly number[], opts: Te
 
 function filled(op: string, shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
   checkShape(op, shape);
-  const data = allocate(checkDType(op, opts.dtype), sizeOf(shape));
-  if (value !== 0) data.fill(value);
+  const dtype = checkDType(op, opts.dtype);
+  const data = allocate(dtype, sizeOf(shape));
+  if (value !== 0) data.fill(convertValue(dtype, value));
   return new Tensor(data, [...shape], opts.requiresGrad ?? false, opts.name);
 }
 
-export function full(shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
-  return filled('full', shape, value, opts);
+export function full(shape: readonly number[], value: number | boolean, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const dtype = typeof value === 'boolean' && opts.dtype === undefined ? 'bool' : opts.dtype;
+  return filled('full', shape, Number(value), { ...opts, dtype });
 }
 
 export function zeros(shape: readonly number[], opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
@@ -103,7 +149,7 @@ export function arange(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tens
 function random(op: string, shape: readonly number[], opts: RandomOptions, draw: (g: Rng) => number): Tensor {
   checkShape(op, shape);
   const g = opts.rng ?? defaultRng();
-  const data = allocate(checkDType(op, opts.dtype), sizeOf(shape));
+  const data = allocate(checkFloatDType(op, opts.dtype), sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(g);
   return new Tensor(data, [...shape], opts.requiresGrad ?? false, opts.name);
 }
@@ -121,6 +167,6 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 /** A 0-d constant: how a plain number joins an op, in the dtype of the tensor it meets. */
 export function scalar(value: number, dtype: DType = DEFAULT_DTYPE): Tensor {
   const data = allocate(dtype, 1);
-  data[0] = value;
+  data[0] = convertValue(dtype, value);
   return new Tensor(data, []);
 }

@@ -11,15 +11,15 @@
  * recorder or grad() result refers to. Small arrays are not worth it: they come from V8's own heap.
  */
 // Declared here rather than imported from dtype.ts, which imports this file.
-type DType = 'float32' | 'float64';
-type Storage = Float32Array | Float64Array;
+type DType = 'float32' | 'float64' | 'int32' | 'bool';
+type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** Smaller arrays are left to V8. */
 export const POOL_MIN_ELEMENTS = 4096;
 /** Arrays kept per dtype and length: a step's worth of one layer's gradients. */
 const PER_SIZE = 8;
 
-const pools: Record<DType, Map<number, Storage[]>> = { float32: new Map(), float64: new Map() };
+const pools: Record<DType, Map<number, Storage[]>> = { float32: new Map(), float64: new Map(), int32: new Map(), bool: new Map() };
 let tracked: WeakSet<ArrayBufferLike> | null = null;
 
 /** A pooled array of `size` elements (zero-filled when `zero`: else as its last user left it), or null when there is none. */
@@ -51,7 +51,8 @@ export function trackAllocations<T>(fn: (recycle: (data: Storage) => void) => T)
   const recycle = (data: Storage) => {
     if (!open || !mine.has(data.buffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return;
     mine.delete(data.buffer);
-    const dtype: DType = data instanceof Float64Array ? 'float64' : 'float32';
+    const dtype: DType =
+      data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'bool';
     const list = pools[dtype].get(data.length) ?? [];
     if (list.length < PER_SIZE) list.push(data);
     pools[dtype].set(data.length, list);

@@ -7,10 +7,12 @@
  * `backward` are installed on the prototype by the layers that define them.
  */
 import type { Node } from '../autograd/node';
-import { DType, Storage } from './dtype';
+import { DType, dtypeOf, isFloating, Storage } from './dtype';
 import { fmt, sizeOf } from './shape';
 
 export type NestedArray = number | NestedArray[];
+/** Nested arrays of booleans: what makes a bool tensor, and what its toArray gives. */
+export type NestedBoolArray = boolean | NestedBoolArray[];
 
 export class Tensor {
   /** Gradient accumulated by backward (leaves with requiresGrad, or tensors that called retainGrad). */
@@ -20,21 +22,35 @@ export class Tensor {
   /** Set by retainGrad(): keep .grad on a non-leaf. */
   retainsGrad = false;
   name?: string;
+  private needsGrad = false;
 
   constructor(
     public data: Storage,
     readonly shape: readonly number[],
-    public requiresGrad = false,
+    requiresGrad = false,
     name?: string,
   ) {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)}`);
     }
+    if (requiresGrad) this.requiresGrad = true;
     if (name !== undefined) this.name = name;
   }
 
   get dtype(): DType {
-    return this.data instanceof Float64Array ? 'float64' : 'float32';
+    return dtypeOf(this.data);
+  }
+
+  /** Whether backward computes a gradient for this tensor; only float tensors can (Note [dtypes]). */
+  get requiresGrad(): boolean {
+    return this.needsGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (value && !isFloating(this.dtype)) {
+      throw new Error(`tensor: only floating-point tensors can require gradients, got ${this.dtype}`);
+    }
+    this.needsGrad = value;
   }
 
   get size(): number {
@@ -50,14 +66,21 @@ export class Tensor {
     return this.node === null;
   }
 
+  /**
+   * Nested arrays of the values. Note [bool toArray]: a bool tensor gives booleans, as PyTorch's
+   * tolist does, so `tensor(b.toArray())` is bool again; the declared type stays NestedArray (numbers),
+   * which is what every float and int32 tensor gives and what code reading values expects to narrow.
+   */
   toArray(): NestedArray {
     const { data, shape } = this;
-    if (shape.length === 0) return data[0];
+    const bool = this.dtype === 'bool';
+    const value = (i: number): NestedArray => (bool ? ((data[i] !== 0) as unknown as number) : data[i]);
+    if (shape.length === 0) return value(0);
     const build = (dim: number, offset: number): NestedArray[] => {
       const n = shape[dim];
       const out: NestedArray[] = new Array(n);
       if (dim === shape.length - 1) {
-        for (let i = 0; i < n; i++) out[i] = data[offset + i];
+        for (let i = 0; i < n; i++) out[i] = value(offset + i);
         return out;
       }
       const stride = sizeOf(shape.slice(dim + 1));
@@ -67,6 +90,7 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** The value of a one-element tensor (a bool tensor's as 1 or 0). */
   item(): number {
     if (this.data.length !== 1) {
       throw new Error(`item: only a one-element tensor converts to a number, got shape ${fmt(this.shape)}`);

@@ -1,0 +1,343 @@
+/**
+ * @file Multi-head attention and the Transformer encoder, as torch.nn has them: the same parameters
+ * under the same names (`in_proj_weight`, `in_proj_bias`, `out_proj.weight`; `q_proj_weight`,
+ * `k_proj_weight`, `v_proj_weight` when kdim/vdim differ from embedDim; `self_attn`, `linear1`,
+ * `linear2`, `norm1`, `norm2` in the encoder layer; `layers.0.…` in the encoder), the same
+ * initialisation (Xavier-uniform projections, zero biases) and the same mask conventions: here a bool
+ * mask is TRUE where attention is NOT allowed (Note [attention masks] in src/ops/attention.ts).
+ */
+import { defaultRng, Rng } from '../random/rng';
+import { ones, zeros } from '../tensor/create';
+import { DType } from '../tensor/dtype';
+import { fmt, sameShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { additiveMask, attend, causalMask, isBoolTensor } from '../ops/attention';
+import { add, div, mul, relu, sqrt, sub } from '../ops/elementwise';
+import { linear } from '../ops/layers';
+import { cast } from '../ops/operands';
+import { mean } from '../ops/reduce';
+import { reshape, slice, squeeze, transpose, unsqueeze } from '../ops/shape';
+import { uniformParameter } from './init';
+import { Dropout, Linear } from './layers';
+import { AnyModule, Module, parameter } from './module';
+
+export interface MultiheadAttentionOptions {
+  /** Dropout on the attention weights while training; default 0. */
+  dropout?: number;
+  /** in_proj_bias and out_proj.bias; default true. */
+  bias?: boolean;
+  /** Inputs and output [N, L, E] rather than [L, N, E]. */
+  batchFirst?: boolean;
+  /** Key features; default embedDim. */
+  kdim?: number;
+  /** Value features; default embedDim. */
+  vdim?: number;
+  rng?: Rng;
+  dtype?: DType;
+}
+
+export interface MultiheadAttentionForwardOptions {
+  /** [N, S] ([S] unbatched): bool TRUE = this key is padding, ignore it; float: added. */
+  keyPaddingMask?: Tensor | null;
+  /** Return the attention weights (default true). */
+  needWeights?: boolean;
+  /** [L, S] or [N·numHeads, L, S]: bool TRUE = may NOT attend; float: added. */
+  attnMask?: Tensor | null;
+  /** Average the returned weights over the heads ([N, L, S]); false gives [N, numHeads, L, S]. */
+  averageAttnWeights?: boolean;
+  /** Without attnMask: query i attends to keys 0..i only. With attnMask, a hint (the mask is used). */
+  isCausal?: boolean;
+}
+
+/** Xavier-uniform (Glorot) for a [fanOut, fanIn] weight, as torch.nn.init.xavier_uniform_. */
+function xavierParameter(shape: [number, number], opts: { rng: Rng; dtype?: DType }): Tensor {
+  return uniformParameter(shape, Math.sqrt(6 / (shape[0] + shape[1])), opts);
+}
+
+/** Multi-head attention (torch.nn.MultiheadAttention): forward(query, key, value, opts) -> [output, weights | null]. */
+export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> {
+  readonly in_proj_weight: Tensor | null = null;
+  readonly q_proj_weight: Tensor | null = null;
+  readonly k_proj_weight: Tensor | null = null;
+  readonly v_proj_weight: Tensor | null = null;
+  readonly in_proj_bias: Tensor | null;
+  readonly out_proj: Linear;
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly dropout: number;
+  readonly batchFirst: boolean;
+  readonly headDim: number;
+  private readonly rng: Rng | undefined;
+
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    opts: MultiheadAttentionOptions = {},
+  ) {
+    super();
+    const name = 'MultiheadAttention';
+    if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`${name}: embedDim must be a positive integer, got ${embedDim}`);
+    if (!Number.isInteger(numHeads) || numHeads < 1) throw new Error(`${name}: numHeads must be a positive integer, got ${numHeads}`);
+    if (embedDim % numHeads !== 0) throw new Error(`${name}: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
+    this.kdim = opts.kdim ?? embedDim;
+    this.vdim = opts.vdim ?? embedDim;
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout <= 1)) throw new Error(`${name}: dropout must be in [0,1], got ${this.dropout}`);
+    this.batchFirst = opts.batchFirst ?? false;
+    this.headDim = embedDim / numHeads;
+    this.rng = opts.rng;
+    const init = { rng: opts.rng ?? defaultRng(), dtype: opts.dtype };
+    const E = embedDim;
+    if (this.kdim === E && this.vdim === E) {
+      this.in_proj_weight = xavierParameter([3 * E, E], init);
+    } else {
+      this.q_proj_weight = xavierParameter([E, E], init);
+      this.k_proj_weight = xavierParameter([E, this.kdim], init);
+      this.v_proj_weight = xavierParameter([E, this.vdim], init);
+    }
+    const bias = opts.bias ?? true;
+    this.in_proj_bias = bias ? parameter(zeros([3 * E], { dtype: opts.dtype })) : null;
+    this.out_proj = new Linear(E, E, { bias, rng: init.rng, dtype: opts.dtype });
+    if (this.out_proj.bias) this.out_proj.bias.data.fill(0);
+  }
+
+  /** The projection weights and biases of q, k and v (slices of the packed in_proj when there is one). */
+  private projections(): [Tensor, Tensor | null][] {
+    const E = this.embedDim;
+    const b = this.in_proj_bias;
+    const part = (i: number) => (b ? slice(b, [i * E], [(i + 1) * E]) : null);
+    const w = this.in_proj_weight;
+    const ws = w ? [0, 1, 2].map((i) => slice(w, [i * E], [(i + 1) * E])) : [this.q_proj_weight!, this.k_proj_weight!, this.v_proj_weight!];
+    return ws.map((wi, i) => [wi, part(i)]);
+  }
+
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    const name = 'MultiheadAttention';
+    const shapes = `(query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)})`;
+    if (query.ndim !== 2 && query.ndim !== 3) throw new Error(`${name}: query must be 2-d (unbatched) or 3-d ${shapes}`);
+    if (key.ndim !== query.ndim || value.ndim !== query.ndim)
+      throw new Error(`${name}: query, key and value must have the same number of axes ${shapes}`);
+    const unbatched = query.ndim === 2;
+    const toNLE = (t: Tensor) => (unbatched ? unsqueeze(t, 0) : this.batchFirst ? t : transpose(t, [1, 0, 2]));
+    const q0 = toNLE(query);
+    const k0 = toNLE(key);
+    const v0 = toNLE(value);
+    const [N, L, E] = q0.shape;
+    const S = k0.shape[1];
+    if (E !== this.embedDim) throw new Error(`${name}: query embedding size ${E} does not match embedDim ${this.embedDim} ${shapes}`);
+    if (k0.shape[2] !== this.kdim) throw new Error(`${name}: key size ${k0.shape[2]} does not match kdim ${this.kdim} ${shapes}`);
+    if (v0.shape[2] !== this.vdim) throw new Error(`${name}: value size ${v0.shape[2]} does not match vdim ${this.vdim} ${shapes}`);
+    if (k0.shape[0] !== N || v0.shape[0] !== N) throw new Error(`${name}: query, key and value must have the same batch size ${shapes}`);
+    if (v0.shape[1] !== S) throw new Error(`${name}: key and value must have the same sequence length ${shapes}`);
+
+    const H = this.numHeads;
+    const hd = this.headDim;
+    const dtype = q0.dtype;
+    const [[wq, bq], [wk, bk], [wv, bv]] = this.projections();
+    // [N, T, E] -> [N, H, T, hd]
+    const heads = (t: Tensor) => transpose(reshape(t, [N, t.shape[1], H, hd]), [0, 2, 1, 3]);
+    const q = heads(linear(q0, wq, bq));
+    const k = heads(linear(k0, wk, bk));
+    const v = heads(linear(v0, wv, bv));
+
+    let mask: Tensor | null = null;
+    const am = opts.attnMask ?? null;
+    if (am !== null) {
+      const ok2 = [L, S];
+      const ok3 = [unbatched ? H : N * H, L, S];
+      if (!sameShape(am.shape, ok2) && !sameShape(am.shape, ok3)) {
+        throw new Error(`${name}: attnMask ${fmt(am.shape)} must be ${fmt(ok2)} or ${fmt(ok3)} ${shapes}`);
+      }
+      const m = isBoolTensor(am) ? additiveMask(am, true, dtype) : cast(am, dtype);
+      mask = am.ndim === 3 ? reshape(m, [N, H, L, S]) : m;
+    } else if (opts.isCausal) {
+      mask = causalMask(L, S, dtype);
+    }
+    const kpm = opts.keyPaddingMask ?? null;
+    if (kpm !== null) {
+      const expected = unbatched ? [S] : [N, S];
+      if (!sameShape(kpm.shape, expected)) throw new Error(`${name}: keyPaddingMask ${fmt(kpm.shape)} must be ${fmt(expected)} ${shapes}`);
+      const m = reshape(isBoolTensor(kpm) ? additiveMask(kpm, true, dtype) : cast(kpm, dtype), [N, 1, 1, S]);
+      mask = mask === null ? m : add(mask, m);
+    }
+
+    const p = this.training ? this.dropout : 0;
+    const { y, weights } = attend(q, k, v, mask, 1 / Math.sqrt(hd), p, this.rng);
+    // [N, H, L, hd] -> [N, L, E]
+    const merged = reshape(transpose(y, [0, 2, 1, 3]), [N, L, E]);
+    const projected = this.out_proj.forward(merged);
+    const out = unbatched ? squeeze(projected, 0) : this.batchFirst ? projected : transpose(projected, [1, 0, 2]);
+    if (!(opts.needWeights ?? true)) return [out, null];
+    const w = (opts.averageAttnWeights ?? true) ? mean(weights, 1) : weights;
+    return [out, unbatched ? squeeze(w, 0) : w];
+  }
+}
+
+// ---- the Transformer encoder ------------------------------------------------------------------
+
+/** Layer normalisation over the last axis with an affine weight and bias (norm1, norm2). */
+class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(
+    readonly normalizedShape: number,
+    readonly eps: number,
+    dtype: DType | undefined,
+  ) {
+    super();
+    this.weight = parameter(ones([normalizedShape], { dtype }));
+    this.bias = parameter(zeros([normalizedShape], { dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const mu = mean(x, -1, true);
+    const centred = sub(x, mu);
+    const variance = mean(mul(centred, centred), -1, true);
+    return add(mul(div(centred, sqrt(add(variance, this.eps))), this.weight), this.bias);
+  }
+}
+
+export type TransformerActivation = 'relu' | ((x: Tensor) => Tensor);
+
+export interface TransformerEncoderLayerOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  /** 'relu' (default) or a function of a tensor. */
+  activation?: TransformerActivation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  /** Pre-norm (x + sa(norm1(x))) rather than post-norm (norm1(x + sa(x))). */
+  normFirst?: boolean;
+  /** Biases in the linear layers, attention and norms; default true. */
+  bias?: boolean;
+  rng?: Rng;
+  dtype?: DType;
+}
+
+export interface TransformerEncoderLayerForwardOptions {
+  /** [S, S] or [N·nhead, S, S]: bool TRUE = may NOT attend; float: added. */
+  srcMask?: Tensor | null;
+  /** [N, S]: bool TRUE = padding. */
+  srcKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention when srcMask is omitted (a hint when it is given). */
+  isCausal?: boolean;
+}
+
+/** One encoder layer (torch.nn.TransformerEncoderLayer): self-attention and a feed-forward block. */
+export class TransformerEncoderLayer extends Module {
+  readonly self_attn: MultiheadAttention;
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly normFirst: boolean;
+  readonly norm1: Module;
+  readonly norm2: Module;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  readonly activation: TransformerActivation;
+
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    readonly opts: TransformerEncoderLayerOptions = {},
+  ) {
+    super();
+    const p = opts.dropout ?? 0.1;
+    const dff = opts.dimFeedforward ?? 2048;
+    const bias = opts.bias ?? true;
+    const rng = opts.rng ?? defaultRng();
+    const activation = opts.activation ?? 'relu';
+    if (activation !== 'relu' && typeof activation !== 'function') {
+      throw new Error(`TransformerEncoderLayer: unknown activation '${String(activation)}' (use 'relu' or a function)`);
+    }
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst, rng, dtype: opts.dtype });
+    this.linear1 = new Linear(dModel, dff, { bias, rng, dtype: opts.dtype });
+    this.dropout = new Dropout(p, { rng });
+    this.linear2 = new Linear(dff, dModel, { bias, rng, dtype: opts.dtype });
+    this.normFirst = opts.normFirst ?? false;
+    this.norm1 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
+    this.norm2 = new LayerNorm(dModel, opts.layerNormEps ?? 1e-5, opts.dtype);
+    this.dropout1 = new Dropout(p, { rng });
+    this.dropout2 = new Dropout(p, { rng });
+    this.activation = activation;
+  }
+
+  private selfAttention(x: Tensor, o: TransformerEncoderLayerForwardOptions): Tensor {
+    const [y] = this.self_attn.forward(x, x, x, {
+      attnMask: o.srcMask,
+      keyPaddingMask: o.srcKeyPaddingMask,
+      isCausal: o.isCausal,
+      needWeights: false,
+    });
+    return this.dropout1.forward(y);
+  }
+
+  private feedForward(x: Tensor): Tensor {
+    const h = this.linear1.forward(x);
+    const a = this.activation === 'relu' ? relu(h) : this.activation(h);
+    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(a)));
+  }
+
+  forward(src: Tensor, o: TransformerEncoderLayerForwardOptions = {}): Tensor {
+    if ((src.ndim !== 2 && src.ndim !== 3) || src.shape[src.ndim - 1] !== this.dModel) {
+      throw new Error(
+        `TransformerEncoderLayer: expected src [S, N, ${this.dModel}] (or unbatched [S, ${this.dModel}]), got ${fmt(src.shape)}`,
+      );
+    }
+    let x = src;
+    if (this.normFirst) {
+      x = add(x, this.selfAttention(this.norm1.forward(x), o));
+      return add(x, this.feedForward(this.norm2.forward(x)));
+    }
+    x = this.norm1.forward(add(x, this.selfAttention(x, o)));
+    return this.norm2.forward(add(x, this.feedForward(x)));
+  }
+
+  /** A deep copy (PyTorch's copy.deepcopy): the same options, parameter values and training mode. */
+  copy(): TransformerEncoderLayer {
+    const twin = new TransformerEncoderLayer(this.dModel, this.nhead, this.opts);
+    const mine = this.namedParameters();
+    twin.namedParameters().forEach(([, p], i) => p.data.set(mine[i][1].data));
+    twin.train(this.training);
+    return twin;
+  }
+}
+
+export interface TransformerEncoderOptions {
+  /** A final normalisation module (e.g. a layer norm), applied after the last layer. */
+  norm?: Module | null;
+}
+
+export interface TransformerEncoderForwardOptions {
+  mask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  isCausal?: boolean;
+}
+
+/** A stack of numLayers deep copies of `encoderLayer` (torch.nn.TransformerEncoder): `layers.0.…`. */
+export class TransformerEncoder extends Module {
+  readonly layers: TransformerEncoderLayer[];
+  readonly norm: AnyModule | null;
+
+  constructor(
+    encoderLayer: TransformerEncoderLayer,
+    readonly numLayers: number,
+    opts: TransformerEncoderOptions = {},
+  ) {
+    super();
+    if (!(encoderLayer instanceof TransformerEncoderLayer))
+      throw new Error('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
+    if (!Number.isInteger(numLayers) || numLayers < 1)
+      throw new Error(`TransformerEncoder: numLayers must be a positive integer, got ${numLayers}`);
+    this.layers = Array.from({ length: numLayers }, () => encoderLayer.copy());
+    this.norm = opts.norm ?? null;
+  }
+
+  forward(src: Tensor, o: TransformerEncoderForwardOptions = {}): Tensor {
+    let x = src;
+    for (const layer of this.layers)
+      x = layer.forward(x, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}

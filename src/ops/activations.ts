@@ -1,0 +1,323 @@
+/**
+ * @file Activations (SPEC §15): leakyRelu, elu, selu, celu, gelu, silu, mish, softplus, logSigmoid,
+ * hardtanh, relu6, hardsigmoid, hardswish, softsign, tanhshrink, prelu, softshrink, hardshrink and
+ * threshold — compositions of primitives, with PyTorch's values and PyTorch's gradients at the kinks.
+ *
+ * Note [step masks]: a piecewise function is written as its pieces weighted by indicators, e.g.
+ * leakyRelu(x) = x · (s + (1 − s)·step(x)) with step(x) = [x > 0]. `step` is a primitive whose
+ * derivative is zero (it is constant almost everywhere), so the product rule leaves exactly the
+ * derivative of the piece that holds — and at a kink the piece PyTorch picks, by choosing a strict
+ * `step(x − k)` or a non-strict `1 − step(k − x)`. The masks are graph nodes, computed from x when
+ * the graph runs, not constants: a traced model (ONNX export) recomputes them for new inputs, where a
+ * constant mask would freeze the sample's. Higher derivatives are right, the masks having none.
+ *
+ * Note [stable softplus]: softplus(z) = log(1 + e^z) overflows for large z; it is computed as
+ * z·[z > 0] + log(1 + e^(−|z|)), with −|z| written z·(1 − 2[z > 0]) so that the derivative at 0 is
+ * σ(0) = ½ (abs'(0) = 0 would give 0). logSigmoid and mish use the same form.
+ */
+import { defineOp } from './names';
+import { map } from '../kernels/elementwise';
+import { allocateUnfilled } from '../tensor/dtype';
+import { fmt } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { add, div, exp, log, mul, sigmoid, sub, tanh, abs } from './elementwise';
+import { installMethods } from './methods';
+import { reshape } from './shape';
+import { checkTensor } from './arguments';
+
+/** [x > 0] in x's dtype: the indicator of Note [step masks]; its derivative is zero. NaN gives 0. */
+const stepP = defineOp('step', {
+  forward: ([x]) =>
+    new Tensor(
+      map(x.data, allocateUnfilled(x.dtype, x.size), (v) => (v > 0 ? 1 : 0)),
+      x.shape,
+    ),
+  backward: () => [null],
+});
+
+/**
+ * erf(v) to double precision: the all-positive series erf(v) = 2/√π · e^(−v²) · Σ 2ⁿv^(2n+1)/(2n+1)!!
+ * (no cancellation) below |v| = 6, and ±1 beyond (where erf rounds to ±1 in float64).
+ */
+export function erfScalar(v: number): number {
+  if (Number.isNaN(v)) return NaN;
+  const a = Math.abs(v);
+  if (a >= 6) return Math.sign(v);
+  let term = a;
+  let total = a;
+  for (let n = 1; term > total * 1e-17; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    total += term;
+  }
+  return Math.sign(v) * Math.min(1, (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * total);
+}
+
+/**
+ * Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, as PyTorch's exact gelu computes it; its
+ * derivative φ(x) = e^(−x²/2)/√(2π) is written with ops, so gelu has second derivatives.
+ */
+const normalCdfP = defineOp('normalCdf', {
+  forward: ([x]) =>
+    new Tensor(
+      map(x.data, allocateUnfilled(x.dtype, x.size), (v) => 0.5 * (1 + erfScalar(v * Math.SQRT1_2))),
+      x.shape,
+    ),
+  backward: (gy, [x]) => [mul(gy, mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))],
+});
+
+/** [x > 0], Note [step masks]. */
+export function step(x: Tensor): Tensor {
+  return stepP.apply([x], undefined);
+}
+
+/** [x > k] (strict) and [x ≥ k] (non-strict) as differentiation-inert masks. */
+const above = (x: Tensor, k: number) => step(k === 0 ? x : sub(x, k));
+const atLeast = (x: Tensor, k: number) => sub(1, step(sub(k, x)));
+const below = (x: Tensor, k: number) => step(sub(k, x));
+const atMost = (x: Tensor, k: number) => sub(1, step(k === 0 ? x : sub(x, k)));
+
+function checkNumber(op: string, name: string, v: unknown, x: Tensor): number {
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`${op}: ${name} must be a finite number, got ${String(v)} (input ${fmt(x.shape)})`);
+  return v;
+}
+
+const input = (op: string, x: Tensor) => checkTensor(op, 'input', x);
+
+/** x for x > 0, negativeSlope·x otherwise; the gradient at 0 is negativeSlope, as PyTorch. */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  input('leakyRelu', x);
+  const s = checkNumber('leakyRelu', 'negativeSlope', negativeSlope, x);
+  return mul(x, add(mul(step(x), 1 - s), s));
+}
+
+/** x for x > 0, alpha·(e^(x·inputScale) − 1) otherwise (PyTorch's elu kernel with its scales). */
+function eluCore(x: Tensor, alpha: number, inputScale: number): Tensor {
+  const p = step(x);
+  const q = sub(1, p);
+  // e^(x·q) is e^0 where x > 0, so a large positive x cannot overflow into 0·∞.
+  const negative = mul(mul(sub(exp(mul(mul(x, q), inputScale)), 1), q), alpha);
+  return add(mul(x, p), negative);
+}
+
+/** x for x > 0, alpha·(eˣ − 1) otherwise; gradient alpha at 0. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  input('elu', x);
+  return eluCore(x, checkNumber('elu', 'alpha', alpha, x), 1);
+}
+
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** scale·elu(x, alpha) with the self-normalising constants. */
+export function selu(x: Tensor): Tensor {
+  input('selu', x);
+  return mul(eluCore(x, SELU_ALPHA, 1), SELU_SCALE);
+}
+
+/** max(0, x) + min(0, alpha·(e^(x/alpha) − 1)). */
+export function celu(x: Tensor, alpha = 1): Tensor {
+  input('celu', x);
+  const a = checkNumber('celu', 'alpha', alpha, x);
+  if (a === 0) throw new Error(`celu: alpha must not be 0 (input ${fmt(x.shape)})`);
+  return eluCore(x, a, 1 / a);
+}
+
+export interface GeluOptions {
+  /** 'none' (default): x·Φ(x) exactly; 'tanh': the tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** x·Φ(x); with approximate 'tanh', ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
+  input('gelu', x);
+  const approximate = opts.approximate ?? 'none';
+  if (approximate === 'tanh') {
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  }
+  if (approximate !== 'none')
+    throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}' (input ${fmt(x.shape)})`);
+  return mul(x, normalCdfP.apply([x], undefined));
+}
+
+/** x·σ(x). */
+export function silu(x: Tensor): Tensor {
+  input('silu', x);
+  return mul(x, sigmoid(x));
+}
+
+/** Note [stable softplus]: log(1 + e^z) for any z. */
+function softplusStable(z: Tensor): Tensor {
+  const p = step(z);
+  const negAbs = mul(z, sub(1, mul(p, 2)));
+  return add(mul(z, p), log(add(exp(negAbs), 1)));
+}
+
+/** x·tanh(softplus(x)). */
+export function mish(x: Tensor): Tensor {
+  input('mish', x);
+  return mul(x, tanh(softplusStable(x)));
+}
+
+export interface SoftplusOptions {
+  beta?: number;
+  /** Above this, beta·x is returned as x (PyTorch's linear region); default 20. */
+  threshold?: number;
+}
+
+/** log(1 + e^(beta·x)) / beta, and x itself where beta·x > threshold, as PyTorch. */
+export function softplus(x: Tensor, opts: SoftplusOptions = {}): Tensor {
+  input('softplus', x);
+  const beta = checkNumber('softplus', 'beta', opts.beta ?? 1, x);
+  const threshold = checkNumber('softplus', 'threshold', opts.threshold ?? 20, x);
+  if (beta === 0) throw new Error(`softplus: beta must not be 0 (input ${fmt(x.shape)})`);
+  const z = beta === 1 ? x : mul(x, beta);
+  const linear = above(z, threshold);
+  const smooth = beta === 1 ? softplusStable(z) : div(softplusStable(z), beta);
+  return add(mul(x, linear), mul(smooth, sub(1, linear)));
+}
+
+/** log σ(x) = −softplus(−x), stable for any x. */
+export function logSigmoid(x: Tensor): Tensor {
+  input('logSigmoid', x);
+  return mul(softplusStable(mul(x, -1)), -1);
+}
+
+/** x clamped to [min, max]; the gradient is 1 strictly inside and 0 at and beyond the ends, as PyTorch. */
+export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
+  input('hardtanh', x);
+  checkNumber('hardtanh', 'min', min, x);
+  checkNumber('hardtanh', 'max', max, x);
+  if (max < min) throw new Error(`hardtanh: max ${max} must be at least min ${min} (input ${fmt(x.shape)})`);
+  const low = atMost(x, min);
+  const high = mul(atLeast(x, max), sub(1, low));
+  const inside = mul(above(x, min), below(x, max));
+  return add(add(mul(x, inside), mul(low, min)), mul(high, max));
+}
+
+/** min(max(x, 0), 6): hardtanh(x, 0, 6). */
+export function relu6(x: Tensor): Tensor {
+  input('relu6', x);
+  return hardtanh(x, 0, 6);
+}
+
+/** 0 for x ≤ −3, 1 for x ≥ 3, x/6 + ½ between (gradient 1/6 strictly inside). */
+export function hardsigmoid(x: Tensor): Tensor {
+  input('hardsigmoid', x);
+  const inside = mul(above(x, -3), below(x, 3));
+  return add(mul(inside, add(div(x, 6), 0.5)), atLeast(x, 3));
+}
+
+/**
+ * x·hardsigmoid(x): 0 for x ≤ −3, x for x ≥ 3, x(x + 3)/6 between. The gradient is −½ at −3 and 1
+ * at 3, as PyTorch's vectorised kernel computes it (its scalar tail, for the last few elements of a
+ * tensor, gives 1.5 at 3).
+ */
+export function hardswish(x: Tensor): Tensor {
+  input('hardswish', x);
+  const middle = mul(atLeast(x, -3), below(x, 3));
+  return add(mul(middle, div(mul(x, add(x, 3)), 6)), mul(atLeast(x, 3), x));
+}
+
+/** x / (1 + |x|). */
+export function softsign(x: Tensor): Tensor {
+  input('softsign', x);
+  return div(x, add(abs(x), 1));
+}
+
+/** x − tanh(x). */
+export function tanhshrink(x: Tensor): Tensor {
+  input('tanhshrink', x);
+  return sub(x, tanh(x));
+}
+
+/**
+ * leakyRelu with a learned slope: weight has one entry, or one per channel (axis 1 of x).
+ * The gradient at 0 goes to x with the slope weight, none to the weight, as PyTorch.
+ */
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  input('prelu', x);
+  checkTensor('prelu', 'weight', weight);
+  const channels = x.ndim >= 2 ? x.shape[1] : 1;
+  if (weight.ndim > 1 || (weight.size !== 1 && weight.size !== channels)) {
+    throw new Error(`prelu: weight ${fmt(weight.shape)} must have 1 or ${channels} (the channels, axis 1) entries (input ${fmt(x.shape)})`);
+  }
+  const w =
+    weight.size === 1 || x.ndim < 2
+      ? reshape(weight, [])
+      : reshape(
+          weight,
+          x.shape.map((n, d) => (d === 1 ? n : 1)),
+        );
+  const p = step(x);
+  return mul(x, add(p, mul(sub(1, p), w)));
+}
+
+/** x − λ above λ, x + λ below −λ, 0 between (gradient 0 at ±λ). */
+export function softshrink(x: Tensor, lambd = 0.5): Tensor {
+  input('softshrink', x);
+  const l = checkNumber('softshrink', 'lambd', lambd, x);
+  if (l < 0) throw new Error(`softshrink: lambd must be non-negative, got ${l} (input ${fmt(x.shape)})`);
+  return add(mul(above(x, l), sub(x, l)), mul(below(x, -l), add(x, l)));
+}
+
+/** x where |x| > λ, 0 elsewhere. */
+export function hardshrink(x: Tensor, lambd = 0.5): Tensor {
+  input('hardshrink', x);
+  const l = checkNumber('hardshrink', 'lambd', lambd, x);
+  return mul(x, add(above(x, l), below(x, -l)));
+}
+
+/** x where x > threshold, value elsewhere. */
+export function threshold(x: Tensor, threshold: number, value: number): Tensor {
+  input('threshold', x);
+  const t = above(x, checkNumber('threshold', 'threshold', threshold, x));
+  return add(mul(x, t), mul(sub(1, t), checkNumber('threshold', 'value', value, x)));
+}
+
+installMethods({
+  leakyRelu,
+  elu,
+  selu,
+  celu,
+  gelu,
+  silu,
+  mish,
+  softplus,
+  logSigmoid,
+  hardtanh,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  softsign,
+  tanhshrink,
+  prelu,
+  softshrink,
+  hardshrink,
+  threshold,
+});
+
+declare module '../tensor/tensor' {
+  interface Tensor {
+    leakyRelu(negativeSlope?: number): Tensor;
+    elu(alpha?: number): Tensor;
+    selu(): Tensor;
+    celu(alpha?: number): Tensor;
+    gelu(opts?: GeluOptions): Tensor;
+    silu(): Tensor;
+    mish(): Tensor;
+    softplus(opts?: SoftplusOptions): Tensor;
+    logSigmoid(): Tensor;
+    hardtanh(min?: number, max?: number): Tensor;
+    relu6(): Tensor;
+    hardsigmoid(): Tensor;
+    hardswish(): Tensor;
+    softsign(): Tensor;
+    tanhshrink(): Tensor;
+    prelu(weight: Tensor): Tensor;
+    softshrink(lambd?: number): Tensor;
+    hardshrink(lambd?: number): Tensor;
+    threshold(threshold: number, value: number): Tensor;
+  }
+}

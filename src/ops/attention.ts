@@ -1,0 +1,129 @@
+/**
+ * @file Scaled dot-product attention (SPEC §15), a composition: softmax(q kᵀ · scale + mask) v, with
+ * PyTorch's mask conventions (Note [attention masks]). MultiheadAttention (src/nn/attention.ts) runs
+ * the same core with its own mask convention.
+ *
+ * Note [attention masks]: PyTorch has two conventions and tapegrad follows both exactly (SPEC §18). In
+ * `scaledDotProductAttention` a bool mask is TRUE where attention is ALLOWED; in MultiheadAttention and
+ * the Transformer layers a bool mask (attnMask, keyPaddingMask) is TRUE where attention is NOT allowed.
+ * Float masks are added to the scores everywhere (so -Infinity blocks and 0 allows). A bool mask becomes
+ * an additive constant of 0 and -Infinity. A query row whose every key is blocked has softmax 0/0: its
+ * output (and weights) are NaN, as the softmax formula gives and as torch 1.13's MultiheadAttention and
+ * PyTorch's math attention before 2.5 give (2.5's math backend returns zeros there instead).
+ */
+import { defaultRng, Rng } from '../random/rng';
+import { allocate } from '../tensor/dtype';
+import { fmt, tryBroadcastShapes } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { add, mul } from './elementwise';
+import { dropout } from './layers';
+import { matmul } from './matmul';
+import { installMethods } from './methods';
+import { constant } from './operands';
+import { transposeLast2 } from './shape';
+import { softmax } from './softmax';
+
+export interface AttentionOptions {
+  /** bool [.., L, S]: TRUE = may attend; float: added to the scores. Broadcasts against [..., L, S]. */
+  attnMask?: Tensor | null;
+  /** Dropout on the attention weights (always applied when > 0, as PyTorch's function). */
+  dropoutP?: number;
+  /** Query i attends to keys 0..i only (a lower-triangular mask, top-left aligned). */
+  isCausal?: boolean;
+  /** Multiplies q kᵀ; default 1/√E. */
+  scale?: number;
+  rng?: Rng;
+}
+
+/** True for a bool tensor (masks). */
+export function isBoolTensor(t: Tensor): boolean {
+  return (t.dtype as string) === 'bool';
+}
+
+/**
+ * An additive mask from a bool one: 0 where `blockWhen` is false, -Infinity where the mask equals
+ * `blockWhen` (so sdpa passes false: its false entries block; MultiheadAttention passes true).
+ */
+export function additiveMask(mask: Tensor, blockWhen: boolean, dtype: Tensor['dtype']): Tensor {
+  const out = allocate(dtype === 'float32' ? 'float32' : 'float64', mask.size);
+  const block = blockWhen ? 1 : 0;
+  for (let i = 0; i < out.length; i++) out[i] = (mask.data[i] ? 1 : 0) === block ? -Infinity : 0;
+  return constant(out, mask.shape);
+}
+
+/** The causal mask [L, S]: 0 on and below the diagonal, -Infinity above it. */
+export function causalMask(L: number, S: number, dtype: Tensor['dtype']): Tensor {
+  const out = allocate(dtype === 'float32' ? 'float32' : 'float64', L * S);
+  for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) out[i * S + j] = -Infinity;
+  return constant(out, [L, S]);
+}
+
+/**
+ * The attention core shared with MultiheadAttention: softmax(q kᵀ · scale + mask) with dropout, then
+ * the weights times v. Returns both (the weights are differentiable).
+ */
+export function attend(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | null,
+  scale: number,
+  p: number,
+  rng: Rng | undefined,
+): { y: Tensor; weights: Tensor } {
+  let scores = mul(matmul(q, transposeLast2(k)), scale);
+  if (mask !== null) scores = add(scores, mask);
+  let weights = softmax(scores, -1);
+  if (p > 0) weights = dropout(weights, p, { rng: rng ?? defaultRng() });
+  return { y: matmul(weights, v), weights };
+}
+
+/**
+ * softmax(q kᵀ · scale + mask) v for q [..., L, E], k [..., S, E], v [..., S, Ev] (leading axes
+ * broadcast), as torch.nn.functional.scaled_dot_product_attention (Note [attention masks]).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const op = 'scaledDotProductAttention';
+  const shapes = `(q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}${opts.attnMask ? `, attnMask ${fmt(opts.attnMask.shape)}` : ''})`;
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) throw new Error(`${op}: q, k and v need at least 2 axes [..., L, E] ${shapes}`);
+  const E = q.shape[q.ndim - 1];
+  const L = q.shape[q.ndim - 2];
+  const S = k.shape[k.ndim - 2];
+  if (k.shape[k.ndim - 1] !== E) throw new Error(`${op}: q and k must have the same embedding size ${shapes}`);
+  if (v.shape[v.ndim - 2] !== S) throw new Error(`${op}: k and v must have the same number of keys ${shapes}`);
+  const batch = [q, k, v].map((t) => t.shape.slice(0, -2));
+  if (tryBroadcastShapes(batch[0], batch[1]) === null || tryBroadcastShapes(batch[0], batch[2]) === null) {
+    throw new Error(`${op}: the leading (batch) axes do not broadcast ${shapes}`);
+  }
+  const p = opts.dropoutP ?? 0;
+  if (!(p >= 0 && p <= 1)) throw new Error(`${op}: dropoutP must be in [0,1], got ${p} ${shapes}`);
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const dtype = q.dtype;
+  let mask: Tensor | null = null;
+  const m = opts.attnMask ?? null;
+  if (opts.isCausal) {
+    if (m !== null) throw new Error(`${op}: pass either attnMask or isCausal, not both ${shapes}`);
+    mask = causalMask(L, S, dtype);
+  } else if (m !== null) {
+    const scoreShape = [...(tryBroadcastShapes(batch[0], batch[1]) ?? []), L, S];
+    if (!sameBroadcast(m.shape, scoreShape)) {
+      throw new Error(`${op}: attnMask ${fmt(m.shape)} does not broadcast to the scores ${fmt(scoreShape)} ${shapes}`);
+    }
+    mask = isBoolTensor(m) ? additiveMask(m, false, dtype) : m;
+  }
+  return attend(q, k, v, mask, scale, p, opts.rng).y;
+}
+
+/** a broadcasts to b without growing b. */
+function sameBroadcast(a: readonly number[], b: readonly number[]): boolean {
+  const r = tryBroadcastShapes(a, b);
+  return r !== null && r.length === b.length && r.every((n, i) => n === b[i]);
+}
+
+installMethods({ scaledDotProductAttention });
+
+declare module '../tensor/tensor' {
+  interface Tensor {
+    scaledDotProductAttention(k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * @file Layer, group and instance normalisation (SPEC §15) with PyTorch's numerics: each group of
+ * values is centred and divided by √(biased variance + eps), then scaled and shifted per element
+ * (layerNorm) or per channel (groupNorm, instanceNorm). Compositions of primitives: the backward,
+ * and every higher derivative, is the engine's.
+ *
+ * Note [instance norm running statistics]: PyTorch runs instance norm as batch norm over the input
+ * viewed as one sample of N·C channels, with the running statistics repeated N times, and then
+ * averages the N updated copies. So the running mean moves toward the mean over the batch of the
+ * per-instance means, and the running variance toward the mean of the per-instance UNBIASED variances.
+ */
+import { noGrad } from '../autograd/mode';
+import { fmt, sameShape, sizeOf } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { checkTensor } from './arguments';
+import { add, div, mul, sqrt, sub } from './elementwise';
+import { installMethods } from './methods';
+import { mean } from './reduce';
+import { reshape } from './shape';
+
+/** (x − mean) / √(var + eps) over `axes`, var biased. */
+function normalize(x: Tensor, axes: number[], eps: number): Tensor {
+  const centered = sub(x, mean(x, axes, true));
+  return div(centered, sqrt(add(mean(mul(centered, centered), axes, true), eps)));
+}
+
+function checkEps(op: string, eps: number, x: Tensor): number {
+  if (typeof eps !== 'number' || !(eps >= 0))
+    throw new Error(`${op}: eps must be a non-negative number, got ${String(eps)} (input ${fmt(x.shape)})`);
+  return eps;
+}
+
+/** y·weight + bias, with weight and bias reshaped to `shape` (each optional). */
+function affine(y: Tensor, weight: Tensor | null, bias: Tensor | null, shape: readonly number[]): Tensor {
+  const scaled = weight ? mul(y, reshape(weight, shape)) : y;
+  return bias ? add(scaled, reshape(bias, shape)) : scaled;
+}
+
+export interface LayerNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
+
+/**
+ * Normalises over the trailing axes `normalizedShape` (which x's shape must end with), then applies
+ * weight and bias of that shape.
+ * @example tg.layerNorm(x, [4])   // x [2,3,4]: each of the 6 rows of 4 normalised
+ */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[] | number, opts: LayerNormOptions = {}): Tensor {
+  checkTensor('layerNorm', 'input', x);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = shape.length;
+  if (k === 0 || k > x.ndim || !sameShape(x.shape.slice(x.ndim - k), shape)) {
+    throw new Error(`layerNorm: input ${fmt(x.shape)} does not end with normalizedShape ${fmt(shape)}`);
+  }
+  const eps = checkEps('layerNorm', opts.eps ?? 1e-5, x);
+  for (const [name, t] of [
+    ['weight', opts.weight],
+    ['bias', opts.bias],
+  ] as const) {
+    if (t && !sameShape(t.shape, shape)) {
+      throw new Error(`layerNorm: ${name} ${fmt(t.shape)} does not match normalizedShape ${fmt(shape)} (input ${fmt(x.shape)})`);
+    }
+  }
+  const axes = shape.map((_, i) => x.ndim - k + i);
+  return affine(normalize(x, axes, eps), opts.weight ?? null, opts.bias ?? null, shape);
+}
+
+export interface GroupNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
+
+/** [1, C, 1, …]: a per-channel tensor that broadcasts against x. */
+const channelShape = (x: Tensor) => x.shape.map((n, d) => (d === 1 ? n : 1));
+
+function checkChannelParam(op: string, name: string, t: Tensor | null | undefined, x: Tensor): Tensor | null {
+  if (!t) return null;
+  if (t.ndim !== 1 || t.shape[0] !== x.shape[1]) {
+    throw new Error(`${op}: ${name} ${fmt(t.shape)} does not match the ${x.shape[1]} channels of input ${fmt(x.shape)}`);
+  }
+  return t;
+}
+
+/**
+ * Splits the channels of x [N, C, …] into `numGroups` groups and normalises each group of each
+ * sample over its channels and positions; weight and bias are per channel [C].
+ */
+export function groupNorm(x: Tensor, numGroups: number, opts: GroupNormOptions = {}): Tensor {
+  checkTensor('groupNorm', 'input', x);
+  if (x.ndim < 2) throw new Error(`groupNorm: expected input [N,C,...], got ${fmt(x.shape)}`);
+  const [n, c] = x.shape;
+  if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
+    throw new Error(`groupNorm: numGroups ${numGroups} must be a positive integer dividing the ${c} channels (input ${fmt(x.shape)})`);
+  }
+  const eps = checkEps('groupNorm', opts.eps ?? 1e-5, x);
+  const weight = checkChannelParam('groupNorm', 'weight', opts.weight, x);
+  const bias = checkChannelParam('groupNorm', 'bias', opts.bias, x);
+  const grouped = reshape(x, [n, numGroups, (c / numGroups) * sizeOf(x.shape.slice(2))]);
+  return affine(reshape(normalize(grouped, [2], eps), x.shape), weight, bias, channelShape(x));
+}
+
+export interface InstanceNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  /** Normalise with each instance's own statistics (default true); false: with the running ones. */
+  useInputStats?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Normalises each channel of each sample of x [N, C, …] over its positions; weight and bias per
+ * channel. With running statistics and useInputStats they are updated in place (Note [instance norm
+ * running statistics]); with useInputStats false they normalise instead.
+ */
+export function instanceNorm(x: Tensor, opts: InstanceNormOptions = {}): Tensor {
+  checkTensor('instanceNorm', 'input', x);
+  if (x.ndim < 3)
+    throw new Error(`instanceNorm: expected input [N,C,L] or [N,C,H,W] (with positions to normalise over), got ${fmt(x.shape)}`);
+  const eps = checkEps('instanceNorm', opts.eps ?? 1e-5, x);
+  const momentum = opts.momentum ?? 0.1;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
+    throw new Error(`instanceNorm: momentum must be in [0,1], got ${String(momentum)} (input ${fmt(x.shape)})`);
+  }
+  const weight = checkChannelParam('instanceNorm', 'weight', opts.weight, x);
+  const bias = checkChannelParam('instanceNorm', 'bias', opts.bias, x);
+  const rm = checkChannelParam('instanceNorm', 'runningMean', opts.runningMean, x);
+  const rv = checkChannelParam('instanceNorm', 'runningVar', opts.runningVar, x);
+  if ((rm === null) !== (rv === null)) {
+    throw new Error(`instanceNorm: pass both runningMean and runningVar or neither (input ${fmt(x.shape)})`);
+  }
+  const perChannel = channelShape(x);
+  const axes = x.shape.slice(2).map((_, i) => i + 2);
+  if (!(opts.useInputStats ?? true)) {
+    if (rm === null || rv === null)
+      throw new Error(`instanceNorm: useInputStats false needs runningMean and runningVar (input ${fmt(x.shape)})`);
+    const y = div(sub(x, reshape(rm, perChannel)), sqrt(add(reshape(rv, perChannel), eps)));
+    return affine(y, weight, bias, perChannel);
+  }
+  const count = sizeOf(x.shape.slice(2));
+  if (count <= 1) throw new Error(`instanceNorm: expected more than 1 position per channel, got input ${fmt(x.shape)}`);
+  if (rm !== null && rv !== null) updateRunning(x, rm, rv, momentum, count);
+  return affine(normalize(x, axes, eps), weight, bias, perChannel);
+}
+
+/** Note [instance norm running statistics]. */
+function updateRunning(x: Tensor, rm: Tensor, rv: Tensor, momentum: number, count: number): void {
+  noGrad(() => {
+    const [n, c] = x.shape;
+    const d = x.data;
+    for (let ch = 0; ch < c; ch++) {
+      let meanSum = 0;
+      let varSum = 0;
+      for (let s = 0; s < n; s++) {
+        const base = (s * c + ch) * count;
+        let m = 0;
+        for (let i = 0; i < count; i++) m += d[base + i];
+        m /= count;
+        let v = 0;
+        for (let i = 0; i < count; i++) v += (d[base + i] - m) * (d[base + i] - m);
+        meanSum += m;
+        varSum += v / (count - 1);
+      }
+      rm.data[ch] = (1 - momentum) * rm.data[ch] + (momentum * meanSum) / n;
+      rv.data[ch] = (1 - momentum) * rv.data[ch] + (momentum * varSum) / n;
+    }
+  });
+}
+
+installMethods({ layerNorm, groupNorm, instanceNorm });
+
+declare module '../tensor/tensor' {
+  interface Tensor {
+    layerNorm(normalizedShape: readonly number[] | number, opts?: LayerNormOptions): Tensor;
+    groupNorm(numGroups: number, opts?: GroupNormOptions): Tensor;
+    instanceNorm(opts?: InstanceNormOptions): Tensor;
+  }
+}
