@@ -342,7 +342,8 @@ describe('module scopes', () => {
       new Set([
         '|Net|1|-',
         'body.fc|Linear|3|body',
-        'body.bn|BatchNorm1d|3|body',
+        // batch norm's ops sit in the batchNorm composite's frame, inside BatchNorm1d's (Note [composite scopes]).
+        'body.bn|batchNorm|3|body.bn',
         'body.act|Tanh|3|body',
         'heads.0|Linear|2|',
         'heads.1|Linear|2|',

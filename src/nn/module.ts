@@ -418,13 +418,23 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     const path = this.scopePath();
     running.push({ module: this, path });
     try {
-      return withScope(path, this.constructor.name, () => {
-        if (callObserver === null) return fn();
-        const call = callObserver.enter(this, args);
-        const out = fn();
-        callObserver.exit(call, out);
-        return out;
-      });
+      // Drawings name the module's parameters by their state-dict keys (`0.weight`), read only when drawn.
+      const named = () => {
+        const { params, buffers } = this.ownTensors();
+        return [...params, ...buffers].map(([name, t]) => [join(path, name), t] as const);
+      };
+      return withScope(
+        path,
+        this.constructor.name,
+        () => {
+          if (callObserver === null) return fn();
+          const call = callObserver.enter(this, args);
+          const out = fn();
+          callObserver.exit(call, out);
+          return out;
+        },
+        named,
+      );
     } finally {
       running.pop();
     }

@@ -11,6 +11,7 @@
  * In eval mode with running statistics batch norm stays a composition: an affine map of x, which
  * the ONNX exporter writes as its elementwise pieces.
  */
+import { composite } from '../autograd/scope';
 import { isGradEnabled } from '../autograd/mode';
 import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
@@ -95,6 +96,12 @@ const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
  */
 export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   if (!(x instanceof Tensor)) throw new Error('batchNorm: expected a Tensor input');
+  // Drawn as one node, in training (the fused primitive and its casts) and in eval mode (a dozen ops) alike.
+  const mode = (opts.training ?? true) ? '' : 'eval';
+  return composite('batchNorm', mode, [x, opts.weight, opts.bias], () => batchNormBody(x, opts));
+}
+
+function batchNormBody(x: Tensor, opts: BatchNormOptions): Tensor {
   requireFloating('batchNorm', {
     input: x,
     weight: opts.weight,
