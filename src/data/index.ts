@@ -9,3 +9,5 @@ export * as augment from './augment';
 export { TensorDataset, Subset, randomSplit, DataLoader, defaultCollate } from './loader';
 export type { Dataset, Collated, DataLoaderOptions, RandomSplitOptions } from './loader';
 export * as transforms from './transforms';
+export { loadCifar10, imageFolder, ImageFolder } from './images';
+export type { ImageFolderOptions } from './images';

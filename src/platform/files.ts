@@ -117,3 +117,11 @@ export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
     // Windows cannot fsync a folder; the rename has still happened.
   }
 }
+
+/** The entries of a folder, sorted by name (code point order, as Python's sorted()), with whether each is a folder. */
+export function listDir(dir: string): { name: string; isDir: boolean }[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .map((e) => ({ name: e.name, isDir: e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name)).isDirectory()) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
