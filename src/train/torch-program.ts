@@ -34,7 +34,7 @@ function writeAtomically(file: string, bytes: string | Uint8Array): void {
 /** The digits split a run used, as pixels in [0, 1] (before the standardisation), and its labels. */
 function digitsSplit(spec: RunSpec) {
   const split = data.trainTestSplit(data.loadDigits(), { testFraction: 0.2, rng: runRng(spec.seed, 'split') });
-  const head = (set: data.Dataset) => {
+  const head = (set: data.ImageSet) => {
     const n = spec.limit === null ? set.labels.length : Math.min(spec.limit, set.labels.length);
     return data.gather(
       set,
