@@ -65,6 +65,7 @@ describe('a self-describing run directory', () => {
     expect(spec.preprocessing.std).toBeGreaterThan(0);
     expect(fs.readdirSync(runDir).sort()).toEqual([
       'checkpoint.json',
+      'checkpoint.safetensors',
       'metrics.json',
       'model.json',
       'report.html',

@@ -4,7 +4,7 @@
  * ±Infinity throws an Error naming the op, its input shapes, the pass and that stack.
  *
  * Note [anomaly cost]: when the mode is off — every normal run — the only cost is one integer test
- * per op and per rule (`anomalyDepth > 0`); no stack is captured and no value is scanned.
+ * per op and per rule (`currentModes().anomaly > 0`); no stack is captured and no value is scanned.
  *
  * Note [blame the producer]: a NaN travels. The op that *receives* one (a matmul fed a NaN, or a
  * backward rule whose saved input holds one) is not where it was made, and naming it sends the
@@ -22,15 +22,15 @@
  */
 import { fmt } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
+import { currentModes, withModes } from './mode';
 import type { Node } from './node';
 import { postOrder } from './walk';
 
-let anomalyDepth = 0;
 /** >0 while a backward rule runs: its inner ops are not checked one by one; its result is (checkBackward). */
 let ruleDepth = 0;
 
 export function isAnomalyEnabled(): boolean {
-  return anomalyDepth > 0;
+  return currentModes().anomaly > 0;
 }
 
 /** Runs a backward rule so that a non-finite value it makes is reported as that rule's, not as a forward op's. */
@@ -45,36 +45,39 @@ export function insideRule<T>(fn: () => T): T {
 
 /** Frames kept while anomaly mode is on (Note [the user's line]). */
 const ANOMALY_STACK_FRAMES = 200;
+/** detectAnomaly calls not yet finished, in any task: the stack limit is process-wide, the mode is not. */
+let active = 0;
 let stackLimitBefore: number | undefined;
 
 function enter(): void {
-  if (anomalyDepth++ === 0) {
+  if (active++ === 0) {
     stackLimitBefore = Error.stackTraceLimit;
     Error.stackTraceLimit = Math.max(Error.stackTraceLimit, ANOMALY_STACK_FRAMES);
   }
 }
 
 function leave(): void {
-  if (--anomalyDepth === 0 && stackLimitBefore !== undefined) {
+  if (--active === 0 && stackLimitBefore !== undefined) {
     Error.stackTraceLimit = stackLimitBefore;
     stackLimitBefore = undefined;
   }
 }
 
-/** Runs fn with anomaly detection on (nested calls are fine); returns what fn returns. */
+/**
+ * Runs fn with anomaly detection on (nested calls are fine); returns what fn returns. An async fn
+ * keeps the mode across its awaits, for its own task only (Note [async modes] in mode.ts); the
+ * raised stack limit lasts until it settles.
+ */
 export function detectAnomaly<T>(fn: () => T): T {
   enter();
   let result: T;
   try {
-    result = fn();
+    result = withModes('detectAnomaly', { anomaly: currentModes().anomaly + 1 }, fn);
   } catch (e) {
     leave();
     throw e;
   }
-  if (result instanceof Promise) {
-    // An async fn keeps the mode until it settles.
-    return result.finally(leave) as T;
-  }
+  if (result instanceof Promise) return result.finally(leave) as T;
   leave();
   return result;
 }

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { parseIdxImages } from '../data/idx';
+import { imageHeader, MAX_IMAGE_PIXELS } from '../train/image-header';
 import { Tensor } from '../tensor/tensor';
 import { LoadedRun, loadRun } from '../train/run';
 import { parseCommand } from './args';
@@ -13,8 +14,8 @@ import { parseCommand } from './args';
 const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K]
 
 Prints the predicted class and the top probabilities for each image, with the model saved in
-RUN_DIR. FILE is an image (PNG, JPEG, BMP, GIF, TIFF; any size: it is converted to grey and resized
-to the model's input; a light background is inverted, as the training images are light on dark),
+RUN_DIR. FILE is an image (PNG, JPEG, BMP, GIF, TIFF of up to ${MAX_IMAGE_PIXELS / 1e6} megapixels, checked
+from its header before decoding; it is converted to grey and resized to the model's input; a light background is inverted, as the training images are light on dark),
 an MNIST-format IDX images file (.idx, -ubyte, .gz), or a .csv of rows of raw pixel values (one
 image per row, in the dataset's own scale: 0-16 for the digits, 0-255 for IDX data; a trailing
 label column is ignored).
@@ -26,8 +27,38 @@ const MAX_ROWS = 50;
 
 class InputError extends Error {}
 
+/** The most bytes of any input file predict reads (IDX, CSV, or an image's compressed bytes). */
+const MAX_INPUT_BYTES = 256 << 20;
+/** How far into an image file its size is looked for (JPEG may put EXIF segments before it). */
+const HEADER_BYTES = 1 << 20;
+
+/**
+ * Refuses an image whose header declares more than MAX_IMAGE_PIXELS, or whose size cannot be found,
+ * from at most its first megabyte — before anything is decoded (issue #31, item 4).
+ */
+function checkImageSize(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  let head: Uint8Array;
+  try {
+    head = new Uint8Array(Math.min(HEADER_BYTES, fs.fstatSync(fd).size));
+    fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const header = imageHeader(head);
+  if (header === null) throw new InputError(`${file}: not a PNG, JPEG, BMP, GIF or TIFF image (no image size in its first bytes)`);
+  const { format, width, height } = header;
+  if (width === 0 || height === 0) throw new InputError(`${file}: the ${format} header declares an empty ${width}x${height} image`);
+  if (width * height > MAX_IMAGE_PIXELS)
+    throw new InputError(
+      `${file}: the ${format} header declares ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS} predict decodes; ` +
+        'scale the image down first',
+    );
+}
+
 /** An image file as [1,1,H,W] in [0,1], light strokes on a dark background. */
 async function readImage(file: string, h: number, w: number): Promise<Tensor> {
+  checkImageSize(file);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Jimp } = require('jimp') as typeof import('jimp');
   let image;
@@ -77,6 +108,9 @@ function readCsv(file: string, run: LoadedRun): Tensor {
 
 async function readInput(file: string, run: LoadedRun): Promise<Tensor> {
   if (!fs.existsSync(file)) throw new InputError(`${file} does not exist`);
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new InputError(`${file} is not a regular file`);
+  if (stat.size > MAX_INPUT_BYTES) throw new InputError(`${file} is ${stat.size} bytes, more than the ${MAX_INPUT_BYTES} predict reads`);
   const [, h, w] = run.spec.model.imageShape;
   if (/\.csv$/i.test(file)) return readCsv(file, run);
   if (/(\.idx\d?|-ubyte)(\.gz)?$/i.test(file) || /\.gz$/i.test(file)) {

@@ -89,19 +89,37 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
+/** Creates the probe file checkOut writes (tests replace it to simulate a read-only file system). */
+export const outProbe = { create: (file: string): void => fs.closeSync(fs.openSync(file, 'wx')) };
+
 /**
- * The output directory must be creatable before any work starts: it is a directory, or does not
- * exist yet and its nearest existing ancestor is a directory (`--out FILE/sub` cannot be made).
+ * The output directory must be creatable and writable before any work starts (the README's
+ * promise): it is a directory, or does not exist yet and its nearest existing ancestor is a
+ * directory (`--out FILE/sub` cannot be made); and a file can be created there — a probe file,
+ * made and removed at once, answers for read-only mounts and permissions alike.
  */
 function checkOut(out: string): void {
+  let existing: string;
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
-    return;
+    existing = out;
+  } else {
+    let parent = path.dirname(path.resolve(out));
+    while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+    if (fs.existsSync(parent) && !fs.statSync(parent).isDirectory()) {
+      throw new UsageError(`--out ${out} cannot be created: ${parent} is not a directory`);
+    }
+    existing = parent;
   }
-  let parent = path.dirname(path.resolve(out));
-  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
-  if (fs.existsSync(parent) && !fs.statSync(parent).isDirectory()) {
-    throw new UsageError(`--out ${out} cannot be created: ${parent} is not a directory`);
+  const probe = path.join(existing, `.tapegrad-write-probe-${process.pid}`);
+  try {
+    outProbe.create(probe);
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EROFS' ? 'a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'error');
+    throw new UsageError(`--out ${out} is not writable: nothing can be created in ${existing} (${why})`);
   }
 }
 

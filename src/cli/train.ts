@@ -19,13 +19,15 @@ import { HELP, parseTrainArgs, UsageError } from './train-args';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
 import { renderReport } from '../train/report';
-import { Checkpoint, readCheckpoint, readSpec, RUN_FILES, runRng, specJson, writeAtomic } from '../train/run';
+import { Checkpoint, CheckpointExpectations, readCheckpoint, writeCheckpoint } from '../train/checkpoint';
+import { readSpec, RUN_FILES, runRng, specJson, writeAtomic } from '../train/run';
 
 /** File names inside --out. */
 export const OUTPUT_FILES = {
   spec: RUN_FILES.spec,
   model: RUN_FILES.model,
   checkpoint: RUN_FILES.checkpoint,
+  checkpointTensors: RUN_FILES.checkpointTensors,
   metrics: RUN_FILES.metrics,
   timings: RUN_FILES.timings,
   report: RUN_FILES.report,
@@ -74,7 +76,8 @@ function resumedOptions(r: ResumeOptions): TrainOptions {
   let spec;
   try {
     spec = readSpec(r.resume);
-    readCheckpoint(r.resume);
+    const model = buildModel(spec.model.name, spec.model.imageShape, spec.model.classes, runRng(spec.seed, 'init'));
+    readCheckpoint(r.resume, expectations(model, spec.model.classes, spec.options.epochs));
   } catch (e) {
     throw new UsageError(`--resume ${r.resume}: ${(e as Error).message}`);
   }
@@ -98,6 +101,19 @@ function resumedOptions(r: ResumeOptions): TrainOptions {
     resumeFrom: r.resume,
     ...spec.options,
   };
+}
+
+/** What a checkpoint of this model must hold (Note [checkpoints are validated] in src/train/checkpoint.ts). */
+function expectations(model: ReturnType<typeof buildModel>, classes: number, epochs: number): CheckpointExpectations {
+  const weights: Record<string, number[]> = {};
+  for (const [k, v] of Object.entries(model.stateDict())) weights[k] = [...v.shape];
+  return { weights, params: model.parameters().map((p) => [...p.shape]), classes, epochs };
+}
+
+/** Note [no orphan] in bin/tapegrad.js: whether the process that started this one is gone (then nothing more is written). */
+function exitIfOrphaned(): void {
+  const parent = Number(process.env.TAPEGRAD_PARENT_PID);
+  if (parent > 0 && process.ppid !== parent) process.exit(129);
 }
 
 function plural(n: number, word: string): string {
@@ -131,7 +147,7 @@ export async function run(args: string[]): Promise<number> {
   // A resumed run starts where its checkpoint ends: weights, optimiser, every generator, the metrics so far.
   let checkpoint: Checkpoint | null = null;
   if (opts.resumeFrom !== undefined) {
-    checkpoint = readCheckpoint(opts.resumeFrom);
+    checkpoint = readCheckpoint(opts.resumeFrom, expectations(model, classes, opts.epochs));
     model.loadStateDict(checkpoint.weights);
     optimizer.loadStateDict(checkpoint.optimizer);
     if (scheduler !== null && checkpoint.scheduler !== undefined) scheduler.loadStateDict(checkpoint.scheduler);
@@ -154,6 +170,7 @@ export async function run(args: string[]): Promise<number> {
   }
 
   // The run describes itself from the start (run.json), so a checkpoint is always usable.
+  exitIfOrphaned();
   writeAtomic(
     opts.out,
     RUN_FILES.spec,
@@ -206,7 +223,10 @@ export async function run(args: string[]): Promise<number> {
     timings: [...r.timings],
     confusion: r.confusion.map((row) => [...row]),
   });
-  const save = (c: Checkpoint) => writeAtomic(opts.out, RUN_FILES.checkpoint, `${JSON.stringify(c)}\n`);
+  const save = (c: Checkpoint) => {
+    exitIfOrphaned();
+    writeCheckpoint(opts.out, c, writeAtomic);
+  };
   let epochStart: Checkpoint | null = null;
   const control: LoopControl = {
     startEpoch: (checkpoint?.epoch ?? 0) + 1,
@@ -243,52 +263,68 @@ export async function run(args: string[]): Promise<number> {
     `test accuracy ${(100 * final.testAccuracy).toFixed(2)}% (${nTest} images) after ${plural(opts.epochs, 'epoch')}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  const title = `tapegrad train: ${opts.model} on ${opts.dataset}, seed ${opts.seed}`;
-  const graph = await modelGraphSvg(model, loaded.test, title);
-  if (graph.error !== null) console.error(`tapegrad train: the graph could not be drawn: ${graph.error}`);
-  const report = renderReport({
-    title,
-    settings: settingsRows(opts, description, loaded),
-    epochs: result.epochs,
-    timings: result.timings,
-    classNames: loaded.classNames,
-    confusion: result.confusion,
-    filters: firstLayerFilters(model),
-    featureMaps: featureMapRows(model, loaded.test, loaded.classNames, FEATURE_MAP_IMAGES),
-    graphSvg: graph.svg,
-  });
-  const metrics = metricsJson({
-    dataset: opts.dataset,
-    model: opts.model,
-    seed: opts.seed,
-    hyperparameters: {
-      epochs: opts.epochs,
-      batchSize: opts.batchSize,
-      optimizer: opts.optimizer,
-      ...(opts.scheduler !== undefined && opts.scheduler !== 'cosine' ? { scheduler: opts.scheduler } : {}),
-      ...(opts.clipGradNorm != null ? { clipGradNorm: opts.clipGradNorm } : {}),
-      lr: opts.lr,
-      momentum: opts.momentum,
-      weightDecay: opts.weightDecay,
-      cropPadding: opts.cropPadding,
-      flipP: opts.flipP,
-    },
-    trainExamples: nTrain,
-    testExamples: nTest,
-    epochs: result.epochs,
-    testAccuracy: final.testAccuracy,
-    classNames: loaded.classNames,
-    confusion: result.confusion,
-  });
-  const totalSeconds = (performance.now() - started) / 1000;
-  const written = writeRun(opts.out, [
-    { name: OUTPUT_FILES.model, content: stateDictToJson(model.stateDict()) },
-    { name: OUTPUT_FILES.metrics, content: metrics },
-    { name: OUTPUT_FILES.timings, content: timingsJson({ epochs: result.timings, totalSeconds }) },
-    { name: OUTPUT_FILES.report, content: report },
-  ]);
-  console.log(
-    `wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), ...written].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`,
-  );
-  return 0;
+  // Ctrl-C from here on: the last checkpoint holds every epoch, so --resume writes the results.
+  let written = false;
+  const onLateSigint = () => {
+    if (written) return;
+    console.log(
+      `interrupted while writing the results; the checkpoint holds all ${plural(opts.epochs, 'epoch')}: tapegrad train --resume ${opts.out} writes them`,
+    );
+    process.exit(130);
+  };
+  process.on('SIGINT', onLateSigint);
+  try {
+    const title = `tapegrad train: ${opts.model} on ${opts.dataset}, seed ${opts.seed}`;
+    const graph = await modelGraphSvg(model, loaded.test, title);
+    if (graph.error !== null) console.error(`tapegrad train: the graph could not be drawn: ${graph.error}`);
+    const report = renderReport({
+      title,
+      settings: settingsRows(opts, description, loaded),
+      epochs: result.epochs,
+      timings: result.timings,
+      classNames: loaded.classNames,
+      confusion: result.confusion,
+      filters: firstLayerFilters(model),
+      featureMaps: featureMapRows(model, loaded.test, loaded.classNames, FEATURE_MAP_IMAGES),
+      graphSvg: graph.svg,
+    });
+    const metrics = metricsJson({
+      dataset: opts.dataset,
+      model: opts.model,
+      seed: opts.seed,
+      hyperparameters: {
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        optimizer: opts.optimizer,
+        ...(opts.scheduler !== undefined && opts.scheduler !== 'cosine' ? { scheduler: opts.scheduler } : {}),
+        ...(opts.clipGradNorm != null ? { clipGradNorm: opts.clipGradNorm } : {}),
+        lr: opts.lr,
+        momentum: opts.momentum,
+        weightDecay: opts.weightDecay,
+        cropPadding: opts.cropPadding,
+        flipP: opts.flipP,
+      },
+      trainExamples: nTrain,
+      testExamples: nTest,
+      epochs: result.epochs,
+      testAccuracy: final.testAccuracy,
+      classNames: loaded.classNames,
+      confusion: result.confusion,
+    });
+    const totalSeconds = (performance.now() - started) / 1000;
+    exitIfOrphaned();
+    const paths = writeRun(opts.out, [
+      { name: OUTPUT_FILES.model, content: stateDictToJson(model.stateDict()) },
+      { name: OUTPUT_FILES.metrics, content: metrics },
+      { name: OUTPUT_FILES.timings, content: timingsJson({ epochs: result.timings, totalSeconds }) },
+      { name: OUTPUT_FILES.report, content: report },
+    ]);
+    console.log(
+      `wrote ${[path.join(opts.out, RUN_FILES.spec), path.join(opts.out, RUN_FILES.checkpoint), path.join(opts.out, RUN_FILES.checkpointTensors), ...paths].map((p) => path.relative(process.cwd(), p) || p).join(', ')}`,
+    );
+    written = true;
+    return 0;
+  } finally {
+    process.off('SIGINT', onLateSigint);
+  }
 }

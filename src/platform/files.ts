@@ -18,16 +18,14 @@ export function fileExists(file: string): boolean {
   return fs.existsSync(file);
 }
 
-/** Writes `text` to `file`, creating its folder. */
+/** Writes `text` to `file` atomically (writeBytesAtomic), creating its folder. */
 export function writeText(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, text);
+  writeBytesAtomic(file, Buffer.from(text, 'utf8'));
 }
 
-/** Writes `bytes` to `file`, creating its folder. */
+/** Writes `bytes` to `file` atomically (writeBytesAtomic), creating its folder. */
 export function writeBytes(file: string, bytes: Uint8Array): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, bytes);
+  writeBytesAtomic(file, bytes);
 }
 
 export async function writeTextAsync(file: string, text: string): Promise<void> {
@@ -79,6 +77,14 @@ export function openForReading(file: string): OpenFile {
 }
 
 /**
+ * The one call that puts bytes on disk for writeBytesAtomic. Tests replace `write` to simulate a
+ * full disk (a write that fails with ENOSPC part way) without a small filesystem of their own.
+ */
+export const fileIo = {
+  write: (fd: number, bytes: Uint8Array, offset: number, length: number): number => fs.writeSync(fd, bytes, offset, length),
+};
+
+/**
  * Writes `bytes` to `file` atomically (creating its folder): a temporary file in the same folder,
  * written whole and fsynced, then renamed over `file`. A crash or a full disk leaves the previous
  * file as it was, and the temporary file is removed when the write fails.
@@ -95,7 +101,7 @@ export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
   try {
     fd = fs.openSync(temp, 'wx', 0o644);
     let done = 0;
-    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    while (done < bytes.length) done += fileIo.write(fd, bytes, done, bytes.length - done);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = null;

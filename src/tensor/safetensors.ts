@@ -338,8 +338,9 @@ function decode(op: string, srcName: string, e: Entry, bytes: Uint8Array): Tenso
   const width = ELEMENT_BYTES[e.dtype];
   const n = bytes.length / width;
   const data = allocate(dtype, n);
-  // A copy into a fresh (aligned) buffer, swapped on a big-endian host.
-  const own = LITTLE_ENDIAN ? bytes.slice() : swapped(bytes, width);
+  // A copy into a fresh (aligned) buffer, swapped on a big-endian host. Uint8Array's own slice: a
+  // Node Buffer's slice() is a view (of the whole file, header included), not a copy.
+  const own = LITTLE_ENDIAN ? Uint8Array.prototype.slice.call(bytes) : swapped(bytes, width);
   const buffer = own.buffer;
   const tooBig = (i: number, value: string) =>
     new Error(`${op}: ${srcName}: '${e.name}' (${e.dtype}) holds ${value} at index ${i}, which does not fit in an int32`);

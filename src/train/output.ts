@@ -1,27 +1,22 @@
 /**
  * @file Writing a finished run to its output directory. Nothing is written until training is done,
- * and each file goes to a temporary name first and is renamed into place, so an interrupted or
- * failed run never leaves a half-written metrics.json or report.html behind.
+ * and each file goes to a temporary name in the same directory, is fsynced and renamed into place,
+ * so an interrupted run or a full disk never leaves a half-written metrics.json or report.html, nor
+ * a temporary file, behind.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeBytesAtomic } from '../platform/files';
 
 export interface OutputFile {
   name: string;
   content: string;
 }
 
-/** Creates `dir` if needed and writes every file; returns the paths written. */
+/** Creates `dir` if needed and writes every file, each atomically (a temporary name, fsync, rename); returns the paths written. */
 export function writeRun(dir: string, files: OutputFile[]): string[] {
-  fs.mkdirSync(dir, { recursive: true });
-  const staged = files.map((f) => ({ temp: path.join(dir, `.${f.name}.${process.pid}.tmp`), final: path.join(dir, f.name) }));
-  try {
-    files.forEach((f, i) => fs.writeFileSync(staged[i].temp, f.content));
-  } catch (e) {
-    for (const { temp } of staged) fs.rmSync(temp, { force: true });
-    throw e;
-  }
-  // Renames last, once every file is on disk.
-  for (const { temp, final } of staged) fs.renameSync(temp, final);
-  return staged.map((s) => s.final);
+  return files.map((f) => {
+    const final = path.join(dir, f.name);
+    writeBytesAtomic(final, Buffer.from(f.content, 'utf8'));
+    return final;
+  });
 }

@@ -3,6 +3,7 @@ export const RUN_FILES = {
   spec: 'run.json',
   model: 'model.json',
   checkpoint: 'checkpoint.json',
+  checkpointTensors: 'checkpoint.safetensors',
   metrics: 'metrics.json',
   timings: 'timings.json',
   report: 'report.html',

@@ -9,19 +9,19 @@
  * mean/std are the training pixels' own (in [0, 1] units). `loadRun` returns that function, `eval`
  * and `predict` apply it, and the ONNX export folds it into the graph.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { noGrad } from '../autograd/mode';
 import { stateDictFromJson } from '../nn/serialize';
+import { writeBytesAtomic } from '../platform/files';
 import { softmax } from '../ops/softmax';
-import type { Optimizer } from '../optim/optimizer';
-import { Rng, rng, RngState } from '../random/rng';
+import { Rng, rng } from '../random/rng';
 import { Tensor } from '../tensor/tensor';
 import { version } from '../version';
-import type { Confusion, EpochMetrics, EpochTiming } from './metrics';
 import { standardizeInPlace } from './datasets';
 import { buildModel, Classifier } from './models';
+import { DATASETS, MODELS, OPTIMIZERS } from './options';
 import type { DatasetName, Hyper, ModelName } from './options';
+import { confine, FieldChecker, readBounded, runFile } from './validate';
 
 /** The run's generator for one purpose; separate streams, so e.g. changing the augmentation does not reshuffle the split. */
 export function runRng(seed: number, purpose: 'split' | 'init' | 'shuffle' | 'augment'): Rng {
@@ -32,6 +32,7 @@ export const RUN_FILES = {
   spec: 'run.json',
   model: 'model.json',
   checkpoint: 'checkpoint.json',
+  checkpointTensors: 'checkpoint.safetensors',
   metrics: 'metrics.json',
   timings: 'timings.json',
   report: 'report.html',
@@ -59,49 +60,65 @@ export interface RunSpec {
   weights: string;
 }
 
-/** checkpoint.json: the state after `epoch` completed epochs. */
-export interface Checkpoint {
-  epoch: number;
-  weights: Record<string, { shape: number[]; data: number[] }>;
-  optimizer: ReturnType<Optimizer<unknown>['stateDict']>;
-  /** The learning-rate scheduler's stateDict (absent in checkpoints from before schedulers, and with --scheduler none). */
-  scheduler?: Record<string, unknown>;
-  rng: { shuffle: RngState; augment: RngState; model: RngState };
-  epochs: EpochMetrics[];
-  timings: EpochTiming[];
-  confusion: Confusion;
-}
+export type { Checkpoint } from './checkpoint';
 
-/** Writes `text` to `dir/name` atomically: a temporary file renamed into place. */
-export function writeAtomic(dir: string, name: string, text: string): string {
-  fs.mkdirSync(dir, { recursive: true });
+/** Writes `content` to `dir/name` atomically: a temporary file in `dir`, fsynced, renamed into place (writeBytesAtomic). */
+export function writeAtomic(dir: string, name: string, content: string | Uint8Array): string {
   const final = path.join(dir, name);
-  const temp = path.join(dir, `.${name}.${process.pid}.tmp`);
-  fs.writeFileSync(temp, text);
-  fs.renameSync(temp, final);
+  writeBytesAtomic(final, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   return final;
 }
 
-function readJson<T>(dir: string, name: string, what: string): T {
-  const file = path.join(dir, name);
-  if (!fs.existsSync(file)) throw new Error(`${dir} is not a tapegrad run directory: it has no ${name} (${what})`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
+/** run.json's size limit: it holds settings and class names, never tensors. */
+const MAX_SPEC_BYTES = 1 << 20;
+/** The largest image side a run may declare (run.json's imageShape). */
+const MAX_SIDE = 4096;
 
+/** Reads and validates run.json: every field checked, errors naming the file and the field (Note [files stay inside their run] in validate.ts). */
 export function readSpec(dir: string): RunSpec {
-  const spec = readJson<RunSpec>(dir, RUN_FILES.spec, 'the run description');
-  if (spec.format !== 'tapegrad-run' || spec.formatVersion !== 1) {
-    throw new Error(`${path.join(dir, RUN_FILES.spec)} is not a tapegrad run description of format 1`);
+  const file = runFile(dir, RUN_FILES.spec, 'the run description');
+  const check = new FieldChecker(file);
+  const spec = check.json(readBounded(file, MAX_SPEC_BYTES)) as Record<string, unknown>;
+  check.object(spec, '');
+  check.equal(spec, 'format', 'tapegrad-run');
+  if (spec.formatVersion !== 1)
+    check.fail('formatVersion', `is ${check.describe(spec.formatVersion)}; this tapegrad reads run descriptions of format 1`);
+  check.string(spec.tapegrad, 'tapegrad');
+  check.string(spec.dataset, 'dataset', DATASETS);
+  if (spec.dataDir !== null) check.string(spec.dataDir, 'dataDir');
+  if (spec.limit !== null) check.integer(spec.limit, 'limit', 2, Number.MAX_SAFE_INTEGER);
+  check.integer(spec.seed, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  check.object(spec.model, 'model');
+  const model = spec.model as Record<string, unknown>;
+  check.string(model.name, 'model.name', MODELS);
+  check.string(model.architecture, 'model.architecture');
+  check.array(model.imageShape, 'model.imageShape', 3);
+  (model.imageShape as unknown[]).forEach((d, i) => check.integer(d, `model.imageShape[${i}]`, 1, i === 0 ? 4 : MAX_SIDE));
+  const classes = check.integer(model.classes, 'model.classes', 2, 1000);
+  check.integer(model.parameters, 'model.parameters', 1, 2 ** 31);
+  check.array(spec.classNames, 'classNames', classes);
+  (spec.classNames as unknown[]).forEach((n, i) => check.string(n, `classNames[${i}]`));
+  check.object(spec.preprocessing, 'preprocessing');
+  const pre = spec.preprocessing as Record<string, unknown>;
+  check.number(pre.pixelScale, 'preprocessing.pixelScale', { above: 0, finite: true });
+  check.number(pre.mean, 'preprocessing.mean', { finite: true });
+  check.number(pre.std, 'preprocessing.std', { above: 0, finite: true });
+  check.object(spec.options, 'options');
+  const o = spec.options as Record<string, unknown>;
+  check.integer(o.epochs, 'options.epochs', 1, 1_000_000);
+  check.integer(o.batchSize, 'options.batchSize', 1, 1_000_000);
+  check.number(o.lr, 'options.lr', { above: 0, finite: true });
+  check.number(o.momentum, 'options.momentum', { min: 0, max: 1 });
+  check.number(o.weightDecay, 'options.weightDecay', { min: 0, finite: true });
+  check.integer(o.cropPadding, 'options.cropPadding', 0, 64);
+  check.number(o.flipP, 'options.flipP', { min: 0, max: 1 });
+  check.string(o.optimizer, 'options.optimizer', OPTIMIZERS);
+  try {
+    confine(dir, spec.weights, 'weights', false);
+  } catch (e) {
+    throw new Error(`${file}: field ${(e as Error).message}`);
   }
-  return spec;
-}
-
-export function readCheckpoint(dir: string): Checkpoint {
-  return readJson<Checkpoint>(dir, RUN_FILES.checkpoint, 'the checkpoint written after each epoch');
+  return spec as unknown as RunSpec;
 }
 
 export function specJson(spec: Omit<RunSpec, 'format' | 'formatVersion' | 'tapegrad' | 'weights'>): string {
@@ -126,10 +143,23 @@ export function loadRun(dir: string): LoadedRun {
   const spec = readSpec(dir);
   const { name, imageShape, classes } = spec.model;
   const model = buildModel(name, imageShape, classes, runRng(spec.seed, 'init'));
-  const weightsFile = path.join(dir, spec.weights);
-  if (!fs.existsSync(weightsFile)) throw new Error(`${dir}: the weights file ${spec.weights} is missing`);
+  let weightsFile: string;
   try {
-    model.loadStateDict(stateDictFromJson(fs.readFileSync(weightsFile, 'utf8')));
+    weightsFile = confine(dir, spec.weights, 'weights');
+  } catch (e) {
+    throw new Error(`${path.join(dir, RUN_FILES.spec)}: field ${(e as Error).message}`);
+  }
+  // model.json writes each number in at most ~26 characters: anything much larger is not this model's.
+  const bytes = readBounded(weightsFile, 32 * spec.model.parameters + (1 << 16));
+  let sd;
+  try {
+    sd = stateDictFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`${weightsFile} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
+  }
+  try {
+    model.loadStateDict(sd);
   } catch (e) {
     throw new Error(`${weightsFile}: ${(e as Error).message}`);
   }

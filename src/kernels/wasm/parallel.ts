@@ -19,9 +19,21 @@
  * new tag, and claims nothing — without that step it could pair the old tag with the new count,
  * claim an index past the old job's end, run a half-written chunk and count it as completed.
  *
- * Workers start in the background (worker-host.ts: worker_threads in Node, Web Workers in a
- * crossOriginIsolated page): until one is up, the main thread runs every chunk. Without workers the
- * pool is empty and everything runs single-threaded.
+ * Note [scratch slots]: a call reserves scratch for the `threads` it was planned for, but workers
+ * start in the background (worker-host.ts: worker_threads in Node, Web Workers in a
+ * crossOriginIsolated page), in any order, and more may be up by the time the job is published
+ * than when it was planned. So a worker does not use its own number for its scratch area: on each
+ * job it takes the next free slot (an atomic counter the main thread resets per job; the main
+ * thread is slot 0), and a worker whose slot is past the job's thread count claims nothing. Before
+ * this, worker 40 of 64 wrote scratch at workBase + 40·stride into a call planned for 4 threads —
+ * over other operands, or past the memory's end (the intermittent failures at TAPEGRAD_THREADS=64).
+ *
+ * Note [worker failure]: a worker whose kernel throws records which worker, which chunk and why in
+ * the control block (the main thread is blocked in Atomics.wait and cannot receive messages). The
+ * main thread then closes the job to further claims, waits for the chunks other threads are still
+ * running, and only then throws naming the kernel, the worker and the reason — so the next job
+ * starts on a quiet pool, which is how it recovers. Until a worker is up, the main thread runs
+ * every chunk; without workers the pool is empty and everything runs single-threaded.
  */
 import type { WasmMemory, WasmModule } from './api';
 import { canBlock, cores, startWorker } from './worker-host';
@@ -36,8 +48,20 @@ const NARGS = 5;
 const WORK_BASE = 6;
 const WORK_STRIDE = 7;
 const FAILED = 8;
+/** Threads the current job was planned for (Note [scratch slots]). */
+const THREADS = 9;
+/** The next scratch slot to hand out in the current job (the main thread holds slot 0). */
+const SLOT = 10;
+/** The chunk the failed worker was running, and the length of its error text (Note [worker failure]). */
+const FAIL_CHUNK = 11;
+const FAIL_LENGTH = 12;
 /** Slot of worker t's ready flag (t = 1, 2, ...). */
 const READY = 16;
+/** Slot of thread t's chunk in progress plus one, 0 when idle (t = 0 is the main thread). */
+const BUSY = 96;
+/** The failed worker's error text, one UTF-16 code unit per slot. */
+const FAIL_TEXT = 168;
+const FAIL_TEXT_MAX = 256 - FAIL_TEXT;
 const TABLE = 256;
 export const MAX_ARGS = 24;
 export const MAX_CHUNKS = 256;
@@ -61,8 +85,9 @@ interface ClaimSlots {
   next: number;
   table: number;
   completed: number;
+  busy: number;
 }
-const CLAIM_SLOTS: ClaimSlots = { count: COUNT, nargs: NARGS, next: NEXT, table: TABLE, completed: COMPLETED };
+const CLAIM_SLOTS: ClaimSlots = { count: COUNT, nargs: NARGS, next: NEXT, table: TABLE, completed: COMPLETED, busy: BUSY };
 
 /**
  * The chunk loop both sides run (Note [claiming chunks]). The workers run literally this function:
@@ -76,6 +101,7 @@ function claimChunks(
   work: number,
   args: number[],
   slots: ClaimSlots,
+  thread: number,
 ): void {
   const count = c[slots.count];
   const nargs = c[slots.nargs];
@@ -87,7 +113,9 @@ function claimChunks(
     if (Atomics.compareExchange(c, slots.next, v, v + 1) !== v) continue;
     const at = slots.table + (v & 0xffff) * nargs;
     for (let i = 0; i < nargs; i++) args[i] = c[at + i];
+    Atomics.store(c, slots.busy + thread, (v & 0xffff) + 1);
     fn(...args);
+    Atomics.store(c, slots.busy + thread, 0);
     Atomics.add(c, slots.completed, 1);
     Atomics.notify(c, slots.completed);
   }
@@ -113,10 +141,20 @@ for (;;) {
     continue;
   }
   seen = s;
+  // Note [scratch slots]: this job's slot, not the worker's number, picks the scratch area.
+  const slot = Atomics.add(c, ${SLOT}, 1);
+  if (slot >= c[${THREADS}]) continue;
   try {
-    claimChunks(c, s & 0xffff, fns[c[${FN}]], c[${WORK_BASE}] + thread * c[${WORK_STRIDE}], args, slots);
+    claimChunks(c, s & 0xffff, fns[c[${FN}]], c[${WORK_BASE}] + slot * c[${WORK_STRIDE}], args, slots, thread);
   } catch (e) {
-    Atomics.store(c, ${FAILED}, 1);
+    // Note [worker failure]: the first failure of a job records who, where and why.
+    if (Atomics.compareExchange(c, ${FAILED}, 0, thread) === 0) {
+      const text = String((e && e.message) || e).slice(0, ${FAIL_TEXT_MAX});
+      for (let i = 0; i < text.length; i++) c[${FAIL_TEXT} + i] = text.charCodeAt(i);
+      c[${FAIL_LENGTH}] = text.length;
+      c[${FAIL_CHUNK}] = Atomics.load(c, ${BUSY} + thread) - 1;
+    }
+    Atomics.store(c, ${BUSY} + thread, 0);
     Atomics.add(c, ${COMPLETED}, 1 << 20);
     Atomics.notify(c, ${COMPLETED});
   }
@@ -163,54 +201,122 @@ export class WorkerPool {
   }
 
   /**
-   * Runs fn(...chunk, work) for every chunk, on this thread (work = workBase) and on the ready
-   * workers (work = workBase + t · workStride), and returns when all are done.
+   * Runs fn(...chunk, work) for every chunk on at most `threads` threads: this one (work = workBase)
+   * and ready workers, each in the scratch slot it takes for the job (work = workBase + slot ·
+   * workStride, slot < threads: Note [scratch slots]); returns when all are done.
    */
-  run(fn: number, chunks: readonly Chunk[], workBase: number, workStride: number, local: (...args: number[]) => unknown): void {
+  run(
+    fn: number,
+    chunks: readonly Chunk[],
+    threads: number,
+    workBase: number,
+    workStride: number,
+    local: (...args: number[]) => unknown,
+  ): void {
     // More chunks than the table holds run as several jobs, one table-full after another.
-    if (chunks.length <= MAX_CHUNKS) return this.runJob(fn, chunks, workBase, workStride, local);
-    for (let k = 0; k < chunks.length; k += MAX_CHUNKS) this.runJob(fn, chunks.slice(k, k + MAX_CHUNKS), workBase, workStride, local);
+    for (let k = 0; k < chunks.length; k += MAX_CHUNKS) {
+      this.runJob(fn, chunks.length <= MAX_CHUNKS ? chunks : chunks.slice(k, k + MAX_CHUNKS), threads, workBase, workStride, local);
+    }
   }
 
-  private runJob(fn: number, chunks: readonly Chunk[], workBase: number, workStride: number, local: (...args: number[]) => unknown): void {
+  private runJob(
+    fn: number,
+    chunks: readonly Chunk[],
+    threads: number,
+    workBase: number,
+    workStride: number,
+    local: (...args: number[]) => unknown,
+  ): void {
     const c = this.c;
     const nargs = chunks.length > 0 ? chunks[0].length : 0;
     if (nargs > MAX_ARGS) throw new Error(`parallel: a chunk of ${nargs} arguments exceeds the table's ${MAX_ARGS}`);
     const tag = ++this.seq & 0xffff;
     // Note [claiming chunks]: exhaust the last job's claim word before rewriting the table.
     Atomics.store(c, NEXT, (Atomics.load(c, NEXT) & ~0xffff) | 0xffff);
+    // Note [scratch slots]: slot 0 is this thread's; workers take 1, 2, ... below `threads`.
+    Atomics.store(c, SLOT, 1);
     for (let k = 0; k < chunks.length; k++) for (let i = 0; i < nargs; i++) c[TABLE + k * nargs + i] = chunks[k][i];
     c[COUNT] = chunks.length;
     c[FN] = fn;
     c[NARGS] = nargs;
     c[WORK_BASE] = workBase;
     c[WORK_STRIDE] = workStride;
+    c[THREADS] = threads;
     c[FAILED] = 0;
     Atomics.store(c, COMPLETED, 0);
     Atomics.store(c, NEXT, tag << 16);
-    if (this.ready > 0) {
+    if (this.ready > 0 && threads > 1) {
       Atomics.store(c, SEQ, tag);
       Atomics.notify(c, SEQ);
       this.published++;
     }
-    claimChunks(c, tag, local, workBase, this.args, CLAIM_SLOTS);
+    try {
+      claimChunks(c, tag, local, workBase, this.args, CLAIM_SLOTS, 0);
+    } catch (e) {
+      Atomics.store(c, BUSY, 0);
+      this.drain(tag, chunks.length, 1);
+      throw e;
+    }
+    this.await(chunks.length, (done) => done < chunks.length && done >>> 20 === 0);
+    if (Atomics.load(c, FAILED) !== 0) {
+      this.drain(tag, chunks.length, 0);
+      const thread = c[FAILED];
+      const text = String.fromCharCode(...c.subarray(FAIL_TEXT, FAIL_TEXT + c[FAIL_LENGTH]));
+      throw new Error(
+        `parallel: worker ${thread} failed running kernel '${this.names[fn] ?? fn}' (chunk ${c[FAIL_CHUNK] + 1} of ${chunks.length}): ${text}`,
+      );
+    }
+  }
+
+  /**
+   * Waits while `waiting(completed)` holds; throws when a minute passes without progress, naming
+   * the workers still inside a chunk (a worker that died mid-chunk cannot report it: its 'error'
+   * event cannot run while this thread waits).
+   */
+  private await(count: number, waiting: (done: number) => boolean): void {
+    const c = this.c;
     let spins = 0;
     let last = -1;
     let since = 0;
-    for (let done = Atomics.load(c, COMPLETED); done < chunks.length; done = Atomics.load(c, COMPLETED)) {
+    for (let done = Atomics.load(c, COMPLETED); waiting(done); done = Atomics.load(c, COMPLETED)) {
       if (++spins <= MAIN_SPIN) continue;
-      // A worker that died mid-chunk (its 'error' event cannot run while this thread waits) would
-      // leave us waiting forever: give up after a minute without progress.
       if (done !== last) {
         last = done;
         since = Date.now();
       } else if (Date.now() - since > STALL_MS) {
-        throw new Error(`parallel: a worker thread stopped responding (${done} of ${chunks.length} chunks done)`);
+        const stuck: string[] = [];
+        for (let t = 1; t <= this.workers; t++) {
+          const busy = Atomics.load(c, BUSY + t);
+          if (busy !== 0) stuck.push(`worker ${t} (chunk ${busy})`);
+        }
+        const kernel = this.names[c[FN]] ?? c[FN];
+        // Close the job, so a stuck worker that wakes up later finds nothing to claim.
+        Atomics.store(c, NEXT, (Atomics.load(c, NEXT) & ~0xffff) | 0xffff);
+        throw new Error(
+          `parallel: ${stuck.length > 0 ? stuck.join(', ') : 'a worker thread'} stopped responding while running kernel '${kernel}' ` +
+            `(${done & 0xfffff} of ${count} chunks done in ${STALL_MS / 1000} s)`,
+        );
       }
       // A page's main thread may not block: it keeps spinning instead.
       if (canBlock) Atomics.wait(c, COMPLETED, done, 1);
     }
-    if (c[FAILED] !== 0) throw new Error('parallel: a worker thread failed while running a kernel');
+  }
+
+  /**
+   * Note [worker failure]: closes the job to further claims and waits until every chunk some
+   * thread already claimed has completed or failed, so nothing still runs when the caller throws.
+   */
+  private drain(tag: number, count: number, ownFailures: number): void {
+    const c = this.c;
+    let claimed = 0;
+    for (;;) {
+      const v = Atomics.load(c, NEXT);
+      if (v >>> 16 !== tag) break;
+      claimed = Math.min(v & 0xffff, count);
+      if (Atomics.compareExchange(c, NEXT, v, (tag << 16) | 0xffff) === v) break;
+    }
+    // A chunk that failed on this thread never counts as completed: `ownFailures` fewer to wait for.
+    this.await(count, (done) => (done & 0xfffff) + (done >>> 20) + ownFailures < claimed);
   }
 }
 

@@ -172,7 +172,7 @@ export class Runtime extends Arena {
       for (const chunk of chunks) fn(...chunk, work);
       return;
     }
-    this.pool.run(this.fn(name), chunks, work, stride, fn);
+    this.pool.run(this.fn(name), chunks, threads, work, stride, fn);
   }
 
   /** The index of an export in EXPORTS, as worker calls name it. */
