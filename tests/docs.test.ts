@@ -75,6 +75,7 @@ function publicNames(): string[] {
     ['tg.viz', tg.viz],
     ['tg.func', tg.func],
     ['tg.onnx', tg.onnx],
+    ['tg.export', tg.export],
     ['tg.train', tg.train],
     ['tg.testing', tg.testing],
   ];
@@ -117,6 +118,7 @@ test('docs/api.md documents no name the package does not export', () => {
     'tg.viz',
     'tg.func',
     'tg.onnx',
+    'tg.export',
     'tg.train',
     'tg.testing',
   ]);
