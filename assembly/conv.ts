@@ -1,7 +1,7 @@
 /**
  * @file 2-D convolution through im2col + GEMM, for a range of images, so threads can split a batch:
  * the forward, the input gradient (the transposed convolution) and the weight gradient. The
- * layouts are those of src/kernels/conv.ts (Note [im2col layout]): one image's group gives a
+ * layouts are those of src/kernels/js/conv.ts (Note [im2col layout]): one image's group gives a
  * [cg·kH·kW, outH·outW] column matrix, and
  *   forward         y_g  = w_g [kg, rows] · col
  *   input gradient  col  = w_gᵀ · gy_g, then col2im (w read transposed in place: no copy)
@@ -14,7 +14,7 @@ import { gemm, gemmScratchBytes } from './gemm';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
   GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H, GEO_STRIDE_W,
-} from '../src/kernels/geometry-layout';
+} from '../src/kernels/abi';
 
 // @ts-ignore: decorator
 @inline export function align64(bytes: usize): usize {

@@ -1,5 +1,5 @@
 /**
- * @file Direct convolution for the geometries src/kernels/conv.ts sends down its direct path (one
+ * @file Direct convolution for the geometries src/kernels/js/conv.ts sends down its direct path (one
  * output channel per group: single-channel signals, depthwise layers), where im2col + GEMM would
  * be a matrix-vector product over a column matrix as big as the arithmetic. Column stride 1 only.
  *
@@ -17,7 +17,7 @@ import { madd } from './simd';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
   GEO_PAD_H, GEO_PAD_W, GEO_STRIDE_H,
-} from '../src/kernels/geometry-layout';
+} from '../src/kernels/abi';
 
 /** Sum of the four lanes. */
 // @ts-ignore: decorator

@@ -1,50 +1,27 @@
 /**
  * @file Elementwise float32 loops, four lanes at a time, for the ops whose JavaScript versions are
- * slow on large tensors: relu and its derivative mask (a data-dependent branch per element in
- * JavaScript, a compare-and-mask here) and the four arithmetic ops with the broadcasts layers use
+ * slow on large tensors: relu (a data-dependent branch per element in JavaScript, a
+ * compare-and-mask here) and the four arithmetic ops with the broadcasts layers use
  * (same shape, a scalar side, a side that repeats along the leading axes, such as a bias).
  */
 
-// Op codes shared with src/kernels/wasm/backend.ts.
-// @ts-ignore: decorator
-@inline const RELU = 0;
-// @ts-ignore: decorator
-@inline const POSITIVE = 1;
-// @ts-ignore: decorator
-@inline const ADD = 0;
-// @ts-ignore: decorator
-@inline const SUB = 1;
-// @ts-ignore: decorator
-@inline const MUL = 2;
-// @ts-ignore: decorator
-@inline const DIV = 3;
+import { BINARY_ADD as ADD, BINARY_DIV as DIV, BINARY_MUL as MUL, BINARY_SUB as SUB, UNARY_RELU as RELU } from '../src/kernels/abi';
 
 /**
- * y = relu(x), or its derivative mask. NaN propagates, as in PyTorch: relu(NaN) = NaN, and the mask
- * is 1 there (PyTorch's threshold_backward passes the gradient wherever x <= 0 is false); -0 gives 0.
+ * y = relu(x) (op RELU, the one unary op with a WebAssembly loop so far). NaN propagates, as in
+ * PyTorch: relu(NaN) = NaN; -0 gives 0.
  */
 export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
+  assert(op == RELU);
   const zero = f32x4.splat(0);
-  const one = f32x4.splat(1);
   let i = 0;
-  if (op == RELU) {
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      v128.store(y + (<usize>i << 2), v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
-    }
-    for (; i < n; i++) {
-      const v = load<f32>(x + (<usize>i << 2));
-      store<f32>(y + (<usize>i << 2), v > 0 || v != v ? v : 0);
-    }
-  } else {
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      v128.store(y + (<usize>i << 2), v128.and(one, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
-    }
-    for (; i < n; i++) {
-      const v = load<f32>(x + (<usize>i << 2));
-      store<f32>(y + (<usize>i << 2), v > 0 || v != v ? 1 : 0);
-    }
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    v128.store(y + (<usize>i << 2), v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), v > 0 || v != v ? v : 0);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * @file Training-mode batch norm (float32 data, float64 statistics) and relu's backward: the same
- * arithmetic, in the same order, as src/kernels/normalization.ts and maskPositive in
- * src/kernels/elementwise.ts, so both backends give the same bits. x is viewed as [n, c, s].
+ * arithmetic, in the same order, as src/kernels/js/normalization.ts and maskPositive in
+ * src/kernels/js/elementwise.ts, so both backends give the same bits. x is viewed as [n, c, s].
  * The statistics are three float64 arrays of c entries at `stats`: mean, invstd, variance.
  */
 

@@ -1,6 +1,6 @@
 /**
  * @file SGD's step over one float32 parameter, four lanes at a time: every operation an IEEE float32
- * one, so the same bits as src/kernels/optimizers.ts's Math.fround loop (and the op-by-op formula).
+ * one, so the same bits as src/kernels/js/optimizers.ts's Math.fround loop (and the op-by-op formula).
  * buf 0: no momentum. first: the buffer takes the gradient as it is.
  */
 export function sgdStep(x: usize, g: usize, buf: usize, n: i32, first: bool, wd: f32, momentum: f32, keep: f32, lr: f32, nesterov: bool): void {

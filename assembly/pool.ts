@@ -1,12 +1,12 @@
 /**
- * @file Max pooling with the position of each window's first maximum (src/kernels/pool.ts's
+ * @file Max pooling with the position of each window's first maximum (src/kernels/js/pool.ts's
  * semantics: a NaN wins, padding is -Infinity and never wins), branch-free inside the window, and
  * the common 2×2 stride-2 unpadded window four outputs at a time.
- * Geometry: the i32 fields of a `PoolGeometry` at `geo`, at the offsets src/kernels/geometry-layout.ts names.
+ * Geometry: the i32 fields of a `PoolGeometry` at `geo`, at the offsets src/kernels/abi.ts names.
  */
 import {
   POOL_IN_H, POOL_IN_W, POOL_K_H, POOL_K_W, POOL_OUT_H, POOL_OUT_W, POOL_PAD_H, POOL_PAD_W, POOL_STRIDE_H, POOL_STRIDE_W,
-} from '../src/kernels/geometry-layout';
+} from '../src/kernels/abi';
 
 /** Lanes where v replaces best: v is larger, or v is NaN and best is not (first maximum wins ties). */
 // @ts-ignore: decorator

@@ -21,7 +21,7 @@ import { madd } from './simd';
 import {
   GEO_DIL_H, GEO_DIL_W, GEO_GROUPS, GEO_IN_C, GEO_IN_H, GEO_IN_W, GEO_K_H, GEO_K_W, GEO_OUT_C, GEO_OUT_H, GEO_OUT_W,
   GEO_PAD_W, GEO_STRIDE_H,
-} from '../src/kernels/geometry-layout';
+} from '../src/kernels/abi';
 
 /** Output columns a forward tile covers. */
 // @ts-ignore: decorator

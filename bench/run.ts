@@ -9,7 +9,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { threadCount } from '../src/kernels/parallel';
+import { threadCount } from '../src/kernels/wasm/parallel';
 import { ENGINES, EngineResult, RESULT_MARK } from './child';
 import { median } from './measure';
 import { Workload, WorkloadId, WORKLOADS } from './workloads';

@@ -34,7 +34,7 @@ export function buildNet(opts: { dropout?: number; batchNorm?: boolean; rng?: tg
 }
 
 /** The fraction of `set` the model classifies correctly, in eval mode and without recording a graph. */
-export function accuracy(model: tg.nn.Module, set: tg.data.Dataset): number {
+export function accuracy(model: tg.nn.Module, set: tg.data.ImageSet): number {
   model.eval();
   const logits = tg.noGrad(() => model.forward(set.images));
   const labels = tg.tensor(set.labels, { dtype: 'int32' });

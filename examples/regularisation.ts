@@ -50,12 +50,12 @@ export interface SettingResult extends Scores {
 }
 
 /** Mean cross-entropy on a whole set, in eval mode without a graph. */
-function meanLoss(model: tg.nn.Module, set: tg.data.Dataset): number {
+function meanLoss(model: tg.nn.Module, set: tg.data.ImageSet): number {
   model.eval();
   return tg.noGrad(() => tg.crossEntropy(model.forward(set.images), set.labels).item());
 }
 
-function trainOne(s: Setting, train: tg.data.Dataset, test: tg.data.Dataset, epochs: number, seed: number): Scores {
+function trainOne(s: Setting, train: tg.data.ImageSet, test: tg.data.ImageSet, epochs: number, seed: number): Scores {
   const rng = tg.rng(`regularisation-${seed}`); // per seed, the same initial weights and batches for every setting
   const model = buildNet({ dropout: s.dropout, batchNorm: false, rng });
   // Convolution and linear weights are penalised; biases usually are not.

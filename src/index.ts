@@ -196,7 +196,6 @@ export {
   maskedFill,
 } from './ops/compare';
 export { argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin } from './ops/extrema';
-export type { ValuesAndIndices } from './ops/extrema';
 export { cumsum, cumprod, prod } from './ops/scan';
 export { var, std, logsumexp, norm } from './ops/stats';
 export type { VarOptions } from './ops/stats';
@@ -244,3 +243,4 @@ export {
 } from './tensor/creation';
 export type { RngOptions, RandintOptions, MultinomialOptions } from './tensor/creation';
 import './ops/creation-methods';
+export * as export from './export';

@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   data: 6,
   viz: 6,
   onnx: 6,
+  export: 6,
   func: 6,
   // Applications.
   testing: 7,
@@ -120,4 +121,17 @@ test("docs/architecture.md's index of Notes lists every note the code defines, w
   }
   expect(missing).toEqual([]);
   expect(defined.size).toBeGreaterThan(30);
+});
+
+test('outside src/kernels, the library reaches kernels only through the interface (src/kernels/index.ts)', () => {
+  const wrong: string[] = [];
+  for (const file of files(SRC)) {
+    if (layerOf(file) === 'kernels') continue;
+    for (const target of imports(file)) {
+      const rel = path.relative(SRC, target).split(path.sep).join('/');
+      if (rel.startsWith('kernels/') && rel !== 'kernels/index' && rel !== 'kernels')
+        wrong.push(`${path.relative(SRC, file)} imports ${rel}`);
+    }
+  }
+  expect(wrong).toEqual([]);
 });

@@ -4,10 +4,10 @@
  * windows wholly in the padding), in float64 and float32. A faster GEMM or a WASM kernel must pass
  * these unchanged.
  */
-import * as conv from '../src/kernels/conv';
-import type { ConvGeometry } from '../src/kernels/conv';
-import * as pool from '../src/kernels/pool';
-import type { PoolGeometry } from '../src/kernels/pool';
+import * as conv from '../src/kernels/js/conv';
+import type { ConvGeometry } from '../src/kernels/types';
+import * as pool from '../src/kernels/js/pool';
+import type { PoolGeometry } from '../src/kernels/types';
 import * as tg from '../src';
 import { conv2dReference, convTranspose2dReference, conv2dWeightGradReference } from './kernel-references';
 
@@ -130,9 +130,9 @@ describe.each(dtypes)('im2col + GEMM against the naive loops (%s)', (_name, Type
   });
 
   test('the dispatcher takes the direct path exactly when each group has one output channel', () => {
-    for (const g of geometries) expect(conv.isDirect(g)).toBe(g.outC === g.groups);
-    expect(geometries.some((g) => conv.isDirect(g))).toBe(true);
-    expect(geometries.some((g) => !conv.isDirect(g))).toBe(true);
+    for (const g of geometries) expect(conv.takesDirectPath(g)).toBe(g.outC === g.groups);
+    expect(geometries.some((g) => conv.takesDirectPath(g))).toBe(true);
+    expect(geometries.some((g) => !conv.takesDirectPath(g))).toBe(true);
   });
 
   test('an input taller and wider than the windows reach (what outputPadding ≥ stride leaves over)', () => {

@@ -161,7 +161,7 @@ describe('batches, trainTestSplit and gather', () => {
     expect(() => data.batches(5, 0)).toThrow('batches: batchSize must be an integer >= 1, got 0');
   });
 
-  const numbered = (n: number): tg.data.Dataset => ({
+  const numbered = (n: number): tg.data.ImageSet => ({
     images: tg.tensor(
       Float32Array.from({ length: n * 4 }, (_, i) => i),
       { shape: [n, 1, 2, 2] },

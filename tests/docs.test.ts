@@ -71,9 +71,11 @@ function publicNames(): string[] {
     ['tg.nn.init', tg.nn.init],
     ['tg.data', tg.data],
     ['tg.data.augment', tg.data.augment],
+    ['tg.data.transforms', tg.data.transforms],
     ['tg.viz', tg.viz],
     ['tg.func', tg.func],
     ['tg.onnx', tg.onnx],
+    ['tg.export', tg.export],
     ['tg.train', tg.train],
     ['tg.testing', tg.testing],
   ];
@@ -112,9 +114,11 @@ test('docs/api.md documents no name the package does not export', () => {
     'tg.nn.init',
     'tg.data',
     'tg.data.augment',
+    'tg.data.transforms',
     'tg.viz',
     'tg.func',
     'tg.onnx',
+    'tg.export',
     'tg.train',
     'tg.testing',
   ]);

@@ -4,9 +4,9 @@
  */
 import * as tg from '../src';
 import { jsKernels, Kernels } from '../src/kernels';
-import type { ConvGeometry } from '../src/kernels/geometry';
-import { CONV_GEOMETRY_BYTES, CONV_LAYOUT } from '../src/kernels/geometry';
-import { MAX_CHUNKS, MAX_THREADS, threadCount } from '../src/kernels/parallel';
+import type { ConvGeometry } from '../src/kernels/types';
+import { CONV_GEOMETRY_BYTES, CONV_LAYOUT } from '../src/kernels/types';
+import { MAX_CHUNKS, MAX_THREADS, threadCount } from '../src/kernels/wasm/parallel';
 import { createWasmKernels } from '../src/kernels/wasm/backend';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
 import { loadRuntime, Runtime } from '../src/kernels/wasm/runtime';

@@ -35,10 +35,10 @@ async function open(name: string, html: string): Promise<{ page: Page; watch: Pa
   return opened;
 }
 
-/** Clicks the node whose DOT id (its SVG <title>) is `id`. */
+/** Clicks the node whose DOT id (kept as data-id: its SVG <title> says the node in words) is `id`. */
 const clickNode = (page: Page, id: string) =>
   page.evaluate((target) => {
-    const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.querySelector('title')!.textContent === target)!;
+    const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.getAttribute('data-id') === target)!;
     g.dispatchEvent(new MouseEvent('click', { bubbles: true }));
   }, id);
 const visible = async (page: Page) => Number(await page.evaluate(() => document.body.dataset.visibleNodes));
@@ -75,11 +75,10 @@ test('folding a module hides what it holds; the repeated-blocks badge and button
   expect(await page.$eval('#count', (el) => el.textContent)).toBe(`${after} of ${before} nodes shown`);
   expect(await page.$$eval('text.badge', (els) => els.length)).toBeGreaterThan(0);
   // A click on a matmul op shows its attributes and module.
-  const op = await page.evaluate(
-    () =>
-      Array.from(document.querySelectorAll('g.node'))
-        .find((n) => /matmul/.test(n.textContent ?? ''))!
-        .querySelector('title')!.textContent!,
+  const op = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('g.node'))
+      .find((n) => /matmul/.test(n.textContent ?? ''))!
+      .getAttribute('data-id')!,
   );
   await clickNode(page, op);
   expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(/matmul.*module7 \(Linear\)/);
@@ -136,11 +135,10 @@ test('the traced backward pass: the order the rules ran and the gradients along 
   );
   expect(steps).toEqual(['#1', '#2', '#3', '#4']);
   expect(marks).toBeGreaterThan(4);
-  const hId = await page.evaluate(
-    () =>
-      Array.from(document.querySelectorAll('g.node'))
-        .find((n) => /^h/.test(n.querySelector('text')?.textContent ?? ''))!
-        .querySelector('title')!.textContent!,
+  const hId = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('g.node'))
+      .find((n) => /^h/.test(n.querySelector('text')?.textContent ?? ''))!
+      .getAttribute('data-id')!,
   );
   await clickNode(page, hId);
   expect(await page.$eval('#panel', (el) => el.textContent)).toContain('gradient (traced backward)');
@@ -156,6 +154,28 @@ test('a 100,000-op chain: the page draws the part nearest the output and says so
     /^This graph has \d[\d,]* nodes, more than Graphviz lays out quickly \(3,000\), and no modules to fold: the 1,500 tensors nearest the outputs are drawn/,
   );
   expect(await visible(page)).toBeLessThanOrEqual(3000);
+  expect(watch.problems).toEqual([]);
+});
+
+test('a wide graph opens at a legible zoom on its inputs; hovering shows nodes and edges in words, never DOT ids', async () => {
+  let y = tg.tensor([1, 2, 3], { requiresGrad: true, name: 'x' });
+  for (let i = 0; i < 120; i++) y = i % 2 === 0 ? y.mul(0.5) : y.tanh();
+  const { page, watch } = await open('wide.html', await tg.viz.toHtml(y));
+  const scale = await page.$eval('#canvas', (el) => Number(/scale\(([\d.]+)\)/.exec((el as HTMLElement).style.transform)![1]));
+  expect(scale).toBeGreaterThanOrEqual(0.5);
+  // The input x is on screen.
+  const inView = await page.evaluate(() => {
+    const g = Array.from(document.querySelectorAll('g.node')).find((n) => n.getAttribute('data-id') === 't0')!;
+    const r = g.getBoundingClientRect();
+    const v = document.getElementById('viewport')!.getBoundingClientRect();
+    return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+  });
+  expect(inView).toBe(true);
+  const titles = await page.$$eval('g.node > title, g.edge > title, g.cluster > title', (els) => els.map((e) => e.textContent ?? ''));
+  expect(titles.length).toBeGreaterThan(200);
+  expect(titles.filter((t) => /^(t|op|m|c)\d+$|->|^cluster_/.test(t))).toEqual([]);
+  expect(titles).toContain('x [3] float32; value [1, 2, 3]');
+  expect(titles).toContain('x [3] float32 \u2192 mul');
   expect(watch.problems).toEqual([]);
 });
 

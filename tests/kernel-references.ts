@@ -4,7 +4,8 @@
  * enumeration the expanded graphs use, not the im2col or direct kernels under test) and the
  * textbook triple-loop GEMM. (tests/reference-loops.ts holds the ones that share nothing with src/.)
  */
-import { conv2dTaps, ConvGeometry } from '../src/kernels/conv';
+import { conv2dTaps } from '../src/kernels/js/conv';
+import type { ConvGeometry } from '../src/kernels/types';
 import type { Storage } from '../src/tensor/dtype';
 
 function addBias(y: Storage, bias: Storage, batch: number, channels: number, plane: number): void {

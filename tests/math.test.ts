@@ -1,6 +1,6 @@
 /** SPEC §14's elementwise math: hand values, integer inputs, the step functions' zero gradients, clamp, lerp, errors. */
 import * as tg from '../src';
-import { erf, erfc, roundHalfEven } from '../src/kernels/special';
+import { erf, erfc, roundHalfEven } from '../src/kernels/js/special';
 
 const f64 = (data: tg.NestedArray, requiresGrad = false) => tg.tensor(data, { dtype: 'float64', requiresGrad });
 

@@ -52,7 +52,11 @@ describe('registration and names', () => {
       'heads.1.bias [1]',
     ]);
     expect(net.parameters()).toEqual(net.namedParameters().map(([, p]) => p));
-    expect(net.namedBuffers().map(([name]) => name)).toEqual(['body.bn.running_mean', 'body.bn.running_var']);
+    expect(net.namedBuffers().map(([name]) => name)).toEqual([
+      'body.bn.running_mean',
+      'body.bn.running_var',
+      'body.bn.num_batches_tracked',
+    ]);
     expect(net.namedModules().map(([name, m]) => `${name}:${m.constructor.name}`)).toEqual([
       ':Net',
       'body:Block',
@@ -209,7 +213,17 @@ describe('state dicts and model files', () => {
 
   test('stateDict holds parameters and buffers, in order, as plain numbers', () => {
     const sd = trained().stateDict();
-    expect(Object.keys(sd)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias', '2.running_mean', '2.running_var', '3.weight', '3.bias']);
+    expect(Object.keys(sd)).toEqual([
+      '0.weight',
+      '0.bias',
+      '2.weight',
+      '2.bias',
+      '2.running_mean',
+      '2.running_var',
+      '2.num_batches_tracked',
+      '3.weight',
+      '3.bias',
+    ]);
     expect(sd['0.weight'].shape).toEqual([8, 4]);
     expect(sd['0.weight'].data).toHaveLength(32);
     expect(sd['2.running_var'].data.every((v) => v !== 1)).toBe(true);
@@ -328,7 +342,8 @@ describe('module scopes', () => {
       new Set([
         '|Net|1|-',
         'body.fc|Linear|3|body',
-        'body.bn|BatchNorm1d|3|body',
+        // batch norm's ops sit in the batchNorm composite's frame, inside BatchNorm1d's (Note [composite scopes]).
+        'body.bn|batchNorm|3|body.bn',
         'body.act|Tanh|3|body',
         'heads.0|Linear|2|',
         'heads.1|Linear|2|',

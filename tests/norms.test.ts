@@ -143,7 +143,7 @@ test('parameters, buffers and dtypes', () => {
   expect(new nn.GroupNorm(2, 4, { dtype: 'float64' }).weight!.dtype).toBe('float64');
   const inst = new nn.InstanceNorm2d(3, { trackRunningStats: true });
   expect(inst.parameters()).toEqual([]);
-  expect(inst.namedBuffers().map(([k]) => k)).toEqual(['running_mean', 'running_var']);
+  expect(inst.namedBuffers().map(([k]) => k)).toEqual(['running_mean', 'running_var', 'num_batches_tracked']);
 });
 
 test('float32 at size agrees with float64', () => {

@@ -5,8 +5,8 @@
  * so the loops must agree exactly; SGD's step is checked in kernels-wasm.test.ts.)
  */
 import * as tg from '../src';
-import { adagradStep, adamStep, rmspropStep } from '../src/kernels/optimizers';
-import type { AdagradStep, AdamStep, RmspropStep } from '../src/kernels/optimizers';
+import { adagradStep, adamStep, rmspropStep } from '../src/kernels/js/optimizers';
+import type { AdagradStep, AdamStep, RmspropStep } from '../src/kernels/types';
 import { adagradStepWasm, adamStepWasm, rmspropStepWasm } from '../src/kernels/wasm/optimizers';
 import { loadRuntime } from '../src/kernels/wasm/runtime';
 

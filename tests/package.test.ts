@@ -126,7 +126,6 @@ test('the runtime dependencies are what the library calls: no TypeScript tooling
     'onnx-proto',
     'pngjs',
     'seedrandom',
-    'ts-graphviz',
   ]);
   for (const tool of ['typescript', 'ts-node']) expect(fs.existsSync(path.join(project, 'node_modules', tool))).toBe(false);
 });

@@ -159,6 +159,73 @@ describe('round trips', () => {
   });
 });
 
+describe('integer and boolean tensors', () => {
+  test('int32 and bool round trip as I32 and BOOL, sorted after the floats', () => {
+    const tensors = {
+      count: tg.tensor([0, -1, 2147483647, -2147483648], { dtype: 'int32' }),
+      mask: tg.tensor([true, false, true]),
+      w: tg.tensor([1.5]),
+    };
+    const bytes = tg.saveBytes(tensors);
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(new TextDecoder().decode(bytes.subarray(8, 8 + n)).trimEnd()).toBe(
+      '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"count":{"dtype":"I32","shape":[4],"data_offsets":[4,20]},' +
+        '"mask":{"dtype":"BOOL","shape":[3],"data_offsets":[20,23]}}',
+    );
+    const back = tg.loadBytes(bytes);
+    expect([back.count.dtype, back.count.toArray()]).toEqual(['int32', [0, -1, 2147483647, -2147483648]]);
+    expect([back.mask.dtype, Array.from(back.mask.data)]).toEqual(['bool', [1, 0, 1]]);
+  });
+
+  test('I64, U32 and U64 load as int32 when every value fits, and throw naming the value when one does not', () => {
+    const i64 = new BigInt64Array([0n, -5n, 2147483647n, -2147483648n]);
+    const t = tg.loadBytes(file({ n: { dtype: 'I64', shape: [2, 2], data_offsets: [0, 32] } }, new Uint8Array(i64.buffer)));
+    expect([t.n.dtype, t.n.toArray()]).toEqual([
+      'int32',
+      [
+        [0, -5],
+        [2147483647, -2147483648],
+      ],
+    ]);
+    const big = new BigInt64Array([1n, 2147483648n]);
+    expect(() => tg.loadBytes(file({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(big.buffer)))).toThrow(
+      "loadBytes: bytes: 'n' (I64) holds 2147483648 at index 1, which does not fit in an int32",
+    );
+    const negative = new BigInt64Array([-2147483649n]);
+    expect(() => tg.loadBytes(file({ n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }, new Uint8Array(negative.buffer)))).toThrow(
+      "'n' (I64) holds -2147483649 at index 0",
+    );
+    const u64 = new BigUint64Array([7n, 2n ** 63n]);
+    expect(() => tg.loadBytes(file({ n: { dtype: 'U64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(u64.buffer)))).toThrow(
+      "'n' (U64) holds 9223372036854775808 at index 1",
+    );
+    const u32 = new Uint32Array([3, 4294967295]);
+    expect(() => tg.loadBytes(file({ n: { dtype: 'U32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(u32.buffer)))).toThrow(
+      "'n' (U32) holds 4294967295 at index 1",
+    );
+  });
+
+  test('U8, I8, I16 and U16 load as int32; a BOOL byte other than 0 is true', () => {
+    const t = tg.loadBytes(
+      file(
+        {
+          u8: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
+          i8: { dtype: 'I8', shape: [2], data_offsets: [2, 4] },
+          i16: { dtype: 'I16', shape: [2], data_offsets: [4, 8] },
+          u16: { dtype: 'U16', shape: [2], data_offsets: [8, 12] },
+          b: { dtype: 'BOOL', shape: [2], data_offsets: [12, 14] },
+        },
+        Uint8Array.from([255, 7, 255, 7, 0xff, 0xff, 2, 0, 0xff, 0xff, 2, 0, 0, 9]),
+      ),
+    );
+    expect([t.u8.dtype, t.u8.toArray()]).toEqual(['int32', [255, 7]]);
+    expect(t.i8.toArray()).toEqual([-1, 7]);
+    expect(t.i16.toArray()).toEqual([-1, 2]);
+    expect(t.u16.toArray()).toEqual([65535, 2]);
+    expect([t.b.dtype, Array.from(t.b.data)]).toEqual(['bool', [0, 1]]);
+  });
+});
+
 describe('interop with PyTorch (the format written and read by hand in Python)', () => {
   test('a file PyTorch writes is byte for byte the file tg.saveBytes writes, and loads back the same values', () => {
     const r = runTorch<{ bytes: string; tensors: Record<string, TensorJson> }>(
@@ -167,7 +234,8 @@ describe('interop with PyTorch (the format written and read by hand in Python)',
 g = torch.Generator().manual_seed(0)
 t = {'layer.weight': torch.randn(3, 4, generator=g, dtype=torch.float32), 'layer.bias': torch.randn(3, generator=g, dtype=torch.float32),
      'w64': torch.randn(2, 2, generator=g, dtype=torch.float64), 'scalar': torch.tensor(2.5, dtype=torch.float32),
-     'special': torch.tensor([float('nan'), float('inf'), -0.0], dtype=torch.float64)}
+     'special': torch.tensor([float('nan'), float('inf'), -0.0], dtype=torch.float64),
+     'labels': torch.tensor([3, -1, 2**31 - 1], dtype=torch.int32), 'mask': torch.tensor([True, False])}
 emit({'bytes': b64(st_dumps(t, {'framework': 'pt'})), 'tensors': t})
 `,
     );
@@ -179,8 +247,34 @@ emit({'bytes': b64(st_dumps(t, {'framework': 'pt'})), 'tensors': t})
       expect(loaded[k].shape).toEqual(t.shape);
       expect(Array.from(loaded[k].data)).toEqual(Array.from(t.data));
     }
+    expect([loaded.labels.dtype, loaded.mask.dtype]).toEqual(['int32', 'bool']);
     expect(Object.is(loaded.special.data[2], -0)).toBe(true);
     expect(text(tg.saveBytes(expected, { framework: 'pt' }))).toBe(text(fromTorch));
+  });
+
+  test("PyTorch's int64 tensors (num_batches_tracked) and uint8 tensors load as int32", () => {
+    const r = runTorch<{ bytes: string }>(
+      PY_SAFETENSORS +
+        `
+emit({'bytes': b64(st_dumps({'bn.num_batches_tracked': torch.tensor(12345), 'pixels': torch.tensor([0, 128, 255], dtype=torch.uint8),
+      'big': torch.tensor([2**40])}))})
+`,
+    );
+    const bytes = new Uint8Array(Buffer.from(r.bytes, 'base64'));
+    expect(() => tg.loadBytes(bytes)).toThrow(
+      "loadBytes: bytes: 'big' (I64) holds 1099511627776 at index 0, which does not fit in an int32",
+    );
+    const withoutBig = runTorch<{ bytes: string }>(
+      PY_SAFETENSORS +
+        `emit({'bytes': b64(st_dumps({'bn.num_batches_tracked': torch.tensor(12345), 'pixels': torch.tensor([0, 128, 255], dtype=torch.uint8)}))})`,
+    );
+    const t = tg.loadBytes(new Uint8Array(Buffer.from(withoutBig.bytes, 'base64')));
+    expect([t['bn.num_batches_tracked'].dtype, t['bn.num_batches_tracked'].shape, t['bn.num_batches_tracked'].item()]).toEqual([
+      'int32',
+      [],
+      12345,
+    ]);
+    expect([t.pixels.dtype, t.pixels.toArray()]).toEqual(['int32', [0, 128, 255]]);
   });
 
   test('PyTorch reads what tg.saveBytes writes', () => {
@@ -188,6 +282,8 @@ emit({'bytes': b64(st_dumps(t, {'framework': 'pt'})), 'tensors': t})
       'conv.weight': tg.randn([2, 1, 3, 3], { rng: tg.rng(1) }),
       'fc.bias': tg.randn([5], { rng: tg.rng(2), dtype: 'float64' }),
       odd: tg.tensor([NaN, -Infinity, -0], { dtype: 'float32' }),
+      labels: tg.tensor([1, -2, 3], { dtype: 'int32' }),
+      mask: tg.tensor([false, true]),
     };
     const r = runTorch<{ tensors: Record<string, TensorJson>; meta: Record<string, string> }>(
       PY_SAFETENSORS +

@@ -25,6 +25,7 @@ test("BatchNorm's buffers carry PyTorch's names; the old names still read them",
     '1.bias',
     '1.running_mean',
     '1.running_var',
+    '1.num_batches_tracked',
     '2.weight',
     '2.bias',
   ]);
@@ -42,7 +43,7 @@ test('a record of tensors (what tg.load returns) loads, converted to the model d
   expect(result).toEqual({ missingKeys: [], unexpectedKeys: [] });
   target.parameters().forEach((p, i) => expect(p.data).toBe(storage[i]));
   for (const [key, t] of Object.entries(tensorsOf(target))) {
-    expect(t.dtype).toBe('float32');
+    expect(t.dtype).toBe(key.endsWith('num_batches_tracked') ? 'int32' : 'float32');
     expect(Array.from(t.data)).toEqual(Array.from(Float32Array.from(tensorsOf(source)[key].data)));
   }
 });
@@ -100,4 +101,56 @@ test('entries that are neither tensors nor {shape, data} are refused', () => {
   expect(() => m.loadStateDict(null as unknown as tg.nn.StateDict)).toThrow(
     'loadStateDict: expected an object of tensors or {shape, data} entries',
   );
+});
+
+describe('num_batches_tracked and the cumulative average', () => {
+  test('an int32 scalar buffer counting training batches, not eval ones; to(dtype) leaves it int32', () => {
+    const bn = new nn.BatchNorm1d(2);
+    expect([bn.num_batches_tracked!.dtype, bn.num_batches_tracked!.shape, bn.num_batches_tracked!.item()]).toEqual(['int32', [], 0]);
+    bn.forward(tg.randn([4, 2], { rng: tg.rng(1) }));
+    bn.forward(tg.randn([4, 2], { rng: tg.rng(2) }));
+    bn.eval().forward(tg.randn([4, 2], { rng: tg.rng(3) }));
+    expect(bn.num_batches_tracked!.item()).toBe(2);
+    expect(bn.double().num_batches_tracked!.dtype).toBe('int32');
+    expect(new nn.BatchNorm1d(2, { trackRunningStats: false }).num_batches_tracked).toBeNull();
+  });
+
+  test('momentum null: the running statistics are the plain average over the batches so far', () => {
+    const bn = new nn.BatchNorm1d(1, { momentum: null, dtype: 'float64' });
+    // Batch means 2 and 6; unbiased variances 2 and 8.
+    bn.forward(tg.tensor([[1], [3]], { dtype: 'float64' }));
+    expect(Array.from(bn.running_mean!.data)).toEqual([2]);
+    expect(Array.from(bn.running_var!.data)).toEqual([2]);
+    bn.forward(tg.tensor([[4], [8]], { dtype: 'float64' }));
+    expect(Array.from(bn.running_mean!.data)).toEqual([4]);
+    expect(Array.from(bn.running_var!.data)).toEqual([5]);
+    expect(bn.toString()).toBe('BatchNorm1d(1, eps=1e-05, momentum=None, affine=True, track_running_stats=True)');
+  });
+
+  test('an old state dict (runningMean/runningVar, no num_batches_tracked) loads with the count at 0', () => {
+    const bn = new nn.BatchNorm1d(2);
+    bn.forward(tg.randn([4, 2], { rng: tg.rng(1) }));
+    bn.loadStateDict({
+      weight: { shape: [2], data: [1, 2] },
+      bias: { shape: [2], data: [0, 0] },
+      runningMean: { shape: [2], data: [0.5, 0.25] },
+      runningVar: { shape: [2], data: [2, 3] },
+    });
+    expect([Array.from(bn.running_mean!.data), bn.num_batches_tracked!.item()]).toEqual([[0.5, 0.25], 0]);
+    // With PyTorch's names, num_batches_tracked is required like any other key.
+    expect(() =>
+      bn.loadStateDict({ weight: tg.ones([2]), bias: tg.ones([2]), running_mean: tg.ones([2]), running_var: tg.ones([2]) }),
+    ).toThrow("loadStateDict: missing key 'num_batches_tracked' (model [])");
+  });
+
+  test('an integer buffer takes only integers it can hold', () => {
+    const bn = new nn.BatchNorm1d(1);
+    const sd = { weight: tg.ones([1]), bias: tg.zeros([1]), running_mean: tg.zeros([1]), running_var: tg.ones([1]) };
+    bn.loadStateDict({ ...sd, num_batches_tracked: tg.tensor(7) });
+    expect(bn.num_batches_tracked!.item()).toBe(7);
+    expect(() => bn.loadStateDict({ ...sd, num_batches_tracked: tg.tensor(2.5) })).toThrow(
+      "loadStateDict: entry 'num_batches_tracked' index 0 is 2.5, not an int32 (model int32)",
+    );
+    expect(() => bn.loadStateDict({ ...sd, num_batches_tracked: { shape: [], data: [2 ** 31] } })).toThrow('is 2147483648, not an int32');
+  });
 });

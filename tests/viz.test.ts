@@ -174,7 +174,10 @@ describe('toDot: values and gradients', () => {
     expect(dot).toContain('[[0.3333, 0, 2],</FONT><BR ALIGN="LEFT"/><FONT FACE="Courier"> [nan, inf, -1e-7]]');
     const largeLabel = labelOf(parseDot(dot).nodes.find((n) => labelOf(n).includes('[20] float64'))!);
     expect(plain(largeLabel)).toBe('[20] float64 | | value | min | 0 | mean | 9.5 | max | 19');
-    expect(tg.viz.toDot(small)).not.toContain('0.3333');
+    // Without values the label leaves them out; the tooltip (what a pointer shows) says them in words.
+    const plainNode = parseDot(tg.viz.toDot(small)).nodes.find((n) => labelOf(n).includes('[2,3] float64'))!;
+    expect(labelOf(plainNode)).not.toContain('0.3333');
+    expect(String(plainNode.attributes.get('tooltip'))).toBe('s [2,3] float64; value [0.3333, 0, 2, nan, inf, -1e-7]');
   });
 
   test('gradients appear beside the values once backward has run, only where stored, only when asked', () => {
@@ -303,23 +306,42 @@ describe('toSvg and writeGraph', () => {
   });
 });
 
-describe("the DOT printer (Note [printing DOT]) writes exactly ts-graphviz's text", () => {
-  test('on a model with every construct toDot uses: graph and common attributes, nested subgraphs, quotes, newlines, HTML labels, labelled edges', () => {
+describe("the DOT writer (Note [printing DOT]) writes exactly ts-graphviz's text", () => {
+  test('on a graph with every construct toDot uses: graph and common attributes, nested subgraphs, quotes, newlines, HTML labels, labelled edges', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { digraph, toDot: tsGraphvizToDot } = require('ts-graphviz') as typeof import('ts-graphviz');
-    const { printDot } = require('../src/viz/dot-print') as typeof import('../src/viz/dot-print');
-    const g = digraph('g "1"', { rankdir: 'LR', fontsize: 12, label: '<<B>t</B>>', splines: 'line' });
+    const { DotGraph } = require('../src/viz/dot-print') as typeof import('../src/viz/dot-print');
+    // The same graph twice: as ts-graphviz's model, and through the writer.
+    const attrs = { rankdir: 'LR', fontsize: 12, label: '<<B>t</B>>', splines: 'line' } as const;
+    const g = digraph('g "1"', attrs);
+    const w = DotGraph.digraph('g "1"', attrs);
     g.attributes.node.apply({ shape: 'box', height: 0.3 });
     g.attributes.edge.apply({ color: '#707070' });
+    w.setDefaults({ color: '#707070' }, { shape: 'box', height: 0.3 });
     g.createNode('a', { label: 'say "hi"\nnext line', fillcolor: '#fff' });
+    w.node('a', { label: 'say "hi"\nnext line', fillcolor: '#fff' });
     const outer = g.createSubgraph('cluster_0', { label: '<<B>0: Conv2d</B>>', style: 'rounded,filled' });
+    const wOuter = w.subgraph('cluster_0', { label: '<<B>0: Conv2d</B>>', style: 'rounded,filled' });
     const inner = outer.createSubgraph('cluster_1', { fontsize: 11 });
+    const wInner = wOuter.subgraph('cluster_1', { fontsize: 11 });
     inner.createNode('b');
-    inner.createNode('c', { label: '  <<I>x</I>>  ' });
+    wInner.node('b');
+    inner.createNode('c', { label: '  <<I>x</I>>  ', penwidth: 2, fixedsize: true });
+    wInner.node('c', { label: '  <<I>x</I>>  ', penwidth: 2, fixedsize: true });
     outer.createSubgraph('cluster_empty');
+    wOuter.subgraph('cluster_empty');
+    outer.createNode('d', { tooltip: 'carriage\rreturn and \\"escaped' });
+    wOuter.node('d', { tooltip: 'carriage\rreturn and \\"escaped' });
     g.createEdge([{ id: 'a' }, { id: 'b' }], { label: '0' });
+    w.edge('a', 'b', { label: '0' });
     g.createEdge([{ id: 'b' }, { id: 'c' }]);
-    expect(printDot(g)).toBe(tsGraphvizToDot(g));
-    expect(printDot(digraph('empty'))).toBe(tsGraphvizToDot(digraph('empty')));
+    w.edge('b', 'c');
+    expect(w.toString()).toBe(tsGraphvizToDot(g));
+    expect(DotGraph.digraph('empty').toString()).toBe(tsGraphvizToDot(digraph('empty')));
+    const onlyEdges = digraph('e');
+    onlyEdges.attributes.node.apply({ shape: 'box' });
+    const wOnly = DotGraph.digraph('e');
+    wOnly.setDefaults({}, { shape: 'box' });
+    expect(wOnly.toString()).toBe(tsGraphvizToDot(onlyEdges));
   });
 });

@@ -6,6 +6,11 @@ import type { ScopeFrame } from './scope';
 
 let created = 0;
 
+/** How many nodes have been created so far: a clock that orders ops against other events. */
+export function nodesCreated(): number {
+  return created;
+}
+
 export class Node {
   /** Creation order: deterministic ids for exporters, independent of object identity. */
   readonly id = ++created;

@@ -6,16 +6,24 @@
 import { writeOnnx } from '../onnx';
 import { div, sub } from '../ops/elementwise';
 import { zeros } from '../tensor/create';
+import * as path from 'path';
 import { loadRun } from '../train/run';
+import { writeTorchProgram } from '../train/torch-program';
 import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad export RUN_DIR --onnx FILE.onnx
+       tapegrad export RUN_DIR --torch DIR
 
-Writes the model a 'tapegrad train' run saved in RUN_DIR as an ONNX file (opset 17) that
+--onnx: writes the model a 'tapegrad train' run saved in RUN_DIR as an ONNX file (opset 17) that
 onnxruntime runs and Netron opens. The input, 'pixels', is [N,C,H,W] in [0,1] (any batch size N);
-the standardisation the model was trained with is part of the graph. The output is 'logits'.`;
+the standardisation the model was trained with is part of the graph. The output is 'logits'.
 
-const OPTIONS = { onnx: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+--torch: writes the run as a PyTorch program in DIR: model.py (a torch.nn.Module whose state_dict
+keys are tapegrad's), weights.safetensors, train.py (the same recipe, runnable as 'python train.py'
+and as 'torchrun --nproc_per_node N train.py'), run.json and a README. 'tapegrad import DIR' brings
+the weights PyTorch wrote back.`;
+
+const OPTIONS = { onnx: { type: 'string' }, torch: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export async function run(args: string[]): Promise<number> {
   const fail = (message: string): number => {
@@ -26,14 +34,28 @@ export async function run(args: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) return fail(`expected one RUN_DIR, got ${parsed.positionals.length}`);
   const out = parsed.values.onnx;
-  if (out === undefined) return fail('--onnx FILE.onnx is required');
-  if (!/\.onnx$/i.test(out)) return fail(`--onnx must name a .onnx file, got '${out}'`);
+  const torchDir = parsed.values.torch;
+  if ((out === undefined) === (torchDir === undefined)) return fail('give one of --onnx FILE.onnx or --torch DIR');
+  if (out !== undefined && !/\.onnx$/i.test(out)) return fail(`--onnx must name a .onnx file, got '${out}'`);
   let saved;
   try {
     saved = loadRun(parsed.positionals[0]);
   } catch (e) {
     return fail((e as Error).message);
   }
+  if (torchDir !== undefined) {
+    try {
+      const files = writeTorchProgram(saved, torchDir);
+      console.log(`wrote ${torchDir}: ${files.join(', ')}`);
+      console.log(
+        `run it: python ${path.join(torchDir, 'train.py')}   or   torchrun --nproc_per_node 2 ${path.join(torchDir, 'train.py')}`,
+      );
+      return 0;
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
+  if (out === undefined) return fail('--onnx FILE.onnx is required');
   const { spec, model } = saved;
   const { mean, std, pixelScale } = spec.preprocessing;
   writeOnnx(out, (x) => model.forward(div(sub(x, mean), std)), zeros([1, ...spec.model.imageShape]), {

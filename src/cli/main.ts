@@ -18,7 +18,11 @@ const commands: Record<string, Command> = {
   },
   eval: { summary: 'test accuracy and confusion matrix of a saved run', load: () => import('./eval') },
   predict: { summary: 'class probabilities from a saved run for images (PNG, IDX, CSV rows)', load: () => import('./predict') },
-  export: { summary: 'a saved run as an ONNX model (onnxruntime, Netron)', load: () => import('./export') },
+  export: { summary: 'a saved run as an ONNX model, or as a PyTorch program (--torch DIR)', load: () => import('./export') },
+  import: {
+    summary: 'a folder export --torch wrote (with the weights PyTorch trained) as a run directory',
+    load: () => import('./import'),
+  },
   graph: {
     summary: 'draw a computation graph (conv1d, conv2d, mlp, cnn) as SVG or DOT, no system Graphviz needed',
     load: () => import('./graph'),

@@ -6,10 +6,35 @@ import { defaultRng, Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import type { Dataset } from './loader';
 
-export interface Dataset {
+export interface ImageSet {
   images: Tensor;
   labels: Int32Array;
+}
+
+/** An ImageSet that is also a Dataset of (image [C,H,W], label) pairs, so a DataLoader batches it. */
+export type ImageDataset = ImageSet & Dataset<[Tensor, number]>;
+
+/**
+ * images and labels as an ImageDataset: `length` and `get(i)` are added as non-enumerable
+ * properties, so the object still reads (and compares, and spreads) as the plain {images, labels}.
+ */
+export function imageDataset(images: Tensor, labels: Int32Array): ImageDataset {
+  const set = { images, labels } as ImageDataset;
+  Object.defineProperties(set, {
+    length: { get: () => set.labels.length, enumerable: false },
+    get: {
+      value: (i: number): [Tensor, number] => {
+        const n = set.labels.length;
+        if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`get: index ${i} is out of range for ${n} images`);
+        const size = sizeOf(set.images.shape.slice(1));
+        return [new Tensor(set.images.data.slice(i * size, (i + 1) * size), set.images.shape.slice(1)), set.labels[i]];
+      },
+      enumerable: false,
+    },
+  });
+  return set;
 }
 
 export interface BatchOptions {
@@ -43,7 +68,7 @@ export function batches(n: number, batchSize: number, opts: BatchOptions = {}): 
 }
 
 /** The items at `indices`, copied: images [k, ...] and their labels. */
-export function gather(data: Dataset, indices: ArrayLike<number>): Dataset {
+export function gather(data: ImageSet, indices: ArrayLike<number>): ImageDataset {
   const { images, labels } = data;
   const n = images.shape[0];
   if (images.ndim === 0 || labels.length !== n) {
@@ -58,7 +83,7 @@ export function gather(data: Dataset, indices: ArrayLike<number>): Dataset {
     out.set(images.data.subarray(i * row, (i + 1) * row), k * row);
     outLabels[k] = labels[i];
   }
-  return { images: new Tensor(out, [indices.length, ...images.shape.slice(1)]), labels: outLabels };
+  return imageDataset(new Tensor(out, [indices.length, ...images.shape.slice(1)]), outLabels);
 }
 
 export interface SplitOptions {
@@ -69,7 +94,7 @@ export interface SplitOptions {
 }
 
 /** Splits a dataset into train and test parts (scikit-learn's train_test_split: test first in the permutation). */
-export function trainTestSplit(data: Dataset, opts: SplitOptions = {}): { train: Dataset; test: Dataset } {
+export function trainTestSplit(data: ImageSet, opts: SplitOptions = {}): { train: ImageDataset; test: ImageDataset } {
   const fraction = opts.testFraction ?? 0.2;
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`trainTestSplit: testFraction must be in [0,1], got ${fraction}`);
   const n = data.labels.length;

@@ -4,7 +4,7 @@
  */
 import { gunzip } from '../platform/gzip';
 import { Tensor } from '../tensor/tensor';
-import type { Dataset } from './dataset';
+import { ImageDataset, imageDataset } from './dataset';
 import { digitsSource } from './digits-source';
 
 const SIDE = 8;
@@ -12,7 +12,7 @@ const PIXELS = SIDE * SIDE;
 const MAX_PIXEL = 16;
 
 /** images [1797,1,8,8] scaled to [0,1] (float32), labels 0..9. */
-export function loadDigits(): Dataset {
+export function loadDigits(): ImageDataset {
   const { name: file, bytes } = digitsSource();
   let text: string;
   try {
@@ -36,5 +36,5 @@ export function loadDigits(): Dataset {
     if (!Number.isInteger(label) || label < 0 || label > 9) throw bad(`label ${label} is not a digit`);
     labels[r] = label;
   });
-  return { images: new Tensor(images, [rows.length, 1, SIDE, SIDE]), labels };
+  return imageDataset(new Tensor(images, [rows.length, 1, SIDE, SIDE]), labels);
 }

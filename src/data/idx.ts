@@ -7,7 +7,7 @@ import { readBytes } from '../platform/files';
 import { gunzip, isGzip } from '../platform/gzip';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import type { Dataset } from './dataset';
+import { ImageDataset, imageDataset } from './dataset';
 
 const UNSIGNED_BYTE = 0x08;
 
@@ -39,18 +39,18 @@ function decodeIdx(op: string, bytes: Uint8Array, name: string, ndims: number, w
 }
 
 function toDataset(op: string, images: { dims: number[]; values: Uint8Array }, labels: { dims: number[]; values: Uint8Array },
-  imagesName: string, labelsName: string): Dataset {
+  imagesName: string, labelsName: string): ImageDataset {
   const [n, h, w] = images.dims;
   if (labels.dims[0] !== n) {
     throw new Error(`${op}: ${imagesName} holds ${n} images but ${labelsName} holds ${labels.dims[0]} labels`);
   }
   const pixels = new Float32Array(images.values.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = images.values[i] / 255;
-  return { images: new Tensor(pixels, [n, 1, h, w]), labels: Int32Array.from(labels.values) };
+  return imageDataset(new Tensor(pixels, [n, 1, h, w]), Int32Array.from(labels.values));
 }
 
 /** images [N,1,H,W] scaled to [0,1] (float32) and labels from the bytes of an images file and a labels file (SPEC §10; gzipped or not). */
-export function parseIdx(images: Uint8Array, labels: Uint8Array): Dataset {
+export function parseIdx(images: Uint8Array, labels: Uint8Array): ImageDataset {
   for (const [what, b] of [['images', images], ['labels', labels]] as const) {
     if (!(b instanceof Uint8Array)) throw new Error(`parseIdx: the ${what} must be a Uint8Array of the file's bytes, got ${b === null ? 'null' : typeof b}`);
   }
@@ -74,7 +74,7 @@ function readFile(file: string): Uint8Array {
 }
 
 /** images [N,1,H,W] scaled to [0,1] (float32) and labels from an images file and a labels file. */
-export function loadIdx(imagesPath: string, labelsPath: string): Dataset {
+export function loadIdx(imagesPath: string, labelsPath: string): ImageDataset {
   const images = decodeIdx('loadIdx', readFile(imagesPath), imagesPath, 3, 'images');
   const labels = decodeIdx('loadIdx', readFile(labelsPath), labelsPath, 1, 'labels');
   return toDataset('loadIdx', images, labels, imagesPath, labelsPath);

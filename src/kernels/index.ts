@@ -8,15 +8,15 @@
  */
 import { createJsKernels, jsKernels } from './js';
 import type { BackendInfo, Kernels } from './kernels';
-import { threadCount } from './parallel';
+import { threadCount } from './wasm/parallel';
 import { createWasmKernels } from './wasm/backend';
 import { loadRuntime } from './wasm/runtime';
 
 export type { BackendInfo, BinaryOp, CompareOp, Kernels, ScanOp, UnaryOp } from './kernels';
-export type { ConvGeometry } from './geometry';
-export type { PoolGeometry } from './pool';
-export type { BatchNormStats } from './normalization';
-export type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
+export type { ConvGeometry } from './types';
+export type { PoolGeometry } from './types';
+export type { BatchNormStats } from './types';
+export type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './types';
 export { jsKernels } from './js';
 
 function env(name: string): string | undefined {

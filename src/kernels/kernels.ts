@@ -11,10 +11,10 @@
  * in src/tensor/dtype.ts).
  */
 import type { Storage } from '../tensor/dtype';
-import type { ConvGeometry } from './geometry';
-import type { BatchNormStats } from './normalization';
-import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './optimizers';
-import type { PoolGeometry } from './pool';
+import type { ConvGeometry, ConvTaps } from './types';
+import type { BatchNormStats } from './types';
+import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './types';
+import type { PoolGeometry } from './types';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
 export type UnaryOp =
@@ -25,7 +25,6 @@ export type UnaryOp =
   | 'abs'
   | 'sign'
   | 'relu'
-  | 'positive'
   | 'tanh'
   | 'sigmoid'
   // SPEC §14's math (src/ops/math.ts)
@@ -137,6 +136,23 @@ export interface Kernels {
 
   /** out[i] = g[i] where x[i] > 0 or is NaN, else 0: relu's backward (g, x and out of one size). */
   maskPositive(g: Storage, x: Storage, out: Storage): Storage;
+  /**
+   * out[i] = f(x[i]) for an elementwise function the interface has no named op for (rare ops,
+   * masks): a plain TypeScript loop in every implementation, since f is a JavaScript closure.
+   */
+  mapWith(x: Storage, out: Storage, f: (v: number) => number): Storage;
+  /** out = f(a, b) over the broadcast of aShape and bShape to outShape; f a JavaScript closure, as mapWith. */
+  binaryWith(
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    outShape: readonly number[],
+    out: Storage,
+    f: (x: number, y: number) => number,
+  ): Storage;
+  /** Which input and weight elements each output of a convolution sums (expanded graphs draw them). */
+  conv2dTaps(g: ConvGeometry): ConvTaps;
 
   /** Sum over `axes` (sorted, distinct) into out (the kept shape); accumulates in float64. */
   sum(x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): Storage;

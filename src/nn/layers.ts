@@ -88,6 +88,8 @@ abstract class BatchNorm extends Module {
   readonly bias: Tensor | null;
   readonly running_mean!: Tensor | null;
   readonly running_var!: Tensor | null;
+  /** An int32 scalar: the training batches seen since construction (null without running statistics). */
+  readonly num_batches_tracked!: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
 
@@ -111,6 +113,7 @@ abstract class BatchNorm extends Module {
     const track = opts.trackRunningStats ?? true;
     this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype }) : null);
     this.registerBuffer('running_var', track ? ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
   }
 
   /** The running mean under its earlier name. */
@@ -124,22 +127,28 @@ abstract class BatchNorm extends Module {
   }
 
   protected override legacyStateDictNames(): Record<string, { name?: string; absentIn?: ArrayLike<number> }> {
-    return { running_mean: { name: 'runningMean' }, running_var: { name: 'runningVar' } };
+    return { running_mean: { name: 'runningMean' }, running_var: { name: 'runningVar' }, num_batches_tracked: { absentIn: [0] } };
   }
 
   forward(x: Tensor): Tensor {
     if (!this.inputShapes.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.constructor.name}: expected input ${this.inputNames} with C = ${this.numFeatures}, got ${fmt(x.shape)}`);
     }
-    return batchNorm(x, {
+    // PyTorch's exponential_average_factor: the momentum, or 1/n for the cumulative average.
+    const counter = this.training ? this.num_batches_tracked : null;
+    const batches = counter === null ? 0 : counter.data[0] + 1;
+    const momentum = this.momentum ?? (batches > 0 ? 1 / batches : 0);
+    const y = batchNorm(x, {
       weight: this.weight,
       bias: this.bias,
       runningMean: this.running_mean,
       runningVar: this.running_var,
       training: this.training,
-      momentum: this.momentum ?? 0.1,
+      momentum,
       eps: this.eps,
     });
+    if (counter !== null) counter.data[0] = batches;
+    return y;
   }
 
   override extraRepr(): string {

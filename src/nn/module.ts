@@ -77,6 +77,18 @@ function checkEntry(key: string, entry: unknown, t: Tensor, problems: string[]):
     problems.push(`entry '${key}' has ${data.length} values for shape ${fmt(shape)}`);
     return null;
   }
+  if (t.dtype === 'int32' || t.dtype === 'bool') {
+    // Typed-array stores would wrap or truncate: an integer buffer takes integers it can hold.
+    const [lo, hi] = t.dtype === 'bool' ? [0, 1] : [-2147483648, 2147483647];
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+        problems.push(`entry '${key}' index ${i} is ${String(v)}, not ${t.dtype === 'bool' ? '0 or 1' : 'an int32'} (model ${t.dtype})`);
+        return null;
+      }
+    }
+    return data;
+  }
   if (!(entry instanceof Tensor)) {
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as unknown;
@@ -121,6 +133,24 @@ const join = (prefix: string, name: string) => (prefix === '' ? name : `${prefix
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any, any>;
 
+/**
+ * Sees every module call (exporters that rebuild a model's forward elsewhere, e.g. toTorch): `enter`
+ * runs inside the call's scope before its forward, `exit` after it with what it returned.
+ */
+export interface ModuleCallObserver<C = unknown> {
+  enter(module: AnyModule, args: readonly unknown[]): C;
+  exit(call: C, out: unknown): void;
+}
+
+let callObserver: ModuleCallObserver<any> | null = null;
+
+/** Installs (or with null removes) the module-call observer; returns the one it replaced. */
+export function setModuleCallObserver(o: ModuleCallObserver<any> | null): ModuleCallObserver<any> | null {
+  const before = callObserver;
+  callObserver = o;
+  return before;
+}
+
 /** A module's property name in its parent, as its scope path last found it. */
 const childNames = new WeakMap<AnyModule, WeakMap<AnyModule, string>>();
 
@@ -140,7 +170,7 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     const forward = this.forward;
     if (typeof forward === 'function') {
       Object.defineProperty(this, 'forward', {
-        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [In, ...unknown[]])),
+        value: (...args: unknown[]) => this.runInScope(() => forward.apply(this, args as [In, ...unknown[]]), args),
         enumerable: false,
         writable: true,
         configurable: true,
@@ -362,7 +392,8 @@ export abstract class Module<In = Tensor, Out = Tensor> {
       throw new Error(`${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
     }
     const convert = (t: Tensor) => {
-      if (t.dtype === dtype) return;
+      // As PyTorch's .to(dtype): floating tensors only (num_batches_tracked stays int32).
+      if (t.dtype === dtype || (t.dtype !== 'float32' && t.dtype !== 'float64')) return;
       const data = allocate(dtype, t.size);
       data.set(t.data);
       t.data = data;
@@ -383,11 +414,27 @@ export abstract class Module<In = Tensor, Out = Tensor> {
   }
 
   /** Runs fn in this module's scope; the path is the dotted name from the outermost running module. */
-  private runInScope<T>(fn: () => T): T {
+  private runInScope<T>(fn: () => T, args: readonly unknown[] = []): T {
     const path = this.scopePath();
     running.push({ module: this, path });
     try {
-      return withScope(path, this.constructor.name, fn);
+      // Drawings name the module's parameters by their state-dict keys (`0.weight`), read only when drawn.
+      const named = () => {
+        const { params, buffers } = this.ownTensors();
+        return [...params, ...buffers].map(([name, t]) => [join(path, name), t] as const);
+      };
+      return withScope(
+        path,
+        this.constructor.name,
+        () => {
+          if (callObserver === null) return fn();
+          const call = callObserver.enter(this, args);
+          const out = fn();
+          callObserver.exit(call, out);
+          return out;
+        },
+        named,
+      );
     } finally {
       running.pop();
     }

@@ -103,9 +103,11 @@ abstract class InstanceNorm extends Module {
   readonly momentum: number;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
-  // PyTorch's buffer names, as BatchNorm's (state-dict keys `running_mean`, `running_var`).
+  /** The running statistics under PyTorch's names (state-dict keys `running_mean`, ...; Note [state dict names]). */
   readonly running_mean!: Tensor | null;
   readonly running_var!: Tensor | null;
+  /** PyTorch keeps this buffer for instance norm too, and never advances it. */
+  readonly num_batches_tracked!: Tensor | null;
 
   constructor(
     readonly numFeatures: number,
@@ -125,14 +127,21 @@ abstract class InstanceNorm extends Module {
     const track = opts.trackRunningStats ?? false;
     this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype: opts.dtype }) : null);
     this.registerBuffer('running_var', track ? ones([numFeatures], { dtype: opts.dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
   }
 
+  /** The running mean under its earlier name. */
   get runningMean(): Tensor | null {
     return this.running_mean;
   }
 
+  /** The running variance under its earlier name. */
   get runningVar(): Tensor | null {
     return this.running_var;
+  }
+
+  protected override legacyStateDictNames(): Record<string, { name?: string; absentIn?: ArrayLike<number> }> {
+    return { running_mean: { name: 'runningMean' }, running_var: { name: 'runningVar' }, num_batches_tracked: { absentIn: [0] } };
   }
 
   forward(x: Tensor): Tensor {

@@ -430,15 +430,6 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.markBatched(e.out, batched);
   },
 
-  gatherFlat(e) {
-    const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
-    if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');
-    const flat = e.g.fresh(`${e.name}_flat`);
-    e.g.node('Reshape', [e.inputs[0], e.g.int64s(`${e.name}_shape`, [-1])], [flat], {}, `${e.name}_flat`, e.doc);
-    e.g.node('Gather', [flat, e.g.int64s(`${e.name}_index`, index, shape)], [e.outName], { axis: 0 }, e.name, e.doc);
-    e.g.markBatched(e.out, false);
-  },
-
   scatterAddFlat(e) {
     const { index, shape } = e.node.attrs as { index: Int32Array; shape: number[] };
     if (e.dynamic && e.g.isBatched(e.ins[0])) notBatchPreserving(e, 'a constant flat index of the sample batch size');

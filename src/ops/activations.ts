@@ -16,7 +16,7 @@
  * σ(0) = ½ (abs'(0) = 0 would give 0). logSigmoid and mish use the same form.
  */
 import { defineOp } from './names';
-import { map } from '../kernels/elementwise';
+import { kernels } from '../kernels';
 import { allocateUnfilled } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -29,7 +29,7 @@ import { checkTensor } from './arguments';
 const stepP = defineOp('step', {
   forward: ([x]) =>
     new Tensor(
-      map(x.data, allocateUnfilled(x.dtype, x.size), (v) => (v > 0 ? 1 : 0)),
+      kernels().mapWith(x.data, allocateUnfilled(x.dtype, x.size), (v) => (v > 0 ? 1 : 0)),
       x.shape,
     ),
   backward: () => [null],
@@ -59,7 +59,7 @@ export function erfScalar(v: number): number {
 const normalCdfP = defineOp('normalCdf', {
   forward: ([x]) =>
     new Tensor(
-      map(x.data, allocateUnfilled(x.dtype, x.size), (v) => 0.5 * (1 + erfScalar(v * Math.SQRT1_2))),
+      kernels().mapWith(x.data, allocateUnfilled(x.dtype, x.size), (v) => 0.5 * (1 + erfScalar(v * Math.SQRT1_2))),
       x.shape,
     ),
   backward: (gy, [x]) => [mul(gy, mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))],

@@ -15,6 +15,7 @@
  * conv2d result that comes out longer (possible when a transpose used outputPadding ≥ stride).
  */
 import type { Primitive } from '../autograd/primitive';
+import { composite } from '../autograd/scope';
 import { defineOp } from './names';
 import { kernels } from '../kernels';
 import type { ConvGeometry } from '../kernels';
@@ -344,7 +345,21 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: ConvOpt
  * @example tg.conv1d(x, w, null, { padding: 1 })   // [1,1,5] * [1,1,3] -> [1,1,5]
  */
 export function conv1d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
-  return convNd('conv1d', 1, x, w, bias, opts);
+  // Drawn as one conv1d node, not as the reshape → conv2d → reshape it runs (Note [composite scopes]);
+  // an expanded one is drawn as its scalars, which is what expand asks for.
+  if (opts.expand) return convNd('conv1d', 1, x, w, bias, opts);
+  return composite('conv1d', describeOptions(opts), [x, w, bias], () => convNd('conv1d', 1, x, w, bias, opts));
+}
+
+/** Options in words for a composite's label, e.g. `stride=2 padding=1` (defaults left out). */
+function describeOptions(opts: ConvOptions): string {
+  const parts: string[] = [];
+  for (const key of ['stride', 'padding', 'dilation', 'groups'] as const) {
+    const v = opts[key];
+    if (v === undefined || (key === 'groups' ? v === 1 : v === (key === 'padding' ? 0 : 1))) continue;
+    parts.push(`${key}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`);
+  }
+  return parts.join(' ');
 }
 
 /**

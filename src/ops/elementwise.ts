@@ -11,7 +11,6 @@
  */
 import { defineOp, PrimitiveName } from './names';
 import { BinaryOp, kernels, UnaryOp } from '../kernels';
-import { binaryWith, map } from '../kernels/elementwise';
 import { allocate, allocateUnfilled, isFloating } from '../tensor/dtype';
 import { broadcastShapes, fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -72,7 +71,7 @@ export function binary(op: BinaryOp & PrimitiveName, grads: BinaryGrads) {
 /** A constant in the broadcast shape of a and b, computed from their values. */
 function maskOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const shape = broadcastShapes('mask', a.shape, b.shape);
-  return constant(binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
+  return constant(kernels().binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
 }
 
 /** A constant op(x): the piecewise factors of Note [kinks]. */
@@ -100,7 +99,7 @@ export const pow = binary('pow', {
           add(
             a,
             constant(
-              map(a.data, allocate(a.dtype, a.size), (v) => (v === 0 ? 1 : 0)),
+              kernels().mapWith(a.data, allocate(a.dtype, a.size), (v) => (v === 0 ? 1 : 0)),
               a.shape,
             ),
           ),
@@ -171,7 +170,7 @@ const reluGradP = defineOp('reluGrad', {
 });
 const reluGrad = (gy: Tensor, x: Tensor): Tensor => reluGradP.apply([gy, x], undefined);
 
-// relu propagates NaN, and its mask passes the gradient there (src/kernels/elementwise.ts UNARY).
+// relu propagates NaN, and its mask passes the gradient there (src/kernels/js/elementwise.ts UNARY).
 export const relu = unary('relu', (gy, x) => reluGrad(gy, x), 'keep');
 export const tanh = unary('tanh', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
 export const sigmoid = unary('sigmoid', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));

@@ -1,7 +1,7 @@
 /**
  * @file Expanded graphs: a convolution built from scalar nodes, as the tutorial draws it.
  *
- * Note [expanded graphs]: with `expand: true` each output element is a chain of `add` nodes over
+ * Note [expanded graphs]: with `expand: true` each output element is a balanced tree of `add` nodes over
  * one `mul` node per product x_i·w_j (plus the bias element, if any). Products that would meet
  * padding are left out: padding is a constant zero, and the tutorial's figure ignores it too.
  * Two small primitives connect the scalars to tensors: `element` picks x_i out of x (its backward
@@ -10,7 +10,8 @@
  * values, gradients and higher-order gradients equal the fused op's, and the graph can be drawn.
  */
 import { defineOp } from './names';
-import { conv2dTaps, ConvGeometry } from '../kernels/conv';
+import { kernels } from '../kernels';
+import type { ConvGeometry } from '../kernels';
 import { scalar } from '../tensor/create';
 import { allocate, DType } from '../tensor/dtype';
 import { fmt, sizeOf, stridesOf } from '../tensor/shape';
@@ -96,11 +97,9 @@ export function sumOfProducts(
   const scalars: Tensor[] = new Array(outputs);
   const { start, xIndex, wIndex } = products;
   for (let o = 0; o < outputs; o++) {
-    let acc: Tensor | null = null;
-    for (let t = start[o]; t < start[o + 1]; t++) {
-      const product = mul(xAt(xIndex[t]), wAt(wIndex[t]));
-      acc = acc === null ? product : add(acc, product);
-    }
+    const terms: Tensor[] = [];
+    for (let t = start[o]; t < start[o + 1]; t++) terms.push(mul(xAt(xIndex[t]), wAt(wIndex[t])));
+    let acc = balancedSum(terms);
     if (biasAt !== null) {
       const b = biasAt(bias!.index(o));
       acc = acc === null ? b : add(acc, b);
@@ -111,8 +110,30 @@ export function sumOfProducts(
   return assembleP.apply(scalars, { shape: [...shape], dtype: x.dtype });
 }
 
+/**
+ * Σ terms as a balanced tree of `add` nodes, pairing neighbours level by level: a 27-product output
+ * is 5 levels deep instead of a chain of 26, which keeps a drawn figure compact (and the rounding
+ * of a long sum smaller). Null for no terms.
+ */
+function balancedSum(terms: Tensor[]): Tensor | null {
+  let level = terms;
+  while (level.length > 1) {
+    const next: Tensor[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(add(level[i], level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level.length === 0 ? null : level[0];
+}
+
 /** conv2d (in the geometry's terms, any views of x and w with the same flat layout) as an expanded graph. */
 export function expandedConv2d(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, shape: readonly number[]): Tensor {
   const plane = g.outH * g.outW;
-  return sumOfProducts(x, w, conv2dTaps(g), shape, bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC });
+  return sumOfProducts(
+    x,
+    w,
+    kernels().conv2dTaps(g),
+    shape,
+    bias === null ? null : { tensor: bias, index: (o) => Math.floor(o / plane) % g.outC },
+  );
 }

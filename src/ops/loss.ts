@@ -3,6 +3,7 @@
  * and the Euclidean loss — compositions of primitives, with class targets picked by a constant
  * one-hot mask so that no loss needs a backward of its own.
  */
+import { composite } from '../autograd/scope';
 import { allocate, DType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';

@@ -13,9 +13,9 @@
  * NaN in x stays NaN, and lo > hi gives hi everywhere, as torch.clamp.
  */
 import { allocate } from '../tensor/dtype';
+import { kernels } from '../kernels';
 import { broadcastShapes, fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { binaryWith } from '../kernels/elementwise';
 import { gt, lt, where } from './compare';
 import { abs, add, binary, div, exp, mul, neg, sqrt, sub, unary } from './elementwise';
 import { installMethods } from './methods';
@@ -63,7 +63,7 @@ export function reciprocal(x: Tensor): Tensor {
 /** A constant f(a, b) in the broadcast shape of a and b (the step factors of Note [steps]). */
 function stepOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const shape = broadcastShapes('step', a.shape, b.shape);
-  return constant(binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
+  return constant(kernels().binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
 }
 
 /** The angle of the point (b, a), in (−π, π], elementwise (broadcast): Math.atan2(a, b). */

@@ -3,7 +3,7 @@
  *
  * Note [fused batch norm]: with the batch's own statistics (training, or eval without running
  * statistics) batch norm is one primitive whose forward and backward are single fused kernels
- * (src/kernels/normalization.ts): the composition of ten broadcast ops it replaces read x ten times
+ * (src/kernels/js/normalization.ts): the composition of ten broadcast ops it replaces read x ten times
  * and allocated as many tensors. Its backward rule has two forms with one meaning: while the backward
  * is itself being recorded (createGraph, for second derivatives) it is written with differentiable
  * ops, recomputing the statistics from x so they carry their own dependence on x; otherwise the fused
@@ -11,6 +11,7 @@
  * In eval mode with running statistics batch norm stays a composition: an affine map of x, which
  * the ONNX exporter writes as its elementwise pieces.
  */
+import { composite } from '../autograd/scope';
 import { isGradEnabled } from '../autograd/mode';
 import { defineOp } from './names';
 import { BatchNormStats, kernels } from '../kernels';
@@ -95,6 +96,12 @@ const batchNormP = defineOp<BatchNormAttrs, BatchNormStats>('batchNorm', {
  */
 export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   if (!(x instanceof Tensor)) throw new Error('batchNorm: expected a Tensor input');
+  // Drawn as one node, in training (the fused primitive and its casts) and in eval mode (a dozen ops) alike.
+  const mode = (opts.training ?? true) ? '' : 'eval';
+  return composite('batchNorm', mode, [x, opts.weight, opts.bias], () => batchNormBody(x, opts));
+}
+
+function batchNormBody(x: Tensor, opts: BatchNormOptions): Tensor {
   requireFloating('batchNorm', {
     input: x,
     weight: opts.weight,

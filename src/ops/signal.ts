@@ -20,8 +20,8 @@
  *   ⌊(n−1)/2⌋ of in2 on each axis; in 'valid' one input must be at least as large as the other on
  *   every axis (then it plays the input's part).
  */
-import { conv2dTaps } from '../kernels/conv';
 import { promoteTypes } from '../tensor/dtype';
+import { kernels } from '../kernels';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
@@ -87,7 +87,7 @@ function correlationWindow(a: Tensor, k: Tensor, windows: readonly [Window, Wind
 function correlationProducts(a: readonly number[], k: readonly number[], windows: readonly [Window, Window]): Products {
   const pH = paddingFor(a[0], k[0], windows[0]);
   const pW = paddingFor(a[1], k[1], windows[1]);
-  return conv2dTaps({
+  return kernels().conv2dTaps({
     batch: 1,
     inC: 1,
     inH: a[0],

@@ -52,3 +52,7 @@ export function openForReading(file: string): OpenFile {
 export function writeBytesAtomic(file: string, _bytes: Uint8Array): void {
   noFiles(`writing ${file}`);
 }
+
+export function listDir(dir: string): { name: string; isDir: boolean }[] {
+  return noFiles(`listing ${dir}`);
+}

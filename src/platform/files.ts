@@ -89,14 +89,14 @@ export const fileIo = {
  * written whole and fsynced, then renamed over `file`. A crash or a full disk leaves the previous
  * file as it was, and the temporary file is removed when the write fails.
  */
+/** Temporary names differ by process and by call (no randomness: all of it comes from seeded generators). */
+let temporaries = 0;
+
 export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
   const final = path.resolve(file);
   const dir = path.dirname(final);
   fs.mkdirSync(dir, { recursive: true });
-  const temp = path.join(
-    dir,
-    `.${path.basename(final)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
-  );
+  const temp = path.join(dir, `.${path.basename(final)}.${process.pid}.${(++temporaries).toString(36)}.tmp`);
   let fd: number | null = null;
   try {
     fd = fs.openSync(temp, 'wx', 0o644);
@@ -122,4 +122,12 @@ export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
   } catch {
     // Windows cannot fsync a folder; the rename has still happened.
   }
+}
+
+/** The entries of a folder, sorted by name (code point order, as Python's sorted()), with whether each is a folder. */
+export function listDir(dir: string): { name: string; isDir: boolean }[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .map((e) => ({ name: e.name, isDir: e.isDirectory() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name)).isDirectory()) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

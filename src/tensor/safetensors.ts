@@ -66,10 +66,30 @@ const ELEMENT_BYTES: Record<FileDType, number> = {
 const MAX_HEADER_BYTES = 100_000_000;
 
 /** How each tapegrad dtype is written. */
-const WRITTEN_AS: Partial<Record<DType, FileDType>> = { float32: 'F32', float64: 'F64' };
+const WRITTEN_AS: Record<DType, FileDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
 
-/** What each file dtype loads as (the rest are refused, naming the tensor). */
-const LOADS_AS: Partial<Record<FileDType, DType>> = { F32: 'float32', F64: 'float64', F16: 'float32', BF16: 'float32' };
+/**
+ * What each file dtype loads as (FP8 is refused, naming the tensor). Note [integers load as int32]:
+ * tapegrad's one integer dtype is int32, so every integer dtype loads as int32: U8, I8, I16 and U16
+ * always fit; I64 (PyTorch's num_batches_tracked and its default integer type), U32 and U64 load
+ * when every value fits in an int32, and otherwise throw naming the tensor, the index and the value.
+ * BOOL loads as bool (any non-zero byte is true).
+ */
+const LOADS_AS: Partial<Record<FileDType, DType>> = {
+  F32: 'float32',
+  F64: 'float64',
+  F16: 'float32',
+  BF16: 'float32',
+  I32: 'int32',
+  BOOL: 'bool',
+  U8: 'int32',
+  I8: 'int32',
+  I16: 'int32',
+  U16: 'int32',
+  U32: 'int32',
+  I64: 'int32',
+  U64: 'int32',
+};
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -110,7 +130,7 @@ function checkTensors(op: string, tensors: Record<string, Tensor>, metadata: Rec
 
 /** The header (padded) and the tensors in file order (Note [safetensors layout]). */
 function layout(tensors: Record<string, Tensor>, metadata: Record<string, string> | undefined): { header: Uint8Array; order: Tensor[] } {
-  const rank = (t: Tensor) => FILE_DTYPES.indexOf(WRITTEN_AS[t.dtype]!);
+  const rank = (t: Tensor) => FILE_DTYPES.indexOf(WRITTEN_AS[t.dtype]);
   const entries = Object.entries(tensors).sort(([na, a], [nb, b]) => rank(b) - rank(a) || byCodePoint(na, nb));
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -119,7 +139,7 @@ function layout(tensors: Record<string, Tensor>, metadata: Record<string, string
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    const end = offset + t.size * ELEMENT_BYTES[WRITTEN_AS[t.dtype]!];
+    const end = offset + t.size * ELEMENT_BYTES[WRITTEN_AS[t.dtype]];
     parts.push(
       `${JSON.stringify(name)}:{"dtype":"${WRITTEN_AS[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
     );
@@ -321,18 +341,71 @@ function decode(op: string, srcName: string, e: Entry, bytes: Uint8Array): Tenso
   // A copy into a fresh (aligned) buffer, swapped on a big-endian host. Uint8Array's own slice: a
   // Node Buffer's slice() is a view (of the whole file, header included), not a copy.
   const own = LITTLE_ENDIAN ? Uint8Array.prototype.slice.call(bytes) : swapped(bytes, width);
-  if (e.dtype === 'F32') data.set(new Float32Array(own.buffer, 0, n));
-  else if (e.dtype === 'F64') data.set(new Float64Array(own.buffer, 0, n));
-  else if (e.dtype === 'F16') {
-    const h = new Uint16Array(own.buffer, 0, n);
-    for (let i = 0; i < n; i++) data[i] = fromHalf(h[i]);
-  } else if (e.dtype === 'BF16') {
-    const h = new Uint16Array(own.buffer, 0, n);
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    for (let i = 0; i < n; i++) {
-      u[0] = h[i] << 16;
-      data[i] = f[0];
+  const buffer = own.buffer;
+  const tooBig = (i: number, value: string) =>
+    new Error(`${op}: ${srcName}: '${e.name}' (${e.dtype}) holds ${value} at index ${i}, which does not fit in an int32`);
+  switch (e.dtype) {
+    case 'F32':
+      data.set(new Float32Array(buffer, 0, n));
+      break;
+    case 'F64':
+      data.set(new Float64Array(buffer, 0, n));
+      break;
+    case 'I32':
+      data.set(new Int32Array(buffer, 0, n));
+      break;
+    case 'U8':
+      data.set(own);
+      break;
+    case 'BOOL':
+      for (let i = 0; i < n; i++) data[i] = own[i] === 0 ? 0 : 1;
+      break;
+    case 'I8':
+      data.set(new Int8Array(buffer, 0, n));
+      break;
+    case 'I16':
+      data.set(new Int16Array(buffer, 0, n));
+      break;
+    case 'U16':
+      data.set(new Uint16Array(buffer, 0, n));
+      break;
+    case 'U32': {
+      const u = new Uint32Array(buffer, 0, n);
+      for (let i = 0; i < n; i++) {
+        if (u[i] > 0x7fffffff) throw tooBig(i, String(u[i]));
+        data[i] = u[i];
+      }
+      break;
+    }
+    case 'I64':
+    case 'U64': {
+      // Two 32-bit words per value, low first: it fits when the high word is the low word's sign.
+      const words = new Int32Array(buffer, 0, 2 * n);
+      for (let i = 0; i < n; i++) {
+        const lo = words[2 * i];
+        const hi = words[2 * i + 1];
+        if (hi !== (e.dtype === 'U64' ? 0 : lo >> 31) || (e.dtype === 'U64' && lo < 0)) {
+          const big = new DataView(buffer);
+          throw tooBig(i, String(e.dtype === 'U64' ? big.getBigUint64(8 * i, true) : big.getBigInt64(8 * i, true)));
+        }
+        data[i] = lo;
+      }
+      break;
+    }
+    case 'F16': {
+      const h = new Uint16Array(buffer, 0, n);
+      for (let i = 0; i < n; i++) data[i] = fromHalf(h[i]);
+      break;
+    }
+    case 'BF16': {
+      const h = new Uint16Array(buffer, 0, n);
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < n; i++) {
+        u[0] = h[i] << 16;
+        data[i] = f[0];
+      }
+      break;
     }
   }
   return new Tensor(data, e.shape);

@@ -11,4 +11,13 @@ import { shapeOpCases } from './cases/shape-ops';
 
 export type { OpCase } from './op-case';
 
-export const opCases: readonly OpCase[] = [...coreCases, ...learningCases, ...convCases, ...indexingCases, ...activationCases, ...mathCases, ...recurrentCases, ...shapeOpCases];
+export const opCases: readonly OpCase[] = [
+  ...coreCases,
+  ...learningCases,
+  ...convCases,
+  ...indexingCases,
+  ...activationCases,
+  ...mathCases,
+  ...recurrentCases,
+  ...shapeOpCases,
+];

@@ -3,15 +3,15 @@
  * seed) and MNIST-format IDX files with their own train and t10k parts.
  */
 import * as data from '../data';
-import type { Dataset } from '../data';
+import type { ImageSet } from '../data';
 import type { Rng } from '../random/rng';
 import type { Tensor } from '../tensor/tensor';
 import type { IdxFiles } from './idx-files';
 import type { TrainOptions } from './options';
 
 export interface LoadedData {
-  train: Dataset;
-  test: Dataset;
+  train: ImageSet;
+  test: ImageSet;
   classNames: string[];
   /** [C,H,W] of one image. */
   imageShape: number[];
@@ -25,7 +25,7 @@ const DIGIT_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const FASHION_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** The first `limit` items (all when limit is null). */
-function head(set: Dataset, limit: number | null): Dataset {
+function head(set: ImageSet, limit: number | null): ImageSet {
   if (limit === null || limit >= set.labels.length) return set;
   return data.gather(
     set,
@@ -37,7 +37,7 @@ function head(set: Dataset, limit: number | null): Dataset {
  * Shifts and scales both splits by the training pixels' mean and standard deviation (in place), as
  * torchvision's Normalize does: zero-centred inputs let plain SGD take larger steps from the start.
  */
-function standardize(train: Dataset, test: Dataset, given?: { mean: number; std: number }): { mean: number; std: number } {
+function standardize(train: ImageSet, test: ImageSet, given?: { mean: number; std: number }): { mean: number; std: number } {
   const stats = given ?? pixelStats(train.images);
   for (const set of [train, test]) standardizeInPlace(set.images, stats);
   return stats;
@@ -76,8 +76,8 @@ export interface DataChoice {
  * standardised with `stats` when given (a saved run's), else with the training pixels' own.
  */
 export function loadDataset(opts: DataChoice, splitRng: Rng, stats?: { mean: number; std: number }): LoadedData {
-  let train: Dataset;
-  let test: Dataset;
+  let train: ImageSet;
+  let test: ImageSet;
   let classNames: string[];
   if (opts.dataset === 'digits') {
     ({ train, test } = data.trainTestSplit(data.loadDigits(), { testFraction: 0.2, rng: splitRng }));

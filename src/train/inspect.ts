@@ -4,7 +4,7 @@
  */
 import { noGrad } from '../autograd/mode';
 import * as data from '../data';
-import type { Dataset } from '../data';
+import type { ImageSet } from '../data';
 import { crossEntropy } from '../ops/loss';
 import { Tensor } from '../tensor/tensor';
 import * as viz from '../viz';
@@ -29,7 +29,7 @@ export function firstLayerFilters(model: Classifier): GreyImage[] | null {
 }
 
 /** The first `count` test images and their first-layer feature maps, computed in eval mode. */
-export function featureMapRows(model: Classifier, test: Dataset, classNames: string[], count: number): ImageRow[] | null {
+export function featureMapRows(model: Classifier, test: ImageSet, classNames: string[], count: number): ImageRow[] | null {
   if (!model.firstConv) return null;
   const batch = data.gather(
     test,
@@ -48,7 +48,7 @@ export function featureMapRows(model: Classifier, test: Dataset, classNames: str
  */
 export async function modelGraphSvg(
   model: Classifier,
-  test: Dataset,
+  test: ImageSet,
   title: string,
 ): Promise<{ svg: string | null; error: string | null }> {
   try {

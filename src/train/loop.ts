@@ -8,7 +8,7 @@
 import { backward } from '../autograd/grad';
 import { noGrad } from '../autograd/mode';
 import * as data from '../data';
-import type { Dataset } from '../data';
+import type { ImageSet } from '../data';
 import { clipGradNorm_ } from '../nn/utils/clip';
 import { crossEntropy } from '../ops/loss';
 import type { Optimizer } from '../optim/optimizer';
@@ -87,7 +87,7 @@ function augmentBatch(x: Tensor, hyper: Hyper, rng: Rng): Tensor {
 const EVAL_BATCH = 500;
 
 /** Mean loss, accuracy and confusion matrix of `model` on `set`, in eval mode without a graph. */
-export function evaluate(model: Classifier, set: Dataset, classes: number): { loss: number; accuracy: number; confusion: Confusion } {
+export function evaluate(model: Classifier, set: ImageSet, classes: number): { loss: number; accuracy: number; confusion: Confusion } {
   const confusion = emptyConfusion(classes);
   let lossSum = 0;
   let correct = 0;
@@ -108,7 +108,7 @@ export function evaluate(model: Classifier, set: Dataset, classes: number): { lo
 
 export async function train(
   model: Classifier,
-  split: { train: Dataset; test: Dataset },
+  split: { train: ImageSet; test: ImageSet },
   classes: number,
   hyper: Hyper,
   rngs: LoopRngs,

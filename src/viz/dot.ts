@@ -1,5 +1,5 @@
 /**
- * @file `toDot`: the graph behind some tensors as Graphviz DOT, built with ts-graphviz. Op nodes
+ * @file `toDot`: the graph behind some tensors as Graphviz DOT (written by dot-print.ts). Op nodes
  * (rounded boxes) alternate with tensor nodes; nodes recorded inside an nn module's forward sit in
  * a cluster per module call, and `collapse` folds deep modules into single nodes.
  *
@@ -7,13 +7,11 @@
  * and module nodes are numbered in order of first appearance, and nothing depends on object
  * identity or on what ran before.
  */
-import { digraph } from 'ts-graphviz';
-import { printDot } from './dot-print';
-import type { GraphBaseModel, NodeAttributesObject, EdgeAttributesObject, RootGraphModel } from 'ts-graphviz';
+import { DotGraph, type DotAttributes } from './dot-print';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
 import { xmlSafe } from './escape';
-import { moduleLabel, opLabel, tensorLabel, titleLabel } from './labels';
+import { moduleLabel, opLabel, tensorLabel, titleLabel, valuesInWords } from './labels';
 import { OpVertex, TensorVertex, viewGraph } from './view';
 
 export interface DotOptions {
@@ -27,6 +25,12 @@ export interface DotOptions {
   clusters?: boolean;
   /** Modules nested deeper than this (the outermost module has depth 1) are drawn as one node each. */
   collapse?: number;
+  /**
+   * Composite ops — conv1d, crossEntropy, batchNorm and the others written with tapegrad's own ops —
+   * are drawn as one node each, named as they were called (Note [composite scopes]). `true` draws
+   * every one as the ops it is made of, in a cluster named after it; a list of names, only those.
+   */
+  expand?: boolean | readonly string[];
   /** A heading above the graph. */
   title?: string;
   /** Ids of nodes (`tensor.node.id`) whose ops are drawn in red, e.g. the node gradcheck blames. */
@@ -105,6 +109,7 @@ const STYLE = {
   intermediate: { fillcolor: '#ffffff', color: '#909090' },
   output: { fillcolor: '#fdebd0', color: '#ca6f1e', penwidth: 2 },
   module: { shape: 'box3d', style: 'filled', fillcolor: '#fcf3cf', color: '#9a7d0a' },
+  composite: { shape: 'box', style: 'rounded,filled', fillcolor: '#e8e4f3', color: '#5b4a9b', peripheries: 2 },
   clusterFill: ['#f4f6f9', '#e9edf3'],
 } as const;
 
@@ -116,12 +121,29 @@ function roleOf(v: TensorVertex): Role {
   return v.tensor.requiresGrad ? 'parameter' : 'input';
 }
 
+/** The innermost module frame at or above `frame` (composite frames are not modules). */
+function moduleOf(frame: ScopeFrame | null): ScopeFrame | null {
+  let f = frame;
+  while (f !== null && f.composite !== undefined) f = f.parent;
+  return f;
+}
+
 /** The frame of the module `collapse` folds `frame` into (its ancestor at depth collapse + 1), or null. */
 function collapsedFrame(frame: ScopeFrame | null, collapse: number | undefined): ScopeFrame | null {
-  if (frame === null || collapse === undefined || frame.depth <= collapse) return null;
-  let f = frame;
-  while (f.depth > collapse + 1) f = f.parent!;
+  let f = moduleOf(frame);
+  if (f === null || collapse === undefined || f.depth <= collapse) return null;
+  while (f.depth > collapse + 1) f = moduleOf(f.parent)!;
   return f;
+}
+
+/** Which composite ops are drawn as their parts (DotOptions.expand). */
+type Expands = (op: string) => boolean;
+
+/** The composite `frame` is folded into: the outermost one around it that is not expanded, or null. */
+function foldingComposite(frame: ScopeFrame | null, expands: Expands): ScopeFrame | null {
+  let found: ScopeFrame | null = null;
+  for (let f = frame; f !== null; f = f.parent) if (f.composite !== undefined && !expands(f.composite.op)) found = f;
+  return found;
 }
 
 /** The innermost frame enclosing all of `frames`; null if any is null or they share none. */
@@ -137,7 +159,10 @@ function commonFrame(frames: readonly (ScopeFrame | null)[]): ScopeFrame | null 
 }
 
 function checkOptions(opts: DotOptions): void {
-  const { collapse, rankdir } = opts;
+  const { collapse, rankdir, expand } = opts;
+  if (expand !== undefined && typeof expand !== 'boolean' && !(Array.isArray(expand) && expand.every((e) => typeof e === 'string'))) {
+    throw new Error(`toDot: expand must be true, false or a list of op names, got ${JSON.stringify(expand)}`);
+  }
   if (collapse !== undefined && !(Number.isInteger(collapse) && collapse >= 0)) {
     throw new Error(`toDot: collapse must be a non-negative integer, got ${collapse}`);
   }
@@ -154,11 +179,24 @@ type Placement = { frame: ScopeFrame | null; into: null } | { frame: null; into:
  * using all their consumers; inputs and constants at the top level. A collapsed module swallows
  * what it made except the tensors that leave it.
  */
-function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined) {
+function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], collapse: number | undefined, expands: Expands) {
+  // One Placement object per frame, shared by every vertex placed there.
+  const inFrame = new Map<ScopeFrame | null, Placement>();
+  const intoFrame = new Map<ScopeFrame, Placement>();
+  const at = (frame: ScopeFrame | null): Placement => {
+    let p = inFrame.get(frame);
+    if (p === undefined) inFrame.set(frame, (p = { frame, into: null }));
+    return p;
+  };
+  const folded = (into: ScopeFrame): Placement => {
+    let p = intoFrame.get(into);
+    if (p === undefined) intoFrame.set(into, (p = { frame: null, into }));
+    return p;
+  };
   const opPlace = new Map<OpVertex, Placement>();
   for (const op of ops) {
-    const into = collapsedFrame(op.scope, collapse);
-    opPlace.set(op, into !== null ? { frame: null, into } : { frame: op.scope, into: null });
+    const into = collapsedFrame(op.scope, collapse) ?? foldingComposite(op.scope, expands);
+    opPlace.set(op, into !== null ? folded(into) : at(op.scope));
   }
   const tensorPlace = new Map<TensorVertex, Placement>();
   for (const v of tensors) {
@@ -176,16 +214,77 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
       }
       frame = p.into.parent;
     } else if (v.tensor.requiresGrad) {
+      // A parameter is drawn beside the ops that use it, but outside a composite drawn as one node, and
+      // outside an expanded composite it is an argument of: it is an input.
       frame = commonFrame(v.consumers.map((c) => c.scope));
+      const comp = foldingComposite(frame, expands);
+      if (comp !== null) frame = comp.parent;
+      while (frame !== null && frame.composite !== undefined && frame.composite.inputs.includes(v.tensor)) frame = frame.parent;
       const into = v.isRoot ? null : collapsedFrame(frame, collapse);
       if (into !== null) {
-        tensorPlace.set(v, { frame: null, into });
+        tensorPlace.set(v, folded(into));
+        continue;
+      }
+    } else if (!v.isRoot && v.consumers.length > 0) {
+      // A constant made inside a composite drawn as one node (a one-hot of the targets, a 0.5) is part of it.
+      const into = opPlace.get(v.consumers[0])!.into;
+      if (
+        into !== null &&
+        into.composite !== undefined &&
+        !into.composite.inputs.includes(v.tensor) &&
+        v.consumers.every((c) => opPlace.get(c)!.into === into)
+      ) {
+        tensorPlace.set(v, folded(into));
         continue;
       }
     }
-    tensorPlace.set(v, { frame, into: null });
+    tensorPlace.set(v, at(frame));
   }
   return { opPlace, tensorPlace };
+}
+
+/**
+ * Note [names in drawings]: a user's tensors are rarely all named, and the ops inside a composite
+ * make new ones. A drawing names what it can, without touching the tensors: a module's parameters
+ * by their state-dict keys (`0.weight`, from the module frames that used them); the output of a
+ * reshape by its input's name (a name survives internal reshapes); an element picked out of a tensor
+ * by that tensor's name and the index (`x[0,2,3,3]`), an unnamed tensor being called `input0`,
+ * `input1`, … in drawing order; and the product of two named scalars by both (`x[2]·w[0]`).
+ */
+function displayNames(tensors: readonly TensorVertex[]): Map<TensorVertex, string> {
+  const names = new Map<TensorVertex, string>();
+  const stateDict = new Map<Tensor, string>();
+  const framesSeen = new Set<ScopeFrame>();
+  for (const v of tensors) {
+    if (v.producer !== null || !v.tensor.requiresGrad) continue;
+    for (const c of v.consumers) {
+      for (let f = c.scope; f !== null && !framesSeen.has(f); f = f.parent) {
+        framesSeen.add(f);
+        for (const [key, t] of f.tensorNames?.() ?? []) if (!stateDict.has(t)) stateDict.set(t, key);
+      }
+    }
+  }
+  let unnamed = 0;
+  const nameOf = (v: TensorVertex): string | undefined => v.tensor.name || names.get(v);
+  for (const v of tensors) {
+    const t = v.tensor;
+    if (t.name) continue;
+    const op = v.producer;
+    let name: string | undefined;
+    if (op === null) name = stateDict.get(t);
+    else if (op.op === 'reshape') name = nameOf(op.inputs[0]);
+    else if (op.op === 'element') {
+      const from = op.inputs[0];
+      let base = nameOf(from);
+      if (base === undefined && from.producer === null) names.set(from, (base = `input${unnamed++}`));
+      if (base !== undefined) name = `${base}${op.attrs}`;
+    } else if (op.op === 'mul' && t.ndim === 0) {
+      const [a, b] = op.inputs.map(nameOf);
+      if (a !== undefined && b !== undefined) name = `${a}·${b}`;
+    }
+    if (name !== undefined) names.set(v, name);
+  }
+  return names;
 }
 
 /**
@@ -209,10 +308,13 @@ export function drawDot(
   const { values = false, grads = false, rankdir = 'LR', clusters = true, collapse, title } = opts;
   const highlighted = new Set(opts.highlight ?? []);
   const { tensors, ops } = viewGraph(rootList, cutAt);
-  const { opPlace, tensorPlace } = place(tensors, ops, collapse);
+  const expandOpt = opts.expand ?? false;
+  const expands: Expands = typeof expandOpt === 'boolean' ? () => expandOpt : (op) => expandOpt.includes(op);
+  const { opPlace, tensorPlace } = place(tensors, ops, collapse, expands);
+  const names = displayNames(tensors);
 
   const large = tensors.length + ops.length > LARGE_GRAPH;
-  const g: RootGraphModel = digraph('tapegrad', {
+  const g = DotGraph.digraph('tapegrad', {
     rankdir,
     ...(large ? { splines: 'line', nslimit: 1, nslimit1: 1 } : {}),
     fontname: FONT,
@@ -222,31 +324,37 @@ export function drawDot(
     bgcolor: 'white',
     ...(title !== undefined ? { label: titleLabel(title), labelloc: 't', labeljust: 'l' } : {}),
   });
-  g.attributes.node.apply({ fontname: FONT, fontsize: 11, shape: 'box', style: 'filled', margin: '0.08,0.04', height: 0.3 });
-  g.attributes.edge.apply({ color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' });
+  g.setDefaults(
+    { color: '#707070', arrowsize: 0.6, fontname: FONT, fontsize: 9, fontcolor: '#505050' },
+    { fontname: FONT, fontsize: 11, shape: 'box', style: 'filled', margin: '0.08,0.04', height: 0.3 },
+  );
 
-  const containers = new Map<ScopeFrame, GraphBaseModel>();
+  const containers = new Map<ScopeFrame, DotGraph>();
   const clusterList: ClusterInfo[] = [];
-  const clusterOf = new Map<GraphBaseModel, ClusterInfo>();
+  const clusterOf = new Map<DotGraph, ClusterInfo>();
   const tensorIds = new Map<TensorVertex, string>();
   const opIds = new Map<OpVertex, string>();
   /** Creates a node, noting which cluster it was drawn in. */
-  const nodeIn = (container: GraphBaseModel, id: string, attrs: NodeAttributesObject) => {
-    container.createNode(id, attrs);
+  const nodeIn = (container: DotGraph, id: string, attrs: DotAttributes) => {
+    container.node(id, attrs);
     clusterOf.get(container)?.members.push(id);
   };
-  const containerOf = (frame: ScopeFrame | null): GraphBaseModel => {
+  const containerOf = (frame: ScopeFrame | null): DotGraph => {
     if (frame === null || !clusters) return g;
     const known = containers.get(frame);
     if (known !== undefined) return known;
     const chain: ScopeFrame[] = [];
     for (let f: ScopeFrame | null = frame; f !== null && !containers.has(f); f = f.parent) chain.push(f);
-    let parent: GraphBaseModel = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
+    let parent: DotGraph = chain[chain.length - 1].parent === null ? g : containers.get(chain[chain.length - 1].parent!)!;
     for (let i = chain.length - 1; i >= 0; i--) {
       const f = chain[i];
       const id = `cluster_${containers.size}`;
-      const sub = parent.createSubgraph(id, {
-        label: moduleLabel(f.path, f.kind),
+      const sub = parent.subgraph(id, {
+        // An expanded composite's cluster is named after the op; a module's after its path and class.
+        label:
+          f.composite !== undefined
+            ? moduleLabel('', f.composite.attrs ? `${f.kind} ${f.composite.attrs}` : f.kind)
+            : moduleLabel(f.path, f.kind),
         labeljust: 'l',
         fontsize: 11,
         style: 'rounded,filled',
@@ -262,13 +370,43 @@ export function drawDot(
     return parent;
   };
 
+  // How many ops each collapsed module swallows, counted once (not per module: a long run of module calls would be quadratic).
+  const foldedOps = new Map<ScopeFrame, number>();
+  for (const op of ops) {
+    const into = opPlace.get(op)!.into;
+    if (into !== null) foldedOps.set(into, (foldedOps.get(into) ?? 0) + 1);
+  }
+  // Note [shared labels]: most nodes of a big graph say the same thing (a chain's `[3] float32`, its `tanh`):
+  // one string per distinct label, not one per node, keeps a 100,000-op drawing's memory near the size of its text.
+  const shared = new Map<string, string>();
+  const once = (key: string, make: () => string): string => {
+    let text = shared.get(key);
+    if (text === undefined) shared.set(key, (text = make()));
+    return text;
+  };
+
   const moduleIds = new Map<ScopeFrame, string>();
+  let compositeCount = 0;
   const moduleNode = (frame: ScopeFrame): string => {
     let id = moduleIds.get(frame);
-    if (id === undefined) {
-      id = `m${moduleIds.size}`;
+    if (id === undefined && frame.composite !== undefined) {
+      // A composite op drawn as one node, named as it was called (Note [composite scopes]).
+      const { op, attrs } = frame.composite;
+      const inside = foldedOps.get(frame) ?? 0;
+      id = `c${compositeCount++}`;
       moduleIds.set(frame, id);
-      const inside = ops.filter((op) => opPlace.get(op)!.into === frame).length;
+      nodeIn(containerOf(frame.parent), id, {
+        label: once(`op\u0000${op}\u0000${attrs}`, () => opLabel(op, attrs)),
+        ...STYLE.composite,
+        tooltip: tooltipText(
+          `${op}${attrs ? ` ${attrs}` : ''}: a composite of ${inside} op${inside === 1 ? '' : 's'} (expand: true draws them)`,
+        ),
+      });
+    }
+    if (id === undefined) {
+      id = `m${moduleIds.size - compositeCount}`;
+      moduleIds.set(frame, id);
+      const inside = foldedOps.get(frame) ?? 0;
       nodeIn(containerOf(frame.parent), id, {
         label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`),
         ...STYLE.module,
@@ -279,12 +417,16 @@ export function drawDot(
   };
 
   const opId = (op: OpVertex): string => {
+    const known = opIds.get(op);
+    if (known !== undefined) return known;
     const p = opPlace.get(op)!;
     const id = p.into !== null ? moduleNode(p.into) : `op${op.index}`;
     opIds.set(op, id);
     return id;
   };
   const tensorId = (v: TensorVertex): string => {
+    const known = tensorIds.get(v);
+    if (known !== undefined) return known;
     const p = tensorPlace.get(v)!;
     const id = p.into !== null ? moduleNode(p.into) : `t${v.index}`;
     tensorIds.set(v, id);
@@ -299,10 +441,12 @@ export function drawDot(
       if (p.into !== null) moduleNode(p.into);
       else {
         nodeIn(containerOf(p.frame), `op${op.index}`, {
-          label: opLabel(op.op, op.attrs),
+          label: once(`op\u0000${op.op}\u0000${op.attrs}`, () => opLabel(op.op, op.attrs)),
           ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
           // No node id: it counts every node ever made, and the text must not depend on what ran before.
-          tooltip: tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
+          tooltip: once(`tip\u0000${op.op}\u0000${op.attrs}\u0000${op.scope?.path}\u0000${op.scope?.kind}`, () =>
+            tooltipText(`${op.op}${op.attrs ? ` ${op.attrs}` : ''}${op.scope ? ` (in ${op.scope.path}: ${op.scope.kind})` : ''}`),
+          ),
         });
       }
       opId(op);
@@ -313,10 +457,19 @@ export function drawDot(
       continue;
     }
     const t = v.tensor;
-    const attrs: NodeAttributesObject = {
-      label: tensorLabel(t, { values, grads }),
+    const name = t.name || names.get(v);
+    const attrs: DotAttributes = {
+      // Without value or grad columns a label depends only on the name, shape and dtype (Note [shared labels]).
+      label:
+        values || (grads && t.grad !== null)
+          ? tensorLabel(t, { values, grads, name })
+          : once(`t\u0000${name}\u0000${t.shape.join(',')}\u0000${t.dtype}`, () => tensorLabel(t, { values, grads, name })),
       ...STYLE[roleOf(v)],
-      tooltip: tooltipText(`${t.name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}`),
+      // Name, shape, dtype, values and gradient in words — never a DOT id.
+      tooltip: tooltipText(
+        `${name ?? roleOf(v)} [${t.shape.join(',')}] ${t.dtype}; value ${valuesInWords(t)}` +
+          (t.grad !== null ? `; grad ${valuesInWords(t.grad)}` : ''),
+      ),
     };
     nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
     tensorId(v);
@@ -325,25 +478,29 @@ export function drawDot(
   // Edges in op order, inputs in argument order; edges inside a collapsed module vanish and
   // repeated edges into or out of one are drawn once.
   const drawn = new Set<string>();
-  const edge = (from: string, to: string, attrs: EdgeAttributesObject, merged: boolean) => {
+  const edge = (from: string, to: string, attrs: DotAttributes, merged: boolean) => {
     if (from === to) return;
     if (merged) {
       const key = `${from}->${to}`;
       if (drawn.has(key)) return;
       drawn.add(key);
     }
-    g.createEdge([{ id: from }, { id: to }], attrs);
+    g.edge(from, to, attrs);
   };
   for (const op of ops) {
     const to = opId(op);
-    const intoModule = opPlace.get(op)!.into !== null;
+    const into = opPlace.get(op)!.into;
+    const intoModule = into !== null;
+    // Edges into a composite's node are numbered by the composite's own arguments (x 0, w 1, …).
+    const args = into?.composite?.inputs;
     op.inputs.forEach((x, i) => {
       const from = tensorId(x);
-      const labelled = op.inputs.length > 1 && !intoModule;
-      edge(from, to, labelled ? { label: String(i) } : {}, intoModule || tensorPlace.get(x)!.into !== null);
+      const arg = args !== undefined && args.length > 1 ? args.indexOf(x.tensor) : -1;
+      const label = !intoModule && op.inputs.length > 1 ? String(i) : arg >= 0 ? String(arg) : null;
+      edge(from, to, label !== null ? { label } : {}, intoModule || tensorPlace.get(x)!.into !== null);
     });
     edge(to, tensorId(op.output), {}, intoModule);
   }
   for (const v of tensors) tensorId(v);
-  return { dot: printDot(g), tensors, ops, tensorIds, opIds, clusters: clusterList };
+  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList };
 }

@@ -11,6 +11,7 @@
  * saying so at the top.
  */
 import type { Tensor } from '../tensor/tensor';
+import type { ScopeFrame } from '../autograd/scope';
 import { DotDrawing, DotOptions, drawDot } from './dot';
 import { escapeXml } from './escape';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
@@ -103,7 +104,9 @@ function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDr
   const view = viewGraph(opts.focus === undefined ? roots : [roots[0]]);
   const total = view.tensors.length + view.ops.length;
   if (total <= max || opts.focus !== undefined) return { drawing: drawDot('toHtml', roots, opts), notice: null };
-  const hasModules = view.ops.some((op) => op.scope !== null);
+  // Composite ops' frames are not modules (Note [composite scopes]): only a module can be folded.
+  const inModule = (f: ScopeFrame | null): boolean => f !== null && (f.composite === undefined || inModule(f.parent));
+  const hasModules = view.ops.some((op) => inModule(op.scope));
   const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
   for (let depth = 0; hasModules && opts.collapse === undefined && depth <= 4; depth++) {
     const folded = drawDot('toHtml', roots, { ...opts, collapse: depth });

@@ -11,3 +11,7 @@ export { toSvg } from './svg';
 export { writeGraph } from './render';
 export { viewGraph } from './view';
 export type { GraphView, OpVertex, TensorVertex } from './view';
+
+// Pictures of image tensors, as torchvision.utils (SPEC §16).
+export { makeGrid, saveImage } from './images';
+export type { MakeGridOptions } from './images';

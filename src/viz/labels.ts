@@ -3,7 +3,7 @@
  *
  * Note [escaping labels]: every label is a Graphviz HTML-like label (`<…>`), never a quoted
  * string. Quoted strings would need DOT's own escapes (`\"`, `\\`, and `\n`, `\l`, `\N`, … which
- * Graphviz interprets), and ts-graphviz 2 escapes only quotes and newlines, so a name ending in a
+ * Graphviz interprets), and the DOT writer (as ts-graphviz 2) escapes only quotes and newlines, so a name ending in a
  * backslash would break the file. Inside an HTML-like label only the XML entities matter, which
  * `escapeHtml` writes; Graphviz then writes the text into SVG escaped again, so a name such as
  * `a"b<c>&{d}` is shown exactly as it is. Line breaks in names become `<BR/>`; other control
@@ -80,6 +80,15 @@ export function formatValues(t: Tensor): string[] {
 export interface TensorLabelOptions {
   values: boolean;
   grads: boolean;
+  /** The name to show when the tensor has none of its own (a state-dict name, `x[0,2]`: see dot.ts). */
+  name?: string;
+}
+
+/** A tensor's values in one line for a tooltip: all of them when few, else min/mean/max. */
+export function valuesInWords(t: Tensor): string {
+  if (t.size <= 8) return t.ndim === 0 ? formatNumber(t.data[0]) : `[${Array.from(t.data, formatNumber).join(', ')}]`;
+  const [min, mean, max] = summarize(t);
+  return `min ${min}, mean ${mean}, max ${max}`;
 }
 
 const SMALL = 'POINT-SIZE="9" COLOR="#555555"';
@@ -103,11 +112,13 @@ export function tensorLabel(t: Tensor, opts: TensorLabelOptions): string {
   const large = t.size > MAX_SHOWN_VALUES;
   const width = large ? 1 + columns.length : 2;
   const rows: string[] = [];
-  if (t.name !== undefined && t.name !== '') rows.push(cell(`<B>${escapeHtml(t.name)}</B>`, 'CENTER', width));
+  const name = t.name !== undefined && t.name !== '' ? t.name : opts.name;
+  if (name !== undefined && name !== '') rows.push(cell(`<B>${escapeHtml(name)}</B>`, 'CENTER', width));
   rows.push(cell(small(`${fmt(t.shape)} ${t.dtype}`), 'CENTER', width));
   if (large && columns.length > 0) {
     const stats = columns.map((c) => summarize(c.t));
-    rows.push(cell('') + columns.map((c) => cell(small(c.title), 'RIGHT')).join(''));
+    // The headers get the values' wider padding too, or `value` and `grad` run together as `valuegrad`.
+    rows.push(cell('') + columns.map((c) => cell(small(c.title), 'RIGHT', 1, 3)).join(''));
     ['min', 'mean', 'max'].forEach((what, k) => {
       // The wider padding keeps the value and grad columns apart.
       rows.push(cell(small(what)) + columns.map((c, i) => cell(mono(stats[i][k], c.color), 'RIGHT', 1, 3)).join(''));
@@ -138,7 +149,31 @@ export function moduleLabel(path: string, kind: string, detail?: string): string
   return `<${name}${detail === undefined ? '' : `<BR/><FONT ${SMALL}>${escapeHtml(detail)}</FONT>`}>`;
 }
 
-/** The graph's title. */
+/** A title's lines are at most this many characters (a longer word gets a line of its own). */
+export const TITLE_WIDTH = 44;
+
+/** Text broken into lines of at most `width` characters at spaces. */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split(/\r\n|\r|\n/)) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * The graph's title, wrapped: Graphviz sizes the canvas to the graph, not to the title, so a long
+ * one-line title ran off the right edge of a narrow drawing.
+ */
 export function titleLabel(title: string): string {
-  return `<<B>${escapeHtml(title)}</B>>`;
+  return `<${wrapText(title, TITLE_WIDTH)
+    .map((line) => `<B>${escapeHtml(line)}</B>`)
+    .join('<BR ALIGN="LEFT"/>')}>`;
 }

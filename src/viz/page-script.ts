@@ -66,16 +66,49 @@ export const PAGE_SCRIPT = String.raw`
   var clusterEls = {};
   document.querySelectorAll('g.cluster').forEach(function (g) { clusterEls[titleOf(g)] = g; });
 
+  // What a pointer shows is the node in words (its tooltip: name, shape, dtype, values, gradient),
+  // never its DOT id: Graphviz titles every group with the id, which browsers show on hover. The
+  // ids stay on the elements as data-id, for the page's own bookkeeping.
+  function words(g) {
+    var a = g.querySelector('a');
+    var tip = a ? a.getAttribute('xlink:title') || a.getAttribute('title') : null;
+    if (tip) return tip;
+    var text = Array.prototype.map.call(g.querySelectorAll('text'), function (t) { return t.textContent; }).join(' ');
+    return text.trim();
+  }
+  function retitle(g, id, text) {
+    g.setAttribute('data-id', id);
+    var t = g.querySelector('title');
+    if (t) t.textContent = text;
+  }
+  Object.keys(nodeEls).forEach(function (id) { retitle(nodeEls[id], id, words(nodeEls[id])); });
+  edges.forEach(function (e) {
+    var name = function (id) { var g = nodeEls[id]; return g ? words(g).split(/[;:]/)[0] : ''; };
+    retitle(e.el, e.key, name(e.from) + ' \u2192 ' + name(e.to));
+  });
+  Object.keys(clusterEls).forEach(function (id) { retitle(clusterEls[id], id, words(clusterEls[id])); });
+
   // ---- pan and zoom ---------------------------------------------------------------------------
   var scale = 1, tx = 0, ty = 0;
   function apply() { canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')'; }
+  // Below this zoom labels cannot be read: a wide (or tall) graph opens at a legible zoom on its
+  // start — the inputs, where a left-to-right graph begins — instead of shrunk to a thin strip.
+  var LEGIBLE = 0.5;
   function fitToView() {
     var w = svg.getBBox ? svg.width.baseVal.value : 800;
     var h = svg.height.baseVal.value;
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
-    scale = Math.min(1, Math.min(vw / w, vh / h) * 0.98);
-    tx = (vw - w * scale) / 2;
-    ty = Math.max(0, (vh - h * scale) / 2);
+    var whole = Math.min(vw / w, vh / h) * 0.98;
+    if (whole >= LEGIBLE) {
+      scale = Math.min(1, whole);
+      tx = (vw - w * scale) / 2;
+      ty = Math.max(0, (vh - h * scale) / 2);
+    } else {
+      // Fit the short side, but no smaller than legible; show the beginning of the long side.
+      scale = Math.min(1, Math.max(LEGIBLE, Math.min(vw / w > vh / h ? vw / w : vh / h, 1) * 0.98));
+      tx = w * scale <= vw ? (vw - w * scale) / 2 : 8;
+      ty = h * scale <= vh ? (vh - h * scale) / 2 : 8;
+    }
     apply();
   }
   function zoomAt(factor, cx, cy) {

@@ -18,7 +18,22 @@ export async function toSvg(dot: string): Promise<string> {
     const messages = result.errors.map((e) => e.message.trim()).filter((m) => m !== '');
     throw new Error(`toSvg: Graphviz could not render the graph: ${messages.join('; ') || 'unknown error'}`);
   }
-  return result.output;
+  return fitFonts(result.output);
+}
+
+/**
+ * Note [text that fits]: Graphviz sizes every box from Helvetica's metrics, but a viewer without
+ * Helvetica (or Arial, its metric twin) — most Linux desktops, headless Chromium — draws the text in
+ * its fallback sans (DejaVu Sans, Open Sans), up to ~18% wider, and labels spilled out of their boxes
+ * (tests/graph-overflow.test.ts measures it). The boxes stay as laid out; the text is drawn at 82% of
+ * the size they were measured for, and the family lists Helvetica's metric-compatible stand-ins first.
+ */
+export const TEXT_SCALE = 0.82;
+
+function fitFonts(svg: string): string {
+  return svg
+    .replace(/ font-size="([\d.]+)"/g, (_m, size: string) => ` font-size="${(Number(size) * TEXT_SCALE).toFixed(2)}"`)
+    .replace(/ font-family="Helvetica,sans-Serif"/g, ` font-family="Helvetica,Arial,'Liberation Sans',sans-serif"`);
 }
 
 /** Strips the XML declaration and DOCTYPE Graphviz puts before `<svg`, which may not appear inside HTML. */

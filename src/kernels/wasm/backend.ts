@@ -9,9 +9,9 @@
  * kernel, which gives the same results to float32 rounding.
  */
 import type { Storage } from '../../tensor/dtype';
-import { convMacs, ConvGeometry } from '../geometry';
+import { convMacs, ConvGeometry } from '../types';
 import type { BinaryOp, Kernels, UnaryOp } from '../kernels';
-import type { PoolGeometry } from '../pool';
+import type { PoolGeometry } from '../types';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmWasm } from './gemm';

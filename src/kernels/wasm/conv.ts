@@ -6,14 +6,14 @@
  * output channel per group — threads take output rows, column ranges or blocks of taps of the direct
  * kernels (assembly/direct.ts).
  */
-import { CONV_GEOMETRY_BYTES, CONV_LAYOUT, ConvGeometry, convMacs as macs } from '../geometry';
+import { CONV_GEOMETRY_BYTES, CONV_LAYOUT, ConvGeometry, convMacs as macs } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
 /** Rounds up to 64 bytes; arithmetic, not bitwise, since sizes may pass 2^31 (the arena then refuses them). */
 const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-/** Copies the geometry into the arena at the offsets the kernels read (src/kernels/geometry-layout.ts). */
+/** Copies the geometry into the arena at the offsets the kernels read (src/kernels/abi.ts). */
 function writeGeometry(rt: Runtime, g: ConvGeometry): number {
   const at = rt.reserve(CONV_GEOMETRY_BYTES);
   const i32 = rt.i32;
@@ -61,7 +61,7 @@ function ranges(count: number, threads: number, unit: number): [number, number][
  * The direct kernels (assembly/direct.ts) serve one output channel per group with column stride 1
  * (the transposed direct path needs row stride 1 too: see flippedGeometry).
  */
-function isDirect(g: ConvGeometry): boolean {
+function fitsDirectKernels(g: ConvGeometry): boolean {
   return g.outC === g.groups && g.strideW === 1;
 }
 
@@ -146,7 +146,7 @@ function runDirect(
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
-/** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/conv.ts). */
+/** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/js/conv.ts). */
 export function conv2dForwardWasm(
   rt: Runtime,
   x: Float32Array,
@@ -162,7 +162,7 @@ export function conv2dForwardWasm(
   const pb = bias === null ? 0 : copyIn(rt, bias);
   const py = rt.reserve(4 * y.length);
   const threads = rt.threadsFor(macs(g));
-  if (isDirect(g)) {
+  if (fitsDirectKernels(g)) {
     runDirect(rt, g, geo, px, pw, pb, py, false, threads);
   } else {
     // Threads take images either way; a shallow input's run directly, others through im2col + GEMM.
@@ -177,7 +177,7 @@ export function conv2dForwardWasm(
 
 /**
  * The transposed convolution (conv2d's input gradient, convTranspose2d's forward): x in the output
- * space, y in the input space of geometry g (see convTranspose2dForward in src/kernels/conv.ts).
+ * space, y in the input space of geometry g (see convTranspose2dForward in src/kernels/js/conv.ts).
  */
 export function convTranspose2dForwardWasm(
   rt: Runtime,
@@ -188,7 +188,7 @@ export function convTranspose2dForwardWasm(
   y: Float32Array,
 ): Float32Array {
   rt.reset();
-  const direct = isDirect(g) && g.strideH === 1;
+  const direct = fitsDirectKernels(g) && g.strideH === 1;
   const geo = writeGeometry(rt, direct ? flippedGeometry(g) : g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
@@ -205,14 +205,14 @@ export function convTranspose2dForwardWasm(
   return copyOut(rt, py, y);
 }
 
-/** gw = the correlation of x with gy (see conv2dWeightGrad in src/kernels/conv.ts). */
+/** gw = the correlation of x with gy (see conv2dWeightGrad in src/kernels/js/conv.ts). */
 export function conv2dWeightGradWasm(rt: Runtime, x: Float32Array, gy: Float32Array, g: ConvGeometry, gw: Float32Array): Float32Array {
   rt.reset();
   const geo = writeGeometry(rt, g);
   const px = copyIn(rt, x);
   const pgy = copyIn(rt, gy);
   const threads = rt.threadsFor(macs(g));
-  if (isDirect(g)) {
+  if (fitsDirectKernels(g)) {
     const pgw = rt.reserve(4 * gw.length);
     const tasks = rt.exports.directWeightGradTasks(geo);
     rt.runChunks(

@@ -2,15 +2,16 @@
  * @file The WebAssembly elementwise kernels (float32): operands copied into the arena, one SIMD pass,
  * the result copied out.
  */
+import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, UNARY_RELU } from '../abi';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 
-/** Unary ops with a WebAssembly version (codes as in assembly/elementwise.ts). */
-export const UNARY_OPS = { relu: 0, positive: 1 } as const;
+/** Unary ops with a WebAssembly version (their codes: src/kernels/abi.ts). */
+export const UNARY_OPS = { relu: UNARY_RELU } as const;
 export type WasmUnary = keyof typeof UNARY_OPS;
 
-/** Binary ops with a WebAssembly version (codes as in assembly/elementwise.ts). */
-export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+/** Binary ops with a WebAssembly version (their codes: src/kernels/abi.ts). */
+export const BINARY_OPS = { add: BINARY_ADD, sub: BINARY_SUB, mul: BINARY_MUL, div: BINARY_DIV } as const;
 export type WasmBinary = keyof typeof BINARY_OPS;
 
 export function unaryWasm(rt: Arena, op: WasmUnary, x: Float32Array, out: Float32Array): Float32Array {

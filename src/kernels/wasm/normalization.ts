@@ -2,7 +2,7 @@
  * @file The WebAssembly batch-norm and relu-backward kernels (float32 data): operands into the arena,
  * one pass, results out. Same arithmetic in the same order as the TypeScript ones, so the same bits.
  */
-import type { BatchNormStats } from '../normalization';
+import type { BatchNormStats } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 

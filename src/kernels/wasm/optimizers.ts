@@ -2,7 +2,7 @@
  * @file The WebAssembly optimiser steps (float32): parameter, gradient and state buffers into the
  * arena, one SIMD pass, parameter and buffers back out. Same bits as the TypeScript loops.
  */
-import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from '../optimizers';
+import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 

@@ -1,6 +1,6 @@
 /** @file The WebAssembly max-pooling kernels (float32): the forward, branch-free inside each window, and its backward scatter. */
-import { POOL_GEOMETRY_BYTES, POOL_LAYOUT } from '../geometry';
-import type { PoolGeometry } from '../pool';
+import { POOL_GEOMETRY_BYTES, POOL_LAYOUT } from '../types';
+import type { PoolGeometry } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 
@@ -16,7 +16,7 @@ export function maxPool2dWasm(rt: Arena, x: Float32Array, g: PoolGeometry, y: Fl
   return copyOut(rt, py, y);
 }
 
-/** out = 0; out[index[o]] += g[o] (see scatterAddFlat in src/kernels/pool.ts). */
+/** out = 0; out[index[o]] += g[o] (see scatterAddFlat in src/kernels/js/pool.ts). */
 export function scatterAddFlatWasm(rt: Arena, g: Float32Array, index: Int32Array, out: Float32Array): Float32Array {
   rt.reset();
   const pg = copyIn(rt, g);

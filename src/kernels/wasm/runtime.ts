@@ -11,8 +11,8 @@
  * TypeScript kernels and reports that reason in `tg.backend()` (never silently). Without relaxed SIMD
  * (or with TAPEGRAD_WASM=simd) the plain-SIMD build loads instead of the fused multiply-add one.
  */
-import { CONTROL_BYTES, MAX_THREADS, WorkerPool } from '../parallel';
-import { threadLimit } from '../worker-host';
+import { CONTROL_BYTES, MAX_THREADS, WorkerPool } from './parallel';
+import { threadLimit } from './worker-host';
 import { WasmApi, WasmMemory, WasmModule, WebAssemblyApi } from './api';
 import { Build, enableRelaxedSimd, Variant, wasmBytes } from './bytes';
 

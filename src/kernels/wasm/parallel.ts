@@ -35,7 +35,7 @@
  * starts on a quiet pool, which is how it recovers. Until a worker is up, the main thread runs
  * every chunk; without workers the pool is empty and everything runs single-threaded.
  */
-import type { WasmMemory, WasmModule } from './wasm/api';
+import type { WasmMemory, WasmModule } from './api';
 import { canBlock, cores, startWorker } from './worker-host';
 
 // Int32 slots of the control block.

@@ -7,16 +7,8 @@
  * storage (as every tapegrad sum), the variance in a second pass over x - mean (two-pass, so a large
  * mean does not cancel the variance away), and the output is (x - mean) · (invstd · weight) + bias.
  */
-import type { Storage } from '../tensor/dtype';
-
-/** What the forward hands its backward (and the running statistics), one entry per channel. */
-export interface BatchNormStats {
-  mean: Float64Array;
-  /** 1 / sqrt(biased variance + eps). */
-  invstd: Float64Array;
-  /** The biased (population) variance of the batch. */
-  variance: Float64Array;
-}
+import type { BatchNormStats } from '../types';
+import type { Storage } from '../../tensor/dtype';
 
 /** y = (x - mean_c) · invstd_c · weight_c + bias_c, with the batch's own statistics (Note [batch-norm statistics]). */
 export function batchNormForward(

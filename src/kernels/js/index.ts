@@ -7,7 +7,7 @@ import * as compare from './compare';
 import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as indexing from './indexing';
-import type { BackendInfo, Kernels } from './kernels';
+import type { BackendInfo, Kernels } from '../kernels';
 import { gemmJs } from './matmul';
 import * as movement from './movement';
 import * as normalization from './normalization';
@@ -28,6 +28,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     compare: compare.compare,
     where: compare.where,
     scan: compare.scan,
+    mapWith: elementwise.map,
+    binaryWith: elementwise.binaryWith,
+    conv2dTaps: conv.conv2dTaps,
     sum: reduce.sum,
     max: reduce.max,
     maxPool2d: pool.maxPool2d,

@@ -3,23 +3,8 @@
  * of each window's first maximum, average over the whole window (padding counts as zeros), the
  * average's adjoint, and the flat-index gather/scatter that route max pooling's gradient.
  */
-import type { Storage } from '../tensor/dtype';
-
-/** x [planes, inH, inW] pooled by a kH×kW window with stride and zero padding before each axis. */
-export interface PoolGeometry {
-  /** batch · channels: pooling treats every plane alike. */
-  planes: number;
-  inH: number;
-  inW: number;
-  outH: number;
-  outW: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-}
+import type { PoolGeometry } from '../types';
+import type { Storage } from '../../tensor/dtype';
 
 /**
  * Visits each output position o (row-major over planes, rows, columns) with the part of its window

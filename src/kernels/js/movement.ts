@@ -2,8 +2,8 @@
  * @file Data movement: strided copies (transpose, flip, slice are all strided views of the input),
  * per-axis index maps (padding in every mode), and concatenation.
  */
-import type { Storage } from '../tensor/dtype';
-import { stridesOf } from '../tensor/shape';
+import type { Storage } from '../../tensor/dtype';
+import { stridesOf } from '../../tensor/shape';
 import { forEachRun } from './strided';
 
 /** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative). */

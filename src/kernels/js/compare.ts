@@ -3,9 +3,9 @@
  * `Kernels.where` and `Kernels.scan` contracts): NumPy-broadcast, one monomorphic inner loop per op
  * (Note [monomorphic loops] in elementwise.ts).
  */
-import type { Storage } from '../tensor/dtype';
-import { broadcastStrides } from '../tensor/shape';
-import type { CompareOp, ScanOp } from './kernels';
+import type { Storage } from '../../tensor/dtype';
+import { broadcastStrides } from '../../tensor/shape';
+import type { CompareOp, ScanOp } from '../kernels';
 import { forEachRun } from './strided';
 
 /** out[o + j] = a[pa + j·ia] op b[pb + j·ib] ? 1 : 0 for j < n. */

@@ -1,9 +1,18 @@
 /**
- * @file Byte offsets of the fields of a `ConvGeometry` (src/kernels/geometry.ts) and of a
- * `PoolGeometry` (src/kernels/pool.ts) as the WebAssembly kernels read them: i32 in a row. This file is both TypeScript and AssemblyScript — assembly/
- * imports it — so the writer (src/kernels/wasm/backend.ts) and the readers share one field list.
- * Keep it to plain integer constants.
+ * @file What TypeScript and AssemblyScript must agree on, written once: the byte offsets of the
+ * fields of a `ConvGeometry` and of a `PoolGeometry` (src/kernels/types.ts) as the WebAssembly
+ * kernels read them (i32 in a row), and the op codes of the elementwise kernels. This file is both
+ * TypeScript and AssemblyScript — assembly/ imports it — so the writer (src/kernels/wasm/) and the
+ * readers share one list. Keep it to plain integer constants.
  */
+
+// Elementwise op codes (assembly/elementwise.ts; src/kernels/wasm/elementwise.ts).
+export const UNARY_RELU = 0;
+export const BINARY_ADD = 0;
+export const BINARY_SUB = 1;
+export const BINARY_MUL = 2;
+export const BINARY_DIV = 3;
+
 export const GEO_BATCH = 0;
 export const GEO_IN_C = 4;
 export const GEO_IN_H = 8;

@@ -3,8 +3,8 @@
  * of whole slices by index (index_select) and its adjoint (index_add), and the stable argsort that
  * sort and topk read their indices from. Indices arrive checked and non-negative: the ops validate.
  */
-import type { Storage } from '../tensor/dtype';
-import { stridesOf } from '../tensor/shape';
+import type { Storage } from '../../tensor/dtype';
+import { stridesOf } from '../../tensor/shape';
 import { forEachRun } from './strided';
 
 /** x's strides with `axis` zeroed: the part of an offset that does not depend on the index value. */

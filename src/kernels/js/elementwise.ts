@@ -2,9 +2,9 @@
  * @file Elementwise loops on typed arrays in TypeScript: named maps and NumPy-broadcast binary ops
  * (the `Kernels.unary` / `Kernels.binary` contract), and the closure forms that masks use.
  */
-import type { Storage } from '../tensor/dtype';
-import { broadcastStrides } from '../tensor/shape';
-import type { BinaryOp, UnaryOp } from './kernels';
+import type { Storage } from '../../tensor/dtype';
+import { broadcastStrides } from '../../tensor/shape';
+import type { BinaryOp, UnaryOp } from '../kernels';
 import { erf, erfc, roundHalfEven } from './special';
 import { forEachRun } from './strided';
 
@@ -27,7 +27,6 @@ export const UNARY: Readonly<Record<UnaryOp, (v: number) => number>> = {
   abs: Math.abs,
   sign: Math.sign,
   relu: (v) => (v > 0 || v !== v ? v : 0),
-  positive: (v) => (v > 0 || v !== v ? 1 : 0),
   tanh: Math.tanh,
   sigmoid: stableSigmoid,
   sin: Math.sin,
@@ -126,7 +125,7 @@ export function unary(op: UnaryOp, x: Storage, out: Storage): Storage {
 }
 
 /**
- * relu's backward in one pass: g[i] times relu's mask (1 where x[i] > 0 or is NaN, UNARY.positive),
+ * relu's backward in one pass: g[i] times relu's mask (1 where x[i] > 0 or is NaN),
  * as the product of g and the mask was. The mask is formed without a branch: x's signs are random,
  * and a mispredicted branch per element tripled the loop's time.
  */

@@ -18,11 +18,10 @@
  * so those convolutions run tap by tap instead: for each weight element, one strided multiply-add
  * over an output row (`forEachTapRow`), no col at all.
  */
-import { allocate, Storage } from '../tensor/dtype';
-import type { ConvGeometry } from './geometry';
+import type { ConvTaps } from '../types';
+import { allocate, Storage } from '../../tensor/dtype';
+import type { ConvGeometry } from '../types';
 import { gemmJs as gemm } from './matmul';
-
-export type { ConvGeometry } from './geometry';
 
 /** Input channels per group. */
 const groupInC = (g: ConvGeometry) => g.inC / g.groups;
@@ -49,13 +48,13 @@ function addBias(y: Storage, bias: Storage, batch: number, channels: number, pla
 }
 
 /** Whether a convolution takes the direct path (Note [direct path]). */
-export function isDirect(g: ConvGeometry): boolean {
+export function takesDirectPath(g: ConvGeometry): boolean {
   return groupOutC(g) === 1;
 }
 
 /** y [batch, outC, outH, outW] = conv2d(x [batch, inC, inH, inW], w [outC, inC/groups, kH, kW]) + bias. */
 export function conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  return isDirect(g) ? conv2dDirect(x, w, bias, g, y) : conv2dIm2col(x, w, bias, g, y);
+  return takesDirectPath(g) ? conv2dDirect(x, w, bias, g, y) : conv2dIm2col(x, w, bias, g, y);
 }
 
 /**
@@ -64,7 +63,7 @@ export function conv2dForward(x: Storage, w: Storage, bias: Storage | null, g: C
  * y = conv2dᵀ(x) + bias (bias per input-space channel), the adjoint of conv2dForward in its input.
  */
 export function convTranspose2dForward(x: Storage, w: Storage, bias: Storage | null, g: ConvGeometry, y: Storage): Storage {
-  return isDirect(g) ? convTranspose2dDirect(x, w, bias, g, y) : convTranspose2dIm2col(x, w, bias, g, y);
+  return takesDirectPath(g) ? convTranspose2dDirect(x, w, bias, g, y) : convTranspose2dIm2col(x, w, bias, g, y);
 }
 
 /**
@@ -72,7 +71,7 @@ export function convTranspose2dForward(x: Storage, w: Storage, bias: Storage | n
  * with gy [batch, outC, outH, outW], summed over the batch.
  */
 export function conv2dWeightGrad(x: Storage, gy: Storage, g: ConvGeometry, gw: Storage): Storage {
-  return isDirect(g) ? conv2dWeightGradDirect(x, gy, g, gw) : conv2dWeightGradIm2col(x, gy, g, gw);
+  return takesDirectPath(g) ? conv2dWeightGradDirect(x, gy, g, gw) : conv2dWeightGradIm2col(x, gy, g, gw);
 }
 
 // ---- the im2col path (Note [im2col layout]) ------------------------------------------------------
@@ -308,16 +307,6 @@ export function conv2dWeightGradDirect(x: Storage, gy: Storage, g: ConvGeometry,
     gw[wi] += acc;
   });
   return gw;
-}
-
-/**
- * Which products make each output element, for building an expanded graph: output o is the sum of
- * x[xIndex[t]] · w[wIndex[t]] for t in [start[o], start[o+1]). Products with padding are left out.
- */
-export interface ConvTaps {
-  start: Int32Array;
-  xIndex: Int32Array;
-  wIndex: Int32Array;
 }
 
 export function conv2dTaps(g: ConvGeometry): ConvTaps {

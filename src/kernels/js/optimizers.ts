@@ -3,18 +3,8 @@
  * [fused updates] in src/optim/optimizer.ts), float32 rounding every intermediate as the op-by-op
  * formula did.
  */
-import type { Storage } from '../tensor/dtype';
-
-export interface SgdStep {
-  wd: number;
-  momentum: number;
-  /** 1 - dampening. */
-  keep: number;
-  lr: number;
-  nesterov: boolean;
-  /** The momentum buffer is new: it takes the gradient as it is. */
-  first: boolean;
-}
+import type { SgdStep, AdamStep, RmspropStep, AdagradStep } from '../types';
+import type { Storage } from '../../tensor/dtype';
 
 /** x -= lr · g with g = grad + wd·x, through the momentum buffer when there is one (torch.optim.SGD). */
 export function sgdStep(x: Storage, grad: Storage, buf: Storage | null, h: SgdStep): void {
@@ -50,20 +40,6 @@ function sgdFloat64(x: Float64Array, gd: Float64Array, buf: Float64Array | null,
     }
     x[i] = x[i] - g * lr;
   }
-}
-
-export interface AdamStep {
-  /** L2 weight decay added to the gradient (Adam). */
-  wd: number;
-  /** The parameter's factor before the update: 1 - lr·weightDecay for AdamW's decoupled decay, else 1. */
-  decay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** lr / (1 - β1^t). */
-  stepSize: number;
-  /** √(1 - β2^t). */
-  correction2: number;
 }
 
 /**
@@ -113,15 +89,6 @@ function adamFloat64(x: Float64Array, gd: Float64Array, m: Float64Array, v: Floa
     }
     x[i] = xi - (mi / (Math.sqrt(vUsed) / correction2 + eps)) * stepSize;
   }
-}
-
-export interface RmspropStep {
-  wd: number;
-  alpha: number;
-  eps: number;
-  lr: number;
-  /** The momentum factor; the buffer is used only when it is positive. */
-  momentum: number;
 }
 
 /**
@@ -200,13 +167,6 @@ function rmspropFloat64(
       x[i] = x[i] - (g / avg) * lr;
     }
   }
-}
-
-export interface AdagradStep {
-  wd: number;
-  eps: number;
-  /** lr / (1 + (t - 1)·lrDecay). */
-  clr: number;
 }
 
 /** One Adagrad step in place, as torch.optim.Adagrad: g = grad + wd·x, sum += g², x -= clr·g/(√sum + eps). */

@@ -1,6 +1,6 @@
 /** @file Reductions over a set of axes: sum (Note [float64 accumulation]), and max with the first maximal element's position. */
-import type { Storage } from '../tensor/dtype';
-import { stridesOf } from '../tensor/shape';
+import type { Storage } from '../../tensor/dtype';
+import { stridesOf } from '../../tensor/shape';
 import { forEachRun } from './strided';
 
 /** For each input element (row-major), the flat index of the output element it reduces into. */

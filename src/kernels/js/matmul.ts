@@ -3,7 +3,7 @@
  * and the loop the WebAssembly GEMM is checked against. i-k-j order (unit stride over b and out) with
  * four rows of a at a time, so each loaded row of b feeds four accumulations.
  */
-import type { Storage } from '../tensor/dtype';
+import type { Storage } from '../../tensor/dtype';
 
 /** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n]: the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
 export function gemmJs(

@@ -1,0 +1,315 @@
+/**
+ * @file A training run as a PyTorch program (SPEC §17, `tapegrad export RUN --torch DIR`): the model
+ * (model.py, weights.safetensors, from tg.export.toTorch), the run's own data split (digits: the
+ * images exported beside it, so PyTorch evaluates on the very test set tapegrad did; IDX data sets:
+ * read from their files), and train.py — the same recipe (preprocessing, loss, optimiser, schedule,
+ * clipping, augmentation, epochs, batch size, seed), runnable as `python train.py` and unchanged as
+ * `torchrun --nproc_per_node N train.py` (DistributedDataParallel). `tapegrad import` takes the folder
+ * back with the weights PyTorch wrote.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as data from '../data';
+import { toTorch } from '../export/torch';
+import { tensor, zeros } from '../tensor/create';
+import { save } from '../tensor/safetensors';
+import type { LoadedRun, RunSpec } from './run';
+import { runRng } from './run';
+
+/** What export writes; run.json says the architecture and preprocessing, so the folder describes itself. */
+export const TORCH_FILES = ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md'] as const;
+
+function writeAtomically(file: string, bytes: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** The digits split a run used, as pixels in [0, 1] (before the standardisation), and its labels. */
+function digitsSplit(spec: RunSpec) {
+  const split = data.trainTestSplit(data.loadDigits(), { testFraction: 0.2, rng: runRng(spec.seed, 'split') });
+  const head = (set: data.ImageSet) => {
+    const n = spec.limit === null ? set.labels.length : Math.min(spec.limit, set.labels.length);
+    return data.gather(
+      set,
+      Int32Array.from({ length: n }, (_, i) => i),
+    );
+  };
+  return { train: head(split.train), test: head(split.test) };
+}
+
+export function writeTorchProgram(run: LoadedRun, dir: string): string[] {
+  const { spec, model } = run;
+  fs.mkdirSync(dir, { recursive: true });
+  const exported = toTorch(model, zeros([1, ...spec.model.imageShape]));
+  const written: string[] = [];
+  const put = (name: string, bytes: string | Uint8Array) => {
+    writeAtomically(path.join(dir, name), bytes);
+    written.push(name);
+  };
+  put('model.py', exported['model.py']);
+  put('weights.safetensors', exported['weights.safetensors']);
+  if (spec.dataset === 'digits') {
+    const { train, test } = digitsSplit(spec);
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+    for (const [name, set] of [
+      ['train', train],
+      ['test', test],
+    ] as const) {
+      save(path.join(dir, 'data', `${name}.safetensors`), { images: set.images, labels: tensor(set.labels) });
+      written.push(`data/${name}.safetensors`);
+    }
+  }
+  put('run.json', JSON.stringify({ ...spec, weights: 'weights.safetensors' }, null, 2) + '\n');
+  put('train.py', TRAIN_PY);
+  put('README.md', readme(spec));
+  return written;
+}
+
+function readme(spec: RunSpec): string {
+  return `# ${spec.model.architecture} on ${spec.dataset}, as a PyTorch program
+
+Written by \`tapegrad export RUN_DIR --torch DIR\` (tapegrad ${spec.tapegrad}). \`model.py\` is the
+network as a \`torch.nn.Module\` whose \`state_dict()\` keys are tapegrad's; \`weights.safetensors\`
+holds its weights; \`train.py\` is the run's recipe (${spec.options.optimizer}, lr ${spec.options.lr},
+batch ${spec.options.batchSize}, ${spec.options.epochs} epochs, seed ${spec.seed}); \`run.json\` says the
+architecture and the input preprocessing (a raw pixel p enters the model as (p·${spec.preprocessing.pixelScale} − ${spec.preprocessing.mean}) / ${spec.preprocessing.std}).${
+    spec.dataset === 'digits'
+      ? ' The digits are beside it in `data/`, split as the run split them.'
+      : ' The data are read from the IDX files in `--data-dir` (default: the directory the run read).'
+  }
+It needs only PyTorch (it uses the \`safetensors\` package when installed).
+
+## One machine
+
+\`\`\`sh
+python train.py                    # trains, prints "accuracy 97.50%", writes weights.safetensors back
+python train.py --epochs 0         # only evaluates the weights as they are
+python train.py --epochs 5 --lr 0.01 --batch-size 64
+\`\`\`
+
+## Several processes or GPUs on one machine
+
+\`\`\`sh
+torchrun --nproc_per_node 2 train.py      # DistributedDataParallel; gloo on CPU, nccl when CUDA is present
+torchrun --nproc_per_node 8 train.py      # e.g. 8 GPUs
+\`\`\`
+
+Each process trains on its share of every epoch (a \`DistributedSampler\`); gradients are averaged
+across processes, so with N processes an epoch takes N times fewer steps of the same batch size per
+process. Rank 0 evaluates and writes the weights.
+
+## Several machines
+
+On every machine, with the same folder (and data) on each:
+
+\`\`\`sh
+torchrun --nnodes 2 --nproc_per_node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id run1 train.py
+\`\`\`
+
+\`HOST\` is one of the machines, reachable from the others.
+
+Debian's PyTorch 1.13 under Python 3.11 has a torchrun bug that rejects its own default
+\`--redirects 0\`; there, name the streams: \`torchrun --redirects 2 --tee 1 --nproc_per_node 2 train.py\`.
+
+## Back to tapegrad
+
+\`\`\`sh
+tapegrad import DIR --out RUN_DIR     # a run directory with the weights PyTorch wrote
+tapegrad eval RUN_DIR                 # the accuracy train.py printed
+\`\`\`
+`;
+}
+
+/** train.py: the recipe of run.json in PyTorch, single process or torchrun. */
+const TRAIN_PY = `"""The tapegrad run of run.json, as a PyTorch training program (written by \`tapegrad export --torch\`).
+
+    python train.py [--epochs N] [--lr X] [--batch-size B] [--seed S] [--data-dir DIR] [--threads N]
+    torchrun --nproc_per_node N train.py ...   # DistributedDataParallel (gloo on CPU, nccl on CUDA)
+
+--epochs 0 only evaluates. Every run prints the test accuracy as "accuracy 97.50%" and its metrics as
+one JSON line; rank 0 writes weights.safetensors back (atomically) after training.
+"""
+import argparse, gzip, json, math, os, struct, sys, time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import model as exported  # noqa: E402
+
+with open(os.path.join(HERE, 'run.json')) as f:
+    RUN = json.load(f)
+OPTS = RUN['options']
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\\n')[0])
+    p.add_argument('--epochs', type=int, default=OPTS['epochs'])
+    p.add_argument('--lr', type=float, default=OPTS['lr'])
+    p.add_argument('--batch-size', type=int, default=OPTS['batchSize'])
+    p.add_argument('--seed', type=int, default=RUN['seed'])
+    p.add_argument('--data-dir', default=RUN.get('dataDir'))
+    p.add_argument('--threads', type=int, default=0, help='torch threads per process (0: PyTorch default)')
+    p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
+    return p.parse_args()
+
+
+def read_idx(path):
+    for candidate in (path, path + '.gz'):
+        if os.path.exists(candidate):
+            raw = open(candidate, 'rb').read()
+            if candidate.endswith('.gz'):
+                raw = gzip.decompress(raw)
+            ndim = raw[3]
+            dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
+            return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+    raise FileNotFoundError(path)
+
+
+def load_data(args):
+    """Train and test images as pixels in [0, 1] [N,C,H,W] and int64 labels: the run's own split."""
+    if RUN['dataset'] == 'digits':
+        sets = []
+        for name in ('train', 'test'):
+            t = exported.read_safetensors(os.path.join(HERE, 'data', name + '.safetensors'))
+            sets.append((t['images'].float(), t['labels'].long()))
+        return sets
+    d = args.data_dir
+    if not d:
+        raise SystemExit('train.py: this run reads IDX files; pass --data-dir DIR')
+    out = []
+    for images, labels in (('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'), ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')):
+        x = read_idx(os.path.join(d, images)).float() * RUN['preprocessing']['pixelScale']
+        y = read_idx(os.path.join(d, labels)).long()
+        if RUN.get('limit'):
+            x, y = x[:RUN['limit']], y[:RUN['limit']]
+        out.append((x.reshape(len(x), *RUN['model']['imageShape']), y))
+    return out
+
+
+def standardise(x):
+    """As tapegrad: (pixel - mean) / std in float64, rounded once to float32."""
+    p = RUN['preprocessing']
+    return ((x.double() - p['mean']) / p['std']).float()
+
+
+def make_optimizer(params, lr):
+    wd, name = OPTS['weightDecay'], OPTS['optimizer']
+    if name == 'adam':
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if name == 'adamw':
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if name == 'rmsprop':
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+    if name == 'adagrad':
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+    return torch.optim.SGD(params, lr=lr, momentum=OPTS['momentum'], weight_decay=wd)
+
+
+def make_scheduler(opt, lr, total):
+    kind = OPTS.get('scheduler') or 'cosine'
+    if kind == 'none' or total == 0:
+        return None
+    if kind == 'step':
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, math.ceil(total / 3)), gamma=0.1)
+    if kind == 'onecycle':
+        cycle = OPTS['optimizer'] not in ('adagrad', 'rmsprop')
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, cycle_momentum=cycle)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+
+
+def augment(x, gen):
+    """The run's augmentation: random shifts (zero padding, then a random crop) and horizontal flips."""
+    pad, flip = OPTS.get('cropPadding', 0), OPTS.get('flipP', 0)
+    if pad:
+        n, _, h, w = x.shape
+        padded = F.pad(x, (pad, pad, pad, pad))
+        dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+        dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+        x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    if flip:
+        mask = torch.rand(x.shape[0], generator=gen) < flip
+        x = torch.where(mask[:, None, None, None], x.flip(3), x)
+    return x
+
+
+def evaluate(net, x, y, batch=1000):
+    net.eval()
+    correct, loss = 0, 0.0
+    with torch.no_grad():
+        for i in range(0, len(y), batch):
+            logits = net(x[i:i + batch])
+            loss += F.cross_entropy(logits, y[i:i + batch], reduction='sum').item()
+            correct += (logits.argmax(1) == y[i:i + batch]).sum().item()
+    return correct / max(1, len(y)), loss / max(1, len(y))
+
+
+def main():
+    args = parse_args()
+    distributed = 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1
+    cuda = torch.cuda.is_available()
+    if distributed:
+        dist.init_process_group(backend='nccl' if cuda else 'gloo')
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else 'cpu')
+    torch.manual_seed(args.seed)
+    (xtr, ytr), (xte, yte) = load_data(args)
+    xtr, xte = standardise(xtr), standardise(xte)
+    net = exported.load(args.weights).float().to(device)
+    train_net = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+    data = torch.utils.data.TensorDataset(xtr, ytr)
+    sampler = torch.utils.data.distributed.DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=args.seed) if distributed else None
+    gen = torch.Generator().manual_seed(args.seed + rank)
+    loader = torch.utils.data.DataLoader(data, batch_size=args.batch_size, shuffle=sampler is None, sampler=sampler, generator=gen if sampler is None else None)
+    opt = make_optimizer(train_net.parameters(), args.lr)
+    sched = make_scheduler(opt, args.lr, args.epochs * len(loader))
+    clip = OPTS.get('clipGradNorm')
+    history = []
+    for epoch in range(args.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        train_net.train()
+        t0, seen, total = time.time(), 0, 0.0
+        for x, y in loader:
+            x, y = augment(x, gen).to(device), y.to(device)
+            loss = F.cross_entropy(train_net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(train_net.parameters(), clip)
+            opt.step()
+            if sched is not None:
+                sched.step()
+            seen += len(y)
+            total += loss.item() * len(y)
+        acc, test_loss = evaluate(net, xte.to(device), yte.to(device))
+        history.append({'epoch': epoch + 1, 'trainLoss': total / max(1, seen), 'testLoss': test_loss, 'testAccuracy': acc, 'seconds': time.time() - t0})
+        if rank == 0:
+            print(f"epoch {epoch + 1}: train loss {total / max(1, seen):.4f}, test loss {test_loss:.4f}, test accuracy {100 * acc:.2f}%", flush=True)
+    acc, test_loss = evaluate(net, xte.to(device), yte.to(device))
+    if rank == 0:
+        print(f"accuracy {100 * acc:.2f}%", flush=True)
+        print(json.dumps({'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world}), flush=True)
+        if args.epochs > 0:
+            exported.write_safetensors(net.state_dict(), args.weights, metadata={'format': 'pt', 'producer': 'train.py'})
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    main()
+`;

@@ -1,0 +1,151 @@
+/**
+ * tg.export.toTorch (SPEC §17): the model.py it writes, run by PyTorch (Debian's torch, through
+ * tests/torch-harness.ts), rebuilds the same network — its state_dict keys are tapegrad's, the
+ * weights load unchanged, and its float64 forward equals tapegrad's to 1e-10 relative — for the
+ * CLI's models, Sequential stacks, recurrent and attention layers, and a user's own module classes.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tg from '../src';
+import { buildModel } from '../src/train/models';
+import { decodeTensor, encodeTensor, runTorch } from './torch-harness';
+
+jest.setTimeout(120_000);
+
+const { nn } = tg;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-torch-export-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+let exported = 0;
+
+/** Exports the model, runs model.py's load() and forward on x in torch; returns torch's output and keys. */
+function viaTorch(model: tg.nn.Module<any, any>, x: tg.Tensor, call = 'm(x)'): { y: tg.Tensor; keys: string[]; source: string } {
+  const out = tg.export.toTorch(model, x);
+  const dir = path.join(work, `m${++exported}`);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'model.py'), out['model.py']);
+  fs.writeFileSync(path.join(dir, 'weights.safetensors'), out['weights.safetensors']);
+  const r = runTorch<{ y: any; keys: string[] }>(
+    `
+import os
+sys.path.insert(0, job['dir'])
+import model as exported
+m = exported.load(os.path.join(job['dir'], 'weights.safetensors'))
+m.eval()
+x = tensor_from(job['x'])
+with torch.no_grad():
+    y = ${call}
+emit({'y': y, 'keys': sorted(m.state_dict().keys())})
+`,
+    { dir, x: encodeTensor(x) },
+  );
+  return { y: decodeTensor(r.y), keys: r.keys, source: out['model.py'] };
+}
+
+function expectSameForward(model: tg.nn.Module<any, any>, x: tg.Tensor, pick: (out: any) => tg.Tensor = (o) => o, call?: string) {
+  model.eval();
+  const ours = tg.noGrad(() => pick(model.forward(x)));
+  const theirs = viaTorch(model, x, call);
+  const keys = Object.keys(model.stateDict()).sort();
+  expect(theirs.keys).toEqual(keys);
+  expect(theirs.y.shape).toEqual(ours.shape);
+  const scale = Math.max(1e-300, ...Array.from(ours.data, (v) => Math.abs(Number(v))));
+  const err = Math.max(...Array.from(ours.data, (v, i) => Math.abs(Number(v) - Number(theirs.y.data[i]))));
+  expect(err / scale).toBeLessThan(1e-10);
+  return theirs.source;
+}
+
+const rng = tg.rng('export-torch');
+const randn = (shape: number[]) => tg.randn(shape, { rng, dtype: 'float64' });
+
+test("the CLI's digits CNN, MLP and LeNet-5 (batch norm with running statistics) forward as tapegrad's", () => {
+  for (const [name, image] of [
+    ['cnn', [1, 8, 8]],
+    ['mlp', [1, 8, 8]],
+    ['cnn', [1, 28, 28]],
+  ] as const) {
+    const model = (buildModel(name, image, 10, rng) as unknown as tg.nn.Module).double();
+    const x = randn([3, ...image]);
+    model.train();
+    model.forward(x); // running statistics move away from their initial values
+    const source = expectSameForward(model, x);
+    expect(source).toContain('class ');
+  }
+});
+
+test('a Sequential becomes class Model(nn.Sequential) with the same layers, one per line', () => {
+  const model = new nn.Sequential(
+    new nn.Conv2d(2, 4, 3, { padding: 1, stride: 2, rng }),
+    new nn.BatchNorm2d(4),
+    new nn.LeakyReLU(0.2),
+    new nn.Flatten(),
+    new nn.Linear(4 * 3 * 3, 5, { rng }),
+    new nn.Tanh(),
+  ).double();
+  const source = expectSameForward(model, randn([2, 2, 6, 6]));
+  expect(source).toMatch(/class Model\(nn\.Sequential\):/);
+  expect(source).toContain('nn.Conv2d(2, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))');
+  expect(source).toContain('nn.LeakyReLU(negative_slope=0.2)');
+});
+
+class LstmClassifier extends nn.Module {
+  readonly lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, rng, dtype: 'float64' });
+  readonly fc = new nn.Linear(6, 3, { rng, dtype: 'float64' });
+  forward(x: tg.Tensor): tg.Tensor {
+    const [, [h]] = this.lstm.forward(x);
+    return this.fc.forward(h).add(1);
+  }
+}
+
+test("a user's own module with an LSTM is traced into a class of its own (tuple outputs, ops between layers)", () => {
+  const source = expectSameForward(new LstmClassifier(), randn([2, 5, 4]));
+  expect(source).toMatch(/class LstmClassifier\(nn\.Module\):/);
+  expect(source).toContain('nn.LSTM(4, 6, num_layers=2, batch_first=True)');
+  expect(source).toMatch(/= self\.lstm\(x\)/);
+});
+
+class Encoder extends nn.Module {
+  readonly encoder = new nn.TransformerEncoder(
+    new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true, normFirst: true, rng, dtype: 'float64' }),
+    2,
+  );
+  readonly head = new nn.Linear(8, 2, { rng, dtype: 'float64' });
+  forward(x: tg.Tensor): tg.Tensor {
+    return this.head.forward(this.encoder.forward(x));
+  }
+}
+
+test('a Transformer encoder (pre-norm, batch first) and MultiheadAttention export with PyTorch parameter names', () => {
+  expectSameForward(new Encoder(), randn([2, 5, 8]));
+  const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true, rng, dtype: 'float64' });
+  class SelfAttention extends nn.Module {
+    readonly attn = mha;
+    forward(x: tg.Tensor): tg.Tensor {
+      return this.attn.forward(x, x, x)[0];
+    }
+  }
+  expectSameForward(new SelfAttention(), randn([2, 4, 8]));
+});
+
+test('an op model.py has no spelling for throws, naming the module and the op', () => {
+  class Odd extends nn.Module {
+    readonly fc = new nn.Linear(3, 3, { rng });
+    forward(x: tg.Tensor): tg.Tensor {
+      return tg.flip(this.fc.forward(x), [1]);
+    }
+  }
+  expect(() => tg.export.toTorch(new Odd(), tg.randn([2, 3], { rng }))).toThrow(
+    /toTorch: Odd\.forward runs flip, which has no PyTorch spelling/,
+  );
+  expect(() => tg.export.toTorch({} as tg.nn.Module, tg.zeros([1]))).toThrow(/toTorch: expected an nn\.Module/);
+});
+
+test('tracing leaves the model as it was: mode, gradients and running statistics', () => {
+  const model = new nn.Sequential(new nn.Linear(3, 4, { rng }), new nn.BatchNorm1d(4), new nn.Dropout(0.5)).double();
+  model.train();
+  const before = model.stateDict();
+  tg.export.toTorch(model, randn([5, 3]));
+  expect(model.training).toBe(true);
+  expect(model.stateDict()).toEqual(before);
+  expect(model.parameters().every((p) => p.grad === null)).toBe(true);
+});

@@ -1,0 +1,106 @@
+/**
+ * A user's own graph reads like the gallery's (issue #32): composite ops drawn as one node named as
+ * called and expandable (Note [composite scopes]), names that survive internal reshapes, element and
+ * product names in expanded graphs, state-dict names for parameters, and tooltips in words
+ * (Note [names in drawings] in src/viz/dot.ts).
+ */
+import * as tg from '../src';
+import { labelOf, parseDot } from './viz-helpers';
+
+const text = (label: string) =>
+  label
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+const labels = (dot: string) => parseDot(dot).nodes.map((n) => text(labelOf(n)));
+const tooltips = (dot: string) => parseDot(dot).nodes.map((n) => String(n.attributes.get('tooltip')));
+
+function conv1dLoss() {
+  const x = tg.randn([1, 2, 8], { rng: tg.rng(1), requiresGrad: true, name: 'x' });
+  const w = tg.randn([3, 2, 3], { rng: tg.rng(2), requiresGrad: true, name: 'w' });
+  return tg.crossEntropy(tg.conv1d(x, w, null, { padding: 1 }).reshape([1, 24]), [2]);
+}
+
+describe('composite ops are one node, named as the user called them', () => {
+  test('conv1d and crossEntropy: one node each, with numbered argument edges; none of their inner ops or constants', () => {
+    const dot = tg.viz.toDot(conv1dLoss());
+    const ls = labels(dot);
+    expect(ls).toEqual(expect.arrayContaining(['conv1d padding=1', 'crossEntropy', 'x [1,2,8] float32', 'w [3,2,3] float32']));
+    expect(ls.filter((l) => /^(conv2d|logSoftmax|exp|log|max|sum|neg|sub|mul)\b/.test(l))).toEqual([]);
+    // The reshape the user wrote stays; the ones inside conv1d do not.
+    expect(ls.filter((l) => l.startsWith('reshape'))).toEqual(['reshape [1,24]']);
+    const { nodes, edges } = parseDot(dot);
+    const idOf = (label: string) => nodes.find((n) => text(labelOf(n)) === label)!.id;
+    const into = (id: string) => edges.filter((e) => (e.targets[1] as { id: string }).id === id);
+    const conv = idOf('conv1d padding=1');
+    expect(into(conv).map((e) => [(e.targets[0] as { id: string }).id, e.attributes.get('label')])).toEqual([
+      [idOf('x [1,2,8] float32'), '0'],
+      [idOf('w [3,2,3] float32'), '1'],
+    ]);
+    // x, w, conv1d, its output, the user's reshape and its output, crossEntropy, the loss.
+    expect(nodes).toHaveLength(8);
+  });
+
+  test('expand: true draws every composite as its ops in a cluster named after it; a list expands only those', () => {
+    const all = tg.viz.toDot(conv1dLoss(), { expand: true });
+    const clusters = parseDot(all).clusters.map((c) => text(c.label));
+    expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy']);
+    expect(labels(all)).toEqual(expect.arrayContaining(['conv2d pad=[0,1]', 'exp']));
+    const one = tg.viz.toDot(conv1dLoss(), { expand: ['conv1d'] });
+    expect(parseDot(one).clusters.map((c) => text(c.label))).toEqual(['conv1d padding=1']);
+    expect(labels(one)).toContain('crossEntropy');
+    // The arguments of an expanded composite stay outside its cluster: they are its inputs.
+    const conv1dCluster = parseDot(one).clusters[0];
+    expect(conv1dCluster.nodes.map((id) => text(labelOf(parseDot(one).nodes.find((n) => n.id === id)!)))).not.toContain(
+      'x [1,2,8] float32',
+    );
+  });
+
+  test('batch norm in a module is one node inside the module’s cluster; the module’s parameters carry state-dict names', () => {
+    const model = new tg.nn.Sequential(new tg.nn.Linear(4, 3, { rng: tg.rng(3) }), new tg.nn.BatchNorm1d(3));
+    model.eval();
+    const dot = tg.viz.toDot(model.forward(tg.randn([2, 4], { rng: tg.rng(4) })));
+    const ls = labels(dot);
+    expect(ls).toEqual(
+      expect.arrayContaining([
+        'batchNorm eval',
+        '0.weight [3,4] float32',
+        '0.bias [3] float32',
+        '1.weight [3] float32',
+        '1.bias [3] float32',
+      ]),
+    );
+    const bn = parseDot(dot).clusters.find((c) => text(c.label) === '1: BatchNorm1d')!;
+    expect(bn.nodes.map((id) => text(labelOf(parseDot(dot).nodes.find((n) => n.id === id)!)))).toContain('batchNorm eval');
+  });
+
+  test('expand must be a boolean or a list of names', () => {
+    expect(() => tg.viz.toDot(conv1dLoss(), { expand: 'conv1d' as never })).toThrow(
+      /^toDot: expand must be true, false or a list of op names, got "conv1d"$/,
+    );
+  });
+});
+
+describe('names in drawings (Note [names in drawings])', () => {
+  test('a name survives internal reshapes; expanded leaves are named x[...]; unnamed tensors input0[...]; products a·b', () => {
+    const x = tg.randn([1, 1, 3, 3], { rng: tg.rng(5), requiresGrad: true, name: 'x' });
+    const w = tg.randn([1, 1, 2, 2], { rng: tg.rng(6), requiresGrad: true }); // unnamed
+    const dot = tg.viz.toDot(tg.conv2d(x, w, null, { expand: true }));
+    const ls = labels(dot);
+    expect(ls).toContain('x[0,0,2,2] [] float32');
+    expect(ls).toContain('input0[0,0,1,1] [] float32');
+    expect(ls).toContain('x[0,0,0,0]·input0[0,0,0,0] [] float32');
+    const viewed = tg.viz.toDot(tg.reshape(x, [9]).tanh());
+    expect(labels(viewed)).toEqual(expect.arrayContaining(['x [1,1,3,3] float32', 'x [9] float32']));
+  });
+
+  test('tooltips say name, shape, dtype, values and gradient in words — never a DOT id', () => {
+    const x = tg.tensor([1, 2, 3], { requiresGrad: true, name: 'x' });
+    const y = x.mul(2).tanh();
+    y.sum().backward();
+    const tips = tooltips(tg.viz.toDot(conv1dLoss())).concat(tooltips(tg.viz.toDot(y)));
+    expect(tips.filter((t) => /^(t|op|m|c|cluster_)\d+$/.test(t) || t === 'undefined')).toEqual([]);
+    // d tanh(2x)/dx = 2(1 − tanh²(2x)) at 1, 2, 3, in float32.
+    expect(tips).toContain('x [3] float32; value [1, 2, 3]; grad [0.1413, 0.002682, 0.00004911]');
+  });
+});
