@@ -11,6 +11,7 @@
  * mean of both the NLL term and the smoothing term. M is data (the targets are), so the gradient
  * flows into logp alone, as in PyTorch; the class weights are constants.
  */
+import { composite } from '../autograd/scope';
 import { broadcastShapes, fmt, normalizeAxis, sameShape, sizeOf } from '../tensor/shape';
 import { expand } from './broadcast';
 import { Tensor } from '../tensor/tensor';
@@ -162,10 +163,14 @@ export function crossEntropy(logits: Tensor, target: Targets, opts: CrossEntropy
     throw new Error(`crossEntropy: labelSmoothing must be in [0,1], got ${String(eps)} (input ${fmt(logits.shape)})`);
   }
   const { axis } = classLayout('crossEntropy', logits);
-  const logp = logSoftmax(logits, axis);
   const probabilities = target instanceof Tensor && isFloat(target.dtype) && sameShape(target.shape, logits.shape) && logits.ndim > 0;
-  // An [N,C] float tensor for an [N,C] input is read as probabilities only if it is not [C]-of-indices shaped.
-  return probabilities ? probabilityLoss('crossEntropy', logp, target, opts) : classIndexLoss('crossEntropy', logp, target, opts);
+  const reduction = opts.reduction === undefined || opts.reduction === 'mean' ? '' : `reduction=${opts.reduction}`;
+  // Drawn as one node, named as the user called it (Note [composite scopes] in src/autograd/scope.ts).
+  return composite('crossEntropy', reduction, [logits, target instanceof Tensor ? target : null], () => {
+    const logp = logSoftmax(logits, axis);
+    // An [N,C] float tensor for an [N,C] input is read as probabilities only if it is not [C]-of-indices shaped.
+    return probabilities ? probabilityLoss('crossEntropy', logp, target, opts) : classIndexLoss('crossEntropy', logp, target, opts);
+  });
 }
 
 const isFloat = (d: DType) => d === 'float32' || d === 'float64';
