@@ -107,7 +107,10 @@ describe('squeeze, unsqueeze, flatten, unflatten, movedim, transpose, permute', 
     expect(tg.squeeze(tg.zeros([1, 2, 1, 3, 1])).shape).toEqual([2, 3]);
     expect(tg.zeros([1, 2, 1]).squeeze([0, -1]).shape).toEqual([2]);
     expect(tg.squeeze(tg.zeros([1, 1])).shape).toEqual([]);
-    expect(() => tg.squeeze(tg.zeros([1, 2]), [0, 1])).toThrow('squeeze: axis 1 of shape [1,2] has size 2, not 1');
+    // As PyTorch: axes whose size is not 1 stay.
+    expect(tg.squeeze(tg.zeros([1, 2]), [0, 1]).shape).toEqual([2]);
+    expect(tg.zeros([2, 3]).squeeze(0).shape).toEqual([2, 3]);
+    expect(() => tg.squeeze(tg.zeros([1, 2]), 2)).toThrow(/squeeze/);
   });
 
   test('flatten with an end axis; unflatten infers one -1', () => {

@@ -116,13 +116,8 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
       x,
       x.shape.filter((d) => d !== 1),
     );
-  const axes = normalizeAxes('squeeze', axis, x.shape);
-  for (const a of axes) {
-    if (x.shape[a] !== 1) {
-      const named = typeof axis === 'number' ? axis : a;
-      throw new Error(`squeeze: axis ${named} of shape ${fmt(x.shape)} has size ${x.shape[a]}, not 1`);
-    }
-  }
+  // As PyTorch: an axis whose size is not 1 is left as it is (x.squeeze(0) of a [2,3] tensor is [2,3]).
+  const axes = normalizeAxes('squeeze', axis, x.shape).filter((a) => x.shape[a] === 1);
   return reshape(
     x,
     x.shape.filter((_, d) => !axes.includes(d)),
