@@ -3,11 +3,8 @@
  * ScatterElements with add, TopK, Pad reflect, and the movement ops the compositions are made of),
  * each run in onnxruntime (tests/onnx-runner.js) against tapegrad on inputs other than the sample.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as tg from '../src';
+import { onnxRunner } from './onnx-harness';
 
 jest.setTimeout(120_000);
 
@@ -15,28 +12,7 @@ const r = tg.rng('onnx-indexing');
 const randn = (shape: number[]) => tg.randn(shape, { rng: r });
 const ints = (values: number[], shape = [values.length]) => tg.tensor(values, { shape, dtype: 'int32' });
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-onnx-indexing-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
-let models = 0;
-
-function runOnnx(bytes: Uint8Array, xs: tg.Tensor[]): { data: number[]; dims: number[] }[] {
-  const model = path.join(workDir, `m${++models}.onnx`);
-  fs.writeFileSync(model, bytes);
-  const job = {
-    model,
-    inputName: 'input',
-    outputName: 'output',
-    inputs: xs.map((x) => ({ data: Array.from(x.data), shape: [...x.shape] })),
-  };
-  const out = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
-    input: JSON.stringify(job),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  const parsed = JSON.parse(out.stdout || '{"error":"no output"}');
-  if (!Array.isArray(parsed)) throw new Error(`onnxruntime: ${parsed.error} ${out.stderr}`);
-  return parsed;
-}
+const runOnnx = onnxRunner('onnx-indexing');
 
 /** Exports fn on `sample`, runs it on each input in onnxruntime, and compares with tapegrad. */
 function check(fn: (x: tg.Tensor) => tg.Tensor, sample: tg.Tensor, runs: tg.Tensor[], dynamicBatch = true): void {

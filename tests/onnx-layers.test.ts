@@ -4,11 +4,8 @@
  * transposed 1-D convolution, and the resampling layers (through the flat gather's Gather), at batch
  * sizes other than the sample's.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as tg from '../src';
+import { onnxRunner } from './onnx-harness';
 
 jest.setTimeout(120_000);
 
@@ -16,29 +13,7 @@ const { nn } = tg;
 const r = tg.rng('onnx layers');
 const randn = (shape: number[]) => tg.randn(shape, { rng: r }).mul(3);
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-onnx-layers-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
-let models = 0;
-
-/** Runs the model in onnxruntime-web (tests/onnx-runner.js) on each input. */
-function runOnnx(bytes: Uint8Array, xs: tg.Tensor[]): { data: number[]; dims: number[] }[] {
-  const model = path.join(workDir, `m${++models}.onnx`);
-  fs.writeFileSync(model, bytes);
-  const job = {
-    model,
-    inputName: 'input',
-    outputName: 'output',
-    inputs: xs.map((x) => ({ data: Array.from(x.data), shape: [...x.shape] })),
-  };
-  const out = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
-    input: JSON.stringify(job),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  const parsed = JSON.parse(out.stdout || '{"error":"no output"}');
-  if (!Array.isArray(parsed)) throw new Error(`onnxruntime: ${parsed.error} ${out.stderr}`);
-  return parsed;
-}
+const runOnnx = onnxRunner('onnx-layers');
 
 function check(model: tg.nn.Module, sample: tg.Tensor, runs: tg.Tensor[]): void {
   const bytes = tg.onnx.toOnnx(model, sample);

@@ -6,39 +6,15 @@
  * magnitude. A recurrent export is unrolled over the sample's length and moves the batch axis, so it is
  * made with { dynamicBatch: false }; attention keeps the batch dynamic.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tg from '../src';
+import { onnxRunner } from './onnx-harness';
 
 jest.setTimeout(120_000);
 
 const r = tg.rng('recurrent-onnx');
 const randn = (shape: number[]) => tg.randn(shape, { rng: r });
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-recurrent-onnx-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
-let models = 0;
-
-function runOnnx(bytes: Uint8Array, xs: tg.Tensor[]): { data: number[]; dims: number[] }[] {
-  const model = path.join(workDir, `m${++models}.onnx`);
-  fs.writeFileSync(model, bytes);
-  const job = {
-    model,
-    inputName: 'input',
-    outputName: 'output',
-    inputs: xs.map((x) => ({ data: Array.from(x.data), shape: [...x.shape] })),
-  };
-  const res = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
-    input: JSON.stringify(job),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  const out = JSON.parse(res.stdout || '{"error":"no output"}');
-  if (!Array.isArray(out)) throw new Error(`onnxruntime: ${out.error} ${res.stderr}`);
-  return out;
-}
+const runOnnx = onnxRunner('recurrent-onnx');
 
 /** Exports fn on `sample`, runs every input of `runs` in onnxruntime and compares with tapegrad. */
 function check(fn: (x: tg.Tensor) => tg.Tensor, sample: tg.Tensor, runs: tg.Tensor[], dynamicBatch: boolean): void {

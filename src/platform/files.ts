@@ -84,14 +84,14 @@ export const fileIo = {
   write: (fd: number, bytes: Uint8Array, offset: number, length: number): number => fs.writeSync(fd, bytes, offset, length),
 };
 
+/** Temporary names differ by process and by call (no randomness: all of it comes from seeded generators). */
+let temporaries = 0;
+
 /**
  * Writes `bytes` to `file` atomically (creating its folder): a temporary file in the same folder,
  * written whole and fsynced, then renamed over `file`. A crash or a full disk leaves the previous
  * file as it was, and the temporary file is removed when the write fails.
  */
-/** Temporary names differ by process and by call (no randomness: all of it comes from seeded generators). */
-let temporaries = 0;
-
 export function writeBytesAtomic(file: string, bytes: Uint8Array): void {
   const final = path.resolve(file);
   const dir = path.dirname(final);

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as data from '../data';
 import { toTorch } from '../export/torch';
+import { writeBytes, writeText } from '../platform/files';
 import { tensor, zeros } from '../tensor/create';
 import { save } from '../tensor/safetensors';
 import type { LoadedRun, RunSpec } from './run';
@@ -18,18 +19,6 @@ import { runRng } from './run';
 
 /** What export writes; run.json says the architecture and preprocessing, so the folder describes itself. */
 export const TORCH_FILES = ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md'] as const;
-
-function writeAtomically(file: string, bytes: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
 
 /** The digits split a run used, as pixels in [0, 1] (before the standardisation), and its labels. */
 function digitsSplit(spec: RunSpec) {
@@ -50,7 +39,8 @@ export function writeTorchProgram(run: LoadedRun, dir: string): string[] {
   const exported = toTorch(model, zeros([1, ...spec.model.imageShape]));
   const written: string[] = [];
   const put = (name: string, bytes: string | Uint8Array) => {
-    writeAtomically(path.join(dir, name), bytes);
+    if (typeof bytes === 'string') writeText(path.join(dir, name), bytes);
+    else writeBytes(path.join(dir, name), bytes);
     written.push(name);
   };
   put('model.py', exported['model.py']);
