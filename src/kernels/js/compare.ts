@@ -6,10 +6,11 @@
 import type { Storage } from '../../tensor/dtype';
 import { broadcastStrides } from '../../tensor/shape';
 import type { CompareOp, ScanOp } from '../kernels';
+import { broadcastWalk, Inner as ElementwiseInner } from './elementwise';
 import { forEachRun } from './strided';
 
 /** out[o + j] = a[pa + j·ia] op b[pb + j·ib] ? 1 : 0 for j < n. */
-type Inner = (out: Uint8Array, o: number, a: Storage, pa: number, ia: number, b: Storage, pb: number, ib: number, n: number) => void;
+type Inner = ElementwiseInner<Uint8Array>;
 
 /** What each comparison computes: IEEE comparisons (NaN is unequal to everything); logical ops read x ≠ 0 as true. */
 export const COMPARE: Readonly<Record<CompareOp, (x: number, y: number) => boolean>> = {
@@ -64,21 +65,7 @@ export function compare(
   outShape: readonly number[],
   out: Uint8Array,
 ): Uint8Array {
-  const inner = INNER[op];
-  const n = out.length;
-  if (n === 0) return out;
-  if (a.length === n && b.length === n) {
-    inner(out, 0, a, 0, 1, b, 0, 1, n);
-    return out;
-  }
-  const nd = outShape.length;
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const run = outShape[nd - 1];
-  const ia = sa[nd - 1];
-  const ib = sb[nd - 1];
-  forEachRun(outShape, [sa, sb], [0, 0], (o, at) => inner(out, o, a, at[0], ia, b, at[1], ib, run));
-  return out;
+  return broadcastWalk(a, aShape, b, bShape, outShape, out, INNER[op]);
 }
 
 /** out = cond ? a : b over the broadcast shape `outShape` (cond holds 0/1). */

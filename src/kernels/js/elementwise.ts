@@ -139,7 +139,18 @@ export function maskPositive(g: Storage, x: Storage, out: Storage): Storage {
 }
 
 /** out[o + j] = a[pa + j·ia] op b[pb + j·ib] for j < n: one monomorphic inner loop per arithmetic op. */
-type Inner = (out: Storage, o: number, a: Storage, pa: number, ia: number, b: Storage, pb: number, ib: number, n: number) => void;
+/** One run of a broadcast binary loop: n outputs from a (stride ia from pa) and b (stride ib from pb). */
+export type Inner<O = Storage> = (
+  out: O,
+  o: number,
+  a: Storage,
+  pa: number,
+  ia: number,
+  b: Storage,
+  pb: number,
+  ib: number,
+  n: number,
+) => void;
 const INNER: Partial<Record<BinaryOp, Inner>> = {
   add: (out, o, a, pa, ia, b, pb, ib, n) => {
     for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] + b[pb];
@@ -174,15 +185,15 @@ export function binary(
  * output for same shapes or a scalar side, else an odometer over the outer axes with each side's
  * offset stepped by its broadcast strides (0 along broadcast axes).
  */
-function broadcastWalk(
+export function broadcastWalk<O extends Storage>(
   a: Storage,
   aShape: readonly number[],
   b: Storage,
   bShape: readonly number[],
   outShape: readonly number[],
-  out: Storage,
-  inner: Inner,
-): Storage {
+  out: O,
+  inner: Inner<O>,
+): O {
   const n = out.length;
   if (n === 0) return out;
   if (a.length === n && b.length === n) {
