@@ -17,6 +17,7 @@ import { run as trainRun } from '../src/cli/train';
 import { evaluate } from '../src/train/loop';
 import { loadRun } from '../src/train/run';
 import { launchBrowser } from './browser-harness';
+import { capture } from './cli-capture';
 
 jest.setTimeout(240_000);
 
@@ -24,19 +25,6 @@ const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'tapegrad.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-runs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const runDir = path.join(tmp, 'digits');
 let trained: { code: number; out: string[]; err: string[] };

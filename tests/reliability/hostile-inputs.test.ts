@@ -15,24 +15,12 @@ import { run as predictRun } from '../../src/cli/predict';
 import { gunzip } from '../../src/platform/gzip';
 import { run as trainRun } from '../../src/cli/train';
 import { imageHeader, MAX_IMAGE_PIXELS } from '../../src/train/image-header';
+import { capture } from '../cli-capture';
 
 jest.setTimeout(120_000);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-hostile-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 function crc32(bytes: Uint8Array): number {
   let c = ~0;

@@ -11,24 +11,12 @@ import { run as exportRun } from '../../src/cli/export';
 import { run as trainRun } from '../../src/cli/train';
 import { fileIo } from '../../src/platform/files';
 import { loadRun } from '../../src/train/run';
+import { capture } from '../cli-capture';
 
 jest.setTimeout(120_000);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-reliability-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const base = path.join(tmp, 'base');
 beforeAll(async () => {
