@@ -135,12 +135,16 @@ describe('a worker that fails', () => {
 
   test("this thread's own failure also leaves the pool quiet and usable", () => {
     rt.reset();
-    // Chunks long enough (a million multiply-adds) that this thread surely claims one.
-    const [m, k] = [16, 4096];
+    // This thread claims its first chunk right after publishing the job, unless the OS deschedules
+    // it first: on two busy cores that can last a few milliseconds, long enough for three workers
+    // to finish a job of small chunks (a million multiply-adds each: seen once in CI). A full table
+    // of 16-million-multiply-add chunks would keep them busy for about a second, and this thread
+    // throws on its first claim, so the test still ends as soon as the chunks in progress end.
+    const [m, k] = [16, 65536];
     const stride = (rt.exports.gemmScratchBytes(m, m, k) + 63) & ~63;
     const work = rt.reserve(stride * 4);
     const pa = rt.reserve(4 * m * k);
-    const chunks = Array.from({ length: 64 }, () => [m, m, k, pa, k, 1, pa, 1, k, rt.reserve(4 * m * m), m, 0]);
+    const chunks = Array.from({ length: 256 }, () => [m, m, k, pa, k, 1, pa, 1, k, rt.reserve(4 * m * m), m, 0]);
     const local = () => {
       throw new Error('planted failure on the main thread');
     };
