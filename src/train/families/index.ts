@@ -1,0 +1,8 @@
+/**
+ * @file The model families `tapegrad train --model` builds through the training session (SPEC §17),
+ * by name. `mlp` and `cnn` are the classic classifiers of src/train/models.ts and run through
+ * src/cli/train.ts; every other family is one file in this folder.
+ */
+import type { Family } from '../family';
+
+export const FAMILIES: Record<string, Family> = {};
