@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as charLstm from '../examples/char-lstm';
+import * as charTransformer from '../examples/char-transformer';
 import * as customOp from '../examples/custom-op';
 import * as digitsCnn from '../examples/digits-cnn';
 import * as regularisation from '../examples/regularisation';
@@ -39,6 +41,8 @@ function recorder(): { log: (line: string) => void; lines: string[] } {
 
 test('every example in examples/ is covered here', () => {
   expect(EXAMPLES).toEqual([
+    'char-lstm.ts',
+    'char-transformer.ts',
     'custom-op.ts',
     'digits-cnn.ts',
     'regularisation.ts',
@@ -168,6 +172,22 @@ describe('digits-cnn.ts (smoke size)', () => {
       expect(net.forward(tg.zeros([2, 1, 8, 8])).shape).toEqual([2, 10]);
       expect(net.namedParameters().some(([name]) => name === '1.weight')).toBe(batchNorm);
     }
+  });
+});
+
+describe('char-lstm.ts and char-transformer.ts (smoke size)', () => {
+  test.each([
+    ['char-lstm', charLstm.main],
+    ['char-transformer', charTransformer.main],
+  ])('%s: 20 batches take the loss from ln V (uniform) towards the unigram entropy; a sample continues the prompt', (_name, main) => {
+    const r = main({ smoke: true, log: recorder().log });
+    expect(r.losses).toHaveLength(20);
+    const V = 137; // the characters of data/tapegrad-tutorial.txt
+    expect(Math.abs(r.losses[0] - Math.log(V))).toBeLessThan(1.5); // an untrained model is near uniform
+    expect(r.valLoss).toBeLessThan(r.losses[0] - 1);
+    expect(r.unigramLoss).toBeCloseTo(3.2927, 3);
+    expect(r.text.startsWith('The gradient')).toBe(true);
+    expect(r.text.length).toBeGreaterThan('The gradient'.length + 50);
   });
 });
 

@@ -249,7 +249,7 @@ describe('the FamilyRuns', () => {
     expect(summary.valLoss).toBe(valLoss);
     expect(valLoss).toBeLessThan(summary.unigramLoss / 2);
     expect(run.spec()).toEqual({ vocab: buildVocabulary('the cat sat on the mat. '), seqLen: 64, trainCharacters: 2592 });
-    const greedy = run.sample!({ prompt: 'the c', length: 14, temperature: 0, count: 1, rng: tg.rng(0) }) as { text: string };
+    const greedy = run.sample!({ prompt: 'the c', length: 15, temperature: 0, count: 1, rng: tg.rng(0) }) as { text: string };
     expect(greedy.text).toBe('the cat sat on the m');
     const sections = await run.report();
     expect(sections.map((s) => s.title)).toEqual(['Samples', 'Validation loss']);
@@ -266,10 +266,10 @@ describe('the FamilyRuns', () => {
 
   test('the transformer learns the text, and its report draws each layer’s heads', async () => {
     const run = createTransformer(
-      familyOptions('transformer', { ...transformerDefaults('text'), epochs: 2, batchSize: 8 }, textFile, null),
+      familyOptions('transformer', { ...transformerDefaults('text'), epochs: 10, batchSize: 8 }, textFile, null),
       context(),
     );
-    for (let e = 1; e <= 2; e++) await run.trainEpoch(e, async () => false);
+    for (let e = 1; e <= 10; e++) await run.trainEpoch(e, async () => false);
     const { valLoss } = run.evaluate();
     expect(valLoss).toBeLessThan((run.summary() as { unigramLoss: number }).unigramLoss / 2);
     const sections = await run.report();

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIZES = {'d_model': 64, 'nhead': 4, 'num_layers': 2, 'dim_feedforward': 256, 'seq_len': 64, 'dropout': 0.0}
+SIZES = {'d_model': 64, 'nhead': 4, 'num_layers': 2, 'dim_feedforward': 256, 'seq_len': 32, 'dropout': 0.0}
 WARMUP_FRACTION = 0.05
 
 
@@ -153,7 +153,7 @@ if __name__ == '__main__':
     p.add_argument('--parity', help='a parity job (JSON): run its steps in float64 and print the losses')
     p.add_argument('--text', help='a UTF-8 text file (default: the text tapegrad ships)')
     p.add_argument('--epochs', type=int, default=6)
-    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--lr', type=float, default=0.01)
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args()
     if a.parity:

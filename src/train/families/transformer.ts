@@ -29,7 +29,7 @@ import { encodeText } from '../text-data';
 import { languageModelRun, savedVocabulary, textDataFor, TextGenerator } from './text-lm';
 
 /** The architecture (not options: Note [a family is rebuilt from its options]). */
-export const TRANSFORMER_SIZES = { dModel: 64, nhead: 4, numLayers: 2, dimFeedforward: 256, seqLen: 64, dropout: 0 };
+export const TRANSFORMER_SIZES = { dModel: 64, nhead: 4, numLayers: 2, dimFeedforward: 256, seqLen: 32, dropout: 0 };
 
 export type TransformerSizes = typeof TRANSFORMER_SIZES;
 
@@ -41,7 +41,10 @@ export function transformerDefaults(dataset: string): Hyper {
   return {
     epochs: 6,
     batchSize: 32,
-    lr: 2e-3,
+    // Note [short windows, many steps]: measured with the PyTorch mirror over the same CPU budget,
+    // windows of 32 (about 640 steps) at lr 0.01 reach 2.04 nats per character where windows of 64
+    // (about 320 steps) at 2e-3 stay at 2.73; the unigram entropy is 3.29.
+    lr: 0.01,
     momentum: 0.9,
     weightDecay: 0.01,
     cropPadding: 0,
