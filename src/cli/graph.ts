@@ -48,7 +48,7 @@ pan and zoom, click a node for its values and gradient, fold modules, search, de
   --grads          show gradients (the graph has run backward once)
   --collapse N     draw modules nested deeper than N as single nodes (1: one node per layer)
   --grad-norms     label each module box with the gradient norm of every tensor leaving it
-  --rankdir LR|TB  flow left to right (default) or top to bottom
+  --rankdir LR|TB  flow left to right (default; lstm --expand: TB) or top to bottom
   --out FILE       .svg, .dot or .html; default <name>[-expanded][-stepsT][-hiddenH][-focusI-J][-values]
                    [-grads][-collapseN][-grad-norms][-tb].svg in the current directory, named after every flag given`;
 
@@ -203,7 +203,8 @@ export async function run(args: string[]): Promise<number> {
     values: (base.values ?? false) || (flags.values ?? false),
     grads: (base.grads ?? false) || (flags.grads ?? false),
     gradNorms: (base.gradNorms ?? false) || (flags['grad-norms'] ?? false),
-    rankdir: rankdir as 'LR' | 'TB',
+    // The graph's own direction (the expanded lstm runs top to bottom) unless --rankdir says otherwise.
+    rankdir: flags.rankdir !== undefined ? (rankdir as 'LR' | 'TB') : (base.rankdir ?? 'LR'),
     ...(collapse !== undefined ? { collapse } : {}),
     ...(focus !== undefined ? { focus } : {}),
   };

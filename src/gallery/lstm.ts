@@ -44,8 +44,9 @@ const MAX_HIDDEN = 16;
 export interface LstmGraph {
   roots: Tensor[];
   options: DotOptions;
-  /** The sequence x [T, 2], the cell, the states h_0 … h_T and c_0 … c_T, and the loss, for checking the drawing. */
+  /** The sequence x [T, 2], its target y, the cell, the states h_0 … h_T and c_0 … c_T, and the loss, for checking the drawing. */
   x: Tensor;
+  y: Tensor;
   cell: LSTMCell;
   h: Tensor[];
   c: Tensor[];
@@ -75,6 +76,13 @@ function nameGates(loss: Tensor, hidden: number, stepOf: Map<ScopeFrame, number>
     if (start === null) continue;
     t.name = `${gateNames[Number(start[1]) / hidden]}_${step}`;
     from.inputs[0].tensor.name = `gates_${step}`;
+  }
+  // Then what the gates make: f_t⊙c_{t-1}, i_t⊙g_t and tanh(c_t), in the order they were made.
+  for (const { producer, tensor: t } of viewGraph([loss]).tensors) {
+    if (producer === null || t.name !== undefined || producer.scope === null || !stepOf.has(producer.scope)) continue;
+    const [a, b] = producer.inputs.map((v) => v.tensor.name);
+    if (producer.op === 'mul' && a !== undefined && b !== undefined) t.name = `${a}⊙${b}`;
+    if (producer.op === 'tanh' && a !== undefined) t.name = `tanh(${a})`;
   }
 }
 
@@ -118,6 +126,7 @@ export function lstmGraph(opts: LstmGraphOptions = {}): LstmGraph {
   const title = expand
     ? `LSTMCell(${I}, ${H}) unrolled over ${T} step${T === 1 ? '' : 's'}, every gate drawn; L = mseLoss(h_${T}, y)`
     : `LSTMCell(${I}, ${H}) unrolled over ${T} step${T === 1 ? '' : 's'}, one box per step with ‖∂L/∂h_t‖; L = mseLoss(h_${T}, y)`;
-  const options: DotOptions = { title, values: true, grads: true, gradNorms: true, ...(expand ? {} : { collapse: 0 }) };
-  return { roots: [loss], options, x, cell, h, c, loss };
+  // Drawn out, a step is a long chain of wide rows of numbers: top to bottom keeps it on a page.
+  const options: DotOptions = { title, values: true, grads: true, gradNorms: true, ...(expand ? { rankdir: 'TB' } : { collapse: 0 }) };
+  return { roots: [loss], options, x, y, cell, h, c, loss };
 }
