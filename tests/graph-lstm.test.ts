@@ -9,13 +9,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'puppeteer-core';
 import * as tg from '../src';
 import { run } from '../src/cli/graph';
 import { lstmGraph } from '../src/gallery/lstm';
+import { launchBrowser, PageWatch, watchedPage } from './browser-harness';
 import { capture } from './cli-capture';
 import { findAll, labelOf, parseDot, parseXml } from './viz-helpers';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-graph-lstm-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -240,5 +243,115 @@ describe('tapegrad graph lstm', () => {
       'namedGraph: lstm hidden size must be an integer from 1 to 16, got 2.5',
     );
     expect(() => tg.viz.namedGraph('cnn', { steps: 3 })).toThrow("namedGraph: steps applies to lstm, not 'cnn'");
+  });
+});
+
+describe('the graph page, in headless Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(name: string, html: string): Promise<{ page: Page; watch: PageWatch }> {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, html);
+    const opened = await watchedPage(browser);
+    await opened.page.goto(pathToFileURL(file).href);
+    await opened.page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    return opened;
+  }
+  const current = (page: Page) =>
+    page.$$eval('g.node.current', (els) => els.map((e) => ({ id: e.getAttribute('data-id')!, text: e.textContent ?? '' })));
+  const shownMarks = (page: Page) =>
+    page.$$eval('text.step', (els) => els.filter((e) => (e as SVGElement).style.display !== 'none').map((e) => e.textContent ?? ''));
+
+  test('the folded sequence: stepping back through the pass walks the boxes from the last step to the first', async () => {
+    const g = lstmGraph();
+    const { page, watch } = await open('lstm.html', await tg.viz.toHtml(g.roots, g.options));
+    expect(await page.$eval('#stepper', (el) => (el as HTMLElement).hidden)).toBe(true);
+    await page.click('#backward');
+    expect(await page.$eval('#stepper', (el) => (el as HTMLElement).hidden)).toBe(false);
+    const last = Number(await page.evaluate(() => document.body.dataset.backwardStep));
+    // The loss's four ops, then 18 rules per step box, and the six slices of x: every rule has a step.
+    const rules = (JSON.parse(await page.$eval('#graph-data', (el) => el.textContent!)) as { rules: { step: number; node: string }[] })
+      .rules;
+    expect(rules.map((r) => r.step)).toEqual(Array.from({ length: last }, (_, k) => k + 1));
+    // Each box is marked with the range of steps it ran, the latest box first.
+    const ranges = (await shownMarks(page)).filter((t) => /^#\d+–\d+$/.test(t));
+    expect(ranges).toHaveLength(6);
+    // Step 1 is the loss's last op, nearest the output; then the pass enters box 6, and ends in box 1.
+    await page.$eval('#step', (el) => {
+      (el as HTMLInputElement).value = '1';
+      el.dispatchEvent(new Event('input'));
+    });
+    expect((await current(page)).map((c) => c.text)).toEqual([expect.stringMatching(/div/)]);
+    expect(await page.$eval('#step-label', (el) => el.textContent)).toBe(`step 1 of ${last}: div`);
+    // Only step 1's marks show.
+    expect((await shownMarks(page)).filter((t) => t.startsWith('#'))).toEqual(['#1']);
+    const boxAt = async (k: number) => {
+      await page.$eval(
+        '#step',
+        (el, v) => {
+          (el as HTMLInputElement).value = String(v);
+          el.dispatchEvent(new Event('input'));
+        },
+        k,
+      );
+      return (await current(page)).map((c) => /call (\d) of 6/.exec(c.text)?.[1] ?? c.text);
+    };
+    // Where the pass first enters each box: box 6 first, box 1 last (the input-side rules of a box,
+    // x_t's projection, may run later: they wait for nothing but the box's gates).
+    const entries = [...new Set(rules.filter((r) => r.node.startsWith('m')).map((r) => r.node))].map(
+      (id) => rules.find((r) => r.node === id)!.step,
+    );
+    const calls: string[] = [];
+    for (const k of entries) calls.push(...(await boxAt(k)));
+    expect(calls).toEqual(['6', '5', '4', '3', '2', '1']);
+    // The arrows move one rule at a time.
+    const at = entries[2];
+    await boxAt(at);
+    await page.click('#step-prev');
+    expect(Number(await page.evaluate(() => document.body.dataset.backwardStep))).toBe(at - 1);
+    await page.click('#step-next');
+    await page.click('#step-next');
+    expect(Number(await page.evaluate(() => document.body.dataset.backwardStep))).toBe(at + 1);
+    expect(await boxAt(at + 1)).toEqual(['4']);
+    // The box running now is on screen.
+    const onScreen = await page.evaluate(() => {
+      const r = document.querySelector('g.node.current')!.getBoundingClientRect();
+      const v = document.getElementById('viewport')!.getBoundingClientRect();
+      return r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+    });
+    expect(onScreen).toBe(true);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'tapegrad-lstm-page.png') });
+    // A box's panel names it, with its gradient norms and its steps.
+    const box = rules.find((r) => r.node.startsWith('m'))!.node;
+    await page.evaluate((target) => {
+      const n = Array.from(document.querySelectorAll('g.node')).find((e) => e.getAttribute('data-id') === target)!;
+      n.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    }, box);
+    expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(
+      /LSTMCell \(call 6 of 6 · 18 ops; ‖∂L\/∂h_6‖ = [\d.]+, folded\).*backward steps \d+–\d+ \(18 rules\)/,
+    );
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('the expanded steps: each gate op gets its step; the repeated steps can be folded', async () => {
+    const g = lstmGraph({ steps: 3, expand: true });
+    const { page, watch } = await open('lstm-expanded.html', await tg.viz.toHtml(g.roots, g.options));
+    await page.click('#backward');
+    const marks = await shownMarks(page);
+    // Three sigmoids and a tanh per step, each with its step number; ‖g‖ on the edges.
+    expect(marks.filter((t) => /^#\d+$/.test(t)).length).toBeGreaterThan(3 * 18);
+    expect(marks.some((t) => t.startsWith('‖g‖'))).toBe(true);
+    const before = Number(await page.evaluate(() => document.body.dataset.visibleNodes));
+    expect(await page.$eval('#fold-repeats', (el) => (el as HTMLElement).hidden)).toBe(false);
+    await page.click('#fold-repeats');
+    expect(Number(await page.evaluate(() => document.body.dataset.visibleNodes))).toBeLessThan(before);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'tapegrad-lstm-expanded-page.png') });
+    expect(watch.problems).toEqual([]);
   });
 });
