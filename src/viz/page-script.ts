@@ -26,12 +26,12 @@ main { flex: 1; display: flex; min-height: 0; }
 #panel pre { white-space: pre-wrap; font-size: 11px; background: #f4f6f8; padding: 6px; }
 .values { font-family: ui-monospace, Menlo, monospace; font-size: 12px; word-break: break-all; }
 g.node { cursor: pointer; }
-g.node.selected > polygon, g.node.selected > path, g.node.selected > ellipse { stroke: #d35400; stroke-width: 3; }
-g.node.related > polygon, g.node.related > path, g.node.related > ellipse { stroke: #e67e22; stroke-width: 2; }
+g.node.selected polygon, g.node.selected path, g.node.selected ellipse { stroke: #d35400; stroke-width: 3; }
+g.node.related polygon, g.node.related path, g.node.related ellipse { stroke: #e67e22; stroke-width: 2; }
 g.edge.related path { stroke: #e67e22; stroke-width: 2; }
 g.node.dim, g.edge.dim { opacity: 0.25; }
-g.node.match > polygon, g.node.match > path { stroke: #8e44ad; stroke-width: 3; }
-g.node.current > polygon, g.node.current > path { stroke: #c0392b; stroke-width: 4; fill: #f5b7b1; }
+g.node.match polygon, g.node.match path { stroke: #8e44ad; stroke-width: 3; }
+g.node.current polygon, g.node.current path { stroke: #c0392b; stroke-width: 4; fill: #f5b7b1; }
 #stepper { display: inline-flex; gap: 4px; align-items: center; }
 #stepper[hidden] { display: none; }
 g.cluster.folded > polygon, g.cluster.folded > path { fill: #dfe6ee; stroke-dasharray: 4 3; }
