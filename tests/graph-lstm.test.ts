@@ -226,6 +226,29 @@ describe('tapegrad graph lstm', () => {
     expect(data.traced).toBe(true);
   });
 
+  test("--grad-norms labels a script's module boxes with the norms of a traced pass", async () => {
+    const script = path.join(dir, 'shared.js');
+    fs.writeFileSync(
+      script,
+      `const tg = require(${JSON.stringify(path.join(__dirname, '..', 'src'))});
+module.exports = () => {
+  const layer = new tg.nn.Linear(2, 2, { rng: tg.rng(3) });
+  let y = tg.ones([1, 2]);
+  for (let k = 0; k < 3; k++) { y = layer.forward(y); y.name = 'y' + (k + 1); }
+  const loss = y.sum();
+  tg.viz.traceBackward(() => loss.backward());
+  return loss;
+};`,
+    );
+    const file = path.join(dir, 'shared.dot');
+    expect((await capture(() => run(['--script', script, '--grad-norms', '--out', file]))).code).toBe(0);
+    const dot = fs.readFileSync(file, 'utf8');
+    for (const k of [1, 2, 3]) expect(dot).toContain(`call ${k} of 3`);
+    expect([...normsIn(dot).keys()].sort()).toEqual(['y1', 'y2', 'y3']);
+    // The last layer's output is the loss's input: its gradient is all ones.
+    expect(normsIn(dot).get('y3')).toBeCloseTo(Math.SQRT2, 3);
+  });
+
   test.each([
     [['lstm', '--steps', '0'], "tapegrad graph: --steps must be an integer from 1 to 32, got '0'"],
     [['lstm', '--hidden', '17'], "tapegrad graph: --hidden must be an integer from 1 to 16, got '17'"],
