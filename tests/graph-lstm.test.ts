@@ -109,6 +109,9 @@ describe('the folded sequence: one box per step', () => {
     expect(tg.viz.toDot(again.roots, again.options)).toBe(dot);
     const named = tg.viz.namedGraph('lstm');
     expect(tg.viz.toDot(named.roots, named.options)).toBe(dot);
+    // Two steps, snapshot-tested: a change to what the drawing says shows up in review.
+    const two = lstmGraph({ steps: 2 });
+    expect(tg.viz.toDot(two.roots, two.options)).toMatchSnapshot();
   });
 
   test('the SVG is well-formed XML and shows the boxes and their norms', async () => {
