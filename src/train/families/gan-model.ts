@@ -6,7 +6,7 @@
  * Each keeps its layers in one `main` Sequential, as the tutorial does, so the state-dict keys are
  * the PyTorch mirror's (examples/torch/gan.py): `main.0.weight`, `main.1.running_mean`, ….
  *
- * Note [GAN pixels in [-1, 1]]: the generator ends in tanh and the real images are scaled from
+ * Note [GAN pixel range]: the generator ends in tanh and the real images are scaled from
  * [0, 1] to [-1, 1] (2x − 1) before the discriminator sees them, as DCGAN does: tanh's gradient is
  * largest where the pixels are mid-grey and neither saturates at the background (−1) as a sigmoid
  * does at 0. Everything the family writes (samples.idx, PNG grids) maps back with (y + 1) / 2.

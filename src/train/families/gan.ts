@@ -45,7 +45,7 @@ const EPOCH_ROW = 16;
 export const GAN_LATENT = 32;
 export const GAN_WIDTH = 32;
 
-/** [0, 1] → [-1, 1] (Note [GAN pixels in [-1, 1]]), into a new tensor of `dtype`. */
+/** [0, 1] → [-1, 1] (Note [GAN pixel range]), into a new tensor of `dtype`. */
 export function toTanhRange(unit: Tensor, dtype: 'float32' | 'float64' = 'float32'): Tensor {
   const out = dtype === 'float64' ? new Float64Array(unit.size) : new Float32Array(unit.size);
   for (let i = 0; i < out.length; i++) out[i] = 2 * Number(unit.data[i]) - 1;
