@@ -1,19 +1,24 @@
 /**
  * @file The GAN family (src/train/families/gan.ts): PyTorch parity of its training step over 20
- * steps in float64 (examples/torch/gan.py), its networks, the IDX writer behind samples.idx, the
- * FamilyRun itself, and scripts/check-gan.ts's histogram.
+ * steps in float64 (examples/torch/gan.py), its networks, the FamilyRun itself, scripts/check-gan.ts's
+ * histogram, and short runs end to end through the CLI (train, eval, sample, --resume, check-gan).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tg from '../src';
-import { encodeIdxImages, parseIdxImages } from '../src/data/idx';
+import { parseIdxImages } from '../src/data/idx';
 import type { FamilyOptions, FamilyRun } from '../src/train/family';
 import { FAMILIES } from '../src/train/families';
 import { gan, GanTrainer, toTanhRange, toUnitRange, SAMPLE_FILE_COUNT } from '../src/train/families/gan';
 import { checkGanShape, Discriminator, Generator } from '../src/train/families/gan-model';
-import { classHistogram } from '../scripts/check-gan';
+import { checkGan, classHistogram, main as checkGanMain } from '../scripts/check-gan';
+import { run as evalCli } from '../src/cli/eval';
+import { run as sampleCli } from '../src/cli/sample';
+import { run as trainCli } from '../src/cli/train';
+import { trainSession } from '../src/train/session';
+import { capture } from './cli-capture';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
 import { parseXml } from './viz-helpers';
 
@@ -164,26 +169,6 @@ describe('gan: networks', () => {
   });
 });
 
-describe('gan: the IDX writer behind samples.idx', () => {
-  test('hand-derived bytes: magic 0x00000803, big-endian dims, round(255·v) clamped', () => {
-    const bytes = encodeIdxImages([0, 0.5, 1, 1.2, -0.1, 0.002], 1, 2, 3);
-    expect(Array.from(bytes)).toEqual([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 128, 255, 255, 0, 1]);
-  });
-
-  test('parseIdxImages reads it back to within 1/510', () => {
-    const pixels = Float32Array.from({ length: 3 * 4 * 4 }, (_, i) => ((i * 37) % 101) / 100);
-    const back = parseIdxImages(encodeIdxImages(pixels, 3, 4, 4), 'samples.idx');
-    expect(back.shape).toEqual([3, 1, 4, 4]);
-    back.data.forEach((v, i) => expect(Math.abs(v - pixels[i])).toBeLessThanOrEqual(1 / 510 + 1e-7));
-  });
-
-  test('errors name the problem', () => {
-    expect(() => encodeIdxImages([0, 1], 1, 2, 2)).toThrow(/encodeIdxImages: 2 pixels do not fill 1 images of 2x2 \(4 pixels\)/);
-    expect(() => encodeIdxImages([0], 1.5, 1, 1)).toThrow(/encodeIdxImages: count must be a non-negative integer, got 1.5/);
-    expect(() => encodeIdxImages([NaN], 1, 1, 1)).toThrow(/encodeIdxImages: pixel 0 is NaN/);
-  });
-});
-
 describe('gan: the FamilyRun', () => {
   let run: FamilyRun;
   const epochs: Record<string, number>[] = [];
@@ -306,4 +291,155 @@ describe('check-gan: the class histogram', () => {
     expect([collapsed.counts, collapsed.classesHit, collapsed.largestShare]).toEqual([[0, 2], 1, 1]);
     expect(() => classHistogram(tg.tensor([1, 2]))).toThrow(/classHistogram: expected probabilities \[N,classes\] with N > 0, got \[2\]/);
   });
+});
+
+// ---- end to end, through the CLI -----------------------------------------------------------------
+
+describe('gan through the CLI: train, eval, sample, --resume, check-gan', () => {
+  let tmp: string;
+  let dir: string;
+  let trainOut: string[];
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  const args = (out: string) => ['--model', 'gan', '--limit', '128', '--epochs', '2', '--batch-size', '32', '--seed', '1', '--out', out];
+
+  beforeAll(async () => {
+    tmp = tmpDir('cli');
+    dir = path.join(tmp, 'run');
+    const r = await capture(() => trainCli(args(dir)));
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    trainOut = r.out;
+  }, 120_000);
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('writes the run directory with samples.idx: 256 generated images loadIdx-format', () => {
+    for (const f of ['run.json', 'checkpoint.json', 'model.safetensors', 'metrics.json', 'timings.json', 'report.html', 'samples.idx'])
+      expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    const spec = JSON.parse(read('run.json'));
+    expect(spec).toMatchObject({ family: 'gan', saved: { latent: 32, width: 32 } });
+    expect(spec.options).toMatchObject({
+      model: 'gan',
+      dataset: 'digits',
+      epochs: 2,
+      batchSize: 32,
+      lr: 2e-3,
+      optimizer: 'adam',
+      limit: 128,
+    });
+    const images = parseIdxImages(fs.readFileSync(path.join(dir, 'samples.idx')), 'samples.idx');
+    expect(images.shape).toEqual([256, 1, 8, 8]);
+    const keys = Object.keys(tg.load(path.join(dir, 'model.safetensors')));
+    expect(keys).toContain('generator.main.0.weight');
+    expect(keys).toContain('discriminator.main.3.running_var');
+    expect(keys.every((k) => /^(generator|discriminator)\.main\.\d\./.test(k))).toBe(true);
+    expect(trainOut.filter((l) => /^epoch \d\/2: trainLoss \d\.\d{4}, dLoss .*gLoss .*testDFake \d\.\d{4}/.test(l))).toHaveLength(2);
+    expect(trainOut.some((l) => /^testDFake \d\.\d{4} after 2 epochs/.test(l))).toBe(true);
+  });
+
+  test('metrics.json: D and G per epoch and the held-out numbers', () => {
+    const m = JSON.parse(read('metrics.json'));
+    expect(m.epochs).toHaveLength(2);
+    for (const e of m.epochs)
+      expect(Object.keys(e).sort()).toEqual([
+        'dFake',
+        'dLoss',
+        'dReal',
+        'epoch',
+        'gLoss',
+        'testDFake',
+        'testDLoss',
+        'testDReal',
+        'testGLoss',
+        'trainLoss',
+      ]);
+    expect(m).toMatchObject({ model: 'gan', samples: 'samples.idx', sampleCount: 256 });
+    for (const k of ['testDLoss', 'testGLoss', 'testDReal', 'testDFake']) expect(m[k]).toBeCloseTo(m.epochs[1][k], 5);
+  });
+
+  test("report.html holds the family's sections: the sample grid, the per-epoch rows and the D/G curves", () => {
+    const html = read('report.html');
+    for (const title of ['Generated samples', 'Samples from fixed noise after each epoch', 'Discriminator and generator', 'Held-out check'])
+      expect(html).toContain(`>${title}</h2>`);
+    expect((html.match(/<img src="data:image\/png;base64,/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(html).toContain('Training losses per epoch');
+  });
+
+  test('eval rebuilds the run and prints the held-out numbers train ended with', async () => {
+    const r = await capture(() => evalCli([dir]));
+    expect(r.code).toBe(0);
+    const m = JSON.parse(read('metrics.json'));
+    for (const k of ['testDFake', 'testDReal', 'testDLoss', 'testGLoss']) {
+      const line = r.out.find((l) => l.startsWith(`${k} `));
+      expect(Number(line!.split(' ')[1])).toBeCloseTo(m[k], 4);
+    }
+  });
+
+  test('sample writes --count images as IDX or a PNG grid, the same for the same --seed', async () => {
+    const idx = path.join(tmp, 's.idx');
+    const r = await capture(() => sampleCli([dir, '--count', '10', '--out', idx, '--seed', '4']));
+    expect(r).toMatchObject({ code: 0, out: [`wrote 10 images of 8x8 to ${idx}`] });
+    const first = fs.readFileSync(idx);
+    expect(parseIdxImages(first, idx).shape).toEqual([10, 1, 8, 8]);
+    await capture(() => sampleCli([dir, '--count', '10', '--out', idx, '--seed', '4']));
+    expect(fs.readFileSync(idx).equals(first)).toBe(true);
+    await capture(() => sampleCli([dir, '--count', '10', '--out', idx, '--seed', '5']));
+    expect(fs.readFileSync(idx).equals(first)).toBe(false);
+    const png = path.join(tmp, 's.png');
+    expect((await capture(() => sampleCli([dir, '--count', '20', '--out', png]))).code).toBe(0);
+    expect(fs.readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    const text = await capture(() => sampleCli([dir, '--prompt', 'x']));
+    expect(text).toMatchObject({
+      code: 2,
+      err: ['tapegrad sample: --prompt and --length are for text models; an image model writes --count images'],
+    });
+  });
+
+  test('a run interrupted mid-epoch and resumed ends on the same bits as one run', async () => {
+    const cut = path.join(tmp, 'cut');
+    const io = {
+      log: () => {},
+      liveStream: null,
+      shouldStop: (() => {
+        let batches = 0;
+        return () => ++batches > 6; // 4 batches per epoch: stop during the second
+      })(),
+      beforeWrite: () => {},
+      kernels: 'test',
+    };
+    const opts = { ...options({ limit: 128, epochs: 2, batchSize: 32, seed: 1 }), out: cut };
+    expect(await trainSession(gan, opts, io)).toBe(130);
+    const r = await capture(() => trainCli(['--resume', cut]));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`resuming ${cut} after epoch 1 of 2`);
+    expect(fs.readFileSync(path.join(cut, 'model.safetensors')).equals(fs.readFileSync(path.join(dir, 'model.safetensors')))).toBe(true);
+    expect(fs.readFileSync(path.join(cut, 'samples.idx')).equals(fs.readFileSync(path.join(dir, 'samples.idx')))).toBe(true);
+    expect(fs.readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(read('metrics.json'));
+    expect(fs.readFileSync(path.join(cut, 'report.html'), 'utf8')).toContain('Epochs 1 to 1 ran before this run was resumed');
+  }, 120_000);
+
+  test('options the family cannot honour are refused before anything is written', async () => {
+    const never = path.join(tmp, 'never');
+    await expect(trainCli(['--model', 'gan', '--optimizer', 'sgd', '--out', never])).rejects.toThrow(
+      'gan: trains both networks with Adam; --optimizer sgd is not supported',
+    );
+    await expect(trainCli(['--model', 'gan', '--scheduler', 'step', '--out', never])).rejects.toThrow(
+      'gan: --scheduler must be none or cosine, got step',
+    );
+    expect(fs.existsSync(never)).toBe(false);
+  });
+
+  test('scripts/check-gan.ts classifies samples.idx with a cnn run: a histogram over the 10 classes and the mean confidence', async () => {
+    const cnn = path.join(tmp, 'cnn');
+    expect((await capture(() => trainCli(['--model', 'cnn', '--epochs', '1', '--limit', '200', '--out', cnn]))).code).toBe(0);
+    const r = await capture(() => checkGanMain(['--cnn', cnn, '--gan', dir]));
+    expect([0, 1]).toContain(r.code);
+    expect(r.out[0]).toBe('256 samples classified:');
+    const rows = r.out.slice(1, 11);
+    expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(rows.map((l) => Number(l.trim().split(/\s+/)[1])).reduce((a, b) => a + b, 0)).toBe(256);
+    expect(r.out[11]).toMatch(/^classes hit: \d+ of 10 \(need 8\); largest class \d+\.\d% of the samples$/);
+    expect(r.out[12]).toMatch(/^mean confidence \(top probability\): 0\.\d{3} \(need 0\.8\)$/);
+    expect(r.out[13]).toBe(r.code === 0 ? 'PASS: recognisable, not one collapsed mode' : 'FAIL');
+    expect(() => checkGan(cnn, cnn)).toThrow(/check-gan: .*samples\.idx does not exist/);
+  }, 120_000);
 });

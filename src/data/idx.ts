@@ -79,37 +79,3 @@ export function loadIdx(imagesPath: string, labelsPath: string): ImageDataset {
   const labels = decodeIdx('loadIdx', readFile(labelsPath), labelsPath, 1, 'labels');
   return toDataset('loadIdx', images, labels, imagesPath, labelsPath);
 }
-
-/**
- * The bytes of an IDX images file (unsigned bytes, 3 dimensions: count, height, width) for images
- * whose pixels are in [0, 1], row-major: each pixel becomes round(255·v), clamped to 0..255 — the
- * inverse of the /255 `parseIdx` and `loadIdx` apply, so reading the file back gives the pixels to
- * within 1/510. Not gzipped.
- */
-export function encodeIdxImages(pixels: ArrayLike<number>, count: number, height: number, width: number): Uint8Array {
-  for (const [what, v] of [
-    ['count', count],
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`encodeIdxImages: ${what} must be a non-negative integer, got ${v}`);
-  }
-  const size = count * height * width;
-  if (pixels.length !== size) {
-    throw new Error(`encodeIdxImages: ${pixels.length} pixels do not fill ${count} images of ${height}x${width} (${size} pixels)`);
-  }
-  const header = 4 + 4 * 3;
-  const out = new Uint8Array(header + size);
-  const view = new DataView(out.buffer);
-  out[2] = UNSIGNED_BYTE;
-  out[3] = 3;
-  view.setUint32(4, count);
-  view.setUint32(8, height);
-  view.setUint32(12, width);
-  for (let i = 0; i < size; i++) {
-    const v = pixels[i];
-    if (Number.isNaN(v)) throw new Error(`encodeIdxImages: pixel ${i} is NaN`);
-    out[header + i] = Math.min(255, Math.max(0, Math.round(255 * v)));
-  }
-  return out;
-}

@@ -11,15 +11,16 @@
  * through D as two batches, so each has its own batch-norm statistics); then the generator steps on
  * the non-saturating loss BCE(D(fake), 1).
  *
- * Note [the GAN's §9 options]: --lr is both networks' learning rate; --momentum is Adam's β1 (as
- * OneCycleLR calls β1 "momentum"), 0.5 by default; --weight-decay is Adam's (L2) weight decay;
- * --clip-grad-norm clips each network's gradients before its own step; --scheduler none|cosine
- * (cosine: both learning rates decay to 0 over the run, stepped every batch); --crop-padding and
- * --flip-p augment the real images. The optimiser is Adam: --optimizer anything else is refused.
+ * Note [the GAN's §9 options]: --lr is both networks' learning rate, --epochs and --batch-size as
+ * usual (the last partial batch is dropped: batch norm needs the full batch); --clip-grad-norm clips
+ * each network's gradients before its own step; --scheduler none|cosine (cosine: both learning rates
+ * decay to 0 over the run, stepped every batch). The optimiser is Adam: --optimizer anything else is
+ * refused. The hyper-parameter `momentum` is Adam's β1 (as OneCycleLR calls β1 "momentum"), 0.5 in
+ * the defaults; `weightDecay` is Adam's (L2) weight decay, and `cropPadding`/`flipP` augment the real
+ * images (all three off by default).
  */
 import * as data from '../../data';
 import type { ImageSet } from '../../data';
-import { encodeIdxImages } from '../../data/idx';
 import { noGrad } from '../../autograd';
 import { clipGradNorm_ } from '../../nn/utils/clip';
 import { bceWithLogits } from '../../ops/losses';
@@ -29,12 +30,11 @@ import { CosineAnnealingLR, type LRScheduler } from '../../optim/lr-scheduler';
 import type { Rng } from '../../random/rng';
 import { ones, randn, zeros } from '../../tensor/create';
 import { Tensor } from '../../tensor/tensor';
-import { makeGrid } from '../../viz/images';
 import { escapeXml, lineChart } from '../chart';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun, ReportSection, SampleOptions, SampleResult } from '../family';
 import { findIdxFiles } from '../idx-files';
 import type { Hyper } from '../options';
-import { pngDataUri } from '../png';
+import { idxImageBytes, imageGridPng } from '../image-files';
 import { Discriminator, Generator, type GanShape } from './gan-model';
 
 /** How many images `samples.idx` holds. */
@@ -135,16 +135,9 @@ export function generate(g: Generator, count: number, rng: Rng): { data: Float32
   return { data: toUnitRange(y), count, height: g.shape.side, width: g.shape.side };
 }
 
-/** One PNG data URI of images in [0, 1] laid out `perRow` to a row with 1-pixel grey gaps. */
+/** One PNG data URI of images in [0, 1] laid out `perRow` to a row (pixel 0 black, 1 white, as `tapegrad sample` draws them). */
 function gridUri(pixels: Float32Array, count: number, side: number, perRow: number): string {
-  const grid = makeGrid(new Tensor(pixels, [count, 1, side, side]), { nrow: perRow, padding: 1, padValue: 0.5 });
-  const [, h, w] = grid.shape;
-  // The three channels of a grey grid are equal; one is the picture. Pinning one gap pixel to 0 and
-  // one to 1 keeps pngDataUri's stretch from brightening faint samples.
-  const values = Float32Array.from(grid.data.subarray(0, h * w) as ArrayLike<number>);
-  values[0] = 0;
-  values[1] = 1;
-  return pngDataUri({ width: w, height: h, values });
+  return `data:image/png;base64,${imageGridPng({ data: pixels, count, height: side, width: side }, perRow).toString('base64')}`;
 }
 
 function img(uri: string, alt: string, scale: number, width: number, height: number): string {
@@ -338,9 +331,13 @@ function createGan(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
               `<tr><td>${h.epoch}</td><td>${img(gridUri(h.row, EPOCH_ROW, side, EPOCH_ROW), `samples after epoch ${h.epoch}`, scale, gridSide(EPOCH_ROW), gridSide(1))}</td></tr>`,
           )
           .join('');
+        const resumed =
+          history[0].epoch > 1
+            ? ` Epochs 1 to ${history[0].epoch - 1} ran before this run was resumed; their samples and losses are not shown here (metrics.json has their losses).`
+            : '';
         sections.push({
           title: 'Samples from fixed noise after each epoch',
-          html: `<p>The same ${EPOCH_ROW} noise vectors through the generator after each epoch.</p><table><thead><tr><th>epoch</th><th>samples</th></tr></thead><tbody>${rows}</tbody></table>`,
+          html: `<p>The same ${EPOCH_ROW} noise vectors through the generator after each epoch.${resumed}</p><table><thead><tr><th>epoch</th><th>samples</th></tr></thead><tbody>${rows}</tbody></table>`,
         });
         sections.push({
           title: 'Discriminator and generator',
@@ -377,7 +374,7 @@ function createGan(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
 
     files() {
       const s = fromNoise(fileNoise);
-      return [{ name: 'samples.idx', content: encodeIdxImages(s, SAMPLE_FILE_COUNT, side, side) }];
+      return [{ name: 'samples.idx', content: idxImageBytes({ data: s, count: SAMPLE_FILE_COUNT, height: side, width: side }) }];
     },
 
     spec() {
