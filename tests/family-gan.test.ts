@@ -11,7 +11,7 @@ import * as tg from '../src';
 import { parseIdxImages } from '../src/data/idx';
 import type { FamilyOptions, FamilyRun } from '../src/train/family';
 import { FAMILIES } from '../src/train/families';
-import { gan, GanTrainer, toTanhRange, toUnitRange, SAMPLE_FILE_COUNT } from '../src/train/families/gan';
+import { evaluateGan, gan, GanTrainer, toTanhRange, toUnitRange, SAMPLE_FILE_COUNT } from '../src/train/families/gan';
 import { checkGanShape, Discriminator, Generator } from '../src/train/families/gan-model';
 import { checkGan, classHistogram, main as checkGanMain } from '../scripts/check-gan';
 import { run as evalCli } from '../src/cli/eval';
@@ -161,6 +161,19 @@ describe('gan: networks', () => {
     expect(() => g.forward(tg.zeros([2, 4]))).toThrow(/Generator: expected noise \[N,5\], got \[2,4\]/);
     const d = new Discriminator(shape, { rng: tg.rng(1) });
     expect(() => d.forward(tg.zeros([2, 1, 4, 4]))).toThrow(/Discriminator: expected images \[N,1,8,8\], got \[2,1,4,4\]/);
+  });
+
+  test('evaluateGan puts large sets through in chunks with the same result as one batch (eval mode)', () => {
+    const rng = tg.rng(4);
+    const g = new Generator(shape, { rng, dtype: 'float64' });
+    const d = new Discriminator(shape, { rng, dtype: 'float64' });
+    const real = tg.rand([1100, 1, 8, 8], { rng, dtype: 'float64' });
+    const z = tg.randn([1050, 5], { rng, dtype: 'float64' });
+    const e = evaluateGan(g, d, real, z);
+    const whole = tg.noGrad(() => ({ real: d.forward(real), fake: d.forward(g.forward(z)) }));
+    expect(e.dReal).toBeCloseTo(tg.sigmoid(whole.real).mean().item(), 12);
+    expect(e.dFake).toBeCloseTo(tg.sigmoid(whole.fake).mean().item(), 12);
+    expect(e.gLoss).toBeCloseTo(tg.bceWithLogits(whole.fake, tg.ones([1050], { dtype: 'float64' })).item(), 12);
   });
 
   test('pixel ranges: [0,1] → [-1,1] and back, clamped', () => {

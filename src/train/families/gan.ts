@@ -24,6 +24,8 @@ import type { ImageSet } from '../../data';
 import { noGrad } from '../../autograd';
 import { clipGradNorm_ } from '../../nn/utils/clip';
 import { bceWithLogits } from '../../ops/losses';
+import { narrow } from '../../ops/rearrange';
+import { concat } from '../../ops/shape';
 import { sigmoid } from '../../ops/elementwise';
 import { Adam } from '../../optim/adam';
 import { CosineAnnealingLR, type LRScheduler } from '../../optim/lr-scheduler';
@@ -109,13 +111,25 @@ export class GanTrainer {
   }
 }
 
+/** How many images evaluation puts through a network at once (Fashion-MNIST's 10,000 test images would need gigabytes in one). */
+const EVAL_CHUNK = 500;
+
+/** f over the first axis of x in chunks of EVAL_CHUNK, the results concatenated (eval mode: each row's output is its own). */
+function inChunks(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  const n = x.shape[0];
+  if (n <= EVAL_CHUNK) return f(x);
+  const parts: Tensor[] = [];
+  for (let start = 0; start < n; start += EVAL_CHUNK) parts.push(f(narrow(x, 0, start, Math.min(EVAL_CHUNK, n - start))));
+  return concat(parts, 0);
+}
+
 /** The losses and D's mean outputs on held-out real images and generated ones, in eval mode without a graph. */
 export function evaluateGan(g: Generator, d: Discriminator, real: Tensor, z: Tensor): GanStepResult {
   g.eval();
   d.eval();
   return noGrad(() => {
-    const realLogits = d.forward(real);
-    const fakeLogits = d.forward(g.forward(z));
+    const realLogits = inChunks((x) => d.forward(x), real);
+    const fakeLogits = inChunks((zz) => d.forward(g.forward(zz)), z);
     const isReal = ones([real.shape[0]], { dtype: real.dtype });
     const isFake = zeros([z.shape[0]], { dtype: real.dtype });
     return {
@@ -250,7 +264,7 @@ function createGan(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
   const history: { epoch: number; dLoss: number; gLoss: number; dReal: number; dFake: number; row: Float32Array }[] = [];
   const fromNoise = (z: Tensor): Float32Array => {
     generator.eval();
-    return toUnitRange(noGrad(() => generator.forward(z)));
+    return toUnitRange(noGrad(() => inChunks((zz) => generator.forward(zz), z)));
   };
   const last = (): ReturnType<typeof evaluateGan> => evaluateGan(generator, discriminator, testReal, evalNoise);
 
