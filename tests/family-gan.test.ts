@@ -272,7 +272,7 @@ describe('gan: the FamilyRun', () => {
     expect(() => gan.create(options({ scheduler: 'onecycle' }), context(0))).toThrow(
       /gan: --scheduler must be none or cosine, got onecycle/,
     );
-    expect(() => gan.create(options({ momentum: 1 }), context(0))).toThrow(/gan: --momentum is Adam's beta1 and must be in \[0,1\), got 1/);
+    expect(() => gan.create(options({ momentum: 1 }), context(0))).toThrow(/gan: momentum \(Adam's beta1\) must be in \[0,1\), got 1/);
     expect(() => gan.create(options({ limit: 1 }), context(0))).toThrow(/gan: needs at least 2 training images \(batch norm\), got 1/);
     expect(() => gan.create(options({ dataset: 'fashion-mnist' }), context(0))).toThrow(
       /gan: --dataset fashion-mnist needs --data-dir DIR/,

@@ -214,8 +214,7 @@ function checkOptions(opts: FamilyOptions): void {
   if (opts.optimizer !== 'adam') throw new Error(`gan: trains both networks with Adam; --optimizer ${opts.optimizer} is not supported`);
   const scheduler = opts.scheduler ?? 'none';
   if (scheduler !== 'none' && scheduler !== 'cosine') throw new Error(`gan: --scheduler must be none or cosine, got ${scheduler}`);
-  if (!(opts.momentum >= 0 && opts.momentum < 1))
-    throw new Error(`gan: --momentum is Adam's beta1 and must be in [0,1), got ${opts.momentum}`);
+  if (!(opts.momentum >= 0 && opts.momentum < 1)) throw new Error(`gan: momentum (Adam's beta1) must be in [0,1), got ${opts.momentum}`);
 }
 
 function createGan(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
