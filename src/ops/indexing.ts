@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { expand } from './broadcast';
 import { add } from './elementwise';
 import { gatherFlat, scatterAddFlat } from './flat-index';
-import { installMethods } from './methods';
 import { cast } from './operands';
 import { pad, reshape, slice } from './shape';
 
@@ -450,8 +449,6 @@ export function indexPut(x: Tensor, idx: readonly Index[], values: Tensor | numb
   const put = scatterAddFlat(gatherFlat(flat, from, [from.length]), toIdx, x.shape);
   return add(kept, put);
 }
-
-installMethods({ gather, scatterAdd, indexSelect, maskedSelect, oneHot, index, indexPut });
 
 declare module '../tensor/tensor' {
   interface Tensor {
