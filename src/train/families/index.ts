@@ -4,5 +4,8 @@
  * src/cli/train.ts; every other family is one file in this folder.
  */
 import type { Family } from '../family';
+import { gan } from './gan';
 
-export const FAMILIES: Record<string, Family> = {};
+export const FAMILIES: Record<string, Family> = {
+  gan,
+};
