@@ -432,12 +432,13 @@ describe('gan through the CLI: train, eval, sample, --resume, check-gan', () => 
 
   test('options the family cannot honour are refused before anything is written', async () => {
     const never = path.join(tmp, 'never');
-    await expect(trainCli(['--model', 'gan', '--optimizer', 'sgd', '--out', never])).rejects.toThrow(
-      'gan: trains both networks with Adam; --optimizer sgd is not supported',
-    );
-    await expect(trainCli(['--model', 'gan', '--scheduler', 'step', '--out', never])).rejects.toThrow(
-      'gan: --scheduler must be none or cosine, got step',
-    );
+    const sgd = await capture(() => trainCli(['--model', 'gan', '--optimizer', 'sgd', '--out', never]));
+    expect(sgd).toMatchObject({
+      code: 2,
+      err: ['tapegrad train: --model gan: trains both networks with Adam; --optimizer sgd is not supported'],
+    });
+    const step = await capture(() => trainCli(['--model', 'gan', '--scheduler', 'step', '--out', never]));
+    expect(step).toMatchObject({ code: 2, err: ['tapegrad train: --model gan: --scheduler must be none or cosine, got step'] });
     expect(fs.existsSync(never)).toBe(false);
   });
 

@@ -17,7 +17,7 @@ import { buildModel, describeModel } from '../train/models';
 import type { ResumeOptions, TrainOptions } from '../train/options';
 import { FamilyTrainOptions, HELP, parseTrainArgs, UsageError } from './train-args';
 import { FAMILIES } from '../train/families';
-import { trainSession } from '../train/session';
+import { SessionSetupError, trainSession } from '../train/session';
 import { readSessionSpec, runFormat } from '../train/session-spec';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
@@ -364,6 +364,11 @@ async function trainFamily(opts: FamilyTrainOptions): Promise<number> {
       kernels: describeBackend(),
     });
   } catch (e) {
+    if (e instanceof SessionSetupError) {
+      // Families name themselves in their messages ('gan: …'); say it once.
+      console.error(`tapegrad train: --model ${e.message.startsWith(`${family}: `) ? e.message : `${family}: ${e.message}`}`);
+      return 2;
+    }
     // A checkpoint that does not fit the run is the user's to fix, like a bad argument.
     if (opts.resumeFrom !== undefined && /checkpoint/.test((e as Error).message)) {
       console.error(`tapegrad train: --resume ${opts.resumeFrom}: ${(e as Error).message}`);

@@ -25,6 +25,9 @@ import { renderSessionReport } from './session-report';
 import { readSessionSpec, SESSION_FILES, SessionSpec, sessionSpecJson } from './session-spec';
 import { readBounded, runFile } from './validate';
 
+/** A family that could not be built from the run's options: the CLI prints the message and exits 2. */
+export class SessionSetupError extends Error {}
+
 /** What the session needs from the program around it (the CLI, or a test). */
 export interface SessionIo {
   log(line: string): void;
@@ -231,7 +234,14 @@ export async function trainSession(family: Family, opts: SessionOptions, io: Ses
   const started = performance.now();
   const { out, resumeFrom, ...options } = opts;
   const saved = resumeFrom !== undefined ? readSessionSpec(resumeFrom).spec.saved : null;
-  const b = buildRun(family, options, saved);
+  let b: BuiltRun;
+  try {
+    b = buildRun(family, options, saved);
+  } catch (e) {
+    // The family refused its options or its data (an optimiser it does not train with, an empty
+    // text): nothing has been written yet, and the message is the user's to act on.
+    throw new SessionSetupError((e as Error).message);
+  }
   const { run } = b;
 
   let checkpoint: SessionCheckpoint | null = null;
