@@ -4,5 +4,9 @@
  * src/cli/train.ts; every other family is one file in this folder.
  */
 import type { Family } from '../family';
+import { AUTOENCODER, VAE } from './autoencoder';
 
-export const FAMILIES: Record<string, Family> = {};
+export const FAMILIES: Record<string, Family> = {
+  autoencoder: AUTOENCODER,
+  vae: VAE,
+};
