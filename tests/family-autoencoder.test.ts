@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PNG } from 'pngjs';
 import * as tg from '../src';
 import type { FamilyContext, FamilyOptions, FamilyRun } from '../src/train/family';
 import {
@@ -222,6 +223,10 @@ describe('the pieces, by hand', () => {
     expect(el.name).toBe('img');
     expect(el.attrs.width).toBe('6');
     expect(el.attrs.alt).toBe('a & b');
+    const png = PNG.sync.read(Buffer.from(el.attrs.src.replace(/^data:image\/png;base64,/, ''), 'base64'));
+    expect([png.width, png.height]).toEqual([2, 2]);
+    // round(255·0.5) = 128, round(255·0.25) = 64 (one image: makeGrid adds no padding).
+    expect(Array.from({ length: 4 }, (_, i) => png.data[4 * i])).toEqual([0, 255, 128, 64]);
     expect(() => imageGridHtml(tg.zeros([1, 3, 2, 2]), { nrow: 1, scale: 1, alt: '' })).toThrow(
       /imageGridHtml: expected grey images \[N,1,H,W\], got \[1,3,2,2\]/,
     );
