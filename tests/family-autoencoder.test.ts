@@ -24,6 +24,11 @@ import {
 } from '../src/train/families/autoencoder';
 import { autoencoderStep, ConvAutoencoder, ConvVae, vaeLoss, vaeStep, vaeTerms } from '../src/train/families/autoencoder-model';
 import { FAMILIES } from '../src/train/families';
+import { run as evalCli } from '../src/cli/eval';
+import { run as sampleCli } from '../src/cli/sample';
+import { run as trainCli } from '../src/cli/train';
+import { SessionIo, trainSession } from '../src/train/session';
+import { capture } from './cli-capture';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
 import { parseXml } from './viz-helpers';
 
@@ -286,7 +291,7 @@ describe('the families driven directly', () => {
     expect(VAE.defaults('digits').optimizer).toBe('adam');
   });
 
-  test('autoencoder: trains, beats the mean image, reports reconstructions, draws its graph, and has no sampler', async () => {
+  test('autoencoder: trains, beats the mean image, reports reconstructions, draws its graph, and refuses to sample', async () => {
     const run = AUTOENCODER.create(options('autoencoder', { epochs: 20 }), context());
     expect(run.dataDescription).toBe('200 train / 200 test images [1,8,8], pixels in [0, 1]');
     expect(run.batchesPerEpoch).toBe(Math.ceil(200 / 32));
@@ -300,7 +305,9 @@ describe('the families driven directly', () => {
     expect(sections.map((s) => s.title)).toEqual(['Test images and their reconstructions']);
     reportXml(sections);
     expect(sections[0].html).toContain(summary.meanImageMse.toFixed(5));
-    expect(run.sample).toBeUndefined();
+    expect(() => run.sample!({ prompt: '', length: 0, temperature: 1, count: 4, rng: tg.rng(0) })).toThrow(
+      /an autoencoder run does not sample: .*train --model vae to sample images/,
+    );
     const g = run.graphInput!();
     expect(g.module).toBe(run.modules.model);
     expect((g.input as tg.Tensor).shape).toEqual([4, 1, 8, 8]);
@@ -372,4 +379,111 @@ describe('the families driven directly', () => {
     expect(run.description).toMatch(/code \[8,7,7\]/);
     expect(run.spec()).toEqual({ imageShape: [1, 28, 28], hidden: 16, code: 8 });
   });
+});
+
+const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+
+describe('through the CLI: tapegrad train --model autoencoder / vae, eval, sample, --resume', () => {
+  let ae: string;
+  let vae: string;
+  beforeAll(async () => {
+    ae = path.join(tmp, 'cli-ae');
+    vae = path.join(tmp, 'cli-vae');
+    const a = await capture(() => trainCli(['--model', 'autoencoder', '--limit', '500', '--epochs', '12', '--out', ae]));
+    expect(a.err).toEqual([]);
+    expect(a.code).toBe(0);
+    expect(a.out.some((l) => /^testMse 0\.\d{4} after 12 epochs/.test(l))).toBe(true);
+    const v = await capture(() => trainCli(['--model', 'vae', '--limit', '300', '--epochs', '2', '--out', vae]));
+    expect(v.err).toEqual([]);
+    expect(v.code).toBe(0);
+  }, 120_000);
+
+  test('the autoencoder run: its files, metrics.json well below the mean image, run.json naming the family', () => {
+    for (const f of ['run.json', 'checkpoint.json', 'model.safetensors', 'metrics.json', 'timings.json', 'report.html'])
+      expect(fs.existsSync(path.join(ae, f))).toBe(true);
+    const spec = JSON.parse(read(ae, 'run.json'));
+    expect(spec).toMatchObject({ family: 'autoencoder', saved: { imageShape: [1, 8, 8], hidden: 32, code: 16 } });
+    expect(spec.options).toMatchObject({ model: 'autoencoder', dataset: 'digits', epochs: 12, limit: 500, optimizer: 'adam' });
+    const metrics = JSON.parse(read(ae, 'metrics.json'));
+    expect(metrics.epochs).toHaveLength(12);
+    expect(metrics.meanImageMse).toBeGreaterThan(0.05);
+    expect(metrics.testMse).toBeLessThan(0.5 * metrics.meanImageMse);
+    expect(metrics.epochs[11].testMse).toBe(metrics.testMse);
+    expect(Object.keys(tg.load(path.join(ae, 'model.safetensors'))).sort()).toEqual(
+      Object.keys(buildAutoencoder([1, 8, 8], tg.rng(0)).stateDict()).sort(),
+    );
+  });
+
+  test('the autoencoder report: well-formed, reconstructions beside the test images, and the graph', () => {
+    const html = read(ae, 'report.html');
+    parseXml(html.replace(/^<!DOCTYPE[^>]*>\s*/i, ''));
+    expect(html).toMatch(/<h2 id="test-images-and-their-reconstructions">Test images and their reconstructions<\/h2>/);
+    expect(html).toMatch(/<img class="pixels"[^>]*alt="test images and their reconstructions"/);
+    expect(html).toMatch(/<div class="graph"><svg/);
+    expect(html).toContain('ConvTranspose2d');
+  });
+
+  test("eval prints the saved model's testMse, equal to metrics.json; sample refuses an autoencoder, saying why", async () => {
+    const r = await capture(() => evalCli([ae]));
+    expect(r.code).toBe(0);
+    const line = r.out.find((l) => l.startsWith('testMse '))!;
+    expect(Number(line.split(' ')[1])).toBeCloseTo(JSON.parse(read(ae, 'metrics.json')).testMse, 4);
+    const s = await capture(() => sampleCli([ae, '--count', '4', '--out', path.join(tmp, 'never.png')]));
+    expect(s.code).toBe(2);
+    expect(s.err[0]).toMatch(/^tapegrad sample: an autoencoder run does not sample: .*train --model vae/);
+    expect(fs.existsSync(path.join(tmp, 'never.png'))).toBe(false);
+  });
+
+  test('the vae run: metrics.json has testMse, meanImageMse, testLoss and testKl; the report has samples and a latent walk', () => {
+    const metrics = JSON.parse(read(vae, 'metrics.json'));
+    for (const k of ['testMse', 'meanImageMse', 'testLoss', 'testKl']) expect(Number.isFinite(metrics[k])).toBe(true);
+    expect(metrics.testKl).toBeGreaterThan(0);
+    expect(metrics.epochs.map((e: Record<string, number>) => Object.keys(e).sort())[0]).toEqual(
+      expect.arrayContaining(['epoch', 'trainKl', 'trainLoss', 'testLoss', 'testKl', 'testMse']),
+    );
+    const html = read(vae, 'report.html');
+    parseXml(html.replace(/^<!DOCTYPE[^>]*>\s*/i, ''));
+    for (const id of ['test-images-and-their-reconstructions', 'samples-from-n-0-i', 'latent-space-walk'])
+      expect(html).toContain(`id="${id}"`);
+  });
+
+  test('vae: sample --count N writes N images as IDX or as a PNG grid; the same seed gives the same bytes', async () => {
+    const idx = path.join(tmp, 'vae-sample.idx');
+    const r = await capture(() => sampleCli([vae, '--count', '5', '--out', idx, '--seed', '7']));
+    expect(r).toMatchObject({ code: 0, out: [`wrote 5 images of 8x8 to ${idx}`] });
+    const bytes = fs.readFileSync(idx);
+    expect([bytes.readUInt32BE(0), bytes.readUInt32BE(4), bytes.readUInt32BE(8), bytes.readUInt32BE(12)]).toEqual([0x803, 5, 8, 8]);
+    expect(bytes.length).toBe(16 + 5 * 64);
+    const again = path.join(tmp, 'vae-sample-again.idx');
+    await capture(() => sampleCli([vae, '--count', '5', '--out', again, '--seed', '7']));
+    expect(fs.readFileSync(again)).toEqual(bytes);
+    const other = path.join(tmp, 'vae-sample-other.idx');
+    await capture(() => sampleCli([vae, '--count', '5', '--out', other, '--seed', '8']));
+    expect(fs.readFileSync(other)).not.toEqual(bytes);
+    const png = path.join(tmp, 'vae-sample.png');
+    expect((await capture(() => sampleCli([vae, '--count', '16', '--out', png]))).code).toBe(0);
+    const image = PNG.sync.read(fs.readFileSync(png));
+    // 16 images of 8×8 in one row, a pixel of padding around each.
+    expect([image.width, image.height]).toEqual([16 * 9 + 1, 10]);
+  });
+
+  test('vae: a run stopped mid-epoch and resumed ends on the same weights and metrics as one uninterrupted run', async () => {
+    const io = (stopAfter = Infinity): SessionIo => {
+      let batches = 0;
+      return { log: () => {}, liveStream: null, shouldStop: () => ++batches > stopAfter, beforeWrite: () => {}, kernels: 'test' };
+    };
+    const opts = (out: string) => ({ ...options('vae', { epochs: 2, limit: 100 }), out });
+    const whole = path.join(tmp, 'vae-whole');
+    const cut = path.join(tmp, 'vae-cut');
+    expect(await trainSession(VAE, opts(whole), io())).toBe(0);
+    // 100 images in batches of 16: 7 batches an epoch; stop during the second.
+    expect(await trainSession(VAE, opts(cut), io(9))).toBe(130);
+    expect(JSON.parse(read(cut, 'checkpoint.json')).epoch).toBe(1);
+    expect(fs.existsSync(path.join(cut, 'metrics.json'))).toBe(false);
+    const r = await capture(() => trainCli(['--resume', cut]));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`resuming ${cut} after epoch 1 of 2`);
+    expect(fs.readFileSync(path.join(cut, 'model.safetensors'))).toEqual(fs.readFileSync(path.join(whole, 'model.safetensors')));
+    expect(read(cut, 'metrics.json')).toBe(read(whole, 'metrics.json'));
+  }, 60_000);
 });

@@ -272,6 +272,10 @@ function createAutoencoder(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
     spec() {
       return { imageShape: b.splits.imageShape, hidden, code };
     },
+    sample(): SampleResult {
+      // Its decoder only ever saw codes of real images: there is no distribution to draw codes from.
+      throw new Error('an autoencoder run does not sample: it reconstructs its input and has no prior to draw codes from (train --model vae to sample images)');
+    },
     graphInput() {
       model.eval();
       return { module: model, input: firstRows(b.splits.test, 4) };
