@@ -447,6 +447,17 @@ describe('through the CLI: tapegrad train --model autoencoder / vae, eval, sampl
       expect(html).toContain(`id="${id}"`);
   });
 
+  test("vae: eval on the saved run gives metrics.json's testMse, testLoss and testKl (the same noise: Note [the same noise at every evaluation])", async () => {
+    const r = await capture(() => evalCli([vae]));
+    expect(r.code).toBe(0);
+    const metrics = JSON.parse(read(vae, 'metrics.json'));
+    for (const k of ['testMse', 'testLoss', 'testKl']) {
+      const line = r.out.find((l) => l.startsWith(`${k} `));
+      expect(line).toBeDefined();
+      expect(Number(line!.split(' ')[1])).toBeCloseTo(metrics[k], 4);
+    }
+  });
+
   test('vae: sample --count N writes N images as IDX or as a PNG grid; the same seed gives the same bytes', async () => {
     const idx = path.join(tmp, 'vae-sample.idx');
     const r = await capture(() => sampleCli([vae, '--count', '5', '--out', idx, '--seed', '7']));

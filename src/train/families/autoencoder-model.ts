@@ -41,7 +41,8 @@ function checkImageShape(who: string, image: readonly number[]): [number, number
 /**
  * conv 3×3 → ReLU → 2×2 max pool, twice ([C,H,W] → [code,H/4,W/4]), then two ConvTranspose2d of
  * kernel 2 and stride 2 back to [C,H,W] and a sigmoid, so the output is an image in [0, 1]. The
- * code has `code` channels: for the 8×8 digits 8×2×2 = 32 numbers for 64 pixels.
+ * code has `code` channels: for the 8×8 digits the family uses 16×2×2 (64 numbers, but two poolings
+ * have thrown away where in each 4×4 block a feature was).
  */
 export class ConvAutoencoder extends nn.Module {
   readonly encoder: nn.Sequential;

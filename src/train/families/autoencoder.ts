@@ -175,7 +175,16 @@ function base(family: string, opts: FamilyOptions, ctx: FamilyContext): ImageRun
   };
 }
 
-/** A generator that restarts from the same position every time `fresh()` is called (evaluation's and the report's noise). */
+/**
+ * A generator that restarts from the same position every time `fresh()` is called (evaluation's and
+ * the report's noise).
+ *
+ * Note [the same noise at every evaluation]: the VAE's test loss samples z, so it depends on the
+ * noise. Drawing it from a stream that moves on would make `evaluate()` after the last epoch, the
+ * summary, the report and `tapegrad eval` on the saved run give four different numbers for the same
+ * weights. Each evaluation instead replays the stream from where `create` found it (the run's seed and
+ * the purpose 'eval-noise'), so they all agree, and the noise is still the run's own.
+ */
 function replayable(r: Rng): { fresh(): Rng } {
   const start: RngState = r.state();
   return {
@@ -274,7 +283,9 @@ function createAutoencoder(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
     },
     sample(): SampleResult {
       // Its decoder only ever saw codes of real images: there is no distribution to draw codes from.
-      throw new Error('an autoencoder run does not sample: it reconstructs its input and has no prior to draw codes from (train --model vae to sample images)');
+      throw new Error(
+        'an autoencoder run does not sample: it reconstructs its input and has no prior to draw codes from (train --model vae to sample images)',
+      );
     },
     graphInput() {
       model.eval();
