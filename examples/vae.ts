@@ -6,7 +6,7 @@
  * decodes draws from N(0, I) into new digits and, given a path, saves them as a PNG grid.
  * `tapegrad train --model vae` trains the same network (src/train/families/autoencoder.ts).
  *
- * Run: npx ts-node examples/vae.ts [samples.png]   (about 40 s; TAPEGRAD_SMOKE=1: 8 epochs)
+ * Run: npx ts-node examples/vae.ts [samples.png]   (about 40 s; TAPEGRAD_SMOKE=1: 5 epochs)
  */
 import * as tg from '../src';
 
@@ -77,7 +77,7 @@ export function main(opts: { smoke?: boolean; out?: string; log?: (line: string)
   const { train, test } = data.trainTestSplit(data.loadDigits(), { testFraction: 0.2, rng });
   const loader = new data.DataLoader(new data.TensorDataset(train.images), { batchSize: 16, shuffle: true, rng });
   const model = new Vae(8, rng);
-  const epochs = opts.smoke ? 8 : 60;
+  const epochs = opts.smoke ? 5 : 60;
   const optimizer = new optim.Adam(model.parameters(), { lr: 3e-3 });
   const scheduler = new optim.lrScheduler.CosineAnnealingLR(optimizer, { tMax: epochs * loader.length });
 
