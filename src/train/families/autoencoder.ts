@@ -9,6 +9,7 @@
 import { noGrad } from '../../autograd/mode';
 import * as data from '../../data';
 import type { ImageSet } from '../../data';
+import { concat } from '../../ops/shape';
 import { LRScheduler } from '../../optim/lr-scheduler';
 import { encodePng } from '../../platform/png';
 import type { Rng, RngState } from '../../random/rng';
@@ -122,15 +123,8 @@ export function pairRows(originals: Tensor, reconstructions: Tensor, cols: numbe
     for (let i = start; i < end; i++) order.push(i);
     for (let i = start; i < end; i++) order.push(n + i);
   }
-  const both = data.gather({ images: concatRows(originals, reconstructions), labels: new Int32Array(2 * n) }, Int32Array.from(order));
+  const both = data.gather({ images: concat([originals, reconstructions], 0), labels: new Int32Array(2 * n) }, Int32Array.from(order));
   return both.images;
-}
-
-function concatRows(a: Tensor, b: Tensor): Tensor {
-  const out = new Float64Array(a.size + b.size);
-  out.set(a.data as ArrayLike<number>, 0);
-  out.set(b.data as ArrayLike<number>, a.size);
-  return tensor(out, { shape: [a.shape[0] + b.shape[0], ...a.shape.slice(1)], dtype: a.dtype === 'float64' ? 'float64' : 'float32' });
 }
 
 /** The scale at which a report shows images: 8×8 digits at ×5, 28×28 images at ×2. */
