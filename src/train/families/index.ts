@@ -5,8 +5,10 @@
  */
 import type { Family } from '../family';
 import { AUTOENCODER, VAE } from './autoencoder';
+import { gan } from './gan';
 
 export const FAMILIES: Record<string, Family> = {
   autoencoder: AUTOENCODER,
   vae: VAE,
+  gan,
 };
