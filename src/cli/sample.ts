@@ -82,7 +82,10 @@ export async function run(args: string[]): Promise<number> {
   }
   const { run: family, spec } = loaded;
   if (family.sample === undefined)
-    return fail(`a ${spec.family} run on ${spec.options.dataset} does not sample (it is a classifier: use 'tapegrad predict')`);
+    return fail(
+      `a ${spec.family} run on ${spec.options.dataset} does not sample` +
+        (family.predict !== undefined ? ` (it is a classifier: use 'tapegrad predict')` : ''),
+    );
   let result;
   try {
     result = family.sample({ prompt: v.prompt ?? '\n', length, temperature, count: n, rng: rng(`${seed}:sample`) });
