@@ -8,14 +8,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as autoencoder from '../examples/autoencoder';
 import * as charLstm from '../examples/char-lstm';
 import * as charTransformer from '../examples/char-transformer';
 import * as customOp from '../examples/custom-op';
 import * as digitsCnn from '../examples/digits-cnn';
+import * as ganExample from '../examples/gan';
 import * as regularisation from '../examples/regularisation';
 import * as spiral from '../examples/spiral';
 import * as testingGradients from '../examples/testing-gradients';
 import * as tutorial from '../examples/tutorial';
+import * as vae from '../examples/vae';
 import * as xorMlp from '../examples/xor-mlp';
 import * as tg from '../src';
 
@@ -41,14 +44,17 @@ function recorder(): { log: (line: string) => void; lines: string[] } {
 
 test('every example in examples/ is covered here', () => {
   expect(EXAMPLES).toEqual([
+    'autoencoder.ts',
     'char-lstm.ts',
     'char-transformer.ts',
     'custom-op.ts',
     'digits-cnn.ts',
+    'gan.ts',
     'regularisation.ts',
     'spiral.ts',
     'testing-gradients.ts',
     'tutorial.ts',
+    'vae.ts',
     'xor-mlp.ts',
   ]);
 });
@@ -191,6 +197,25 @@ describe('char-lstm.ts and char-transformer.ts (smoke size)', () => {
   });
 });
 
+describe('gan.ts (smoke size)', () => {
+  test('3 epochs of the DCGAN loop: finite losses, 64 samples in [-1,1] whose mean image moved toward the mean digit', () => {
+    const r = ganExample.main({ smoke: true, log: recorder().log });
+    expect(Number.isFinite(r.dLoss) && Number.isFinite(r.gLoss)).toBe(true);
+    expect(r.samples.shape).toEqual([64, 1, 8, 8]);
+    expect(Math.max(...Array.from(r.samples.data, Math.abs))).toBeLessThanOrEqual(1);
+    // Untrained, tanh of small weights is mid-grey everywhere (≈ 0), far from the mean digit's dark border and bright middle.
+    expect(r.meanImageDistanceBefore).toBeGreaterThan(0.4);
+    expect(r.meanImageDistanceAfter).toBeLessThan(0.6 * r.meanImageDistanceBefore);
+  });
+
+  test('the networks: noise [N,32] → [N,1,8,8] → logits [N]', () => {
+    const rng = tg.rng(1);
+    const images = ganExample.buildGenerator(rng).forward(tg.randn([3, 32], { rng }));
+    expect(images.shape).toEqual([3, 1, 8, 8]);
+    expect(ganExample.buildDiscriminator(rng).forward(images).shape).toEqual([3]);
+  });
+});
+
 describe('regularisation.ts (smoke size)', () => {
   test('trains each setting and reports train and test accuracy and loss; the regularisers change the run; a rerun is identical', () => {
     const results = regularisation.main({ smoke: true, log: recorder().log });
@@ -240,12 +265,15 @@ test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SM
   );
   const first = Object.fromEntries(outputs.map(([file, stdout]) => [file, stdout.split('\n')[0]]));
   expect(first).toEqual({
+    'autoencoder.ts': expect.stringMatching(/^epoch 3: train MSE 0\.\d{4}, test MSE 0\.\d{4}$/),
     'custom-op.ts': 'softplus(0) = 0.6931 (log 2 = 0.6931)',
     'digits-cnn.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
+    'gan.ts': expect.stringMatching(/^epoch 3: D loss \d\.\d{3}, G loss \d\.\d{3}$/),
     'regularisation.ts': '64 training images, 360 test images, 2 epochs; means of 1 seeds',
     'spiral.ts': expect.stringMatching(/^tanh: loss 1\.\d{3} \(step 1\)/),
     'testing-gradients.ts': expect.stringMatching(/^softplus \(composite\): gradcheck passed: 4 comparisons/),
     'tutorial.ts': '1. Convolution of two signals: flip one, slide it over the other, multiply and sum',
+    'vae.ts': expect.stringMatching(/^epoch 5: train loss \d+\.\d{2} nats per image$/),
     'xor-mlp.ts': 'tanh: 3 of 3 seeds classify all four points',
   });
   expect(fs.existsSync(path.join(tmp, 'script.svg'))).toBe(true);
@@ -270,3 +298,41 @@ test('an example copied out of the repository runs with npx ts-node -P tsconfig.
     fs.rmSync(outside, { recursive: true, force: true });
   }
 }, 120_000);
+
+describe('autoencoder.ts (smoke size)', () => {
+  test('3 epochs already reconstruct the test digits at under half the error of the mean training image', () => {
+    const r = recorder();
+    const { testMse, meanImageMse } = autoencoder.main({ smoke: true, log: r.log });
+    expect(meanImageMse).toBeGreaterThan(0.05);
+    expect(testMse).toBeLessThan(0.5 * meanImageMse);
+    expect(r.lines[r.lines.length - 1]).toMatch(/^test MSE 0\.\d{4} against 0\.\d{4} for the mean training image/);
+  });
+
+  test('the network maps [N,1,8,8] to [N,1,8,8] in (0, 1) through a code of [16,2,2]', () => {
+    const net = autoencoder.buildAutoencoder(tg.rng(0));
+    const x = tg.rand([2, 1, 8, 8], { rng: tg.rng(1) });
+    const y = net.forward(x);
+    expect(y.shape).toEqual([2, 1, 8, 8]);
+    expect(Array.from(y.data).every((v) => v > 0 && v < 1)).toBe(true);
+    const encoder = new tg.nn.Sequential(...Array.from({ length: 6 }, (_, i) => net[i]));
+    expect(encoder.forward(x).shape).toEqual([2, 16, 2, 2]);
+  });
+});
+
+describe('vae.ts (smoke size)', () => {
+  test('5 epochs: test reconstructions beat the mean image, and 64 samples from N(0, I) are written as a PNG grid', () => {
+    const out = path.join(tmp, 'vae-samples.png');
+    const { testMse, meanImageMse, testLoss, samples } = vae.main({ smoke: true, out, log: recorder().log });
+    expect(testMse).toBeLessThan(meanImageMse);
+    // 64 pixels of BCE: below the 64·ln 2 ≈ 44.4 nats of answering 0.5 everywhere.
+    expect(testLoss).toBeLessThan(64 * Math.LN2);
+    expect(samples.shape).toEqual([64, 1, 8, 8]);
+    expect(fs.readFileSync(out).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
+  test('the loss of a posterior equal to the prior and logits 0 is 64·ln 2 per image (KL 0)', () => {
+    const x = tg.rand([3, 1, 8, 8], { rng: tg.rng(2) });
+    const loss = vae.vaeLoss(tg.zeros([3, 1, 8, 8]), tg.zeros([3, 8]), tg.zeros([3, 8]), x);
+    expect(loss.item()).toBeCloseTo(64 * Math.LN2, 4);
+  });
+});

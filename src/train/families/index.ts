@@ -4,8 +4,13 @@
  * src/cli/train.ts; every other family is one file in this folder.
  */
 import type { Family } from '../family';
+import { AUTOENCODER, VAE } from './autoencoder';
+import { gan } from './gan';
 import { transformer } from './transformer';
 
 export const FAMILIES: Record<string, Family> = {
+  autoencoder: AUTOENCODER,
+  vae: VAE,
+  gan,
   transformer,
 };
