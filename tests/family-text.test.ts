@@ -25,6 +25,12 @@ import {
   splitText,
   unigramEntropy,
 } from '../src/train/text-data';
+import { run as evalCli } from '../src/cli/eval';
+import { run as sampleCli } from '../src/cli/sample';
+import { run as trainCli } from '../src/cli/train';
+import { capture } from './cli-capture';
+import { FAMILIES } from '../src/train/families';
+import { trainSession } from '../src/train/session';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -226,7 +232,7 @@ describe('sampling', () => {
 
 // ---- the runs, on a tiny text ------------------------------------------------------------------
 
-function familyOptions(model: string, hyper: Hyper, textFile: string, limit: number | null): FamilyOptions {
+function familyOptions(model: string, hyper: Hyper, textFile: string | null, limit: number | null): FamilyOptions {
   return { ...hyper, model, dataset: 'text', dataDir: null, textFile, seed: 0, limit };
 }
 
@@ -367,4 +373,104 @@ describe('float64 parity with the PyTorch mirrors, 20 steps', () => {
     expectParity(ours, theirs.losses);
     expect(ours[STEPS - 1]).toBeLessThan(ours[0]);
   });
+});
+
+// ---- end to end, through the CLI -----------------------------------------------------------------
+
+describe.each([
+  ['lstm', ['Samples', 'Validation loss']],
+  ['transformer', ['Samples', 'Validation loss', 'Attention maps']],
+])('%s --dataset text through the CLI: train, eval, sample, --resume', (model, sections) => {
+  let dir: string;
+  let trainOut: string[];
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  const args = (out: string) => [
+    '--model',
+    model,
+    '--dataset',
+    'text',
+    '--limit',
+    '3000',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '8',
+    '--out',
+    out,
+  ];
+
+  beforeAll(async () => {
+    dir = path.join(tmp, `cli-${model}`);
+    const r = await capture(() => trainCli(args(dir)));
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    trainOut = r.out;
+  }, 300_000);
+
+  test('the run directory, run.json (with the vocabulary) and metrics.json (valLoss beside unigramLoss)', () => {
+    for (const f of ['run.json', 'checkpoint.json', 'model.safetensors', 'metrics.json', 'timings.json', 'report.html'])
+      expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    const spec = JSON.parse(read('run.json'));
+    expect(spec).toMatchObject({ family: model, options: { model, dataset: 'text', epochs: 2, batchSize: 8, limit: 3000 } });
+    expect(JSON.stringify(spec)).toContain(JSON.stringify(loadTextData(null).vocab));
+    const m = JSON.parse(read('metrics.json'));
+    expect(m.epochs).toHaveLength(2);
+    expect(m.valLoss).toBeCloseTo(m.epochs[1].valLoss, 4);
+    expect(m.unigramLoss).toBeCloseTo(unigramEntropy(loadTextData(null).val.subarray(0, 3000), 137), 4); // metrics.json keeps 5 decimals
+    expect(m.valLoss).toBeLessThan(Math.log(137)); // better than uniform after 2 short epochs
+    expect(trainOut.some((l) => /^valLoss \d\.\d{4} after 2 epochs/.test(l))).toBe(true);
+  });
+
+  test("report.html has the family's sections", () => {
+    const html = read('report.html');
+    for (const title of sections) expect(html).toContain(`>${title}</h2>`);
+    expect(html).toContain('temperature 0 (greedy)');
+  });
+
+  test('eval prints the validation loss train ended with', async () => {
+    const r = await capture(() => evalCli([dir]));
+    expect(r.code).toBe(0);
+    const m = JSON.parse(read('metrics.json'));
+    const line = r.out.find((l) => l.startsWith('valLoss '));
+    expect(Number(line!.split(' ')[1])).toBeCloseTo(m.valLoss, 4);
+    expect(r.out).toContain(`unigramLoss ${m.unigramLoss.toFixed(4)}`);
+  });
+
+  test('sample: the prompt continued, the same for the same --seed, greedy at temperature 0; foreign prompt characters are named', async () => {
+    const s = (...a: string[]) => capture(() => sampleCli([dir, '--prompt', 'The gradient', '--length', '40', ...a]));
+    const a = await s('--seed', '3');
+    expect(a.code).toBe(0);
+    expect(a.out.join('\n').startsWith('The gradient')).toBe(true);
+    expect(a.out.join('\n').length).toBe('The gradient'.length + 40);
+    expect((await s('--seed', '3')).out).toEqual(a.out);
+    expect((await s('--seed', '4')).out).not.toEqual(a.out);
+    const g = await s('--temperature', '0', '--seed', '1');
+    expect((await s('--temperature', '0', '--seed', '2')).out).toEqual(g.out);
+    const bad = await capture(() => sampleCli([dir, '--prompt', 'día ☃']));
+    expect(bad.code).not.toBe(0);
+    expect(bad.err.join('\n')).toContain('sample: the prompt has: characters "í", "☃" not in the model\'s vocabulary of 137');
+  });
+
+  test('a run interrupted mid-epoch and resumed ends on the same bits as one run', async () => {
+    const cut = path.join(tmp, `cut-${model}`);
+    const family = FAMILIES[model];
+    const io = {
+      log: () => {},
+      liveStream: null,
+      shouldStop: (() => {
+        let batches = 0;
+        const perEpoch = Math.floor(3000 / (8 * (model === 'lstm' ? 64 : 32))); // 5 for the LSTM, 11 for the transformer
+        return () => ++batches > perEpoch + 1; // stop during the second epoch
+      })(),
+      beforeWrite: () => {},
+      kernels: 'test',
+    };
+    const opts = { ...familyOptions(model, { ...family.defaults('text'), epochs: 2, batchSize: 8 }, null, 3000), textFile: null, out: cut };
+    expect(await trainSession(family, opts, io)).toBe(130);
+    const r = await capture(() => trainCli(['--resume', cut]));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`resuming ${cut} after epoch 1 of 2`);
+    expect(fs.readFileSync(path.join(cut, 'model.safetensors')).equals(fs.readFileSync(path.join(dir, 'model.safetensors')))).toBe(true);
+    expect(fs.readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(read('metrics.json'));
+  }, 300_000);
 });

@@ -12,7 +12,7 @@ import type { Rng } from '../../random/rng';
 import { tensor } from '../../tensor/create';
 import type { FloatDType } from '../../tensor/dtype';
 import type { Tensor } from '../../tensor/tensor';
-import type { FamilyContext, FamilyOptions, FamilyRun } from '../family';
+import type { Family, FamilyContext, FamilyOptions, FamilyRun } from '../family';
 import type { Hyper } from '../options';
 import { makeOptimizer, makeScheduler, describeOptimizer } from '../optimizers';
 import type { LRScheduler } from '../../optim/lr-scheduler';
@@ -148,4 +148,22 @@ export function createCharLm(kind: CharLmKind, opts: FamilyOptions, ctx: FamilyC
   const spec = run.spec;
   run.spec = () => ({ ...spec(), trainCharacters: trainChars });
   return run;
+}
+
+/**
+ * The Family of `rnn`, `lstm` or `gru` with the text task added: `--dataset text` trains the
+ * char LM here, any other dataset goes to `digits` (the classifier of recurrent-digits.ts) when
+ * given. With `digits` null the family trains on text only.
+ */
+export function charLmFamily(kind: CharLmKind, digits: Family | null = null): Family {
+  const other = (dataset: string): Family => {
+    if (digits === null) throw new Error(`${kind}: --dataset ${dataset} is not available; this build trains ${kind} on --dataset text`);
+    return digits;
+  };
+  return {
+    name: kind,
+    datasets: digits ? [...digits.datasets, 'text'] : ['text'],
+    defaults: (dataset) => (dataset === 'text' ? charLmDefaults(kind) : other(dataset).defaults(dataset)),
+    create: (opts, ctx) => (opts.dataset === 'text' ? createCharLm(kind, opts, ctx) : other(opts.dataset).create(opts, ctx)),
+  };
 }

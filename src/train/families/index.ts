@@ -6,6 +6,7 @@
 import type { Family } from '../family';
 import { AUTOENCODER, VAE } from './autoencoder';
 import { gan } from './gan';
+import { charLmFamily } from './char-lm';
 import { transformer } from './transformer';
 
 export const FAMILIES: Record<string, Family> = {
@@ -13,4 +14,8 @@ export const FAMILIES: Record<string, Family> = {
   vae: VAE,
   gan,
   transformer,
+  // The text task of rnn/lstm/gru (char-lm.ts); pass the digits classifier as the second argument once it is merged.
+  rnn: charLmFamily('rnn'),
+  lstm: charLmFamily('lstm'),
+  gru: charLmFamily('gru'),
 };

@@ -17,7 +17,7 @@ import { tensor } from '../../tensor/create';
 import type { Tensor } from '../../tensor/tensor';
 import { escapeXml } from '../chart';
 import type { BatchStats, FamilyOptions, FamilyRun, ReportSection, SampleOptions } from '../family';
-import { decodeText, encodeText, evaluationWindows, loadTextData, randomWindows, TextData } from '../text-data';
+import { decodeText, encodeText, evaluationWindows, loadTextData, randomWindows, TextData, unigramEntropy } from '../text-data';
 
 /** A character model: ids [B, T] (int32) to next-character logits [B, T, V]. */
 export type CharModel = Module<Tensor, Tensor>;
@@ -181,6 +181,8 @@ export function languageModelRun(opts: FamilyOptions, vocab: string[], data: () 
   const val = () => limited(data().val);
   const batchesPerEpoch = () => Math.max(1, Math.floor(train().length / (B * seqLen)));
   let lastVal: number | null = null;
+  // The unigram entropy of the validation text the loss is measured on (all of it, or its first --limit characters).
+  const unigram = () => (opts.limit !== null ? unigramEntropy(val(), vocab.length) : data().unigramLoss);
   const run: FamilyRun = {
     modules: { model },
     optimizers: { model: optimizer },
@@ -207,12 +209,12 @@ export function languageModelRun(opts: FamilyOptions, vocab: string[], data: () 
     },
     evaluate() {
       lastVal = lmValidationLoss(model, val(), seqLen);
-      return { valLoss: lastVal };
+      return { valLoss: lastVal, unigramLoss: unigram() };
     },
     headline: 'valLoss',
     summary() {
       const valLoss = lastVal ?? lmValidationLoss(model, val(), seqLen);
-      return { valLoss, unigramLoss: data().unigramLoss, vocabularySize: vocab.length, seqLen };
+      return { valLoss, unigramLoss: unigram(), vocabularySize: vocab.length, seqLen };
     },
     async report() {
       const d = data();
@@ -235,7 +237,7 @@ export function languageModelRun(opts: FamilyOptions, vocab: string[], data: () 
             `<code>tapegrad sample RUN --prompt "..." --temperature T</code> makes more.</p>` +
             samples.join(''),
         },
-        { title: 'Validation loss', html: lossTable(valLoss, d.unigramLoss, vocab.length) },
+        { title: 'Validation loss', html: lossTable(valLoss, unigram(), vocab.length) },
       ];
       if (parts.extraSections) sections.push(...parts.extraSections({ vocab, prompt }));
       return sections;
