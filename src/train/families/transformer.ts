@@ -169,7 +169,14 @@ export function createTransformer(opts: FamilyOptions, ctx: FamilyContext): Fami
   const batches = Math.max(1, Math.floor(limitedChars / (opts.batchSize * sizes.seqLen)));
   const parts = buildTransformer(V, { ...opts, optimizer: 'adamw' }, batches, { rng: initRng });
   const params = parts.model.parameters().reduce((n, p) => n + p.size, 0);
-  const schedule = (opts.scheduler ?? 'cosine') === 'cosine' ? `, warm-up over ${parts.warmup} steps then cosine decay` : '';
+  const optimizerText = describeOptimizer({ ...opts, optimizer: 'adamw' });
+  const schedule =
+    (opts.scheduler ?? 'cosine') === 'cosine'
+      ? optimizerText.replace(
+          '(cosine decay, stepped every batch)',
+          `(linear warm-up over ${parts.warmup} steps, then cosine decay; stepped every batch)`,
+        )
+      : optimizerText;
   const run = languageModelRun(
     opts,
     text.vocab,
@@ -181,7 +188,7 @@ export function createTransformer(opts: FamilyOptions, ctx: FamilyContext): Fami
       description:
         `character transformer: ${sizes.numLayers} causal pre-norm layers, d_model ${sizes.dModel}, ${sizes.nhead} heads, ` +
         `feed-forward ${sizes.dimFeedforward}, context ${sizes.seqLen}, vocabulary ${V} (${params} parameters); ` +
-        `${describeOptimizer({ ...opts, optimizer: 'adamw' })}${schedule}`,
+        schedule,
       extraSections: ({ vocab, prompt }) => [attentionSection(parts.model, vocab, prompt)],
     },
     batchRng,
