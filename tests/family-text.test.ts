@@ -32,6 +32,7 @@ import { capture } from './cli-capture';
 import { FAMILIES } from '../src/train/families';
 import { trainSession } from '../src/train/session';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
+import { parseXml } from './viz-helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const writeTextScript = require('../scripts/write-text.js') as {
@@ -423,7 +424,9 @@ describe.each([
 
   test("report.html has the family's sections", () => {
     const html = read('report.html');
-    for (const title of sections) expect(html).toContain(`>${title}</h2>`);
+    parseXml(html); // well-formed
+    for (const title of [...sections, 'Computation graph']) expect(html).toContain(`>${title}</h2>`);
+    expect(html).not.toContain('The graph could not be drawn');
     expect(html).toContain('temperature 0 (greedy)');
   });
 

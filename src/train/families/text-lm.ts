@@ -125,6 +125,9 @@ export function generateText(
 export const REPORT_TEMPERATURES = [0, 0.5, 0.8, 1];
 export const REPORT_SAMPLE_LENGTH = 300;
 
+/** How many characters the report's computation graph unrolls. */
+export const GRAPH_CHARACTERS = 4;
+
 /** What a text model gives the shared run: its module, optimiser, schedule, generator and sizes. */
 export interface LmParts {
   model: CharModel;
@@ -245,6 +248,12 @@ export function languageModelRun(opts: FamilyOptions, vocab: string[], data: () 
     spec() {
       return { vocab, seqLen };
     },
+    // The report draws the model on the first 4 characters of the validation text: 4 time steps
+    // (or positions) keep the drawing readable.
+    graphInput: () => ({
+      module: model,
+      input: tensor(val().slice(0, GRAPH_CHARACTERS), { shape: [1, GRAPH_CHARACTERS], dtype: 'int32' }),
+    }),
     sample(o: SampleOptions) {
       return { text: generateText(parts.generator(), vocab, o) };
     },
