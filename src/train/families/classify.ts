@@ -36,10 +36,10 @@ export type LogitModel = Module<Tensor, Tensor>;
 
 /**
  * The run's images, standardised with the training pixels' mean and std (Note [preprocessing] in
- * src/train/run.ts), split as Note [the split comes from the seed] says. `family` names the model in
- * errors.
+ * src/train/run.ts) or with `stats` when given, split as Note [the split comes from the seed] says.
+ * `family` names the model in errors.
  */
-export function loadClassifierData(family: string, opts: FamilyOptions): LoadedData {
+export function loadClassifierData(family: string, opts: FamilyOptions, stats?: { mean: number; std: number }): LoadedData {
   if (opts.dataset !== 'digits' && opts.dataset !== 'fashion-mnist') {
     throw new Error(`${family}: cannot classify the dataset '${opts.dataset}' (digits or fashion-mnist)`);
   }
@@ -47,7 +47,7 @@ export function loadClassifierData(family: string, opts: FamilyOptions): LoadedD
     throw new Error(`${family}: --dataset fashion-mnist needs --data-dir DIR with the MNIST-format IDX files`);
   }
   const idxFiles = opts.dataset === 'fashion-mnist' ? findIdxFiles(opts.dataDir!) : null;
-  return loadDataset({ dataset: opts.dataset, idxFiles, limit: opts.limit }, rng(`${opts.seed}:split`));
+  return loadDataset({ dataset: opts.dataset, idxFiles, limit: opts.limit }, rng(`${opts.seed}:split`), stats);
 }
 
 /** Pixels in [0, 1] (as loadDigits / loadIdx give them) standardised as the training images were: a new tensor. */

@@ -4,5 +4,14 @@
  * src/cli/train.ts; every other family is one file in this folder.
  */
 import type { Family } from '../family';
+import { dbnFamily } from './dbn';
+import { sequenceClassifierFamily } from './recurrent-digits';
 
-export const FAMILIES: Record<string, Family> = {};
+export const FAMILIES: Record<string, Family> = {
+  // fam-classify: the deep belief network, and the image side of rnn/lstm/gru (digits, fashion-mnist;
+  // the text side joins these three names by dataset).
+  dbn: dbnFamily,
+  rnn: sequenceClassifierFamily('rnn'),
+  lstm: sequenceClassifierFamily('lstm'),
+  gru: sequenceClassifierFamily('gru'),
+};
