@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor';
 import { LoadedRun, loadRun } from '../train/run';
 import { parseCommand } from './args';
 
-const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K]
+const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K] [--json]
 
 Prints the predicted class and the top probabilities for each image, with the model saved in
 RUN_DIR. FILE is an image (PNG, JPEG, BMP, GIF, TIFF of up to ${MAX_IMAGE_PIXELS / 1e6} megapixels, checked
@@ -20,9 +20,13 @@ an MNIST-format IDX images file (.idx, -ubyte, .gz), or a .csv of rows of raw pi
 image per row, in the dataset's own scale: 0-16 for the digits, 0-255 for IDX data; a trailing
 label column is ignored).
 
-  --top K   how many probabilities to show (default 3)`;
+  --top K   how many probabilities to show (default 3)
+  --json    one JSON object per image and line, for other tools:
+            {"file": FILE, "index": I, "class": NAME, "probabilities": [p0, p1, ...]}
+            (index: the image's position in FILE, 0 for a single image; class: the predicted
+            class's name; probabilities: one per class, in the order of the run's class names)`;
 
-const OPTIONS = { top: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = { top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 const MAX_ROWS = 50;
 
 class InputError extends Error {}
@@ -127,6 +131,13 @@ async function readInput(file: string, run: LoadedRun): Promise<Tensor> {
   return readImage(file, h, w);
 }
 
+/** `--json`'s line for image `index` of `file`: {file, index, class, probabilities} (SPEC §17). */
+export function jsonLine(file: string, index: number, classNames: string[], probabilities: ArrayLike<number>): string {
+  let best = 0;
+  for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
+  return JSON.stringify({ file, index, class: classNames[best] ?? String(best), probabilities: Array.from(probabilities, Number) });
+}
+
 export async function run(args: string[]): Promise<number> {
   const fail = (message: string): number => {
     console.error(`tapegrad predict: ${message}`);
@@ -156,6 +167,11 @@ export async function run(args: string[]): Promise<number> {
     const p = saved.predict(images);
     const classes = p.shape[1];
     const n = images.shape[0];
+    if (parsed.values.json) {
+      // Every image, however many: a tool reading the lines wants them all.
+      for (let i = 0; i < n; i++) console.log(jsonLine(file, i, names, p.data.subarray(i * classes, (i + 1) * classes)));
+      continue;
+    }
     for (let i = 0; i < Math.min(n, MAX_ROWS); i++) {
       const row = Array.from(p.data.subarray(i * classes, (i + 1) * classes))
         .map((v, c) => [v, c] as const)
