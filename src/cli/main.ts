@@ -13,10 +13,17 @@ interface Command {
 const commands: Record<string, Command> = {
   gradcheck: { summary: 'gradcheck every op in the registry (orders 1 and 2), a table of max errors', load: () => import('./gradcheck') },
   train: {
-    summary: 'train a CNN or MLP on the digits or Fashion-MNIST; writes the model, metrics and report.html',
+    summary: 'train a model (cnn, mlp, autoencoder, vae, rnn, lstm, gru, gan, dbn, transformer); writes the model, metrics and report.html',
     load: () => import('./train'),
   },
-  eval: { summary: 'test accuracy and confusion matrix of a saved run', load: () => import('./eval') },
+  eval: {
+    summary: 'the held-out metrics of a saved run (test accuracy and confusion matrix for classifiers)',
+    load: () => import('./eval'),
+  },
+  sample: {
+    summary: 'text from a trained text model, or images from a trained gan or vae (PNG grid or IDX)',
+    load: () => import('./sample'),
+  },
   predict: { summary: 'class probabilities from a saved run for images (PNG, IDX, CSV rows)', load: () => import('./predict') },
   export: { summary: 'a saved run as an ONNX model, or as a PyTorch program (--torch DIR)', load: () => import('./export') },
   import: {

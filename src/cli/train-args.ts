@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FAMILIES } from '../train/families';
+import type { SessionOptions } from '../train/session';
 import { findIdxFiles, IdxFiles } from '../train/idx-files';
 import {
   ADAPTIVE_LR,
@@ -138,14 +140,21 @@ export const TRAIN_OPTIONS = {
   resume: { type: 'string' },
   scheduler: { type: 'string' },
   'clip-grad-norm': { type: 'string' },
+  text: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** A run of a model family (src/train/family.ts): its options, and the kernel threads. */
+export interface FamilyTrainOptions extends SessionOptions {
+  family: string;
+  threads: number | null;
+}
 
 /**
  * Parses and validates `args`; returns 'help' for --help. Throws UsageError for anything wrong,
  * including a missing data directory or IDX file (checked here, before any work starts).
  */
-export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | 'help' {
+export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOptions | ResumeOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -169,8 +178,12 @@ export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | '
     return { resume: str('resume')!, threads };
   }
 
+  const modelName = choice('model', str('model') ?? 'cnn', [...MODELS, ...Object.keys(FAMILIES)]);
+  if (modelName in FAMILIES) return familyArgs(modelName, str, threads);
+  if (str('text') !== undefined)
+    throw new UsageError(`--text is for the text task (--dataset text), which --model ${modelName} does not train`);
   const dataset = choice('dataset', str('dataset') ?? 'digits', DATASETS);
-  const model = choice('model', str('model') ?? 'cnn', MODELS);
+  const model = modelName as TrainOptions['model'];
   const hyper: Hyper = { ...DEFAULTS[dataset] };
   if (str('optimizer') !== undefined) hyper.optimizer = choice('optimizer', str('optimizer')!, OPTIMIZERS);
   if (hyper.optimizer !== 'sgd') hyper.lr = ADAPTIVE_LR[hyper.optimizer][dataset];
@@ -205,4 +218,40 @@ export function parseTrainArgs(args: string[]): TrainOptions | ResumeOptions | '
   const out = str('out') ?? path.join('runs', `${dataset}-${model}-${seed}`);
   checkOut(out);
   return { dataset, model, dataDir, idxFiles, seed, out, limit, threads, ...hyper };
+}
+
+/** The options of a family run (`--model autoencoder`, `lstm`, …): the family's datasets and defaults, then the command line's. */
+function familyArgs(name: string, str: (k: string) => string | undefined, threads: number | null): FamilyTrainOptions {
+  const family = FAMILIES[name];
+  const dataset = choice('dataset', str('dataset') ?? family.datasets[0], family.datasets);
+  const hyper: Hyper = { ...family.defaults(dataset) };
+  if (str('optimizer') !== undefined) hyper.optimizer = choice('optimizer', str('optimizer')!, OPTIMIZERS);
+  if (str('scheduler') !== undefined) hyper.scheduler = choice('scheduler', str('scheduler')!, SCHEDULERS);
+  if (str('clip-grad-norm') !== undefined) hyper.clipGradNorm = positiveNumber('clip-grad-norm', str('clip-grad-norm')!);
+  if (str('epochs') !== undefined) hyper.epochs = positiveInt('epochs', str('epochs')!);
+  if (str('batch-size') !== undefined) hyper.batchSize = positiveInt('batch-size', str('batch-size')!);
+  if (str('lr') !== undefined) hyper.lr = positiveNumber('lr', str('lr')!);
+  const seed = str('seed') !== undefined ? integer('seed', str('seed')!) : DEFAULT_SEED;
+  const limit = str('limit') !== undefined ? positiveInt('limit', str('limit')!) : null;
+  if (limit === 1) throw new UsageError(`--limit must be at least 2, got 1`);
+  let dataDir: string | null = null;
+  let textFile: string | null = null;
+  if (dataset === 'fashion-mnist') {
+    if (str('data-dir') === undefined)
+      throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (a directory of MNIST-format IDX files)`);
+    dataDir = str('data-dir')!;
+    try {
+      findIdxFiles(dataDir);
+    } catch (e) {
+      throw new UsageError(`--data-dir: ${(e as Error).message}`);
+    }
+  } else if (str('data-dir') !== undefined) throw new UsageError(`--data-dir is only for --dataset fashion-mnist`);
+  if (str('text') !== undefined) {
+    if (dataset !== 'text') throw new UsageError(`--text FILE is for --dataset text`);
+    textFile = str('text')!;
+    if (!fs.existsSync(textFile) || !fs.statSync(textFile).isFile()) throw new UsageError(`--text ${textFile}: no such file`);
+  }
+  const out = str('out') ?? path.join('runs', `${dataset}-${name}-${seed}`);
+  checkOut(out);
+  return { family: name, model: name, dataset, dataDir, textFile, seed, limit, out, threads, ...hyper };
 }

@@ -15,7 +15,10 @@ import { describeOptimizer, makeOptimizer, makeScheduler } from '../train/optimi
 import { metricsJson, timingsJson } from '../train/metrics';
 import { buildModel, describeModel } from '../train/models';
 import type { ResumeOptions, TrainOptions } from '../train/options';
-import { HELP, parseTrainArgs, UsageError } from './train-args';
+import { FamilyTrainOptions, HELP, parseTrainArgs, UsageError } from './train-args';
+import { FAMILIES } from '../train/families';
+import { trainSession } from '../train/session';
+import { readSessionSpec, runFormat } from '../train/session-spec';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
 import { renderReport } from '../train/report';
@@ -56,7 +59,7 @@ function settingsRows(o: TrainOptions, model: string, loaded: LoadedData): [stri
 }
 
 /** Parses the arguments; a number is the exit status when there is nothing to train (help, bad input). */
-function options(args: string[]): TrainOptions | number {
+function options(args: string[]): TrainOptions | FamilyTrainOptions | number {
   try {
     const parsed = parseTrainArgs(args);
     if (parsed === 'help') {
@@ -72,7 +75,21 @@ function options(args: string[]): TrainOptions | number {
 }
 
 /** The options of the run being resumed, from its run.json. */
-function resumedOptions(r: ResumeOptions): TrainOptions {
+function resumedOptions(r: ResumeOptions): TrainOptions | FamilyTrainOptions {
+  let format;
+  try {
+    format = runFormat(r.resume);
+  } catch (e) {
+    throw new UsageError(`--resume ${r.resume}: ${(e as Error).message}`);
+  }
+  if (format === 2) {
+    try {
+      const { spec } = readSessionSpec(r.resume);
+      return { ...spec.options, family: spec.family, out: r.resume, resumeFrom: r.resume, threads: r.threads };
+    } catch (e) {
+      throw new UsageError(`--resume ${r.resume}: ${(e as Error).message}`);
+    }
+  }
   let spec;
   try {
     spec = readSpec(r.resume);
@@ -131,6 +148,7 @@ export async function run(args: string[]): Promise<number> {
   const opts = options(args);
   if (typeof opts === 'number') return opts;
   if (opts.threads !== null) useKernels({ threads: opts.threads });
+  if ('family' in opts) return trainFamily(opts);
 
   const started = performance.now();
   const loaded = loadDataset(opts, runRng(opts.seed, 'split'));
@@ -326,5 +344,33 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', onLateSigint);
+  }
+}
+
+/** `tapegrad train --model <family>` (and its --resume): the training session does the work; this shell wires Ctrl-C and the terminal. */
+async function trainFamily(opts: FamilyTrainOptions): Promise<number> {
+  const { family, threads, ...options } = opts;
+  let stop = false;
+  const onSigint = () => {
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await trainSession(FAMILIES[family], options, {
+      log: (line) => console.log(line),
+      liveStream: liveStreamFor(process.stdout),
+      shouldStop: () => stop,
+      beforeWrite: exitIfOrphaned,
+      kernels: describeBackend(),
+    });
+  } catch (e) {
+    // A checkpoint that does not fit the run is the user's to fix, like a bad argument.
+    if (opts.resumeFrom !== undefined && /checkpoint/.test((e as Error).message)) {
+      console.error(`tapegrad train: --resume ${opts.resumeFrom}: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -15,8 +15,9 @@
  * The closed forms exist only where PyTorch uses them: SequentialLR restarts a scheduler at its
  * milestone with `step(0)`, which evaluates the closed form at epoch 0.
  *
- * stateDict() is the scheduler's own fields (not its optimiser, not functions), under snake_case
- * names as PyTorch's `__dict__` (`base_lrs`, `last_epoch`, `t_max`…); loadStateDict() puts them back.
+ * stateDict() is the scheduler's own fields (not its optimiser, not functions), under the keys of
+ * PyTorch's `__dict__` (`base_lrs`, `last_epoch`, `T_max`, `_step_count`…: Note [PyTorch's
+ * state-dict keys]); loadStateDict() puts them back.
  */
 import { Tensor } from '../tensor/tensor';
 import { camelCase, Optimizer, ParamGroup, snakeCase } from './optimizer';
@@ -53,14 +54,64 @@ function perGroup(name: string, key: string, optimizer: AnyOptimizer, v: number 
   return new Array<number>(n).fill(v);
 }
 
-/** Fields of a scheduler that are its state (everything but the optimiser, sub-schedulers and functions). */
+/**
+ * Note [PyTorch's state-dict keys]: a scheduler's state dict is PyTorch's `__dict__`, key for key,
+ * so one saved by either loads in the other. Most fields are their camelCase name in snake_case;
+ * the rest PyTorch spells its own way (private fields, the T of the SGDR paper) and are listed here.
+ * PyTorch's flags that never change here (`verbose`, `_get_lr_called_within_step`) and fields it
+ * derives (`mode_worse`) or keeps as code (`anneal_func`) are written as PyTorch writes them and
+ * ignored on load.
+ */
+const TORCH_KEYS: Record<string, string> = {
+  stepCount: '_step_count',
+  lastLr: '_last_lr',
+  tMax: 'T_max',
+  t0: 'T_0',
+  tI: 'T_i',
+  tCur: 'T_cur',
+  tMult: 'T_mult',
+  phases: '_schedule_phases',
+  schedulers: '_schedulers',
+};
+const FROM_TORCH: Record<string, string> = Object.fromEntries(Object.entries(TORCH_KEYS).map(([k, v]) => [v, k]));
+const IGNORED_ON_LOAD = new Set(['verbose', '_get_lr_called_within_step', 'mode_worse', 'anneal_func']);
+
+const torchKey = (k: string): string => TORCH_KEYS[k] ?? snakeCase(k);
+const ownKey = (k: string): string => FROM_TORCH[k] ?? camelCase(k);
+
+/** OneCycleLR's phases name group keys ('initialLr'): PyTorch's name them in snake_case, keys and values. */
+function phasesToTorch(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  return v.map((p) =>
+    Object.fromEntries(Object.entries(p as object).map(([k, x]) => [snakeCase(k), typeof x === 'string' ? snakeCase(x) : x])),
+  );
+}
+
+function phasesFromTorch(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  return v.map((p) =>
+    typeof p === 'object' && p !== null
+      ? Object.fromEntries(Object.entries(p).map(([k, x]) => [camelCase(k), typeof x === 'string' ? camelCase(x) : x]))
+      : p,
+  );
+}
+
+/** Fields of a scheduler that are its state (everything but the optimiser, sub-schedulers and functions), under PyTorch's keys. */
 function ownState(s: object, skip: readonly string[]): SchedulerStateDict {
   const out: SchedulerStateDict = {};
   for (const [k, v] of Object.entries(s)) {
     if (k === 'optimizer' || k === 'name' || skip.includes(k) || typeof v === 'function') continue;
     if (Array.isArray(v) && v.some((x) => typeof x === 'function')) continue; // LambdaLR's functions: code, not state
-    out[snakeCase(k)] = v instanceof Map ? [...v.entries()] : Array.isArray(v) ? v.map((x) => (Array.isArray(x) ? [...x] : x)) : v;
+    out[torchKey(k)] =
+      k === 'phases'
+        ? phasesToTorch(v)
+        : v instanceof Map
+          ? Object.fromEntries(v) // PyTorch's Counter: {"2": 1, "5": 1}
+          : Array.isArray(v)
+            ? v.map((x) => (Array.isArray(x) ? [...x] : x))
+            : v;
   }
+  out.verbose = false;
   return out;
 }
 
@@ -68,12 +119,20 @@ function loadOwnState(s: object, sd: SchedulerStateDict, name: string, skip: rea
   if (typeof sd !== 'object' || sd === null) throw new Error(`${name}.loadStateDict: expected an object, got ${describe(sd)}`);
   const target = s as Record<string, unknown>;
   for (const [k, v] of Object.entries(sd)) {
-    const key = camelCase(k);
+    if (IGNORED_ON_LOAD.has(k)) continue;
+    const key = ownKey(k);
     if (skip.includes(key)) continue;
     if (!(key in target) || typeof target[key] === 'function' || key === 'optimizer' || key === 'lrLambdas') {
       throw new Error(`${name}.loadStateDict: unknown key '${k}' (a state dict of another scheduler?)`);
     }
-    target[key] = target[key] instanceof Map ? new Map(v as [unknown, unknown][]) : Array.isArray(v) ? [...v] : v;
+    target[key] =
+      key === 'phases'
+        ? phasesFromTorch(v)
+        : target[key] instanceof Map
+          ? new Map(Array.isArray(v) ? (v as [unknown, unknown][]) : Object.entries(v as object).map(([m, n]) => [Number(m), n]))
+          : Array.isArray(v)
+            ? [...v]
+            : v;
   }
 }
 
@@ -142,7 +201,7 @@ export abstract class LRScheduler {
   }
 
   stateDict(): SchedulerStateDict {
-    return ownState(this, []);
+    return { ...ownState(this, []), _get_lr_called_within_step: false };
   }
 
   loadStateDict(sd: SchedulerStateDict): void {
@@ -689,17 +748,23 @@ export class SequentialLR extends LRScheduler {
   }
 
   override stateDict(): SchedulerStateDict {
-    return { ...ownState(this, ['schedulers']), schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
+      _milestones: [...this.milestones],
+      _schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
 
   override loadStateDict(sd: SchedulerStateDict): void {
     loadSchedulers(this.name, this.schedulers, sd);
-    loadOwnState(this, sd, this.name, ['schedulers']);
+    const { _milestones: milestones, ...rest } = sd;
+    loadOwnState(this, milestones === undefined ? rest : { ...rest, milestones }, this.name, ['schedulers']);
   }
 }
 
 function loadSchedulers(name: string, schedulers: { loadStateDict(sd: SchedulerStateDict): void }[], sd: SchedulerStateDict): void {
-  const saved = sd?.schedulers;
+  const saved = sd?._schedulers ?? sd?.schedulers; // `schedulers`: checkpoints written before Note [PyTorch's state-dict keys]
   if (!Array.isArray(saved) || saved.length !== schedulers.length) {
     throw new Error(
       `${name}.loadStateDict: expected state for ${schedulers.length} schedulers, got ${Array.isArray(saved) ? saved.length : 'none'}`,
@@ -742,7 +807,7 @@ export class ChainedScheduler {
   }
 
   stateDict(): SchedulerStateDict {
-    return { ...ownState(this, ['schedulers']), schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return { _last_lr: [...this.lastLr], _schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
 
   loadStateDict(sd: SchedulerStateDict): void {
@@ -841,7 +906,7 @@ export class ReduceLROnPlateau {
   }
 
   stateDict(): SchedulerStateDict {
-    return ownState(this, []);
+    return { ...ownState(this, []), mode_worse: this.mode === 'min' ? Infinity : -Infinity };
   }
 
   loadStateDict(sd: SchedulerStateDict): void {

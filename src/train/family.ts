@@ -67,8 +67,9 @@ export interface SampleOptions {
   rng: Rng;
 }
 
-/** What `tapegrad sample` produces: text to print, or images to write (IDX or a PNG grid). */
-export type SampleResult = { text: string } | { images: { data: Float32Array | Float64Array; count: number; height: number; width: number } };
+/** What `tapegrad sample` produces: text to print, or images (pixels in [0, 1], row-major [count, height, width]) to write as IDX or a PNG grid. */
+export type SampleResult =
+  { text: string } | { images: { data: Float32Array | Float64Array; count: number; height: number; width: number } };
 
 export interface FamilyRun {
   /**

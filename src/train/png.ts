@@ -25,14 +25,19 @@ export function toGreyBytes(values: ArrayLike<number>): Uint8Array {
   return bytes;
 }
 
-/** An 8-bit greyscale PNG file of `image`. */
+/** An 8-bit greyscale PNG file of `image`, stretched from its minimum to its maximum (toGreyBytes). */
 export function encodeGreyPng(image: GreyImage): Buffer {
   const { width, height } = image;
   if (image.values.length !== width * height) {
     throw new Error(`encodeGreyPng: ${image.values.length} values do not fill a ${width}x${height} image`);
   }
+  return encodeGreyBytes(width, height, toGreyBytes(image.values));
+}
+
+/** An 8-bit greyscale PNG file of bytes as they are (0 black, 255 white). */
+export function encodeGreyBytes(width: number, height: number, bytes: Uint8Array): Buffer {
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
-  png.data = Buffer.from(toGreyBytes(image.values));
+  png.data = Buffer.from(bytes);
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 8 });
 }
 

@@ -32,7 +32,7 @@ export interface ReportInput {
   graphSvg: string | null;
 }
 
-const STYLE = `
+export const REPORT_STYLE = `
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; } td, th { padding: 2px 8px; text-align: right; }
@@ -167,7 +167,7 @@ export function renderReport(r: ReportInput): string {
     '<head>',
     '<meta charset="utf-8"/>',
     `<title>${escapeXml(r.title)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${REPORT_STYLE}</style>`,
     '</head>',
     '<body>',
     ...sections.filter((s) => s !== ''),

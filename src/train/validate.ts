@@ -152,4 +152,11 @@ export class FieldChecker {
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return;
     this.number(v, at, { finite: true });
   }
+
+  /** Plain values nested in objects and arrays at any depth (a family's saved facts, a scheduler's state). */
+  tree(v: unknown, at: string): void {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.entries(v).forEach(([k, x]) => this.tree(x, `${at}.${k}`));
+    if (Array.isArray(v)) return v.forEach((x, i) => this.tree(x, `${at}[${i}]`));
+    this.plain(v, at);
+  }
 }

@@ -1,0 +1,101 @@
+/**
+ * @file run.json of a model-family run (format 2): the family, the options it was created with, and
+ * what the family asked to keep (Note [a family is rebuilt from its options] in family.ts). A
+ * classifier run (mlp, cnn) keeps format 1 (src/train/run.ts); `runFormat` tells the two apart.
+ */
+import * as path from 'node:path';
+import { version } from '../version';
+import type { Family, FamilyOptions } from './family';
+import { FAMILIES } from './families';
+import { OPTIMIZERS, SCHEDULERS } from './options';
+import { RUN_FILES } from './run';
+import { confine, FieldChecker, readBounded, runFile } from './validate';
+
+export const SESSION_FILES = { weights: 'model.safetensors' } as const;
+
+export interface SessionSpec {
+  format: 'tapegrad-run';
+  formatVersion: 2;
+  tapegrad: string;
+  family: string;
+  options: FamilyOptions;
+  model: { architecture: string; parameters: number };
+  /** What the family's spec() returned. */
+  saved: Record<string, unknown>;
+  /** The file with the weights (safetensors, keys as the checkpoint's). */
+  weights: string;
+}
+
+const MAX_SPEC_BYTES = 16 << 20;
+
+/** 1 for a classifier run (mlp, cnn), 2 for a model-family run; throws as readSpec does for no run.json. */
+export function runFormat(dir: string): number {
+  const file = runFile(dir, RUN_FILES.spec, 'the run description');
+  const check = new FieldChecker(file);
+  const spec = check.json(readBounded(file, MAX_SPEC_BYTES)) as Record<string, unknown>;
+  check.object(spec, '');
+  return spec.formatVersion === 2 ? 2 : 1;
+}
+
+export function sessionSpecJson(
+  family: Family,
+  options: FamilyOptions,
+  model: SessionSpec['model'],
+  saved: Record<string, unknown>,
+): string {
+  const spec: SessionSpec = {
+    format: 'tapegrad-run',
+    formatVersion: 2,
+    tapegrad: version,
+    family: family.name,
+    options,
+    model,
+    saved,
+    weights: SESSION_FILES.weights,
+  };
+  return `${JSON.stringify(spec, null, 2)}\n`;
+}
+
+/** Reads and validates a family run's run.json: every field checked, errors naming the file and the field. */
+export function readSessionSpec(dir: string): { spec: SessionSpec; family: Family } {
+  const file = runFile(dir, RUN_FILES.spec, 'the run description');
+  const check = new FieldChecker(file);
+  const spec = check.json(readBounded(file, MAX_SPEC_BYTES)) as Record<string, unknown>;
+  check.object(spec, '');
+  check.equal(spec, 'format', 'tapegrad-run');
+  check.equal(spec, 'formatVersion', 2);
+  check.string(spec.tapegrad, 'tapegrad');
+  const name = check.string(spec.family, 'family', Object.keys(FAMILIES));
+  const family = FAMILIES[name];
+  check.object(spec.options, 'options');
+  const o = spec.options as Record<string, unknown>;
+  check.string(o.model, 'options.model', [name]);
+  check.string(o.dataset, 'options.dataset', family.datasets);
+  if (o.dataDir !== null) check.string(o.dataDir, 'options.dataDir');
+  if (o.textFile !== null) check.string(o.textFile, 'options.textFile');
+  check.integer(o.seed, 'options.seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (o.limit !== null) check.integer(o.limit, 'options.limit', 2, Number.MAX_SAFE_INTEGER);
+  check.integer(o.epochs, 'options.epochs', 1, 1_000_000);
+  check.integer(o.batchSize, 'options.batchSize', 1, 1_000_000);
+  check.number(o.lr, 'options.lr', { above: 0, finite: true });
+  check.number(o.momentum, 'options.momentum', { min: 0, max: 1 });
+  check.number(o.weightDecay, 'options.weightDecay', { min: 0, finite: true });
+  check.integer(o.cropPadding, 'options.cropPadding', 0, 64);
+  check.number(o.flipP, 'options.flipP', { min: 0, max: 1 });
+  check.string(o.optimizer, 'options.optimizer', OPTIMIZERS);
+  if (o.scheduler !== undefined) check.string(o.scheduler, 'options.scheduler', SCHEDULERS);
+  if (o.clipGradNorm !== undefined && o.clipGradNorm !== null)
+    check.number(o.clipGradNorm, 'options.clipGradNorm', { above: 0, finite: true });
+  check.object(spec.model, 'model');
+  const m = spec.model as Record<string, unknown>;
+  check.string(m.architecture, 'model.architecture');
+  check.integer(m.parameters, 'model.parameters', 1, 2 ** 31);
+  check.object(spec.saved, 'saved');
+  check.tree(spec.saved, 'saved');
+  try {
+    confine(dir, spec.weights, 'weights', false);
+  } catch (e) {
+    throw new Error(`${path.join(dir, RUN_FILES.spec)}: field ${(e as Error).message}`);
+  }
+  return { spec: spec as unknown as SessionSpec, family };
+}
