@@ -54,7 +54,7 @@ import { Tensor } from '../../tensor/tensor';
 import { lineChart } from '../chart';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun, ReportSection } from '../family';
 import type { Hyper } from '../options';
-import { describeOptimizer, makeOptimizer, makeScheduler } from '../optimizers';
+import { makeOptimizer, makeScheduler } from '../optimizers';
 import { filterGrid } from '../report';
 import {
   classifierEpoch,
@@ -346,7 +346,7 @@ export function createDbn(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
     description:
       `DBN: ${depth} RBMs ${sizes.join('→')} pre-trained with CD-${CD_K} (SGD lr ${PRETRAIN.lr}, momentum ${PRETRAIN.momentum}, ` +
       `${p} epochs each), then fine-tuned as ${sizes.join('→')}→${classNames.length} with sigmoids for ${fineTuneEpochs} epochs; ` +
-      `${parameters} parameters; ${describeOptimizer(opts)}`,
+      `${parameters} parameters`,
     dataDescription: `${train.labels.length} train / ${test.labels.length} test images [${imageShape.join(',')}], binarised (pixel > 0.5) for pre-training`,
     unit: 'images',
     batchesPerEpoch: batches,

@@ -19,7 +19,7 @@ import type { Tensor } from '../../tensor/tensor';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun } from '../family';
 import * as data from '../../data';
 import type { Hyper } from '../options';
-import { describeOptimizer, makeOptimizer, makeScheduler } from '../optimizers';
+import { makeOptimizer, makeScheduler } from '../optimizers';
 import {
   classifierEpoch,
   ClassifierEvaluation,
@@ -127,7 +127,7 @@ export function createSequenceClassifier(kind: SequenceKind, opts: FamilyOptions
     schedulers: scheduler !== null ? { model: scheduler as unknown as LRScheduler } : {},
     description:
       `${LAYER_NAMES[kind]}(${width}→${hiddenSize}) over ${height} rows of ${width} pixels, last hidden state → Linear(${hiddenSize}→${classNames.length}); ` +
-      `${parameters} parameters; ${describeOptimizer(opts)}`,
+      `${parameters} parameters`,
     dataDescription: `${train.labels.length} train / ${test.labels.length} test images [${imageShape.join(',')}] as ${height} steps of ${width} features`,
     unit: 'images',
     batchesPerEpoch: batches,
