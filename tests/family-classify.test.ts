@@ -19,6 +19,7 @@ import {
   contrastiveDivergence,
   createDbn,
   dbnDefaults,
+  dbnFamily,
   DeepBeliefNet,
   PRETRAIN,
   pretrainEpochs,
@@ -33,6 +34,9 @@ import {
   SequenceKind,
 } from '../src/train/families/recurrent-digits';
 import { makeOptimizer, makeScheduler } from '../src/train/optimizers';
+import { main } from '../src/cli/main';
+import { loadSession, SessionIo, trainSession } from '../src/train/session';
+import { capture } from './cli-capture';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
 import { checkWellFormed } from './well-formed';
 
@@ -472,5 +476,107 @@ describe('the FamilyRuns', () => {
     expect(sections[1].html).toMatch(/<svg/);
     const p = run.predict!(tg.data.gather(tg.data.loadDigits(), [0]).images);
     expect(p.shape).toEqual([1, 10]);
+  });
+});
+
+describe('end to end through the CLI and the training session', () => {
+  const read = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
+  const quietIo = (stopAfter = Infinity): SessionIo & { lines: string[] } => {
+    const lines: string[] = [];
+    let batches = 0;
+    return {
+      lines,
+      log: (l) => void lines.push(l),
+      liveStream: null,
+      shouldStop: () => ++batches > stopAfter,
+      beforeWrite: () => {},
+      kernels: 'test',
+    };
+  };
+
+  test('lstm: train writes the run, metrics.json and the report; eval prints the accuracy train printed; the saved run predicts', async () => {
+    const dir = path.join(tmp, 'lstm-run');
+    const t = await capture(() => main(['train', '--model', 'lstm', '--limit', '200', '--epochs', '2', '--out', dir]));
+    expect(t.err).toEqual([]);
+    expect(t.code).toBe(0);
+    const headline = t.out.find((l) => l.startsWith('test accuracy'))!;
+    expect(headline).toMatch(/^test accuracy \d+\.\d\d% after 2 epochs/);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'checkpoint.json',
+      'checkpoint.safetensors',
+      'metrics.json',
+      'model.safetensors',
+      'report.html',
+      'run.json',
+      'timings.json',
+    ]);
+    const metrics = JSON.parse(read(dir, 'metrics.json'));
+    expect(metrics).toMatchObject({
+      dataset: 'digits',
+      model: 'lstm',
+      seed: 0,
+      hyperparameters: { epochs: 2, optimizer: 'adam', lr: 0.01 },
+    });
+    expect(metrics.epochs.map((e: object) => Object.keys(e))).toEqual([
+      ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy'],
+      ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy'],
+    ]);
+    expect(metrics.testAccuracy).toBe(metrics.epochs[1].testAccuracy);
+    expect(headline).toContain(`${(100 * metrics.testAccuracy).toFixed(2)}%`);
+    expect(metrics.classNames).toHaveLength(10);
+    expect(metrics.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(200);
+    const html = read(dir, 'report.html');
+    checkWellFormed(html);
+    for (const id of ['curves', 'confusion-matrix-test-set', 'misclassified-test-images', 'graph'])
+      expect(html).toContain(`<h2 id="${id}">`);
+    expect(html).toContain('<svg');
+
+    const e = await capture(() => main(['eval', dir]));
+    expect(e.code).toBe(0);
+    expect(e.out[1]).toBe(headline.match(/^test accuracy \d+\.\d\d%/)![0]);
+    expect(e.out.some((l) => /rows: true class, columns: predicted/.test(l))).toBe(true);
+
+    const saved = loadSession(dir);
+    const images = tg.data.gather(tg.data.loadDigits(), [0, 1]).images;
+    const p = saved.run.predict!(images);
+    expect(p.shape).toEqual([2, 10]);
+    expect(saved.spec.saved).toMatchObject({ imageShape: [1, 8, 8], pixelScale: 1 / 16, hiddenSize: 64 });
+  });
+
+  test('dbn: stopped mid pre-training, then mid fine-tuning, resumed each time — the same metrics.json and weights as one run', async () => {
+    const opts = (out: string) => ({ ...options('dbn', { ...dbnDefaults('digits'), epochs: 4 }, { limit: 200 }), out });
+    const whole = path.join(tmp, 'dbn-whole');
+    const cut = path.join(tmp, 'dbn-cut');
+    expect(await trainSession(dbnFamily, opts(whole), quietIo())).toBe(0);
+    // 200 images in batches of 32: 7 batches an epoch. Epoch 1 pre-trains the first RBM, 2 the second, 3–4 fine-tune.
+    const first = quietIo(10);
+    expect(await trainSession(dbnFamily, opts(cut), first)).toBe(130);
+    expect(first.lines).toContain(`interrupted during epoch 2; checkpoint (after 1 epoch) written to ${path.join(cut, 'checkpoint.json')}`);
+    const second = quietIo(10);
+    expect(await trainSession(dbnFamily, { ...opts(cut), resumeFrom: cut }, second)).toBe(130);
+    expect(second.lines).toContain(
+      `interrupted during epoch 3; checkpoint (after 2 epochs) written to ${path.join(cut, 'checkpoint.json')}`,
+    );
+    const r = await capture(() => main(['train', '--resume', cut]));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`resuming ${cut} after epoch 2 of 4`);
+    expect(fs.readFileSync(path.join(cut, 'model.safetensors'))).toEqual(fs.readFileSync(path.join(whole, 'model.safetensors')));
+    expect(read(cut, 'metrics.json')).toBe(read(whole, 'metrics.json'));
+    const metrics = JSON.parse(read(whole, 'metrics.json'));
+    expect(metrics.epochs.map((e: object) => Object.keys(e).sort())).toEqual([
+      ['cdLoss', 'epoch', 'reconError', 'testAccuracy', 'testLoss', 'testReconError'],
+      ['cdLoss', 'epoch', 'reconError', 'testAccuracy', 'testLoss', 'testReconError'],
+      ['epoch', 'testAccuracy', 'testLoss', 'trainAccuracy', 'trainLoss'],
+      ['epoch', 'testAccuracy', 'testLoss', 'trainAccuracy', 'trainLoss'],
+    ]);
+    // The uninterrupted run's report draws the reconstruction error of every pre-training epoch; the resumed one says where it is.
+    const html = read(whole, 'report.html');
+    checkWellFormed(html);
+    for (const id of ['first-rbm-filters', 'reconstruction-error-during-pre-training', 'confusion-matrix-test-set'])
+      expect(html).toContain(`<h2 id="${id}">`);
+    expect(html).toMatch(/<tr><td>2<\/td><td>2<\/td><td>0\.\d{5}<\/td><td>0\.\d{5}<\/td><\/tr>/);
+    expect(read(cut, 'report.html')).toContain('This process resumed the run after some of its pre-training');
+    const e = await capture(() => main(['eval', whole]));
+    expect(e.out[1]).toBe(`test accuracy ${(100 * metrics.testAccuracy).toFixed(2)}%`);
   });
 });

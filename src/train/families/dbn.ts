@@ -392,7 +392,7 @@ export function createDbn(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
             '(as it stands after fine-tuning: the first Linear layer started from it), stretched from its minimum (black) to its maximum (white).</p>\n' +
             filterGrid(rbmFilters(model.rbm(0), h, w, 64)),
         },
-        reconSection(recon),
+        reconSection(recon, p),
         confusionSection(classNames, r),
         misclassifiedSection(test, classNames, r),
       ];
@@ -400,7 +400,16 @@ export function createDbn(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
     },
 
     spec() {
-      return { architecture: 'DeepBeliefNet', sizes, classes: classNames.length, cdK: CD_K, pretrainEpochsPerRbm: p };
+      // imageShape and pixelScale: what `predict` needs to read image files for this run (raw pixel × pixelScale → [0, 1]).
+      return {
+        architecture: 'DeepBeliefNet',
+        sizes,
+        classes: classNames.length,
+        cdK: CD_K,
+        pretrainEpochsPerRbm: p,
+        imageShape,
+        pixelScale: loaded.pixelScale,
+      };
     },
 
     predict(images: Tensor): Tensor {
@@ -415,21 +424,19 @@ export function createDbn(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
 }
 
 /** The reconstruction error per pre-training epoch, one curve per RBM (train and test). */
-function reconSection(recon: { train: number; test: number; epoch: number }[][]): ReportSection {
-  const series = recon.flatMap((rows, l) =>
-    rows.length === 0
-      ? []
-      : [
-          { name: `RBM ${l + 1} train`, color: ['#1f77b4', '#2ca02c', '#9467bd'][l % 3], values: rows.map((r) => r.train) },
-          { name: `RBM ${l + 1} test`, color: ['#d62728', '#ff7f0e', '#8c564b'][l % 3], values: rows.map((r) => r.test) },
-        ],
-  );
-  if (series.length === 0) {
+function reconSection(recon: { train: number; test: number; epoch: number }[][], perRbm: number): ReportSection {
+  if (recon.some((rows) => rows.length !== perRbm)) {
     return {
       title: 'Reconstruction error during pre-training',
-      html: '<p class="note">Pre-training ran before this process resumed the run; its reconstruction errors are in metrics.json (reconError, testReconError).</p>',
+      html:
+        '<p class="note">This process resumed the run after some of its pre-training; the reconstruction error of every pre-training epoch ' +
+        'is in the training curves above and in metrics.json (reconError on the training images, testReconError on the test images).</p>',
     };
   }
+  const series = recon.flatMap((rows, l) => [
+    { name: `RBM ${l + 1} train`, color: ['#1f77b4', '#2ca02c', '#9467bd'][l % 3], values: rows.map((r) => r.train) },
+    { name: `RBM ${l + 1} test`, color: ['#d62728', '#ff7f0e', '#8c564b'][l % 3], values: rows.map((r) => r.test) },
+  ]);
   const rows = recon.flatMap((r, l) =>
     r.map((e) => `<tr><td>${e.epoch}</td><td>${l + 1}</td><td>${e.train.toFixed(5)}</td><td>${e.test.toFixed(5)}</td></tr>`),
   );

@@ -156,7 +156,16 @@ export function createSequenceClassifier(kind: SequenceKind, opts: FamilyOptions
     },
 
     spec() {
-      return { architecture: `${LAYER_NAMES[kind]}Classifier`, inputSize: width, steps: height, hiddenSize, classes: classNames.length };
+      // imageShape and pixelScale: what `predict` needs to read image files for this run (raw pixel × pixelScale → [0, 1]).
+      return {
+        architecture: `${LAYER_NAMES[kind]}Classifier`,
+        inputSize: width,
+        steps: height,
+        hiddenSize,
+        classes: classNames.length,
+        imageShape,
+        pixelScale: loaded.pixelScale,
+      };
     },
 
     predict(images: Tensor): Tensor {
