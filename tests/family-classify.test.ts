@@ -580,3 +580,46 @@ describe('end to end through the CLI and the training session', () => {
     expect(e.out[1]).toBe(`test accuracy ${(100 * metrics.testAccuracy).toFixed(2)}%`);
   });
 });
+
+describe('on Fashion-MNIST-format IDX files (--dataset fashion-mnist --data-dir DIR)', () => {
+  /** Writes the four IDX files of `train` and `test` random 28×28 images with labels 0…9 into a new directory. */
+  function idxDir(train: number, test: number): string {
+    const dir = fs.mkdtempSync(path.join(tmp, 'idx-'));
+    const g = tg.rng('idx');
+    const images = (n: number) =>
+      Buffer.concat([
+        Buffer.from([0, 0, 8, 3, 0, 0, n >> 8, n & 255, 0, 0, 0, 28, 0, 0, 0, 28]),
+        Buffer.from(Array.from({ length: n * 784 }, () => g.int(256))),
+      ]);
+    const labels = (n: number) =>
+      Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, n >> 8, n & 255]), Buffer.from(Array.from({ length: n }, (_, i) => i % 10))]);
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), images(train));
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(train));
+    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), images(test));
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), labels(test));
+    return dir;
+  }
+
+  test('gru reads 28 steps of 28 pixels; dbn pre-trains 784→500→500; both name the classes', async () => {
+    const dataDir = idxDir(64, 20);
+    const seq = createSequenceClassifier(
+      'gru',
+      options('gru', sequenceClassifierDefaults('gru', 'fashion-mnist'), { dataset: 'fashion-mnist', dataDir }),
+      context(0),
+    );
+    expect(seq.dataDescription).toBe('64 train / 20 test images [1,28,28] as 28 steps of 28 features');
+    expect(seq.spec()).toMatchObject({ inputSize: 28, steps: 28, hiddenSize: 128, pixelScale: 1 / 255 });
+    expect(seq.classNames![9]).toBe('Ankle boot');
+    expect(Object.keys((await seq.trainEpoch(1, async () => false))!)).toEqual(['trainLoss', 'trainAccuracy']);
+    expect(seq.predict!(tg.zeros([2, 1, 28, 28])).shape).toEqual([2, 10]);
+
+    const dbn = createDbn(
+      options('dbn', { ...dbnDefaults('fashion-mnist'), batchSize: 32 }, { dataset: 'fashion-mnist', dataDir }),
+      context(0),
+    );
+    expect(dbn.spec()).toMatchObject({ sizes: [784, 500, 500], pretrainEpochsPerRbm: 2 });
+    expect(Object.keys((await dbn.trainEpoch(1, async () => false))!)).toEqual(['cdLoss', 'reconError']);
+    const sections = await dbn.report();
+    expect(sections[0].html).toContain('each as a 28×28 image');
+  });
+});
