@@ -541,6 +541,24 @@ describe('end to end through the CLI and the training session', () => {
     const p = saved.run.predict!(images);
     expect(p.shape).toEqual([2, 10]);
     expect(saved.spec.saved).toMatchObject({ imageShape: [1, 8, 8], pixelScale: 1 / 16, hiddenSize: 64 });
+    // tapegrad predict --json on the saved run: a CSV row of raw 0–16 pixels, classified as the run classifies it.
+    const csv = path.join(tmp, 'two-digits.csv');
+    fs.writeFileSync(
+      csv,
+      [0, 1].map((i) => Array.from(images.data.subarray(i * 64, (i + 1) * 64), (v) => Math.round(v * 16)).join(',')).join('\n'),
+    );
+    const pr = await capture(() => main(['predict', dir, csv, '--json']));
+    expect(pr.code).toBe(0);
+    const lines = pr.out.map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.file, l.index])).toEqual([
+      [csv, 0],
+      [csv, 1],
+    ]);
+    lines.forEach((l, i) => {
+      const row = Array.from(p.data.subarray(i * 10, i * 10 + 10));
+      expect(l.probabilities).toEqual(row);
+      expect(l.class).toBe(String(row.indexOf(Math.max(...row))));
+    });
   });
 
   test('dbn: stopped mid pre-training, then mid fine-tuning, resumed each time — the same metrics.json and weights as one run', async () => {
@@ -578,6 +596,22 @@ describe('end to end through the CLI and the training session', () => {
     expect(read(cut, 'report.html')).toContain('This process resumed the run after some of its pre-training');
     const e = await capture(() => main(['eval', whole]));
     expect(e.out[1]).toBe(`test accuracy ${(100 * metrics.testAccuracy).toFixed(2)}%`);
+    // tapegrad predict on the saved DBN: an IDX file of two digits (bytes k/255), top two classes.
+    const digits = tg.data.gather(tg.data.loadDigits(), [3, 4]).images;
+    const idx = path.join(tmp, 'dbn-two.idx');
+    fs.writeFileSync(
+      idx,
+      Buffer.concat([
+        Buffer.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 8]),
+        Buffer.from(Array.from(digits.data, (v) => Math.round(v * 255))),
+      ]),
+    );
+    const pr = await capture(() => main(['predict', whole, idx, '--top', '2']));
+    expect(pr.code).toBe(0);
+    expect(pr.out).toHaveLength(2);
+    pr.out.forEach((l, i) =>
+      expect(l).toMatch(new RegExp(`^${idx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\[${i}\\]: \\d  \\d: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`)),
+    );
   });
 });
 

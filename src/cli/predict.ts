@@ -2,13 +2,16 @@
  * @file `tapegrad predict RUN_DIR FILE...`: class probabilities from a saved run for images — PNG,
  * JPEG, BMP, GIF or TIFF of any size (read, converted to grey and resized by jimp), MNIST-format IDX
  * image files, or CSV rows of raw pixel values — preprocessed as the run was (Note [preprocessing]
- * in src/train/run.ts). Exit 0, 2 for bad arguments or files.
+ * in src/train/run.ts). Classifier runs (mlp, cnn) and model-family runs that classify images (rnn,
+ * lstm, gru on images; dbn) alike. Exit 0, 2 for bad arguments or files.
  */
 import * as fs from 'node:fs';
 import { parseIdxImages } from '../data/idx';
 import { imageHeader, MAX_IMAGE_PIXELS } from '../train/image-header';
 import { Tensor } from '../tensor/tensor';
-import { LoadedRun, loadRun } from '../train/run';
+import { loadRun } from '../train/run';
+import { loadSession } from '../train/session';
+import { runFormat } from '../train/session-spec';
 import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad predict RUN_DIR FILE... [--top K] [--json]
@@ -91,8 +94,48 @@ async function readImage(file: string, h: number, w: number): Promise<Tensor> {
   return new Tensor(pixels, [1, 1, h, w]);
 }
 
-function readCsv(file: string, run: LoadedRun): Tensor {
-  const [, h, w] = run.spec.model.imageShape;
+/** What predict needs of a saved run, a classifier run (mlp, cnn) or a model-family run that classifies images. */
+interface Predictor {
+  /** [C,H,W] of one image. */
+  imageShape: number[];
+  /** What maps a raw pixel (0…16 digits, 0…255 IDX) into [0, 1]. */
+  pixelScale: number;
+  classNames: string[];
+  /** Class probabilities [N, classes] for images in [0, 1]. */
+  predict(unit: Tensor): Tensor;
+}
+
+/**
+ * The saved run in `dir` as a Predictor. A model-family run (run.json format 2) classifies through
+ * its FamilyRun's predict and classNames; the image size and pixel scale are the facts its spec()
+ * saved (`imageShape`, `pixelScale`), as the classifier families record them.
+ */
+function loadPredictor(dir: string): Predictor {
+  if (runFormat(dir) === 2) {
+    const { spec, run } = loadSession(dir);
+    if (run.predict === undefined || run.classNames === undefined)
+      throw new InputError(`${dir} holds a ${spec.family} run on ${spec.options.dataset}, which does not classify images`);
+    const { imageShape, pixelScale } = spec.saved as { imageShape?: unknown; pixelScale?: unknown };
+    const validShape =
+      Array.isArray(imageShape) && imageShape.length === 3 && imageShape.every((d) => Number.isInteger(d) && d >= 1 && d <= 4096);
+    if (!validShape || typeof pixelScale !== 'number' || !(pixelScale > 0))
+      throw new InputError(
+        `${dir}: run.json's saved facts give no image shape and pixel scale (saved.imageShape, saved.pixelScale) to read images with`,
+      );
+    const predict = run.predict.bind(run);
+    return { imageShape: imageShape as number[], pixelScale, classNames: run.classNames, predict };
+  }
+  const saved = loadRun(dir);
+  return {
+    imageShape: saved.spec.model.imageShape,
+    pixelScale: saved.spec.preprocessing.pixelScale,
+    classNames: saved.spec.classNames,
+    predict: saved.predict,
+  };
+}
+
+function readCsv(file: string, run: Predictor): Tensor {
+  const [, h, w] = run.imageShape;
   const rows = fs
     .readFileSync(file, 'utf8')
     .split(/\r?\n/)
@@ -104,18 +147,18 @@ function readCsv(file: string, run: LoadedRun): Tensor {
       throw new InputError(`${file} row ${r + 1}: ${values.length} values, expected ${h * w} (or ${h * w + 1} with a label)`);
     for (let i = 0; i < h * w; i++) {
       if (!Number.isFinite(values[i])) throw new InputError(`${file} row ${r + 1}: value ${i + 1} is not a number`);
-      out[r * h * w + i] = values[i] * run.spec.preprocessing.pixelScale;
+      out[r * h * w + i] = values[i] * run.pixelScale;
     }
   });
   return new Tensor(out, [rows.length, 1, h, w]);
 }
 
-async function readInput(file: string, run: LoadedRun): Promise<Tensor> {
+async function readInput(file: string, run: Predictor): Promise<Tensor> {
   if (!fs.existsSync(file)) throw new InputError(`${file} does not exist`);
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new InputError(`${file} is not a regular file`);
   if (stat.size > MAX_INPUT_BYTES) throw new InputError(`${file} is ${stat.size} bytes, more than the ${MAX_INPUT_BYTES} predict reads`);
-  const [, h, w] = run.spec.model.imageShape;
+  const [, h, w] = run.imageShape;
   if (/\.csv$/i.test(file)) return readCsv(file, run);
   if (/(\.idx\d?|-ubyte)(\.gz)?$/i.test(file) || /\.gz$/i.test(file)) {
     let images;
@@ -149,13 +192,13 @@ export async function run(args: string[]): Promise<number> {
   if (dir === undefined || files.length === 0) return fail('expected RUN_DIR and at least one FILE');
   const top = parsed.values.top === undefined ? 3 : Number(parsed.values.top);
   if (!Number.isInteger(top) || top < 1) return fail(`--top must be a positive integer, got '${parsed.values.top}'`);
-  let saved: LoadedRun;
+  let saved: Predictor;
   try {
-    saved = loadRun(dir);
+    saved = loadPredictor(dir);
   } catch (e) {
     return fail((e as Error).message);
   }
-  const names = saved.spec.classNames;
+  const names = saved.classNames;
   for (const file of files) {
     let images: Tensor;
     try {
