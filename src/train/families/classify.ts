@@ -111,7 +111,6 @@ export async function classifierEpoch(
   rngs: { shuffle: Rng; augment: Rng },
   step: StepOptions,
   onBatch: (done: number, stats: BatchStats) => Promise<boolean>,
-  input: (images: Tensor) => Tensor = (images) => images,
 ): Promise<{ trainLoss: number; trainAccuracy: number } | null> {
   model.train();
   let lossSum = 0;
@@ -120,7 +119,7 @@ export async function classifierEpoch(
   let done = 0;
   for (const idx of data.batches(set.labels.length, hyper.batchSize, { rng: rngs.shuffle })) {
     const batch = data.gather(set, idx);
-    const x = input(augmentImages(batch.images, hyper, rngs.augment));
+    const x = augmentImages(batch.images, hyper, rngs.augment);
     const { loss, logits } = classifierStep(model, optimizer, x, batch.labels, step);
     lossSum += loss * idx.length;
     correct += countCorrect(argmaxRows(logits), batch.labels);
@@ -144,12 +143,7 @@ export interface ClassifierEvaluation {
 const EVAL_BATCH = 500;
 
 /** Mean cross-entropy, accuracy, confusion matrix and every prediction of `model` on `set`, in eval mode without a graph. */
-export function evaluateClassifier(
-  model: LogitModel,
-  set: ImageSet,
-  classes: number,
-  input: (images: Tensor) => Tensor = (images) => images,
-): ClassifierEvaluation {
+export function evaluateClassifier(model: LogitModel, set: ImageSet, classes: number): ClassifierEvaluation {
   const n = set.labels.length;
   const confusion = emptyConfusion(classes);
   const predictions = new Int32Array(n);
@@ -159,7 +153,7 @@ export function evaluateClassifier(
   noGrad(() => {
     for (const idx of data.batches(n, EVAL_BATCH, { shuffle: false })) {
       const batch = data.gather(set, idx);
-      const logits = model.forward(input(batch.images));
+      const logits = model.forward(batch.images);
       lossSum += crossEntropy(logits, batch.labels, { reduction: 'sum' }).item();
       const best = argmaxRows(logits);
       const p = softmax(logits, 1);

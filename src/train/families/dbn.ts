@@ -318,8 +318,9 @@ export function createDbn(opts: FamilyOptions, ctx: FamilyContext): FamilyRun {
     let reconSum = 0;
     let seen = 0;
     let done = 0;
+    const rows = { images: input, labels: new Int32Array(input.shape[0]) };
     for (const idx of data.batches(input.shape[0], opts.batchSize, { rng: shuffle })) {
-      const v0 = data.gather({ images: input, labels: new Int32Array(input.shape[0]) }, idx).images;
+      const v0 = data.gather(rows, idx).images;
       const step = rbmStep(rbm, rbmOptimizers[l], v0, CD_K, uniform);
       lossSum += step.loss * idx.length;
       reconSum += step.reconError * idx.length;
