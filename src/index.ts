@@ -2,6 +2,8 @@
  * @file tapegrad's public API: everything users import, listed by name (the contract is SPEC.md in
  * the steering repository; docs/api.md documents each name, and a test fails when one is missing).
  */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import './ops/tensor-methods';
 export { version } from './version';
 export { backend } from './kernels';
 export type { BackendInfo } from './kernels';

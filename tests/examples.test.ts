@@ -12,6 +12,7 @@ import * as customOp from '../examples/custom-op';
 import * as dbn from '../examples/dbn';
 import * as digitsCnn from '../examples/digits-cnn';
 import * as digitsLstm from '../examples/digits-lstm';
+import * as ganExample from '../examples/gan';
 import * as regularisation from '../examples/regularisation';
 import * as spiral from '../examples/spiral';
 import * as testingGradients from '../examples/testing-gradients';
@@ -45,6 +46,7 @@ test('every example in examples/ is covered here', () => {
     'dbn.ts',
     'digits-cnn.ts',
     'digits-lstm.ts',
+    'gan.ts',
     'regularisation.ts',
     'spiral.ts',
     'testing-gradients.ts',
@@ -220,6 +222,25 @@ describe('dbn.ts (smoke size)', () => {
   });
 });
 
+describe('gan.ts (smoke size)', () => {
+  test('3 epochs of the DCGAN loop: finite losses, 64 samples in [-1,1] whose mean image moved toward the mean digit', () => {
+    const r = ganExample.main({ smoke: true, log: recorder().log });
+    expect(Number.isFinite(r.dLoss) && Number.isFinite(r.gLoss)).toBe(true);
+    expect(r.samples.shape).toEqual([64, 1, 8, 8]);
+    expect(Math.max(...Array.from(r.samples.data, Math.abs))).toBeLessThanOrEqual(1);
+    // Untrained, tanh of small weights is mid-grey everywhere (≈ 0), far from the mean digit's dark border and bright middle.
+    expect(r.meanImageDistanceBefore).toBeGreaterThan(0.4);
+    expect(r.meanImageDistanceAfter).toBeLessThan(0.6 * r.meanImageDistanceBefore);
+  });
+
+  test('the networks: noise [N,32] → [N,1,8,8] → logits [N]', () => {
+    const rng = tg.rng(1);
+    const images = ganExample.buildGenerator(rng).forward(tg.randn([3, 32], { rng }));
+    expect(images.shape).toEqual([3, 1, 8, 8]);
+    expect(ganExample.buildDiscriminator(rng).forward(images).shape).toEqual([3]);
+  });
+});
+
 describe('regularisation.ts (smoke size)', () => {
   test('trains each setting and reports train and test accuracy and loss; the regularisers change the run; a rerun is identical', () => {
     const results = regularisation.main({ smoke: true, log: recorder().log });
@@ -273,6 +294,7 @@ test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SM
     'dbn.ts': expect.stringMatching(/^RBM 1 \(64→256\): reconstruction error 0\.\d{4}$/),
     'digits-cnn.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
     'digits-lstm.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
+    'gan.ts': expect.stringMatching(/^epoch 3: D loss \d\.\d{3}, G loss \d\.\d{3}$/),
     'regularisation.ts': '64 training images, 360 test images, 2 epochs; means of 1 seeds',
     'spiral.ts': expect.stringMatching(/^tanh: loss 1\.\d{3} \(step 1\)/),
     'testing-gradients.ts': expect.stringMatching(/^softplus \(composite\): gradcheck passed: 4 comparisons/),

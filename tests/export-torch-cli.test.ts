@@ -85,6 +85,14 @@ describe.each(['mlp', 'cnn'])('a digits %s run', (model) => {
     const printed = pytorch([TORCH_PYTHON, path.join(copy, 'train.py'), '--epochs', '1']);
     tapegrad('import', copy, '--out', `${run}-single`);
     expect(evalAccuracy(`${run}-single`)).toBe(printed);
+    // PyTorch's epoch is the imported run's checkpoint: --resume writes its report and metrics.
+    const resumed = tapegrad('train', '--resume', `${run}-single`);
+    expect(resumed).toContain('all 1 epoch are done already; writing the results again');
+    expect(resumed).toContain(`test accuracy ${printed.toFixed(2)}%`);
+    const metrics = JSON.parse(fs.readFileSync(path.join(`${run}-single`, 'metrics.json'), 'utf8'));
+    expect((100 * metrics.testAccuracy).toFixed(2)).toBe(printed.toFixed(2));
+    expect(metrics.epochs).toHaveLength(1);
+    expect(fs.readFileSync(path.join(`${run}-single`, 'report.html'), 'utf8')).toContain('Confusion matrix');
   });
 });
 

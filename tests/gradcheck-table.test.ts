@@ -5,6 +5,8 @@
 import * as tg from '../src';
 import { PRIMITIVE_NAMES } from '../src/ops/names';
 import { primitivesUsed } from '../src/testing/op-coverage';
+import { PRIMITIVE_CASES } from '../src/testing/primitive-cases';
+import { PRIMITIVE_METHODS, TENSOR_METHODS } from '../src/ops/tensor-methods';
 import { opCases } from '../src/testing/op-cases';
 
 const orders = opCases.flatMap(
@@ -35,6 +37,26 @@ describe('gradcheck over the op table', () => {
       .map((p) => p.name)
       .filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
+  });
+
+  test("each primitive's own case (PRIMITIVE_CASES, checked by the compiler) exists and really runs it", () => {
+    const wrong: string[] = [];
+    for (const [primitive, name] of Object.entries(PRIMITIVE_CASES)) {
+      const c = opCases.find((x) => x.name === name);
+      if (c === undefined) wrong.push(`${primitive}: no case '${name}'`);
+      else if (!measured.get(c)!.has(primitive)) wrong.push(`${primitive}: case '${name}' does not run it`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test("every Tensor method of the one table is installed, and each primitive's method is one of them", () => {
+    const proto = tg.Tensor.prototype as unknown as Record<string, unknown>;
+    expect(Object.keys(TENSOR_METHODS).filter((m) => typeof proto[m] !== 'function')).toEqual([]);
+    const named = Object.values(PRIMITIVE_METHODS as Record<string, string | { none: string }>).filter(
+      (m): m is string => typeof m === 'string',
+    );
+    expect(named.filter((m) => typeof proto[m] !== 'function')).toEqual([]);
+    expect(named.length).toBeGreaterThan(50);
   });
 
   test("PRIMITIVE_NAMES, the union the ops are typed with, is exactly the registry of tapegrad's own primitives", () => {

@@ -57,7 +57,7 @@ test('no text overflows its node, in every gallery figure and every user-style g
   for (const name of tg.viz.GRAPH_NAMES) {
     const g = tg.viz.namedGraph(name);
     figures.push([name, g.roots, g.options]);
-    if (name === 'conv1d' || name === 'conv2d') {
+    if (name === 'conv1d' || name === 'conv2d' || name === 'lstm') {
       const e = tg.viz.namedGraph(name, { expand: true });
       figures.push([`${name}-expanded`, e.roots, e.options]);
     }

@@ -640,3 +640,44 @@ describe('PyTorch parity', () => {
     expect(mismatches(runParity(cases, 'indexing'))).toEqual([]);
   });
 });
+
+describe('a 0-d bool index, as PyTorch reads x[True] and x[False]', () => {
+  // Expected values printed by torch 1.13 for x = torch.arange(6).reshape(2, 3).
+  const x = tg.arange(6).reshape([2, 3]);
+  const yes = tg.tensor(true);
+  const no = tg.tensor(false);
+
+  test('adds an axis of size 1 (true) or 0 (false) where the advanced block goes', () => {
+    expect(tg.index(x, yes).shape).toEqual([1, 2, 3]);
+    expect(tg.index(x, yes).toArray()).toEqual([
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+    ]);
+    expect(tg.index(x, no).shape).toEqual([0, 2, 3]);
+    expect(tg.index(x, null, yes).shape).toEqual([2, 1, 3]);
+    expect(tg.index(x, 0, yes).toArray()).toEqual([[0, 1, 2]]);
+  });
+
+  test('broadcasts with the other index tensors of its block, and separated by a slice the block goes first', () => {
+    expect(tg.index(x, yes, tg.tensor([1, 0], { dtype: 'int32' })).toArray()).toEqual([
+      [3, 4, 5],
+      [0, 1, 2],
+    ]);
+    expect(tg.index(x, yes, null, tg.tensor([2, 0], { dtype: 'int32' })).shape).toEqual([2, 2]);
+  });
+
+  test('indexPut writes everything through true and nothing through false; the gradient flows through true', () => {
+    expect(tg.indexPut(x, [yes], 9).toArray()).toEqual([
+      [9, 9, 9],
+      [9, 9, 9],
+    ]);
+    expect(tg.indexPut(x, [no], 9).toArray()).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    const w = tg.randn([2, 3], { dtype: 'float64', requiresGrad: true, rng: tg.rng(4) });
+    expect(tg.gradcheck((t) => tg.index(t, yes).mul(tg.index(t, yes)), [w]).ok).toBe(true);
+  });
+});

@@ -46,16 +46,16 @@ describe('tapegrad graph (in process)', () => {
   });
 
   test.each([
-    [['resnet'], "tapegrad graph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn; or --script FILE, or a RUN_DIR)"],
-    [[], 'tapegrad graph: name a graph (conv1d, conv2d, mlp, cnn)'],
-    [['cnn', '--expand'], 'tapegrad graph: --expand applies to conv1d and conv2d, not cnn'],
+    [['resnet'], "tapegrad graph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn, lstm; or --script FILE, or a RUN_DIR)"],
+    [[], 'tapegrad graph: name a graph (conv1d, conv2d, mlp, cnn, lstm)'],
+    [['cnn', '--expand'], 'tapegrad graph: --expand applies to conv1d, conv2d and lstm, not cnn'],
     [['cnn', '--collapse=-1'], "tapegrad graph: --collapse must be a non-negative integer, got '-1'"],
     [['cnn', '--collapse', '-1'], "tapegrad graph: --collapse must be a non-negative integer, got '-1'"],
     [['cnn', '--rankdir', 'RL'], "tapegrad graph: --rankdir must be LR or TB, got 'RL'"],
     [['cnn', '--out', 'cnn.png'], "tapegrad graph: --out must end in .svg, .dot or .html, got 'cnn.png'"],
     [
       ['cnn', '--bogus'],
-      "tapegrad graph: unknown option '--bogus' (options: --expand, --focus, --values, --grads, --collapse, --rankdir, --script, --out, --help)",
+      "tapegrad graph: unknown option '--bogus' (options: --expand, --focus, --values, --grads, --collapse, --steps, --hidden, --grad-norms, --rankdir, --script, --out, --help)",
     ],
   ])('bad arguments %j exit 2 with a one-line message', async (args, message) => {
     const r = await runGraph(args);
@@ -75,7 +75,7 @@ describe('tapegrad graph (in process)', () => {
   test('--help prints the usage and exits 0', async () => {
     const r = await runGraph(['--help']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: tapegrad graph <conv1d\|conv2d\|mlp\|cnn>/);
+    expect(r.stdout).toMatch(/^usage: tapegrad graph <conv1d\|conv2d\|mlp\|cnn\|lstm>/);
   });
 });
 

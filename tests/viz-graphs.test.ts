@@ -142,7 +142,7 @@ describe('models, clustered by module', () => {
   });
 
   test('an unknown graph name, or expand on a model, throws naming it', () => {
-    expect(() => tg.viz.namedGraph('resnet')).toThrow("namedGraph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn)");
-    expect(() => tg.viz.namedGraph('mlp', { expand: true })).toThrow("namedGraph: expand applies to conv1d and conv2d, not 'mlp'");
+    expect(() => tg.viz.namedGraph('resnet')).toThrow("namedGraph: unknown graph 'resnet' (graphs: conv1d, conv2d, mlp, cnn, lstm)");
+    expect(() => tg.viz.namedGraph('mlp', { expand: true })).toThrow("namedGraph: expand applies to conv1d, conv2d and lstm, not 'mlp'");
   });
 });

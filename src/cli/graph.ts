@@ -19,6 +19,7 @@ import { writeGraph } from '../viz/render';
 import { loadScript, ScriptError } from './script';
 
 const HELP = `usage: tapegrad graph <${GRAPH_NAMES.join('|')}> [--expand] [--focus I,J,..] [--values] [--grads] [--out FILE]
+       tapegrad graph lstm [--steps T] [--hidden H] [--expand] [--out FILE]
        tapegrad graph --script FILE [--out FILE]
        tapegrad graph RUN_DIR [--out FILE]
 
@@ -30,18 +31,26 @@ pan and zoom, click a node for its values and gradient, fold modules, search, de
   conv2d   the tutorial's layer: 5x5x3 input, 2 filters of 3x3x3, stride 2, pad 1
   mlp      an MLP (64 -> 32 -> 10) on two digits, clustered by module
   cnn      a CNN (conv, relu, pool twice, linear) on two digits, clustered by module
+  lstm     an LSTMCell(2, H) unrolled over T steps, L = mseLoss(h_T, y): one box per step labelled
+           with the gradient norms flowing into it (‖∂L/∂h_t‖, ‖∂L/∂c_t‖), so vanishing or
+           exploding gradients through time show; --expand draws every step's gates (i, f, g, o)
+           with values and gradients (--steps 1 --expand: one cell)
   --script FILE   the roots FILE's default export returns: () => Tensor | Tensor[]
                   (.js, .cjs, .mjs; .ts with ts-node installed in your project)
   RUN_DIR         a 'tapegrad train' run: its model on one test image, with the loss and gradients
 
-  --expand         conv1d, conv2d: one multiply node per product x_i*w_j (the tutorial's figure)
+  --expand         conv1d, conv2d: one multiply node per product x_i*w_j (the tutorial's figure);
+                   lstm: every step's ops instead of one box per step
+  --steps T        lstm: time steps, 1 to 32 (default 6)
+  --hidden H       lstm: hidden size, 1 to 16 (default 2)
   --focus I,J,..   with --expand: only what output element [I,J,..] needs (e.g. 0,1,2,2)
   --values         show tensor values (min/mean/max for tensors of more than 16 values)
   --grads          show gradients (the graph has run backward once)
   --collapse N     draw modules nested deeper than N as single nodes (1: one node per layer)
-  --rankdir LR|TB  flow left to right (default) or top to bottom
-  --out FILE       .svg, .dot or .html; default <name>[-expanded][-focusI-J][-values][-grads]
-                   [-collapseN][-tb].svg in the current directory, named after every flag given`;
+  --grad-norms     label each module box with the gradient norm of every tensor leaving it
+  --rankdir LR|TB  flow left to right (default; lstm --expand: TB) or top to bottom
+  --out FILE       .svg, .dot or .html; default <name>[-expanded][-stepsT][-hiddenH][-focusI-J][-values]
+                   [-grads][-collapseN][-grad-norms][-tb].svg in the current directory, named after every flag given`;
 
 const OPTIONS = {
   expand: { type: 'boolean' },
@@ -49,6 +58,9 @@ const OPTIONS = {
   values: { type: 'boolean' },
   grads: { type: 'boolean' },
   collapse: { type: 'string' },
+  steps: { type: 'string' },
+  hidden: { type: 'string' },
+  'grad-norms': { type: 'boolean' },
   rankdir: { type: 'string' },
   script: { type: 'string' },
   out: { type: 'string', short: 'o' },
@@ -128,8 +140,20 @@ export async function run(args: string[]): Promise<number> {
   if (source === 'named' && !isGraphName(name))
     return usageError(`unknown graph '${name}' (graphs: ${GRAPH_NAMES.join(', ')}; or --script FILE, or a RUN_DIR)`);
   const expand = flags.expand ?? false;
-  if (expand && (source !== 'named' || (name !== 'conv1d' && name !== 'conv2d')))
-    return usageError(`--expand applies to conv1d and conv2d, not ${name}`);
+  if (expand && (source !== 'named' || (name !== 'conv1d' && name !== 'conv2d' && name !== 'lstm')))
+    return usageError(`--expand applies to conv1d, conv2d and lstm, not ${name}`);
+  const sizes: { steps?: number; hidden?: number } = {};
+  for (const [flag, max] of [
+    ['steps', 32],
+    ['hidden', 16],
+  ] as const) {
+    const given = flags[flag];
+    if (given === undefined) continue;
+    if (source !== 'named' || name !== 'lstm') return usageError(`--${flag} applies to lstm, not ${name}`);
+    if (!/^\d+$/.test(given) || Number(given) < 1 || Number(given) > max)
+      return usageError(`--${flag} must be an integer from 1 to ${max}, got '${given}'`);
+    sizes[flag] = Number(given);
+  }
   let focus: number[] | undefined;
   if (flags.focus !== undefined) {
     if (!expand) return usageError('--focus goes with --expand (it picks one output of the expanded graph)');
@@ -147,15 +171,16 @@ export async function run(args: string[]): Promise<number> {
   // The default name says what was drawn, so differently drawn graphs never overwrite each other.
   const out =
     flags.out ??
-    `${name}${expand ? '-expanded' : ''}${focus ? `-focus${focus.join('-')}` : ''}${flags.values ? '-values' : ''}${flags.grads ? '-grads' : ''}` +
-      `${collapse !== undefined ? `-collapse${collapse}` : ''}${rankdir === 'TB' ? '-tb' : ''}.svg`;
+    `${name}${expand ? '-expanded' : ''}${sizes.steps !== undefined ? `-steps${sizes.steps}` : ''}${sizes.hidden !== undefined ? `-hidden${sizes.hidden}` : ''}` +
+      `${focus ? `-focus${focus.join('-')}` : ''}${flags.values ? '-values' : ''}${flags.grads ? '-grads' : ''}` +
+      `${collapse !== undefined ? `-collapse${collapse}` : ''}${flags['grad-norms'] ? '-grad-norms' : ''}${rankdir === 'TB' ? '-tb' : ''}.svg`;
   if (!/\.(svg|dot|gv|html)$/i.test(out)) return usageError(`--out must end in .svg, .dot or .html, got '${out}'`);
 
   let roots: Tensor[];
   let base: HtmlOptions = {};
   try {
     if (source === 'named') {
-      const graph = namedGraph(name, { expand });
+      const graph = namedGraph(name, { expand, ...sizes });
       roots = graph.roots;
       base = graph.options;
     } else if (source === 'script') {
@@ -177,7 +202,9 @@ export async function run(args: string[]): Promise<number> {
     ...base,
     values: (base.values ?? false) || (flags.values ?? false),
     grads: (base.grads ?? false) || (flags.grads ?? false),
-    rankdir: rankdir as 'LR' | 'TB',
+    gradNorms: (base.gradNorms ?? false) || (flags['grad-norms'] ?? false),
+    // The graph's own direction (the expanded lstm runs top to bottom) unless --rankdir says otherwise.
+    rankdir: flags.rankdir !== undefined ? (rankdir as 'LR' | 'TB') : (base.rankdir ?? 'LR'),
     ...(collapse !== undefined ? { collapse } : {}),
     ...(focus !== undefined ? { focus } : {}),
   };

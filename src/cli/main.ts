@@ -3,6 +3,8 @@
  * `run(args): Promise<number>` (the exit status) and is loaded only when asked for.
  */
 
+// Every Tensor method exists before any command runs (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 import { version } from '../version';
 
 interface Command {

@@ -1,4 +1,6 @@
 /** @file tg.data: the bundled digits, MNIST-format files, batching, splitting and augmentation (SPEC §8); datasets, the DataLoader and transforms (SPEC §16). */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 export { loadDigits } from './digits';
 export { loadIdx, parseIdx } from './idx';
 export { batches, gather, trainTestSplit } from './dataset';

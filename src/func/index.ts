@@ -9,6 +9,8 @@
  * is written with differentiable ops, so this is exact — not a finite difference — and costs two
  * backward passes.
  */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 import { grad } from '../autograd/grad';
 import { enableGrad } from '../autograd/mode';
 import { add, mul } from '../ops/elementwise';

@@ -2,7 +2,8 @@
  * @file The gallery: the graphs `tapegrad graph` draws and docs/graphs shows (an application
  * of the library, published as tg.viz.namedGraph by src/viz-namespace.ts): the tutorial's 1-D convolution
  * (x = (0,1,2,3,4), w = (1,−1,2)), its 5×5×3 convolution layer (K = 2 filters of 3×3×3, stride 2,
- * pad 1), and a small MLP and CNN for the bundled 8×8 digits. Each is built, run backward, and
+ * pad 1), a small MLP and CNN for the bundled 8×8 digits, and an LSTM cell unrolled over a short
+ * sequence (src/gallery/lstm.ts). Each is built, run backward, and
  * returned with the drawing options that suit it. Everything random is seeded, so every build
  * gives the same graph, values and gradients.
  */
@@ -15,13 +16,21 @@ import { ones, tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import type { DotOptions } from '../viz/dot';
 import { viewGraph } from '../viz/view';
+import { lstmGraph } from './lstm';
 
-export const GRAPH_NAMES = ['conv1d', 'conv2d', 'mlp', 'cnn'] as const;
+export const GRAPH_NAMES = ['conv1d', 'conv2d', 'mlp', 'cnn', 'lstm'] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
 export interface NamedGraphOptions {
-  /** conv1d and conv2d only: one multiply node per product x_i·w_j, as the tutorial draws it. */
+  /**
+   * conv1d and conv2d: one multiply node per product x_i·w_j, as the tutorial draws it; lstm: every
+   * step's ops, gates named, instead of one box per step.
+   */
   expand?: boolean;
+  /** lstm only: time steps (default 6). */
+  steps?: number;
+  /** lstm only: hidden size (default 2). */
+  hidden?: number;
 }
 
 export interface NamedGraph {
@@ -166,7 +175,10 @@ function cnnGraph(): NamedGraph {
 export function namedGraph(name: string, opts: NamedGraphOptions = {}): NamedGraph {
   if (!isGraphName(name)) throw new Error(`namedGraph: unknown graph '${name}' (graphs: ${GRAPH_NAMES.join(', ')})`);
   const expand = opts.expand ?? false;
-  if (expand && (name === 'mlp' || name === 'cnn')) throw new Error(`namedGraph: expand applies to conv1d and conv2d, not '${name}'`);
+  if (expand && (name === 'mlp' || name === 'cnn')) throw new Error(`namedGraph: expand applies to conv1d, conv2d and lstm, not '${name}'`);
+  for (const k of ['steps', 'hidden'] as const) {
+    if (opts[k] !== undefined && name !== 'lstm') throw new Error(`namedGraph: ${k} applies to lstm, not '${name}'`);
+  }
   switch (name) {
     case 'conv1d':
       return conv1dGraph(expand);
@@ -176,5 +188,9 @@ export function namedGraph(name: string, opts: NamedGraphOptions = {}): NamedGra
       return mlpGraph();
     case 'cnn':
       return cnnGraph();
+    case 'lstm': {
+      const g = lstmGraph({ expand, steps: opts.steps, hidden: opts.hidden });
+      return { roots: g.roots, options: g.options };
+    }
   }
 }

@@ -1,4 +1,6 @@
 /** @file tg.nn: modules, layers, initialisation and model files (SPEC §7). */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 export { Module, parameter } from './module';
 export type { AnyModule } from './module';
 export type { StateDict, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './module';

@@ -9,6 +9,8 @@
  * (`0.weight`); other constants become initializers too; node names are the module path and the op
  * (`features.0/conv2d`), each with a doc string naming the tapegrad op and its attributes.
  */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 import { onnx } from 'onnx-proto';
 import { topoSort } from '../autograd/engine';
 import { enableGrad } from '../autograd/mode';

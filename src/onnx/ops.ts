@@ -2,7 +2,8 @@
  * @file Each tapegrad primitive as standard ONNX operators (opset 17), side by side with which of its
  * values carry the dynamic batch (Note [dynamic batch] in graph.ts). Compositions (linear, batchNorm
  * in eval mode with running statistics, softmax, conv1d, the signal convolutions) need no entry: they are exported as the
- * primitives they are made of. Backward-only primitives and the expanded scalar graphs have none.
+ * primitives they are made of. Every primitive has an entry; backward-only primitives and the
+ * expanded scalar graphs have one that throws, saying why.
  */
 import type { Node } from '../autograd/node';
 import type { PrimitiveName } from '../ops/names';
@@ -73,7 +74,29 @@ const spatial = (a: { stride: number[]; padding: number[]; dilation?: number[] }
   ...(a.dilation ? { dilations: [...a.dilation] } : {}),
 });
 
-const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
+/**
+ * An op without an ONNX form: exporting a graph that holds it throws, naming the op, where it sits
+ * and why. Every primitive has an entry (the table `satisfies` Record<PrimitiveName, Emitter>), so a
+ * new primitive without an ONNX decision does not compile.
+ */
+function noMapping(why: string): Emitter {
+  return (e) => {
+    const where = e.node.scope ? ` in module '${e.node.scope.path}' (${e.node.scope.kind})` : '';
+    throw new Error(`toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping (${why})`);
+  };
+}
+
+const BACKWARD_ONLY = noMapping('it runs only in backward passes: export the forward model');
+const EXPANDED = noMapping('expanded graphs are for drawing: export the fused op');
+
+/** A node of `opType` on `ins` into a fresh value (or the op's output when `out` is given); returns the value name. */
+function step(e: Emit, opType: string, ins: string[], attrs: Record<string, Attribute> = {}, out?: string): string {
+  const name = out ?? e.g.fresh(`${e.name}_${opType.toLowerCase()}`);
+  e.g.node(opType, ins, [name], attrs, `${e.name}/${opType}`, e.doc);
+  return name;
+}
+
+const EMITTERS = {
   add: simple('Add'),
   sub: simple('Sub'),
   mul: simple('Mul'),
@@ -92,9 +115,39 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
   // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
   cast: simple('Identity'),
 
-  // SPEC §14 (src/ops/compare.ts, math.ts, scan.ts, stats.ts). Without an ONNX operator (cumprod,
-  // atan2, remainder of floats, norms other than 2) there is no entry, and export throws naming the op.
+  // SPEC §14 (src/ops/compare.ts, math.ts, scan.ts, stats.ts). Compositions where ONNX has no operator.
   where: simple('Where'),
+  cumprod: noMapping('ONNX has no cumulative product'),
+  // atan2(y, x) = atan(y/x), plus π (y ≥ 0) or −π (y < 0) where x < 0, as Math.atan2 — signed zeros
+  // included: "negative" means below zero or −0 (1/v < 0), and at the origin the result is y (x ≥ +0)
+  // or ±π (x = −0), where atan(0/0) would be NaN.
+  atan2(e) {
+    const [y, x] = e.inputs;
+    const zero = e.g.scalar(`${e.name}_zero`, 0);
+    const one = e.g.scalar(`${e.name}_one`, 1);
+    const negative = (v: string) => step(e, 'Or', [step(e, 'Less', [v, zero]), step(e, 'Less', [step(e, 'Div', [one, v]), zero])]);
+    const angle = step(e, 'Atan', [step(e, 'Div', [y, x])]);
+    const xNegative = negative(x);
+    const turn = step(e, 'Where', [negative(y), e.g.scalar(`${e.name}_minus_pi`, -Math.PI), e.g.scalar(`${e.name}_pi`, Math.PI)]);
+    const origin = step(e, 'And', [step(e, 'Equal', [x, zero]), step(e, 'Equal', [y, zero])]);
+    const atOrigin = step(e, 'Where', [xNegative, turn, y]);
+    const elsewhere = step(e, 'Add', [angle, step(e, 'Where', [xNegative, turn, zero])]);
+    step(e, 'Where', [origin, atOrigin, elsewhere], {}, e.outName);
+    e.g.markBatched(
+      e.out,
+      e.ins.some((t) => e.g.isBatched(t)),
+    );
+  },
+  // Python's %: a − floor(a/b)·b for floats; ONNX's Mod with fmod 0 is exactly that for integers.
+  remainder(e) {
+    const [a, b] = e.inputs;
+    if (e.out.dtype === 'int32') e.g.node('Mod', [a, b], [e.outName], { fmod: 0 }, e.name, e.doc);
+    else step(e, 'Sub', [a, step(e, 'Mul', [step(e, 'Floor', [step(e, 'Div', [a, b])]), b])], {}, e.outName);
+    e.g.markBatched(
+      e.out,
+      e.ins.some((t) => e.g.isBatched(t)),
+    );
+  },
   sin: simple('Sin'),
   cos: simple('Cos'),
   tan: simple('Tan'),
@@ -130,10 +183,17 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     e.g.node('CumSum', [e.inputs[0], e.g.int64s(`${e.name}_axis`, [axis])], [e.outName], {}, e.name, e.doc);
     e.g.markBatched(e.out, batched);
   },
+  // The primitive norm is p ∉ {0, 1, ±∞} (those are compositions: src/ops/stats.ts): ReduceL2 for
+  // p = 2, and (Σ|x|^p)^(1/p) otherwise.
   norm(e) {
     const { p, axes, keepDims } = e.node.attrs as { p: number; axes: number[]; keepDims: boolean };
-    if (p !== 2) throw new Error(`toOnnx: norm with p=${p} has no ONNX operator (p = 2, 1 and ±inf do) (node ${e.name})`);
-    e.g.node('ReduceL2', e.inputs, [e.outName], { axes, keepdims: keepDims ? 1 : 0 }, e.name, e.doc);
+    const keepdims = keepDims ? 1 : 0;
+    if (p === 2) step(e, 'ReduceL2', [e.inputs[0]], { axes, keepdims }, e.outName);
+    else {
+      const powered = step(e, 'Pow', [step(e, 'Abs', [e.inputs[0]]), e.g.scalar(`${e.name}_p`, p)]);
+      const summed = step(e, 'ReduceSum', [powered, e.g.int64s(`${e.name}_axes`, axes)], { keepdims });
+      step(e, 'Pow', [summed, e.g.scalar(`${e.name}_inv_p`, 1 / p)], {}, e.outName);
+    }
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && !axes.includes(0));
   },
   stopGradient: simple('Identity'),
@@ -465,17 +525,26 @@ const EMITTERS: Partial<Record<PrimitiveName, Emitter>> = {
     );
     e.g.markBatched(e.out, batched);
   },
-};
+
+  // The engine's own and the backward passes' primitives, and the expanded graphs' scalar nodes.
+  accumulate: BACKWARD_ONLY,
+  convertGradient: BACKWARD_ONLY,
+  padAdjoint: BACKWARD_ONLY,
+  reluGrad: BACKWARD_ONLY,
+  conv2dWeight: BACKWARD_ONLY,
+  avgPool2dAdjoint: BACKWARD_ONLY,
+  indexAdd: BACKWARD_ONLY,
+  element: EXPANDED,
+  assemble: EXPANDED,
+} satisfies Record<PrimitiveName, Emitter>;
 
 /** Writes the node's ONNX operators, or throws naming the op and where it sits. */
 export function emit(e: Emit): void {
-  const emitter = EMITTERS[e.node.op as PrimitiveName];
+  const emitter: Emitter | undefined = (EMITTERS as Partial<Record<string, Emitter>>)[e.node.op];
   if (emitter === undefined) {
+    // A primitive a user defined (definePrimitive): not tapegrad's, so not in the table.
     const where = e.node.scope ? ` in module '${e.node.scope.path}' (${e.node.scope.kind})` : '';
-    throw new Error(
-      `toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping` +
-        (e.node.op === 'element' || e.node.op === 'assemble' ? ' (expanded graphs are for drawing: export the fused op)' : ''),
-    );
+    throw new Error(`toOnnx: the tapegrad op '${e.node.op}'${where} has no ONNX mapping`);
   }
   emitter(e);
 }

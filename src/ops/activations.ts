@@ -21,7 +21,6 @@ import { allocateUnfilled } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, div, exp, log, mul, sigmoid, sub, tanh, abs } from './elementwise';
-import { installMethods } from './methods';
 import { reshape } from './shape';
 import { checkTensor } from './arguments';
 
@@ -275,28 +274,6 @@ export function threshold(x: Tensor, threshold: number, value: number): Tensor {
   const t = above(x, checkNumber('threshold', 'threshold', threshold, x));
   return add(mul(x, t), mul(sub(1, t), checkNumber('threshold', 'value', value, x)));
 }
-
-installMethods({
-  leakyRelu,
-  elu,
-  selu,
-  celu,
-  gelu,
-  silu,
-  mish,
-  softplus,
-  logSigmoid,
-  hardtanh,
-  relu6,
-  hardsigmoid,
-  hardswish,
-  softsign,
-  tanhshrink,
-  prelu,
-  softshrink,
-  hardshrink,
-  threshold,
-});
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { add, mul } from './elementwise';
 import { dropout } from './layers';
 import { matmul } from './matmul';
-import { installMethods } from './methods';
 import { constant } from './operands';
 import { transposeLast2 } from './shape';
 import { softmax } from './softmax';
@@ -119,8 +118,6 @@ function sameBroadcast(a: readonly number[], b: readonly number[]): boolean {
   const r = tryBroadcastShapes(a, b);
   return r !== null && r.length === b.length && r.every((n, i) => n === b[i]);
 }
-
-installMethods({ scaledDotProductAttention });
 
 declare module '../tensor/tensor' {
   interface Tensor {

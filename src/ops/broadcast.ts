@@ -9,7 +9,6 @@ import { kernels } from '../kernels';
 import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { broadcastStrides, fmt, normalizeAxes, reducedShape, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { cast } from './operands';
 import { reshape } from './shape';
 
@@ -71,8 +70,6 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   }
   return reshape(sum(g, axes, true), shape);
 }
-
-installMethods({ sum, sumTo, expand });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -15,7 +15,6 @@ import { allocate, allocateUnfilled, DType, isFloating, promoteTypes, scalarDTyp
 import { scalar } from '../tensor/create';
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { cast, operands, TensorLike } from './operands';
 import { Axes, sum, sumTo } from './broadcast';
 import { reshape } from './shape';
@@ -158,8 +157,6 @@ function asNumber(v: unknown): number {
   if (typeof v === 'boolean') return Number(v);
   throw new Error(`maskedFill: value must be a number or a one-element tensor, got ${typeof v}`);
 }
-
-installMethods({ eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, isNan, isFinite, all, any, where, maskedFill });
 
 declare module '../tensor/tensor' {
   interface Tensor {

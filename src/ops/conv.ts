@@ -23,7 +23,6 @@ import { allocateUnfilled, DType, promoteTypes } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { expandedConv2d } from './expanded';
-import { installMethods } from './methods';
 import { cast, requireFloating } from './operands';
 import { sum } from './reduce';
 import { reshape, slice } from './shape';
@@ -386,8 +385,6 @@ export function convTranspose1d(x: Tensor, w: Tensor, bias?: Tensor | null, opts
   });
   return reshape(y, p.outShape);
 }
-
-installMethods({ conv1d, conv2d, convTranspose2d, convTranspose1d });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -1,20 +1,7 @@
-/** @file The creation functions that take a tensor first, as Tensor methods (`x.zerosLike()`, `p.bernoulli()`). */
+/** @file The declarations of the creation functions that take a tensor first as Tensor methods (`x.zerosLike()`, `p.bernoulli()`; installed in tensor-methods.ts). */
 import type { RandomOptions, TensorOptions } from '../tensor/create';
-import {
-  bernoulli,
-  fullLike,
-  multinomial,
-  MultinomialOptions,
-  onesLike,
-  randLike,
-  randnLike,
-  RngOptions,
-  zerosLike,
-} from '../tensor/creation';
+import type { MultinomialOptions, RngOptions } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
-
-installMethods({ zerosLike, onesLike, fullLike, randnLike, randLike, bernoulli, multinomial });
 
 declare module '../tensor/tensor' {
   interface Tensor {

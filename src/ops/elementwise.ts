@@ -14,7 +14,6 @@ import { BinaryOp, kernels, UnaryOp } from '../kernels';
 import { allocate, allocateUnfilled, isFloating } from '../tensor/dtype';
 import { broadcastShapes, fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { cast, constant, operands, TensorLike, toFloating } from './operands';
 import { sumTo } from './broadcast';
 
@@ -174,8 +173,6 @@ const reluGrad = (gy: Tensor, x: Tensor): Tensor => reluGradP.apply([gy, x], und
 export const relu = unary('relu', (gy, x) => reluGrad(gy, x), 'keep');
 export const tanh = unary('tanh', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
 export const sigmoid = unary('sigmoid', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
-
-installMethods({ add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -13,7 +13,6 @@ import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
 import { add, mul } from './elementwise';
 import { gatherFlat } from './flat-index';
-import { installMethods } from './methods';
 import { constant, stopGradient } from './operands';
 
 export interface EmbeddingOptions {
@@ -62,8 +61,6 @@ export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOption
   const drop = allocate(weight.dtype, n * dim).map((_, i) => 1 - keep[i]);
   return add(mul(y, constant(keep, shape)), mul(gatherFlat(stopGradient(weight), flat, shape), constant(drop, shape)));
 }
-
-installMethods({ embedding });
 
 declare module '../tensor/tensor' {
   interface Tensor {

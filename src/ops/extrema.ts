@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { Axes, sum } from './broadcast';
 import { eq, isFinite, where } from './compare';
 import { div, neg, sub } from './elementwise';
-import { installMethods } from './methods';
 import { cast } from './operands';
 import { max } from './reduce';
 import { reshape } from './shape';
@@ -115,8 +114,6 @@ export function amax(x: Tensor, axes?: Axes, keepDims = false): Tensor {
 export function amin(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   return extremeOf('amin', x, normalizeAxes('amin', axes, x.shape), keepDims, true);
 }
-
-installMethods({ argmax, argmin, min, maxWithIndices, minWithIndices, amax, amin });
 
 declare module '../tensor/tensor' {
   interface Tensor {

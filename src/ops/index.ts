@@ -1,3 +1,5 @@
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import './tensor-methods';
 export * from './operands';
 export * from './elementwise';
 export * from './compare';

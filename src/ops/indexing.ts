@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { expand } from './broadcast';
 import { add } from './elementwise';
 import { gatherFlat, scatterAddFlat } from './flat-index';
-import { installMethods } from './methods';
 import { cast } from './operands';
 import { pad, reshape, slice } from './shape';
 
@@ -316,7 +315,13 @@ function planIndex(op: string, x: Tensor, idx: readonly Index[]): IndexPlan {
       boxOk = false;
       if (item.dtype === 'bool') {
         const k = item.ndim;
-        if (k === 0) throw new Error(`${op}: a 0-d bool index is not supported (${where()})`);
+        if (k === 0) {
+          // A 0-d mask, as PyTorch's x[True] / x[False]: a new axis of size 1 or 0 in the advanced
+          // block's place, consuming no axis of x (a mask over an axis of size 1 that is not there).
+          noteAdvanced();
+          advanced.push({ values: item.data[0] ? Int32Array.of(0) : new Int32Array(0), shape: [item.data[0] ? 1 : 0], stride: 0 });
+          continue;
+        }
         if (d + k > x.ndim) throw new Error(`${op}: too many indices for a tensor of ${x.ndim} axes (${where()})`);
         item.shape.forEach((n, j) => {
           if (n !== x.shape[d + j]) {
@@ -450,8 +455,6 @@ export function indexPut(x: Tensor, idx: readonly Index[], values: Tensor | numb
   const put = scatterAddFlat(gatherFlat(flat, from, [from.length]), toIdx, x.shape);
   return add(kept, put);
 }
-
-installMethods({ gather, scatterAdd, indexSelect, maskedSelect, oneHot, index, indexPut });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -8,7 +8,6 @@ import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, mul } from './elementwise';
 import { matmulTransposed } from './matmul';
-import { installMethods } from './methods';
 import { constant } from './operands';
 
 /** x @ weight^T + bias, for x [..., in], weight [out, in], bias [out]. */
@@ -46,8 +45,6 @@ export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor
   for (let i = 0; i < mask.length; i++) mask[i] = g.next() < p ? 0 : scale;
   return mul(x, constant(mask, x.shape));
 }
-
-installMethods({ linear, dropout });
 
 declare module '../tensor/tensor' {
   interface Tensor {

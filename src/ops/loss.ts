@@ -8,7 +8,6 @@ import { allocate, DType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, mul, neg, relu, sub } from './elementwise';
-import { installMethods } from './methods';
 import { constant } from './operands';
 import { mean, sum } from './reduce';
 import { crossEntropy, type CrossEntropyOptions } from './losses';
@@ -105,8 +104,6 @@ export function euclideanLoss(pred: Tensor, target: Tensor): Tensor {
   const diff = sub(pred, target);
   return mul(sum(mul(diff, diff)), 1 / (2 * pred.shape[0]));
 }
-
-installMethods({ crossEntropy, svmLoss, mseLoss, euclideanLoss });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { allocate, DType } from '../tensor/dtype';
 import { checkTensor } from './arguments';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, pow, relu, sqrt, sub } from './elementwise';
-import { installMethods } from './methods';
 import { constant } from './operands';
 import { max, mean, sum } from './reduce';
 import { reshape } from './shape';
@@ -419,20 +418,6 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   if (opts.swap) dNeg = minimum(dNeg, pairwiseDistance(positive, negative, p, eps));
   return reduce('tripletMarginLoss', relu(add(sub(dPos, dNeg), margin)), opts.reduction);
 }
-
-installMethods({
-  nllLoss,
-  bceLoss,
-  bceWithLogits,
-  l1Loss,
-  smoothL1Loss,
-  huberLoss,
-  klDiv,
-  cosineSimilarity,
-  marginRankingLoss,
-  cosineEmbeddingLoss,
-  tripletMarginLoss,
-});
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -18,7 +18,6 @@ import { broadcastShapes, fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { gt, lt, where } from './compare';
 import { abs, add, binary, div, exp, mul, neg, sqrt, sub, unary } from './elementwise';
-import { installMethods } from './methods';
 import { constant, operands, requireFloating, TensorLike } from './operands';
 
 /** A zero gradient in gy's shape and dtype (Note [steps]). */
@@ -116,36 +115,6 @@ export function lerp(a: Tensor, b: TensorLike, w: TensorLike): Tensor {
   if (typeof w === 'number') return Math.abs(w) < 0.5 ? add(x, mul(d, w)) : sub(y, mul(d, 1 - w));
   return where(lt(abs(w), 0.5), add(x, mul(d, w)), sub(y, mul(d, sub(1, w))));
 }
-
-installMethods({
-  sin,
-  cos,
-  tan,
-  asin,
-  acos,
-  atan,
-  sinh,
-  cosh,
-  erf,
-  erfc,
-  log1p,
-  expm1,
-  log2,
-  log10,
-  sign,
-  floor,
-  ceil,
-  round,
-  trunc,
-  square,
-  rsqrt,
-  reciprocal,
-  atan2,
-  fmod,
-  remainder,
-  clamp,
-  lerp,
-});
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -4,7 +4,6 @@ import { kernels } from '../kernels';
 import { allocateUnfilled } from '../tensor/dtype';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { operands } from './operands';
 import { sumTo } from './broadcast';
 import { reshape } from './shape';
@@ -101,8 +100,6 @@ export function matmulTransposed(a: Tensor, b: Tensor): Tensor {
   const y = product(a2, b, false, true);
   return a.ndim === 1 ? reshape(y, [b.shape[0]]) : y;
 }
-
-installMethods({ matmul });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -1,5 +1,5 @@
 /** @file Installs functional ops as Tensor methods: `add(x, y)` becomes `x.add(y)`. */
-// Every op file installs its methods through here, so loading any op also installs Tensor#backward
+// tensor-methods.ts installs every method through here, so loading the methods also installs Tensor#backward
 // and Tensor#registerHook (autograd's own methods): what can record a node can backpropagate it.
 import '../autograd/grad';
 import { Tensor } from '../tensor/tensor';

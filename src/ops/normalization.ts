@@ -20,7 +20,6 @@ import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { sum } from './broadcast';
 import { add, div, mul, sqrt, sub } from './elementwise';
-import { installMethods } from './methods';
 import { constant, requireFloating } from './operands';
 import { mean } from './reduce';
 import { reshape } from './shape';
@@ -162,8 +161,6 @@ function updateRunning(rm: Tensor, rv: Tensor, stats: BatchNormStats, channels: 
     rv.data[ch] = (1 - momentum) * rv.data[ch] + momentum * stats.variance[ch] * unbiased;
   }
 }
-
-installMethods({ batchNorm });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -14,7 +14,6 @@ import { fmt, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
 import { add, div, mul, sqrt, sub } from './elementwise';
-import { installMethods } from './methods';
 import { mean } from './reduce';
 import { reshape } from './shape';
 
@@ -171,8 +170,6 @@ function updateRunning(x: Tensor, rm: Tensor, rv: Tensor, momentum: number, coun
     }
   });
 }
-
-installMethods({ layerNorm, groupNorm, instanceNorm });
 
 declare module '../tensor/tensor' {
   interface Tensor {

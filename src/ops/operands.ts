@@ -8,7 +8,6 @@ import { scalar } from '../tensor/create';
 import { allocate, convertInto, DType, isDType, isFloating, promoteTypes, scalarDType, Storage } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 
 export type TensorLike = Tensor | number;
 
@@ -93,8 +92,6 @@ export function stopGradient(x: Tensor): Tensor {
 export function constant(data: Storage, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);
 }
-
-installMethods({ cast, to });
 
 declare module '../tensor/tensor' {
   interface Tensor {

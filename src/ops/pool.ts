@@ -15,7 +15,6 @@ import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor, spatialOption, SpatialOption } from './arguments';
-import { installMethods } from './methods';
 import { requireFloating } from './operands';
 import { reshape } from './shape';
 import { scatterAddFlat } from './flat-index';
@@ -170,8 +169,6 @@ export function maxPool1d(x: Tensor, kernel: SpatialOption, opts: PoolOptions = 
 export function avgPool1d(x: Tensor, kernel: SpatialOption, opts: PoolOptions = {}): Tensor {
   return pool('avgPool1d', 1, avgPool2dP, x, kernel, opts);
 }
-
-installMethods({ maxPool1d, maxPool2d, avgPool1d, avgPool2d });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -10,7 +10,6 @@ import { Tensor } from '../tensor/tensor';
 import { expand } from './broadcast';
 import { mul } from './elementwise';
 import { gatherFlat, scatterAddFlat } from './flat-index';
-import { installMethods } from './methods';
 import { concat, reshape, slice, transpose } from './shape';
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -250,8 +249,6 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: needs two 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   return mul(reshape(a, [a.size, 1]), reshape(b, [1, b.size]));
 }
-
-installMethods({ narrow, split, chunk, unbind, repeat, tile, movedim, roll, unflatten, diagonal, tril, triu, outer });
 
 declare module '../tensor/tensor' {
   interface Tensor {

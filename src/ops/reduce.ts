@@ -4,7 +4,6 @@ import { kernels } from '../kernels';
 import { allocate } from '../tensor/dtype';
 import { fmt, normalizeAxes, reducedShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { cast, constant } from './operands';
 import { Axes, expand, sum, unreduce } from './broadcast';
 import { div, mul } from './elementwise';
@@ -55,8 +54,6 @@ export function mean(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   return div(sum(x, axes, keepDims), count);
 }
-
-installMethods({ max, mean });
 
 declare module '../tensor/tensor' {
   interface Tensor {

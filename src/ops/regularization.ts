@@ -8,7 +8,6 @@ import { allocate } from '../tensor/dtype';
 import { fmt, normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { abs, add, mul, sqrt } from './elementwise';
-import { installMethods } from './methods';
 import { constant } from './operands';
 import { sum } from './reduce';
 
@@ -54,8 +53,6 @@ export function maxNorm(weight: Tensor, c: number, axis = 0): Tensor {
   });
   return weight;
 }
-
-installMethods({ maxNorm });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
 import { add, mul } from './elementwise';
 import { gatherFlat } from './flat-index';
-import { installMethods } from './methods';
 import { constant } from './operands';
 import { max, sum } from './reduce';
 import { permute, reshape } from './shape';
@@ -314,18 +313,6 @@ export function pixelUnshuffle(x: Tensor, r: number): Tensor {
   const perm = [...lead.map((_, i) => i), k, k + 2, k + 4, k + 1, k + 3];
   return reshape(permute(split, perm), [...lead, c * r * r, h / r, w / r]);
 }
-
-installMethods({
-  interpolate,
-  adaptiveAvgPool1d,
-  adaptiveAvgPool2d,
-  adaptiveMaxPool1d,
-  adaptiveMaxPool2d,
-  dropout2d,
-  alphaDropout,
-  pixelShuffle,
-  pixelUnshuffle,
-});
 
 declare module '../tensor/tensor' {
   interface Tensor {

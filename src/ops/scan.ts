@@ -18,7 +18,6 @@ import { Tensor } from '../tensor/tensor';
 import { Axes, sum } from './broadcast';
 import { where } from './compare';
 import { div, mul } from './elementwise';
-import { installMethods } from './methods';
 import { cast, constant } from './operands';
 import { flip, reshape, slice, transpose } from './shape';
 import { ones } from '../tensor/create';
@@ -116,8 +115,6 @@ export function prod(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   const starts = rows.shape.map((_d, i) => (i === last ? n - 1 : 0));
   return reshape(slice(running, starts, [...rows.shape]), outShape);
 }
-
-installMethods({ cumsum, cumprod, prod });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -8,7 +8,6 @@ import { kernels } from '../kernels';
 import { allocate, promoteTypes } from '../tensor/dtype';
 import { checkPermutation, fmt, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { installMethods } from './methods';
 import { cast } from './operands';
 
 // ---- reshape ---------------------------------------------------------------------------------
@@ -345,8 +344,6 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   const parts = xs.map((x) => unsqueeze(x, a));
   return parts.length === 1 ? parts[0] : concat(parts, a);
 }
-
-installMethods({ reshape, transpose, permute, transposeLast2, flatten, flip, pad, slice, squeeze, unsqueeze });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -27,7 +27,6 @@ import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
 import { applyConv2d } from './conv';
 import { Products, sumOfProducts } from './expanded';
-import { installMethods } from './methods';
 import { cast, requireFloating } from './operands';
 import { flip, pad, reshape } from './shape';
 
@@ -221,8 +220,6 @@ export function convolve2d(x: Tensor, w: Tensor, mode: SignalMode = 'full', opts
   }
   return correlationWindow(a, flip(v), windows);
 }
-
-installMethods({ convolve, correlate, convolve2d });
 
 declare module '../tensor/tensor' {
   interface Tensor {

@@ -2,7 +2,6 @@
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { exp, log, mul, sub } from './elementwise';
-import { installMethods } from './methods';
 import { requireFloating, stopGradient } from './operands';
 import { max, sum } from './reduce';
 
@@ -24,8 +23,6 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   requireFloating('softmax', { x });
   return exp(logSoftmax(x, normalizeAxis('softmax', axis, x.ndim, x.shape)));
 }
-
-installMethods({ softmax, logSoftmax });
 
 declare module '../tensor/tensor' {
   interface Tensor {

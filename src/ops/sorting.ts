@@ -13,7 +13,6 @@ import { allocateUnfilled } from '../tensor/dtype';
 import { fmt, normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { int32Tensor, scatterAddIntoZeros } from './indexing';
-import { installMethods } from './methods';
 import { reshape } from './shape';
 
 export interface SortOptions {
@@ -87,8 +86,6 @@ export function argsort(x: Tensor, axis = -1, opts: SortOptions = {}): Tensor {
 export function topk(x: Tensor, k: number, axis = -1, opts: TopkOptions = {}): ValuesAndIndices {
   return run('topk', x, k, axis, opts.largest ?? true);
 }
-
-installMethods({ sort, argsort, topk });
 
 declare module '../tensor/tensor' {
   interface Tensor {

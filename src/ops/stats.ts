@@ -19,7 +19,6 @@ import { Axes, describeReduce, expand, sum, unreduce } from './broadcast';
 import { eq, isFinite, ne, where } from './compare';
 import { abs, add, div, log, mul, pow, sqrt, sub, exp } from './elementwise';
 import { amax, amin } from './extrema';
-import { installMethods } from './methods';
 import { cast, constant, requireFloating, stopGradient, toFloating } from './operands';
 import { max, mean } from './reduce';
 import { reshape } from './shape';
@@ -110,8 +109,6 @@ export function norm(x: Tensor, p = 2, axis?: Axes, keepDims = false): Tensor {
 
 // `var` is a reserved word, so the function is `variance` inside the library; users call tg.var and x.var.
 export { variance as var };
-
-installMethods({ var: variance, std, logsumexp, norm });
 
 declare module '../tensor/tensor' {
   interface Tensor {

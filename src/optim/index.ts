@@ -1,4 +1,6 @@
 /** @file tg.optim: optimisers with torch.optim's update rules (SPEC §7, §16). */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 export { Optimizer } from './optimizer';
 export type { ParamGroup, ParamGroupInput, Params, OptimizerStateDict, StateTensor } from './optimizer';
 export { SGD } from './sgd';

@@ -272,10 +272,11 @@ def main():
         if sampler is not None:
             sampler.set_epoch(epoch)
         train_net.train()
-        t0, seen, total = time.time(), 0, 0.0
+        t0, seen, total, correct = time.time(), 0, 0.0, 0
         for x, y in loader:
             x, y = augment(x, gen).to(device), y.to(device)
-            loss = F.cross_entropy(train_net(x), y)
+            logits = train_net(x)
+            loss = F.cross_entropy(logits, y)
             opt.zero_grad()
             loss.backward()
             if clip:
@@ -285,8 +286,10 @@ def main():
                 sched.step()
             seen += len(y)
             total += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
         acc, test_loss = evaluate(net, xte.to(device), yte.to(device))
-        history.append({'epoch': epoch + 1, 'trainLoss': total / max(1, seen), 'testLoss': test_loss, 'testAccuracy': acc, 'seconds': time.time() - t0})
+        history.append({'epoch': epoch + 1, 'trainLoss': total / max(1, seen), 'trainAccuracy': correct / max(1, seen),
+                        'testLoss': test_loss, 'testAccuracy': acc, 'seconds': time.time() - t0})
         if rank == 0:
             print(f"epoch {epoch + 1}: train loss {total / max(1, seen):.4f}, test loss {test_loss:.4f}, test accuracy {100 * acc:.2f}%", flush=True)
     acc, test_loss = evaluate(net, xte.to(device), yte.to(device))
@@ -295,6 +298,13 @@ def main():
         print(json.dumps({'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world}), flush=True)
         if args.epochs > 0:
             exported.write_safetensors(net.state_dict(), args.weights, metadata={'format': 'pt', 'producer': 'train.py'})
+            # The epochs' metrics beside the weights (rank 0's view), for 'tapegrad import'; atomic, as the weights.
+            out = os.path.join(os.path.dirname(os.path.abspath(args.weights)), 'metrics.json')
+            with open(out + '.tmp', 'w') as f:
+                json.dump({'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(out + '.tmp', out)
     if distributed:
         dist.barrier()
         dist.destroy_process_group()

@@ -11,7 +11,8 @@ import { DotGraph, type DotAttributes } from './dot-print';
 import type { ScopeFrame } from '../autograd/scope';
 import { Tensor } from '../tensor/tensor';
 import { xmlSafe } from './escape';
-import { moduleLabel, opLabel, tensorLabel, titleLabel, valuesInWords } from './labels';
+import { formatNumber, moduleLabel, opLabel, tensorLabel, titleLabel, valuesInWords } from './labels';
+import { l2Norm, tracedGradientNorm } from './trace';
 import { OpVertex, TensorVertex, viewGraph } from './view';
 
 export interface DotOptions {
@@ -31,6 +32,12 @@ export interface DotOptions {
    * every one as the ops it is made of, in a cluster named after it; a list of names, only those.
    */
   expand?: boolean | readonly string[];
+  /**
+   * Each module box — a cluster, or a module `collapse` folds into one node — lists the gradient norm
+   * ‖∂L/∂t‖ of every tensor leaving it (Note [boxes of repeated calls]), from `.grad` or a traced
+   * backward pass (tg.viz.traceBackward). Default false.
+   */
+  gradNorms?: boolean;
   /** A heading above the graph. */
   title?: string;
   /** Ids of nodes (`tensor.node.id`) whose ops are drawn in red, e.g. the node gradcheck blames. */
@@ -158,6 +165,76 @@ function commonFrame(frames: readonly (ScopeFrame | null)[]): ScopeFrame | null 
   return common;
 }
 
+/**
+ * Note [boxes of repeated calls]: a module called several times — an LSTM cell unrolled over a
+ * sequence by a loop, a block whose weights are shared — records one frame per call, all with the
+ * same path and class, so its boxes (clusters, or nodes with `collapse`) looked alike. Each call is
+ * numbered among the calls of that module in the same parent frame (`call 3 of 8`), in the order
+ * they ran (frame ids count up). With `gradNorms`, each box also lists the norm of the gradient of
+ * every tensor leaving it — what flows back into that call from the rest of the graph (for an
+ * unrolled cell, ‖∂L/∂h_t‖ and ‖∂L/∂c_t‖) — so gradients vanishing or exploding along a chain of
+ * boxes can be read off the drawing. A tensor leaves a frame when it is a root or an op outside the
+ * frame reads it; the norm comes from its `.grad` (retainGrad) or, failing that, a traced pass.
+ */
+function callNumbers(ops: readonly OpVertex[]): Map<ScopeFrame, string> {
+  const seen = new Set<ScopeFrame>();
+  const groups = new Map<ScopeFrame | null, Map<string, ScopeFrame[]>>();
+  for (const op of ops) {
+    for (let f = op.scope; f !== null && !seen.has(f); f = f.parent) {
+      seen.add(f);
+      if (f.composite !== undefined) continue;
+      let byName = groups.get(f.parent);
+      if (byName === undefined) groups.set(f.parent, (byName = new Map()));
+      const key = `${f.path}\u0000${f.kind}`;
+      const calls = byName.get(key);
+      if (calls === undefined) byName.set(key, [f]);
+      else calls.push(f);
+    }
+  }
+  const numbers = new Map<ScopeFrame, string>();
+  for (const byName of groups.values()) {
+    for (const calls of byName.values()) {
+      if (calls.length < 2) continue;
+      calls.sort((a, b) => a.id - b.id);
+      calls.forEach((f, i) => numbers.set(f, `call ${i + 1} of ${calls.length}`));
+    }
+  }
+  return numbers;
+}
+
+/** Most gradient norms a box lists; the rest are counted. */
+const MAX_BOX_NORMS = 4;
+
+/** Per module frame, `‖∂L/∂name‖ = norm` for each tensor leaving it that has a gradient (Note [boxes of repeated calls]). */
+function leavingGradNorms(tensors: readonly TensorVertex[], names: Map<TensorVertex, string>): Map<ScopeFrame, string[]> {
+  const within = (f: ScopeFrame | null, box: ScopeFrame): boolean => {
+    for (let g = f; g !== null; g = g.parent) if (g === box) return true;
+    return false;
+  };
+  const lines = new Map<ScopeFrame, string[]>();
+  // Latest first: a box's last result (an LSTM step's h_t, after its c_t) heads its list.
+  for (let k = tensors.length - 1; k >= 0; k--) {
+    const v = tensors[k];
+    if (v.producer === null) continue;
+    const t = v.tensor;
+    const norm = t.grad !== null ? l2Norm(t.grad) : tracedGradientNorm(t);
+    if (norm === undefined) continue;
+    const name = t.name || names.get(v) || `[${t.shape.join(',')}]`;
+    for (let f = v.producer.scope; f !== null; f = f.parent) {
+      // Once every reader is inside a frame, they are inside its ancestors too.
+      if (!v.isRoot && v.consumers.every((c) => within(c.scope, f!))) break;
+      if (f.composite !== undefined) continue;
+      let list = lines.get(f);
+      if (list === undefined) lines.set(f, (list = []));
+      list.push(`‖∂L/∂${name}‖ = ${formatNumber(norm)}`);
+    }
+  }
+  for (const [f, list] of lines) {
+    if (list.length > MAX_BOX_NORMS) lines.set(f, [...list.slice(0, MAX_BOX_NORMS), `… ${list.length - MAX_BOX_NORMS} more`]);
+  }
+  return lines;
+}
+
 function checkOptions(opts: DotOptions): void {
   const { collapse, rankdir, expand } = opts;
   if (expand !== undefined && typeof expand !== 'boolean' && !(Array.isArray(expand) && expand.every((e) => typeof e === 'string'))) {
@@ -193,6 +270,20 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
     if (p === undefined) intoFrame.set(into, (p = { frame: null, into }));
     return p;
   };
+  // The parameters and buffers of the modules that recorded ops, found once when first needed.
+  let ownedTensors: Set<Tensor> | null = null;
+  const owned = (): Set<Tensor> => {
+    if (ownedTensors !== null) return ownedTensors;
+    ownedTensors = new Set();
+    const seen = new Set<ScopeFrame>();
+    for (const op of ops) {
+      for (let f = op.scope; f !== null && !seen.has(f); f = f.parent) {
+        seen.add(f);
+        for (const [, t] of f.tensorNames?.() ?? []) ownedTensors.add(t);
+      }
+    }
+    return ownedTensors;
+  };
   const opPlace = new Map<OpVertex, Placement>();
   for (const op of ops) {
     const into = collapsedFrame(op.scope, collapse) ?? foldingComposite(op.scope, expands);
@@ -220,6 +311,15 @@ function place(tensors: readonly TensorVertex[], ops: readonly OpVertex[], colla
       const comp = foldingComposite(frame, expands);
       if (comp !== null) frame = comp.parent;
       while (frame !== null && frame.composite !== undefined && frame.composite.inputs.includes(v.tensor)) frame = frame.parent;
+      const module = moduleOf(frame);
+      if (module !== null && module.tensorNames !== undefined && !owned().has(v.tensor)) {
+        // Not a parameter or buffer of any module drawn (an nn.Module's frame knows its own): an argument
+        // of a module's forward that takes gradients (an RNN's initial state h_0), drawn outside the
+        // outermost module, as an input.
+        let outer = module;
+        for (let f: ScopeFrame | null = module; f !== null; f = f.parent) if (f.composite === undefined) outer = f;
+        frame = outer.parent;
+      }
       const into = v.isRoot ? null : collapsedFrame(frame, collapse);
       if (into !== null) {
         tensorPlace.set(v, folded(into));
@@ -312,6 +412,14 @@ export function drawDot(
   const expands: Expands = typeof expandOpt === 'boolean' ? () => expandOpt : (op) => expandOpt.includes(op);
   const { opPlace, tensorPlace } = place(tensors, ops, collapse, expands);
   const names = displayNames(tensors);
+  const calls = callNumbers(ops);
+  const norms = opts.gradNorms === true ? leavingGradNorms(tensors, names) : new Map<ScopeFrame, string[]>();
+  /** What a module's box says below its name: which call it is, how many ops it folds, its gradient norms. */
+  const boxDetail = (f: ScopeFrame, folded?: string): string | undefined => {
+    const head = [calls.get(f), folded].filter((s) => s !== undefined).join(' · ');
+    const lines = [...(head !== '' ? [head] : []), ...(norms.get(f) ?? [])];
+    return lines.length > 0 ? lines.join('\n') : undefined;
+  };
 
   const large = tensors.length + ops.length > LARGE_GRAPH;
   const g = DotGraph.digraph('tapegrad', {
@@ -354,7 +462,7 @@ export function drawDot(
         label:
           f.composite !== undefined
             ? moduleLabel('', f.composite.attrs ? `${f.kind} ${f.composite.attrs}` : f.kind)
-            : moduleLabel(f.path, f.kind),
+            : moduleLabel(f.path, f.kind, boxDetail(f)),
         labeljust: 'l',
         fontsize: 11,
         style: 'rounded,filled',
@@ -407,10 +515,11 @@ export function drawDot(
       id = `m${moduleIds.size - compositeCount}`;
       moduleIds.set(frame, id);
       const inside = foldedOps.get(frame) ?? 0;
+      const detail = boxDetail(frame, `${inside} op${inside === 1 ? '' : 's'}`)!;
       nodeIn(containerOf(frame.parent), id, {
-        label: moduleLabel(frame.path, frame.kind, `${inside} op${inside === 1 ? '' : 's'}`),
+        label: moduleLabel(frame.path, frame.kind, detail),
         ...STYLE.module,
-        tooltip: tooltipText(`${frame.path}: ${frame.kind} (${inside} op${inside === 1 ? '' : 's'}, folded)`),
+        tooltip: tooltipText(`${frame.path === '' ? '' : `${frame.path}: `}${frame.kind} (${detail.replace(/\n/g, '; ')}, folded)`),
       });
     }
     return id;

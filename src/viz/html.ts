@@ -9,6 +9,12 @@
  * `maxNodes` the page draws the folded view instead — modules collapsed, shallowest first — and when
  * that is still too big (a long chain has no modules), the part of the graph nearest the outputs,
  * saying so at the top.
+ *
+ * Note [stepping through backward]: after tg.viz.traceBackward, the page can replay the pass one rule
+ * at a time: `rules` lists every rule that ran, in order, with the node it is drawn as — its op, or
+ * the module or composite node it is folded into (an unrolled LSTM's step box holds a step's
+ * eighteen rules, listed as the range of steps it ran). Stepping shows the marks of the rules run so
+ * far and outlines the node running now, so the gradient can be followed back through the boxes.
  */
 import type { Tensor } from '../tensor/tensor';
 import type { ScopeFrame } from '../autograd/scope';
@@ -50,6 +56,7 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     };
   }
   const edges: Record<string, Json> = {};
+  const rules: { step: number; node: string }[] = [];
   for (const op of d.ops) {
     const id = d.opIds.get(op)!;
     const node = op.output.tensor.node;
@@ -64,6 +71,13 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
         stack: node?.stack ?? null,
         step: rule?.step ?? null,
       };
+    }
+    if (rule !== undefined) rules.push({ step: rule.step, node: id });
+    if (rule !== undefined && !id.startsWith('op')) {
+      // A module or composite drawn as one node: the steps of the rules it holds (Note [stepping through backward]).
+      const folded = (nodes[id] ??= { kind: 'folded', steps: [rule.step, rule.step], rules: 0 }) as { steps: number[]; rules: number };
+      folded.steps = [Math.min(folded.steps[0], rule.step), Math.max(folded.steps[1], rule.step)];
+      folded.rules++;
     }
     if (rule) {
       traced = true;
@@ -84,7 +98,8 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     signature.set(key, [...(signature.get(key) ?? []), c.id]);
   }
   const repeats = [...signature.values()].filter((ids) => ids.length > 1);
-  return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced };
+  rules.sort((a, b) => a.step - b.step);
+  return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced, rules };
 }
 
 /** Embeds JSON in a script element: nothing in it can close the element or start markup. */
@@ -152,6 +167,9 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">−</button>',
     '<button id="fold-repeats" type="button" hidden>fold repeated blocks</button>',
     '<label id="backward-toggle" hidden><input id="backward" type="checkbox"> backward pass</label>',
+    '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">◀</button>' +
+      '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">▶</button>' +
+      ' <span id="step-label" class="muted"></span></span>',
     '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
     '<main><div id="viewport"><div id="canvas">',
     svg,

@@ -2,6 +2,8 @@
  * @file Drawing graphs (SPEC §8): DOT text, SVG without a system Graphviz, and files of either.
  * Outside the engine: it only reads tensors and their nodes.
  */
+// Every Tensor method exists once any layer is loaded (Note [methods installed in one place]).
+import '../ops/tensor-methods';
 export { toDot } from './dot';
 export type { DotOptions } from './dot';
 export { toHtml } from './html';

@@ -26,11 +26,14 @@ main { flex: 1; display: flex; min-height: 0; }
 #panel pre { white-space: pre-wrap; font-size: 11px; background: #f4f6f8; padding: 6px; }
 .values { font-family: ui-monospace, Menlo, monospace; font-size: 12px; word-break: break-all; }
 g.node { cursor: pointer; }
-g.node.selected > polygon, g.node.selected > path, g.node.selected > ellipse { stroke: #d35400; stroke-width: 3; }
-g.node.related > polygon, g.node.related > path, g.node.related > ellipse { stroke: #e67e22; stroke-width: 2; }
+g.node.selected polygon, g.node.selected path, g.node.selected ellipse { stroke: #d35400; stroke-width: 3; }
+g.node.related polygon, g.node.related path, g.node.related ellipse { stroke: #e67e22; stroke-width: 2; }
 g.edge.related path { stroke: #e67e22; stroke-width: 2; }
 g.node.dim, g.edge.dim { opacity: 0.25; }
-g.node.match > polygon, g.node.match > path { stroke: #8e44ad; stroke-width: 3; }
+g.node.match polygon, g.node.match path { stroke: #8e44ad; stroke-width: 3; }
+g.node.current polygon, g.node.current path { stroke: #c0392b; stroke-width: 4; fill: #f5b7b1; }
+#stepper { display: inline-flex; gap: 4px; align-items: center; }
+#stepper[hidden] { display: none; }
 g.cluster.folded > polygon, g.cluster.folded > path { fill: #dfe6ee; stroke-dasharray: 4 3; }
 g.cluster text { cursor: pointer; }
 .badge { font: bold 11px sans-serif; fill: #8e44ad; }
@@ -205,7 +208,12 @@ export const PAGE_SCRIPT = String.raw`
     var info = data.nodes[id];
     panel.innerHTML = '';
     panel.dataset.node = id;
-    if (!info) { panel.appendChild(el('p', id + ': a folded module', 'muted')); return; }
+    if (!info || info.kind === 'folded') {
+      panel.appendChild(el('h2', words(nodeEls[id]) || id));
+      panel.appendChild(el('p', 'Drawn as one node: click a module frame\'s label to fold or unfold it.', 'muted'));
+      if (info) panel.appendChild(el('p', 'backward steps ' + info.steps[0] + '–' + info.steps[1] + ' (' + info.rules + ' rules)'));
+      return;
+    }
     if (info.kind === 'tensor') {
       panel.appendChild(el('h2', (info.name || id) + '  [' + info.shape.join(',') + '] ' + info.dtype));
       panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (data.nodes[info.producer] ? data.nodes[info.producer].op : info.producer) : ''), 'muted'));
@@ -328,23 +336,63 @@ export const PAGE_SCRIPT = String.raw`
     document.getElementById('count').textContent = q ? n + ' match' + (n === 1 ? '' : 'es') : '';
   });
 
-  // ---- the traced backward pass -------------------------------------------------------------------
+  // ---- the traced backward pass (Note [stepping through backward] in html.ts) --------------------------
   var toggle = document.getElementById('backward-toggle');
+  var stepper = document.getElementById('stepper');
+  var stepInput = document.getElementById('step');
+  var stepLabel = document.getElementById('step-label');
   var marks = [];
+  var lastStep = data.rules.length ? data.rules[data.rules.length - 1].step : 0;
+  var ruleAt = {};
+  data.rules.forEach(function (r) { ruleAt[r.step] = r.node; });
+  function mark(parent, x, y, text, from, to) {
+    var t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', String(x)); t.setAttribute('y', String(y));
+    t.setAttribute('class', 'step'); t.textContent = text;
+    t.dataset.from = String(from); t.dataset.to = String(to);
+    parent.appendChild(t); marks.push(t);
+  }
+  // Shows what the pass has done by step k: the marks of the rules run so far; the node running rule k outlined.
+  function showStep(k) {
+    marks.forEach(function (m) { m.style.display = Number(m.dataset.from) <= k ? '' : 'none'; });
+    Object.keys(nodeEls).forEach(function (id) { nodeEls[id].classList.toggle('current', ruleAt[k] === id); });
+    stepInput.value = String(k);
+    var id = ruleAt[k];
+    // The node running now is brought into view (centred) when it is off screen.
+    if (id && nodeEls[id] && nodeEls[id].style.display !== 'none') {
+      var r = nodeEls[id].getBoundingClientRect(), v = viewport.getBoundingClientRect();
+      if (r.right < v.left || r.left > v.right || r.bottom < v.top || r.top > v.bottom || r.left < v.left || r.right > v.right) {
+        tx += (v.left + v.width / 2) - (r.left + r.width / 2);
+        ty += (v.top + v.height / 2) - (r.top + r.height / 2);
+        apply();
+      }
+    }
+    var info = id && data.nodes[id];
+    var what = !info ? '' : info.kind === 'op' ? info.op + (info.attrs ? ' ' + info.attrs : '') : words(nodeEls[id]).split(' (')[0];
+    stepLabel.textContent = 'step ' + k + ' of ' + lastStep + (what ? ': ' + what : '');
+    document.body.dataset.backwardStep = String(k);
+  }
   if (data.traced) {
     toggle.hidden = false;
+    stepInput.max = String(lastStep);
+    stepInput.addEventListener('input', function () { showStep(Number(stepInput.value)); });
+    document.getElementById('step-prev').onclick = function () { showStep(Math.max(1, Number(stepInput.value) - 1)); };
+    document.getElementById('step-next').onclick = function () { showStep(Math.min(lastStep, Number(stepInput.value) + 1)); };
     document.getElementById('backward').addEventListener('change', function (e) {
       marks.forEach(function (m) { m.remove(); });
       marks = [];
+      Object.keys(nodeEls).forEach(function (id) { nodeEls[id].classList.remove('current'); });
+      stepper.hidden = !e.target.checked || lastStep === 0;
       if (!e.target.checked) return;
       Object.keys(nodeEls).forEach(function (id) {
         var info = data.nodes[id];
-        if (!info || info.kind !== 'op' || info.step === null) return;
+        if (!info) return;
         var box = nodeEls[id].getBBox();
-        var t = document.createElementNS(ns, 'text');
-        t.setAttribute('x', String(box.x + box.width + 2)); t.setAttribute('y', String(box.y + 9));
-        t.setAttribute('class', 'step'); t.textContent = '#' + info.step;
-        nodeEls[id].appendChild(t); marks.push(t);
+        if (info.kind === 'op' && info.step !== null) mark(nodeEls[id], box.x + box.width + 2, box.y + 9, '#' + info.step, info.step, info.step);
+        if (info.kind === 'folded') {
+          var range = info.steps[0] === info.steps[1] ? '#' + info.steps[0] : '#' + info.steps[0] + '–' + info.steps[1];
+          mark(nodeEls[id], box.x + box.width + 2, box.y + 9, range, info.steps[0], info.steps[1]);
+        }
       });
       edges.forEach(function (edge) {
         var g = data.edges[edge.key];
@@ -352,13 +400,11 @@ export const PAGE_SCRIPT = String.raw`
         var path = edge.el.querySelector('path');
         if (!path) return;
         var mid = path.getPointAtLength(path.getTotalLength() / 2);
-        var t = document.createElementNS(ns, 'text');
-        t.setAttribute('x', String(mid.x + 3)); t.setAttribute('y', String(mid.y - 3));
-        t.setAttribute('class', 'step');
-        t.textContent = '‖g‖ ' + fmt(g.norm);
-        edge.el.appendChild(t); marks.push(t);
+        mark(edge.el, mid.x + 3, mid.y - 3, '‖g‖ ' + fmt(g.norm), g.step, g.step);
       });
       document.body.dataset.backwardMarks = String(marks.length);
+      // Opens on the whole pass; the slider and the arrows go back through it one rule at a time.
+      if (lastStep > 0) showStep(lastStep);
     });
   }
 

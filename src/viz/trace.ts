@@ -25,21 +25,28 @@ export interface RuleRecord {
 
 const rules = new WeakMap<Node, RuleRecord>();
 const totals = new WeakMap<Tensor, ValueSummary>();
+const norms = new WeakMap<Tensor, number>();
+
+/** The L2 norm of a tensor's values. */
+export function l2Norm(g: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < g.data.length; i++) s += g.data[i] * g.data[i];
+  return Math.sqrt(s);
+}
 
 function edgeGradient(g: Tensor): EdgeGradient {
-  let s = 0;
   let m = 0;
-  for (let i = 0; i < g.data.length; i++) {
-    s += g.data[i] * g.data[i];
-    m = Math.max(m, Math.abs(g.data[i]));
-  }
-  return { shape: [...g.shape], norm: Number(Math.sqrt(s).toPrecision(5)), absMax: Number(m.toPrecision(5)) };
+  for (let i = 0; i < g.data.length; i++) m = Math.max(m, Math.abs(g.data[i]));
+  return { shape: [...g.shape], norm: Number(l2Norm(g).toPrecision(5)), absMax: Number(m.toPrecision(5)) };
 }
 
 /** Runs fn (which runs backward), recording the backward pass for graph pages; returns fn's value. */
 export function traceBackward<T>(fn: () => T): T {
   const before = setBackwardRecorder({
-    tensor: (t, g) => totals.set(t, summarize(g)),
+    tensor: (t, g) => {
+      totals.set(t, summarize(g));
+      norms.set(t, l2Norm(g));
+    },
     rule: (node, step, _y, gs) => rules.set(node, { step, grads: gs.map((g) => (g === null || g === undefined ? null : edgeGradient(g))) }),
   });
   try {
@@ -55,4 +62,9 @@ export function tracedRule(node: Node): RuleRecord | undefined {
 
 export function tracedGradient(t: Tensor): ValueSummary | undefined {
   return totals.get(t);
+}
+
+/** The L2 norm of a tensor's total gradient in the last traced pass that reached it, unrounded. */
+export function tracedGradientNorm(t: Tensor): number | undefined {
+  return norms.get(t);
 }

@@ -5,9 +5,11 @@
  */
 import type { Family } from '../family';
 import { dbnFamily } from './dbn';
+import { gan } from './gan';
 import { sequenceClassifierFamily } from './recurrent-digits';
 
 export const FAMILIES: Record<string, Family> = {
+  gan,
   // fam-classify: the deep belief network, and the image side of rnn/lstm/gru (digits, fashion-mnist;
   // the text side joins these three names by dataset).
   dbn: dbnFamily,
