@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import * as tg from '../src';
 import { run as evalRun } from '../src/cli/eval';
 import { run as exportRun } from '../src/cli/export';
-import { run as predictRun } from '../src/cli/predict';
+import { jsonLine, run as predictRun } from '../src/cli/predict';
 import { run as trainRun } from '../src/cli/train';
 import { evaluate } from '../src/train/loop';
 import { loadRun } from '../src/train/run';
@@ -139,6 +139,51 @@ describe('tapegrad predict', () => {
     const bad = await capture(() => predictRun([runDir, path.join(tmp, 'missing.png')]));
     expect(bad.code).toBe(2);
     expect(bad.err[0]).toMatch(/missing\.png does not exist/);
+  });
+
+  test('--json: one object per image and line, {file, index, class, probabilities}, for every image of every file', async () => {
+    const saved = loadRun(runDir);
+    const all = tg.data.loadDigits();
+    // 60 images in one IDX file (more than the 50 rows the text output shows) and one CSV row.
+    const picked = tg.data.gather(
+      all,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 60, 0, 0, 0, 8, 0, 0, 0, 8]);
+    const idx = path.join(tmp, 'sixty.idx');
+    fs.writeFileSync(idx, Buffer.concat([header, Buffer.from(Array.from(picked.images.data, (v) => Math.round(v * 255)))]));
+    const csv = path.join(tmp, 'one-row.csv');
+    fs.writeFileSync(csv, `${Array.from(picked.images.data.subarray(0, 64), (v) => Math.round(v * 16)).join(',')}\n`);
+    const r = await capture(() => predictRun([runDir, idx, csv, '--json', '--top', '1']));
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(r.out).toHaveLength(61);
+    const lines = r.out.map((l) => JSON.parse(l));
+    // The same probabilities saved.predict gives for the same pixels (IDX bytes are k/255, as loadIdx reads them).
+    const p = saved.predict(
+      new tg.Tensor(
+        Float32Array.from(picked.images.data, (v) => Math.round(v * 255) / 255),
+        [60, 1, 8, 8],
+      ),
+    );
+    lines.slice(0, 60).forEach((line, i) => {
+      expect(Object.keys(line)).toEqual(['file', 'index', 'class', 'probabilities']);
+      expect(line.file).toBe(idx);
+      expect(line.index).toBe(i);
+      expect(line.probabilities).toEqual(Array.from(p.data.subarray(i * 10, i * 10 + 10)));
+      const best = line.probabilities.indexOf(Math.max(...line.probabilities));
+      expect(line.class).toBe(saved.spec.classNames[best]);
+      expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
+    });
+    expect(lines[60]).toMatchObject({ file: csv, index: 0, class: lines[0].class });
+    expect(lines[60].probabilities).toHaveLength(10);
+  });
+
+  test('--json names the class: jsonLine writes the class name, the first of equal probabilities', () => {
+    expect(jsonLine('a.png', 0, ['T-shirt/top', 'Trouser', 'Pullover'], [0.25, 0.5, 0.25])).toBe(
+      '{"file":"a.png","index":0,"class":"Trouser","probabilities":[0.25,0.5,0.25]}',
+    );
+    expect(JSON.parse(jsonLine('b.idx', 3, ['x', 'y'], new Float32Array([0.5, 0.5]))).class).toBe('x');
   });
 });
 

@@ -5,10 +5,18 @@
  */
 import type { Family } from '../family';
 import { AUTOENCODER, VAE } from './autoencoder';
+import { dbnFamily } from './dbn';
 import { gan } from './gan';
+import { sequenceClassifierFamily } from './recurrent-digits';
 
 export const FAMILIES: Record<string, Family> = {
   autoencoder: AUTOENCODER,
   vae: VAE,
   gan,
+  // fam-classify: the deep belief network, and the image side of rnn/lstm/gru (digits, fashion-mnist;
+  // the text side joins these three names by dataset).
+  dbn: dbnFamily,
+  rnn: sequenceClassifierFamily('rnn'),
+  lstm: sequenceClassifierFamily('lstm'),
+  gru: sequenceClassifierFamily('gru'),
 };
