@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 import * as tg from '../src';
+import { decodeGrey, resizeGrey } from '../src/train/image-decode';
 import { run as evalRun } from '../src/cli/eval';
 import { run as exportRun } from '../src/cli/export';
 import { jsonLine, run as predictRun } from '../src/cli/predict';
@@ -102,25 +105,54 @@ describe('tapegrad predict', () => {
     return { image: one.images, best };
   };
 
-  test('a PNG of any size — here 64×64, dark strokes on white — is greyed, resized, inverted and classified', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Jimp } = require('jimp') as typeof import('jimp');
-    const { image, best } = digit();
-    const png = new Jimp({ width: 64, height: 64, color: 0xffffffff });
+  /** The digit drawn at 8× as RGBA bytes: dark strokes on white, 64×64. */
+  const drawn = (image: tg.Tensor) => {
+    const rgba = Buffer.alloc(64 * 64 * 4);
     for (let y = 0; y < 64; y++)
       for (let x = 0; x < 64; x++) {
         const v = Math.round(255 * (1 - image.data[Math.floor(y / 8) * 8 + Math.floor(x / 8)]));
-        png.setPixelColor(((v << 24) | (v << 16) | (v << 8) | 0xff) >>> 0, x, y);
+        rgba.set([v, v, v, 255], (y * 64 + x) * 4);
       }
-    const file = path.join(tmp, 'digit.png');
-    await png.write(file as `${string}.png`);
-    // Through the compiled CLI: jimp loads its decoders with a dynamic import(), which jest's sandbox lacks.
-    const r = spawnSync(process.execPath, [BIN, 'predict', runDir, file, '--top', '2'], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toMatch(
-      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`),
-    );
+    return rgba;
+  };
+
+  test('a PNG and a JPEG of any size — here 64×64, dark strokes on white — are greyed, resized, inverted and classified', async () => {
+    const { image, best } = digit();
+    const png = new PNG({ width: 64, height: 64 });
+    png.data = drawn(image);
+    const pngFile = path.join(tmp, 'digit.png');
+    fs.writeFileSync(pngFile, PNG.sync.write(png));
+    const jpgFile = path.join(tmp, 'digit.jpg');
+    fs.writeFileSync(jpgFile, jpeg.encode({ data: drawn(image), width: 64, height: 64 }, 95).data);
+    for (const file of [pngFile, jpgFile]) {
+      const r = await capture(() => predictRun([runDir, file, '--top', '2']));
+      expect(r.err).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`),
+      );
+    }
+    // Downscaled by area: a 64×64 copy of the 8×8 digit becomes the digit itself (to the bytes' rounding).
+    const picture = decodeGrey(fs.readFileSync(pngFile), 'PNG', { maxPixels: 1e6 });
+    const small = resizeGrey(picture, 8, 8);
+    for (let i = 0; i < 64; i++) expect(Math.abs(small[i] - (1 - image.data[i]))).toBeLessThan(0.5 / 255 + 1e-6);
+  });
+
+  test('a BMP, GIF or TIFF is refused with the advice to convert it', async () => {
+    const bmp = Buffer.alloc(70);
+    bmp.write('BM', 0);
+    bmp.writeUInt32LE(70, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(4, 18);
+    bmp.writeInt32LE(4, 22);
+    const file = path.join(tmp, 'digit.bmp');
+    fs.writeFileSync(file, bmp);
+    const r = await capture(() => predictRun([runDir, file]));
+    expect(r).toMatchObject({
+      code: 2,
+      err: [`tapegrad predict: ${file}: a BMP image: predict reads PNG and JPEG files (convert it to PNG first)`],
+    });
   });
 
   test('IDX image files and CSV rows of raw pixels', async () => {

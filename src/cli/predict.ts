@@ -1,12 +1,13 @@
 /**
- * @file `tapegrad predict RUN_DIR FILE...`: class probabilities from a saved run for images — PNG,
- * JPEG, BMP, GIF or TIFF of any size (read, converted to grey and resized by jimp), MNIST-format IDX
+ * @file `tapegrad predict RUN_DIR FILE...`: class probabilities from a saved run for images — PNG
+ * or JPEG of any size (decoded, converted to grey and resized: src/train/image-decode.ts), MNIST-format IDX
  * image files, or CSV rows of raw pixel values — preprocessed as the run was (Note [preprocessing]
  * in src/train/run.ts). Classifier runs (mlp, cnn) and model-family runs that classify images (rnn,
  * lstm, gru on images; dbn) alike. Exit 0, 2 for bad arguments or files.
  */
 import * as fs from 'node:fs';
 import { parseIdxImages } from '../data/idx';
+import { decodeGrey, resizeGrey } from '../train/image-decode';
 import { imageHeader, MAX_IMAGE_PIXELS } from '../train/image-header';
 import { Tensor } from '../tensor/tensor';
 import { loadRun } from '../train/run';
@@ -43,7 +44,7 @@ const HEADER_BYTES = 1 << 20;
  * Refuses an image whose header declares more than MAX_IMAGE_PIXELS, or whose size cannot be found,
  * from at most its first megabyte — before anything is decoded (issue #31, item 4).
  */
-function checkImageSize(file: string): void {
+function checkImageSize(file: string): string {
   const fd = fs.openSync(file, 'r');
   let head: Uint8Array;
   try {
@@ -61,26 +62,21 @@ function checkImageSize(file: string): void {
       `${file}: the ${format} header declares ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS} predict decodes; ` +
         'scale the image down first',
     );
+  return format;
 }
 
 /** An image file as [1,1,H,W] in [0,1], light strokes on a dark background. */
 async function readImage(file: string, h: number, w: number): Promise<Tensor> {
-  checkImageSize(file);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Jimp } = require('jimp') as typeof import('jimp');
-  let image;
+  const format = checkImageSize(file);
+  let picture;
   try {
-    image = await Jimp.read(file);
+    picture = decodeGrey(fs.readFileSync(file), format, { maxPixels: MAX_IMAGE_PIXELS });
   } catch (e) {
-    throw new InputError(`${file}: not an image jimp can read (${(e as Error).message})`);
+    throw new InputError(
+      `${file}: ${(e as Error).message.startsWith('a ') ? (e as Error).message : `not a ${format} image predict can decode (${(e as Error).message})`}`,
+    );
   }
-  image.greyscale().resize({ w, h });
-  const { data } = image.bitmap;
-  const pixels = new Float32Array(h * w);
-  for (let i = 0; i < pixels.length; i++) {
-    // Grey after greyscale(): any channel; alpha blends toward black (transparent = background).
-    pixels[i] = (data[4 * i] / 255) * (data[4 * i + 3] / 255);
-  }
+  const pixels = resizeGrey(picture, h, w);
   // The border tells the background: if it is light, the strokes are dark: invert.
   let border = 0;
   let count = 0;
