@@ -114,3 +114,14 @@ test('a primitive without an ONNX operator throws naming itself and why', () => 
     "toOnnx: the tapegrad op 'cumprod' has no ONNX mapping (ONNX has no cumulative product)",
   );
 });
+
+test("amax, amin and the ±inf norms are refused: their maximum and tie mask are the sample's, not the graph's", () => {
+  const x = tg.randn([2, 3], { rng: r });
+  const refused =
+    /^toOnnx: (amax's maximum|amin's minimum) and tie mask in \S+ is computed from the traced sample outside the graph; exported as a constant, the model would give the sample's answer for every input/;
+  expect(() => tg.onnx.toOnnx((t) => tg.amax(t, 1), x)).toThrow(refused);
+  expect(() => tg.onnx.toOnnx((t) => tg.amin(t, 1).add(t.sum(1)), x)).toThrow(refused);
+  expect(() => tg.onnx.toOnnx((t) => tg.norm(t, Infinity, 1), x)).toThrow(refused);
+  // max (a primitive) exports: ReduceMax of the real input.
+  expect(tg.onnx.toOnnx((t) => tg.max(t, 1), x).length).toBeGreaterThan(0);
+});

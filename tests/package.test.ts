@@ -122,7 +122,7 @@ test('the runtime dependencies are what the library calls: no TypeScript tooling
     '@viz-js/viz',
     'cli-progress',
     'fflate',
-    'jimp',
+    'jpeg-js',
     'onnx-proto',
     'pngjs',
     'seedrandom',

@@ -9,10 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 import * as tg from '../src';
+import { decodeGrey, resizeGrey } from '../src/train/image-decode';
 import { run as evalRun } from '../src/cli/eval';
 import { run as exportRun } from '../src/cli/export';
-import { run as predictRun } from '../src/cli/predict';
+import { jsonLine, run as predictRun } from '../src/cli/predict';
 import { run as trainRun } from '../src/cli/train';
 import { evaluate } from '../src/train/loop';
 import { loadRun } from '../src/train/run';
@@ -102,25 +105,54 @@ describe('tapegrad predict', () => {
     return { image: one.images, best };
   };
 
-  test('a PNG of any size — here 64×64, dark strokes on white — is greyed, resized, inverted and classified', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Jimp } = require('jimp') as typeof import('jimp');
-    const { image, best } = digit();
-    const png = new Jimp({ width: 64, height: 64, color: 0xffffffff });
+  /** The digit drawn at 8× as RGBA bytes: dark strokes on white, 64×64. */
+  const drawn = (image: tg.Tensor) => {
+    const rgba = Buffer.alloc(64 * 64 * 4);
     for (let y = 0; y < 64; y++)
       for (let x = 0; x < 64; x++) {
         const v = Math.round(255 * (1 - image.data[Math.floor(y / 8) * 8 + Math.floor(x / 8)]));
-        png.setPixelColor(((v << 24) | (v << 16) | (v << 8) | 0xff) >>> 0, x, y);
+        rgba.set([v, v, v, 255], (y * 64 + x) * 4);
       }
-    const file = path.join(tmp, 'digit.png');
-    await png.write(file as `${string}.png`);
-    // Through the compiled CLI: jimp loads its decoders with a dynamic import(), which jest's sandbox lacks.
-    const r = spawnSync(process.execPath, [BIN, 'predict', runDir, file, '--top', '2'], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toMatch(
-      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`),
-    );
+    return rgba;
+  };
+
+  test('a PNG and a JPEG of any size — here 64×64, dark strokes on white — are greyed, resized, inverted and classified', async () => {
+    const { image, best } = digit();
+    const png = new PNG({ width: 64, height: 64 });
+    png.data = drawn(image);
+    const pngFile = path.join(tmp, 'digit.png');
+    fs.writeFileSync(pngFile, PNG.sync.write(png));
+    const jpgFile = path.join(tmp, 'digit.jpg');
+    fs.writeFileSync(jpgFile, jpeg.encode({ data: drawn(image), width: 64, height: 64 }, 95).data);
+    for (const file of [pngFile, jpgFile]) {
+      const r = await capture(() => predictRun([runDir, file, '--top', '2']));
+      expect(r.err).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${best}  ${best}: \\d+\\.\\d%  \\d: \\d+\\.\\d%$`),
+      );
+    }
+    // Downscaled by area: a 64×64 copy of the 8×8 digit becomes the digit itself (to the bytes' rounding).
+    const picture = decodeGrey(fs.readFileSync(pngFile), 'PNG', { maxPixels: 1e6 });
+    const small = resizeGrey(picture, 8, 8);
+    for (let i = 0; i < 64; i++) expect(Math.abs(small[i] - (1 - image.data[i]))).toBeLessThan(0.5 / 255 + 1e-6);
+  });
+
+  test('a BMP, GIF or TIFF is refused with the advice to convert it', async () => {
+    const bmp = Buffer.alloc(70);
+    bmp.write('BM', 0);
+    bmp.writeUInt32LE(70, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(4, 18);
+    bmp.writeInt32LE(4, 22);
+    const file = path.join(tmp, 'digit.bmp');
+    fs.writeFileSync(file, bmp);
+    const r = await capture(() => predictRun([runDir, file]));
+    expect(r).toMatchObject({
+      code: 2,
+      err: [`tapegrad predict: ${file}: a BMP image: predict reads PNG and JPEG files (convert it to PNG first)`],
+    });
   });
 
   test('IDX image files and CSV rows of raw pixels', async () => {
@@ -139,6 +171,51 @@ describe('tapegrad predict', () => {
     const bad = await capture(() => predictRun([runDir, path.join(tmp, 'missing.png')]));
     expect(bad.code).toBe(2);
     expect(bad.err[0]).toMatch(/missing\.png does not exist/);
+  });
+
+  test('--json: one object per image and line, {file, index, class, probabilities}, for every image of every file', async () => {
+    const saved = loadRun(runDir);
+    const all = tg.data.loadDigits();
+    // 60 images in one IDX file (more than the 50 rows the text output shows) and one CSV row.
+    const picked = tg.data.gather(
+      all,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 60, 0, 0, 0, 8, 0, 0, 0, 8]);
+    const idx = path.join(tmp, 'sixty.idx');
+    fs.writeFileSync(idx, Buffer.concat([header, Buffer.from(Array.from(picked.images.data, (v) => Math.round(v * 255)))]));
+    const csv = path.join(tmp, 'one-row.csv');
+    fs.writeFileSync(csv, `${Array.from(picked.images.data.subarray(0, 64), (v) => Math.round(v * 16)).join(',')}\n`);
+    const r = await capture(() => predictRun([runDir, idx, csv, '--json', '--top', '1']));
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(r.out).toHaveLength(61);
+    const lines = r.out.map((l) => JSON.parse(l));
+    // The same probabilities saved.predict gives for the same pixels (IDX bytes are k/255, as loadIdx reads them).
+    const p = saved.predict(
+      new tg.Tensor(
+        Float32Array.from(picked.images.data, (v) => Math.round(v * 255) / 255),
+        [60, 1, 8, 8],
+      ),
+    );
+    lines.slice(0, 60).forEach((line, i) => {
+      expect(Object.keys(line)).toEqual(['file', 'index', 'class', 'probabilities']);
+      expect(line.file).toBe(idx);
+      expect(line.index).toBe(i);
+      expect(line.probabilities).toEqual(Array.from(p.data.subarray(i * 10, i * 10 + 10)));
+      const best = line.probabilities.indexOf(Math.max(...line.probabilities));
+      expect(line.class).toBe(saved.spec.classNames[best]);
+      expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
+    });
+    expect(lines[60]).toMatchObject({ file: csv, index: 0, class: lines[0].class });
+    expect(lines[60].probabilities).toHaveLength(10);
+  });
+
+  test('--json names the class: jsonLine writes the class name, the first of equal probabilities', () => {
+    expect(jsonLine('a.png', 0, ['T-shirt/top', 'Trouser', 'Pullover'], [0.25, 0.5, 0.25])).toBe(
+      '{"file":"a.png","index":0,"class":"Trouser","probabilities":[0.25,0.5,0.25]}',
+    );
+    expect(JSON.parse(jsonLine('b.idx', 3, ['x', 'y'], new Float32Array([0.5, 0.5]))).class).toBe('x');
   });
 });
 

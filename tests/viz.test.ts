@@ -3,7 +3,7 @@
  * ts-graphviz), determinism, styles, values and gradients, escaping, clusters, collapse, and SVG
  * rendering with no Graphviz binary on PATH.
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeModel } from 'ts-graphviz';
@@ -303,6 +303,18 @@ describe('toSvg and writeGraph', () => {
       "writeGraph: cannot write '" + join(dir, 'g.png') + "': unknown extension '.png' (use .dot, .gv, .svg or .html)",
     );
     expect(existsSync(join(dir, 'g.png'))).toBe(false);
+  });
+
+  test('writeGraph replaces a file atomically: the old graph or the new one, never a temporary file left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapegrad-viz-'));
+    const { loss } = scopedMlp();
+    writeFileSync(join(dir, 'g.dot'), 'the old graph');
+    await tg.viz.writeGraph(join(dir, 'g.dot'), loss);
+    expect(readFileSync(join(dir, 'g.dot'), 'utf8')).toBe(tg.viz.toDot(loss));
+    expect(readdirSync(dir)).toEqual(['g.dot']);
+    // A folder that does not exist is the caller's error, named, and nothing is created.
+    await expect(tg.viz.writeGraph(join(dir, 'missing', 'g.dot'), loss)).rejects.toThrow(/^writeGraph: cannot write '.*missing.*g\.dot': /);
+    expect(readdirSync(dir)).toEqual(['g.dot']);
   });
 });
 

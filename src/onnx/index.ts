@@ -14,6 +14,7 @@ import '../ops/tensor-methods';
 import { onnx } from 'onnx-proto';
 import { topoSort } from '../autograd/engine';
 import { enableGrad } from '../autograd/mode';
+import { sampleDependence } from '../autograd/sample-constants';
 import { Module } from '../nn/module';
 import { writeBytes } from '../platform/files';
 import type { Storage } from '../tensor/dtype';
@@ -95,6 +96,14 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
     const node = t.node!;
     const last = k === order.length - 1;
     const base = `${node.scope ? `${node.scope.path}/` : ''}${node.op}`;
+    for (const v of node.inputs) {
+      const what = v.node === null ? sampleDependence(v) : undefined;
+      if (what !== undefined)
+        throw new Error(
+          `toOnnx: ${what} in ${base} is computed from the traced sample outside the graph; exported as a constant, ` +
+            `the model would give the sample's answer for every input (amax, amin and norm with p = ±inf cannot be exported)`,
+        );
+    }
     const described = node.describe();
     const inputs = node.inputs.map((v) => graph.value(v));
     emit({

@@ -11,6 +11,7 @@
  * all-(−inf) group gives −inf, not −inf − (−inf) = NaN; NaN propagates, as in PyTorch.
  */
 import { noGrad } from '../autograd/mode';
+import { markSampleDependent } from '../autograd/sample-constants';
 import { kernels } from '../kernels';
 import { allocate, isFloating } from '../tensor/dtype';
 import { fmt, normalizeAxes, normalizeAxis, reducedShape, sizeOf, stridesOf } from '../tensor/shape';
@@ -101,6 +102,8 @@ function extremeOf(op: string, x: Tensor, axes: number[], keepDims: boolean, sma
     const hits = cast(ties, x.dtype);
     return { m, ties, weights: div(hits, sum(hits, axes, true)), shift: where(isFinite(m), m, 0) };
   });
+  const what = `${op}'s maximum and tie mask`.replace("amin's maximum", "amin's minimum");
+  for (const t of [m, ties, weights, shift]) markSampleDependent(t, what);
   const y = sum(where(ties, sub(x, shift), 0).mul(weights), axes, true).add(m);
   return keepDims ? y : reshape(y, reducedShape(x.shape, axes, false));
 }

@@ -28,8 +28,25 @@ export function writeBytes(file: string, bytes: Uint8Array): void {
   writeBytesAtomic(file, bytes);
 }
 
+/**
+ * Writes `text` to `file` atomically (a temporary file in the same folder, fsynced, renamed into
+ * place): a crash or a full disk leaves the old file or none, never half a graph. The folder must
+ * exist (its absence is the caller's error to report).
+ */
 export async function writeTextAsync(file: string, text: string): Promise<void> {
-  await fs.promises.writeFile(file, text);
+  const final = path.resolve(file);
+  const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.${(++temporaries).toString(36)}.tmp`);
+  const handle = await fs.promises.open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+    await handle.close();
+    await fs.promises.rename(temp, final);
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await fs.promises.rm(temp, { force: true });
+    throw e;
+  }
 }
 
 /** The folder of the package's shipped data (data/digits.csv.gz): two levels up from src/platform, three from dist/cjs/platform. */

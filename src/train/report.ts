@@ -47,11 +47,11 @@ table.settings td { overflow-wrap: anywhere; }
 .note { color: #666; font-size: 0.9em; }
 `;
 
-function percent(v: number): string {
+export function percent(v: number): string {
   return `${(100 * v).toFixed(2)}%`;
 }
 
-function image(img: GreyImage, scale: number, title: string): string {
+export function image(img: GreyImage, scale: number, title: string): string {
   return `<img class="pixels" src="${pngDataUri(img)}" width="${img.width * scale}" height="${img.height * scale}" alt="${escapeXml(title)}" title="${escapeXml(title)}"/>`;
 }
 
@@ -97,7 +97,7 @@ function curves(epochs: EpochMetrics[]): string {
 }
 
 /** Rows are true classes, columns predictions; each cell is shaded by its share of its row. */
-function confusionTable(classNames: string[], confusion: Confusion): string {
+export function confusionTable(classNames: string[], confusion: Confusion): string {
   const head = `<tr><th>true \\ predicted</th>${classNames.map((c) => `<th>${escapeXml(c)}</th>`).join('')}</tr>`;
   const rows = confusion.map((row, t) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
@@ -112,7 +112,7 @@ function confusionTable(classNames: string[], confusion: Confusion): string {
   return `<table class="confusion">\n${head}\n${rows.join('\n')}\n</table>`;
 }
 
-function filterGrid(filters: GreyImage[]): string {
+export function filterGrid(filters: GreyImage[]): string {
   const scale = Math.max(4, Math.round(48 / filters[0].width));
   return `<div class="filters">${filters.map((f, i) => image(f, scale, `filter ${i}`)).join('')}</div>`;
 }
