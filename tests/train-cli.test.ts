@@ -245,7 +245,11 @@ describe('bad arguments exit non-zero with one line and write nothing', () => {
   const emptyDir = () => fs.mkdtempSync(path.join(tmp, 'empty-'));
   const cases: [string, () => string[], RegExp][] = [
     ['unknown dataset', () => ['--dataset', 'cifar10'], /unknown dataset 'cifar10' \(choose digits or fashion-mnist\)/],
-    ['unknown model', () => ['--model', 'resnet'], /unknown model 'resnet' \(choose cnn or mlp\)/],
+    [
+      'unknown model',
+      () => ['--model', 'resnet'],
+      /unknown model 'resnet' \(choose cnn, mlp, autoencoder, vae, gan, dbn, rnn, lstm, gru or transformer\)/,
+    ],
     ['negative epochs', () => ['--epochs', '-3'], /--epochs must be a positive integer, got '-3'/],
     ['zero epochs', () => ['--epochs', '0'], /--epochs must be a positive integer, got '0'/],
     ['fractional epochs', () => ['--epochs', '1.5'], /--epochs must be a positive integer, got '1.5'/],
@@ -407,9 +411,11 @@ describe('bin/tapegrad.js train', () => {
   });
 
   test('a bad argument exits 2 with one line on stderr', async () => {
-    const r = await cli(['--model', 'transformer']);
+    const r = await cli(['--model', 'resnet']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe("tapegrad train: unknown model 'transformer' (choose cnn or mlp)\n");
+    expect(r.stderr).toBe(
+      "tapegrad train: unknown model 'resnet' (choose cnn, mlp, autoencoder, vae, gan, dbn, rnn, lstm, gru or transformer)\n",
+    );
   });
 });

@@ -248,8 +248,9 @@ function familyArgs(name: string, str: (k: string) => string | undefined, thread
   } else if (str('data-dir') !== undefined) throw new UsageError(`--data-dir is only for --dataset fashion-mnist`);
   if (str('text') !== undefined) {
     if (dataset !== 'text') throw new UsageError(`--text FILE is for --dataset text`);
-    textFile = str('text')!;
-    if (!fs.existsSync(textFile) || !fs.statSync(textFile).isFile()) throw new UsageError(`--text ${textFile}: no such file`);
+    if (!fs.existsSync(str('text')!) || !fs.statSync(str('text')!).isFile()) throw new UsageError(`--text ${str('text')}: no such file`);
+    // Absolute, so eval, sample and --resume find it from any directory.
+    textFile = path.resolve(str('text')!);
   }
   const out = str('out') ?? path.join('runs', `${dataset}-${name}-${seed}`);
   checkOut(out);

@@ -6,8 +6,8 @@
 import type { Family } from '../family';
 import { AUTOENCODER, VAE } from './autoencoder';
 import { dbnFamily } from './dbn';
-import { gan } from './gan';
 import { charLmFamily } from './char-lm';
+import { gan } from './gan';
 import { sequenceClassifierFamily } from './recurrent-digits';
 import { transformer } from './transformer';
 
@@ -15,8 +15,8 @@ export const FAMILIES: Record<string, Family> = {
   autoencoder: AUTOENCODER,
   vae: VAE,
   gan,
-  // fam-classify: the deep belief network, and the image side of rnn/lstm/gru (digits, fashion-mnist);
-  // fam-text: the text side of the same three names (--dataset text, char-lm.ts), and the transformer.
+  // rnn, lstm and gru are one family each with two tasks, picked by --dataset: the images read row by
+  // row (recurrent-digits.ts; digits is the default) and the text task's character models (char-lm.ts).
   dbn: dbnFamily,
   rnn: charLmFamily('rnn', sequenceClassifierFamily('rnn')),
   lstm: charLmFamily('lstm', sequenceClassifierFamily('lstm')),
