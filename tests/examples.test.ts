@@ -320,6 +320,8 @@ test('each example runs as a script: npx ts-node examples/<name>.ts (TAPEGRAD_SM
   const first = Object.fromEntries(outputs.map(([file, stdout]) => [file, stdout.split('\n')[0]]));
   expect(first).toEqual({
     'autoencoder.ts': expect.stringMatching(/^epoch 3: train MSE 0\.\d{4}, test MSE 0\.\d{4}$/),
+    'char-lstm.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, validation loss \d\.\d{3} nats\/char$/),
+    'char-transformer.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, validation loss \d\.\d{3} nats\/char$/),
     'custom-op.ts': 'softplus(0) = 0.6931 (log 2 = 0.6931)',
     'dbn.ts': expect.stringMatching(/^RBM 1 \(64→256\): reconstruction error 0\.\d{4}$/),
     'digits-cnn.ts': expect.stringMatching(/^epoch 1: train loss \d\.\d{3}, test accuracy \d+\.\d%$/),
