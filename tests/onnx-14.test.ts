@@ -29,6 +29,20 @@ function runOnnx(bytes: Uint8Array, xs: tg.Tensor[]): { data: number[]; dims: nu
   return out;
 }
 
+/** Runs the exported model on each input and compares with tapegrad's f, element by element (float32 tolerance). */
+function expectOnnxMatches(f: (x: tg.Tensor) => tg.Tensor, bytes: Uint8Array, runs: tg.Tensor[]): void {
+  const results = runOnnx(bytes, runs);
+  runs.forEach((x, k) => {
+    const want = f(x);
+    expect(results[k].dims).toEqual(want.shape);
+    for (let i = 0; i < want.size; i++) {
+      if (!(Math.abs(results[k].data[i] - want.data[i]) <= 1e-4 * (1 + Math.abs(want.data[i])))) {
+        throw new Error(`element ${i}: onnxruntime ${results[k].data[i]} vs tapegrad ${want.data[i]}`);
+      }
+    }
+  });
+}
+
 test('where, the unary math, fmod, cumsum and the 2-norm run in onnxruntime and match, at another batch size too', () => {
   const mask = tg.tensor([true, false, true, true, false]);
   const f = (x: tg.Tensor) => {
@@ -62,16 +76,7 @@ test('where, the unary math, fmod, cumsum and the 2-norm run in onnxruntime and 
   const sample = tg.randn([2, 5], { rng: r });
   const bytes = tg.onnx.toOnnx(f, sample);
   const runs = [tg.randn([2, 5], { rng: r }), tg.randn([4, 5], { rng: r })];
-  const results = runOnnx(bytes, runs);
-  runs.forEach((x, k) => {
-    const want = f(x);
-    expect(results[k].dims).toEqual(want.shape);
-    for (let i = 0; i < want.size; i++) {
-      if (!(Math.abs(results[k].data[i] - want.data[i]) <= 1e-4 * (1 + Math.abs(want.data[i])))) {
-        throw new Error(`element ${i}: onnxruntime ${results[k].data[i]} vs tapegrad ${want.data[i]}`);
-      }
-    }
-  });
+  expectOnnxMatches(f, bytes, runs);
 });
 
 test('atan2 in all four quadrants and on the axes, remainder with either sign, and the p-norms run in onnxruntime and match', () => {
@@ -96,16 +101,7 @@ test('atan2 in all four quadrants and on the axes, remainder with either sign, a
   const sample = tg.randn([2, 6], { rng: r });
   const bytes = tg.onnx.toOnnx(f, sample);
   const runs = [tg.randn([2, 6], { rng: r }), tg.randn([3, 6], { rng: r })];
-  const results = runOnnx(bytes, runs);
-  runs.forEach((x, k) => {
-    const want = f(x);
-    expect(results[k].dims).toEqual(want.shape);
-    for (let i = 0; i < want.size; i++) {
-      if (!(Math.abs(results[k].data[i] - want.data[i]) <= 1e-4 * (1 + Math.abs(want.data[i])))) {
-        throw new Error(`element ${i}: onnxruntime ${results[k].data[i]} vs tapegrad ${want.data[i]}`);
-      }
-    }
-  });
+  expectOnnxMatches(f, bytes, runs);
 });
 
 test('a primitive without an ONNX operator throws naming itself and why', () => {

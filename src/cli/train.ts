@@ -17,7 +17,7 @@ import { buildModel, describeModel } from '../train/models';
 import type { ResumeOptions, TrainOptions } from '../train/options';
 import { FamilyTrainOptions, HELP, parseTrainArgs, UsageError } from './train-args';
 import { FAMILIES } from '../train/families';
-import { SessionSetupError, trainSession } from '../train/session';
+import { CheckpointRefusedError, SessionSetupError, trainSession } from '../train/session';
 import { readSessionSpec, runFormat } from '../train/session-spec';
 import { writeRun } from '../train/output';
 import { liveStreamFor, Progress } from '../train/progress';
@@ -370,7 +370,7 @@ async function trainFamily(opts: FamilyTrainOptions): Promise<number> {
       return 2;
     }
     // A checkpoint that does not fit the run is the user's to fix, like a bad argument.
-    if (opts.resumeFrom !== undefined && /checkpoint/.test((e as Error).message)) {
+    if (e instanceof CheckpointRefusedError) {
       console.error(`tapegrad train: --resume ${opts.resumeFrom}: ${(e as Error).message}`);
       return 2;
     }

@@ -215,18 +215,7 @@ export function readCheckpoint(dir: string, expect: CheckpointExpectations): Che
   // Generators: seedrandom's ARC4 state.
   check.object(r.rng, 'rng');
   const rngs = r.rng as Record<string, unknown>;
-  for (const k of ['shuffle', 'augment', 'model'] as const) {
-    const at = `rng.${k}`;
-    check.object(rngs[k], at);
-    const s = rngs[k] as { prng?: unknown; spareNormal?: unknown };
-    check.object(s.prng, `${at}.prng`);
-    const p = s.prng as { i?: unknown; j?: unknown; S?: unknown };
-    check.integer(p.i, `${at}.prng.i`, 0, 255);
-    check.integer(p.j, `${at}.prng.j`, 0, 255);
-    check.array(p.S, `${at}.prng.S`, 256);
-    (p.S as unknown[]).forEach((b, i) => check.integer(b, `${at}.prng.S[${i}]`, 0, 255));
-    if (s.spareNormal !== null && s.spareNormal !== undefined) check.number(s.spareNormal, `${at}.spareNormal`, { finite: true });
-  }
+  for (const k of ['shuffle', 'augment', 'model'] as const) check.rngState(rngs[k], `rng.${k}`);
 
   // Metrics so far: one entry per completed epoch, in order.
   check.array(r.epochs, 'epochs', epoch);

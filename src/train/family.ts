@@ -129,3 +129,12 @@ export interface Family {
   /** Note [a family is rebuilt from its options]. */
   create(opts: FamilyOptions, ctx: FamilyContext): FamilyRun;
 }
+
+/**
+ * A family's hyper-parameters from the few that matter to it: Adam with a cosine schedule, and the
+ * §9 fields families without SGD or augmentation leave at their neutral values (momentum is Adam's
+ * β1 where a family reads it). `h` overrides any of them.
+ */
+export function adamDefaults(h: Pick<Hyper, 'epochs' | 'batchSize' | 'lr'> & Partial<Hyper>): Hyper {
+  return { momentum: 0.9, weightDecay: 0, cropPadding: 0, flipP: 0, optimizer: 'adam', scheduler: 'cosine', ...h };
+}

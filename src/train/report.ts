@@ -161,12 +161,17 @@ export function renderReport(r: ReportInput): string {
       ? `<p class="note">One example through the model and the loss, clustered by module.</p>\n<div class="graph">${inlineSvg(r.graphSvg)}</div>`
       : '<p class="note">The graph could not be drawn.</p>',
   );
+  return reportPage(r.title, sections);
+}
+
+/** The page around a report's sections: one self-contained, well-formed XHTML document (empty sections left out). */
+export function reportPage(title: string, sections: readonly string[]): string {
   return [
     '<!DOCTYPE html>',
     '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',
     '<head>',
     '<meta charset="utf-8"/>',
-    `<title>${escapeXml(r.title)}</title>`,
+    `<title>${escapeXml(title)}</title>`,
     `<style>${REPORT_STYLE}</style>`,
     '</head>',
     '<body>',

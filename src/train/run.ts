@@ -103,16 +103,7 @@ export function readSpec(dir: string): RunSpec {
   check.number(pre.pixelScale, 'preprocessing.pixelScale', { above: 0, finite: true });
   check.number(pre.mean, 'preprocessing.mean', { finite: true });
   check.number(pre.std, 'preprocessing.std', { above: 0, finite: true });
-  check.object(spec.options, 'options');
-  const o = spec.options as Record<string, unknown>;
-  check.integer(o.epochs, 'options.epochs', 1, 1_000_000);
-  check.integer(o.batchSize, 'options.batchSize', 1, 1_000_000);
-  check.number(o.lr, 'options.lr', { above: 0, finite: true });
-  check.number(o.momentum, 'options.momentum', { min: 0, max: 1 });
-  check.number(o.weightDecay, 'options.weightDecay', { min: 0, finite: true });
-  check.integer(o.cropPadding, 'options.cropPadding', 0, 64);
-  check.number(o.flipP, 'options.flipP', { min: 0, max: 1 });
-  check.string(o.optimizer, 'options.optimizer', OPTIMIZERS);
+  check.hyper(spec.options, 'options', OPTIMIZERS);
   try {
     confine(dir, spec.weights, 'weights', false);
   } catch (e) {

@@ -176,17 +176,7 @@ export function readSessionCheckpoint(dir: string, expect: SessionExpectations):
   check.object(r.rngs, 'rngs');
   const rngs = r.rngs as Record<string, RngState>;
   sameKeys(Object.keys(rngs), expect.rngs, 'rngs');
-  for (const [k, s] of Object.entries(rngs)) {
-    const at = `rngs.${k}`;
-    check.object(s, at);
-    check.object(s.prng, `${at}.prng`);
-    const p = s.prng as { i?: unknown; j?: unknown; S?: unknown };
-    check.integer(p.i, `${at}.prng.i`, 0, 255);
-    check.integer(p.j, `${at}.prng.j`, 0, 255);
-    check.array(p.S, `${at}.prng.S`, 256);
-    (p.S as unknown[]).forEach((b, i) => check.integer(b, `${at}.prng.S[${i}]`, 0, 255));
-    if (s.spareNormal !== null && s.spareNormal !== undefined) check.number(s.spareNormal, `${at}.spareNormal`, { finite: true });
-  }
+  for (const [k, s] of Object.entries(rngs)) check.rngState(s, `rngs.${k}`);
 
   check.array(r.epochs, 'epochs', epoch);
   (r.epochs as unknown[]).forEach((m, i) => {

@@ -6,7 +6,7 @@
 import { inlineSvg } from '../viz/svg';
 import { escapeXml, lineChart } from './chart';
 import type { ReportSection } from './family';
-import { REPORT_STYLE } from './report';
+import { reportPage } from './report';
 
 export interface SessionReportInput {
   title: string;
@@ -78,18 +78,5 @@ export function renderSessionReport(r: SessionReportInput): string {
       ? `<p class="note">One example through the model, clustered by module.</p>\n<div class="graph">${inlineSvg(r.graphSvg)}</div>`
       : `<p class="note">The graph could not be drawn${r.graphError ? `: ${escapeXml(r.graphError)}` : ''}.</p>`,
   ];
-  return [
-    '<!DOCTYPE html>',
-    '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',
-    '<head>',
-    '<meta charset="utf-8"/>',
-    `<title>${escapeXml(r.title)}</title>`,
-    `<style>${REPORT_STYLE}</style>`,
-    '</head>',
-    '<body>',
-    ...body,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return reportPage(r.title, body);
 }

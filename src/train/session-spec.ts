@@ -75,14 +75,7 @@ export function readSessionSpec(dir: string): { spec: SessionSpec; family: Famil
   if (o.textFile !== null) check.string(o.textFile, 'options.textFile');
   check.integer(o.seed, 'options.seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   if (o.limit !== null) check.integer(o.limit, 'options.limit', 2, Number.MAX_SAFE_INTEGER);
-  check.integer(o.epochs, 'options.epochs', 1, 1_000_000);
-  check.integer(o.batchSize, 'options.batchSize', 1, 1_000_000);
-  check.number(o.lr, 'options.lr', { above: 0, finite: true });
-  check.number(o.momentum, 'options.momentum', { min: 0, max: 1 });
-  check.number(o.weightDecay, 'options.weightDecay', { min: 0, finite: true });
-  check.integer(o.cropPadding, 'options.cropPadding', 0, 64);
-  check.number(o.flipP, 'options.flipP', { min: 0, max: 1 });
-  check.string(o.optimizer, 'options.optimizer', OPTIMIZERS);
+  check.hyper(o, 'options', OPTIMIZERS);
   if (o.scheduler !== undefined) check.string(o.scheduler, 'options.scheduler', SCHEDULERS);
   if (o.clipGradNorm !== undefined && o.clipGradNorm !== null)
     check.number(o.clipGradNorm, 'options.clipGradNorm', { above: 0, finite: true });

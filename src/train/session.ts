@@ -28,6 +28,9 @@ import { readBounded, runFile } from './validate';
 /** A family that could not be built from the run's options: the CLI prints the message and exits 2. */
 export class SessionSetupError extends Error {}
 
+/** A checkpoint that does not fit the run being resumed (or a diverged one): the CLI prints why and exits 2. */
+export class CheckpointRefusedError extends Error {}
+
 /** What the session needs from the program around it (the CLI, or a test). */
 export interface SessionIo {
   log(line: string): void;
@@ -246,8 +249,12 @@ export async function trainSession(family: Family, opts: SessionOptions, io: Ses
 
   let checkpoint: SessionCheckpoint | null = null;
   if (resumeFrom !== undefined) {
-    checkpoint = readSessionCheckpoint(resumeFrom, expectations(b));
-    restore(b, checkpoint);
+    try {
+      checkpoint = readSessionCheckpoint(resumeFrom, expectations(b));
+      restore(b, checkpoint);
+    } catch (e) {
+      throw new CheckpointRefusedError((e as Error).message);
+    }
   }
 
   io.log(`tapegrad train: ${options.dataset}, ${run.dataDescription}, ${options.model} = ${run.description}`);

@@ -153,6 +153,33 @@ export class FieldChecker {
     this.number(v, at, { finite: true });
   }
 
+  /** A generator's position as Rng.state() gives it (seedrandom's ARC4 state and the spare normal). */
+  rngState(v: unknown, at: string): void {
+    this.object(v, at);
+    const s = v as { prng?: unknown; spareNormal?: unknown };
+    this.object(s.prng, `${at}.prng`);
+    const p = s.prng as { i?: unknown; j?: unknown; S?: unknown };
+    this.integer(p.i, `${at}.prng.i`, 0, 255);
+    this.integer(p.j, `${at}.prng.j`, 0, 255);
+    this.array(p.S, `${at}.prng.S`, 256);
+    (p.S as unknown[]).forEach((b, i) => this.integer(b, `${at}.prng.S[${i}]`, 0, 255));
+    if (s.spareNormal !== null && s.spareNormal !== undefined) this.number(s.spareNormal, `${at}.spareNormal`, { finite: true });
+  }
+
+  /** A run's hyper-parameters (run.json's `options`, either format): the fields every run has. */
+  hyper(v: unknown, at: string, optimizers: readonly string[]): void {
+    this.object(v, at);
+    const o = v as Record<string, unknown>;
+    this.integer(o.epochs, `${at}.epochs`, 1, 1_000_000);
+    this.integer(o.batchSize, `${at}.batchSize`, 1, 1_000_000);
+    this.number(o.lr, `${at}.lr`, { above: 0, finite: true });
+    this.number(o.momentum, `${at}.momentum`, { min: 0, max: 1 });
+    this.number(o.weightDecay, `${at}.weightDecay`, { min: 0, finite: true });
+    this.integer(o.cropPadding, `${at}.cropPadding`, 0, 64);
+    this.number(o.flipP, `${at}.flipP`, { min: 0, max: 1 });
+    this.string(o.optimizer, `${at}.optimizer`, optimizers);
+  }
+
   /** Plain values nested in objects and arrays at any depth (a family's saved facts, a scheduler's state). */
   tree(v: unknown, at: string): void {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.entries(v).forEach(([k, x]) => this.tree(x, `${at}.${k}`));

@@ -18,6 +18,7 @@ import { fmt } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { makeGrid } from '../../viz/images';
 import { escapeXml } from '../chart';
+import { adamDefaults } from '../family';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun, ReportSection, SampleOptions, SampleResult } from '../family';
 import { findIdxFiles } from '../idx-files';
 import { makeOptimizer, makeScheduler } from '../optimizers';
@@ -300,28 +301,8 @@ export const AUTOENCODER: Family = {
   datasets: DATASETS,
   defaults(dataset: string): Hyper {
     return dataset === 'digits'
-      ? {
-          epochs: 60,
-          batchSize: 32,
-          lr: 1e-2,
-          momentum: 0.9,
-          weightDecay: 0,
-          cropPadding: 0,
-          flipP: 0,
-          optimizer: 'adam',
-          scheduler: 'cosine',
-        }
-      : {
-          epochs: 1,
-          batchSize: 64,
-          lr: 3e-3,
-          momentum: 0.9,
-          weightDecay: 0,
-          cropPadding: 0,
-          flipP: 0,
-          optimizer: 'adam',
-          scheduler: 'cosine',
-        };
+      ? adamDefaults({ epochs: 60, batchSize: 32, lr: 1e-2 })
+      : adamDefaults({ epochs: 1, batchSize: 64, lr: 3e-3 });
   },
   create: createAutoencoder,
 };
@@ -484,28 +465,8 @@ export const VAE: Family = {
   datasets: DATASETS,
   defaults(dataset: string): Hyper {
     return dataset === 'digits'
-      ? {
-          epochs: 60,
-          batchSize: 16,
-          lr: 3e-3,
-          momentum: 0.9,
-          weightDecay: 0,
-          cropPadding: 0,
-          flipP: 0,
-          optimizer: 'adam',
-          scheduler: 'cosine',
-        }
-      : {
-          epochs: 1,
-          batchSize: 64,
-          lr: 3e-3,
-          momentum: 0.9,
-          weightDecay: 0,
-          cropPadding: 0,
-          flipP: 0,
-          optimizer: 'adam',
-          scheduler: 'cosine',
-        };
+      ? adamDefaults({ epochs: 60, batchSize: 16, lr: 3e-3 })
+      : adamDefaults({ epochs: 1, batchSize: 64, lr: 3e-3 });
   },
   create: createVae,
 };
