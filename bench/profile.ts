@@ -15,7 +15,8 @@
  * JavaScript (compilation, the runtime's allocation of typed arrays, which V8 charges there) and
  * `(idle)` is waiting — on this engine mostly the main thread parked while worker threads finish
  * their share of a kernel. Worker threads are not sampled: their kernel time shows as the main
- * thread's wait.
+ * thread's wait; a worker's own profile (`--cpu-prof` writes one per thread) shows its kernels
+ * and, as its worker-eval frames, the time it waits for or claims work.
  */
 import * as fs from 'fs';
 import { Session } from 'inspector/promises';
@@ -48,6 +49,9 @@ const CATEGORIES: { name: string; test: (url: string, fn: string) => boolean }[]
   { name: 'data loading and the training loop', test: (url) => /\/(data|train|cli)\//.test(url) },
   { name: 'V8 outside JavaScript (compiler, runtime allocation)', test: (_url, fn) => fn === '(program)' },
   { name: 'idle (waiting for worker threads)', test: (_url, fn) => fn === '(idle)' || fn === '(atomics wait)' },
+  { name: 'a worker thread waiting for or claiming work', test: (url) => url === '[worker eval]' },
+  { name: 'libraries in node_modules (fflate; TypeScript itself under ts-node)', test: (url) => url.includes('/node_modules/') },
+  { name: 'Node (loading modules, reading files)', test: (url, fn) => url.startsWith('node:') || /^read|^Script$|^compile/.test(fn) },
   { name: 'Node and the rest', test: () => true },
 ];
 
