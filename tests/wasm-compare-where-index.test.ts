@@ -4,7 +4,8 @@
  * sizes around and above the thresholds (Note [selection thresholds]: threshold − 1, the threshold,
  * + 1, lengths that are not multiples of 4 or 16, one element), every comparison and logical op,
  * NaN, ±0 and ±Infinity operands, each broadcast layout the kernels take and some they leave to
- * TypeScript, indexSelect along every axis with repeated and negative indices and its backward.
+ * TypeScript, indexSelect along every axis with repeated and negative indices and its backward,
+ * and gather (with its backward, a scatterAdd) on large tensors.
  * Each runs on the TypeScript kernels (TAPEGRAD_WASM=0) and the WebAssembly ones on 1 and 3 threads
  * (TAPEGRAD_THREADS=1, 3); spies on the WebAssembly wrappers check which calls really took that path.
  */
@@ -13,6 +14,8 @@ import { CompareOp, jsKernels, kernels, Kernels, selectKernels, useKernels } fro
 import { createWasmKernels, WASM_SELECT_MIN } from '../src/kernels/wasm/backend';
 import { loadRuntime } from '../src/kernels/wasm/runtime';
 import * as select from '../src/kernels/wasm/select';
+import * as indexing from '../src/kernels/wasm/indexing';
+import { WASM_MIN } from '../src/kernels/wasm/backend';
 
 jest.setTimeout(120_000);
 
@@ -162,6 +165,8 @@ const spies = {
   where: jest.spyOn(select, 'whereWasm'),
   indexSelect: jest.spyOn(select, 'indexSelectWasm'),
   indexAdd: jest.spyOn(select, 'indexAddWasm'),
+  gather: jest.spyOn(indexing, 'gatherAxisWasm'),
+  scatterAdd: jest.spyOn(indexing, 'scatterAddAxisWasm'),
 };
 
 describe.each(configs)('$name', ({ make, wasm }) => {
@@ -419,6 +424,42 @@ describe.each(configs)('$name', ({ make, wasm }) => {
     expectWasmCalls(spies.indexSelect, 2);
   });
 
+  /** gather on large tensors ([rows, n] along axis 1, the index [rows, m]): WebAssembly from WASM_MIN.elements index elements. */
+  const gathers: [string, number, number, number, boolean][] = [
+    ['threshold − 1', 63, 70, 65, false], // index 63·65 = 4095
+    ['the threshold', 64, 70, 64, true], // 4096
+    ['threshold + 1, odd rows', 1, 5000, WASM_MIN.elements + 1, true],
+    ['large and odd, more picks than columns', 37, 19, 301, true],
+  ];
+
+  test.each(gathers)('gather along axis 1 and its backward (a scatterAdd), %s', (_name, rows, n, m, takesWasm) => {
+    const x = tg.tensor(
+      values(rows * n).map((v) => (Number.isFinite(v) ? v : 0.75)),
+      { shape: [rows, n], requiresGrad: true },
+    );
+    const index = Int32Array.from({ length: rows * m }, () => Math.floor(random.next() * n));
+    const y = tg.gather(x, 1, tg.tensor(index, { shape: [rows, m] }));
+    expect(y.shape).toEqual([rows, m]);
+    const want = Float64Array.from(index, (at, p) => x.data[Math.floor(p / m) * n + at]);
+    expectSameElements('gather', y.data, want);
+    expectSameElements(
+      'gather against the TypeScript kernel',
+      y.data,
+      jsKernels.gatherAxis(x.data, [rows, n], 1, index, [rows, m], new Float32Array(rows * m)),
+    );
+    const gy = values(rows * m).map((v) => (Number.isFinite(v) ? v : -1.5));
+    y.backward(tg.tensor(gy, { shape: [rows, m] }));
+    const sum = new Float64Array(rows * n);
+    const magnitude = new Float64Array(rows * n);
+    index.forEach((at, p) => {
+      sum[Math.floor(p / m) * n + at] += gy[p];
+      magnitude[Math.floor(p / m) * n + at] += Math.abs(gy[p]);
+    });
+    for (let p = 0; p < sum.length; p++) expect(Math.abs(x.grad!.data[p] - sum[p])).toBeLessThanOrEqual(m * 2 ** -24 * magnitude[p]);
+    expectWasmCalls(spies.gather, takesWasm ? 1 : 0);
+    expectWasmCalls(spies.scatterAdd, takesWasm ? 1 : 0);
+  });
+
   test('the errors are the ops’ own, above the thresholds too', () => {
     const x = tg.tensor(values(3 * 4000), { shape: [3, 4000] });
     expect(() => tg.indexSelect(x, 0, tg.tensor([0, 5], { dtype: 'int32' }))).toThrow(
@@ -433,5 +474,8 @@ describe.each(configs)('$name', ({ make, wasm }) => {
       /^where: shapes cannot be broadcast together \(cond \[4000\], a \[3,4000\], b \[2,4000\]\)$/,
     );
     expect(() => tg.where(x, x, x)).toThrow(/^where: the condition must be a bool tensor, got float32/);
+    expect(() => tg.gather(x, 1, tg.tensor(new Int32Array(3 * 4000).fill(4000), { shape: [3, 4000] }))).toThrow(
+      /^gather: index 4000 is out of range for axis 1 of size 4000/,
+    );
   });
 });
