@@ -8,7 +8,8 @@
  * - whereOp: cond bytes widened to 32-bit lane masks, then a bitselect of the branches, 8 elements per
  *   step. Bits are copied, never computed, so it serves float32 and int32 alike.
  * - indexSelectRows / indexAddRows: x viewed as [outer, n, inner]; each selected row of `inner`
- *   elements is one memory.copy (or, for the adjoint, a four-lane add into the zeroed output).
+ *   elements is one memory.copy (or, for the adjoint, a four-lane add into the zeroed output), over
+ *   a range of rows, so that large calls split over threads.
  *
  * Broadcasting (compare, where): each operand of length L is the whole output (L = n), a scalar
  * (L = 1), or a block that repeats along the leading axes (L divides n: a row, a bias). The
@@ -182,35 +183,48 @@ export function whereOp(c: usize, nc: i32, a: usize, na: i32, b: usize, nb: i32,
 }
 
 /**
- * y [outer, m, inner] = x [outer, n, inner] with its middle axis replaced by rows index[0..m) (4-byte
- * elements: the bits are copied). An index outside [0, n) gives a zero row (the ops check first).
+ * Rows [r0, r1) of y [outer, m, inner], row r = o·m + j, = row index[j] of x [outer, n, inner]
+ * (4-byte elements: the bits are copied). An index outside [0, n) gives a zero row (the ops check
+ * first). Disjoint row ranges may run on different threads; `work` (a chunk's scratch) is unused.
  */
-export function indexSelectRows(x: usize, index: usize, y: usize, outer: i32, n: i32, m: i32, inner: i32): void {
+export function indexSelectRows(x: usize, index: usize, y: usize, n: i32, m: i32, inner: i32, r0: i32, r1: i32, work: usize): void {
+  if (m == 0 || r0 >= r1) return;
   const bytes = <usize>inner << 2;
-  for (let o = 0; o < outer; o++) {
-    const xBase = <usize>o * <usize>n;
-    for (let j = 0; j < m; j++) {
-      const at = load<i32>(index + (<usize>j << 2));
-      const to = y + (<usize>o * <usize>m + <usize>j) * bytes;
-      if (<u32>at >= <u32>n) memory.fill(to, 0, bytes);
-      else if (inner == 1) store<u32>(to, load<u32>(x + ((xBase + <usize>at) << 2)));
-      else memory.copy(to, x + (xBase + <usize>at) * bytes, bytes);
+  let o = r0 / m;
+  let j = r0 - o * m;
+  for (let r = r0; r < r1; r++) {
+    const at = load<i32>(index + (<usize>j << 2));
+    const to = y + <usize>r * bytes;
+    const from = <usize>o * <usize>n + <usize>at;
+    if (<u32>at >= <u32>n) memory.fill(to, 0, bytes);
+    else if (inner == 1) store<u32>(to, load<u32>(x + (from << 2)));
+    else memory.copy(to, x + from * bytes, bytes);
+    if (++j == m) {
+      j = 0;
+      o++;
     }
   }
 }
 
 /**
- * The adjoint of indexSelectRows, float32: y [outer, n, inner] = 0, then row index[j] += g's row j
- * for j = 0, 1, … in order (so repeated indices add up in the TypeScript kernel's order, to the same bits).
+ * The adjoint of indexSelectRows, float32, for destination rows [d0, d1) of y [outer, n, inner]
+ * (row d = o·n + i): those rows = 0, then row index[j] += g's row o·m + j for each j in order that
+ * lands in the range — so repeated indices add up in the TypeScript kernel's order, to the same
+ * bits, and disjoint ranges may run on different threads (each scans the whole index). `work` is unused.
  */
-export function indexAddRows(g: usize, index: usize, y: usize, outer: i32, n: i32, m: i32, inner: i32): void {
+export function indexAddRows(g: usize, index: usize, y: usize, n: i32, m: i32, inner: i32, d0: i32, d1: i32, work: usize): void {
+  if (n == 0 || d0 >= d1) return;
   const bytes = <usize>inner << 2;
-  memory.fill(y, 0, <usize>outer * <usize>n * bytes);
-  for (let o = 0; o < outer; o++) {
+  memory.fill(y + <usize>d0 * bytes, 0, <usize>(d1 - d0) * bytes);
+  const o1 = (d1 - 1) / n;
+  for (let o = d0 / n; o <= o1; o++) {
+    // The part of this o's rows in the range: index values in [lo, hi).
+    const lo = max(d0 - o * n, 0);
+    const hi = min(d1 - o * n, n);
     const yBase = <usize>o * <usize>n;
     for (let j = 0; j < m; j++) {
       const at = load<i32>(index + (<usize>j << 2));
-      if (<u32>at >= <u32>n) continue;
+      if (at < lo || at >= hi) continue;
       const to = y + (yBase + <usize>at) * bytes;
       const from = g + (<usize>o * <usize>m + <usize>j) * bytes;
       let k = 0;

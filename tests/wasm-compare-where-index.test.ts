@@ -16,6 +16,7 @@ import { loadRuntime } from '../src/kernels/wasm/runtime';
 import * as select from '../src/kernels/wasm/select';
 import * as indexing from '../src/kernels/wasm/indexing';
 import { WASM_MIN } from '../src/kernels/wasm/backend';
+import { copyIn, copyOut } from '../src/kernels/wasm/operands';
 
 jest.setTimeout(120_000);
 
@@ -476,6 +477,50 @@ describe.each(configs)('$name', ({ make, wasm }) => {
     expect(() => tg.where(x, x, x)).toThrow(/^where: the condition must be a bool tensor, got float32/);
     expect(() => tg.gather(x, 1, tg.tensor(new Int32Array(3 * 4000).fill(4000), { shape: [3, 4000] }))).toThrow(
       /^gather: index 4000 is out of range for axis 1 of size 4000/,
+    );
+  });
+});
+
+describe('the index kernels over ranges of rows (so that a call can be split) give the whole call’s bits', () => {
+  const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
+
+  test.each([
+    ['[outer 5, n 13, inner 7], 9 picks', 5, 13, 7, [12, 0, 0, 5, 12, 3, 3, 3, 1]],
+    ['[outer 3, n 40, inner 1], 50 picks', 3, 40, 1, Array.from({ length: 50 }, (_, j) => (j * 17) % 40)],
+  ])('%s', (_name, outer, n, inner, picks) => {
+    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+    const rt = runtime.serial;
+    const m = picks.length;
+    const index = Int32Array.from(picks);
+    const x = values(outer * n * inner).map((v) => (Number.isFinite(v) ? v : 2));
+    const g = values(outer * m * inner).map((v) => (Number.isFinite(v) ? v : -3));
+    // Ranges that cut through an `outer` block, in an order other than the rows'.
+    const cuts = (rows: number) => [
+      [Math.floor(rows / 3), rows - 2],
+      [0, Math.floor(rows / 3)],
+      [rows - 2, rows],
+    ];
+    rt.reset();
+    const px = copyIn(rt, x);
+    const pg = copyIn(rt, g);
+    const pi = copyIn(rt, index);
+    const py = rt.reserve(4 * outer * m * inner);
+    const pz = rt.reserve(4 * outer * n * inner);
+    rt.f32.fill(NaN, py >> 2, (py >> 2) + outer * m * inner);
+    for (const [r0, r1] of cuts(outer * m)) rt.exports.indexSelectRows(px, pi, py, n, m, inner, r0, r1, 0);
+    const selected = copyOut(rt, py, new Float32Array(outer * m * inner));
+    expectSameElements(
+      'indexSelectRows by ranges',
+      selected,
+      jsKernels.indexSelect(x, [outer, n, inner], 1, index, new Float32Array(outer * m * inner)),
+    );
+    rt.f32.fill(NaN, pz >> 2, (pz >> 2) + outer * n * inner);
+    for (const [d0, d1] of cuts(outer * n)) rt.exports.indexAddRows(pg, pi, pz, n, m, inner, d0, d1, 0);
+    const added = copyOut(rt, pz, new Float32Array(outer * n * inner));
+    expectSameElements(
+      'indexAddRows by ranges',
+      added,
+      jsKernels.indexAdd(g, [outer, n, inner], 1, index, new Float32Array(outer * n * inner)),
     );
   });
 });

@@ -66,16 +66,17 @@ export function indexSelectWasm<T extends Float32Array | Int32Array>(rt: Arena, 
   const px = copyIn(rt, x);
   const pi = copyIn(rt, index);
   const py = rt.reserve(4 * out.length);
-  rt.exports.indexSelectRows(px, pi, py, l.outer, l.n, index.length, l.inner);
+  // All output rows in one call: the kernel takes a row range, but a split over threads did not pay (Note [selection thresholds]).
+  rt.exports.indexSelectRows(px, pi, py, l.n, index.length, l.inner, 0, l.outer * index.length, 0);
   return copyOut(rt, py, out);
 }
 
-/** The adjoint: out [outer, n, inner] = 0, then row index[j] += g's row j (repeats add up). */
+/** The adjoint: out [outer, n, inner] = 0, then row index[j] += g's row j (repeats add up, in order). */
 export function indexAddWasm(rt: Arena, g: Float32Array, l: SelectLayout, index: Int32Array, out: Float32Array): Float32Array {
   rt.reset();
   const pg = copyIn(rt, g);
   const pi = copyIn(rt, index);
   const py = rt.reserve(4 * out.length);
-  rt.exports.indexAddRows(pg, pi, py, l.outer, l.n, index.length, l.inner);
+  rt.exports.indexAddRows(pg, pi, py, l.n, index.length, l.inner, 0, l.outer * l.n, 0);
   return copyOut(rt, py, out);
 }
