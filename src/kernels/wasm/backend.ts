@@ -39,8 +39,8 @@ export const WASM_MIN = {
  * and ahead from about 1024 (×1.2–3.5, ×25–40 at 1M: docs/performance.md); the thresholds sit one
  * doubling above that. indexSelect rows longer than `indexSelectRow` stay in TypeScript: there each
  * row is one TypedArray.set, as fast as memory.copy, and the copies in and out only add (×1.0 at
- * rows of 256, ×0.4–0.6 at rows of 1024–4096; rows of 128 still gain ×1.8). Sizes count the output's elements; for
- * indexAdd, the incoming gradient's and the output's together.
+ * rows of 256, ×0.4–0.6 at rows of 1024–4096; rows of 128 still gain ×1.8). Sizes count the
+ * output's elements; for indexAdd, the incoming gradient's and the output's together.
  *
  * None of them splits over worker threads. For comparisons and `where` the loop is a quarter of the
  * call (`lt` at 1M: 0.25 of 0.93 ms), the rest copies only the calling thread can do, which are
