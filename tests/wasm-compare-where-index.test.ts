@@ -11,11 +11,10 @@
  */
 import * as tg from '../src';
 import { CompareOp, jsKernels, kernels, Kernels, selectKernels, useKernels } from '../src/kernels';
-import { createWasmKernels, WASM_SELECT_MIN } from '../src/kernels/wasm/backend';
+import { createWasmKernels, WASM_MIN, WASM_SELECT_MIN } from '../src/kernels/wasm/backend';
 import { loadRuntime } from '../src/kernels/wasm/runtime';
 import * as select from '../src/kernels/wasm/select';
 import * as indexing from '../src/kernels/wasm/indexing';
-import { WASM_MIN } from '../src/kernels/wasm/backend';
 import { copyIn, copyOut } from '../src/kernels/wasm/operands';
 
 jest.setTimeout(120_000);
