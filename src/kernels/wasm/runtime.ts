@@ -58,6 +58,11 @@ export const EXPORTS = [
   'addPartials',
   'gatherAxis',
   'scatterAddAxis',
+  // Comparisons, where and index selection (assembly/select.ts).
+  'compareOp',
+  'whereOp',
+  'indexSelectRows',
+  'indexAddRows',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
