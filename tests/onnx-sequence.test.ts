@@ -73,7 +73,7 @@ describe('nn.Embedding on int32 token ids', () => {
     const sample = tokens([2, 4], 7);
     const masked = (x: tg.Tensor) => tg.where(tg.eq(x, 0).reshape([2, 4, 1]), 0, emb.forward(x));
     expect(() => tg.onnx.toOnnx(masked, sample)).toThrow(
-      /toOnnx: the constant '.*' changes with the int32 input's values \(input \[2,4\]\)/,
+      /toOnnx: the constant 'const_2x4x1' read by where \(tapegrad where\) changes with the int32 input's values \(input \[2,4\]\)/,
     );
     expect(() => tg.onnx.toOnnx((x) => tg.embedding(x, emb.weight), sample)).toThrow(
       /toOnnx: the output \[2,4,3\] does not read the int32 input \[2,4\] through the graph/,
@@ -157,4 +157,13 @@ describe('the text families end to end on int32 tokens [N, T]', () => {
     ]);
     check((x) => m.forward(x, x, x, { keyPaddingMask })[0], randn([2, 3, 4]), [randn([2, 3, 4])], false);
   });
+});
+
+test('a float model with a mask computed from its input (a comparison makes no graph node) is refused, naming the reader', () => {
+  const leaky = (x: tg.Tensor) => tg.where(tg.gt(x, 0), x, tg.mul(x, 0.1));
+  expect(() => tg.onnx.toOnnx(leaky, randn([2, 5]))).toThrow(
+    /toOnnx: the constant 'const_2x5' read by where \(tapegrad where\) changes with the input's values \(sample \[2,5\]\)/,
+  );
+  // The same function written with the activation's step mask exports.
+  check((x) => tg.leakyRelu(x, 0.1), randn([2, 5]), [randn([3, 5])]);
 });

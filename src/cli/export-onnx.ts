@@ -28,7 +28,7 @@ export function exportFamilyOnnx(dir: string, out: string): string {
   if (dataset === 'text' && TEXT_FAMILIES.includes(family) && (model instanceof CharRnn || model instanceof CharTransformer)) {
     const vocab = model.vocabSize;
     const T = model instanceof CharTransformer ? model.sizes.seqLen : CHAR_LM_SIZES[family as CharLmKind].seqLen;
-    // Distinct ids (Note [token inputs traced twice] needs a sample whose permutation differs).
+    // Distinct ids (Note [samples traced twice] needs a sample whose permutation differs).
     const sample = new Tensor(
       Int32Array.from({ length: T }, (_, t) => t % vocab),
       [1, T],

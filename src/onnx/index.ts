@@ -65,42 +65,83 @@ export function toOnnx(model: Traceable, sample: Tensor, opts: OnnxOptions = {})
   const dynamic = opts.dynamicBatch ?? true;
   if (dynamic && sample.ndim === 0) throw new Error('toOnnx: a 0-d sample has no batch axis; pass { dynamicBatch: false }');
   const proto = build(model, sample, opts, opset, dynamic);
-  if (sample.dtype === 'int32') checkSampleFree(proto, build(model, otherTokens(sample), opts, opset, dynamic), sample);
+  // Note [samples traced twice]. A second trace that throws (a value check on the permuted sample) proves nothing either way.
+  let again: onnx.ModelProto | null = null;
+  try {
+    again = build(model, permuted(sample), opts, opset, dynamic);
+  } catch {
+    again = null;
+  }
+  if (again !== null) checkSampleFree(proto, again, sample);
   return onnx.ModelProto.encode(proto).finish();
 }
 
 /**
- * Note [token inputs traced twice]: an int32 input (token ids) cannot record: integer results make no
- * graph nodes (Note [dtypes]), so an integer op on the tokens before their nn.Embedding (a shift, a
- * padding mask from `tokens.eq(0)`, tg.embedding called as a function) would reach the graph as a
- * constant computed from the sample — a model that answers the sample's tokens for every input. So
- * an int32 sample is traced a second time with its tokens permuted (still valid ids) and both graphs
- * must be identical, constants included; a difference throws, naming the value.
+ * Note [samples traced twice]: the trace records what depends on the input through graph nodes; a
+ * value an op computes from the input's values outside the graph reaches the file as a constant, and
+ * the model then answers the sample for every input. Some ops mark theirs (amax's tie mask: sample-
+ * constants.ts); others cannot be told from a true constant: a mask made from the input by a
+ * comparison (bool results make no nodes), maskedSelect's positions, and for an int32 input (token
+ * ids, which cannot record at all: Note [dtypes]) any integer op on the ids before their nn.Embedding
+ * or tg.embedding called as a function. So the model is traced a second time on the sample's values
+ * permuted (the same values, so ids stay valid), and both graphs must be identical, constants
+ * included; a difference throws, naming the constant and the node that reads it.
  */
-function otherTokens(sample: Tensor): Tensor {
-  const data = Int32Array.from(sample.data);
+function permuted(sample: Tensor): Tensor {
+  const data = sample.data.slice();
   data.reverse();
   // A rotation as well, so a palindromic sample still changes where it can.
-  if (data.length > 1) data.copyWithin(0, 1).set([sample.data[sample.data.length - 1]], data.length - 1);
+  if (data.length > 1) {
+    const first = data[0];
+    data.copyWithin(0, 1);
+    data[data.length - 1] = first;
+  }
   return new Tensor(data, sample.shape);
+}
+
+function sameValues(a: ArrayLike<unknown> | null | undefined, b: ArrayLike<unknown> | null | undefined): boolean {
+  const n = a?.length ?? 0;
+  if (n !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < n; i++)
+    if (Number(a![i]) !== Number(b![i]) && !(Number.isNaN(Number(a![i])) && Number.isNaN(Number(b![i])))) return false;
+  return true;
 }
 
 function checkSampleFree(a: onnx.ModelProto, b: onnx.ModelProto, sample: Tensor): void {
   const ga = a.graph!;
   const gb = b.graph!;
   const initB = new Map((gb.initializer ?? []).map((t) => [t.name, t]));
-  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const what =
+    sample.dtype === 'int32' ? `the int32 input's values (input ${fmt(sample.shape)})` : `the input's values (sample ${fmt(sample.shape)})`;
+  const changed = (t: onnx.ITensorProto) => {
+    const u = initB.get(t.name);
+    return (
+      u === undefined ||
+      !sameValues(t.dims, u.dims) ||
+      t.dataType !== u.dataType ||
+      !sameValues(t.floatData, u.floatData) ||
+      !sameValues(t.int32Data, u.int32Data) ||
+      !sameValues(t.int64Data, u.int64Data)
+    );
+  };
   for (const t of ga.initializer ?? []) {
-    if (!same(t, initB.get(t.name!))) {
-      throw new Error(
-        `toOnnx: the constant '${t.name}' changes with the int32 input's values (input ${fmt(sample.shape)}): it is computed from the ` +
-          `tokens outside the graph (integer ops on the input, or tg.embedding called as a function); feed the input to nn.Embedding directly`,
-      );
+    if (!changed(t)) continue;
+    const reader = (ga.node ?? []).find((n) => n.input?.includes(t.name!));
+    throw new Error(
+      `toOnnx: the constant '${t.name}'${reader ? ` read by ${reader.name} (${reader.docString})` : ''} changes with ${what}: it is ` +
+        `computed from the sample outside the graph (a mask or positions taken from the input, integer ops on token ids, ` +
+        `tg.embedding called as a function); exported as a constant, the model would give the sample's answer for every input` +
+        (sample.dtype === 'int32' ? '; feed token ids to nn.Embedding directly' : ''),
+    );
+  }
+  const nodesB = gb.node ?? [];
+  (ga.node ?? []).forEach((n, i) => {
+    if (JSON.stringify(n) !== JSON.stringify(nodesB[i])) {
+      throw new Error(`toOnnx: the graph traced on the sample changes with ${what} (at node ${n.name}); it cannot be exported`);
     }
-  }
-  if (!same(ga.node, gb.node)) {
-    throw new Error(`toOnnx: the graph traced from the int32 input ${fmt(sample.shape)} changes with its values; it cannot be exported`);
-  }
+  });
+  if (nodesB.length !== (ga.node ?? []).length)
+    throw new Error(`toOnnx: the graph traced on the sample changes with ${what}; it cannot be exported`);
 }
 
 /** One trace of the model on `sample`, as an ONNX model. */
