@@ -22,7 +22,7 @@ import { GRU, LSTM, RNN } from '../nn/recurrent';
 import { Embedding } from '../nn/resample';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import type { OnnxGraph } from './graph';
+import type { Attribute, OnnxGraph } from './graph';
 
 /** One module call seen while tracing: its scope frame, arguments and what it returned. */
 export interface LayerCall {
@@ -123,7 +123,7 @@ function recurrentEmit(
   const D = m.numDirections;
   const unbatched = x.ndim === 2;
   let n = 0;
-  const node = (op: string, ins: string[], attrs: Record<string, import('./graph').Attribute> = {}, out?: string): string => {
+  const node = (op: string, ins: string[], attrs: Record<string, Attribute> = {}, out?: string): string => {
     const name = out ?? g.fresh(`${e.name}_${op.toLowerCase()}${++n}`);
     g.node(op, ins, [name], attrs, `${e.name}/${op}`, doc);
     return name;
@@ -163,7 +163,7 @@ function recurrentEmit(
     const ins = [input, stacked(param('weight_ih')), stacked(param('weight_hh')), bias, '', layerState(h0, layer)];
     if (m.mode === 'LSTM') ins.push(layerState(c0, layer));
     while (ins[ins.length - 1] === '') ins.pop();
-    const attrs: Record<string, import('./graph').Attribute> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward' };
+    const attrs: Record<string, Attribute> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward' };
     if (m.mode === 'GRU') attrs.linear_before_reset = 1;
     if (m.mode === 'RNN_RELU') attrs.activations = { strings: new Array<string>(D).fill('Relu') };
     const y = g.fresh(`${e.name}_l${layer}_y`);
