@@ -130,7 +130,7 @@ function checkSampleFree(a: onnx.ModelProto, b: onnx.ModelProto, sample: Tensor)
     throw new Error(
       `toOnnx: the constant '${t.name}'${reader ? ` read by ${reader.name} (${reader.docString})` : ''} changes with ${what}: it is ` +
         `computed from the sample outside the graph (a mask or positions taken from the input, integer ops on token ids, ` +
-        `tg.embedding called as a function); exported as a constant, the model would give the sample's answer for every input` +
+        `tg.embedding called as a function) or drawn at random; exported as a constant, the model would give the sample's answer for every input` +
         (sample.dtype === 'int32' ? '; feed token ids to nn.Embedding directly' : ''),
     );
   }
