@@ -19,7 +19,12 @@ export function onnxRunner(label: string): (bytes: Uint8Array, xs: Tensor[], inp
   return (bytes, xs, inputName = 'input', outputName = 'output') => {
     const model = path.join(workDir, `m${++models}.onnx`);
     fs.writeFileSync(model, bytes);
-    const job = { model, inputName, outputName, inputs: xs.map((x) => ({ data: Array.from(x.data, Number), shape: [...x.shape] })) };
+    const job = {
+      model,
+      inputName,
+      outputName,
+      inputs: xs.map((x) => ({ data: Array.from(x.data, Number), shape: [...x.shape], dtype: x.dtype })),
+    };
     const out = spawnSync(process.execPath, [path.join(__dirname, 'onnx-runner.js')], {
       input: JSON.stringify(job),
       encoding: 'utf8',

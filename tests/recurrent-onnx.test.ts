@@ -1,10 +1,10 @@
 /**
- * The recurrent layers, attention and the Transformer encoder export to ONNX unrolled: their graphs are
- * compositions of primitives that already have ONNX emitters (matmul, slice, concat, sigmoid, tanh, …),
- * so a trace over the sample's time steps is a standard ONNX graph. Each export runs in onnxruntime
- * (tests/onnx-runner.js, as tests/onnx.test.ts does) and must match tapegrad within 1e-5 of the largest
- * magnitude. A recurrent export is unrolled over the sample's length and moves the batch axis, so it is
- * made with { dynamicBatch: false }; attention keeps the batch dynamic.
+ * The recurrent layers, attention and the Transformer encoder export to ONNX. Attention is its recorded
+ * primitives; a padded recurrent call is ONNX's own LSTM/GRU/RNN, and an LSTM with projections or a
+ * packed batch is unrolled over the sample's steps (Note [layers exported whole]), which moves the batch
+ * axis, so these are made with { dynamicBatch: false } (tests/onnx-sequence.test.ts has the dynamic
+ * ones). Each export runs in onnxruntime (tests/onnx-runner.js) and must match tapegrad within 1e-5
+ * of the largest magnitude.
  */
 import * as tg from '../src';
 import { onnxRunner } from './onnx-harness';

@@ -10,13 +10,18 @@ import * as path from 'path';
 import { loadRun } from '../train/run';
 import { writeTorchProgram } from '../train/torch-program';
 import { parseCommand } from './args';
+import { exportFamilyOnnx } from './export-onnx';
+import { runFormat } from '../train/session-spec';
 
 const HELP = `usage: tapegrad export RUN_DIR --onnx FILE.onnx
        tapegrad export RUN_DIR --torch DIR
 
 --onnx: writes the model a 'tapegrad train' run saved in RUN_DIR as an ONNX file (opset 17) that
-onnxruntime runs and Netron opens. The input, 'pixels', is [N,C,H,W] in [0,1] (any batch size N);
-the standardisation the model was trained with is part of the graph. The output is 'logits'.
+onnxruntime runs and Netron opens. Image classifiers (mlp, cnn; rnn, lstm, gru on digits or
+fashion-mnist) take 'pixels' [N,C,H,W] in [0,1] (any batch size N), the standardisation the model
+was trained with part of the graph. Text models (rnn, lstm, gru, transformer on --dataset text) take
+'tokens', int32 character ids [N,T] (T the training window), the vocabulary in the model's metadata.
+The output is 'logits'. The other families (autoencoder, vae, gan, dbn) have no ONNX export.
 
 --torch: writes the run as a PyTorch program in DIR: model.py (a torch.nn.Module whose state_dict
 keys are tapegrad's), weights.safetensors, train.py (the same recipe, runnable as 'python train.py'
@@ -37,6 +42,17 @@ export async function run(args: string[]): Promise<number> {
   const torchDir = parsed.values.torch;
   if ((out === undefined) === (torchDir === undefined)) return fail('give one of --onnx FILE.onnx or --torch DIR');
   if (out !== undefined && !/\.onnx$/i.test(out)) return fail(`--onnx must name a .onnx file, got '${out}'`);
+  if (out !== undefined) {
+    // A model-family run (run.json format 2): the text models and the image sequence classifiers (export-onnx.ts).
+    try {
+      if (runFormat(parsed.positionals[0]) === 2) {
+        console.log(exportFamilyOnnx(parsed.positionals[0], out));
+        return 0;
+      }
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
   let saved;
   try {
     saved = loadRun(parsed.positionals[0]);

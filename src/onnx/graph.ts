@@ -18,7 +18,7 @@ export const INT32 = 6;
 export const INT64 = 7;
 export const BOOL = 9;
 
-export type Attribute = number | number[] | string | { floats: number[] };
+export type Attribute = number | number[] | string | { floats: number[] } | { strings: string[] };
 
 export class OnnxGraph {
   readonly nodes: onnx.INodeProto[] = [];
@@ -53,6 +53,9 @@ export class OnnxGraph {
   value(t: Tensor): string {
     const known = this.names.get(t);
     if (known !== undefined) return known;
+    // A recorded value is named when its node is written, before anything reads it (topological order).
+    if (t.node !== null)
+      throw new Error(`toOnnx: internal error: the recorded value ${fmt(t.shape)} (${t.node.op}) is read before it is written`);
     const name = this.fresh(this.nameOf(t) ?? `const_${fmt(t.shape).replace(/[[\],]/g, (c) => (c === ',' ? 'x' : ''))}`);
     this.names.set(t, name);
     // int32 and bool constants (where's condition, masks) keep their type; ONNX stores both in int32_data.
@@ -106,9 +109,10 @@ export class OnnxGraph {
 }
 
 function attribute(name: string, v: Attribute): onnx.IAttributeProto {
-  // AttributeProto.AttributeType: FLOAT 1, INT 2, STRING 3, FLOATS 6, INTS 7.
+  // AttributeProto.AttributeType: FLOAT 1, INT 2, STRING 3, FLOATS 6, INTS 7, STRINGS 8.
   if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
   if (Array.isArray(v)) return { name, type: 7, ints: v };
+  if ('strings' in v) return { name, type: 8, strings: v.strings.map((s) => new TextEncoder().encode(s)) };
   return { name, type: 6, floats: v.floats };
 }
