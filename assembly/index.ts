@@ -8,3 +8,5 @@ export { maxPool2d, scatterAddFlat } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
 export { gatherAxis, scatterAddAxis } from './indexing';
 export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
+// Winograd F(2×2, 3×3) convolution (issue 29).
+export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';

@@ -146,6 +146,56 @@ function runDirect(
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
+/**
+ * Whether assembly/winograd.ts computes geometry g: a 3×3, stride-1, undilated, ungrouped correlation
+ * whose input, placed at its padding, fits the padded plane of the output's 2×2 tiles (padding after
+ * the input may be larger than before, as the signal ops make it, but not smaller than the tiles reach).
+ */
+export function fitsWinograd(g: ConvGeometry): boolean {
+  return (
+    g.kH === 3 &&
+    g.kW === 3 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.dilH === 1 &&
+    g.dilW === 1 &&
+    g.groups === 1 &&
+    g.padH >= 0 &&
+    g.padW >= 0 &&
+    g.padH + g.inH <= 2 * Math.ceil(g.outH / 2) + 2 &&
+    g.padW + g.inW <= 2 * Math.ceil(g.outW / 2) + 2
+  );
+}
+
+/** Note [winograd]: where Winograd pays over im2col + GEMM (the kernel choice for fitting geometries). */
+export function winogradPays(g: ConvGeometry): boolean {
+  return fitsWinograd(g) && g.inC >= WINOGRAD_MIN_CHANNELS && g.outC >= WINOGRAD_MIN_CHANNELS;
+}
+const WINOGRAD_MIN_CHANNELS = 8;
+
+/**
+ * Runs assembly/winograd.ts for geometry `run` (written at `geo`): the weights at pw transformed once
+ * here (flip: w is the transposed convolution's, read rotated and with its channels swapped), then
+ * threads take images.
+ */
+function runWinograd(
+  rt: Runtime,
+  run: ConvGeometry,
+  geo: number,
+  pw: number,
+  flip: boolean,
+  px: number,
+  pb: number,
+  py: number,
+  threads: number,
+): void {
+  const pu = rt.reserve(align64(64 * run.inC * run.outC));
+  rt.exports.winogradWeights(pw, run.inC, run.outC, flip ? 1 : 0, pu);
+  const stride = align64(rt.exports.winogradScratchBytes(geo));
+  const work = rt.reserve(stride * threads);
+  rt.runChunks('winogradForward', imageChunks(run.batch, threads, geo, px, pu, pb, py), threads, work, stride);
+}
+
 /** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/js/conv.ts). */
 export function conv2dForwardWasm(
   rt: Runtime,
@@ -154,6 +204,7 @@ export function conv2dForwardWasm(
   bias: Float32Array | null,
   g: ConvGeometry,
   y: Float32Array,
+  winograd = winogradPays(g),
 ): Float32Array {
   rt.reset();
   const geo = writeGeometry(rt, g);
@@ -164,6 +215,8 @@ export function conv2dForwardWasm(
   const threads = rt.threadsFor(macs(g));
   if (fitsDirectKernels(g)) {
     runDirect(rt, g, geo, px, pw, pb, py, false, threads);
+  } else if (winograd && fitsWinograd(g)) {
+    runWinograd(rt, g, geo, pw, false, px, pb, py, threads);
   } else {
     // Threads take images either way; a shallow input's run directly, others through im2col + GEMM.
     const shallow = isShallow(g);
@@ -186,10 +239,13 @@ export function convTranspose2dForwardWasm(
   bias: Float32Array | null,
   g: ConvGeometry,
   y: Float32Array,
+  winograd = winogradPays(flippedGeometry(g)),
 ): Float32Array {
   rt.reset();
   const direct = fitsDirectKernels(g) && g.strideH === 1;
-  const geo = writeGeometry(rt, direct ? flippedGeometry(g) : g);
+  // Note [winograd]: a 3×3 stride-1 transposed convolution is the correlation of flippedGeometry.
+  const flipped = !direct && winograd && fitsWinograd(flippedGeometry(g));
+  const geo = writeGeometry(rt, direct || flipped ? flippedGeometry(g) : g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
   const pb = bias === null ? 0 : copyIn(rt, bias);
@@ -197,6 +253,8 @@ export function convTranspose2dForwardWasm(
   const threads = rt.threadsFor(macs(g));
   if (direct) {
     runDirect(rt, flippedGeometry(g), geo, px, pw, pb, py, true, threads);
+  } else if (flipped) {
+    runWinograd(rt, flippedGeometry(g), geo, pw, true, px, pb, py, threads);
   } else {
     const stride = align64(rt.exports.convScratchBytes(geo));
     const work = rt.reserve(stride * threads);

@@ -58,6 +58,10 @@ export const EXPORTS = [
   'addPartials',
   'gatherAxis',
   'scatterAddAxis',
+  // Winograd F(2×2, 3×3) convolution (issue 29).
+  'winogradForward',
+  'winogradScratchBytes',
+  'winogradWeights',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
