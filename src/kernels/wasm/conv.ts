@@ -167,11 +167,40 @@ export function fitsWinograd(g: ConvGeometry): boolean {
   );
 }
 
-/** Note [winograd]: where Winograd pays over im2col + GEMM (the kernel choice for fitting geometries). */
+/**
+ * Note [winograd]: 3×3 stride-1 convolutions of float32 with at least WINOGRAD_MIN_CHANNELS input and
+ * output channels (of the correlation computed: for the input gradient, the flipped one) run
+ * Winograd F(2×2, 3×3) (assembly/winograd.ts) instead of im2col + GEMM: 16 multiplies per 2×2
+ * outputs and channel pair instead of 36, so 2.25× fewer GEMM multiply-adds, for a transform of the
+ * input tiles and of the output tiles, each linear in the channels.
+ *
+ * Where it pays, measured by hand (scratch script calling conv2dForwardWasm / convTranspose2dForwardWasm
+ * with `winograd` forced either way, alternating the two in each of 7 rounds, median of the last 6;
+ * 2 threads, relaxed SIMD, on the shared 2-core machine at load 15, so ±30% noise): forward time
+ * relative to im2col + GEMM, batch 32 unless said —
+ *   W1 16→32 on 32×32: 0.49–0.80× (forward + backward with the unchanged weight gradient 0.72–0.94×);
+ *   32→16 on 32×32 0.58×; 16→16 on 32×32 0.57×, on 16×16 0.67–0.89×, on 8×8 0.60×;
+ *   32→32 on 16×16 0.63×, on 8×8 0.70×; 64→64 on 16×16 (batch 16) 0.79×, on 32×32 (batch 8) 0.63×;
+ *   input gradients of those 0.49–0.96×;
+ * but with few channels the GEMMs' depth (input channels) or height (output channels) is too small
+ * for the 4×8 micro-kernel to pay for the transforms: 4→8 on 32×32 1.7–2.2×, 8→8 on 32×32 1.4–1.7×,
+ * the input gradient of 8→16 (a correlation 16→8) 1.1–1.4×; 8→16 and 12→12 on 16×16 mixed (0.56–1.4×).
+ * Hence the rule: at least 16 channels on both sides.
+ *
+ * Error: float32 Winograd is not direct summation. Per output, |ŷ − y| ≤ (C + 8)·u·E to first order
+ * (u = 2⁻²⁴, C input channels), where E is the algorithm run on absolute values,
+ * Σ_c |Aᵀ|(|G||g||Gᵀ| ⊙ |Bᵀ||d||B|)|A| (+ |bias|): the input transform's two levels of sums (γ₂), the
+ * transformed weight rounded once from float64 (u), the GEMM over C (γ_C), the output transform's
+ * two levels of three-term sums and the bias (γ₅). E is at most 17 times the direct bound's Σ|x||w|
+ * on W1-shaped random data (the transforms' growth), but the GEMM's depth is C instead of 9·C, so
+ * the measured error is no worse: on 2 × 16→32 × 32×32, max |ŷ − y| = 0.20·u·E = 2.0·u·Σ|x||w|
+ * (im2col + GEMM: 3.8·u·Σ|x||w|), rms 5.0e−8 against 6.9e−8. tests/winograd.test.ts checks the bound
+ * against a float64 loop. float64 never comes here: it runs the TypeScript kernels' exact path.
+ */
 export function winogradPays(g: ConvGeometry): boolean {
   return fitsWinograd(g) && g.inC >= WINOGRAD_MIN_CHANNELS && g.outC >= WINOGRAD_MIN_CHANNELS;
 }
-const WINOGRAD_MIN_CHANNELS = 8;
+const WINOGRAD_MIN_CHANNELS = 16;
 
 /**
  * Runs assembly/winograd.ts for geometry `run` (written at `geo`): the weights at pw transformed once
