@@ -289,3 +289,23 @@ test('Winograd gives the same bits on one and three threads, and only 3×3 strid
   expect(winogradPays({ ...w1, outC: 8 })).toBe(false);
   expect(winogradPays({ ...w1, strideH: 2, outH: 16 })).toBe(false);
 });
+
+test('tg.conv2d in float32 takes Winograd for a 16 → 16 layer: its output and input gradient are within the bound', () => {
+  expect(tg.backend().kernels).toMatch(/^wasm/);
+  const g = geometry({ name: 'op', batch: 2, inC: 16, outC: 16, inH: 9, inW: 11, pad: [1, 1] });
+  expect(winogradPays(g)).toBe(true);
+  const xs = fill(g.batch * g.inC * g.inH * g.inW);
+  const ws = fill(g.outC * g.inC * 9);
+  const gys = fill(g.batch * g.outC * g.outH * g.outW);
+  const x = tg.tensor(xs, { shape: [g.batch, g.inC, g.inH, g.inW], requiresGrad: true });
+  const w = tg.tensor(ws, { shape: [g.outC, g.inC, 3, 3] });
+  const y = tg.conv2d(x, w, null, { padding: 1 });
+  expect(y.dtype).toBe('float32');
+  expect(outsideBound(y.data, reference(xs, ws, null, g), winogradMagnitude(xs, ws, null, g), g.inC)).toBe(0);
+  // gy reaches the convolution's backward exactly (the sum's gradient is 1, times gy).
+  y.mul(tg.tensor(gys, { shape: y.shape }))
+    .sum()
+    .backward();
+  const f = flipped(g, ws);
+  expect(outsideBound(x.grad!.data, reference(gys, f.w, null, f.g), winogradMagnitude(gys, f.w, null, f.g), f.g.inC)).toBe(0);
+});
