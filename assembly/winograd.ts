@@ -50,18 +50,29 @@ function planeW(geo: usize): i32 {
   return 2 * ((tilesW(geo) + 3) & ~3) + 2;
 }
 
+/**
+ * Bytes from one ξ's matrix to the next in V and M: the matrix rounded up to 64 bytes plus 64. The
+ * transforms write (read) 16 streams, one per ξ; a stride of a power of two (16 channels · 256 tiles
+ * · 4 bytes = 16 KiB on W1) puts all 16 in the same cache set, more than L1 has ways: measured, the
+ * transforms then took twice the time of the 16 GEMMs.
+ */
+// @ts-ignore: decorator
+@inline function xiBytes(rows: i32, nb: i32): usize {
+  return align64(<usize>(rows * nb) << 2) + 64;
+}
+
 /** Tile rows per block. */
 function blockRows(geo: usize): i32 {
   return max(1, min(tilesH(geo), BLOCK_TILES / tilesW(geo)));
 }
 
-/** Scratch one thread needs: the padded image, V and M of one block (+ one vector of slack), the GEMM's. */
+/** Scratch one thread needs: the padded image, V and M of one block (xiBytes apart: the last has slack for a vector), the GEMM's. */
 export function winogradScratchBytes(geo: usize): f64 {
   const c = <f64>load<i32>(geo, GEO_IN_C);
   const k = <f64>load<i32>(geo, GEO_OUT_C);
   const nb = <f64>(blockRows(geo) * tilesW(geo));
   const gemmBytes = <f64>gemmScratchBytes(load<i32>(geo, GEO_OUT_C), blockRows(geo) * tilesW(geo), load<i32>(geo, GEO_IN_C));
-  return align64F64(c * <f64>planeH(geo) * <f64>planeW(geo) * 4) + align64F64(16 * c * nb * 4 + 16) + align64F64(16 * k * nb * 4 + 16) +
+  return align64F64(c * <f64>planeH(geo) * <f64>planeW(geo) * 4) + 16 * (align64F64(c * nb * 4) + 64) + 16 * (align64F64(k * nb * 4) + 64) +
     align64F64(gemmBytes);
 }
 
@@ -126,14 +137,14 @@ export function winogradWeights(w: usize, inC: i32, outC: i32, flip: i32, u: usi
   store<f32>(row + 3 * plane, <f32>t2);
 }
 
-/** Even and odd lanes of the eight floats at p (four tiles' columns 0 and 1, or 2 and 3, at p + 8 bytes). */
+/** The even lanes of (a, b): four tiles' column 0 (or 2); the odd lanes: column 1 (or 3). */
 // @ts-ignore: decorator
-@inline function evens(p: usize): v128 {
-  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+@inline function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
 }
 // @ts-ignore: decorator
-@inline function odds(p: usize): v128 {
-  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 1, 3, 5, 7);
+@inline function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
 }
 
 /**
@@ -156,7 +167,7 @@ export function winogradWeights(w: usize, inC: i32, outC: i32, flip: i32, u: usi
  */
 function inputTransform(pad: usize, channels: i32, hp: i32, wp: i32, tw: i32, r0: i32, r1: i32, v: usize): void {
   const nb = (r1 - r0) * tw;
-  const xiStride = <usize>(channels * nb) << 2;
+  const xiStride = xiBytes(channels, nb);
   const rowBytes = <usize>wp << 2;
   for (let c = 0; c < channels; c++) {
     const plane = pad + (<usize>(c * hp * wp) << 2);
@@ -167,25 +178,41 @@ function inputTransform(pad: usize, channels: i32, hp: i32, wp: i32, tw: i32, r0
         // Row i of the four tiles' 4×4 patches starts at plane row 2r + i, column 2j.
         let p = plane + <usize>(2 * r) * rowBytes + (<usize>(2 * j) << 2);
         // Bᵀ d: combine rows first (each a row of four column vectors), then columns (· B).
-        const a0 = evens(p);
-        const a1 = odds(p);
-        const a2 = evens(p + 8);
-        const a3 = odds(p + 8);
+        const al = v128.load(p);
+        const ah = v128.load(p, 16);
+        const al2 = v128.load(p, 8);
+        const ah2 = v128.load(p, 24);
+        const a0 = evens(al, ah);
+        const a1 = odds(al, ah);
+        const a2 = evens(al2, ah2);
+        const a3 = odds(al2, ah2);
         p += rowBytes;
-        const b0 = evens(p);
-        const b1 = odds(p);
-        const b2 = evens(p + 8);
-        const b3 = odds(p + 8);
+        const bl = v128.load(p);
+        const bh = v128.load(p, 16);
+        const bl2 = v128.load(p, 8);
+        const bh2 = v128.load(p, 24);
+        const b0 = evens(bl, bh);
+        const b1 = odds(bl, bh);
+        const b2 = evens(bl2, bh2);
+        const b3 = odds(bl2, bh2);
         p += rowBytes;
-        const c0 = evens(p);
-        const c1 = odds(p);
-        const c2 = evens(p + 8);
-        const c3 = odds(p + 8);
+        const cl = v128.load(p);
+        const ch = v128.load(p, 16);
+        const cl2 = v128.load(p, 8);
+        const ch2 = v128.load(p, 24);
+        const c0 = evens(cl, ch);
+        const c1 = odds(cl, ch);
+        const c2 = evens(cl2, ch2);
+        const c3 = odds(cl2, ch2);
         p += rowBytes;
-        const d0 = evens(p);
-        const d1 = odds(p);
-        const d2 = evens(p + 8);
-        const d3 = odds(p + 8);
+        const dl = v128.load(p);
+        const dh = v128.load(p, 16);
+        const dl2 = v128.load(p, 8);
+        const dh2 = v128.load(p, 24);
+        const d0 = evens(dl, dh);
+        const d1 = odds(dl, dh);
+        const d2 = evens(dl2, dh2);
+        const d3 = odds(dl2, dh2);
         // Row combinations (Bᵀ d), rows q = 0..3, column j = 0..3.
         const q00 = f32x4.sub(a0, c0);
         const q01 = f32x4.sub(a1, c1);
@@ -254,7 +281,7 @@ function inputTransform(pad: usize, channels: i32, hp: i32, wp: i32, tw: i32, r0
  */
 function outputTransform(m: usize, outC: i32, tw: i32, r0: i32, r1: i32, bias: usize, y: usize, outH: i32, outW: i32): void {
   const nb = (r1 - r0) * tw;
-  const xiStride = <usize>(outC * nb) << 2;
+  const xiStride = xiBytes(outC, nb);
   const rowBytes = <usize>outW << 2;
   for (let k = 0; k < outC; k++) {
     const b = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0);
@@ -320,8 +347,8 @@ export function winogradForward(geo: usize, x: usize, u: usize, bias: usize, y: 
   const nbMax = rows * tw;
   const pad = work;
   const v = pad + align64(<usize>(inC * hp * wp) << 2);
-  const m = v + align64((<usize>(16 * inC * nbMax) << 2) + 16);
-  const gemmWork = m + align64((<usize>(16 * outC * nbMax) << 2) + 16);
+  const m = v + 16 * xiBytes(inC, nbMax);
+  const gemmWork = m + 16 * xiBytes(outC, nbMax);
   for (let n = n0; n < n1; n++) {
     padPlanes(x + (<usize>(n * inC * inPlane) << 2), geo, pad, hp, wp);
     const yn = y + (<usize>(n * outC * outH * outW) << 2);
@@ -331,8 +358,8 @@ export function winogradForward(geo: usize, x: usize, u: usize, bias: usize, y: 
       inputTransform(pad, inC, hp, wp, tw, r0, r1, v);
       for (let xi = 0; xi < 16; xi++) {
         // M_ξ [outC, nb] = U_ξ [outC, inC] (stored [inC][outC]: row stride 1, column stride outC) · V_ξ [inC, nb].
-        gemm(outC, nb, inC, u + (<usize>(xi * inC * outC) << 2), 1, outC, v + (<usize>(xi * inC * nb) << 2), nb, 1,
-          m + (<usize>(xi * outC * nb) << 2), nb, 0, gemmWork);
+        gemm(outC, nb, inC, u + (<usize>(xi * inC * outC) << 2), 1, outC, v + <usize>xi * xiBytes(inC, nb), nb, 1,
+          m + <usize>xi * xiBytes(outC, nb), nb, 0, gemmWork);
       }
       outputTransform(m, outC, tw, r0, r1, bias, yn, outH, outW);
     }
