@@ -280,13 +280,16 @@ test('Winograd gives the same bits on one and three threads, and only 3×3 strid
   expect(fitsWinograd({ ...g, kH: 5, outH: 29 })).toBe(false);
   // float64 never reaches the WebAssembly kernels; a transposed convolution padded past 2 has no Winograd correlation.
   expect(fitsWinograd(flipped({ ...g, padH: 3, outH: 37 }, w).g)).toBe(false);
-  // Note [winograd]'s rule: at least 16 channels on both sides of the correlation, so W1 (16 → 32 on
-  // 32×32) takes it both ways and a layer with 8 channels on either side does not.
+  // Note [winograd]'s rule: the forward with ≥ 16 input and ≥ 8 output channels, the transposed
+  // direction with ≥ 8 on both sides of its correlation; W1 (16 → 32 on 32×32) takes it both ways.
   const w1: ConvGeometry = { ...geometry({ name: 'W1', batch: 32, inC: 16, outC: 32, inH: 32, inW: 32, pad: [1, 1] }) };
   expect(winogradPays(w1)).toBe(true);
-  expect(winogradPays(flipped(w1, new Float32Array(16 * 32 * 9)).g)).toBe(true);
+  expect(winogradPays(flipped(w1, new Float32Array(16 * 32 * 9)).g, true)).toBe(true);
   expect(winogradPays({ ...w1, inC: 8 })).toBe(false);
-  expect(winogradPays({ ...w1, outC: 8 })).toBe(false);
+  expect(winogradPays({ ...w1, inC: 8 }, true)).toBe(true);
+  expect(winogradPays({ ...w1, outC: 8 })).toBe(true);
+  expect(winogradPays({ ...w1, outC: 4 })).toBe(false);
+  expect(winogradPays({ ...w1, inC: 4 }, true)).toBe(false);
   expect(winogradPays({ ...w1, strideH: 2, outH: 16 })).toBe(false);
 });
 

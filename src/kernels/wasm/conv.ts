@@ -168,27 +168,30 @@ export function fitsWinograd(g: ConvGeometry): boolean {
 }
 
 /**
- * Note [winograd]: 3×3 stride-1 convolutions of float32 with at least WINOGRAD_MIN_CHANNELS input and
- * output channels (of the correlation computed: for the input gradient, the flipped one) run
- * Winograd F(2×2, 3×3) (assembly/winograd.ts) instead of im2col + GEMM: 16 multiplies per 2×2
- * outputs and channel pair instead of 36, so 2.25× fewer GEMM multiply-adds, for a transform of the
- * input tiles and of the output tiles, each linear in the channels.
+ * Note [winograd]: float32 3×3 stride-1 convolutions with enough channels run Winograd F(2×2, 3×3)
+ * (assembly/winograd.ts) instead of im2col + GEMM: 16 multiplies per 2×2 outputs and channel pair
+ * instead of 36, so 2.25× fewer GEMM multiply-adds, for a transform of the input tiles and of the
+ * output tiles, each linear in the channels. The input gradient (and convTranspose2d's forward) is a
+ * 3×3 stride-1 correlation too (flippedGeometry: the kernel rotated, channels swapped, padding 2 − p)
+ * and takes the same kernel; the weight gradient stays on im2col + GEMM.
  *
- * Where it pays, measured by hand (scratch script calling conv2dForwardWasm / convTranspose2dForwardWasm
- * with `winograd` forced either way, alternating the two in each of 7 rounds, median of the last 6;
- * 2 threads, relaxed SIMD, on the shared 2-core machine at load 15, so ±30% noise): forward time
- * relative to im2col + GEMM, batch 32 unless said —
- *   W1 16→32 on 32×32: 0.49–0.80× (forward + backward with the unchanged weight gradient 0.72–0.94×);
- *   32→16 on 32×32 0.58×; 16→16 on 32×32 0.57×, on 16×16 0.67–0.89×, on 8×8 0.60×;
- *   32→32 on 16×16 0.63×, on 8×8 0.70×; 64→64 on 16×16 (batch 16) 0.79×, on 32×32 (batch 8) 0.63×;
- *   input gradients of those 0.49–0.96×;
- * but with few channels the GEMMs' depth (input channels) or height (output channels) is too small
- * for the 4×8 micro-kernel to pay for the transforms: 4→8 on 32×32 1.7–2.2×, 8→8 on 32×32 1.4–1.7×,
- * the input gradient of 8→16 (a correlation 16→8) 1.1–1.4×; 8→16 and 12→12 on 16×16 mixed (0.56–1.4×).
- * Hence the rule: at least 16 channels on both sides.
+ * The rule, from by-hand measurements (scratch script calling conv2dForwardWasm /
+ * convTranspose2dForwardWasm with `winograd` forced either way, alternating the two in each of 7
+ * rounds, median of the last 6; batch 32, 2 threads, relaxed SIMD, on the shared 2-core machine at
+ * load 15–19, so ±30% between runs), time relative to im2col + GEMM:
+ *   W1, 16 → 32 on 32×32: forward 0.54×, input gradient 0.73×, forward + backward 0.77× (the weight
+ *     gradient unchanged); 16 → 8 on 32×32: 0.41× / 0.34×; 16 → 16 on 16×16: 0.58× / 0.57×;
+ *     before the xiBytes fix also 32 → 32 on 8×8 and 16×16, 64 → 64 on 16×16 and 32×32: 0.6–0.8×.
+ *   8 input channels, forward: 8 → 16 on 32×32 1.03× and 0.52×, 8 → 8 on 16×16 1.00–1.08×, on 32×32
+ *     1.06×; 4 → 8 1.24–1.34× — with a GEMM depth of 4 or 8 the 4×8 micro-kernel's loop is too short
+ *     to pay for the transforms, and im2col's depth is 9× larger.
+ *   8 channels, input gradient: 0.59–0.72× (8 → 8), 0.67–0.68× (8 → 16), 0.80–0.86× (4 → 8): the
+ *     transposed im2col path's col2im makes it the slower baseline.
+ * Hence: the forward direction with at least 16 input and 8 output channels, the transposed
+ * direction with at least 8 on both sides of its correlation.
  *
  * Error: float32 Winograd is not direct summation. Per output, |ŷ − y| ≤ (C + 8)·u·E to first order
- * (u = 2⁻²⁴, C input channels), where E is the algorithm run on absolute values,
+ * (u = 2⁻²⁴, C the correlation's input channels), where E is the algorithm run on absolute values,
  * Σ_c |Aᵀ|(|G||g||Gᵀ| ⊙ |Bᵀ||d||B|)|A| (+ |bias|): the input transform's two levels of sums (γ₂), the
  * transformed weight rounded once from float64 (u), the GEMM over C (γ_C), the output transform's
  * two levels of three-term sums and the bias (γ₅). E is at most 17 times the direct bound's Σ|x||w|
@@ -197,10 +200,9 @@ export function fitsWinograd(g: ConvGeometry): boolean {
  * (im2col + GEMM: 3.8·u·Σ|x||w|), rms 5.0e−8 against 6.9e−8. tests/winograd.test.ts checks the bound
  * against a float64 loop. float64 never comes here: it runs the TypeScript kernels' exact path.
  */
-export function winogradPays(g: ConvGeometry): boolean {
-  return fitsWinograd(g) && g.inC >= WINOGRAD_MIN_CHANNELS && g.outC >= WINOGRAD_MIN_CHANNELS;
+export function winogradPays(g: ConvGeometry, transposed = false): boolean {
+  return fitsWinograd(g) && g.inC >= (transposed ? 8 : 16) && g.outC >= 8;
 }
-const WINOGRAD_MIN_CHANNELS = 16;
 
 /**
  * Runs assembly/winograd.ts for geometry `run` (written at `geo`): the weights at pw transformed once
@@ -268,7 +270,7 @@ export function convTranspose2dForwardWasm(
   bias: Float32Array | null,
   g: ConvGeometry,
   y: Float32Array,
-  winograd = winogradPays(flippedGeometry(g)),
+  winograd = winogradPays(flippedGeometry(g), true),
 ): Float32Array {
   rt.reset();
   const direct = fitsDirectKernels(g) && g.strideH === 1;
