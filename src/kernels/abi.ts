@@ -13,6 +13,17 @@ export const BINARY_SUB = 1;
 export const BINARY_MUL = 2;
 export const BINARY_DIV = 3;
 
+// Comparison and logical op codes (assembly/select.ts; src/kernels/wasm/select.ts).
+export const COMPARE_EQ = 0;
+export const COMPARE_NE = 1;
+export const COMPARE_LT = 2;
+export const COMPARE_LE = 3;
+export const COMPARE_GT = 4;
+export const COMPARE_GE = 5;
+export const COMPARE_AND = 6;
+export const COMPARE_OR = 7;
+export const COMPARE_XOR = 8;
+
 export const GEO_BATCH = 0;
 export const GEO_IN_C = 4;
 export const GEO_IN_H = 8;

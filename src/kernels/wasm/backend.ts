@@ -19,6 +19,7 @@ import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '.
 import { adagradStepWasm, adamStepWasm, rmspropStepWasm, sgdStepWasm } from './optimizers';
 import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
+import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
@@ -27,6 +28,34 @@ export const WASM_MIN = {
   gemmMacs: 2048,
   /** Elements of an elementwise op or a max-pooling input. */
   elements: 4096,
+} as const;
+
+/**
+ * Note [selection thresholds]: comparisons, `where` and index selection compute almost nothing per
+ * element, so the WebAssembly call costs mostly its copies into and out of the arena; it wins because
+ * its loops are branch-free (a TypeScript `a[i] < b[i] ? 1 : 0` or `cond[i] ? a[i] : b[i]` mispredicts
+ * on every other element of unordered data) and copy whole rows. Measured by hand (scratch script,
+ * median of 300 alternating calls on a loaded 2-core machine), WebAssembly is behind at 256 elements
+ * and ahead from about 1024 (×1.2–3.5, ×25–40 at 1M: docs/performance.md); the thresholds sit one
+ * doubling above that. indexSelect rows longer than `indexSelectRow` stay in TypeScript: there each
+ * row is one TypedArray.set, as fast as memory.copy, and the copies in and out only add (×1.0 at
+ * rows of 256, ×0.4–0.6 at rows of 1024–4096; rows of 128 still gain ×1.8). Sizes count the
+ * output's elements; for indexAdd, the incoming gradient's and the output's together.
+ *
+ * None of them splits over worker threads. For comparisons and `where` the loop is a quarter of the
+ * call (`lt` at 1M: 0.25 of 0.93 ms), the rest copies only the calling thread can do, which are
+ * slower into shared memory (Note [serial arena]). The index kernels take a range of rows so that
+ * they could split (indexAdd by destination rows, each range scanning the whole index, which keeps
+ * the order repeats add up in), but split over 2 threads they measured slower than on one at every
+ * size from 64K to 1M elements (×0.1–0.98, on the loaded 2-core machine), so they run on one.
+ */
+export const WASM_SELECT_MIN = {
+  compare: 2048,
+  where: 2048,
+  indexSelect: 2048,
+  /** The longest indexSelect row (elements after the axis) sent to WebAssembly. */
+  indexSelectRow: 128,
+  indexAdd: 2048,
 } as const;
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
@@ -78,6 +107,18 @@ function axisLayout(xShape: readonly number[], axis: number, indexShape: readonl
   for (let d = axis + 1; d < xShape.length; d++) inner *= xShape[d];
   return { outer, n: xShape[axis], m: indexShape[axis], inner };
 }
+
+/** x [..shape] viewed as [outer, n, inner] around `axis`. */
+function selectLayout(shape: readonly number[], axis: number): SelectLayout {
+  let outer = 1;
+  for (let d = 0; d < axis; d++) outer *= shape[d];
+  let inner = 1;
+  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
+  return { outer, n: shape[axis], inner };
+}
+
+/** Storage whose 4-byte elements the bit-copying kernels (where, indexSelect) move unchanged. */
+const fourByte = (x: Storage): x is Float32Array | Int32Array => x instanceof Float32Array || x instanceof Int32Array;
 
 const hasUnary = (op: UnaryOp): op is WasmUnary => op in UNARY_OPS;
 const hasBinary = (op: BinaryOp): op is WasmBinary => op in BINARY_OPS;
@@ -261,5 +302,46 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         () => scatterAddFlatWasm(rt.serial, g as Float32Array, index, out as Float32Array),
         () => js.scatterAddFlat(g, index, out),
       ),
+
+    // Comparisons, where and index selection (Note [selection thresholds]).
+    compare: (op, a, aShape, b, bShape, outShape, out) =>
+      viaWasm(
+        out.length >= WASM_SELECT_MIN.compare && allFloat32(a, b) && repeats(a, aShape, outShape) && repeats(b, bShape, outShape),
+        () => compareWasm(rt.serial, op, a as Float32Array, b as Float32Array, out),
+        () => js.compare(op, a, aShape, b, bShape, outShape, out),
+      ),
+
+    where: (cond, condShape, a, aShape, b, bShape, outShape, out) =>
+      viaWasm(
+        out.length >= WASM_SELECT_MIN.where &&
+          fourByte(out) &&
+          a.constructor === out.constructor &&
+          b.constructor === out.constructor &&
+          repeats(cond, condShape, outShape) &&
+          repeats(a, aShape, outShape) &&
+          repeats(b, bShape, outShape),
+        () => whereWasm(rt.serial, cond, a as Float32Array, b as Float32Array, out as Float32Array),
+        () => js.where(cond, condShape, a, aShape, b, bShape, outShape, out),
+      ),
+
+    indexSelect(x, shape, axis, index, out) {
+      const layout = selectLayout(shape, axis);
+      return viaWasm(
+        out.length >= WASM_SELECT_MIN.indexSelect &&
+          layout.inner <= WASM_SELECT_MIN.indexSelectRow &&
+          fourByte(x) &&
+          x.constructor === out.constructor,
+        () => indexSelectWasm(rt.serial, x as Float32Array, layout, index, out as Float32Array),
+        () => js.indexSelect(x, shape, axis, index, out),
+      );
+    },
+
+    indexAdd(g, shape, axis, index, out) {
+      return viaWasm(
+        g.length + out.length >= WASM_SELECT_MIN.indexAdd && allFloat32(g, out),
+        () => indexAddWasm(rt.serial, g as Float32Array, selectLayout(shape, axis), index, out as Float32Array),
+        () => js.indexAdd(g, shape, axis, index, out),
+      );
+    },
   };
 }

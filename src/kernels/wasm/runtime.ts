@@ -58,6 +58,11 @@ export const EXPORTS = [
   'addPartials',
   'gatherAxis',
   'scatterAddAxis',
+  // Comparisons, where and index selection (assembly/select.ts).
+  'compareOp',
+  'whereOp',
+  'indexSelectRows',
+  'indexAddRows',
   // Winograd F(2×2, 3×3) convolution (issue 29).
   'winogradForward',
   'winogradScratchBytes',
