@@ -10,3 +10,5 @@ export { gatherAxis, scatterAddAxis } from './indexing';
 export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 // Comparisons, where and index selection (assembly/select.ts).
 export { compareOp, indexAddRows, indexSelectRows, whereOp } from './select';
+// Winograd F(2×2, 3×3) convolution (issue 29).
+export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';

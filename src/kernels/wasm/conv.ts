@@ -146,6 +146,87 @@ function runDirect(
   rt.runChunks('directForward', chunks, threads, 0, 0);
 }
 
+/**
+ * Whether assembly/winograd.ts computes geometry g: a 3×3, stride-1, undilated, ungrouped correlation
+ * whose input, placed at its padding, fits the padded plane of the output's 2×2 tiles (padding after
+ * the input may be larger than before, as the signal ops make it, but not smaller than the tiles reach).
+ */
+export function fitsWinograd(g: ConvGeometry): boolean {
+  return (
+    g.kH === 3 &&
+    g.kW === 3 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.dilH === 1 &&
+    g.dilW === 1 &&
+    g.groups === 1 &&
+    g.padH >= 0 &&
+    g.padW >= 0 &&
+    g.padH + g.inH <= 2 * Math.ceil(g.outH / 2) + 2 &&
+    g.padW + g.inW <= 2 * Math.ceil(g.outW / 2) + 2
+  );
+}
+
+/**
+ * Note [winograd]: float32 3×3 stride-1 convolutions with enough channels run Winograd F(2×2, 3×3)
+ * (assembly/winograd.ts) instead of im2col + GEMM: 16 multiplies per 2×2 outputs and channel pair
+ * instead of 36, so 2.25× fewer GEMM multiply-adds, for a transform of the input tiles and of the
+ * output tiles, each linear in the channels. The input gradient (and convTranspose2d's forward) is a
+ * 3×3 stride-1 correlation too (flippedGeometry: the kernel rotated, channels swapped, padding 2 − p)
+ * and takes the same kernel; the weight gradient stays on im2col + GEMM.
+ *
+ * The rule, from by-hand measurements (scratch script calling conv2dForwardWasm /
+ * convTranspose2dForwardWasm with `winograd` forced either way, alternating the two in each of 7
+ * rounds, median of the last 6; batch 32, 2 threads, relaxed SIMD, on the shared 2-core machine at
+ * load 15–19, so ±30% between runs), time relative to im2col + GEMM:
+ *   W1, 16 → 32 on 32×32: forward 0.54×, input gradient 0.73×, forward + backward 0.77× (the weight
+ *     gradient unchanged); 16 → 8 on 32×32: 0.41× / 0.34×; 16 → 16 on 16×16: 0.58× / 0.57×;
+ *     before the xiBytes fix also 32 → 32 on 8×8 and 16×16, 64 → 64 on 16×16 and 32×32: 0.6–0.8×.
+ *   8 input channels, forward: 8 → 16 on 32×32 1.03× and 0.52×, 8 → 8 on 16×16 1.00–1.08×, on 32×32
+ *     1.06×; 4 → 8 1.24–1.34× — with a GEMM depth of 4 or 8 the 4×8 micro-kernel's loop is too short
+ *     to pay for the transforms, and im2col's depth is 9× larger.
+ *   8 channels, input gradient: 0.59–0.72× (8 → 8), 0.67–0.68× (8 → 16), 0.80–0.86× (4 → 8): the
+ *     transposed im2col path's col2im makes it the slower baseline.
+ * Hence: the forward direction with at least 16 input and 8 output channels, the transposed
+ * direction with at least 8 on both sides of its correlation.
+ *
+ * Error: float32 Winograd is not direct summation. Per output, |ŷ − y| ≤ (C + 8)·u·E to first order
+ * (u = 2⁻²⁴, C the correlation's input channels), where E is the algorithm run on absolute values,
+ * Σ_c |Aᵀ|(|G||g||Gᵀ| ⊙ |Bᵀ||d||B|)|A| (+ |bias|): the input transform's two levels of sums (γ₂), the
+ * transformed weight rounded once from float64 (u), the GEMM over C (γ_C), the output transform's
+ * two levels of three-term sums and the bias (γ₅). E is at most 17 times the direct bound's Σ|x||w|
+ * on W1-shaped random data (the transforms' growth), but the GEMM's depth is C instead of 9·C, so
+ * the measured error is no worse: on 2 × 16→32 × 32×32, max |ŷ − y| = 0.20·u·E = 2.0·u·Σ|x||w|
+ * (im2col + GEMM: 3.8·u·Σ|x||w|), rms 5.0e−8 against 6.9e−8. tests/winograd.test.ts checks the bound
+ * against a float64 loop. float64 never comes here: it runs the TypeScript kernels' exact path.
+ */
+export function winogradPays(g: ConvGeometry, transposed = false): boolean {
+  return fitsWinograd(g) && g.inC >= (transposed ? 8 : 16) && g.outC >= 8;
+}
+
+/**
+ * Runs assembly/winograd.ts for geometry `run` (written at `geo`): the weights at pw transformed once
+ * here (flip: w is the transposed convolution's, read rotated and with its channels swapped), then
+ * threads take images.
+ */
+function runWinograd(
+  rt: Runtime,
+  run: ConvGeometry,
+  geo: number,
+  pw: number,
+  flip: boolean,
+  px: number,
+  pb: number,
+  py: number,
+  threads: number,
+): void {
+  const pu = rt.reserve(align64(64 * run.inC * run.outC));
+  rt.exports.winogradWeights(pw, run.inC, run.outC, flip ? 1 : 0, pu);
+  const stride = align64(rt.exports.winogradScratchBytes(geo));
+  const work = rt.reserve(stride * threads);
+  rt.runChunks('winogradForward', imageChunks(run.batch, threads, geo, px, pu, pb, py), threads, work, stride);
+}
+
 /** y = conv2d(x, w) + bias (see conv2dForward in src/kernels/js/conv.ts). */
 export function conv2dForwardWasm(
   rt: Runtime,
@@ -154,6 +235,7 @@ export function conv2dForwardWasm(
   bias: Float32Array | null,
   g: ConvGeometry,
   y: Float32Array,
+  winograd = winogradPays(g),
 ): Float32Array {
   rt.reset();
   const geo = writeGeometry(rt, g);
@@ -164,6 +246,8 @@ export function conv2dForwardWasm(
   const threads = rt.threadsFor(macs(g));
   if (fitsDirectKernels(g)) {
     runDirect(rt, g, geo, px, pw, pb, py, false, threads);
+  } else if (winograd && fitsWinograd(g)) {
+    runWinograd(rt, g, geo, pw, false, px, pb, py, threads);
   } else {
     // Threads take images either way; a shallow input's run directly, others through im2col + GEMM.
     const shallow = isShallow(g);
@@ -186,10 +270,13 @@ export function convTranspose2dForwardWasm(
   bias: Float32Array | null,
   g: ConvGeometry,
   y: Float32Array,
+  winograd = winogradPays(flippedGeometry(g), true),
 ): Float32Array {
   rt.reset();
   const direct = fitsDirectKernels(g) && g.strideH === 1;
-  const geo = writeGeometry(rt, direct ? flippedGeometry(g) : g);
+  // Note [winograd]: a 3×3 stride-1 transposed convolution is the correlation of flippedGeometry.
+  const flipped = !direct && winograd && fitsWinograd(flippedGeometry(g));
+  const geo = writeGeometry(rt, direct || flipped ? flippedGeometry(g) : g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
   const pb = bias === null ? 0 : copyIn(rt, bias);
@@ -197,6 +284,8 @@ export function convTranspose2dForwardWasm(
   const threads = rt.threadsFor(macs(g));
   if (direct) {
     runDirect(rt, flippedGeometry(g), geo, px, pw, pb, py, true, threads);
+  } else if (flipped) {
+    runWinograd(rt, flippedGeometry(g), geo, pw, true, px, pb, py, threads);
   } else {
     const stride = align64(rt.exports.convScratchBytes(geo));
     const work = rt.reserve(stride * threads);

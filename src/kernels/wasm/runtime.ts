@@ -63,6 +63,10 @@ export const EXPORTS = [
   'whereOp',
   'indexSelectRows',
   'indexAddRows',
+  // Winograd F(2×2, 3×3) convolution (issue 29).
+  'winogradForward',
+  'winogradScratchBytes',
+  'winogradWeights',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
