@@ -57,6 +57,24 @@ async function cli(fn: (args: string[]) => Promise<number>, ...args: string[]): 
   return r.out;
 }
 
+/** Four Fashion-MNIST-format IDX files of random 28×28 images (labels 0…9) in a new directory. */
+function idxDir(train: number, test: number): string {
+  const dir = fs.mkdtempSync(path.join(tmp, 'idx-'));
+  const g = tg.rng('idx');
+  const images = (n: number) =>
+    Buffer.concat([
+      Buffer.from([0, 0, 8, 3, 0, 0, n >> 8, n & 255, 0, 0, 0, 28, 0, 0, 0, 28]),
+      Buffer.from(Array.from({ length: n * 784 }, () => g.int(256))),
+    ]);
+  const labels = (n: number) =>
+    Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, n >> 8, n & 255]), Buffer.from(Array.from({ length: n }, (_, i) => i % 10))]);
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), images(train));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(train));
+  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), images(test));
+  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), labels(test));
+  return dir;
+}
+
 interface Case {
   name: string;
   args: string[];
@@ -71,6 +89,13 @@ const CASES: Case[] = [
   { name: 'transformer on text', args: ['--model', 'transformer', '--limit', '3000'], task: 'lm', trains: true, torchrun: true },
   { name: 'lstm on text', args: ['--model', 'lstm', '--dataset', 'text', '--limit', '3000'], task: 'lm', trains: true, torchrun: false },
   { name: 'gru on digits', args: ['--model', 'gru', '--limit', '200'], task: 'classify', trains: false, torchrun: false },
+  {
+    name: 'gru on IDX files',
+    args: ['--model', 'gru', '--dataset', 'fashion-mnist', '--data-dir', idxDir(48, 24)],
+    task: 'classify',
+    trains: false,
+    torchrun: false,
+  },
   { name: 'rnn on text', args: ['--model', 'rnn', '--dataset', 'text', '--limit', '2500'], task: 'lm', trains: false, torchrun: false },
 ];
 
@@ -100,7 +125,9 @@ describe.each(CASES)('a $name run', (c) => {
   }, 300_000);
 
   test('exports a self-describing folder', () => {
-    const data = c.task === 'lm' ? ['data/text.txt'] : ['data/train.safetensors', 'data/test.safetensors'];
+    // The text or the digits split beside the program; IDX files are read from --data-dir.
+    const data =
+      c.task === 'lm' ? ['data/text.txt'] : c.args.includes('--data-dir') ? [] : ['data/train.safetensors', 'data/test.safetensors'];
     for (const f of ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md', ...data])
       expect(fs.existsSync(path.join(dir, f))).toBe(true);
     const spec = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
@@ -133,7 +160,9 @@ describe.each(CASES)('a $name run', (c) => {
     let x: tg.Tensor;
     if (c.task === 'classify') {
       const test = loadClassifierData(session.options.model, session.options).test.images;
-      x = tg.tensor(Float64Array.from(test.data.subarray(0, 16 * 64)), { shape: [16, 1, 8, 8], dtype: 'float64' });
+      const [, ...image] = test.shape;
+      const n = Math.min(16, test.shape[0]);
+      x = tg.tensor(Float64Array.from(test.data.subarray(0, (n * test.size) / test.shape[0])), { shape: [n, ...image], dtype: 'float64' });
     } else {
       const text = loadTextData(null, session.spec.saved.vocab as string[]);
       const T = Number(session.spec.saved.seqLen);

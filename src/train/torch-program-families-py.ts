@@ -176,7 +176,8 @@ def load_images(args):
             raise SystemExit('train.py: this run reads IDX files; pass --data-dir DIR')
         sets = []
         for images, labels in (('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'), ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')):
-            x = (read_idx(os.path.join(d, images)).double() * RECIPE['pixelScale']).float()
+            # raw / 255 in float64, rounded once to float32, as tapegrad's loadIdx.
+            x = (read_idx(os.path.join(d, images)).double() / round(1 / RECIPE['pixelScale'])).float()
             y = read_idx(os.path.join(d, labels)).long()
             if OPTS.get('limit'):
                 x, y = x[:OPTS['limit']], y[:OPTS['limit']]
