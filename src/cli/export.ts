@@ -9,6 +9,7 @@ import { zeros } from '../tensor/create';
 import * as path from 'path';
 import { loadRun } from '../train/run';
 import { writeTorchProgram } from '../train/torch-program';
+import { torchProgramKind, writeFamilyTorchProgram } from '../train/torch-program-families';
 import { parseCommand } from './args';
 import { exportFamilyOnnx } from './export-onnx';
 import { runFormat } from '../train/session-spec';
@@ -26,7 +27,9 @@ The output is 'logits'. The other families (autoencoder, vae, gan, dbn) have no 
 --torch: writes the run as a PyTorch program in DIR: model.py (a torch.nn.Module whose state_dict
 keys are tapegrad's), weights.safetensors, train.py (the same recipe, runnable as 'python train.py'
 and as 'torchrun --nproc_per_node N train.py'), run.json and a README. 'tapegrad import DIR' brings
-the weights PyTorch wrote back.`;
+the weights PyTorch wrote back. Runs of mlp, cnn, rnn, lstm, gru (images or --dataset text) and
+transformer export; a classifier's train.py prints 'accuracy 97.50%', a character language model's
+'val loss 1.9412' (nats per character) and its next-character accuracy as 'accuracy 41.20%'.`;
 
 const OPTIONS = { onnx: { type: 'string' }, torch: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
@@ -53,15 +56,14 @@ export async function run(args: string[]): Promise<number> {
       return fail((e as Error).message);
     }
   }
-  let saved;
-  try {
-    saved = loadRun(parsed.positionals[0]);
-  } catch (e) {
-    return fail((e as Error).message);
-  }
   if (torchDir !== undefined) {
     try {
-      const files = writeTorchProgram(saved, torchDir);
+      // One dispatch: mlp/cnn runs go to torch-program.ts, the families with a program to
+      // torch-program-families.ts, any other family is refused, named.
+      const files =
+        torchProgramKind(parsed.positionals[0]) === 'family'
+          ? writeFamilyTorchProgram(parsed.positionals[0], torchDir)
+          : writeTorchProgram(loadRun(parsed.positionals[0]), torchDir);
       console.log(`wrote ${torchDir}: ${files.join(', ')}`);
       console.log(
         `run it: python ${path.join(torchDir, 'train.py')}   or   torchrun --nproc_per_node 2 ${path.join(torchDir, 'train.py')}`,
@@ -72,6 +74,12 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (out === undefined) return fail('--onnx FILE.onnx is required');
+  let saved;
+  try {
+    saved = loadRun(parsed.positionals[0]);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const { spec, model } = saved;
   const { mean, std, pixelScale } = spec.preprocessing;
   writeOnnx(out, (x) => model.forward(div(sub(x, mean), std)), zeros([1, ...spec.model.imageShape]), {

@@ -17,6 +17,7 @@ import type { EpochMetrics } from '../train/metrics';
 import { buildModel } from '../train/models';
 import { makeOptimizer, makeScheduler } from '../train/optimizers';
 import { readSpec, RUN_FILES, RunSpec, runRng, writeAtomic } from '../train/run';
+import { importFamilyRun } from '../train/torch-program-families';
 import { parseCommand } from './args';
 
 const HELP = `usage: tapegrad import DIR --out RUN_DIR
@@ -44,6 +45,15 @@ export async function run(args: string[]): Promise<number> {
   let spec: RunSpec;
   try {
     spec = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunSpec;
+    if ((spec as { formatVersion?: unknown }).formatVersion === 2) {
+      // A model-family run (the session's run.json, format 2).
+      try {
+        console.log(importFamilyRun(dir, out));
+        return 0;
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
     if (spec.format !== 'tapegrad-run' || typeof spec.model?.name !== 'string') throw new Error('not a tapegrad run description');
   } catch (e) {
     return fail(`${path.join(dir, 'run.json')}: ${(e as Error).message}`);

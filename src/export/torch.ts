@@ -439,8 +439,12 @@ function ownTensors(m: AnyModule): { params: [string, Tensor][]; buffers: [strin
   return { params: m.namedParameters().filter(direct), buffers: m.namedBuffers().filter(direct) };
 }
 
-/** The part of model.py that reads and writes safetensors with torch alone (the package when it is there). */
-const LOADER = `
+/**
+ * The part of model.py that reads and writes safetensors with torch alone (the package when it is there),
+ * and `load()`, which builds `Model()` with the weights; also the tail of the family runs' model.py
+ * (src/train/torch-program-families.ts).
+ */
+export const LOADER = `
 _DTYPES = {'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16,
            'I64': torch.int64, 'I32': torch.int32, 'I16': torch.int16, 'I8': torch.int8, 'U8': torch.uint8, 'BOOL': torch.bool}
 
