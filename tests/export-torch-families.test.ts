@@ -111,6 +111,17 @@ function headline(lines: string[], pattern: RegExp, what: string): string {
   throw new Error(`${what} printed no line matching ${pattern}:\n${lines.join('\n')}`);
 }
 
+/**
+ * The two headlines agree: a classifier's accuracy exactly (a count of right answers); a language
+ * model's loss to within one unit of its last printed place, since each side rounds its own float32
+ * sum (the engines' summation orders differ by ~1e-6, which can fall either side of a rounding
+ * boundary). The full-precision values are compared to 1e-5 relative below.
+ */
+function expectSameHeadline(c: Case, theirs: string, ours: string): void {
+  if (c.task === 'classify') expect(theirs).toBe(ours);
+  else expect(Math.abs(Number(theirs) - Number(ours))).toBeLessThanOrEqual(1e-4 + 1e-12);
+}
+
 const evalHeadline = async (c: Case, run: string) => headline(await cli(evalCli, run), EVAL_LINE[c.task], 'tapegrad eval');
 
 describe.each(CASES)('a $name run', (c) => {
@@ -141,7 +152,7 @@ describe.each(CASES)('a $name run', (c) => {
 
   test('train.py --epochs 0 prints what tapegrad eval prints', async () => {
     const lines = pytorch([path.join(dir, 'train.py'), '--epochs', '0']);
-    expect(headline(lines, TORCH_LINE[c.task], 'train.py')).toBe(await evalHeadline(c, run));
+    expectSameHeadline(c, headline(lines, TORCH_LINE[c.task], 'train.py'), await evalHeadline(c, run));
     // Every program prints an accuracy line; a language model's is its next-character accuracy.
     expect(lines.some((l) => /^accuracy \d+\.\d\d%$/.test(l))).toBe(true);
     if (c.task === 'lm') {
@@ -203,7 +214,7 @@ emit(y)
       const printed = headline(pytorch([path.join(copy, 'train.py'), '--epochs', '1']), TORCH_LINE[c.task], 'train.py');
       const imported = `${run}-single`;
       await cli(importCli, copy, '--out', imported);
-      expect(await evalHeadline(c, imported)).toBe(printed);
+      expectSameHeadline(c, printed, await evalHeadline(c, imported));
       if (c.task === 'lm') {
         const sample = await cli(sampleCli, imported, '--prompt', 'The ', '--length', '20', '--seed', '1');
         expect(sample.join('\n').startsWith('The ')).toBe(true);
@@ -251,7 +262,7 @@ emit(y)
       const printed = headline(lines, TORCH_LINE[c.task], 'torchrun train.py');
       expect(JSON.parse(lines.find((l) => l.startsWith('{'))!).processes).toBe(2);
       await cli(importCli, copy, '--out', `${run}-ddp`);
-      expect(await evalHeadline(c, `${run}-ddp`)).toBe(printed);
+      expectSameHeadline(c, printed, await evalHeadline(c, `${run}-ddp`));
     });
 });
 
