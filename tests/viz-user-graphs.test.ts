@@ -44,7 +44,8 @@ describe('composite ops are one node, named as the user called them', () => {
   test('expand: true draws every composite as its ops in a cluster named after it; a list expands only those', () => {
     const all = tg.viz.toDot(conv1dLoss(), { expand: true });
     const clusters = parseDot(all).clusters.map((c) => text(c.label));
-    expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy']);
+    // crossEntropy's logSoftmax is a composite too, nested in its cluster.
+    expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy', 'logSoftmax']);
     expect(labels(all)).toEqual(expect.arrayContaining(['conv2d pad=[0,1]', 'exp']));
     const one = tg.viz.toDot(conv1dLoss(), { expand: ['conv1d'] });
     expect(parseDot(one).clusters.map((c) => text(c.label))).toEqual(['conv1d padding=1']);
@@ -72,6 +73,96 @@ describe('composite ops are one node, named as the user called them', () => {
     );
     const bn = parseDot(dot).clusters.find((c) => text(c.label) === '1: BatchNorm1d')!;
     expect(bn.nodes.map((id) => text(labelOf(parseDot(dot).nodes.find((n) => n.id === id)!)))).toContain('batchNorm eval');
+  });
+
+  /** Labels of the nodes drawn, and the clusters' labels, of a drawing. */
+  const drawing = (dot: string) => ({ labels: labels(dot), clusters: parseDot(dot).clusters.map((c) => text(c.label)) });
+  const opLabels = (dot: string) =>
+    parseDot(dot)
+      .nodes.filter((n) => /^op\d+$/.test(n.id))
+      .map((n) => text(labelOf(n)));
+
+  test('linear, softmax, logSoftmax and mseLoss: one node each, their ops only when expanded', () => {
+    const x = tg.tensor([[1, 2, 3]], { name: 'x' });
+    const w = tg.tensor(
+      [
+        [1, 0, -1],
+        [0, 1, 1],
+      ],
+      { requiresGrad: true, name: 'w' },
+    );
+    const b = tg.tensor([0.5, -0.5], { requiresGrad: true, name: 'b' });
+    const loss = tg.mseLoss(tg.softmax(tg.linear(x, w, b), 0).logSoftmax(), tg.zeros([1, 2]), { reduction: 'sum' });
+    const folded = tg.viz.toDot(loss);
+    expect(drawing(folded).labels).toEqual(
+      expect.arrayContaining(['linear', 'softmax axis=0', 'logSoftmax', 'mseLoss reduction=sum', 'x [1,3] float32', 'w [2,3] float32']),
+    );
+    expect(opLabels(folded)).toEqual([]);
+    // Edges into the linear node are numbered by its own arguments: x 0, w 1, b 2.
+    const { nodes, edges } = parseDot(folded);
+    const id = (label: string) => nodes.find((n) => text(labelOf(n)) === label)!.id;
+    const into = edges.filter((e) => (e.targets[1] as { id: string }).id === id('linear'));
+    expect(into.map((e) => [(e.targets[0] as { id: string }).id, e.attributes.get('label')])).toEqual([
+      [id('x [1,3] float32'), '0'],
+      [id('w [2,3] float32'), '1'],
+      [id('b [2] float32'), '2'],
+    ]);
+    const expanded = tg.viz.toDot(loss, { expand: ['linear', 'mseLoss'] });
+    expect(drawing(expanded).clusters).toEqual(['linear', 'mseLoss reduction=sum']);
+    expect(opLabels(expanded).sort()).toEqual(['add', 'matmul transB', 'mul', 'sub', 'sum axes=[0,1]']);
+    // softmax runs logSoftmax inside: expanding softmax shows it as a nested composite node until it is expanded too.
+    expect(drawing(tg.viz.toDot(loss, { expand: ['softmax'] })).labels).toEqual(expect.arrayContaining(['logSoftmax axis=0', 'exp']));
+  });
+
+  test('LSTMCell and GRUCell steps are one lstmCell / gruCell node inside the module’s cluster, with state-dict names', () => {
+    const cell = new tg.nn.LSTMCell(2, 3, { rng: tg.rng(1) });
+    const x = tg.randn([1, 2], { rng: tg.rng(2), name: 'x' });
+    const [h] = cell.forward(x);
+    const dot = tg.viz.toDot(h);
+    expect(drawing(dot).labels).toEqual(
+      expect.arrayContaining([
+        'lstmCell',
+        'weight_ih [12,2] float32',
+        'weight_hh [12,3] float32',
+        'bias_ih [12] float32',
+        'x [1,2] float32',
+      ]),
+    );
+    expect(opLabels(dot)).toEqual([]);
+    const expanded = tg.viz.toDot(h, { expand: ['lstmCell'] });
+    expect(drawing(expanded).clusters).toEqual(['LSTMCell', 'lstmCell']);
+    expect(opLabels(expanded)).toEqual(expect.arrayContaining(['sigmoid', 'tanh', 'matmul transB']));
+    expect(drawing(expanded).labels.filter((l) => l === 'linear')).toHaveLength(1); // the input projection, still folded
+    const gru = new tg.nn.GRUCell(2, 3, { rng: tg.rng(1) });
+    const g = tg.viz.toDot(gru.forward(x));
+    expect(drawing(g).labels).toContain('gruCell');
+    expect(opLabels(g)).toEqual([]);
+  });
+
+  test('scaledDotProductAttention and MultiheadAttention: one node, the projections’ parameters beside it', () => {
+    const q = tg.randn([2, 3, 4], { rng: tg.rng(3), requiresGrad: true, name: 'q' });
+    const sdpa = tg.viz.toDot(tg.scaledDotProductAttention(q, q, q, { isCausal: true }));
+    expect(drawing(sdpa).labels).toEqual(['q [2,3,4] float32', 'scaledDotProductAttention causal', '[2,3,4] float32']);
+    const mha = new tg.nn.MultiheadAttention(4, 2, { rng: tg.rng(4) });
+    const [out] = mha.forward(q, q, q);
+    const dot = tg.viz.toDot(out);
+    expect(drawing(dot).labels).toEqual(
+      expect.arrayContaining([
+        'multiheadAttention heads=2',
+        'in_proj_weight [12,4] float32',
+        'in_proj_bias [12] float32',
+        'out_proj.weight [4,4] float32',
+        'out_proj.bias [4] float32',
+      ]),
+    );
+    expect(opLabels(dot)).toEqual([]);
+    const expanded = tg.viz.toDot(out, { expand: ['multiheadAttention'] });
+    expect(drawing(expanded).clusters).toEqual([
+      'MultiheadAttention',
+      'multiheadAttention heads=2',
+      'out_proj: NonDynamicallyQuantizableLinear',
+    ]);
+    expect(opLabels(expanded)).toEqual(expect.arrayContaining(['matmul', 'transpose perm=[1,0,2]']));
   });
 
   test('expand must be a boolean or a list of names', () => {

@@ -65,6 +65,20 @@ export interface ClusterInfo {
   depth: number;
   parent: string | null;
   members: string[];
+  /** The scope frame's id; for an expanded composite, the same as its node's in the folded drawing. */
+  frame: number;
+  /** An expanded composite op's cluster, not a module's. */
+  composite: boolean;
+}
+
+/** A composite op drawn as one node (Note [composite scopes]): what it is and which call it was. */
+export interface CompositeNode {
+  op: string;
+  attrs: string;
+  /** The composite's scope frame id (its cluster's `frame` in a drawing that expands it). */
+  frame: number;
+  /** How many ops it folds. */
+  ops: number;
 }
 
 /** toDot's text and what it drew: the traversal, the DOT id of every vertex, the clusters. */
@@ -75,6 +89,8 @@ export interface DotDrawing {
   tensorIds: Map<TensorVertex, string>;
   opIds: Map<OpVertex, string>;
   clusters: ClusterInfo[];
+  /** The composite nodes by DOT id. */
+  composites: Map<string, CompositeNode>;
 }
 
 /** The scalar that output `index` of an expanded graph's root is made from (DotOptions.focus). */
@@ -470,7 +486,16 @@ export function drawDot(
         fillcolor: STYLE.clusterFill[(f.depth - 1) % STYLE.clusterFill.length],
       });
       containers.set(f, sub);
-      const info: ClusterInfo = { id, path: f.path, kind: f.kind, depth: f.depth, parent: clusterOf.get(parent)?.id ?? null, members: [] };
+      const info: ClusterInfo = {
+        id,
+        path: f.path,
+        kind: f.kind,
+        depth: f.depth,
+        parent: clusterOf.get(parent)?.id ?? null,
+        members: [],
+        frame: f.id,
+        composite: f.composite !== undefined,
+      };
       clusterList.push(info);
       clusterOf.set(sub, info);
       parent = sub;
@@ -494,6 +519,7 @@ export function drawDot(
   };
 
   const moduleIds = new Map<ScopeFrame, string>();
+  const composites = new Map<string, CompositeNode>();
   let compositeCount = 0;
   const moduleNode = (frame: ScopeFrame): string => {
     let id = moduleIds.get(frame);
@@ -503,6 +529,7 @@ export function drawDot(
       const inside = foldedOps.get(frame) ?? 0;
       id = `c${compositeCount++}`;
       moduleIds.set(frame, id);
+      composites.set(id, { op, attrs, frame: frame.id, ops: inside });
       nodeIn(containerOf(frame.parent), id, {
         label: once(`op\u0000${op}\u0000${attrs}`, () => opLabel(op, attrs)),
         ...STYLE.composite,
@@ -611,5 +638,5 @@ export function drawDot(
     edge(to, tensorId(op.output), {}, intoModule);
   }
   for (const v of tensors) tensorId(v);
-  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList };
+  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList, composites };
 }
