@@ -195,3 +195,36 @@ describe('names in drawings (Note [names in drawings])', () => {
     expect(tips).toContain('x [3] float32; value [1, 2, 3]; grad [0.1413, 0.002682, 0.00004911]');
   });
 });
+
+describe('element pickers in order (Note [pickers in order])', () => {
+  /** The labels of the picked elements, in the order the DOT text writes them. */
+  const pickedOrder = (dot: string) => [...dot.matchAll(/label = <[^\n]*?<B>((?:x|w|b)\[[\d,]+\])<\/B>/g)].map((m) => m[1]);
+
+  test('expanded conv1d writes all of x’s pickers, in index order, then all of w’s', () => {
+    const x = tg.tensor([[[0, 1, 2, 3, 4]]], { requiresGrad: true, name: 'x' });
+    const w = tg.tensor([[[1, -1, 2]]], { requiresGrad: true, name: 'w' });
+    const dot = tg.viz.toDot(tg.conv1d(x, w, null, { expand: true }));
+    expect(pickedOrder(dot)).toEqual(['x[0,0,0]', 'x[0,0,1]', 'x[0,0,2]', 'x[0,0,3]', 'x[0,0,4]', 'w[0,0,0]', 'w[0,0,1]', 'w[0,0,2]']);
+  });
+
+  test('expanded conv2d with a bias: x’s, w’s and the bias’s pickers in three groups, each in index order', () => {
+    const x = tg.randn([1, 1, 3, 3], { rng: tg.rng(7), requiresGrad: true, name: 'x' });
+    const w = tg.randn([2, 1, 2, 2], { rng: tg.rng(8), requiresGrad: true, name: 'w' });
+    const b = tg.tensor([0.5, -0.5], { requiresGrad: true, name: 'b' });
+    const order = pickedOrder(tg.viz.toDot(tg.conv2d(x, w, b, { expand: true })));
+    const group = (name: string) => order.filter((l) => l.startsWith(`${name}[`));
+    expect(order).toEqual([...group('x'), ...group('w'), ...group('b')]);
+    const key = (l: string) =>
+      l
+        .replace(/^\w+\[|\]$/g, '')
+        .split(',')
+        .map(Number);
+    for (const name of ['x', 'w', 'b']) {
+      const g = group(name);
+      expect(g).toEqual([...g].sort((p, q) => key(p).reduce((c, v, d) => c || v - key(q)[d], 0)));
+    }
+    expect(group('x')).toHaveLength(9);
+    expect(group('w')).toHaveLength(8);
+    expect(group('b')).toEqual(['b[0]', 'b[1]']);
+  });
+});
