@@ -103,13 +103,17 @@ export const PAGE_SCRIPT = String.raw`
   var mini = document.getElementById('minimap');
   var miniCanvas = mini.querySelector('canvas');
   var miniView = document.getElementById('minimap-view');
-  var graphW = 1, graphH = 1, miniScale = 1;
+  // The overview's scale and the offsets that centre the drawing in it (a long chain is a thin line).
+  var graphW = 1, graphH = 1, miniScale = 1, miniX = 0, miniY = 0;
   function apply() {
     canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')';
-    miniView.style.left = (-tx / scale * miniScale) + 'px';
-    miniView.style.top = (-ty / scale * miniScale) + 'px';
-    miniView.style.width = (viewport.clientWidth / scale * miniScale) + 'px';
-    miniView.style.height = (viewport.clientHeight / scale * miniScale) + 'px';
+    // The viewport's rectangle, never smaller than a few pixels, so it can be seen on a 10,000-node overview.
+    var w = viewport.clientWidth / scale * miniScale, h = viewport.clientHeight / scale * miniScale;
+    var x = miniX - tx / scale * miniScale, y = miniY - ty / scale * miniScale;
+    miniView.style.left = (x - Math.max(0, 6 - w) / 2) + 'px';
+    miniView.style.top = (y - Math.max(0, 6 - h) / 2) + 'px';
+    miniView.style.width = Math.max(6, w) + 'px';
+    miniView.style.height = Math.max(6, h) + 'px';
   }
   function fitToView() {
     var w = graphW, h = graphH;
@@ -134,7 +138,8 @@ export const PAGE_SCRIPT = String.raw`
     graphW = r.width / scale; graphH = r.height / scale;
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
     miniScale = Math.min(220 / graphW, 160 / graphH);
-    var mw = Math.max(40, Math.round(graphW * miniScale)), mh = Math.max(20, Math.round(graphH * miniScale));
+    var mw = Math.max(40, Math.round(graphW * miniScale)), mh = Math.max(24, Math.round(graphH * miniScale));
+    miniX = (mw - graphW * miniScale) / 2; miniY = (mh - graphH * miniScale) / 2;
     miniCanvas.width = mw; miniCanvas.height = mh;
     miniCanvas.style.width = mw + 'px'; miniCanvas.style.height = mh + 'px';
     var ctx = miniCanvas.getContext('2d');
@@ -145,7 +150,7 @@ export const PAGE_SCRIPT = String.raw`
       boxes.push([id, (b.left - c.left) / scale, (b.top - c.top) / scale, b.width / scale, b.height / scale]);
     });
     ctx.fillStyle = '#8a96a3';
-    boxes.forEach(function (b) { ctx.fillRect(b[1] * miniScale, b[2] * miniScale, Math.max(1, b[3] * miniScale), Math.max(1, b[4] * miniScale)); });
+    boxes.forEach(function (b) { ctx.fillRect(miniX + b[1] * miniScale, miniY + b[2] * miniScale, Math.max(1, b[3] * miniScale), Math.max(2, b[4] * miniScale)); });
     // Shown when the graph does not fit the pane at the opening zoom.
     mini.hidden = graphW * Math.min(1, Math.max(LEGIBLE, Math.min(vw / graphW, vh / graphH))) <= vw && graphH * Math.min(1, Math.max(LEGIBLE, Math.min(vw / graphW, vh / graphH))) <= vh;
     document.body.dataset.minimap = mini.hidden ? 'hidden' : 'shown';
@@ -160,7 +165,7 @@ export const PAGE_SCRIPT = String.raw`
   function miniMove(e) {
     var r = miniCanvas.getBoundingClientRect();
     // Within the drawing: the overview of a very long graph is taller than the graph it shows.
-    centreOn(Math.min(graphW, Math.max(0, (e.clientX - r.left) / miniScale)), Math.min(graphH, Math.max(0, (e.clientY - r.top) / miniScale)));
+    centreOn(Math.min(graphW, Math.max(0, (e.clientX - r.left - miniX) / miniScale)), Math.min(graphH, Math.max(0, (e.clientY - r.top - miniY) / miniScale)));
   }
   mini.addEventListener('mousedown', function (e) { e.stopPropagation(); e.preventDefault(); miniDrag = true; miniMove(e); });
   mini.addEventListener('click', function (e) { e.stopPropagation(); });
