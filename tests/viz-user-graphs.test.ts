@@ -4,6 +4,7 @@
  * product names in expanded graphs, state-dict names for parameters, and tooltips in words
  * (Note [names in drawings] in src/viz/dot.ts).
  */
+import { fromDot } from 'ts-graphviz';
 import * as tg from '../src';
 import { labelOf, parseDot } from './viz-helpers';
 
@@ -163,6 +164,12 @@ describe('composite ops are one node, named as the user called them', () => {
       'out_proj: NonDynamicallyQuantizableLinear',
     ]);
     expect(opLabels(expanded)).toEqual(expect.arrayContaining(['matmul', 'transpose perm=[1,0,2]']));
+  });
+
+  test('a composite expanded outside any module is filled with the outermost shade, never left black', () => {
+    const p = tg.tensor([[1, 2]], { requiresGrad: true, name: 'p' });
+    const clusters = fromDot(tg.viz.toDot(tg.mseLoss(p, tg.zeros([1, 2])), { expand: true })).subgraphs;
+    expect(clusters.map((c) => [text(String(c.get('label'))), c.get('fillcolor')])).toEqual([['mseLoss', '#f4f6f9']]);
   });
 
   test('expand must be a boolean or a list of names', () => {

@@ -517,7 +517,8 @@ export function drawDot(
         fontsize: 11,
         style: 'rounded,filled',
         color: '#a5adb8',
-        fillcolor: STYLE.clusterFill[(f.depth - 1) % STYLE.clusterFill.length],
+        // A composite expanded outside any module has depth 0: the outermost shade, not an undefined (black) one.
+        fillcolor: STYLE.clusterFill[Math.max(0, f.depth - 1) % STYLE.clusterFill.length],
       });
       containers.set(f, sub);
       const info: ClusterInfo = {
