@@ -325,13 +325,15 @@ describe('module scopes', () => {
         .map(frameOf)
         .sort();
     expect(byOp('relu')).toEqual(['1|ReLU|2|']);
-    expect(byOp('matmul')).toEqual(['0|Linear|2|', '2|Linear|2|']);
-    expect(byOp('add')).toEqual(['0|Linear|2|', '2|Linear|2|']);
+    // A Linear's ops sit in the linear composite's frame, inside the module's (Note [composite scopes]).
+    expect(byOp('matmul')).toEqual(['0|linear|2|0', '2|linear|2|2']);
+    expect(byOp('add')).toEqual(['0|linear|2|0', '2|linear|2|2']);
     // The loss is computed outside any module.
     expect(loss.node!.scope).toBeNull();
     const linear0 = nodes.find((n) => n.op === 'matmul' && n.scope!.path === '0')!;
-    expect(linear0.scope!.parent!.kind).toBe('Sequential');
-    expect(linear0.scope!.parent!.depth).toBe(1);
+    expect(linear0.scope!.parent!.kind).toBe('Linear');
+    expect(linear0.scope!.parent!.parent!.kind).toBe('Sequential');
+    expect(linear0.scope!.parent!.parent!.depth).toBe(1);
   });
 
   test('nested modules give nested paths; two calls of a module are two frames', () => {
@@ -341,12 +343,12 @@ describe('module scopes', () => {
     expect(frames).toEqual(
       new Set([
         '|Net|1|-',
-        'body.fc|Linear|3|body',
+        'body.fc|linear|3|body.fc',
         // batch norm's ops sit in the batchNorm composite's frame, inside BatchNorm1d's (Note [composite scopes]).
         'body.bn|batchNorm|3|body.bn',
         'body.act|Tanh|3|body',
-        'heads.0|Linear|2|',
-        'heads.1|Linear|2|',
+        'heads.0|linear|2|heads.0',
+        'heads.1|linear|2|heads.1',
       ]),
     );
     const act = new nn.ReLU();

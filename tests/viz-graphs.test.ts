@@ -41,8 +41,8 @@ describe.each(CASES)('%s %j', (name, opts) => {
     expect(first).toMatchSnapshot();
   });
 
-  test('parses back with one node per tensor and op, one edge per input and output', () => {
-    const { roots, dot } = drawn(name, opts);
+  test('parses back with one node per tensor and op, one edge per input and output (composites expanded)', () => {
+    const { roots, dot } = drawn(name, opts, { expand: true });
     const { nodes, edges } = parsed(dot);
     expect({ nodes, edges }).toEqual(expected(roots));
   });
@@ -118,8 +118,12 @@ describe('models, clustered by module', () => {
   test('the MLP has one cluster per module, and collapse folds its layers', () => {
     const { dot, roots } = drawn('mlp');
     expect(parsed(dot).clusters).toBe(4); // Sequential, Linear, ReLU, Linear
-    const full = parsed(dot).nodes;
-    expect(full).toBe(expected(roots).nodes);
+    // Each Linear computes x @ weightᵀ + bias as one `linear` node (Note [composite scopes]); expanded, as its two ops.
+    expect(parsed(dot).ops('linear')).toBe(0); // composite nodes are not op nodes…
+    expect(parseDot(dot).nodes.filter((n) => labelOf(n) === 'linear')).toHaveLength(2); // …but drawn, one per layer
+    const expandedDot = drawn('mlp', {}, { expand: ['linear'] }).dot;
+    expect(parsed(expandedDot).clusters).toBe(6); // and each expanded linear is a cluster of its own
+    expect(parsed(expandedDot).nodes).toBe(expected(roots).nodes);
     // collapse 1: x, the three layers, the two tensors between them, the logits.
     expect(parsed(tg.viz.toDot(roots, { collapse: 1 }))).toMatchObject({ nodes: 7, edges: 6, clusters: 1 });
     // collapse 0: x, the model, the logits.

@@ -4,6 +4,7 @@
  * product names in expanded graphs, state-dict names for parameters, and tooltips in words
  * (Note [names in drawings] in src/viz/dot.ts).
  */
+import { fromDot } from 'ts-graphviz';
 import * as tg from '../src';
 import { labelOf, parseDot } from './viz-helpers';
 
@@ -44,7 +45,8 @@ describe('composite ops are one node, named as the user called them', () => {
   test('expand: true draws every composite as its ops in a cluster named after it; a list expands only those', () => {
     const all = tg.viz.toDot(conv1dLoss(), { expand: true });
     const clusters = parseDot(all).clusters.map((c) => text(c.label));
-    expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy']);
+    // crossEntropy's logSoftmax is a composite too, nested in its cluster.
+    expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy', 'logSoftmax']);
     expect(labels(all)).toEqual(expect.arrayContaining(['conv2d pad=[0,1]', 'exp']));
     const one = tg.viz.toDot(conv1dLoss(), { expand: ['conv1d'] });
     expect(parseDot(one).clusters.map((c) => text(c.label))).toEqual(['conv1d padding=1']);
@@ -72,6 +74,102 @@ describe('composite ops are one node, named as the user called them', () => {
     );
     const bn = parseDot(dot).clusters.find((c) => text(c.label) === '1: BatchNorm1d')!;
     expect(bn.nodes.map((id) => text(labelOf(parseDot(dot).nodes.find((n) => n.id === id)!)))).toContain('batchNorm eval');
+  });
+
+  /** Labels of the nodes drawn, and the clusters' labels, of a drawing. */
+  const drawing = (dot: string) => ({ labels: labels(dot), clusters: parseDot(dot).clusters.map((c) => text(c.label)) });
+  const opLabels = (dot: string) =>
+    parseDot(dot)
+      .nodes.filter((n) => /^op\d+$/.test(n.id))
+      .map((n) => text(labelOf(n)));
+
+  test('linear, softmax, logSoftmax and mseLoss: one node each, their ops only when expanded', () => {
+    const x = tg.tensor([[1, 2, 3]], { name: 'x' });
+    const w = tg.tensor(
+      [
+        [1, 0, -1],
+        [0, 1, 1],
+      ],
+      { requiresGrad: true, name: 'w' },
+    );
+    const b = tg.tensor([0.5, -0.5], { requiresGrad: true, name: 'b' });
+    const loss = tg.mseLoss(tg.softmax(tg.linear(x, w, b), 0).logSoftmax(), tg.zeros([1, 2]), { reduction: 'sum' });
+    const folded = tg.viz.toDot(loss);
+    expect(drawing(folded).labels).toEqual(
+      expect.arrayContaining(['linear', 'softmax axis=0', 'logSoftmax', 'mseLoss reduction=sum', 'x [1,3] float32', 'w [2,3] float32']),
+    );
+    expect(opLabels(folded)).toEqual([]);
+    // Edges into the linear node are numbered by its own arguments: x 0, w 1, b 2.
+    const { nodes, edges } = parseDot(folded);
+    const id = (label: string) => nodes.find((n) => text(labelOf(n)) === label)!.id;
+    const into = edges.filter((e) => (e.targets[1] as { id: string }).id === id('linear'));
+    expect(into.map((e) => [(e.targets[0] as { id: string }).id, e.attributes.get('label')])).toEqual([
+      [id('x [1,3] float32'), '0'],
+      [id('w [2,3] float32'), '1'],
+      [id('b [2] float32'), '2'],
+    ]);
+    const expanded = tg.viz.toDot(loss, { expand: ['linear', 'mseLoss'] });
+    expect(drawing(expanded).clusters).toEqual(['linear', 'mseLoss reduction=sum']);
+    expect(opLabels(expanded).sort()).toEqual(['add', 'matmul transB', 'mul', 'sub', 'sum axes=[0,1]']);
+    // softmax runs logSoftmax inside: expanding softmax shows it as a nested composite node until it is expanded too.
+    expect(drawing(tg.viz.toDot(loss, { expand: ['softmax'] })).labels).toEqual(expect.arrayContaining(['logSoftmax axis=0', 'exp']));
+  });
+
+  test('LSTMCell and GRUCell steps are one lstmCell / gruCell node inside the module’s cluster, with state-dict names', () => {
+    const cell = new tg.nn.LSTMCell(2, 3, { rng: tg.rng(1) });
+    const x = tg.randn([1, 2], { rng: tg.rng(2), name: 'x' });
+    const [h] = cell.forward(x);
+    const dot = tg.viz.toDot(h);
+    expect(drawing(dot).labels).toEqual(
+      expect.arrayContaining([
+        'lstmCell',
+        'weight_ih [12,2] float32',
+        'weight_hh [12,3] float32',
+        'bias_ih [12] float32',
+        'x [1,2] float32',
+      ]),
+    );
+    expect(opLabels(dot)).toEqual([]);
+    const expanded = tg.viz.toDot(h, { expand: ['lstmCell'] });
+    expect(drawing(expanded).clusters).toEqual(['LSTMCell', 'lstmCell']);
+    expect(opLabels(expanded)).toEqual(expect.arrayContaining(['sigmoid', 'tanh', 'matmul transB']));
+    expect(drawing(expanded).labels.filter((l) => l === 'linear')).toHaveLength(1); // the input projection, still folded
+    const gru = new tg.nn.GRUCell(2, 3, { rng: tg.rng(1) });
+    const g = tg.viz.toDot(gru.forward(x));
+    expect(drawing(g).labels).toContain('gruCell');
+    expect(opLabels(g)).toEqual([]);
+  });
+
+  test('scaledDotProductAttention and MultiheadAttention: one node, the projections’ parameters beside it', () => {
+    const q = tg.randn([2, 3, 4], { rng: tg.rng(3), requiresGrad: true, name: 'q' });
+    const sdpa = tg.viz.toDot(tg.scaledDotProductAttention(q, q, q, { isCausal: true }));
+    expect(drawing(sdpa).labels).toEqual(['q [2,3,4] float32', 'scaledDotProductAttention causal', '[2,3,4] float32']);
+    const mha = new tg.nn.MultiheadAttention(4, 2, { rng: tg.rng(4) });
+    const [out] = mha.forward(q, q, q);
+    const dot = tg.viz.toDot(out);
+    expect(drawing(dot).labels).toEqual(
+      expect.arrayContaining([
+        'multiheadAttention heads=2',
+        'in_proj_weight [12,4] float32',
+        'in_proj_bias [12] float32',
+        'out_proj.weight [4,4] float32',
+        'out_proj.bias [4] float32',
+      ]),
+    );
+    expect(opLabels(dot)).toEqual([]);
+    const expanded = tg.viz.toDot(out, { expand: ['multiheadAttention'] });
+    expect(drawing(expanded).clusters).toEqual([
+      'MultiheadAttention',
+      'multiheadAttention heads=2',
+      'out_proj: NonDynamicallyQuantizableLinear',
+    ]);
+    expect(opLabels(expanded)).toEqual(expect.arrayContaining(['matmul', 'transpose perm=[1,0,2]']));
+  });
+
+  test('a composite expanded outside any module is filled with the outermost shade, never left black', () => {
+    const p = tg.tensor([[1, 2]], { requiresGrad: true, name: 'p' });
+    const clusters = fromDot(tg.viz.toDot(tg.mseLoss(p, tg.zeros([1, 2])), { expand: true })).subgraphs;
+    expect(clusters.map((c) => [text(String(c.get('label'))), c.get('fillcolor')])).toEqual([['mseLoss', '#f4f6f9']]);
   });
 
   test('expand must be a boolean or a list of names', () => {
@@ -102,5 +200,38 @@ describe('names in drawings (Note [names in drawings])', () => {
     expect(tips.filter((t) => /^(t|op|m|c|cluster_)\d+$/.test(t) || t === 'undefined')).toEqual([]);
     // d tanh(2x)/dx = 2(1 − tanh²(2x)) at 1, 2, 3, in float32.
     expect(tips).toContain('x [3] float32; value [1, 2, 3]; grad [0.1413, 0.002682, 0.00004911]');
+  });
+});
+
+describe('element pickers in order (Note [pickers in order])', () => {
+  /** The labels of the picked elements, in the order the DOT text writes them. */
+  const pickedOrder = (dot: string) => [...dot.matchAll(/label = <[^\n]*?<B>((?:x|w|b)\[[\d,]+\])<\/B>/g)].map((m) => m[1]);
+
+  test('expanded conv1d writes all of x’s pickers, in index order, then all of w’s', () => {
+    const x = tg.tensor([[[0, 1, 2, 3, 4]]], { requiresGrad: true, name: 'x' });
+    const w = tg.tensor([[[1, -1, 2]]], { requiresGrad: true, name: 'w' });
+    const dot = tg.viz.toDot(tg.conv1d(x, w, null, { expand: true }));
+    expect(pickedOrder(dot)).toEqual(['x[0,0,0]', 'x[0,0,1]', 'x[0,0,2]', 'x[0,0,3]', 'x[0,0,4]', 'w[0,0,0]', 'w[0,0,1]', 'w[0,0,2]']);
+  });
+
+  test('expanded conv2d with a bias: x’s, w’s and the bias’s pickers in three groups, each in index order', () => {
+    const x = tg.randn([1, 1, 3, 3], { rng: tg.rng(7), requiresGrad: true, name: 'x' });
+    const w = tg.randn([2, 1, 2, 2], { rng: tg.rng(8), requiresGrad: true, name: 'w' });
+    const b = tg.tensor([0.5, -0.5], { requiresGrad: true, name: 'b' });
+    const order = pickedOrder(tg.viz.toDot(tg.conv2d(x, w, b, { expand: true })));
+    const group = (name: string) => order.filter((l) => l.startsWith(`${name}[`));
+    expect(order).toEqual([...group('x'), ...group('w'), ...group('b')]);
+    const key = (l: string) =>
+      l
+        .replace(/^\w+\[|\]$/g, '')
+        .split(',')
+        .map(Number);
+    for (const name of ['x', 'w', 'b']) {
+      const g = group(name);
+      expect(g).toEqual([...g].sort((p, q) => key(p).reduce((c, v, d) => c || v - key(q)[d], 0)));
+    }
+    expect(group('x')).toHaveLength(9);
+    expect(group('w')).toHaveLength(8);
+    expect(group('b')).toEqual(['b[0]', 'b[1]']);
   });
 });

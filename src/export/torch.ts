@@ -16,7 +16,7 @@ import { nodesCreated } from '../autograd/node';
 import { topoSort } from '../autograd/engine';
 import { AnyModule, Module, setModuleCallObserver } from '../nn/module';
 import { noGrad } from '../autograd/mode';
-import { currentScope } from '../autograd/scope';
+import { currentScope, type ScopeFrame } from '../autograd/scope';
 import { saveBytes } from '../tensor/safetensors';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -232,7 +232,8 @@ class Writer {
       this.callsOf.set(c.module, list);
     }
     for (const t of graph) {
-      const frame = t.node?.scope?.id;
+      // An op recorded inside a composite (a linear, a softmax) belongs to the module whose forward called it.
+      const frame = moduleFrame(t.node?.scope ?? null)?.id;
       if (frame === undefined) continue;
       const list = this.tensorsOfFrame.get(frame) ?? [];
       list.push(t);
@@ -571,6 +572,13 @@ function flatTensors(v: unknown): Tensor[] {
   return [];
 }
 
+/** The module frame at or above `frame`: composite ops' frames are not modules (Note [composite scopes]). */
+function moduleFrame(frame: ScopeFrame | null): ScopeFrame | null {
+  let f = frame;
+  while (f !== null && f.composite !== undefined) f = f.parent;
+  return f;
+}
+
 function currentFrame(): number {
-  return currentScope()?.id ?? 0;
+  return moduleFrame(currentScope())?.id ?? 0;
 }

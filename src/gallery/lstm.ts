@@ -127,6 +127,12 @@ export function lstmGraph(opts: LstmGraphOptions = {}): LstmGraph {
     ? `LSTMCell(${I}, ${H}) unrolled over ${T} step${T === 1 ? '' : 's'}, every gate drawn; L = mseLoss(h_${T}, y)`
     : `LSTMCell(${I}, ${H}) unrolled over ${T} step${T === 1 ? '' : 's'}, one box per step with ‖∂L/∂h_t‖; L = mseLoss(h_${T}, y)`;
   // Drawn out, a step is a long chain of wide rows of numbers: top to bottom keeps it on a page.
-  const options: DotOptions = { title, values: true, grads: true, gradNorms: true, ...(expand ? { rankdir: 'TB' } : { collapse: 0 }) };
+  const options: DotOptions = {
+    title,
+    values: true,
+    grads: true,
+    gradNorms: true,
+    ...(expand ? { rankdir: 'TB', expand: true } : { collapse: 0 }),
+  };
   return { roots: [loss], options, x, y, cell, h, c, loss };
 }

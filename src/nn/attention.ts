@@ -6,6 +6,7 @@
  * initialisation (Xavier-uniform projections, zero biases) and the same mask conventions: here a bool
  * mask is TRUE where attention is NOT allowed (Note [attention masks] in src/ops/attention.ts).
  */
+import { composite } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { zeros } from '../tensor/create';
 import { FloatDType } from '../tensor/dtype';
@@ -121,6 +122,25 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
     if (query.ndim !== 2 && query.ndim !== 3) throw new Error(`${name}: query must be 2-d (unbatched) or 3-d ${shapes}`);
     if (key.ndim !== query.ndim || value.ndim !== query.ndim)
       throw new Error(`${name}: query, key and value must have the same number of axes ${shapes}`);
+    // The whole attention drawn as one node, named as the user called it; the projections' parameters
+    // stay outside it, in the module's frame (Note [composite scopes] in src/autograd/scope.ts).
+    const p = this.training ? this.dropout : 0;
+    const masked = opts.attnMask || opts.isCausal || opts.keyPaddingMask;
+    const words = [`heads=${this.numHeads}`, masked ? 'masked' : '', p > 0 ? `dropout=${p}` : ''].filter((w) => w !== '').join(' ');
+    const args = [query, key, value, opts.attnMask ?? null, opts.keyPaddingMask ?? null];
+    return composite('multiheadAttention', words, args, () => this.attention(query, key, value, p, opts, shapes));
+  }
+
+  /** forward's body, drawn as one node. */
+  private attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    p: number,
+    opts: MultiheadAttentionForwardOptions,
+    shapes: string,
+  ): [Tensor, Tensor | null] {
+    const name = 'MultiheadAttention';
     const unbatched = query.ndim === 2;
     const toNLE = (t: Tensor) => (unbatched ? unsqueeze(t, 0) : this.batchFirst ? t : transpose(t, [1, 0, 2]));
     const q0 = toNLE(query);
@@ -165,7 +185,6 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
       mask = mask === null ? m : add(mask, m);
     }
 
-    const p = this.training ? this.dropout : 0;
     const { y, weights } = attend(q, k, v, mask, 1 / Math.sqrt(hd), p, this.rng);
     // [N, H, L, hd] -> [N, L, E]
     const merged = reshape(transpose(y, [0, 2, 1, 3]), [N, L, E]);

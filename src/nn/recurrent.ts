@@ -22,7 +22,7 @@
  * the layer's module scope, so `tg.viz.toDot(out, {collapse: 1})` draws an LSTM over 20 steps as 20
  * step boxes rather than hundreds of op nodes.
  */
-import { currentScope, withScope } from '../autograd/scope';
+import { composite, currentScope, withScope } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { zeros } from '../tensor/create';
 import { FloatDType, promoteTypes } from '../tensor/dtype';
@@ -523,7 +523,12 @@ abstract class CellBase<S> extends Module<Tensor, S> {
 
   protected step(x2: Tensor, h: Tensor, c: Tensor | null): State {
     const w: CellWeights = { wih: this.weight_ih, whh: this.weight_hh, bih: this.bias_ih, bhh: this.bias_hh, whr: null };
-    return cellStep(this.mode, inputProjection(this.mode, x2, w), h, c, w);
+    // One step drawn as one node, `lstmCell` (Note [composite scopes] in src/autograd/scope.ts).
+    const name = this.mode === 'LSTM' ? 'lstmCell' : this.mode === 'GRU' ? 'gruCell' : 'rnnCell';
+    const args = [x2, h, c, this.weight_ih, this.weight_hh, this.bias_ih, this.bias_hh];
+    return composite(name, this.mode === 'RNN_RELU' ? 'relu' : '', args, () =>
+      cellStep(this.mode, inputProjection(this.mode, x2, w), h, c, w),
+    );
   }
 }
 

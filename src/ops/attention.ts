@@ -11,6 +11,7 @@
  * output (and weights) are NaN, as the softmax formula gives and as torch 1.13's MultiheadAttention and
  * PyTorch's math attention before 2.5 give (2.5's math backend returns zeros there instead).
  */
+import { composite } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt, tryBroadcastShapes } from '../tensor/shape';
@@ -110,7 +111,15 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     }
     mask = isBoolTensor(m) ? additiveMask(m, false, dtype) : m;
   }
-  return attend(q, k, v, mask, scale, p, opts.rng).y;
+  const words = [
+    opts.isCausal ? 'causal' : m !== null ? 'masked' : '',
+    opts.scale !== undefined ? `scale=${scale}` : '',
+    p > 0 ? `dropout=${p}` : '',
+  ]
+    .filter((w) => w !== '')
+    .join(' ');
+  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
+  return composite('scaledDotProductAttention', words, [q, k, v, m], () => attend(q, k, v, mask, scale, p, opts.rng).y);
 }
 
 /** a broadcasts to b without growing b. */

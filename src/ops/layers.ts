@@ -2,6 +2,7 @@
  * @file Layers as functions (SPEC §4): linear and dropout, each a composition of primitives with no
  * backward code of its own (batchNorm, a fused primitive, is in normalization.ts).
  */
+import { composite } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt } from '../tensor/shape';
@@ -22,8 +23,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new Error(`linear: bias must be [${weight.shape[0]}] to match weight out-features ${shapes}`);
   }
-  const y = matmulTransposed(x, weight);
-  return bias ? add(y, bias) : y;
+  // Drawn as one node, x @ weightᵀ + bias (Note [composite scopes] in src/autograd/scope.ts).
+  return composite('linear', '', [x, weight, bias], () => {
+    const y = matmulTransposed(x, weight);
+    return bias ? add(y, bias) : y;
+  });
 }
 
 export interface DropoutOptions {

@@ -93,8 +93,12 @@ export function svmLoss(scores: Tensor, targets: Targets, opts: SvmLossOptions =
 /** Squared error (pred - target)^2, reduced. */
 export function mseLoss(pred: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSameShape('mseLoss', pred, target);
-  const diff = sub(pred, target);
-  return reduce('mseLoss', mul(diff, diff), opts.reduction);
+  const reduction = opts.reduction === undefined || opts.reduction === 'mean' ? '' : `reduction=${opts.reduction}`;
+  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
+  return composite('mseLoss', reduction, [pred, target], () => {
+    const diff = sub(pred, target);
+    return reduce('mseLoss', mul(diff, diff), opts.reduction);
+  });
 }
 
 /** Caffe's Euclidean loss: sum((pred - target)^2) / (2N), N the batch size (axis 0). */

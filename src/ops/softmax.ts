@@ -1,4 +1,5 @@
 /** @file softmax and logSoftmax, composed from primitives with the log-sum-exp shift for stability. */
+import { composite } from '../autograd/scope';
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { exp, log, mul, sub } from './elementwise';
@@ -15,13 +16,22 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   // An empty tensor has nothing to normalise: an empty result of its shape, as in PyTorch (the max
   // of an empty axis, which the shift needs, does not exist).
   if (x.size === 0) return mul(x, 0);
-  const shifted = sub(x, stopGradient(max(x, a, true)));
-  return sub(shifted, log(sum(exp(shifted), a, true)));
+  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
+  return composite('logSoftmax', axisWords(a, x), [x], () => {
+    const shifted = sub(x, stopGradient(max(x, a, true)));
+    return sub(shifted, log(sum(exp(shifted), a, true)));
+  });
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
   requireFloating('softmax', { x });
-  return exp(logSoftmax(x, normalizeAxis('softmax', axis, x.ndim, x.shape)));
+  const a = normalizeAxis('softmax', axis, x.ndim, x.shape);
+  return composite('softmax', axisWords(a, x), [x], () => exp(logSoftmax(x, a)));
+}
+
+/** The axis in a composite's label, left out when it is the last (the default). */
+function axisWords(a: number, x: Tensor): string {
+  return a === x.ndim - 1 ? '' : `axis=${a}`;
 }
 
 declare module '../tensor/tensor' {

@@ -65,6 +65,20 @@ export interface ClusterInfo {
   depth: number;
   parent: string | null;
   members: string[];
+  /** The scope frame's id; for an expanded composite, the same as its node's in the folded drawing. */
+  frame: number;
+  /** An expanded composite op's cluster, not a module's. */
+  composite: boolean;
+}
+
+/** A composite op drawn as one node (Note [composite scopes]): what it is and which call it was. */
+export interface CompositeNode {
+  op: string;
+  attrs: string;
+  /** The composite's scope frame id (its cluster's `frame` in a drawing that expands it). */
+  frame: number;
+  /** How many ops it folds. */
+  ops: number;
 }
 
 /** toDot's text and what it drew: the traversal, the DOT id of every vertex, the clusters. */
@@ -75,6 +89,8 @@ export interface DotDrawing {
   tensorIds: Map<TensorVertex, string>;
   opIds: Map<OpVertex, string>;
   clusters: ClusterInfo[];
+  /** The composite nodes by DOT id. */
+  composites: Map<string, CompositeNode>;
 }
 
 /** The scalar that output `index` of an expanded graph's root is made from (DotOptions.focus). */
@@ -388,6 +404,40 @@ function displayNames(tensors: readonly TensorVertex[]): Map<TensorVertex, strin
 }
 
 /**
+ * Note [pickers in order]: an expanded convolution picks each element of x and w out with an `element`
+ * node, made when a product first needs it — so in traversal order x's and w's pickers interleave
+ * (x[0], w[2], x[1], w[1], …), and Graphviz, which starts its crossing minimisation from the order
+ * nodes are written in, drew the two columns of pickers shuffled together, their edges crossing.
+ * Written grouped per tensor, each group in index order (all of x's, then all of w's), and each group
+ * in an invisible cluster of its own, the columns come out apart: Graphviz may still order a group's
+ * members to shorten edges (a flipped kernel's w[2] first), but never mixes two groups. Only pickers
+ * drawn as nodes of their own (not folded into a module) are grouped.
+ */
+function pickerGroups(tensors: readonly TensorVertex[], opPlace: Map<OpVertex, Placement>): Map<TensorVertex, TensorVertex[]> {
+  const groups = new Map<TensorVertex, { at: number[]; v: TensorVertex }[]>();
+  for (const v of tensors) {
+    const op = v.producer;
+    if (op === null || op.op !== 'element' || opPlace.get(op)!.into !== null) continue;
+    const from = op.inputs[0];
+    let group = groups.get(from);
+    if (group === undefined) groups.set(from, (group = []));
+    group.push({ at: (v.tensor.node!.attrs as { at: number[] }).at, v });
+  }
+  const ordered = new Map<TensorVertex, TensorVertex[]>();
+  for (const [from, group] of groups) {
+    group.sort((a, b) => {
+      for (let d = 0; d < a.at.length; d++) if (a.at[d] !== b.at[d]) return a.at[d] - b.at[d];
+      return 0;
+    });
+    ordered.set(
+      from,
+      group.map((e) => e.v),
+    );
+  }
+  return ordered;
+}
+
+/**
  * The graph that produced `roots` as DOT text: one node per tensor and per op, edges in argument
  * order (labelled with the position when an op takes several inputs).
  */
@@ -467,10 +517,20 @@ export function drawDot(
         fontsize: 11,
         style: 'rounded,filled',
         color: '#a5adb8',
-        fillcolor: STYLE.clusterFill[(f.depth - 1) % STYLE.clusterFill.length],
+        // A composite expanded outside any module has depth 0: the outermost shade, not an undefined (black) one.
+        fillcolor: STYLE.clusterFill[Math.max(0, f.depth - 1) % STYLE.clusterFill.length],
       });
       containers.set(f, sub);
-      const info: ClusterInfo = { id, path: f.path, kind: f.kind, depth: f.depth, parent: clusterOf.get(parent)?.id ?? null, members: [] };
+      const info: ClusterInfo = {
+        id,
+        path: f.path,
+        kind: f.kind,
+        depth: f.depth,
+        parent: clusterOf.get(parent)?.id ?? null,
+        members: [],
+        frame: f.id,
+        composite: f.composite !== undefined,
+      };
       clusterList.push(info);
       clusterOf.set(sub, info);
       parent = sub;
@@ -494,6 +554,7 @@ export function drawDot(
   };
 
   const moduleIds = new Map<ScopeFrame, string>();
+  const composites = new Map<string, CompositeNode>();
   let compositeCount = 0;
   const moduleNode = (frame: ScopeFrame): string => {
     let id = moduleIds.get(frame);
@@ -503,6 +564,7 @@ export function drawDot(
       const inside = foldedOps.get(frame) ?? 0;
       id = `c${compositeCount++}`;
       moduleIds.set(frame, id);
+      composites.set(id, { op, attrs, frame: frame.id, ops: inside });
       nodeIn(containerOf(frame.parent), id, {
         label: once(`op\u0000${op}\u0000${attrs}`, () => opLabel(op, attrs)),
         ...STYLE.composite,
@@ -542,14 +604,23 @@ export function drawDot(
     return id;
   };
 
-  // Nodes in traversal order, each op just before the tensor it made.
-  for (const v of tensors) {
+  // Nodes in traversal order, each op just before the tensor it made — but an expanded graph's element
+  // pickers grouped per tensor, in index order (Note [pickers in order]).
+  const drawOrder: OpVertex[] = [];
+  /** Writes v (and the op that made it) into its container, or into `box` inside it (a group of pickers). */
+  const emit = (v: TensorVertex, box?: DotGraph): void => {
+    const into = (container: DotGraph, id: string, attrs: DotAttributes) => {
+      if (box === undefined) return nodeIn(container, id, attrs);
+      box.node(id, attrs);
+      clusterOf.get(container)?.members.push(id);
+    };
     const op = v.producer;
     if (op !== null) {
+      drawOrder.push(op);
       const p = opPlace.get(op)!;
       if (p.into !== null) moduleNode(p.into);
       else {
-        nodeIn(containerOf(p.frame), `op${op.index}`, {
+        into(containerOf(p.frame), `op${op.index}`, {
           label: once(`op\u0000${op.op}\u0000${op.attrs}`, () => opLabel(op.op, op.attrs)),
           ...(highlighted.has(op.nodeId) ? STYLE.highlighted : STYLE.op),
           // No node id: it counts every node ever made, and the text must not depend on what ran before.
@@ -563,7 +634,7 @@ export function drawDot(
     const p = tensorPlace.get(v)!;
     if (p.into !== null) {
       moduleNode(p.into);
-      continue;
+      return;
     }
     const t = v.tensor;
     const name = t.name || names.get(v);
@@ -580,11 +651,26 @@ export function drawDot(
           (t.grad !== null ? `; grad ${valuesInWords(t.grad)}` : ''),
       ),
     };
-    nodeIn(containerOf(p.frame), `t${v.index}`, attrs);
+    into(containerOf(p.frame), `t${v.index}`, attrs);
     tensorId(v);
+  };
+  const pickers = pickerGroups(tensors, opPlace);
+  const emitted = new Set<TensorVertex>();
+  let pickBoxes = 0;
+  for (const v of tensors) {
+    if (emitted.has(v)) continue;
+    const group = v.producer !== null && v.producer.op === 'element' ? pickers.get(v.producer.inputs[0]) : undefined;
+    // A group sits in an invisible cluster of its own, which keeps Graphviz from shuffling it into another.
+    const frame = opPlace.get(v.producer!)?.frame ?? null;
+    const box =
+      group !== undefined && group.length > 1 ? containerOf(frame).subgraph(`cluster_pick${pickBoxes++}`, { style: 'invis' }) : undefined;
+    for (const u of group ?? [v]) {
+      emitted.add(u);
+      emit(u, box);
+    }
   }
 
-  // Edges in op order, inputs in argument order; edges inside a collapsed module vanish and
+  // Edges in the order the ops were drawn, inputs in argument order; edges inside a collapsed module vanish and
   // repeated edges into or out of one are drawn once.
   const drawn = new Set<string>();
   const edge = (from: string, to: string, attrs: DotAttributes, merged: boolean) => {
@@ -596,7 +682,7 @@ export function drawDot(
     }
     g.edge(from, to, attrs);
   };
-  for (const op of ops) {
+  for (const op of drawOrder) {
     const to = opId(op);
     const into = opPlace.get(op)!.into;
     const intoModule = into !== null;
@@ -611,5 +697,5 @@ export function drawDot(
     edge(to, tensorId(op.output), {}, intoModule);
   }
   for (const v of tensors) tensorId(v);
-  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList };
+  return { dot: g.toString(), tensors, ops, tensorIds, opIds, clusters: clusterList, composites };
 }

@@ -15,6 +15,15 @@
  * the module or composite node it is folded into (an unrolled LSTM's step box holds a step's
  * eighteen rules, listed as the range of steps it ran). Stepping shows the marks of the rules run so
  * far and outlines the node running now, so the gradient can be followed back through the boxes.
+ *
+ * Note [expanding on the page]: a composite op (linear, softmax, conv1d, an LSTM cell, attention…) is
+ * one node (Note [composite scopes]); the page can show what it is made of without a round trip. When
+ * the drawing has composites, the page carries a second drawing of the same graph — same folding, same
+ * cut — with every composite expanded into a cluster (inert, in a <template>, until asked for), and the
+ * data of both. Its DOT ids agree with the first's (both number the same traversal), and a composite
+ * node knows its scope frame, as does the cluster that draws it expanded: clicking "expand" on a
+ * composite swaps the drawings and brings that cluster into view; clicking an expanded composite's
+ * cluster label swaps back to its node. Only when the expanded drawing is within `maxNodes`.
  */
 import type { Tensor } from '../tensor/tensor';
 import type { ScopeFrame } from '../autograd/scope';
@@ -67,7 +76,7 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
         op: op.op,
         attrs: op.attrs,
         nodeId: op.nodeId,
-        module: op.scope ? `${op.scope.path} (${op.scope.kind})` : null,
+        module: moduleWords(op.scope),
         stack: node?.stack ?? null,
         step: rule?.step ?? null,
       };
@@ -99,7 +108,16 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
   }
   const repeats = [...signature.values()].filter((ids) => ids.length > 1);
   rules.sort((a, b) => a.step - b.step);
+  // Composite ops drawn as one node: what the page needs to expand them (Note [expanding on the page]).
+  for (const [id, c] of d.composites) nodes[id] = { ...(nodes[id] ?? { kind: 'folded', steps: null, rules: 0 }), composite: c };
   return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced, rules };
+}
+
+/** The module whose forward recorded an op, in words — past the composite ops around it (Note [composite scopes]). */
+function moduleWords(scope: ScopeFrame | null): string | null {
+  let f = scope;
+  while (f !== null && f.composite !== undefined) f = f.parent;
+  return f === null ? null : `${f.path} (${f.kind})`;
 }
 
 /** Embeds JSON in a script element: nothing in it can close the element or start markup. */
@@ -112,22 +130,34 @@ function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** How many nodes a drawing has (a folded module or composite counts once). */
+const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
+
 /** The drawing to lay out, within Note [big graphs]. */
-function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDrawing; notice: string | null } {
+interface Drawable {
+  drawing: DotDrawing;
+  notice: string | null;
+  /** The same drawing (same folding and cut) with other options, e.g. every composite expanded. */
+  again: (extra: DotOptions) => DotDrawing;
+}
+
+function drawable(roots: readonly Tensor[], opts: HtmlOptions): Drawable {
   const max = opts.maxNodes ?? DEFAULT_MAX_NODES;
   // Counted on the traversal alone: building the DOT of a graph too big to lay out is wasted work.
   const view = viewGraph(opts.focus === undefined ? roots : [roots[0]]);
   const total = view.tensors.length + view.ops.length;
-  if (total <= max || opts.focus !== undefined) return { drawing: drawDot('toHtml', roots, opts), notice: null };
+  if (total <= max || opts.focus !== undefined) {
+    return { drawing: drawDot('toHtml', roots, opts), notice: null, again: (extra) => drawDot('toHtml', roots, { ...opts, ...extra }) };
+  }
   // Composite ops' frames are not modules (Note [composite scopes]): only a module can be folded.
   const inModule = (f: ScopeFrame | null): boolean => f !== null && (f.composite === undefined || inModule(f.parent));
   const hasModules = view.ops.some((op) => inModule(op.scope));
-  const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
   for (let depth = 0; hasModules && opts.collapse === undefined && depth <= 4; depth++) {
     const folded = drawDot('toHtml', roots, { ...opts, collapse: depth });
     if (size(folded) <= max) {
       return {
         drawing: folded,
+        again: (extra) => drawDot('toHtml', roots, { ...opts, collapse: depth, ...extra }),
         notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')}): modules nested deeper than ${depth} are folded into one node each.`,
       };
     }
@@ -141,9 +171,11 @@ function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDr
     keep.add(t);
     if (t.node) queue.push(...t.node.inputs);
   }
-  const cut = drawDot('toHtml', roots, opts, (t) => !keep.has(t));
+  const cutAt = (t: Tensor) => !keep.has(t);
+  const cut = drawDot('toHtml', roots, opts, cutAt);
   return {
     drawing: cut,
+    again: (extra) => drawDot('toHtml', roots, { ...opts, ...extra }, cutAt),
     notice: `This graph has ${total.toLocaleString('en-US')} nodes, more than Graphviz lays out quickly (${max.toLocaleString('en-US')})${hasModules ? ', even folded' : ', and no modules to fold'}: the ${keep.size.toLocaleString('en-US')} tensors nearest the outputs are drawn; the rest of the graph is cut off at the left.`,
   };
 }
@@ -151,10 +183,14 @@ function drawable(roots: readonly Tensor[], opts: HtmlOptions): { drawing: DotDr
 /** The graph behind `roots` as one self-contained HTML page (SPEC §13). */
 export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOptions = {}): Promise<string> {
   const rootList = Array.isArray(roots) ? [...roots] : [roots as Tensor];
-  const { drawing, notice } = drawable(rootList, opts);
+  const { drawing, notice, again } = drawable(rootList, opts);
+  // The same graph with every composite drawn as its ops, when it has any and is small enough (Note [expanding on the page]).
+  let expanded: DotDrawing | null = drawing.composites.size > 0 ? again({ expand: true }) : null;
+  if (expanded !== null && size(expanded) > (opts.maxNodes ?? DEFAULT_MAX_NODES)) expanded = null;
   const svg = inlineSvg(await toSvg(drawing.dot));
+  const expandedSvg = expanded !== null ? inlineSvg(await toSvg(expanded.dot)) : null;
   const title = opts.title ?? 'tapegrad graph';
-  const data = pageData(drawing, title, notice);
+  const data = { ...pageData(drawing, title, notice), expanded: expanded !== null ? pageData(expanded, title, notice) : null };
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -166,6 +202,7 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     '<input id="search" type="search" placeholder="search names and ops" aria-label="search">',
     '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">−</button>',
     '<button id="fold-repeats" type="button" hidden>fold repeated blocks</button>',
+    '<button id="composites" type="button" hidden>expand composite ops</button>',
     '<label id="backward-toggle" hidden><input id="backward" type="checkbox"> backward pass</label>',
     '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">◀</button>' +
       '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">▶</button>' +
@@ -173,7 +210,8 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
     '<main><div id="viewport"><div id="canvas">',
     svg,
-    '</div></div><aside id="panel"><p class="muted">Click a node for its values, gradient and attributes; click a module\'s label to fold it.</p></aside></main>',
+    '</div><div id="minimap" title="overview: click or drag to move the view"><canvas></canvas><div id="minimap-view"></div></div></div><aside id="panel"><p class="muted">Click a node for its values, gradient and attributes; click a module\'s label to fold it.</p></aside></main>',
+    ...(expandedSvg !== null ? [`<template id="expanded-svg">${expandedSvg}</template>`] : []),
     `<script type="application/json" id="graph-data">${scriptJson(data)}</script>`,
     `<script>${PAGE_SCRIPT}</script>`,
     '</body></html>',

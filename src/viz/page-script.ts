@@ -3,7 +3,15 @@
  * kept as text — it runs in the page, not here — and written without template literals so it can
  * sit inside this one. It reads the JSON block and the SVG Graphviz drew (`g.node`, `g.edge` and
  * `g.cluster` groups whose <title> is the DOT id) and adds: pan and zoom, a side panel per node,
- * folding of module clusters, search, dependency highlighting and the traced backward pass.
+ * folding of module clusters, search, dependency highlighting, the traced backward pass, composite
+ * ops expanded in place (Note [expanding on the page] in html.ts) and a minimap (Note [opening view]).
+ *
+ * Note [opening view]: a wide graph fitted whole into the pane is a thin strip of unreadable text. The
+ * page opens at the whole graph only when that is legible (scale ≥ LEGIBLE, text ~10 px high);
+ * otherwise at LEGIBLE on the graph's start — its inputs, where a left-to-right graph begins — and a
+ * minimap in the corner shows the whole drawing with the viewport's rectangle: click or drag in it to
+ * move. The minimap is drawn once per drawing from the nodes' boxes (one rectangle each, on a canvas),
+ * so a 10,000-node page pays one layout read, not a second copy of the SVG.
  * Tests drive it through tests/graph-page.test.ts in headless Chromium.
  */
 
@@ -39,36 +47,40 @@ g.cluster text { cursor: pointer; }
 .badge { font: bold 11px sans-serif; fill: #8e44ad; }
 .step { font: bold 10px sans-serif; fill: #c0392b; }
 canvas.heat { image-rendering: pixelated; border: 1px solid #ccd3da; }
+#minimap { position: absolute; right: 10px; bottom: 10px; background: rgba(255,255,255,0.92); border: 1px solid #b9c2cc; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.15); cursor: crosshair; overflow: hidden; }
+#minimap[hidden] { display: none; }
+#minimap canvas { display: block; }
+#minimap-view { position: absolute; border: 2px solid #d35400; background: rgba(211,84,0,0.08); pointer-events: none; }
+g.cluster.focus > polygon, g.cluster.focus > path { stroke: #5b4a9b; stroke-width: 3; }
 `;
 
 export const PAGE_SCRIPT = String.raw`
 (function () {
   var data = JSON.parse(document.getElementById('graph-data').textContent);
-  var svg = document.querySelector('#canvas svg');
   var viewport = document.getElementById('viewport');
   var canvas = document.getElementById('canvas');
   var panel = document.getElementById('panel');
+  var ns = 'http://www.w3.org/2000/svg';
   document.getElementById('title').textContent = data.title;
   if (data.notice) {
     var notice = document.getElementById('notice');
     notice.textContent = data.notice;
     notice.hidden = false;
   }
+  // The drawings: 0 as drawn, 1 with every composite op expanded (Note [expanding on the page] in html.ts).
+  var views = [data];
+  var drawings = [document.querySelector('#canvas svg')];
+  var template = document.getElementById('expanded-svg');
+  if (data.expanded && template) { views.push(data.expanded); drawings.push(null); }
+  var current = 0;
+  var view = data;
+  var svg = drawings[0];
+  var nodeEls = {}, edges = [], clusterEls = {}, ins = {}, outs = {}, childrenOf = {}, folded = {}, boxes = [];
 
   function titleOf(g) {
     var t = g.querySelector('title');
     return t ? t.textContent : '';
   }
-  var nodeEls = {};
-  document.querySelectorAll('g.node').forEach(function (g) { nodeEls[titleOf(g)] = g; });
-  var edges = [];
-  document.querySelectorAll('g.edge').forEach(function (g) {
-    var parts = titleOf(g).split('->');
-    edges.push({ el: g, from: parts[0], to: parts[1], key: titleOf(g) });
-  });
-  var clusterEls = {};
-  document.querySelectorAll('g.cluster').forEach(function (g) { clusterEls[titleOf(g)] = g; });
-
   // What a pointer shows is the node in words (its tooltip: name, shape, dtype, values, gradient),
   // never its DOT id: Graphviz titles every group with the id, which browsers show on hover. The
   // ids stay on the elements as data-id, for the page's own bookkeeping.
@@ -84,22 +96,27 @@ export const PAGE_SCRIPT = String.raw`
     var t = g.querySelector('title');
     if (t) t.textContent = text;
   }
-  Object.keys(nodeEls).forEach(function (id) { retitle(nodeEls[id], id, words(nodeEls[id])); });
-  edges.forEach(function (e) {
-    var name = function (id) { var g = nodeEls[id]; return g ? words(g).split(/[;:]/)[0] : ''; };
-    retitle(e.el, e.key, name(e.from) + ' \u2192 ' + name(e.to));
-  });
-  Object.keys(clusterEls).forEach(function (id) { retitle(clusterEls[id], id, words(clusterEls[id])); });
 
-  // ---- pan and zoom ---------------------------------------------------------------------------
+  // ---- pan and zoom, the opening view and the minimap (Note [opening view]) -----------------------
   var scale = 1, tx = 0, ty = 0;
-  function apply() { canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')'; }
-  // Below this zoom labels cannot be read: a wide (or tall) graph opens at a legible zoom on its
-  // start — the inputs, where a left-to-right graph begins — instead of shrunk to a thin strip.
-  var LEGIBLE = 0.5;
+  var LEGIBLE = 0.8;
+  var mini = document.getElementById('minimap');
+  var miniCanvas = mini.querySelector('canvas');
+  var miniView = document.getElementById('minimap-view');
+  // The overview's scale and the offsets that centre the drawing in it (a long chain is a thin line).
+  var graphW = 1, graphH = 1, miniScale = 1, miniX = 0, miniY = 0;
+  function apply() {
+    canvas.style.transform = 'translate(' + tx + 'px,' + ty + 'px) scale(' + scale + ')';
+    // The viewport's rectangle, never smaller than a few pixels, so it can be seen on a 10,000-node overview.
+    var w = viewport.clientWidth / scale * miniScale, h = viewport.clientHeight / scale * miniScale;
+    var x = miniX - tx / scale * miniScale, y = miniY - ty / scale * miniScale;
+    miniView.style.left = (x - Math.max(0, 6 - w) / 2) + 'px';
+    miniView.style.top = (y - Math.max(0, 6 - h) / 2) + 'px';
+    miniView.style.width = Math.max(6, w) + 'px';
+    miniView.style.height = Math.max(6, h) + 'px';
+  }
   function fitToView() {
-    var w = svg.getBBox ? svg.width.baseVal.value : 800;
-    var h = svg.height.baseVal.value;
+    var w = graphW, h = graphH;
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
     var whole = Math.min(vw / w, vh / h) * 0.98;
     if (whole >= LEGIBLE) {
@@ -114,6 +131,46 @@ export const PAGE_SCRIPT = String.raw`
     }
     apply();
   }
+  // The overview: one rectangle per node, read once per drawing.
+  function drawMinimap() {
+    var c = canvas.getBoundingClientRect();
+    var r = svg.getBoundingClientRect();
+    graphW = r.width / scale; graphH = r.height / scale;
+    var vw = viewport.clientWidth, vh = viewport.clientHeight;
+    miniScale = Math.min(220 / graphW, 160 / graphH);
+    var mw = Math.max(40, Math.round(graphW * miniScale)), mh = Math.max(24, Math.round(graphH * miniScale));
+    miniX = (mw - graphW * miniScale) / 2; miniY = (mh - graphH * miniScale) / 2;
+    miniCanvas.width = mw; miniCanvas.height = mh;
+    miniCanvas.style.width = mw + 'px'; miniCanvas.style.height = mh + 'px';
+    var ctx = miniCanvas.getContext('2d');
+    ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, mw, mh);
+    boxes = [];
+    Object.keys(nodeEls).forEach(function (id) {
+      var b = nodeEls[id].getBoundingClientRect();
+      boxes.push([id, (b.left - c.left) / scale, (b.top - c.top) / scale, b.width / scale, b.height / scale]);
+    });
+    ctx.fillStyle = '#8a96a3';
+    boxes.forEach(function (b) { ctx.fillRect(miniX + b[1] * miniScale, miniY + b[2] * miniScale, Math.max(1, b[3] * miniScale), Math.max(2, b[4] * miniScale)); });
+    // Shown when the graph does not fit the pane at the opening zoom.
+    mini.hidden = graphW * Math.min(1, Math.max(LEGIBLE, Math.min(vw / graphW, vh / graphH))) <= vw && graphH * Math.min(1, Math.max(LEGIBLE, Math.min(vw / graphW, vh / graphH))) <= vh;
+    document.body.dataset.minimap = mini.hidden ? 'hidden' : 'shown';
+  }
+  // Centres the view on a point of the drawing (in its own units).
+  function centreOn(x, y) {
+    tx = viewport.clientWidth / 2 - x * scale;
+    ty = viewport.clientHeight / 2 - y * scale;
+    apply();
+  }
+  var miniDrag = false;
+  function miniMove(e) {
+    var r = miniCanvas.getBoundingClientRect();
+    // Within the drawing: the overview of a very long graph is taller than the graph it shows.
+    centreOn(Math.min(graphW, Math.max(0, (e.clientX - r.left - miniX) / miniScale)), Math.min(graphH, Math.max(0, (e.clientY - r.top - miniY) / miniScale)));
+  }
+  mini.addEventListener('mousedown', function (e) { e.stopPropagation(); e.preventDefault(); miniDrag = true; miniMove(e); });
+  mini.addEventListener('click', function (e) { e.stopPropagation(); });
+  window.addEventListener('mousemove', function (e) { if (miniDrag) miniMove(e); });
+  window.addEventListener('mouseup', function () { miniDrag = false; });
   function zoomAt(factor, cx, cy) {
     var next = Math.max(0.02, Math.min(20, scale * factor));
     tx = cx - (cx - tx) * (next / scale);
@@ -129,7 +186,7 @@ export const PAGE_SCRIPT = String.raw`
   var drag = null;
   viewport.addEventListener('mousedown', function (e) { drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty, moved: false }; });
   window.addEventListener('mousemove', function (e) {
-    if (!drag) return;
+    if (!drag || miniDrag) return;
     var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
     if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; viewport.classList.add('dragging'); }
     tx = drag.tx + dx; ty = drag.ty + dy; apply();
@@ -154,7 +211,6 @@ export const PAGE_SCRIPT = String.raw`
     return String(Number(v.toPrecision(5)));
   }
   function histogram(h) {
-    var ns = 'http://www.w3.org/2000/svg';
     var s = document.createElementNS(ns, 'svg');
     s.setAttribute('width', '340'); s.setAttribute('height', '70'); s.setAttribute('class', 'histogram');
     var max = Math.max.apply(null, h.counts.concat([1]));
@@ -205,18 +261,24 @@ export const PAGE_SCRIPT = String.raw`
     if (!s.values || s.size > 16) box.appendChild(histogram(s.histogram));
   }
   function show(id) {
-    var info = data.nodes[id];
+    var info = view.nodes[id];
     panel.innerHTML = '';
     panel.dataset.node = id;
     if (!info || info.kind === 'folded') {
       panel.appendChild(el('h2', words(nodeEls[id]) || id));
-      panel.appendChild(el('p', 'Drawn as one node: click a module frame\'s label to fold or unfold it.', 'muted'));
-      if (info) panel.appendChild(el('p', 'backward steps ' + info.steps[0] + '–' + info.steps[1] + ' (' + info.rules + ' rules)'));
+      if (info && info.composite && views.length > 1) {
+        panel.appendChild(el('p', 'A composite op: ' + info.composite.ops + ' op' + (info.composite.ops === 1 ? '' : 's') + ' drawn as one node.', 'muted'));
+        var b = el('button', 'expand: draw its ops');
+        b.type = 'button'; b.id = 'expand-composite';
+        b.onclick = function () { expandComposite(info.composite.frame); };
+        panel.appendChild(b);
+      } else panel.appendChild(el('p', 'Drawn as one node: click a module frame\'s label to fold or unfold it.', 'muted'));
+      if (info && info.steps) panel.appendChild(el('p', 'backward steps ' + info.steps[0] + '–' + info.steps[1] + ' (' + info.rules + ' rules)'));
       return;
     }
     if (info.kind === 'tensor') {
       panel.appendChild(el('h2', (info.name || id) + '  [' + info.shape.join(',') + '] ' + info.dtype));
-      panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (data.nodes[info.producer] ? data.nodes[info.producer].op : info.producer) : ''), 'muted'));
+      panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (view.nodes[info.producer] ? view.nodes[info.producer].op : info.producer) : ''), 'muted'));
       summary('values', info.value, panel);
       if (info.grad) summary('gradient (.grad)', info.grad, panel);
       else if (info.tracedGrad) summary('gradient (traced backward)', info.tracedGrad, panel);
@@ -234,8 +296,6 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   // ---- dependencies: what a node needs, and what needs it --------------------------------------
-  var ins = {}, outs = {};
-  edges.forEach(function (e) { (ins[e.to] = ins[e.to] || []).push(e.from); (outs[e.from] = outs[e.from] || []).push(e.to); });
   function reach(start, next) {
     var seen = {}, stack = [start];
     while (stack.length) { var n = stack.pop(); (next[n] || []).forEach(function (m) { if (!seen[m]) { seen[m] = true; stack.push(m); } }); }
@@ -256,9 +316,6 @@ export const PAGE_SCRIPT = String.raw`
     });
     show(id);
   }
-  Object.keys(nodeEls).forEach(function (id) {
-    nodeEls[id].addEventListener('click', function (e) { e.stopPropagation(); if (drag && drag.moved) return; select(id); });
-  });
   viewport.addEventListener('click', function () {
     if (drag && drag.moved) return;
     Object.keys(nodeEls).forEach(function (k) { nodeEls[k].classList.remove('selected', 'related', 'dim'); });
@@ -266,15 +323,13 @@ export const PAGE_SCRIPT = String.raw`
   });
 
   // ---- folding module clusters ----------------------------------------------------------------
-  var childrenOf = {};
-  data.clusters.forEach(function (c) { if (c.parent) (childrenOf[c.parent] = childrenOf[c.parent] || []).push(c.id); });
+  function clusterInfo(id) { return view.clusters.filter(function (x) { return x.id === id; })[0]; }
   function membersDeep(id) {
-    var c = data.clusters.filter(function (x) { return x.id === id; })[0];
+    var c = clusterInfo(id);
     var out = c ? c.members.slice() : [];
     (childrenOf[id] || []).forEach(function (k) { out = out.concat(membersDeep(k)); });
     return out;
   }
-  var folded = {};
   function refresh() {
     var hidden = {};
     Object.keys(folded).forEach(function (id) {
@@ -288,46 +343,65 @@ export const PAGE_SCRIPT = String.raw`
       if (!parentHidden) clusterEls[id].style.display = '';
       clusterEls[id].classList.toggle('folded', !!folded[id]);
     });
-    Object.keys(nodeEls).forEach(function (k) { nodeEls[k].style.display = hidden[k] ? 'none' : ''; });
-    edges.forEach(function (e) { e.el.style.display = hidden[e.from] && hidden[e.to] ? 'none' : ''; });
+    // Written only where it changes: a 10,000-node page restyles nothing when nothing is folded.
+    Object.keys(nodeEls).forEach(function (k) { var d = hidden[k] ? 'none' : ''; if (nodeEls[k].style.display !== d) nodeEls[k].style.display = d; });
+    edges.forEach(function (e) { var d = hidden[e.from] && hidden[e.to] ? 'none' : ''; if (e.el.style.display !== d) e.el.style.display = d; });
     var visible = Object.keys(nodeEls).filter(function (k) { return !hidden[k]; }).length;
     document.getElementById('count').textContent = visible + ' of ' + Object.keys(nodeEls).length + ' nodes shown';
     document.body.dataset.visibleNodes = String(visible);
   }
   function isDescendant(id, ancestor) {
-    var c = data.clusters.filter(function (x) { return x.id === id; })[0];
-    while (c && c.parent) { if (c.parent === ancestor) return true; var p = c.parent; c = data.clusters.filter(function (x) { return x.id === p; })[0]; }
+    var c = clusterInfo(id);
+    while (c && c.parent) { if (c.parent === ancestor) return true; var p = c.parent; c = clusterInfo(p); }
     return false;
   }
-  Object.keys(clusterEls).forEach(function (id) {
-    var label = clusterEls[id].querySelector('text');
-    if (!label) return;
-    label.addEventListener('click', function (e) { e.stopPropagation(); folded[id] = !folded[id]; refresh(); });
-  });
-  var ns = 'http://www.w3.org/2000/svg';
-  data.repeats.forEach(function (ids) {
-    var first = clusterEls[ids[0]];
-    var label = first && first.querySelector('text');
-    if (!label) return;
-    var b = document.createElementNS(ns, 'text');
-    b.setAttribute('x', String(Number(label.getAttribute('x')) + 8 * (label.textContent || '').length));
-    b.setAttribute('y', label.getAttribute('y'));
-    b.setAttribute('class', 'badge');
-    b.textContent = ' ×' + ids.length + ' identical blocks';
-    label.parentNode.appendChild(b);
-  });
   var foldRepeats = document.getElementById('fold-repeats');
-  if (data.repeats.length) {
-    foldRepeats.hidden = false;
-    foldRepeats.onclick = function () { data.repeats.forEach(function (ids) { ids.slice(1).forEach(function (id) { folded[id] = true; }); }); refresh(); };
+
+  // ---- composite ops, expanded in place (Note [expanding on the page] in html.ts) ----------------
+  var compositesButton = document.getElementById('composites');
+  function showDrawing(k) {
+    if (k === current) return;
+    if (drawings[k] === null) {
+      var holder = document.createElement('div');
+      holder.appendChild(template.content.cloneNode(true));
+      drawings[k] = holder.querySelector('svg');
+    }
+    canvas.replaceChild(drawings[k], drawings[current]);
+    current = k;
+    view = views[k];
+    svg = drawings[k];
+    bind();
   }
+  function expandComposite(frame) {
+    showDrawing(1);
+    var c = view.clusters.filter(function (x) { return x.composite && x.frame === frame; })[0];
+    var g = c && clusterEls[c.id];
+    if (!g) return;
+    g.classList.add('focus');
+    var r = g.getBoundingClientRect(), v = viewport.getBoundingClientRect();
+    tx += (v.left + v.width / 2) - (r.left + r.width / 2);
+    ty += (v.top + v.height / 2) - (r.top + r.height / 2);
+    apply();
+    document.body.dataset.expandedCluster = c.id;
+  }
+  function collapseComposite(frame) {
+    showDrawing(0);
+    var id = Object.keys(view.nodes).filter(function (k) { var n = view.nodes[k]; return n.composite && n.composite.frame === frame; })[0];
+    if (!id || !nodeEls[id]) return;
+    var r = nodeEls[id].getBoundingClientRect(), v = viewport.getBoundingClientRect();
+    tx += (v.left + v.width / 2) - (r.left + r.width / 2);
+    ty += (v.top + v.height / 2) - (r.top + r.height / 2);
+    apply();
+    select(id);
+  }
+  compositesButton.onclick = function () { showDrawing(current === 0 ? 1 : 0); fitToView(); };
 
   // ---- search ------------------------------------------------------------------------------------
   document.getElementById('search').addEventListener('input', function (e) {
     var q = e.target.value.trim().toLowerCase();
     var n = 0;
     Object.keys(nodeEls).forEach(function (id) {
-      var info = data.nodes[id];
+      var info = view.nodes[id];
       var text = (info ? (info.name || '') + ' ' + (info.op || '') + ' ' + (info.attrs || '') : '') + ' ' + (nodeEls[id].textContent || '');
       var hit = q !== '' && text.toLowerCase().indexOf(q) >= 0;
       nodeEls[id].classList.toggle('match', hit);
@@ -338,19 +412,26 @@ export const PAGE_SCRIPT = String.raw`
 
   // ---- the traced backward pass (Note [stepping through backward] in html.ts) --------------------------
   var toggle = document.getElementById('backward-toggle');
+  var backwardBox = document.getElementById('backward');
   var stepper = document.getElementById('stepper');
   var stepInput = document.getElementById('step');
   var stepLabel = document.getElementById('step-label');
   var marks = [];
-  var lastStep = data.rules.length ? data.rules[data.rules.length - 1].step : 0;
+  var lastStep = 0;
   var ruleAt = {};
-  data.rules.forEach(function (r) { ruleAt[r.step] = r.node; });
   function mark(parent, x, y, text, from, to) {
     var t = document.createElementNS(ns, 'text');
     t.setAttribute('x', String(x)); t.setAttribute('y', String(y));
     t.setAttribute('class', 'step'); t.textContent = text;
     t.dataset.from = String(from); t.dataset.to = String(to);
     parent.appendChild(t); marks.push(t);
+  }
+  function nodeWords(id) {
+    var info = id && view.nodes[id];
+    if (!info) return '';
+    if (info.kind === 'op') return info.op + (info.attrs ? ' ' + info.attrs : '');
+    if (info.composite) return info.composite.op + (info.composite.attrs ? ' ' + info.composite.attrs : '');
+    return words(nodeEls[id]).split(' (')[0];
   }
   // Shows what the pass has done by step k: the marks of the rules run so far; the node running rule k outlined.
   function showStep(k) {
@@ -367,49 +448,118 @@ export const PAGE_SCRIPT = String.raw`
         apply();
       }
     }
-    var info = id && data.nodes[id];
-    var what = !info ? '' : info.kind === 'op' ? info.op + (info.attrs ? ' ' + info.attrs : '') : words(nodeEls[id]).split(' (')[0];
+    var what = nodeWords(id);
     stepLabel.textContent = 'step ' + k + ' of ' + lastStep + (what ? ': ' + what : '');
     document.body.dataset.backwardStep = String(k);
   }
-  if (data.traced) {
-    toggle.hidden = false;
-    stepInput.max = String(lastStep);
-    stepInput.addEventListener('input', function () { showStep(Number(stepInput.value)); });
-    document.getElementById('step-prev').onclick = function () { showStep(Math.max(1, Number(stepInput.value) - 1)); };
-    document.getElementById('step-next').onclick = function () { showStep(Math.min(lastStep, Number(stepInput.value) + 1)); };
-    document.getElementById('backward').addEventListener('change', function (e) {
-      marks.forEach(function (m) { m.remove(); });
-      marks = [];
-      Object.keys(nodeEls).forEach(function (id) { nodeEls[id].classList.remove('current'); });
-      stepper.hidden = !e.target.checked || lastStep === 0;
-      if (!e.target.checked) return;
-      Object.keys(nodeEls).forEach(function (id) {
-        var info = data.nodes[id];
-        if (!info) return;
-        var box = nodeEls[id].getBBox();
-        if (info.kind === 'op' && info.step !== null) mark(nodeEls[id], box.x + box.width + 2, box.y + 9, '#' + info.step, info.step, info.step);
-        if (info.kind === 'folded') {
-          var range = info.steps[0] === info.steps[1] ? '#' + info.steps[0] : '#' + info.steps[0] + '–' + info.steps[1];
-          mark(nodeEls[id], box.x + box.width + 2, box.y + 9, range, info.steps[0], info.steps[1]);
-        }
-      });
-      edges.forEach(function (edge) {
-        var g = data.edges[edge.key];
-        if (!g) return;
-        var path = edge.el.querySelector('path');
-        if (!path) return;
-        var mid = path.getPointAtLength(path.getTotalLength() / 2);
-        mark(edge.el, mid.x + 3, mid.y - 3, '‖g‖ ' + fmt(g.norm), g.step, g.step);
-      });
-      document.body.dataset.backwardMarks = String(marks.length);
-      // Opens on the whole pass; the slider and the arrows go back through it one rule at a time.
-      if (lastStep > 0) showStep(lastStep);
+  stepInput.addEventListener('input', function () { showStep(Number(stepInput.value)); });
+  document.getElementById('step-prev').onclick = function () { showStep(Math.max(1, Number(stepInput.value) - 1)); };
+  document.getElementById('step-next').onclick = function () { showStep(Math.min(lastStep, Number(stepInput.value) + 1)); };
+  function clearMarks() {
+    marks.forEach(function (m) { m.remove(); });
+    marks = [];
+    Object.keys(nodeEls).forEach(function (id) { nodeEls[id].classList.remove('current'); });
+  }
+  backwardBox.addEventListener('change', function (e) {
+    clearMarks();
+    stepper.hidden = !e.target.checked || lastStep === 0;
+    if (!e.target.checked) return;
+    Object.keys(nodeEls).forEach(function (id) {
+      var info = view.nodes[id];
+      if (!info) return;
+      var box = nodeEls[id].getBBox();
+      if (info.kind === 'op' && info.step !== null) mark(nodeEls[id], box.x + box.width + 2, box.y + 9, '#' + info.step, info.step, info.step);
+      if (info.kind === 'folded' && info.steps) {
+        var range = info.steps[0] === info.steps[1] ? '#' + info.steps[0] : '#' + info.steps[0] + '–' + info.steps[1];
+        mark(nodeEls[id], box.x + box.width + 2, box.y + 9, range, info.steps[0], info.steps[1]);
+      }
     });
+    edges.forEach(function (edge) {
+      var g = view.edges[edge.key];
+      if (!g) return;
+      var path = edge.el.querySelector('path');
+      if (!path) return;
+      var mid = path.getPointAtLength(path.getTotalLength() / 2);
+      mark(edge.el, mid.x + 3, mid.y - 3, '‖g‖ ' + fmt(g.norm), g.step, g.step);
+    });
+    document.body.dataset.backwardMarks = String(marks.length);
+    // Opens on the whole pass; the slider and the arrows go back through it one rule at a time.
+    if (lastStep > 0) showStep(lastStep);
+  });
+
+  // ---- binding a drawing: everything above that reads the SVG ------------------------------------
+  function bind() {
+    nodeEls = {}; edges = []; clusterEls = {}; ins = {}; outs = {}; childrenOf = {}; folded = {};
+    svg.querySelectorAll('g.node').forEach(function (g) { nodeEls[g.getAttribute('data-id') || titleOf(g)] = g; });
+    svg.querySelectorAll('g.edge').forEach(function (g) {
+      var key = g.getAttribute('data-id') || titleOf(g);
+      var parts = key.split('->');
+      edges.push({ el: g, from: parts[0], to: parts[1], key: key });
+    });
+    svg.querySelectorAll('g.cluster').forEach(function (g) { clusterEls[g.getAttribute('data-id') || titleOf(g)] = g; });
+    var fresh = !svg.dataset.bound;
+    if (fresh) {
+      svg.dataset.bound = 'true';
+      Object.keys(nodeEls).forEach(function (id) { retitle(nodeEls[id], id, words(nodeEls[id])); });
+      edges.forEach(function (e) {
+        var name = function (id) { var g = nodeEls[id]; return g ? words(g).split(/[;:]/)[0] : ''; };
+        retitle(e.el, e.key, name(e.from) + ' \u2192 ' + name(e.to));
+      });
+      Object.keys(clusterEls).forEach(function (id) { retitle(clusterEls[id], id, words(clusterEls[id])); });
+      Object.keys(nodeEls).forEach(function (id) {
+        nodeEls[id].addEventListener('click', function (e) { e.stopPropagation(); if (drag && drag.moved) return; select(id); });
+      });
+      Object.keys(clusterEls).forEach(function (id) {
+        var label = clusterEls[id].querySelector('text');
+        if (!label) return;
+        var c = clusterInfo(id);
+        label.addEventListener('click', function (e) {
+          e.stopPropagation();
+          // An expanded composite's label folds it back into its node; a module's folds the module.
+          if (c && c.composite) { collapseComposite(c.frame); return; }
+          folded[id] = !folded[id];
+          refresh();
+        });
+      });
+      view.repeats.forEach(function (ids) {
+        var first = clusterEls[ids[0]];
+        var label = first && first.querySelector('text');
+        if (!label) return;
+        var b = document.createElementNS(ns, 'text');
+        b.setAttribute('x', String(Number(label.getAttribute('x')) + 8 * (label.textContent || '').length));
+        b.setAttribute('y', label.getAttribute('y'));
+        b.setAttribute('class', 'badge');
+        b.textContent = ' ×' + ids.length + ' identical blocks';
+        label.parentNode.appendChild(b);
+      });
+    }
+    view.clusters.forEach(function (c) { if (c.parent) (childrenOf[c.parent] = childrenOf[c.parent] || []).push(c.id); });
+    edges.forEach(function (e) { (ins[e.to] = ins[e.to] || []).push(e.from); (outs[e.from] = outs[e.from] || []).push(e.to); });
+    foldRepeats.hidden = view.repeats.length === 0;
+    foldRepeats.onclick = function () { view.repeats.forEach(function (ids) { ids.slice(1).forEach(function (id) { folded[id] = true; }); }); refresh(); };
+    compositesButton.hidden = views.length < 2;
+    compositesButton.textContent = current === 0 ? 'expand composite ops' : 'fold composite ops';
+    // The backward pass starts over on each drawing.
+    clearMarks();
+    backwardBox.checked = false;
+    stepper.hidden = true;
+    toggle.hidden = !view.traced;
+    lastStep = view.rules.length ? view.rules[view.rules.length - 1].step : 0;
+    ruleAt = {};
+    view.rules.forEach(function (r) { ruleAt[r.step] = r.node; });
+    stepInput.max = String(lastStep);
+    refresh();
+    drawMinimap();
+    apply();
+    document.body.dataset.drawing = current === 0 ? 'folded' : 'expanded';
   }
 
-  refresh();
+  var scriptStart = performance.now();
+  bind();
   fitToView();
+  // When the page became usable, in ms since navigation began, and how much of it this script took.
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.body.dataset.scriptMs = String(Math.round(performance.now() - scriptStart));
   document.body.dataset.ready = 'true';
 })();
 `;

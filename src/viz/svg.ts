@@ -36,8 +36,11 @@ function fitFonts(svg: string): string {
     .replace(/ font-family="Helvetica,sans-Serif"/g, ` font-family="Helvetica,Arial,'Liberation Sans',sans-serif"`);
 }
 
-/** Strips the XML declaration and DOCTYPE Graphviz puts before `<svg`, which may not appear inside HTML. */
+/**
+ * Strips the XML declaration and DOCTYPE Graphviz puts before `<svg`, which may not appear inside HTML,
+ * and the comment it writes before every node and edge (a tenth of a big page, for the parser to skip).
+ */
 export function inlineSvg(svg: string): string {
   const start = svg.indexOf('<svg');
-  return start < 0 ? svg : svg.slice(start);
+  return (start < 0 ? svg : svg.slice(start)).replace(/<!--[^>]*-->\n?/g, '');
 }
