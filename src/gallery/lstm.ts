@@ -9,13 +9,15 @@
  *   off the row of boxes; between them x_t, h_t and c_t with their values and gradients;
  * - expanded: every step drawn out as the cell's ops in a frame, the gates named as the equations
  *   name them (i, f, g, o; Note [gate names]), values and gradients on every node — the tutorial's
- *   way of drawing a computation. With `steps: 1` it is one cell: x_1, h_0, c_0 → gates → c_1, h_1.
+ *   way of drawing a computation. The cell runs its composed form for this (Note [composed cells for
+ *   drawing]): nn.LSTMCell's fused gate math would be one node. With `steps: 1` it is one cell: x_1, h_0, c_0 → gates → c_1, h_1.
  *
  * Everything random is seeded: every build gives the same graph, values and gradients.
  */
 import { backward } from '../autograd';
 import type { ScopeFrame } from '../autograd/scope';
 import { LSTMCell } from '../nn';
+import { withComposedCells } from '../nn/recurrent';
 import { mseLoss } from '../ops/loss';
 import { slice } from '../ops/shape';
 import { rng } from '../random/rng';
@@ -102,15 +104,18 @@ export function lstmGraph(opts: LstmGraphOptions = {}): LstmGraph {
   const h = [tensor(values(H, 0.5), { shape: [1, H], requiresGrad: true, name: 'h_0' })];
   const c = [tensor(values(H, 0.5), { shape: [1, H], requiresGrad: true, name: 'c_0' })];
   const y = tensor(values(H, 0.5), { shape: [1, H], name: 'y' });
-  for (let t = 1; t <= T; t++) {
-    const xt = slice(x, [t - 1, 0], [t, I]);
-    xt.name = `x_${t}`;
-    const [ht, ct] = cell.forward(xt, [h[t - 1], c[t - 1]]);
-    ht.name = `h_${t}`;
-    ct.name = `c_${t}`;
-    h.push(ht);
-    c.push(ct);
-  }
+  // The cell's equations drawn op by op, both ways (Note [composed cells for drawing] in src/nn/recurrent.ts).
+  withComposedCells(() => {
+    for (let t = 1; t <= T; t++) {
+      const xt = slice(x, [t - 1, 0], [t, I]);
+      xt.name = `x_${t}`;
+      const [ht, ct] = cell.forward(xt, [h[t - 1], c[t - 1]]);
+      ht.name = `h_${t}`;
+      ct.name = `c_${t}`;
+      h.push(ht);
+      c.push(ct);
+    }
+  });
   const loss = mseLoss(h[T], y);
   loss.name = 'L';
   // Every drawn tensor keeps its gradient (shown beside its value); the pass is traced for the graph page.

@@ -233,4 +233,24 @@ export interface Kernels {
   rmspropStep(x: Storage, grad: Storage, sq: Storage, gAvg: Storage | null, buf: Storage | null, h: RmspropStep): void;
   /** One Adagrad step of x in place, with its sum of squared gradients. */
   adagradStep(x: Storage, grad: Storage, sum: Storage, h: AdagradStep): void;
+
+  // The recurrent cells' pointwise gate math (src/kernels/js/recurrent.ts, Note [fused recurrent cells]).
+  /** LSTM: gates [b,4h] (i,f,g,o), c [b,h] → y [b,2h] = [h' | c']; saved [b,5h] (σi, σf, tanh g, σo, tanh c') unless null. */
+  lstmCellForward(gates: Storage, c: Storage, b: number, h: number, y: Storage, saved: Storage | null): void;
+  /** The gradients of lstmCellForward from gy [b,2h] into gGates [b,4h] and gc [b,h], each unless null. */
+  lstmCellBackward(gy: Storage, saved: Storage, c: Storage, b: number, h: number, gGates: Storage | null, gc: Storage | null): void;
+  /** GRU: gi, gh [b,3h] (r,z,n), state hp [b,h] → y [b,h]; saved [b,3h] (r, z, n) unless null. */
+  gruCellForward(gi: Storage, gh: Storage, hp: Storage, b: number, h: number, y: Storage, saved: Storage | null): void;
+  /** The gradients of gruCellForward from gy [b,h] into ggi, ggh [b,3h] and ghp [b,h], each unless null. */
+  gruCellBackward(
+    gy: Storage,
+    saved: Storage,
+    gh: Storage,
+    hp: Storage,
+    b: number,
+    h: number,
+    ggi: Storage | null,
+    ggh: Storage | null,
+    ghp: Storage | null,
+  ): void;
 }

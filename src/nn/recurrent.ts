@@ -3,7 +3,9 @@
  * multi-layer, optionally bidirectional sequence layers (`RNN`, `LSTM`, `GRU`), with PyTorch's
  * equations, gate order (i,f,g,o and r,z,n), parameter names and shapes (`weight_ih_l0`,
  * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). Every step is
- * a composition of primitives (slices, matmul, sigmoid/tanh, mul/add): no backward code of its own.
+ * a matmul for the hidden-to-hidden part and, for the LSTM and the GRU, one fused primitive for the
+ * gate math (Note [fused recurrent cells] in src/ops/recurrent-cells.ts); the plain RNN's step is a
+ * composition (matmul, add, tanh or relu). No backward code of its own.
  *
  * Note [hoisted input projection]: the input part of every gate, x_t @ W_ihᵀ + b_ih, does not depend on
  * the state, so it is computed for all time steps at once (one matmul over the whole sequence) and each
@@ -31,6 +33,7 @@ import { Tensor } from '../tensor/tensor';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise';
 import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
+import { gruCell, lstmCell } from '../ops/recurrent-cells';
 import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
 import { uniformParameter } from './init';
 import { pyFloat, pyInt } from './repr';
@@ -66,6 +69,25 @@ function inputProjection(mode: RecurrentMode, x: Tensor, w: CellWeights): Tensor
 }
 
 /**
+ * Note [composed cells for drawing]: the LSTM and GRU steps run their gate math as one fused primitive
+ * (Note [fused recurrent cells]), drawn as one `lstmCell`/`gruCell` node. A drawing that teaches the
+ * equations — the gallery's `graph lstm`, whose expanded view names every gate i_t, f_t, g_t, o_t and
+ * the products they make — runs the cells inside `withComposedCells`, which gives the same values and
+ * gradients through the composition of slices, sigmoid/tanh, mul and add the fused primitive stands for.
+ */
+let composedCells = 0;
+
+/** Runs fn with the LSTM and GRU steps written as compositions of primitives (Note [composed cells for drawing]). */
+export function withComposedCells<T>(fn: () => T): T {
+  composedCells++;
+  try {
+    return fn();
+  } finally {
+    composedCells--;
+  }
+}
+
+/**
  * One step of the cell: `gi` is the hoisted input part [B, gates·H] (biases folded in as
  * inputProjection does), h [B, Hr] and, for the LSTM, c [B, H]. Returns the new state.
  */
@@ -75,6 +97,22 @@ function cellStep(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, 
       return { h: tanh(add(gi, matmulTransposed(h, w.whh))), c: null };
     case 'RNN_RELU':
       return { h: relu(add(gi, matmulTransposed(h, w.whh))), c: null };
+    case 'LSTM': {
+      if (composedCells > 0) return composedStep(mode, gi, h, c, w);
+      const H = w.whh.shape[0] / 4;
+      const y = lstmCell(add(gi, matmulTransposed(h, w.whh)), c!);
+      const h2 = cols(y, 0, H);
+      return { h: w.whr !== null ? matmulTransposed(h2, w.whr) : h2, c: cols(y, H, 2 * H) };
+    }
+    case 'GRU':
+      if (composedCells > 0) return composedStep(mode, gi, h, c, w);
+      return { h: gruCell(gi, linear(h, w.whh, w.bhh), h), c: null };
+  }
+}
+
+/** cellStep's LSTM and GRU as compositions of primitives (Note [composed cells for drawing]). */
+function composedStep(mode: 'LSTM' | 'GRU', gi: Tensor, h: Tensor, c: Tensor | null, w: CellWeights): { h: Tensor; c: Tensor | null } {
+  switch (mode) {
     case 'LSTM': {
       const H = w.whh.shape[0] / 4;
       const gates = add(gi, matmulTransposed(h, w.whh));

@@ -96,6 +96,14 @@ function step(e: Emit, opType: string, ins: string[], attrs: Record<string, Attr
   return name;
 }
 
+/** A [B, parts·width] value split into its column blocks of `width` (ONNX Split along axis 1). */
+function splitColumns(e: Emit, x: string, parts: number, width: number): string[] {
+  const outs = Array.from({ length: parts }, (_, k) => e.g.fresh(`${e.name}_block${k}`));
+  const sizes = e.g.int64s(`${e.name}_split`, new Array<number>(parts).fill(width));
+  e.g.node('Split', [x, sizes], outs, { axis: 1 }, `${e.name}/Split`, e.doc);
+  return outs;
+}
+
 const EMITTERS = {
   add: simple('Add'),
   sub: simple('Sub'),
@@ -524,6 +532,37 @@ const EMITTERS = {
       e.doc,
     );
     e.g.markBatched(e.out, batched);
+  },
+
+  // The recurrent steps' fused gate math (Note [fused recurrent cells] in src/ops/recurrent-cells.ts):
+  // the equations the primitive stands for, as standard operators.
+  lstmCell(e) {
+    const { h } = e.node.attrs as { h: number };
+    const [i, f, g, o] = splitColumns(e, e.inputs[0], 4, h);
+    const c2 = step(e, 'Add', [
+      step(e, 'Mul', [step(e, 'Sigmoid', [f]), e.inputs[1]]),
+      step(e, 'Mul', [step(e, 'Sigmoid', [i]), step(e, 'Tanh', [g])]),
+    ]);
+    const h2 = step(e, 'Mul', [step(e, 'Sigmoid', [o]), step(e, 'Tanh', [c2])]);
+    step(e, 'Concat', [h2, c2], { axis: 1 }, e.outName);
+    e.g.markBatched(
+      e.out,
+      e.ins.some((x) => e.g.isBatched(x)),
+    );
+  },
+
+  gruCell(e) {
+    const { h } = e.node.attrs as { h: number };
+    const [ir, iz, inn] = splitColumns(e, e.inputs[0], 3, h);
+    const [hr, hz, hn] = splitColumns(e, e.inputs[1], 3, h);
+    const r = step(e, 'Sigmoid', [step(e, 'Add', [ir, hr])]);
+    const z = step(e, 'Sigmoid', [step(e, 'Add', [iz, hz])]);
+    const n = step(e, 'Tanh', [step(e, 'Add', [inn, step(e, 'Mul', [r, hn])])]);
+    step(e, 'Add', [n, step(e, 'Mul', [z, step(e, 'Sub', [e.inputs[2], n])])], {}, e.outName);
+    e.g.markBatched(
+      e.out,
+      e.ins.some((x) => e.g.isBatched(x)),
+    );
   },
 
   // The engine's own and the backward passes' primitives, and the expanded graphs' scalar nodes.

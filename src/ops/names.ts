@@ -91,6 +91,9 @@ export const PRIMITIVE_NAMES = [
   'indexAdd',
   // sorting.ts
   'topk',
+  // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])
+  'lstmCell',
+  'gruCell',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

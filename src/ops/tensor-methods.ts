@@ -402,4 +402,6 @@ export const PRIMITIVE_METHODS = {
   indexSelect: 'indexSelect',
   indexAdd: { none: 'backward-only (the adjoint of indexSelect)' },
   topk: 'topk',
+  lstmCell: { none: "internal: the LSTM step's fused gate math (nn.LSTM, nn.LSTMCell)" },
+  gruCell: { none: "internal: the GRU step's fused gate math (nn.GRU, nn.GRUCell)" },
 } satisfies Record<PrimitiveName, keyof Tensor | { none: string }>;

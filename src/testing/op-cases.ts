@@ -8,6 +8,7 @@ import { activationCases } from './cases/layers-ext';
 import { mathCases } from './cases/math';
 import { recurrentCases } from './cases/recurrent';
 import { shapeOpCases } from './cases/shape-ops';
+import { recurrentCellCases } from './cases/recurrent-cells';
 
 export type { OpCase } from './op-case';
 
@@ -20,4 +21,5 @@ export const opCases: readonly OpCase[] = [
   ...mathCases,
   ...recurrentCases,
   ...shapeOpCases,
+  ...recurrentCellCases,
 ];

@@ -83,4 +83,6 @@ export const PRIMITIVE_CASES = {
   indexSelect: 'indexSelect repeats',
   indexAdd: 'indexSelect repeats',
   topk: 'topk largest',
+  lstmCell: 'lstmCell h and c',
+  gruCell: 'gruCell',
 } satisfies Record<PrimitiveName, string>;

@@ -14,6 +14,7 @@ import * as normalization from './normalization';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 import * as pool from './pool';
 import * as reduce from './reduce';
+import * as recurrent from './recurrent';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -54,6 +55,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     adamStep,
     rmspropStep,
     adagradStep,
+    // the recurrent cells
+    lstmCellForward: recurrent.lstmCellForward,
+    lstmCellBackward: recurrent.lstmCellBackward,
+    gruCellForward: recurrent.gruCellForward,
+    gruCellBackward: recurrent.gruCellBackward,
   };
 }
 

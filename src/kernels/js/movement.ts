@@ -48,10 +48,54 @@ function sourceOffsets(inShape: readonly number[], maps: readonly Int32Array[]):
   return offsets;
 }
 
-/** Gathers by per-axis index maps, with `fill` where a map says -1. Padding in every mode is such a gather. */
+/**
+ * The last axis's map as runs: [start, length, source] triples, where source ≥ 0 starts a run of
+ * consecutive input positions and -1 is a run of fill.
+ */
+function lastAxisRuns(map: Int32Array): number[] {
+  const runs: number[] = [];
+  for (let j = 0; j < map.length;) {
+    const src = map[j];
+    let k = j + 1;
+    if (src < 0) while (k < map.length && map[k] < 0) k++;
+    else while (k < map.length && map[k] === src + (k - j)) k++;
+    runs.push(j, k - j, src < 0 ? -1 : src);
+    j = k;
+  }
+  return runs;
+}
+
+/**
+ * Gathers by per-axis index maps, with `fill` where a map says -1. Padding in every mode is such a
+ * gather. The leading axes' offsets are computed per row and the last axis is copied in runs (a
+ * slice's backward, a constant pad, is one fill and one block copy per row).
+ */
 export function gatherAxes(x: Storage, inShape: readonly number[], maps: readonly Int32Array[], fill: number, out: Storage): Storage {
-  const offsets = sourceOffsets(inShape, maps);
-  for (let o = 0; o < out.length; o++) out[o] = offsets[o] < 0 ? fill : x[offsets[o]];
+  const nd = maps.length;
+  if (nd === 0) {
+    if (out.length > 0) out[0] = x[0];
+    return out;
+  }
+  // Offsets of the rows (every axis but the last), in the full input's strides.
+  const lead = sourceOffsets(inShape, [...maps.slice(0, nd - 1), Int32Array.of(0)]);
+  const m = maps[nd - 1].length;
+  const runs = lastAxisRuns(maps[nd - 1]);
+  for (let i = 0; i < lead.length; i++) {
+    const base = lead[i];
+    const row = i * m;
+    if (base < 0) {
+      out.fill(fill, row, row + m);
+      continue;
+    }
+    for (let r = 0; r < runs.length; r += 3) {
+      const at = row + runs[r];
+      const len = runs[r + 1];
+      const src = runs[r + 2];
+      if (src < 0) out.fill(fill, at, at + len);
+      else if (len === 1) out[at] = x[base + src];
+      else out.set(x.subarray(base + src, base + src + len), at);
+    }
+  }
   return out;
 }
 
