@@ -11,4 +11,6 @@ export interface Engine {
   setup(id: WorkloadId): (() => void) | null;
   /** E1: seconds of training for one Fashion-MNIST epoch read from `dataDir`, as the engine's own job times it. */
   epoch?(dataDir: string): number;
+  /** E2: seconds of training for one epoch of the character LSTM on the shipped text, as the engine's own job times it. */
+  textEpoch?(): number;
 }

@@ -3,11 +3,12 @@
  * so every engine is measured on the same definition and reported in the same unit. W1–W10 are single
  * steps timed in the engine's process (W8–W10 are whole training steps of sequence and generative
  * models: an LSTM language model, a convolutional autoencoder, a small decoder-only transformer);
- * E1 is one whole training epoch of the CLI's Fashion-MNIST recipe, run as the user runs it and timed
- * by the job itself (training only, as the job reports it).
+ * E1 is one whole training epoch of the CLI's Fashion-MNIST recipe, and E2 one epoch of the
+ * character LSTM on the text tapegrad ships, each run as the user runs it and timed by the job
+ * itself (training only, as the job reports it) against its PyTorch mirror doing the same.
  */
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'W8' | 'W9' | 'W10' | 'E1';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'W8' | 'W9' | 'W10' | 'E1' | 'E2';
 
 export interface Workload {
   id: WorkloadId;
@@ -65,6 +66,13 @@ export const W9 = { batch: 64, size: 28, c1: 16, c2: 32, lr: 1e-3 };
 export const W10 = { batch: 16, context: 64, vocab: 96, dModel: 128, heads: 4, layers: 4, ff: 512, lr: 3e-4, weightDecay: 0.01 };
 /** Fashion-MNIST's training set: one epoch is this many images. */
 export const E1 = { images: 60_000 };
+/**
+ * E2: `tapegrad train --model lstm --dataset text --epochs 1` against examples/torch/char_lm.py: the
+ * shipped text (data/tapegrad-tutorial.txt, whose length both sides check), 10% held out, and as many
+ * batches of 32 random windows of 64 characters as fit in the rest.
+ */
+export const E2 = { textCharacters: 122_491, batch: 32, seqLen: 64 };
+const e2Batches = Math.floor((E2.textCharacters - Math.round(E2.textCharacters * 0.1)) / (E2.batch * E2.seqLen));
 
 export function convOut(size: number, f: number, stride: number, padding: number): number {
   return Math.floor((size + 2 * padding - f) / stride) + 1;
@@ -120,6 +128,13 @@ export const WORKLOADS: Workload[] = [
     target: 0,
   },
   { id: 'E1', title: 'Fashion-MNIST epoch, the CLI recipe end to end', unit: 'images/s', work: E1.images, target: 0, vsPytorch: 1.0 },
+  {
+    id: 'E2',
+    title: `character LSTM epoch on the shipped text (train --model lstm --dataset text), end to end`,
+    unit: 'tokens/s',
+    work: e2Batches * E2.batch * E2.seqLen,
+    target: 0,
+  },
 ];
 
 /** The W5 chain cycles through these three ops; add and mul take a constant operand. */

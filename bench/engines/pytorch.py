@@ -197,6 +197,19 @@ def fashion_epoch(data_dir, threads):
     return float(m.group(1))
 
 
+def text_epoch(threads):
+    """E2: one epoch of the character LSTM mirror (examples/torch/char_lm.py) on the shipped text, its training time."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "torch", "char_lm.py")
+    out = subprocess.run([sys.executable, script, "--kind", "lstm", "--epochs", "1", "--threads", str(threads)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"train ([0-9.]+)s", out)
+    if not m:
+        raise RuntimeError(f"char_lm.py printed no epoch time: {out!r}")
+    sys.stderr.write(f"  {out.strip().splitlines()[0]}\n")
+    return float(m.group(1))
+
+
 def configuration():
     """The build a user's numbers depend on: version, BLAS, LAPACK, oneDNN and the CPU capability in use."""
     show = torch.__config__.show()
@@ -226,6 +239,9 @@ def main():
                 if not data_dir:
                     continue
                 result["seconds"][wid] = fashion_epoch(data_dir, threads)
+                result["runs"][wid] = 1
+            elif wid == "E2":
+                result["seconds"][wid] = text_epoch(threads)
                 result["runs"][wid] = 1
             elif wid in SETUP:
                 times = time_steps(SETUP[wid](), opts)

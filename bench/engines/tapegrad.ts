@@ -24,6 +24,7 @@ import {
   W8,
   W9,
   W10,
+  E2,
   WorkloadId,
 } from '../workloads';
 
@@ -204,6 +205,33 @@ function fashionEpoch(dataDir: string): number {
   }
 }
 
+/**
+ * E2: one epoch of `tapegrad train --model lstm --dataset text` on the shipped text, as a user runs it
+ * (the packaged CLI, in its own process); the seconds are the training time timings.json records.
+ */
+function textEpoch(): number {
+  const root = path.join(__dirname, '..', '..');
+  const cli = path.join(root, 'bin', 'tapegrad.js');
+  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error('E2 runs the built CLI: npm run build first');
+  const chars = fs.readFileSync(path.join(root, 'data', 'tapegrad-tutorial.txt'), 'utf8').length;
+  if (chars !== E2.textCharacters)
+    throw new Error(`E2: the shipped text has ${chars} characters, bench/workloads.ts says ${E2.textCharacters}`);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-bench-'));
+  try {
+    const run = spawnSync(process.execPath, [cli, 'train', '--model', 'lstm', '--dataset', 'text', '--epochs', '1', '--out', out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (run.status !== 0) throw new Error(`tapegrad train failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop()}`);
+    const epoch = JSON.parse(fs.readFileSync(path.join(out, 'timings.json'), 'utf8')).epochs[0];
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    process.stderr.write(`  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s, valLoss ${metrics.epochs[0].valLoss.toFixed(3)}\n`);
+    return epoch.trainSeconds;
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** The W5 chain step (also timed with anomaly mode by bench/anomaly.ts). */
 export function chain(): () => void {
   const x = tg.tensor([0.5], { requiresGrad: true });
@@ -230,6 +258,7 @@ export const engine: Engine = {
     return `WebAssembly ${kind} kernels on ${b.threads} thread(s), Node ${process.versions.node}, ${cpu}`;
   },
   epoch: fashionEpoch,
+  textEpoch,
   setup(id: WorkloadId) {
     switch (id) {
       case 'W3': {
@@ -254,6 +283,7 @@ export const engine: Engine = {
       case 'W10':
         return decoderTransformer();
       case 'E1':
+      case 'E2':
         return null;
       case 'W6': {
         const x = rand([W6.samples], 1, true);

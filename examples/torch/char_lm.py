@@ -20,6 +20,7 @@ import math
 import os
 import struct
 import sys
+import time
 
 import torch
 from torch import nn
@@ -127,16 +128,18 @@ def train(args):
     optimizer, scheduler = make_optimizer(model, lr, 0, args.epochs * batches)
     for epoch in range(1, args.epochs + 1):
         total = 0.0
+        started = time.perf_counter()
         for _ in range(batches):
             starts = torch.randint(0, len(train_ids) - T, (B,))
             x = torch.stack([train_ids[s:s + T] for s in starts])
             y = torch.stack([train_ids[s + 1:s + T + 1] for s in starts])
             total += train_step(model, optimizer, scheduler, 1.0, x, y)
+        seconds = time.perf_counter() - started
         model.eval()
         with torch.no_grad():
             n = (len(val_ids) - 1) // T * T
             loss = lm_loss(model, val_ids[:n].reshape(-1, T), val_ids[1:n + 1].reshape(-1, T)).item()
-        print(f'epoch {epoch}: train loss {total / batches:.3f}, valLoss {loss:.3f}')
+        print(f'epoch {epoch}: train loss {total / batches:.3f}, valLoss {loss:.3f}, train {seconds:.2f}s')
     counts = torch.bincount(val_ids, minlength=len(vocab)).double() / len(val_ids)
     unigram = -(counts[counts > 0] * counts[counts > 0].log()).sum().item()
     print(json.dumps({'valLoss': loss, 'unigramLoss': unigram}))
@@ -149,8 +152,12 @@ if __name__ == '__main__':
     p.add_argument('--text', help='a UTF-8 text file (default: the text tapegrad ships)')
     p.add_argument('--epochs', type=int, default=5)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--threads', type=int, help='torch.set_num_threads and interop threads (default: torch\'s own choice)')
     p.add_argument('--lr', type=float, help='default: 0.01 for rnn, 0.02 for lstm and gru (as tapegrad)')
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+        torch.set_num_interop_threads(a.threads)
     if a.parity:
         parity(a.parity)
     else:
