@@ -10,7 +10,7 @@ import { parseIdxImages } from '../data/idx';
 import { decodeGrey, resizeGrey } from '../train/image-decode';
 import { imageHeader, MAX_IMAGE_PIXELS } from '../train/image-header';
 import { Tensor } from '../tensor/tensor';
-import { loadRun } from '../train/run';
+import { loadRun } from '../train/classic-run';
 import { loadSession } from '../train/session';
 import { runFormat } from '../train/session-spec';
 import { parseCommand } from './args';

@@ -12,13 +12,14 @@
 import * as path from 'node:path';
 import { noGrad } from '../autograd/mode';
 import { stateDictFromJson } from '../nn/serialize';
+import type { StateDictInput } from '../nn/module';
 import { writeBytesAtomic } from '../platform/files';
 import { softmax } from '../ops/softmax';
 import { Rng, rng } from '../random/rng';
 import { Tensor } from '../tensor/tensor';
 import { version } from '../version';
 import { standardizeInPlace } from './datasets';
-import { buildModel, Classifier } from './models';
+import type { Classifier } from './models';
 import { DATASETS, MODELS, OPTIMIZERS } from './options';
 import type { DatasetName, Hyper, ModelName } from './options';
 import { confine, FieldChecker, readBounded, runFile } from './validate';
@@ -40,10 +41,10 @@ export const RUN_FILES = {
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
-/** run.json, format 1. */
+/** run.json, format 1 (loadRun presents a format-2 mlp/cnn run's run.json with the same fields). */
 export interface RunSpec {
   format: 'tapegrad-run';
-  formatVersion: 1;
+  formatVersion: 1 | 2;
   /** The tapegrad version that trained it. */
   tapegrad: string;
   dataset: DatasetName;
@@ -129,30 +130,39 @@ export interface LoadedRun {
   predict(unit: Tensor): Tensor;
 }
 
-/** Loads a run directory: its description, its architecture with the trained weights, its preprocessing. */
-export function loadRun(dir: string): LoadedRun {
-  const spec = readSpec(dir);
-  const { name, imageShape, classes } = spec.model;
-  const model = buildModel(name, imageShape, classes, runRng(spec.seed, 'init'));
+/** Reads a weights file of `expected` numbers: a format-1 run's model.json (nn.save's JSON). */
+function readJsonWeights(weightsFile: string, expected: number): StateDictInput {
+  // model.json writes each number in at most ~26 characters: anything much larger is not this model's.
+  const bytes = readBounded(weightsFile, 32 * expected + (1 << 16));
+  try {
+    return stateDictFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`${weightsFile} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
+  }
+}
+
+/**
+ * A run directory's model (built from `spec`, with the weights of `spec.weights` loaded) in eval
+ * mode, with its preprocessing; src/train/classic-run.ts's loadRun reads run.json of either format.
+ */
+export function loadedRun(
+  spec: RunSpec,
+  model: Classifier,
+  dir: string,
+  readWeights: (file: string, expected: number) => StateDictInput = readJsonWeights,
+): LoadedRun {
   let weightsFile: string;
   try {
     weightsFile = confine(dir, spec.weights, 'weights');
   } catch (e) {
     throw new Error(`${path.join(dir, RUN_FILES.spec)}: field ${(e as Error).message}`);
   }
-  // model.json writes each number in at most ~26 characters: anything much larger is not this model's.
-  const bytes = readBounded(weightsFile, 32 * spec.model.parameters + (1 << 16));
-  let sd;
-  try {
-    sd = stateDictFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (e) {
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new Error(`${weightsFile} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
-  }
+  const sd = readWeights(weightsFile, spec.model.parameters);
   try {
     model.loadStateDict(sd);
   } catch (e) {
-    throw new Error(`${weightsFile}: ${(e as Error).message}`);
+    throw new Error(`${weightsFile}: ${(e as Error).message.replace(/^loadBytes: /, '')}`);
   }
   model.eval();
   const { pixelScale, mean, std } = spec.preprocessing;

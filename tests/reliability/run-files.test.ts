@@ -10,7 +10,7 @@ import * as tg from '../../src';
 import { run as exportRun } from '../../src/cli/export';
 import { run as trainRun } from '../../src/cli/train';
 import { fileIo } from '../../src/platform/files';
-import { loadRun } from '../../src/train/run';
+import { loadRun } from '../../src/train/classic-run';
 import { capture } from '../cli-capture';
 
 jest.setTimeout(120_000);

@@ -14,6 +14,7 @@ import { backward } from '../../autograd/grad';
 import { noGrad } from '../../autograd/mode';
 import * as data from '../../data';
 import type { ImageSet } from '../../data';
+import { DataLoader, type Dataset } from '../../data/loader';
 import type { Module } from '../../nn/module';
 import { clipGradNorm_ } from '../../nn/utils/clip';
 import { crossEntropy } from '../../ops/loss';
@@ -100,6 +101,31 @@ export function augmentImages(x: Tensor, hyper: Hyper, augment: Rng): Tensor {
 }
 
 /**
+ * An epoch's shuffled mini-batches of `set` as a DataLoader gives them, a fresh permutation from
+ * `shuffle` each time it is iterated.
+ *
+ * Note [a loader of indices]: the loader's items are the examples' indices and its collate gathers
+ * the batch's images at once (data.gather), rather than copying each image out and stacking the
+ * copies: the sampler (its seeded permutation, batch size and drop-last rule) is the DataLoader's,
+ * the copying is one pass per batch.
+ */
+export function imageBatches(
+  set: ImageSet,
+  batchSize: number,
+  shuffle: Rng,
+  dropLast: boolean,
+): DataLoader<number, { idx: number[]; batch: ImageSet }> {
+  const indices: Dataset<number> = { length: set.labels.length, get: (i) => i };
+  return new DataLoader(indices, {
+    batchSize,
+    shuffle: true,
+    rng: shuffle,
+    dropLast,
+    collate: (idx) => ({ idx, batch: data.gather(set, idx) }),
+  });
+}
+
+/**
  * One epoch of shuffled mini-batches through classifierStep, awaiting `onBatch` after each batch (a
  * true answer drops the epoch: null). Returns { trainLoss, trainAccuracy } over the epoch.
  */
@@ -111,14 +137,14 @@ export async function classifierEpoch(
   rngs: { shuffle: Rng; augment: Rng },
   step: StepOptions,
   onBatch: (done: number, stats: BatchStats) => Promise<boolean>,
+  loaderOptions: { dropLast?: boolean } = {},
 ): Promise<{ trainLoss: number; trainAccuracy: number } | null> {
   model.train();
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   let done = 0;
-  for (const idx of data.batches(set.labels.length, hyper.batchSize, { rng: rngs.shuffle })) {
-    const batch = data.gather(set, idx);
+  for (const { idx, batch } of imageBatches(set, hyper.batchSize, rngs.shuffle, loaderOptions.dropLast ?? false)) {
     const x = augmentImages(batch.images, hyper, rngs.augment);
     const { loss, logits } = classifierStep(model, optimizer, x, batch.labels, step);
     lossSum += loss * idx.length;
