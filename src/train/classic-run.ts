@@ -43,14 +43,15 @@ function classicSaved(file: string, saved: Record<string, unknown>): ClassicSave
 
 /**
  * The RunSpec a format-2 mlp/cnn run would have had in format 1: what the format-1 readers (the
- * ONNX and PyTorch exporters, `graph`) need, from run.json alone (no data is read).
+ * ONNX and PyTorch exporters, `graph`) need, from run.json alone (no data is read). `export --torch`
+ * writes it as the exported folder's run.json, the same description as before.
  */
 function specOfSession(file: string, spec: SessionSpec, parameters: number): RunSpec {
   const s = classicSaved(file, spec.saved);
   const o = spec.options;
   return {
     format: 'tapegrad-run',
-    formatVersion: 2,
+    formatVersion: 1,
     tapegrad: spec.tapegrad,
     dataset: o.dataset as RunSpec['dataset'],
     dataDir: o.dataDir,

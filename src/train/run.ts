@@ -41,10 +41,13 @@ export const RUN_FILES = {
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
-/** run.json, format 1 (loadRun presents a format-2 mlp/cnn run's run.json with the same fields). */
+/**
+ * run.json, format 1: what tapegrad wrote for mlp and cnn runs before they trained through the
+ * session. loadRun presents a format-2 mlp/cnn run in this shape too (src/train/classic-run.ts).
+ */
 export interface RunSpec {
   format: 'tapegrad-run';
-  formatVersion: 1 | 2;
+  formatVersion: 1;
   /** The tapegrad version that trained it. */
   tapegrad: string;
   dataset: DatasetName;
@@ -111,11 +114,6 @@ export function readSpec(dir: string): RunSpec {
     throw new Error(`${file}: field ${(e as Error).message}`);
   }
   return spec as unknown as RunSpec;
-}
-
-export function specJson(spec: Omit<RunSpec, 'format' | 'formatVersion' | 'tapegrad' | 'weights'>): string {
-  const full: RunSpec = { format: 'tapegrad-run', formatVersion: 1, tapegrad: version, ...spec, weights: RUN_FILES.model };
-  return `${JSON.stringify(full, null, 2)}\n`;
 }
 
 /** A saved run, ready to use (SPEC §9): the model in eval mode and its input preprocessing. */

@@ -27,7 +27,6 @@ import { escapeXml } from '../chart';
 import { loadDataset, LoadedData } from '../datasets';
 import type { BatchStats, FamilyOptions, ReportSection } from '../family';
 import { findIdxFiles } from '../idx-files';
-import { argmaxRows } from '../loop';
 import { addToConfusion, Confusion, emptyConfusion } from '../metrics';
 import type { Hyper } from '../options';
 import { confusionTable, image, percent } from '../report';
@@ -84,6 +83,18 @@ export function classifierStep(
   optimizer.step();
   opts.scheduler?.step();
   return { loss: loss.item(), logits };
+}
+
+/** Index of the largest logit in each row of [N,C]. */
+export function argmaxRows(logits: Tensor): Int32Array {
+  const [n, c] = logits.shape;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (logits.data[i * c + j] > logits.data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
 }
 
 function countCorrect(predictions: Int32Array, labels: Int32Array): number {
