@@ -91,7 +91,7 @@ export function loadRun(dir: string): LoadedRun {
   const file = runFile(dir, 'run.json', 'the run description');
   if (!isClassic(spec.family))
     throw new Error(
-      `${dir} holds a ${spec.family} run; loadRun reads the classifier runs of --model mlp and cnn (tapegrad eval and sample read the others)`,
+      `${dir} holds a run of --model ${spec.family}; loadRun reads the classifier runs of --model mlp and cnn (tapegrad eval and sample read the others)`,
     );
   const s = classicSaved(file, spec.saved);
   const model = buildModel(spec.family, s.imageShape, s.classes, runRng(spec.options.seed, 'init'));
