@@ -18,7 +18,7 @@ import { readCheckpoint } from './checkpoint';
 import type { ClassicSaved } from './families/classic';
 import { buildModel } from './models';
 import { MODELS, type ModelName } from './options';
-import { loadedRun, LoadedRun, readSpec, RunSpec, runRng } from './run';
+import { loadedRun, LoadedRun, MAX_SPEC_BYTES, readSpec, RunSpec, runRng } from './run';
 import type { SessionOptions } from './session';
 import type { SessionCheckpoint } from './session-checkpoint';
 import { readSessionSpec, runFormat, SessionSpec } from './session-spec';
@@ -83,7 +83,7 @@ export function isClassicRun(dir: string): boolean {
 
 /** Loads a classic run directory of either format (SPEC §9): its description, the model with its trained weights, its preprocessing. */
 export function loadRun(dir: string): LoadedRun {
-  if (runFormat(dir) === 1) {
+  if (runFormat(dir, MAX_SPEC_BYTES) === 1) {
     const spec = readSpec(dir);
     return loadedRun(spec, buildModel(spec.model.name, spec.model.imageShape, spec.model.classes, runRng(spec.seed, 'init')), dir);
   }
@@ -115,9 +115,11 @@ export function legacyResume(dir: string): { options: SessionOptions; checkpoint
     classes: spec.model.classes,
     epochs: spec.options.epochs,
   });
-  if (c.scheduler === undefined && (spec.options.scheduler ?? 'cosine') !== 'none')
+  // A checkpoint from before schedules saves none: a finished run still writes its results again
+  // (nothing is stepped), but more epochs would not follow the schedule the run was trained with.
+  if (c.scheduler === undefined && (spec.options.scheduler ?? 'cosine') !== 'none' && c.epoch < spec.options.epochs)
     throw new Error(
-      `${dir}'s checkpoint predates learning-rate schedules (it saves no schedule state), so its run cannot continue as it was trained; train it again`,
+      `${dir}'s checkpoint predates learning-rate schedules (it saves no schedule state), so its remaining epochs cannot be trained as the run was; train it again`,
     );
   // The weights with the live tensors' dtypes (a batch norm's count is int32).
   const live = new Map<string, Tensor>([...model.namedParameters(), ...model.namedBuffers()]);

@@ -73,8 +73,8 @@ export function writeAtomic(dir: string, name: string, content: string | Uint8Ar
   return final;
 }
 
-/** run.json's size limit: it holds settings and class names, never tensors. */
-const MAX_SPEC_BYTES = 1 << 20;
+/** A classic run.json's size limit (either format): it holds settings and class names, never tensors. */
+export const MAX_SPEC_BYTES = 1 << 20;
 /** The largest image side a run may declare (run.json's imageShape). */
 const MAX_SIDE = 4096;
 
@@ -86,7 +86,7 @@ export function readSpec(dir: string): RunSpec {
   check.object(spec, '');
   check.equal(spec, 'format', 'tapegrad-run');
   if (spec.formatVersion !== 1)
-    check.fail('formatVersion', `is ${check.describe(spec.formatVersion)}; this tapegrad reads run descriptions of format 1`);
+    check.fail('formatVersion', `is ${check.describe(spec.formatVersion)}; this tapegrad reads run descriptions of formats 1 and 2`);
   check.string(spec.tapegrad, 'tapegrad');
   check.string(spec.dataset, 'dataset', DATASETS);
   if (spec.dataDir !== null) check.string(spec.dataDir, 'dataDir');

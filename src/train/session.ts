@@ -151,7 +151,8 @@ function capture(b: BuiltRun, epochs: Record<string, number>[], timings: Session
 function restore(b: BuiltRun, c: SessionCheckpoint): void {
   loadRunWeights(b.run, c.weights);
   for (const [name, o] of Object.entries(b.run.optimizers)) o.loadStateDict(c.optimizers[name]);
-  for (const [name, s] of Object.entries(b.run.schedulers)) s.loadStateDict(c.schedulers[name]);
+  // Every session checkpoint holds its schedulers (readSessionCheckpoint checks); a finished older run's may hold none.
+  for (const [name, s] of Object.entries(b.run.schedulers)) if (c.schedulers[name] !== undefined) s.loadStateDict(c.schedulers[name]);
   for (const [k, r] of b.rngs.all) r.setState(c.rngs[k]);
 }
 
