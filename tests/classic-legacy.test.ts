@@ -15,7 +15,7 @@ import { run as predictRun } from '../src/cli/predict';
 import { run as trainRun } from '../src/cli/train';
 import { loadRun } from '../src/train/classic-run';
 import { capture } from './cli-capture';
-import { toFormat1 } from './legacy-run';
+import { cutAfterFirstCheckpoint, toFormat1 } from './legacy-run';
 
 jest.setTimeout(180_000);
 
@@ -31,15 +31,7 @@ beforeAll(async () => {
   trained = await capture(() => trainRun(args(whole)));
   expect(trained.code).toBe(0);
   // The same run cut by Ctrl-C once its first checkpoint is on disk.
-  const poll = setInterval(() => {
-    if (fs.existsSync(path.join(cut, 'checkpoint.json'))) {
-      clearInterval(poll);
-      process.emit('SIGINT');
-    }
-  }, 1);
-  const r = await capture(() => trainRun(args(cut)));
-  clearInterval(poll);
-  expect(r.code).toBe(130);
+  expect(await cutAfterFirstCheckpoint(cut, async () => (await capture(() => trainRun(args(cut)))).code)).toBe(130);
 });
 
 const sameTensors = (a: string, b: string) => {

@@ -8,8 +8,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tg from '../src';
+import { readClassicSpec } from '../src/train/classic-run';
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+/** Runs `train` (a command writing into `dir`) and sends it Ctrl-C once its first checkpoint is on disk; its exit status. */
+export async function cutAfterFirstCheckpoint(dir: string, train: () => Promise<number>): Promise<number> {
+  const poll = setInterval(() => {
+    if (fs.existsSync(path.join(dir, 'checkpoint.json'))) {
+      clearInterval(poll);
+      process.emit('SIGINT');
+    }
+  }, 1);
+  try {
+    return await train();
+  } finally {
+    clearInterval(poll);
+  }
+}
 
 export function toFormat1(from: string, to: string): string {
   fs.mkdirSync(to, { recursive: true });
@@ -18,43 +34,12 @@ export function toFormat1(from: string, to: string): string {
   const spec = readJson(path.join(from, 'run.json'));
   if (spec.formatVersion !== 2 || !['mlp', 'cnn'].includes(spec.family))
     throw new Error(`toFormat1: ${from} is not a format-2 mlp/cnn run`);
-  const { options: o, saved } = spec;
+  const { saved } = spec;
   const checkpoint = readJson(path.join(from, 'checkpoint.json'));
   const tensors = tg.load(path.join(from, 'checkpoint.safetensors'));
   const weights = fs.existsSync(path.join(from, 'model.safetensors')) ? tg.load(path.join(from, 'model.safetensors')) : null;
-  const parameters: number = spec.model.parameters;
-  fs.writeFileSync(
-    path.join(to, 'run.json'),
-    `${JSON.stringify(
-      {
-        format: 'tapegrad-run',
-        formatVersion: 1,
-        tapegrad: spec.tapegrad,
-        dataset: o.dataset,
-        dataDir: o.dataDir,
-        limit: o.limit,
-        seed: o.seed,
-        model: { name: spec.family, architecture: saved.architecture, imageShape: saved.imageShape, classes: saved.classes, parameters },
-        classNames: saved.classNames,
-        preprocessing: { pixelScale: saved.pixelScale, mean: saved.mean, std: saved.std },
-        options: {
-          epochs: o.epochs,
-          batchSize: o.batchSize,
-          lr: o.lr,
-          momentum: o.momentum,
-          weightDecay: o.weightDecay,
-          cropPadding: o.cropPadding,
-          flipP: o.flipP,
-          optimizer: o.optimizer,
-          scheduler: o.scheduler ?? 'cosine',
-          clipGradNorm: o.clipGradNorm ?? null,
-        },
-        weights: 'model.json',
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  // readClassicSpec describes a format-2 mlp/cnn run as format 1 did (readSpec checks every field of it when the tests read it back).
+  fs.writeFileSync(path.join(to, 'run.json'), `${JSON.stringify({ ...readClassicSpec(from), weights: 'model.json' }, null, 2)}\n`);
   if (weights !== null) {
     const sd = Object.fromEntries(
       checkpoint.weights.map((k: string) => [k, { shape: [...weights[k].shape], data: Array.from(weights[k].data) }]),

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { load, saveBytes } from '../tensor/safetensors';
 import type { Tensor } from '../tensor/tensor';
 import type { FamilyOptions } from '../train/family';
+import { optionsOfSpec } from '../train/classic-run';
 import { FAMILIES } from '../train/families';
 import { loadClassifierData } from '../train/families/classify';
 import type { ClassicSaved } from '../train/families/classic';
@@ -56,19 +57,7 @@ export async function run(args: string[]): Promise<number> {
     const history = readHistory(dir);
     fs.mkdirSync(out, { recursive: true });
     // A run of the mlp or cnn family (run.json format 2), as `tapegrad train` writes it.
-    const { scheduler, clipGradNorm, ...hyper } = spec.options;
-    const options: FamilyOptions = {
-      model: spec.model.name,
-      dataset: spec.dataset,
-      dataDir: spec.dataDir,
-      textFile: null,
-      seed: spec.seed,
-      limit: spec.limit,
-      ...hyper,
-      scheduler: scheduler ?? 'cosine',
-      clipGradNorm: clipGradNorm ?? null,
-      ...(history !== null ? { epochs: history.length } : {}),
-    };
+    const options: FamilyOptions = { ...optionsOfSpec(spec), ...(history !== null ? { epochs: history.length } : {}) };
     const saved: ClassicSaved = {
       architecture: spec.model.architecture,
       imageShape: spec.model.imageShape,

@@ -11,10 +11,12 @@
  * weights, optimiser, schedule and generator states (its `model` generator is the family's
  * 'init') continue exactly where the old loop would have. The resumed run is written in format 2.
  */
+import * as path from 'node:path';
 import { allocate } from '../tensor/dtype';
 import { loadBytes } from '../tensor/safetensors';
 import { Tensor } from '../tensor/tensor';
 import { readCheckpoint } from './checkpoint';
+import type { FamilyOptions } from './family';
 import type { ClassicSaved } from './families/classic';
 import { buildModel } from './models';
 import { MODELS, type ModelName } from './options';
@@ -22,7 +24,7 @@ import { loadedRun, LoadedRun, MAX_SPEC_BYTES, readSpec, RunSpec, runRng } from 
 import type { SessionOptions } from './session';
 import type { SessionCheckpoint } from './session-checkpoint';
 import { readSessionSpec, runFormat, SessionSpec } from './session-spec';
-import { FieldChecker, readBounded, runFile } from './validate';
+import { FieldChecker, readBounded } from './validate';
 
 const isClassic = (family: string): family is ModelName => (MODELS as readonly string[]).includes(family);
 
@@ -81,26 +83,40 @@ export function isClassicRun(dir: string): boolean {
   return runFormat(dir) === 1 || isClassic(readSessionSpec(dir).spec.family);
 }
 
-/** Loads a classic run directory of either format (SPEC §9): its description, the model with its trained weights, its preprocessing. */
-export function loadRun(dir: string): LoadedRun {
-  if (runFormat(dir, MAX_SPEC_BYTES) === 1) {
-    const spec = readSpec(dir);
-    return loadedRun(spec, buildModel(spec.model.name, spec.model.imageShape, spec.model.classes, runRng(spec.seed, 'init')), dir);
-  }
+/** A classic run's description in format 1's shape, of either format, without reading its weights or data. */
+export function readClassicSpec(dir: string): RunSpec {
+  if (runFormat(dir, MAX_SPEC_BYTES) === 1) return readSpec(dir);
   const { spec } = readSessionSpec(dir);
-  const file = runFile(dir, 'run.json', 'the run description');
   if (!isClassic(spec.family))
     throw new Error(
       `${dir} holds a run of --model ${spec.family}; loadRun reads the classifier runs of --model mlp and cnn (tapegrad eval and sample read the others)`,
     );
-  const s = classicSaved(file, spec.saved);
-  const model = buildModel(spec.family, s.imageShape, s.classes, runRng(spec.options.seed, 'init'));
-  const runSpec = specOfSession(
-    file,
-    spec,
-    model.parameters().reduce((n, p) => n + p.size, 0),
-  );
-  return loadedRun(runSpec, model, dir, (weightsFile, expected) => loadBytes(readBounded(weightsFile, expected * 8 + (1 << 20))));
+  return specOfSession(path.join(dir, 'run.json'), spec, spec.model.parameters);
+}
+
+/** Loads a classic run directory of either format (SPEC §9): its description, the model with its trained weights, its preprocessing. */
+export function loadRun(dir: string): LoadedRun {
+  const spec = readClassicSpec(dir);
+  const model = buildModel(spec.model.name, spec.model.imageShape, spec.model.classes, runRng(spec.seed, 'init'));
+  // Format 1 keeps the weights as nn.save's JSON (loadedRun's default reader), format 2 in safetensors.
+  if (runFormat(dir, MAX_SPEC_BYTES) === 1) return loadedRun(spec, model, dir);
+  return loadedRun(spec, model, dir, (weightsFile, expected) => loadBytes(readBounded(weightsFile, expected * 8 + (1 << 20))));
+}
+
+/** The options of the mlp or cnn family that train the run a format-1 run.json (or an exported folder's) describes. */
+export function optionsOfSpec(spec: RunSpec): FamilyOptions {
+  const { scheduler, clipGradNorm, ...hyper } = spec.options;
+  return {
+    model: spec.model.name,
+    dataset: spec.dataset,
+    dataDir: spec.dataDir,
+    textFile: null,
+    seed: spec.seed,
+    limit: spec.limit,
+    ...hyper,
+    scheduler: scheduler ?? 'cosine',
+    clipGradNorm: clipGradNorm ?? null,
+  };
 }
 
 /** A format-1 run's checkpoint as the session's, and the options it was trained with (Note [an old run resumes bit for bit]). */
@@ -129,20 +145,7 @@ export function legacyResume(dir: string): { options: SessionOptions; checkpoint
     t.data.set(data);
     weights[k] = t;
   }
-  const { scheduler, clipGradNorm, ...hyper } = spec.options;
-  const options: SessionOptions = {
-    model: spec.model.name,
-    dataset: spec.dataset,
-    dataDir: spec.dataDir,
-    textFile: null,
-    seed: spec.seed,
-    limit: spec.limit,
-    ...hyper,
-    ...(scheduler !== undefined ? { scheduler } : {}),
-    ...(clipGradNorm !== undefined ? { clipGradNorm } : {}),
-    out: dir,
-    resumeFrom: dir,
-  };
+  const options: SessionOptions = { ...optionsOfSpec(spec), out: dir, resumeFrom: dir };
   return {
     options,
     checkpoint: {

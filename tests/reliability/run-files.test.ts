@@ -12,7 +12,7 @@ import { run as trainRun } from '../../src/cli/train';
 import { fileIo } from '../../src/platform/files';
 import { loadRun } from '../../src/train/classic-run';
 import { capture } from '../cli-capture';
-import { toFormat1 } from '../legacy-run';
+import { cutAfterFirstCheckpoint, toFormat1 } from '../legacy-run';
 
 jest.setTimeout(120_000);
 
@@ -71,15 +71,7 @@ describe('checkpoints: safetensors for the tensors, a small validated JSON for t
     const cut = path.join(tmp, 'cut');
     const args = (out: string) => ['--model', 'mlp', '--epochs', '3', '--limit', '100', '--seed', '6', '--out', out];
     expect((await capture(() => trainRun(args(whole)))).code).toBe(0);
-    const poll = setInterval(() => {
-      if (fs.existsSync(path.join(cut, 'checkpoint.json'))) {
-        clearInterval(poll);
-        process.emit('SIGINT');
-      }
-    }, 1);
-    const r = await capture(() => trainRun(args(cut)));
-    clearInterval(poll);
-    expect(r.code).toBe(130);
+    expect(await cutAfterFirstCheckpoint(cut, async () => (await capture(() => trainRun(args(cut)))).code)).toBe(130);
     expect((await resume(cut)).code).toBe(0);
     for (const f of ['metrics.json', 'model.safetensors'])
       expect(fs.readFileSync(path.join(cut, f))).toEqual(fs.readFileSync(path.join(whole, f)));

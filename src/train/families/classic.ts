@@ -12,11 +12,7 @@
  * numbers did not move), and a checkpoint of the older run directory (run.json format 1) continues
  * bit for bit through the session (src/train/classic-run.ts).
  */
-import { noGrad } from '../../autograd/mode';
-import * as data from '../../data';
-import { softmax } from '../../ops/softmax';
 import type { LRScheduler } from '../../optim/lr-scheduler';
-import type { Tensor } from '../../tensor/tensor';
 import type { LoadedData } from '../datasets';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun, ReportSection } from '../family';
 import { featureMapRows, firstLayerFilters } from '../inspect';
@@ -24,15 +20,7 @@ import { buildModel, describeModel } from '../models';
 import { DATASETS, DEFAULTS, type DatasetName, type ModelName } from '../options';
 import { describeOptimizer, makeOptimizer, makeScheduler } from '../optimizers';
 import { filterGrid, type ImageRow, image } from '../report';
-import {
-  classifierEpoch,
-  ClassifierEvaluation,
-  confusionSection,
-  evaluateClassifier,
-  loadClassifierData,
-  misclassifiedSection,
-  standardised,
-} from './classify';
+import { classifierEpoch, classifierResults, confusionSection, loadClassifierData, misclassifiedSection } from './classify';
 
 /** The test images the report draws with their first-layer feature maps. */
 const FEATURE_MAP_IMAGES = 4;
@@ -88,8 +76,7 @@ export function createClassic(name: ModelName, opts: FamilyOptions, ctx: FamilyC
   const optimizer = makeOptimizer(opts, model.parameters());
   const { batches, dropLast } = batchesPerEpoch(train.labels.length, opts.batchSize);
   const scheduler = makeScheduler(opts, optimizer, opts.epochs * batches);
-  let last: ClassifierEvaluation | null = null;
-  const evaluated = (): ClassifierEvaluation => (last ??= evaluateClassifier(model, test, classes));
+  const results = classifierResults(model, test, classNames, pixels);
 
   return {
     modules: { model },
@@ -108,30 +95,18 @@ export function createClassic(name: ModelName, opts: FamilyOptions, ctx: FamilyC
     classNames,
 
     async trainEpoch(_epoch, onBatch) {
-      last = null;
       const step = { clipGradNorm: opts.clipGradNorm, scheduler };
       return classifierEpoch(model, optimizer, train, opts, { shuffle, augment }, step, onBatch, { dropLast });
     },
 
-    evaluate() {
-      last = null;
-      const r = evaluated();
-      return { testLoss: r.loss, testAccuracy: r.accuracy };
-    },
+    evaluate: results.evaluate,
 
     summary() {
-      const r = evaluated();
-      return {
-        trainExamples: train.labels.length,
-        testExamples: test.labels.length,
-        testAccuracy: r.accuracy,
-        classNames,
-        confusion: r.confusion,
-      };
+      return { trainExamples: train.labels.length, testExamples: test.labels.length, ...results.summary() };
     },
 
     async report() {
-      const r = evaluated();
+      const r = results.evaluated();
       const sections: ReportSection[] = [confusionSection(classNames, r)];
       const filters = firstLayerFilters(model);
       if (filters !== null && filters.length > 0)
@@ -161,14 +136,8 @@ export function createClassic(name: ModelName, opts: FamilyOptions, ctx: FamilyC
       };
     },
 
-    predict(images: Tensor): Tensor {
-      model.eval();
-      return noGrad(() => softmax(model.forward(standardised(images, pixels)), 1));
-    },
-
-    graphInput() {
-      return { module: model, input: data.gather(test, [0]).images };
-    },
+    predict: results.predict,
+    graphInput: results.graphInput,
   };
 }
 

@@ -241,3 +241,33 @@ export function misclassifiedSection(set: ImageSet, classNames: string[], result
       `<div class="filters">${cells.join('')}</div>`,
   };
 }
+
+/**
+ * What an image classifier family gives the session about its test set, computed once per epoch:
+ * `evaluate` (a fresh evaluation: { testLoss, testAccuracy }), `evaluated` (the last one, for the
+ * summary and the report), `summary` ({ testAccuracy, classNames, confusion }), `predict` (class
+ * probabilities of pixels in [0, 1], standardised with `pixels`) and the graph's input.
+ */
+export function classifierResults(model: LogitModel, test: ImageSet, classNames: string[], pixels: { mean: number; std: number }) {
+  let last: ClassifierEvaluation | null = null;
+  const evaluated = (): ClassifierEvaluation => (last ??= evaluateClassifier(model, test, classNames.length));
+  return {
+    evaluated,
+    evaluate(): Record<string, number> {
+      last = null;
+      const r = evaluated();
+      return { testLoss: r.loss, testAccuracy: r.accuracy };
+    },
+    summary(): Record<string, unknown> {
+      const r = evaluated();
+      return { testAccuracy: r.accuracy, classNames, confusion: r.confusion };
+    },
+    predict(images: Tensor): Tensor {
+      model.eval();
+      return noGrad(() => softmax(model.forward(standardised(images, pixels)), 1));
+    },
+    graphInput(): { module: Module; input: unknown } {
+      return { module: model, input: data.gather(test, [0]).images };
+    },
+  };
+}
