@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseIdxImages } from '../src/data/idx';
 import type { Tensor } from '../src/tensor/tensor';
-import { loadRun } from '../src/train/run';
+import { loadRun } from '../src/train/classic-run';
 
 export interface ClassHistogram {
   /** How many images each class won (argmax of its probabilities). */

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../src/cli/train';
 import { parseTrainArgs } from '../src/cli/train-args';
-import type { TrainOptions } from '../src/train/options';
+import type { FamilyTrainOptions } from '../src/cli/train-args';
 import { describeOptimizer, makeOptimizer, makeScheduler } from '../src/train/optimizers';
 import * as tg from '../src';
 
@@ -31,7 +31,7 @@ async function quiet<T>(fn: () => Promise<T>): Promise<{ value: T; out: string[]
 }
 
 describe('arguments', () => {
-  const parse = (args: string[]) => parseTrainArgs([...args, '--out', path.join(tmp, 'p')]) as TrainOptions;
+  const parse = (args: string[]) => parseTrainArgs([...args, '--out', path.join(tmp, 'p')]) as FamilyTrainOptions;
 
   test('defaults: SGD under the cosine schedule, no clipping', () => {
     const o = parse([]);
@@ -115,8 +115,8 @@ describe('checkpoints carry the optimizer and scheduler state', () => {
       expect(await train(args(whole))).toBe(0);
       expect(await train(args(cut), true)).toBe(130);
       const checkpoint = JSON.parse(fs.readFileSync(path.join(cut, 'checkpoint.json'), 'utf8'));
-      expect(checkpoint.scheduler.last_epoch).toBeGreaterThan(0);
-      expect(checkpoint.optimizer.param_groups[0].initial_lr).toBeDefined();
+      expect(checkpoint.schedulers.model.last_epoch).toBeGreaterThan(0);
+      expect(checkpoint.optimizers.model.param_groups[0].initial_lr).toBeDefined();
       expect(await train(['--resume', cut])).toBe(0);
       expect(fs.readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(fs.readFileSync(path.join(whole, 'metrics.json'), 'utf8'));
       const spec = JSON.parse(fs.readFileSync(path.join(whole, 'run.json'), 'utf8'));

@@ -197,7 +197,7 @@ function fashionEpoch(dataDir: string): number {
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     const accuracy = metrics.epochs[0].testAccuracy;
     process.stderr.write(
-      `  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.imagesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`,
+      `  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.examplesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`,
     );
     return epoch.trainSeconds;
   } finally {

@@ -5,9 +5,10 @@
  */
 import { loadDataset } from '../train/datasets';
 import { findIdxFiles } from '../train/idx-files';
-import { evaluate } from '../train/loop';
+import { evaluateClassifier } from '../train/families/classify';
 import { DATASETS, DatasetName } from '../train/options';
-import { loadRun, runRng } from '../train/run';
+import { isClassicRun, loadRun } from '../train/classic-run';
+import { runRng } from '../train/run';
 import { formatHeadline, loadSession } from '../train/session';
 import { runFormat } from '../train/session-spec';
 import { parseCommand } from './args';
@@ -41,8 +42,10 @@ export async function run(args: string[]): Promise<number> {
   if (parsed.positionals.length !== 1) return fail(`expected one RUN_DIR, got ${parsed.positionals.length}`);
   const dir = parsed.positionals[0];
   try {
-    if (runFormat(dir) === 2) {
-      if (parsed.values.dataset !== undefined || parsed.values['data-dir'] !== undefined)
+    const otherData = parsed.values.dataset !== undefined || parsed.values['data-dir'] !== undefined;
+    // A classic run (mlp, cnn) evaluates on other data through loadRun, whatever its format.
+    if (runFormat(dir) === 2 && !(otherData && isClassicRun(dir))) {
+      if (otherData)
         return fail(`--dataset and --data-dir are for classifier runs (mlp, cnn); a ${'model-family'} run evaluates on its own data`);
       return evalSession(dir);
     }
@@ -76,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
   const shape = data.imageShape.join(',');
   if (shape !== spec.model.imageShape.join(','))
     return fail(`the model takes images [${spec.model.imageShape.join(',')}], the data has [${shape}]`);
-  const result = evaluate(model, data.test, spec.model.classes);
+  const result = evaluateClassifier(model, data.test, spec.model.classes);
   const n = data.test.labels.length;
   console.log(`tapegrad eval ${dir}: ${spec.model.architecture} (${spec.model.name}) trained on ${spec.dataset}, seed ${spec.seed}`);
   console.log(`test accuracy ${(100 * result.accuracy).toFixed(2)}% (${n} images), loss ${result.loss.toFixed(4)}`);

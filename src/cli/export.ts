@@ -7,7 +7,7 @@ import { writeOnnx } from '../onnx';
 import { div, sub } from '../ops/elementwise';
 import { zeros } from '../tensor/create';
 import * as path from 'path';
-import { loadRun } from '../train/run';
+import { loadRun } from '../train/classic-run';
 import { writeTorchProgram } from '../train/torch-program';
 import { torchProgramKind, writeFamilyTorchProgram } from '../train/torch-program-families';
 import { parseCommand } from './args';

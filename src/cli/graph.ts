@@ -11,7 +11,7 @@ import * as data from '../data';
 import { crossEntropy } from '../ops/loss';
 import { Tensor } from '../tensor/tensor';
 import { argsError, attachNegativeNumbers } from './args';
-import { loadRun } from '../train/run';
+import { loadRun } from '../train/classic-run';
 import { traceBackward } from '../viz/trace';
 import { GRAPH_NAMES, isGraphName, namedGraph } from '../gallery/graphs';
 import type { HtmlOptions } from '../viz/html';

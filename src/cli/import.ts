@@ -6,17 +6,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { stateDictToJson } from '../nn/serialize';
-import { load } from '../tensor/safetensors';
-import { stateDictToPlain } from '../optim/optimizer';
-import { writeCheckpoint } from '../train/checkpoint';
-import { loadDataset } from '../train/datasets';
-import { findIdxFiles } from '../train/idx-files';
-import { evaluate } from '../train/loop';
+import { load, saveBytes } from '../tensor/safetensors';
+import type { Tensor } from '../tensor/tensor';
+import type { FamilyOptions } from '../train/family';
+import { optionsOfSpec } from '../train/classic-run';
+import { FAMILIES } from '../train/families';
+import { loadClassifierData } from '../train/families/classify';
+import type { ClassicSaved } from '../train/families/classic';
 import type { EpochMetrics } from '../train/metrics';
-import { buildModel } from '../train/models';
+import { buildModel, Classifier, describeModel } from '../train/models';
 import { makeOptimizer, makeScheduler } from '../train/optimizers';
-import { readSpec, RUN_FILES, RunSpec, runRng, writeAtomic } from '../train/run';
+import { RUN_FILES, RunSpec, runRng, writeAtomic } from '../train/run';
+import { writeSessionCheckpoint } from '../train/session-checkpoint';
+import { SESSION_FILES, sessionSpecJson } from '../train/session-spec';
 import { importFamilyRun } from '../train/torch-program-families';
 import { parseCommand } from './args';
 
@@ -64,10 +66,23 @@ export async function run(args: string[]): Promise<number> {
     model.loadStateDict(weights);
     const history = readHistory(dir);
     fs.mkdirSync(out, { recursive: true });
-    writeAtomic(out, RUN_FILES.model, stateDictToJson(model.stateDict()));
-    const options = history === null ? spec.options : { ...spec.options, epochs: history.length };
-    writeAtomic(out, RUN_FILES.spec, JSON.stringify({ ...spec, options, weights: RUN_FILES.model }, null, 2) + '\n');
-    if (history !== null) writeImportedCheckpoint(out, model, history);
+    // A run of the mlp or cnn family (run.json format 2), as `tapegrad train` writes it.
+    const options: FamilyOptions = { ...optionsOfSpec(spec), ...(history !== null ? { epochs: history.length } : {}) };
+    const saved: ClassicSaved = {
+      architecture: spec.model.architecture,
+      imageShape: spec.model.imageShape,
+      classes: spec.model.classes,
+      classNames: spec.classNames,
+      ...spec.preprocessing,
+    };
+    const parameters = model.parameters().reduce((n, p) => n + p.size, 0);
+    writeAtomic(out, SESSION_FILES.weights, saveBytes(liveWeights(model)));
+    writeAtomic(
+      out,
+      RUN_FILES.spec,
+      sessionSpecJson(FAMILIES[spec.model.name], options, { architecture: describeModel(model), parameters }, { ...saved }),
+    );
+    if (history !== null) writeImportedCheckpoint(out, model, options, history);
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -90,37 +105,47 @@ function readHistory(dir: string): (EpochMetrics & { seconds: number })[] | null
   });
 }
 
+/** The model's state dict as its live tensors (a batch norm's count keeps its int32), as the session saves weights. */
+function liveWeights(model: Classifier): Record<string, Tensor> {
+  const live = new Map<string, Tensor>([...model.namedParameters(), ...model.namedBuffers()]);
+  return Object.fromEntries(Object.keys(model.stateDict()).map((k) => [k, live.get(k)!]));
+}
+
 /**
  * The checkpoint of the imported run after PyTorch's epochs: its weights, a fresh optimiser and
  * schedule at the end of those epochs (PyTorch's optimiser state stays in PyTorch), the run's
- * generators, PyTorch's metrics and the confusion matrix of the imported weights on the test set.
+ * generators and PyTorch's metrics — so `train --resume` writes the run's report (the confusion
+ * matrix of the imported weights is computed then, on the run's test set).
  */
-function writeImportedCheckpoint(out: string, model: ReturnType<typeof buildModel>, history: (EpochMetrics & { seconds: number })[]): void {
-  const spec = readSpec(out);
-  const idxFiles = spec.dataset === 'digits' ? null : findIdxFiles(spec.dataDir!);
-  const loaded = loadDataset({ dataset: spec.dataset, idxFiles, limit: spec.limit }, runRng(spec.seed, 'split'), spec.preprocessing);
-  const optimizer = makeOptimizer(spec.options, model.parameters());
-  const scheduler = makeScheduler(spec.options, optimizer, 1);
-  writeCheckpoint(
+function writeImportedCheckpoint(
+  out: string,
+  model: Classifier,
+  options: FamilyOptions,
+  history: (EpochMetrics & { seconds: number })[],
+): void {
+  const loaded = loadClassifierData(options.model, options);
+  const optimizer = makeOptimizer(options, model.parameters());
+  const scheduler = makeScheduler(options, optimizer, 1);
+  writeSessionCheckpoint(
     out,
+    options.model,
     {
       epoch: history.length,
-      weights: model.stateDict(),
-      optimizer: stateDictToPlain(optimizer.stateDict()),
-      ...(scheduler !== null ? { scheduler: scheduler.stateDict() } : {}),
-      rng: {
-        shuffle: runRng(spec.seed, 'shuffle').state(),
-        augment: runRng(spec.seed, 'augment').state(),
-        model: runRng(spec.seed, 'init').state(),
+      weights: liveWeights(model),
+      optimizers: { model: optimizer.stateDict() },
+      schedulers: scheduler !== null ? { model: scheduler.stateDict() } : {},
+      rngs: {
+        init: runRng(options.seed, 'init').state(),
+        shuffle: runRng(options.seed, 'shuffle').state(),
+        augment: runRng(options.seed, 'augment').state(),
       },
       epochs: history.map(({ seconds: _, ...e }) => e),
       timings: history.map((e) => ({
         epoch: e.epoch,
         trainSeconds: e.seconds,
         testSeconds: 0,
-        imagesPerSecond: loaded.train.labels.length / Math.max(e.seconds, 1e-9),
+        examplesPerSecond: loaded.train.labels.length / Math.max(e.seconds, 1e-9),
       })),
-      confusion: evaluate(model, loaded.test, spec.model.classes).confusion,
     },
     writeAtomic,
   );

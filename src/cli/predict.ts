@@ -10,7 +10,7 @@ import { parseIdxImages } from '../data/idx';
 import { decodeGrey, resizeGrey } from '../train/image-decode';
 import { imageHeader, MAX_IMAGE_PIXELS } from '../train/image-header';
 import { Tensor } from '../tensor/tensor';
-import { loadRun } from '../train/run';
+import { isClassicRun, loadRun } from '../train/classic-run';
 import { loadSession } from '../train/session';
 import { runFormat } from '../train/session-spec';
 import { parseCommand } from './args';
@@ -104,10 +104,11 @@ interface Predictor {
 /**
  * The saved run in `dir` as a Predictor. A model-family run (run.json format 2) classifies through
  * its FamilyRun's predict and classNames; the image size and pixel scale are the facts its spec()
- * saved (`imageShape`, `pixelScale`), as the classifier families record them.
+ * saved (`imageShape`, `pixelScale`), as the classifier families record them. A classic run (mlp,
+ * cnn, either format) is read by loadRun, which needs no data.
  */
 function loadPredictor(dir: string): Predictor {
-  if (runFormat(dir) === 2) {
+  if (runFormat(dir) === 2 && !isClassicRun(dir)) {
     const { spec, run } = loadSession(dir);
     if (run.predict === undefined || run.classNames === undefined)
       throw new InputError(`${dir} holds a ${spec.family} run on ${spec.options.dataset}, which does not classify images`);

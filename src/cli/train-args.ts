@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAMILIES } from '../train/families';
 import type { SessionOptions } from '../train/session';
-import { findIdxFiles, IdxFiles } from '../train/idx-files';
+import { findIdxFiles } from '../train/idx-files';
 import {
   ADAPTIVE_LR,
   DATASETS,
@@ -18,7 +18,7 @@ import {
   OPTIMIZERS,
   ResumeOptions,
   SCHEDULERS,
-  TrainOptions,
+  type ModelName,
 } from '../train/options';
 import { argsError, attachNegativeNumbers } from './args';
 
@@ -154,7 +154,7 @@ export interface FamilyTrainOptions extends SessionOptions {
  * Parses and validates `args`; returns 'help' for --help. Throws UsageError for anything wrong,
  * including a missing data directory or IDX file (checked here, before any work starts).
  */
-export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOptions | ResumeOptions | 'help' {
+export function parseTrainArgs(args: string[]): FamilyTrainOptions | ResumeOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -178,13 +178,14 @@ export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOption
     return { resume: str('resume')!, threads };
   }
 
-  const modelName = choice('model', str('model') ?? 'cnn', [...MODELS, ...Object.keys(FAMILIES)]);
-  if (modelName in FAMILIES) return familyArgs(modelName, str, threads);
+  const classic = MODELS as readonly string[];
+  const modelName = choice('model', str('model') ?? 'cnn', [...classic, ...Object.keys(FAMILIES).filter((k) => !classic.includes(k))]);
+  if (!classic.includes(modelName)) return familyArgs(modelName, str, threads);
   if (str('text') !== undefined)
     throw new UsageError(`--text is for the text task (--dataset text), which --model ${modelName} does not train`);
   const dataset = choice('dataset', str('dataset') ?? 'digits', DATASETS);
-  const model = modelName as TrainOptions['model'];
-  const hyper: Hyper = { ...DEFAULTS[dataset] };
+  const model = modelName as ModelName;
+  const hyper: Hyper = { ...DEFAULTS[dataset], scheduler: 'cosine' };
   if (str('optimizer') !== undefined) hyper.optimizer = choice('optimizer', str('optimizer')!, OPTIMIZERS);
   if (hyper.optimizer !== 'sgd') hyper.lr = ADAPTIVE_LR[hyper.optimizer][dataset];
   if (str('scheduler') !== undefined) hyper.scheduler = choice('scheduler', str('scheduler')!, SCHEDULERS);
@@ -201,7 +202,6 @@ export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOption
   }
 
   let dataDir: string | null = null;
-  let idxFiles: IdxFiles | null = null;
   if (dataset === 'digits') {
     if (str('data-dir') !== undefined) throw new UsageError(`--data-dir is only for --dataset fashion-mnist (digits ship with tapegrad)`);
   } else {
@@ -209,7 +209,7 @@ export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOption
       throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (a directory of MNIST-format IDX files)`);
     dataDir = str('data-dir')!;
     try {
-      idxFiles = findIdxFiles(dataDir);
+      findIdxFiles(dataDir);
     } catch (e) {
       throw new UsageError(`--data-dir: ${(e as Error).message}`);
     }
@@ -217,7 +217,7 @@ export function parseTrainArgs(args: string[]): TrainOptions | FamilyTrainOption
 
   const out = str('out') ?? path.join('runs', `${dataset}-${model}-${seed}`);
   checkOut(out);
-  return { dataset, model, dataDir, idxFiles, seed, out, limit, threads, ...hyper };
+  return { family: model, model, dataset, dataDir, textFile: null, seed, out, limit, threads, ...hyper };
 }
 
 /** The options of a family run (`--model autoencoder`, `lstm`, …): the family's datasets and defaults, then the command line's. */

@@ -2,11 +2,11 @@
  * @file Datasets in memory — images [N,C,H,W] with integer labels — and the helpers a training loop
  * needs: shuffled index batches, a train/test split, and gathering a batch by indices.
  */
-import { defaultRng, Rng } from '../random/rng';
+import type { Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import type { Dataset } from './loader';
+import { type Dataset, indexOrder, sampleBatches } from './loader';
 
 export interface ImageSet {
   images: Tensor;
@@ -49,22 +49,11 @@ function checkCount(op: string, what: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${what} must be an integer >= ${min}, got ${v}`);
 }
 
-function permutation(n: number, shuffle: boolean, rng: Rng | undefined): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (shuffle) (rng ?? defaultRng()).shuffle(order);
-  return order;
-}
-
-/** Batches of indices into a dataset of n items; every index appears once per pass. */
+/** Batches of indices into a dataset of n items; every index appears once per pass. The DataLoader's sampler (sampleBatches), drawn when called. */
 export function batches(n: number, batchSize: number, opts: BatchOptions = {}): IterableIterator<Int32Array> {
   checkCount('batches', 'n', n, 0);
   checkCount('batches', 'batchSize', batchSize, 1);
-  const order = permutation(n, opts.shuffle ?? true, opts.rng);
-  const end = opts.dropLast ? n - (n % batchSize) : n;
-  return (function* () {
-    for (let start = 0; start < end; start += batchSize) yield order.slice(start, Math.min(start + batchSize, n));
-  })();
+  return sampleBatches(n, batchSize, { shuffle: opts.shuffle ?? true, dropLast: opts.dropLast ?? false, rng: opts.rng }).values();
 }
 
 /** The items at `indices`, copied: images [k, ...] and their labels. */
@@ -98,7 +87,7 @@ export function trainTestSplit(data: ImageSet, opts: SplitOptions = {}): { train
   const fraction = opts.testFraction ?? 0.2;
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`trainTestSplit: testFraction must be in [0,1], got ${fraction}`);
   const n = data.labels.length;
-  const order = permutation(n, opts.shuffle ?? true, opts.rng);
+  const order = indexOrder(n, opts.shuffle ?? true, opts.rng);
   const nTest = Math.ceil(n * fraction);
   return { train: gather(data, order.subarray(nTest)), test: gather(data, order.subarray(0, nTest)) };
 }

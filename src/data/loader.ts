@@ -121,7 +121,7 @@ export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], 
   if (sizes.reduce((a, b) => a + b, 0) !== n) {
     throw new Error(`randomSplit: the lengths [${sizes.join(', ')}] do not sum to the dataset's ${n} items`);
   }
-  const order = permutation(n, opts.rng ?? defaultRng());
+  const order = indexOrder(n, true, opts.rng);
   const out: Subset<T>[] = [];
   let offset = 0;
   for (const s of sizes) {
@@ -131,10 +131,11 @@ export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], 
   return out;
 }
 
-function permutation(n: number, rng: Rng): Int32Array {
+/** 0..n-1, shuffled by `rng` (the default generator when none is given) unless `shuffle` is false. */
+export function indexOrder(n: number, shuffle: boolean, rng?: Rng): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  return rng.shuffle(order);
+  return shuffle ? (rng ?? defaultRng()).shuffle(order) : order;
 }
 
 // ---- collation ----------------------------------------------------------------------------------
@@ -206,6 +207,17 @@ export function defaultCollate<T>(items: readonly T[]): Collated<T> {
 
 // ---- the loader ---------------------------------------------------------------------------------
 
+/**
+ * The DataLoader's sampler: one epoch's batches of indices into n items — the permutation of 0..n-1
+ * drawn at once from `rng` when shuffling (else 0..n-1 in order), cut into batches of batchSize, the
+ * last one dropped when it is short and dropLast is set. `tg.data.batches` is this sampler.
+ */
+export function sampleBatches(n: number, batchSize: number, opts: { shuffle: boolean; dropLast: boolean; rng?: Rng }): Int32Array[] {
+  const order = indexOrder(n, opts.shuffle, opts.rng);
+  const count = opts.dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+  return Array.from({ length: count }, (_, b) => order.slice(b * batchSize, Math.min((b + 1) * batchSize, n)));
+}
+
 export interface DataLoaderOptions<T, B> {
   batchSize?: number;
   /** A new permutation of the items each epoch (each time iteration starts), drawn from `rng`. */
@@ -248,11 +260,9 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements Iterable<B>, Asy
 
   /** This epoch's batches of indices (a fresh permutation when shuffling). */
   private *indexBatches(): Generator<number[]> {
-    const n = this.dataset.length;
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    if (this.shuffle) (this.rng ?? defaultRng()).shuffle(order);
-    for (let b = 0; b < this.length; b++) yield Array.from(order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, n)));
+    for (const b of sampleBatches(this.dataset.length, this.batchSize, { shuffle: this.shuffle, dropLast: this.dropLast, rng: this.rng })) {
+      yield Array.from(b);
+    }
   }
 
   *[Symbol.iterator](): Iterator<B> {

@@ -1,5 +1,6 @@
 /**
- * @file A run's checkpoint (SPEC §9, issue #26/#31): the tensors — weights and optimiser state — in
+ * @file A format-1 run's checkpoint (what mlp and cnn runs wrote before they trained through the
+ * session; read now to resume them, src/train/classic-run.ts; SPEC §9, issue #26/#31): the tensors — weights and optimiser state — in
  * `checkpoint.safetensors`, which keeps NaN and ±Infinity bit for bit, and everything else in a
  * small `checkpoint.json` (format version 2): the epoch, the generators, the optimiser's numbers,
  * the metrics so far. Both are written atomically; the JSON last, so it only ever names tensors that
@@ -16,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { OptimizerStateDict } from '../optim/optimizer';
 import type { RngState } from '../random/rng';
-import { loadBytes, saveBytes } from '../tensor/safetensors';
+import { loadBytes } from '../tensor/safetensors';
 import { Tensor } from '../tensor/tensor';
 import type { Confusion, EpochMetrics, EpochTiming } from './metrics';
 import { FieldChecker, readBounded, runFile } from './validate';
@@ -50,45 +51,6 @@ export interface CheckpointExpectations {
 
 /** Thrown for a checkpoint of a run that diverged: its tensors hold NaN or ±Infinity. */
 export class DivergedRunError extends Error {}
-
-const isTensorLike = (v: unknown): v is Tensor | { shape: number[]; data: number[] } =>
-  v instanceof Tensor || (typeof v === 'object' && v !== null && 'shape' in v && 'data' in v);
-
-/** Writes checkpoint.safetensors, then checkpoint.json naming its tensors; both atomically. */
-export function writeCheckpoint(
-  dir: string,
-  c: Checkpoint,
-  writeAtomic: (dir: string, name: string, content: string | Uint8Array) => string,
-): void {
-  const tensors: Record<string, Tensor> = {};
-  for (const [key, { shape, data }] of Object.entries(c.weights)) tensors[`model.${key}`] = new Tensor(Float32Array.from(data), shape);
-  const state: Record<string, Record<string, unknown>> = {};
-  for (const [id, entry] of Object.entries(c.optimizer.state)) {
-    state[id] = {};
-    for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-      if (isTensorLike(v)) {
-        const name = `optimizer.state.${id}.${k}`;
-        tensors[name] = v instanceof Tensor ? v : new Tensor(Float32Array.from(v.data), v.shape);
-        state[id][k] = { tensor: name };
-      } else state[id][k] = v;
-    }
-  }
-  writeAtomic(dir, CHECKPOINT_FILES.tensors, saveBytes(tensors, { format: CHECKPOINT_FORMAT }));
-  const json = {
-    format: CHECKPOINT_FORMAT,
-    formatVersion: CHECKPOINT_VERSION,
-    epoch: c.epoch,
-    tensors: CHECKPOINT_FILES.tensors,
-    weights: Object.keys(c.weights),
-    optimizer: { state, param_groups: c.optimizer.param_groups },
-    ...(c.scheduler !== undefined ? { scheduler: c.scheduler } : {}),
-    rng: c.rng,
-    epochs: c.epochs,
-    timings: c.timings,
-    confusion: c.confusion,
-  };
-  writeAtomic(dir, CHECKPOINT_FILES.json, `${JSON.stringify(json)}\n`);
-}
 
 /** JSON size limit: the small file holds no tensors (a legacy one does: 64 bytes per element is generous). */
 const MAX_JSON_BYTES = 8 << 20;
@@ -291,9 +253,4 @@ function firstNonFinite(c: Checkpoint): { where: string; value: string } | null 
     }
   }
   return null;
-}
-
-/** Whether `dir` holds a checkpoint at all (either format). */
-export function hasCheckpoint(dir: string): boolean {
-  return fs.existsSync(path.join(dir, CHECKPOINT_FILES.json));
 }

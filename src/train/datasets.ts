@@ -7,7 +7,7 @@ import type { ImageSet } from '../data';
 import type { Rng } from '../random/rng';
 import type { Tensor } from '../tensor/tensor';
 import type { IdxFiles } from './idx-files';
-import type { TrainOptions } from './options';
+import type { DatasetName } from './options';
 
 export interface LoadedData {
   train: ImageSet;
@@ -64,9 +64,9 @@ export function standardizeInPlace(images: Tensor, stats: { mean: number; std: n
   return images;
 }
 
-/** What picks a run's data: the dataset, its files, the example limit (a TrainOptions or a run.json). */
+/** What picks a run's data: the dataset, its files, the example limit (a run's options or a run.json). */
 export interface DataChoice {
-  dataset: TrainOptions['dataset'];
+  dataset: DatasetName;
   idxFiles: IdxFiles | null;
   limit: number | null;
 }

@@ -86,6 +86,10 @@ export interface FamilyRun {
   description: string;
   /** One line naming the data, e.g. '1437 train / 360 test images [1,8,8]'. */
   dataDescription: string;
+  /** The optimiser and its schedule as the header and the report say them (default: `${optimizer} lr ${lr}`). */
+  optimizerDescription?: string;
+  /** Rows the report's settings table adds after the data's (e.g. the preprocessing, the augmentation). */
+  settings?: [string, string][];
   /** What `examples` counts ('images', 'sequences', 'characters'). */
   unit: string;
   batchesPerEpoch: number;

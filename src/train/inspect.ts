@@ -1,13 +1,11 @@
 /**
  * @file Looking inside a trained model for report.html: its first-layer filters and the feature
- * maps they make of a few test images (as greyscale pictures), and its computation graph.
+ * maps they make of a few test images (as greyscale pictures).
  */
 import { noGrad } from '../autograd/mode';
 import * as data from '../data';
 import type { ImageSet } from '../data';
-import { crossEntropy } from '../ops/loss';
 import { Tensor } from '../tensor/tensor';
-import * as viz from '../viz';
 import type { Classifier } from './models';
 import type { GreyImage } from './png';
 import type { ImageRow } from './report';
@@ -40,27 +38,4 @@ export function featureMapRows(model: Classifier, test: ImageSet, classNames: st
   if (maps === null) return null;
   const inputs = planes(batch.images);
   return planes(maps).map((m, i) => ({ label: `test image ${i} (${classNames[batch.labels[i]]})`, input: inputs[i][0], maps: m }));
-}
-
-/**
- * The graph of one test example through the model and the loss, drawn by tg.viz with one cluster
- * per module. Returns null (and the report says so) rather than failing a finished run.
- */
-export async function modelGraphSvg(
-  model: Classifier,
-  test: ImageSet,
-  title: string,
-): Promise<{ svg: string | null; error: string | null }> {
-  try {
-    const one = data.gather(test, [0]);
-    model.eval();
-    one.images.name = 'x';
-    // Parameters are drawn with their state-dict names (block1.conv.weight).
-    for (const [name, p] of model.namedParameters()) p.name ??= name;
-    const loss = crossEntropy(model.forward(one.images), one.labels);
-    loss.name = 'loss';
-    return { svg: await viz.toSvg(viz.toDot(loss, { clusters: true, title, rankdir: 'TB' })), error: null };
-  } catch (e) {
-    return { svg: null, error: (e as Error).message };
-  }
 }

@@ -3,8 +3,6 @@
  * dataset's default hyper-parameters, and the options a run takes (the CLI parses them from its
  * arguments in src/cli/train-args.ts).
  */
-import type { IdxFiles } from './idx-files';
-
 export const DATASETS = ['digits', 'fashion-mnist'] as const;
 export const MODELS = ['cnn', 'mlp'] as const;
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
@@ -50,23 +48,6 @@ export const ADAPTIVE_LR: Record<Exclude<OptimizerChoice, 'sgd'>, Record<Dataset
 };
 
 export const DEFAULT_SEED = 0;
-
-export interface TrainOptions extends Hyper {
-  dataset: DatasetName;
-  model: ModelName;
-  /** The directory holding the IDX files; only for fashion-mnist. */
-  dataDir: string | null;
-  /** The IDX files found in dataDir, checked before training starts. */
-  idxFiles: IdxFiles | null;
-  seed: number;
-  out: string;
-  /** Train and test on only the first N examples of each split (quick runs and tests). */
-  limit: number | null;
-  /** Kernel threads (--threads); null: TAPEGRAD_THREADS or one per core. */
-  threads: number | null;
-  /** The run directory being continued (--resume), if any. */
-  resumeFrom?: string;
-}
 
 /** `tapegrad train --resume DIR`: everything else comes from the run's own run.json. */
 export interface ResumeOptions {

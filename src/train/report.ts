@@ -4,32 +4,15 @@
  * Written as well-formed XHTML-style markup (every element closed, every text escaped), so an XML
  * parser reads it as well as a browser does.
  */
-import { inlineSvg } from '../viz/svg';
-import { escapeXml, lineChart } from './chart';
+import { escapeXml } from './chart';
 
-import type { Confusion, EpochMetrics, EpochTiming } from './metrics';
+import type { Confusion } from './metrics';
 import { GreyImage, pngDataUri } from './png';
 
 export interface ImageRow {
   label: string;
   input: GreyImage;
   maps: GreyImage[];
-}
-
-export interface ReportInput {
-  title: string;
-  /** Name/value rows describing the run; values may come from the command line. */
-  settings: [string, string][];
-  epochs: EpochMetrics[];
-  timings: EpochTiming[];
-  classNames: string[];
-  confusion: Confusion;
-  /** The first conv layer's filters, one image per output channel (null for an MLP). */
-  filters: GreyImage[] | null;
-  /** A few test images and the feature maps the first conv layer (after ReLU) makes of them. */
-  featureMaps: ImageRow[] | null;
-  /** `tg.viz.toSvg` output; null when the graph could not be drawn. */
-  graphSvg: string | null;
 }
 
 export const REPORT_STYLE = `
@@ -55,47 +38,6 @@ export function image(img: GreyImage, scale: number, title: string): string {
   return `<img class="pixels" src="${pngDataUri(img)}" width="${img.width * scale}" height="${img.height * scale}" alt="${escapeXml(title)}" title="${escapeXml(title)}"/>`;
 }
 
-function settingsTable(rows: [string, string][]): string {
-  const body = rows.map(([k, v]) => `<tr><td>${escapeXml(k)}</td><td>${escapeXml(v)}</td></tr>`).join('\n');
-  return `<table class="settings">\n${body}\n</table>`;
-}
-
-function epochTable(epochs: EpochMetrics[], timings: EpochTiming[]): string {
-  const head =
-    '<tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>time (s)</th><th>images/s</th></tr>';
-  const rows = epochs.map((e, i) => {
-    const t = timings[i];
-    const time = t ? (t.trainSeconds + t.testSeconds).toFixed(1) : '';
-    const speed = t ? Math.round(t.imagesPerSecond).toString() : '';
-    return `<tr><td>${e.epoch}</td><td>${e.trainLoss.toFixed(4)}</td><td>${percent(e.trainAccuracy)}</td><td>${e.testLoss.toFixed(4)}</td><td>${percent(e.testAccuracy)}</td><td>${time}</td><td>${speed}</td></tr>`;
-  });
-  return `<table class="epochs">\n${head}\n${rows.join('\n')}\n</table>`;
-}
-
-function curves(epochs: EpochMetrics[]): string {
-  const loss = lineChart({
-    title: 'Loss',
-    yLabel: 'cross-entropy',
-    series: [
-      { name: 'train', color: '#1f77b4', values: epochs.map((e) => e.trainLoss) },
-      { name: 'test', color: '#d62728', values: epochs.map((e) => e.testLoss) },
-    ],
-  });
-  const accValues = epochs.flatMap((e) => [e.trainAccuracy, e.testAccuracy]);
-  const low = Math.max(0, Math.floor(Math.min(1, ...accValues) * 10) / 10);
-  const accuracy = lineChart({
-    title: 'Accuracy',
-    yLabel: 'accuracy',
-    yRange: [low === 1 ? 0.9 : low, 1],
-    formatY: (v) => `${Math.round(v * 1000) / 10}%`,
-    series: [
-      { name: 'train', color: '#1f77b4', values: epochs.map((e) => e.trainAccuracy) },
-      { name: 'test', color: '#d62728', values: epochs.map((e) => e.testAccuracy) },
-    ],
-  });
-  return `<div class="charts">\n<div class="loss-chart">${loss}</div>\n<div class="accuracy-chart">${accuracy}</div>\n</div>`;
-}
-
 /** Rows are true classes, columns predictions; each cell is shaded by its share of its row. */
 export function confusionTable(classNames: string[], confusion: Confusion): string {
   const head = `<tr><th>true \\ predicted</th>${classNames.map((c) => `<th>${escapeXml(c)}</th>`).join('')}</tr>`;
@@ -115,53 +57,6 @@ export function confusionTable(classNames: string[], confusion: Confusion): stri
 export function filterGrid(filters: GreyImage[]): string {
   const scale = Math.max(4, Math.round(48 / filters[0].width));
   return `<div class="filters">${filters.map((f, i) => image(f, scale, `filter ${i}`)).join('')}</div>`;
-}
-
-function featureMapRows(rows: ImageRow[]): string {
-  const scale = Math.max(2, Math.round(56 / rows[0].input.width));
-  return rows
-    .map((r) => {
-      const maps = r.maps.map((m, i) => image(m, scale, `${r.label}: feature map ${i}`)).join('');
-      return `<div class="maps">${image(r.input, scale, r.label)}<span>→</span>${maps}</div>`;
-    })
-    .join('\n');
-}
-
-export function renderReport(r: ReportInput): string {
-  const final = r.epochs[r.epochs.length - 1];
-  const sections = [
-    `<h1>${escapeXml(r.title)}</h1>`,
-    final
-      ? `<p class="summary">Test accuracy after ${r.epochs.length} epoch${r.epochs.length === 1 ? '' : 's'}: <strong>${percent(final.testAccuracy)}</strong></p>`
-      : '',
-    settingsTable(r.settings),
-    '<h2 id="curves">Loss and accuracy</h2>',
-    curves(r.epochs),
-    epochTable(r.epochs, r.timings),
-    '<h2 id="confusion">Confusion matrix (test set)</h2>',
-    confusionTable(r.classNames, r.confusion),
-  ];
-  if (r.filters && r.filters.length > 0) {
-    sections.push(
-      '<h2 id="filters">First-layer filters</h2>',
-      '<p class="note">Each filter stretched from its own minimum (black) to maximum (white).</p>',
-      filterGrid(r.filters),
-    );
-  }
-  if (r.featureMaps && r.featureMaps.length > 0) {
-    sections.push(
-      '<h2 id="feature-maps">Feature maps</h2>',
-      '<p class="note">Test images and the first convolution layer\'s activations (after ReLU).</p>',
-      featureMapRows(r.featureMaps),
-    );
-  }
-  sections.push('<h2 id="graph">Computation graph</h2>');
-  sections.push(
-    r.graphSvg
-      ? `<p class="note">One example through the model and the loss, clustered by module.</p>\n<div class="graph">${inlineSvg(r.graphSvg)}</div>`
-      : '<p class="note">The graph could not be drawn.</p>',
-  );
-  return reportPage(r.title, sections);
 }
 
 /** The page around a report's sections: one self-contained, well-formed XHTML document (empty sections left out). */

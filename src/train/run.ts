@@ -12,13 +12,14 @@
 import * as path from 'node:path';
 import { noGrad } from '../autograd/mode';
 import { stateDictFromJson } from '../nn/serialize';
+import type { StateDictInput } from '../nn/module';
 import { writeBytesAtomic } from '../platform/files';
 import { softmax } from '../ops/softmax';
 import { Rng, rng } from '../random/rng';
 import { Tensor } from '../tensor/tensor';
 import { version } from '../version';
 import { standardizeInPlace } from './datasets';
-import { buildModel, Classifier } from './models';
+import type { Classifier } from './models';
 import { DATASETS, MODELS, OPTIMIZERS } from './options';
 import type { DatasetName, Hyper, ModelName } from './options';
 import { confine, FieldChecker, readBounded, runFile } from './validate';
@@ -40,7 +41,10 @@ export const RUN_FILES = {
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
-/** run.json, format 1. */
+/**
+ * run.json, format 1: what tapegrad wrote for mlp and cnn runs before they trained through the
+ * session. loadRun presents a format-2 mlp/cnn run in this shape too (src/train/classic-run.ts).
+ */
 export interface RunSpec {
   format: 'tapegrad-run';
   formatVersion: 1;
@@ -69,8 +73,8 @@ export function writeAtomic(dir: string, name: string, content: string | Uint8Ar
   return final;
 }
 
-/** run.json's size limit: it holds settings and class names, never tensors. */
-const MAX_SPEC_BYTES = 1 << 20;
+/** A classic run.json's size limit (either format): it holds settings and class names, never tensors. */
+export const MAX_SPEC_BYTES = 1 << 20;
 /** The largest image side a run may declare (run.json's imageShape). */
 const MAX_SIDE = 4096;
 
@@ -82,7 +86,7 @@ export function readSpec(dir: string): RunSpec {
   check.object(spec, '');
   check.equal(spec, 'format', 'tapegrad-run');
   if (spec.formatVersion !== 1)
-    check.fail('formatVersion', `is ${check.describe(spec.formatVersion)}; this tapegrad reads run descriptions of format 1`);
+    check.fail('formatVersion', `is ${check.describe(spec.formatVersion)}; this tapegrad reads run descriptions of formats 1 and 2`);
   check.string(spec.tapegrad, 'tapegrad');
   check.string(spec.dataset, 'dataset', DATASETS);
   if (spec.dataDir !== null) check.string(spec.dataDir, 'dataDir');
@@ -112,11 +116,6 @@ export function readSpec(dir: string): RunSpec {
   return spec as unknown as RunSpec;
 }
 
-export function specJson(spec: Omit<RunSpec, 'format' | 'formatVersion' | 'tapegrad' | 'weights'>): string {
-  const full: RunSpec = { format: 'tapegrad-run', formatVersion: 1, tapegrad: version, ...spec, weights: RUN_FILES.model };
-  return `${JSON.stringify(full, null, 2)}\n`;
-}
-
 /** A saved run, ready to use (SPEC §9): the model in eval mode and its input preprocessing. */
 export interface LoadedRun {
   spec: RunSpec;
@@ -129,30 +128,39 @@ export interface LoadedRun {
   predict(unit: Tensor): Tensor;
 }
 
-/** Loads a run directory: its description, its architecture with the trained weights, its preprocessing. */
-export function loadRun(dir: string): LoadedRun {
-  const spec = readSpec(dir);
-  const { name, imageShape, classes } = spec.model;
-  const model = buildModel(name, imageShape, classes, runRng(spec.seed, 'init'));
+/** Reads a weights file of `expected` numbers: a format-1 run's model.json (nn.save's JSON). */
+function readJsonWeights(weightsFile: string, expected: number): StateDictInput {
+  // model.json writes each number in at most ~26 characters: anything much larger is not this model's.
+  const bytes = readBounded(weightsFile, 32 * expected + (1 << 16));
+  try {
+    return stateDictFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`${weightsFile} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
+  }
+}
+
+/**
+ * A run directory's model (built from `spec`, with the weights of `spec.weights` loaded) in eval
+ * mode, with its preprocessing; src/train/classic-run.ts's loadRun reads run.json of either format.
+ */
+export function loadedRun(
+  spec: RunSpec,
+  model: Classifier,
+  dir: string,
+  readWeights: (file: string, expected: number) => StateDictInput = readJsonWeights,
+): LoadedRun {
   let weightsFile: string;
   try {
     weightsFile = confine(dir, spec.weights, 'weights');
   } catch (e) {
     throw new Error(`${path.join(dir, RUN_FILES.spec)}: field ${(e as Error).message}`);
   }
-  // model.json writes each number in at most ~26 characters: anything much larger is not this model's.
-  const bytes = readBounded(weightsFile, 32 * spec.model.parameters + (1 << 16));
-  let sd;
-  try {
-    sd = stateDictFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (e) {
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new Error(`${weightsFile} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
-  }
+  const sd = readWeights(weightsFile, spec.model.parameters);
   try {
     model.loadStateDict(sd);
   } catch (e) {
-    throw new Error(`${weightsFile}: ${(e as Error).message}`);
+    throw new Error(`${weightsFile}: ${(e as Error).message.replace(/^loadBytes: /, '')}`);
   }
   model.eval();
   const { pixelScale, mean, std } = spec.preprocessing;

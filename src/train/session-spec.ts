@@ -1,7 +1,8 @@
 /**
  * @file run.json of a model-family run (format 2): the family, the options it was created with, and
- * what the family asked to keep (Note [a family is rebuilt from its options] in family.ts). A
- * classifier run (mlp, cnn) keeps format 1 (src/train/run.ts); `runFormat` tells the two apart.
+ * what the family asked to keep (Note [a family is rebuilt from its options] in family.ts). The
+ * mlp and cnn runs tapegrad wrote before they trained through the session are format 1
+ * (src/train/run.ts, read by src/train/classic-run.ts); `runFormat` tells the two apart.
  */
 import * as path from 'node:path';
 import { version } from '../version';
@@ -28,11 +29,14 @@ export interface SessionSpec {
 
 const MAX_SPEC_BYTES = 16 << 20;
 
-/** 1 for a classifier run (mlp, cnn), 2 for a model-family run; throws as readSpec does for no run.json. */
-export function runFormat(dir: string): number {
+/**
+ * 2 for a run of the training session, 1 for the older mlp/cnn run directories (src/train/run.ts);
+ * throws as readSpec does for no run.json, or one larger than `maxBytes`.
+ */
+export function runFormat(dir: string, maxBytes = MAX_SPEC_BYTES): number {
   const file = runFile(dir, RUN_FILES.spec, 'the run description');
   const check = new FieldChecker(file);
-  const spec = check.json(readBounded(file, MAX_SPEC_BYTES)) as Record<string, unknown>;
+  const spec = check.json(readBounded(file, maxBytes)) as Record<string, unknown>;
   check.object(spec, '');
   return spec.formatVersion === 2 ? 2 : 1;
 }

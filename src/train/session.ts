@@ -151,7 +151,8 @@ function capture(b: BuiltRun, epochs: Record<string, number>[], timings: Session
 function restore(b: BuiltRun, c: SessionCheckpoint): void {
   loadRunWeights(b.run, c.weights);
   for (const [name, o] of Object.entries(b.run.optimizers)) o.loadStateDict(c.optimizers[name]);
-  for (const [name, s] of Object.entries(b.run.schedulers)) s.loadStateDict(c.schedulers[name]);
+  // Every session checkpoint holds its schedulers (readSessionCheckpoint checks); a finished older run's may hold none.
+  for (const [name, s] of Object.entries(b.run.schedulers)) if (c.schedulers[name] !== undefined) s.loadStateDict(c.schedulers[name]);
   for (const [k, r] of b.rngs.all) r.setState(c.rngs[k]);
 }
 
@@ -232,11 +233,15 @@ export interface SessionOptions extends FamilyOptions {
   resumeFrom?: string;
 }
 
-/** Trains (or resumes) a family run into opts.out; returns the exit status (0, or 130 when interrupted). */
-export async function trainSession(family: Family, opts: SessionOptions, io: SessionIo): Promise<number> {
+/**
+ * Trains (or resumes) a family run into opts.out; returns the exit status (0, or 130 when interrupted).
+ * `legacy` is the checkpoint of an older run directory being resumed (src/train/classic-run.ts), read
+ * from files this session does not write; the run continues in the session's format.
+ */
+export async function trainSession(family: Family, opts: SessionOptions, io: SessionIo, legacy?: SessionCheckpoint): Promise<number> {
   const started = performance.now();
   const { out, resumeFrom, ...options } = opts;
-  const saved = resumeFrom !== undefined ? readSessionSpec(resumeFrom).spec.saved : null;
+  const saved = resumeFrom !== undefined && legacy === undefined ? readSessionSpec(resumeFrom).spec.saved : null;
   let b: BuiltRun;
   try {
     b = buildRun(family, options, saved);
@@ -250,7 +255,7 @@ export async function trainSession(family: Family, opts: SessionOptions, io: Ses
   let checkpoint: SessionCheckpoint | null = null;
   if (resumeFrom !== undefined) {
     try {
-      checkpoint = readSessionCheckpoint(resumeFrom, expectations(b));
+      checkpoint = legacy ?? readSessionCheckpoint(resumeFrom, expectations(b));
       restore(b, checkpoint);
     } catch (e) {
       throw new CheckpointRefusedError((e as Error).message);
@@ -259,7 +264,8 @@ export async function trainSession(family: Family, opts: SessionOptions, io: Ses
 
   io.log(`tapegrad train: ${options.dataset}, ${run.dataDescription}, ${options.model} = ${run.description}`);
   io.log(`kernels: ${io.kernels}`);
-  io.log(`${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, ${options.optimizer} lr ${options.lr}, seed ${options.seed}`);
+  const optimizerText = run.optimizerDescription ?? `${options.optimizer} lr ${options.lr}`;
+  io.log(`${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, ${optimizerText}, seed ${options.seed}`);
   if (checkpoint !== null)
     io.log(
       checkpoint.epoch >= options.epochs
@@ -332,10 +338,15 @@ export async function trainSession(family: Family, opts: SessionOptions, io: Ses
   const settings: [string, string][] = [
     ['dataset', (options.dataDir ?? options.textFile) ? `${options.dataset} (${options.dataDir ?? options.textFile})` : options.dataset],
     ['data', run.dataDescription],
+    ...(run.settings ?? []),
     ['model', `${options.model}: ${run.description}`],
     ['epochs', String(options.epochs)],
     ['batch size', String(options.batchSize)],
-    ['optimiser', `${options.optimizer}, lr ${options.lr}${options.weightDecay > 0 ? `, weight decay ${options.weightDecay}` : ''}`],
+    [
+      'optimiser',
+      run.optimizerDescription ??
+        `${options.optimizer}, lr ${options.lr}${options.weightDecay > 0 ? `, weight decay ${options.weightDecay}` : ''}`,
+    ],
     ...(options.clipGradNorm != null ? ([['gradient clipping', `total 2-norm ≤ ${options.clipGradNorm}`]] as [string, string][]) : []),
     ['seed', String(options.seed)],
     ['output', out],

@@ -14,6 +14,7 @@ import { backward } from '../../autograd/grad';
 import { noGrad } from '../../autograd/mode';
 import * as data from '../../data';
 import type { ImageSet } from '../../data';
+import { DataLoader, type Dataset } from '../../data/loader';
 import type { Module } from '../../nn/module';
 import { clipGradNorm_ } from '../../nn/utils/clip';
 import { crossEntropy } from '../../ops/loss';
@@ -26,7 +27,6 @@ import { escapeXml } from '../chart';
 import { loadDataset, LoadedData } from '../datasets';
 import type { BatchStats, FamilyOptions, ReportSection } from '../family';
 import { findIdxFiles } from '../idx-files';
-import { argmaxRows } from '../loop';
 import { addToConfusion, Confusion, emptyConfusion } from '../metrics';
 import type { Hyper } from '../options';
 import { confusionTable, image, percent } from '../report';
@@ -85,6 +85,18 @@ export function classifierStep(
   return { loss: loss.item(), logits };
 }
 
+/** Index of the largest logit in each row of [N,C]. */
+export function argmaxRows(logits: Tensor): Int32Array {
+  const [n, c] = logits.shape;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (logits.data[i * c + j] > logits.data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
 function countCorrect(predictions: Int32Array, labels: Int32Array): number {
   let n = 0;
   for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) n++;
@@ -100,6 +112,31 @@ export function augmentImages(x: Tensor, hyper: Hyper, augment: Rng): Tensor {
 }
 
 /**
+ * An epoch's shuffled mini-batches of `set` as a DataLoader gives them, a fresh permutation from
+ * `shuffle` each time it is iterated.
+ *
+ * Note [a loader of indices]: the loader's items are the examples' indices and its collate gathers
+ * the batch's images at once (data.gather), rather than copying each image out and stacking the
+ * copies: the sampler (its seeded permutation, batch size and drop-last rule) is the DataLoader's,
+ * the copying is one pass per batch.
+ */
+export function imageBatches(
+  set: ImageSet,
+  batchSize: number,
+  shuffle: Rng,
+  dropLast: boolean,
+): DataLoader<number, { idx: number[]; batch: ImageSet }> {
+  const indices: Dataset<number> = { length: set.labels.length, get: (i) => i };
+  return new DataLoader(indices, {
+    batchSize,
+    shuffle: true,
+    rng: shuffle,
+    dropLast,
+    collate: (idx) => ({ idx, batch: data.gather(set, idx) }),
+  });
+}
+
+/**
  * One epoch of shuffled mini-batches through classifierStep, awaiting `onBatch` after each batch (a
  * true answer drops the epoch: null). Returns { trainLoss, trainAccuracy } over the epoch.
  */
@@ -111,14 +148,14 @@ export async function classifierEpoch(
   rngs: { shuffle: Rng; augment: Rng },
   step: StepOptions,
   onBatch: (done: number, stats: BatchStats) => Promise<boolean>,
+  loaderOptions: { dropLast?: boolean } = {},
 ): Promise<{ trainLoss: number; trainAccuracy: number } | null> {
   model.train();
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   let done = 0;
-  for (const idx of data.batches(set.labels.length, hyper.batchSize, { rng: rngs.shuffle })) {
-    const batch = data.gather(set, idx);
+  for (const { idx, batch } of imageBatches(set, hyper.batchSize, rngs.shuffle, loaderOptions.dropLast ?? false)) {
     const x = augmentImages(batch.images, hyper, rngs.augment);
     const { loss, logits } = classifierStep(model, optimizer, x, batch.labels, step);
     lossSum += loss * idx.length;
@@ -202,5 +239,35 @@ export function misclassifiedSection(set: ImageSet, classNames: string[], result
     html:
       `<p class="note">${wrong.length} of the ${total} misclassified test images, the most confidently wrong first: true class → predicted (its probability).</p>\n` +
       `<div class="filters">${cells.join('')}</div>`,
+  };
+}
+
+/**
+ * What an image classifier family gives the session about its test set, computed once per epoch:
+ * `evaluate` (a fresh evaluation: { testLoss, testAccuracy }), `evaluated` (the last one, for the
+ * summary and the report), `summary` ({ testAccuracy, classNames, confusion }), `predict` (class
+ * probabilities of pixels in [0, 1], standardised with `pixels`) and the graph's input.
+ */
+export function classifierResults(model: LogitModel, test: ImageSet, classNames: string[], pixels: { mean: number; std: number }) {
+  let last: ClassifierEvaluation | null = null;
+  const evaluated = (): ClassifierEvaluation => (last ??= evaluateClassifier(model, test, classNames.length));
+  return {
+    evaluated,
+    evaluate(): Record<string, number> {
+      last = null;
+      const r = evaluated();
+      return { testLoss: r.loss, testAccuracy: r.accuracy };
+    },
+    summary(): Record<string, unknown> {
+      const r = evaluated();
+      return { testAccuracy: r.accuracy, classNames, confusion: r.confusion };
+    },
+    predict(images: Tensor): Tensor {
+      model.eval();
+      return noGrad(() => softmax(model.forward(standardised(images, pixels)), 1));
+    },
+    graphInput(): { module: Module; input: unknown } {
+      return { module: model, input: data.gather(test, [0]).images };
+    },
   };
 }

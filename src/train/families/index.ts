@@ -1,10 +1,11 @@
 /**
  * @file The model families `tapegrad train --model` builds through the training session (SPEC §17),
- * by name. `mlp` and `cnn` are the classic classifiers of src/train/models.ts and run through
- * src/cli/train.ts; every other family is one file in this folder.
+ * by name, each one file in this folder; `mlp` and `cnn` (classic.ts) are the classic classifiers of
+ * src/train/models.ts.
  */
 import type { Family } from '../family';
 import { AUTOENCODER, VAE } from './autoencoder';
+import { classicFamily } from './classic';
 import { dbnFamily } from './dbn';
 import { charLmFamily } from './char-lm';
 import { gan } from './gan';
@@ -22,4 +23,7 @@ export const FAMILIES: Record<string, Family> = {
   lstm: charLmFamily('lstm', sequenceClassifierFamily('lstm')),
   gru: charLmFamily('gru', sequenceClassifierFamily('gru')),
   transformer,
+  // The classic classifiers (the default run is `--model cnn` on the digits).
+  mlp: classicFamily('mlp'),
+  cnn: classicFamily('cnn'),
 };

@@ -7,28 +7,17 @@
  * report the confusion matrix and the most confidently misclassified test images. (The text task of
  * the same three names lives in its own file; the registry picks by dataset.)
  */
-import { noGrad } from '../../autograd/mode';
 import { Module, ModuleOptions } from '../../nn/module';
 import { Linear } from '../../nn/layers';
 import { GRU, LSTM, RNN } from '../../nn/recurrent';
 import { index } from '../../ops/indexing';
-import { softmax } from '../../ops/softmax';
 import { reshape } from '../../ops/shape';
 import type { LRScheduler } from '../../optim/lr-scheduler';
 import type { Tensor } from '../../tensor/tensor';
 import type { Family, FamilyContext, FamilyOptions, FamilyRun } from '../family';
-import * as data from '../../data';
 import type { Hyper } from '../options';
 import { makeOptimizer, makeScheduler } from '../optimizers';
-import {
-  classifierEpoch,
-  ClassifierEvaluation,
-  confusionSection,
-  evaluateClassifier,
-  loadClassifierData,
-  misclassifiedSection,
-  standardised,
-} from './classify';
+import { classifierEpoch, classifierResults, confusionSection, loadClassifierData, misclassifiedSection } from './classify';
 
 export type SequenceKind = 'rnn' | 'lstm' | 'gru';
 export const SEQUENCE_KINDS: readonly SequenceKind[] = ['rnn', 'lstm', 'gru'];
@@ -118,8 +107,7 @@ export function createSequenceClassifier(kind: SequenceKind, opts: FamilyOptions
   const batches = Math.ceil(train.labels.length / opts.batchSize);
   const scheduler = makeScheduler(opts, optimizer, opts.epochs * batches);
   const parameters = model.parameters().reduce((n, p) => n + p.size, 0);
-  let last: ClassifierEvaluation | null = null;
-  const evaluated = (): ClassifierEvaluation => (last ??= evaluateClassifier(model, test, classNames.length));
+  const results = classifierResults(model, test, classNames, pixels);
 
   return {
     modules: { model },
@@ -135,23 +123,14 @@ export function createSequenceClassifier(kind: SequenceKind, opts: FamilyOptions
     classNames,
 
     async trainEpoch(_epoch, onBatch) {
-      last = null;
       return classifierEpoch(model, optimizer, train, opts, { shuffle, augment }, { clipGradNorm: opts.clipGradNorm, scheduler }, onBatch);
     },
 
-    evaluate() {
-      last = null;
-      const r = evaluated();
-      return { testLoss: r.loss, testAccuracy: r.accuracy };
-    },
-
-    summary() {
-      const r = evaluated();
-      return { testAccuracy: r.accuracy, classNames, confusion: r.confusion };
-    },
+    evaluate: results.evaluate,
+    summary: results.summary,
 
     async report() {
-      const r = evaluated();
+      const r = results.evaluated();
       return [confusionSection(classNames, r), misclassifiedSection(test, classNames, r)];
     },
 
@@ -168,14 +147,8 @@ export function createSequenceClassifier(kind: SequenceKind, opts: FamilyOptions
       };
     },
 
-    predict(images: Tensor): Tensor {
-      model.eval();
-      return noGrad(() => softmax(model.forward(standardised(images, pixels)), 1));
-    },
-
-    graphInput() {
-      return { module: model, input: data.gather(test, [0]).images };
-    },
+    predict: results.predict,
+    graphInput: results.graphInput,
   };
 }
 
