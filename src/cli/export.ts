@@ -7,12 +7,11 @@ import { writeOnnx } from '../onnx';
 import { div, sub } from '../ops/elementwise';
 import { zeros } from '../tensor/create';
 import * as path from 'path';
-import { loadRun } from '../train/classic-run';
+import { isClassicRun, loadRun } from '../train/classic-run';
 import { writeTorchProgram } from '../train/torch-program';
 import { torchProgramKind, writeFamilyTorchProgram } from '../train/torch-program-families';
 import { parseCommand } from './args';
 import { exportFamilyOnnx } from './export-onnx';
-import { runFormat } from '../train/session-spec';
 
 const HELP = `usage: tapegrad export RUN_DIR --onnx FILE.onnx
        tapegrad export RUN_DIR --torch DIR
@@ -46,9 +45,10 @@ export async function run(args: string[]): Promise<number> {
   if ((out === undefined) === (torchDir === undefined)) return fail('give one of --onnx FILE.onnx or --torch DIR');
   if (out !== undefined && !/\.onnx$/i.test(out)) return fail(`--onnx must name a .onnx file, got '${out}'`);
   if (out !== undefined) {
-    // A model-family run (run.json format 2): the text models and the image sequence classifiers (export-onnx.ts).
+    // A model-family run other than the classic mlp/cnn (whose export is below, as for format 1):
+    // the text models and the image sequence classifiers (export-onnx.ts).
     try {
-      if (runFormat(parsed.positionals[0]) === 2) {
+      if (!isClassicRun(parsed.positionals[0])) {
         console.log(exportFamilyOnnx(parsed.positionals[0], out));
         return 0;
       }
