@@ -13,6 +13,7 @@
  * character that follows) as `accuracy 41.20%`. tapegrad's own metrics have no such accuracy: it is
  * the PyTorch side's extra, recorded in metrics.json as `valAccuracy`.
  */
+import { PY_AUGMENT, PY_READ_IDX } from './torch-program-py';
 
 /** The SequenceClassifier of src/train/families/recurrent-digits.ts; `layer` is RNN, LSTM or GRU. */
 export function sequenceClassifierPy(layer: string, inputSize: number, hiddenSize: number, classes: number): string {
@@ -151,16 +152,7 @@ def js_round(x):
 
 # ---- the images of a classifier run ----------------------------------------------------------------
 
-def read_idx(path):
-    for candidate in (path, path + '.gz'):
-        if os.path.exists(candidate):
-            raw = open(candidate, 'rb').read()
-            if candidate.endswith('.gz'):
-                raw = gzip.decompress(raw)
-            ndim = raw[3]
-            dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-            return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
-    raise FileNotFoundError(path)
+${PY_READ_IDX}
 
 
 def load_images(args):
@@ -187,19 +179,7 @@ def load_images(args):
     return [(((x.double() - p['mean']) / p['std']).float(), y) for x, y in sets]
 
 
-def augment(x, gen):
-    """The run's augmentation: random shifts (zero padding, then a random crop) and horizontal flips."""
-    pad, flip = OPTS.get('cropPadding', 0), OPTS.get('flipP', 0)
-    if pad:
-        n, _, h, w = x.shape
-        padded = F.pad(x, (pad, pad, pad, pad))
-        dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-        dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-        x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    if flip:
-        mask = torch.rand(x.shape[0], generator=gen) < flip
-        x = torch.where(mask[:, None, None, None], x.flip(3), x)
-    return x
+${PY_AUGMENT}
 
 
 def evaluate_classifier(net, x, y, batch=500):

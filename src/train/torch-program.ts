@@ -16,6 +16,7 @@ import { tensor, zeros } from '../tensor/create';
 import { save } from '../tensor/safetensors';
 import type { LoadedRun, RunSpec } from './run';
 import { runRng } from './run';
+import { PY_AUGMENT, PY_READ_IDX } from './torch-program-py';
 
 /** What export writes; run.json says the architecture and preprocessing, so the folder describes itself. */
 export const TORCH_FILES = ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md'] as const;
@@ -153,16 +154,7 @@ def parse_args():
     return p.parse_args()
 
 
-def read_idx(path):
-    for candidate in (path, path + '.gz'):
-        if os.path.exists(candidate):
-            raw = open(candidate, 'rb').read()
-            if candidate.endswith('.gz'):
-                raw = gzip.decompress(raw)
-            ndim = raw[3]
-            dims = struct.unpack('>' + 'I' * ndim, raw[4:4 + 4 * ndim])
-            return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
-    raise FileNotFoundError(path)
+${PY_READ_IDX}
 
 
 def load_data(args):
@@ -217,19 +209,7 @@ def make_scheduler(opt, lr, total):
     return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
 
 
-def augment(x, gen):
-    """The run's augmentation: random shifts (zero padding, then a random crop) and horizontal flips."""
-    pad, flip = OPTS.get('cropPadding', 0), OPTS.get('flipP', 0)
-    if pad:
-        n, _, h, w = x.shape
-        padded = F.pad(x, (pad, pad, pad, pad))
-        dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-        dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-        x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    if flip:
-        mask = torch.rand(x.shape[0], generator=gen) < flip
-        x = torch.where(mask[:, None, None, None], x.flip(3), x)
-    return x
+${PY_AUGMENT}
 
 
 def evaluate(net, x, y, batch=1000):
