@@ -177,59 +177,45 @@ function decoderTransformer(): () => void {
 }
 
 /**
- * One epoch of `tapegrad train --dataset fashion-mnist` as a user runs it (the packaged CLI, in its
- * own process); the seconds are the training time the run itself records in timings.json.
+ * One epoch of `tapegrad train ARGS --epochs 1` as a user runs it (the packaged CLI, in its own
+ * process): the training seconds the run itself records in timings.json, and its metrics.json epoch.
  */
-function fashionEpoch(dataDir: string): number {
+function cliEpoch(id: 'E1' | 'E2', args: string[]): { seconds: number; examplesPerSecond: number; metrics: Record<string, number> } {
   const root = path.join(__dirname, '..', '..');
   const cli = path.join(root, 'bin', 'tapegrad.js');
-  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error('E1 runs the built CLI: npm run build first');
+  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error(`${id} runs the built CLI: npm run build first`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-bench-'));
   try {
-    const run = spawnSync(
-      process.execPath,
-      [cli, 'train', '--dataset', 'fashion-mnist', '--data-dir', dataDir, '--epochs', '1', '--out', out],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    if (run.status !== 0) throw new Error(`tapegrad train failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop()}`);
-    const timings = JSON.parse(fs.readFileSync(path.join(out, 'timings.json'), 'utf8'));
-    const epoch = timings.epochs[0];
-    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    const accuracy = metrics.epochs[0].testAccuracy;
-    process.stderr.write(
-      `  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s (${Math.round(epoch.examplesPerSecond)} img/s), test acc ${(100 * accuracy).toFixed(2)}%\n`,
-    );
-    return epoch.trainSeconds;
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
-}
-
-/**
- * E2: one epoch of `tapegrad train --model lstm --dataset text` on the shipped text, as a user runs it
- * (the packaged CLI, in its own process); the seconds are the training time timings.json records.
- */
-function textEpoch(): number {
-  const root = path.join(__dirname, '..', '..');
-  const cli = path.join(root, 'bin', 'tapegrad.js');
-  if (!fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'))) throw new Error('E2 runs the built CLI: npm run build first');
-  const chars = fs.readFileSync(path.join(root, 'data', 'tapegrad-tutorial.txt'), 'utf8').length;
-  if (chars !== E2.textCharacters)
-    throw new Error(`E2: the shipped text has ${chars} characters, bench/workloads.ts says ${E2.textCharacters}`);
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-bench-'));
-  try {
-    const run = spawnSync(process.execPath, [cli, 'train', '--model', 'lstm', '--dataset', 'text', '--epochs', '1', '--out', out], {
+    const run = spawnSync(process.execPath, [cli, 'train', ...args, '--epochs', '1', '--out', out], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (run.status !== 0) throw new Error(`tapegrad train failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop()}`);
     const epoch = JSON.parse(fs.readFileSync(path.join(out, 'timings.json'), 'utf8')).epochs[0];
-    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    process.stderr.write(`  epoch 1: train ${epoch.trainSeconds.toFixed(1)}s, valLoss ${metrics.epochs[0].valLoss.toFixed(3)}\n`);
-    return epoch.trainSeconds;
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')).epochs[0];
+    return { seconds: epoch.trainSeconds, examplesPerSecond: epoch.examplesPerSecond, metrics };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** E1: one epoch of `tapegrad train --dataset fashion-mnist`. */
+function fashionEpoch(dataDir: string): number {
+  const e = cliEpoch('E1', ['--dataset', 'fashion-mnist', '--data-dir', dataDir]);
+  process.stderr.write(
+    `  epoch 1: train ${e.seconds.toFixed(1)}s (${Math.round(e.examplesPerSecond)} img/s), test acc ${(100 * e.metrics.testAccuracy).toFixed(2)}%\n`,
+  );
+  return e.seconds;
+}
+
+/** E2: one epoch of `tapegrad train --model lstm --dataset text` on the shipped text, whose length workloads.ts states. */
+function textEpoch(): number {
+  const chars = fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'tapegrad-tutorial.txt'), 'utf8').length;
+  if (chars !== E2.textCharacters)
+    throw new Error(`E2: the shipped text has ${chars} characters, bench/workloads.ts says ${E2.textCharacters}`);
+  const e = cliEpoch('E2', ['--model', 'lstm', '--dataset', 'text']);
+  process.stderr.write(`  epoch 1: train ${e.seconds.toFixed(1)}s, valLoss ${e.metrics.valLoss.toFixed(3)}\n`);
+  return e.seconds;
 }
 
 /** The W5 chain step (also timed with anomaly mode by bench/anomaly.ts). */

@@ -31,6 +31,7 @@ import type { SessionCheckpoint } from './session-checkpoint';
 import { writeSessionCheckpoint } from './session-checkpoint';
 import { readSessionSpec, SESSION_FILES } from './session-spec';
 import { charRnnPy, charTransformerPy, FAMILY_TRAIN_PY, MODEL_PY_HEAD, sequenceClassifierPy } from './torch-program-families-py';
+import { readmeClosing } from './torch-program-py';
 import { bundledTextPath, readTextFile } from './text-data';
 
 /** The runs src/train/torch-program.ts exports (format 1, or format 2 once they train through the session). */
@@ -192,26 +193,7 @@ ${
     : 'Each process trains on its share of every epoch (a `DistributedSampler`);'
 } gradients are averaged across processes. Rank 0 evaluates and writes the weights.
 
-## Several machines
-
-On every machine, with the same folder on each:
-
-\`\`\`sh
-torchrun --nnodes 2 --nproc_per_node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id run1 train.py
-\`\`\`
-
-\`HOST\` is one of the machines, reachable from the others.
-
-Debian's PyTorch 1.13 under Python 3.11 has a torchrun bug that rejects its own default
-\`--redirects 0\`; there, name the streams: \`torchrun --redirects 2 --tee 1 --nproc_per_node 2 train.py\`.
-
-## Back to tapegrad
-
-\`\`\`sh
-tapegrad import DIR --out RUN_DIR     # a run directory with the weights PyTorch wrote
-tapegrad eval RUN_DIR                 # ${lm ? 'the val loss train.py printed (as valLoss)' : 'the accuracy train.py printed'}
-\`\`\`
-`;
+${readmeClosing(lm ? 'the val loss train.py printed (as valLoss)' : 'the accuracy train.py printed')}`;
 }
 
 // ---- import --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import { tensor, zeros } from '../tensor/create';
 import { save } from '../tensor/safetensors';
 import type { LoadedRun, RunSpec } from './run';
 import { runRng } from './run';
-import { PY_AUGMENT, PY_READ_IDX } from './torch-program-py';
+import { PY_AUGMENT, PY_READ_IDX, readmeClosing } from './torch-program-py';
 
 /** What export writes; run.json says the architecture and preprocessing, so the folder describes itself. */
 export const TORCH_FILES = ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md'] as const;
@@ -96,26 +96,7 @@ Each process trains on its share of every epoch (a \`DistributedSampler\`); grad
 across processes, so with N processes an epoch takes N times fewer steps of the same batch size per
 process. Rank 0 evaluates and writes the weights.
 
-## Several machines
-
-On every machine, with the same folder (and data) on each:
-
-\`\`\`sh
-torchrun --nnodes 2 --nproc_per_node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id run1 train.py
-\`\`\`
-
-\`HOST\` is one of the machines, reachable from the others.
-
-Debian's PyTorch 1.13 under Python 3.11 has a torchrun bug that rejects its own default
-\`--redirects 0\`; there, name the streams: \`torchrun --redirects 2 --tee 1 --nproc_per_node 2 train.py\`.
-
-## Back to tapegrad
-
-\`\`\`sh
-tapegrad import DIR --out RUN_DIR     # a run directory with the weights PyTorch wrote
-tapegrad eval RUN_DIR                 # the accuracy train.py printed
-\`\`\`
-`;
+${readmeClosing('the accuracy train.py printed')}`;
 }
 
 /** train.py: the recipe of run.json in PyTorch, single process or torchrun. */
