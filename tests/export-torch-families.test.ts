@@ -25,6 +25,7 @@ import { loadSession } from '../src/train/session';
 import { bundledTextPath, loadTextData } from '../src/train/text-data';
 import { capture } from './cli-capture';
 import { decodeTensor, encodeTensor, requireTorch, runTorch, TORCH_PYTHON } from './torch-harness';
+import { writeFashionIdx } from './idx-fixture';
 
 jest.setTimeout(300_000);
 
@@ -57,24 +58,6 @@ async function cli(fn: (args: string[]) => Promise<number>, ...args: string[]): 
   return r.out;
 }
 
-/** Four Fashion-MNIST-format IDX files of random 28×28 images (labels 0…9) in a new directory. */
-function idxDir(train: number, test: number): string {
-  const dir = fs.mkdtempSync(path.join(tmp, 'idx-'));
-  const g = tg.rng('idx');
-  const images = (n: number) =>
-    Buffer.concat([
-      Buffer.from([0, 0, 8, 3, 0, 0, n >> 8, n & 255, 0, 0, 0, 28, 0, 0, 0, 28]),
-      Buffer.from(Array.from({ length: n * 784 }, () => g.int(256))),
-    ]);
-  const labels = (n: number) =>
-    Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, n >> 8, n & 255]), Buffer.from(Array.from({ length: n }, (_, i) => i % 10))]);
-  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), images(train));
-  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(train));
-  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), images(test));
-  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), labels(test));
-  return dir;
-}
-
 interface Case {
   name: string;
   args: string[];
@@ -91,7 +74,7 @@ const CASES: Case[] = [
   { name: 'gru on digits', args: ['--model', 'gru', '--limit', '200'], task: 'classify', trains: false, torchrun: false },
   {
     name: 'gru on IDX files',
-    args: ['--model', 'gru', '--dataset', 'fashion-mnist', '--data-dir', idxDir(48, 24)],
+    args: ['--model', 'gru', '--dataset', 'fashion-mnist', '--data-dir', writeFashionIdx(tmp, 48, 24)],
     task: 'classify',
     trains: false,
     torchrun: false,

@@ -39,6 +39,7 @@ import { loadSession, SessionIo, trainSession } from '../src/train/session';
 import { capture } from './cli-capture';
 import { requireTorch, TORCH_PYTHON } from './torch-harness';
 import { checkWellFormed } from './well-formed';
+import { writeFashionIdx } from './idx-fixture';
 
 jest.setTimeout(300_000);
 
@@ -616,26 +617,8 @@ describe('end to end through the CLI and the training session', () => {
 });
 
 describe('on Fashion-MNIST-format IDX files (--dataset fashion-mnist --data-dir DIR)', () => {
-  /** Writes the four IDX files of `train` and `test` random 28×28 images with labels 0…9 into a new directory. */
-  function idxDir(train: number, test: number): string {
-    const dir = fs.mkdtempSync(path.join(tmp, 'idx-'));
-    const g = tg.rng('idx');
-    const images = (n: number) =>
-      Buffer.concat([
-        Buffer.from([0, 0, 8, 3, 0, 0, n >> 8, n & 255, 0, 0, 0, 28, 0, 0, 0, 28]),
-        Buffer.from(Array.from({ length: n * 784 }, () => g.int(256))),
-      ]);
-    const labels = (n: number) =>
-      Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, n >> 8, n & 255]), Buffer.from(Array.from({ length: n }, (_, i) => i % 10))]);
-    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), images(train));
-    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), labels(train));
-    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), images(test));
-    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), labels(test));
-    return dir;
-  }
-
   test('gru reads 28 steps of 28 pixels; dbn pre-trains 784→500→500; both name the classes', async () => {
-    const dataDir = idxDir(64, 20);
+    const dataDir = writeFashionIdx(tmp, 64, 20);
     const seq = createSequenceClassifier(
       'gru',
       options('gru', sequenceClassifierDefaults('gru', 'fashion-mnist'), { dataset: 'fashion-mnist', dataDir }),
