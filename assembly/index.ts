@@ -12,3 +12,5 @@ export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 export { compareOp, indexAddRows, indexSelectRows, whereOp } from './select';
 // Winograd F(2×2, 3×3) convolution (issue 29).
 export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';
+// GELU's forward and backward, exact and tanh form (assembly/gelu.ts, Note [fused gelu]).
+export { geluBackward, geluForward } from './gelu';

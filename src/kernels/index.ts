@@ -12,7 +12,7 @@ import { threadCount } from './wasm/parallel';
 import { createWasmKernels } from './wasm/backend';
 import { loadRuntime } from './wasm/runtime';
 
-export type { BackendInfo, BinaryOp, CompareOp, Kernels, ScanOp, UnaryOp } from './kernels';
+export type { BackendInfo, BinaryOp, CompareOp, GeluApproximation, Kernels, ScanOp, UnaryOp } from './kernels';
 export type { ConvGeometry } from './types';
 export type { PoolGeometry } from './types';
 export type { BatchNormStats } from './types';

@@ -47,6 +47,9 @@ export type UnaryOp =
   | 'round'
   | 'trunc';
 
+/** GELU's two forms: x·Φ(x) exactly, or the tanh approximation (Note [fused gelu] in src/ops/activations.ts). */
+export type GeluApproximation = 'none' | 'tanh';
+
 /** Broadcasting binary ops, by name. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder';
 
@@ -253,4 +256,10 @@ export interface Kernels {
     ggh: Storage | null,
     ghp: Storage | null,
   ): void;
+
+  // GELU, fused (Note [fused gelu] in src/ops/activations.ts).
+  /** out[i] = gelu(x[i]), exact or the tanh form. */
+  gelu(approximate: GeluApproximation, x: Storage, out: Storage): Storage;
+  /** out[i] = gy[i] · gelu'(x[i]) (gy, x and out of one size). */
+  geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage;
 }

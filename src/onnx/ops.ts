@@ -405,8 +405,7 @@ const EMITTERS = {
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
-  // src/ops/activations.ts: the step mask as a comparison cast back to float (Note [step masks]),
-  // and exact gelu's normal CDF through Erf.
+  // src/ops/activations.ts: the step mask as a comparison cast back to float (Note [step masks]).
   step(e) {
     const greater = e.g.fresh(`${e.name}_greater`);
     e.g.node('Greater', [e.inputs[0], e.g.scalar(`${e.name}_zero`, 0)], [greater], {}, `${e.name}/Greater`, e.doc);
@@ -445,14 +444,27 @@ const EMITTERS = {
     e.g.markBatched(e.out, batched);
   },
 
-  normalCdf(e) {
-    const scaled = e.g.fresh(`${e.name}_scaled`);
-    const erf = e.g.fresh(`${e.name}_erf`);
-    const shifted = e.g.fresh(`${e.name}_shifted`);
-    e.g.node('Mul', [e.inputs[0], e.g.scalar(`${e.name}_rsqrt2`, Math.SQRT1_2)], [scaled], {}, `${e.name}/Mul`, e.doc);
-    e.g.node('Erf', [scaled], [erf], {}, `${e.name}/Erf`, e.doc);
-    e.g.node('Add', [erf, e.g.scalar(`${e.name}_one`, 1)], [shifted], {}, `${e.name}/Add`, e.doc);
-    e.g.node('Mul', [shifted, e.g.scalar(`${e.name}_half`, 0.5)], [e.outName], {}, `${e.name}/Half`, e.doc);
+  // gelu as its formula: x·½(1 + Erf(x/√2)), or the tanh form ½x(1 + Tanh(√(2/π)(x + 0.044715x³))).
+  gelu(e) {
+    const { approximate } = e.node.attrs as { approximate: 'none' | 'tanh' };
+    const x = e.inputs[0];
+    let k = 0;
+    const op = (type: string, ins: string[], out?: string) => {
+      const name = out ?? e.g.fresh(`${e.name}_${type.toLowerCase()}`);
+      e.g.node(type, ins, [name], {}, `${e.name}/${type}${k++}`, e.doc);
+      return name;
+    };
+    const c = (label: string, v: number) => e.g.scalar(`${e.name}_${label}`, v);
+    let gate: string;
+    if (approximate === 'tanh') {
+      const cube = op('Mul', [op('Mul', [x, x]), x]);
+      const inner = op('Mul', [op('Add', [x, op('Mul', [cube, c('kappa', 0.044715)])]), c('beta', Math.sqrt(2 / Math.PI))]);
+      gate = op('Tanh', [inner]);
+    } else {
+      gate = op('Erf', [op('Mul', [x, c('rsqrt2', Math.SQRT1_2)])]);
+    }
+    const half = op('Mul', [op('Add', [gate, c('one', 1)]), c('half', 0.5)]);
+    op('Mul', [x, half], e.outName);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
@@ -570,6 +582,7 @@ const EMITTERS = {
   convertGradient: BACKWARD_ONLY,
   padAdjoint: BACKWARD_ONLY,
   reluGrad: BACKWARD_ONLY,
+  geluGrad: BACKWARD_ONLY,
   conv2dWeight: BACKWARD_ONLY,
   avgPool2dAdjoint: BACKWARD_ONLY,
   indexAdd: BACKWARD_ONLY,

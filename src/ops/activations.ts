@@ -22,6 +22,8 @@ import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { add, div, exp, log, mul, sigmoid, sub, tanh, abs } from './elementwise';
 import { reshape } from './shape';
+import { erf } from './math';
+import type { GeluApproximation } from '../kernels';
 import { checkTensor } from './arguments';
 
 /** [x > 0] in x's dtype: the indicator of Note [step masks]; its derivative is zero. NaN gives 0. */
@@ -32,36 +34,6 @@ const stepP = defineOp('step', {
       x.shape,
     ),
   backward: () => [null],
-});
-
-/**
- * erf(v) to double precision: the all-positive series erf(v) = 2/√π · e^(−v²) · Σ 2ⁿv^(2n+1)/(2n+1)!!
- * (no cancellation) below |v| = 6, and ±1 beyond (where erf rounds to ±1 in float64).
- */
-export function erfScalar(v: number): number {
-  if (Number.isNaN(v)) return NaN;
-  const a = Math.abs(v);
-  if (a >= 6) return Math.sign(v);
-  let term = a;
-  let total = a;
-  for (let n = 1; term > total * 1e-17; n++) {
-    term *= (2 * a * a) / (2 * n + 1);
-    total += term;
-  }
-  return Math.sign(v) * Math.min(1, (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * total);
-}
-
-/**
- * Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, as PyTorch's exact gelu computes it; its
- * derivative φ(x) = e^(−x²/2)/√(2π) is written with ops, so gelu has second derivatives.
- */
-const normalCdfP = defineOp('normalCdf', {
-  forward: ([x]) =>
-    new Tensor(
-      kernels().mapWith(x.data, allocateUnfilled(x.dtype, x.size), (v) => 0.5 * (1 + erfScalar(v * Math.SQRT1_2))),
-      x.shape,
-    ),
-  backward: (gy, [x]) => [mul(gy, mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))],
 });
 
 /** [x > 0], Note [step masks]. */
@@ -127,17 +99,74 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-/** x·Φ(x); with approximate 'tanh', ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+/** GELU's primitive's attributes: which form (Note [fused gelu]). */
+interface GeluAttrs {
+  approximate: GeluApproximation;
+}
+
+const describeGelu = ({ approximate }: GeluAttrs) => (approximate === 'tanh' ? 'approximate=tanh' : '');
+
+/** gelu'(x) written with ops: Φ(x) + x·φ(x), or the tanh form's ½(1 + t) + ½x(1 − t²)u'. */
+function geluDerivative(x: Tensor, approximate: GeluApproximation): Tensor {
+  if (approximate === 'tanh') {
+    const t = tanh(mul(add(x, mul(mul(mul(x, x), x), KAPPA)), BETA));
+    const du = mul(add(mul(mul(x, x), 3 * KAPPA), 1), BETA);
+    return add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, mul(t, t))), du));
+  }
+  return add(normalCdf(x), mul(x, normalPdf(x)));
+}
+
+/** gelu''(x) written with ops: φ(x)(2 − x²), or the tanh form's (1 − t²)(u' + ½x(u'' − 2t·u'²)). */
+function geluSecondDerivative(x: Tensor, approximate: GeluApproximation): Tensor {
+  if (approximate === 'tanh') {
+    const t = tanh(mul(add(x, mul(mul(mul(x, x), x), KAPPA)), BETA));
+    const du = mul(add(mul(mul(x, x), 3 * KAPPA), 1), BETA);
+    const ddu = mul(x, 6 * KAPPA * BETA);
+    return mul(sub(1, mul(t, t)), add(du, mul(mul(x, 0.5), sub(ddu, mul(mul(t, 2), mul(du, du))))));
+  }
+  return mul(normalPdf(x), sub(2, mul(x, x)));
+}
+
+/** Φ(x) = ½(1 + erf(x/√2)) and φ(x) = e^(−x²/2)/√(2π), with ops. */
+const normalCdf = (x: Tensor) => mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+const normalPdf = (x: Tensor) => mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+/** √(2/π) and the cubic coefficient of the tanh form (PyTorch's kBeta, kKappa). */
+const BETA = Math.sqrt(2 / Math.PI);
+const KAPPA = 0.044715;
+
+/**
+ * Note [fused gelu]: gelu is one primitive, not x·Φ(x) composed: a transformer's feed-forward applies
+ * it to its widest activations, where the composition's passes (and, for the exact form, an erf per
+ * element through a closure) were a sixth of a training step. Its forward and its backward
+ * (`geluGrad`, gy·gelu'(x)) are one kernel each, a WebAssembly SIMD loop for float32 above a size
+ * (assembly/gelu.ts, Note [gelu threshold]) and PyTorch's formulas in TypeScript otherwise (the
+ * float64 reference). Higher derivatives stay the engine's: geluGrad's own backward is written with
+ * ops (gelu'(x) and gelu''(x) above), so gradgradcheck and createGraph see through it.
+ */
+const geluP = defineOp<GeluAttrs>('gelu', {
+  forward: ([x], { approximate }) => new Tensor(kernels().gelu(approximate, x.data, allocateUnfilled(x.dtype, x.size)), x.shape),
+  backward: (gy, [x], _y, attrs) => [geluGradP.apply([gy, x], attrs)],
+  describe: describeGelu,
+});
+
+/** gy·gelu'(x): gelu's backward as one kernel (Note [fused gelu]). */
+const geluGradP = defineOp<GeluAttrs>('geluGrad', {
+  forward: ([gy, x], { approximate }) =>
+    new Tensor(kernels().geluBackward(approximate, gy.data, x.data, allocateUnfilled(x.dtype, x.size)), x.shape),
+  backward: (ggx, [gy, x], _y, { approximate }) => [
+    gy.requiresGrad ? mul(ggx, geluDerivative(x, approximate)) : null,
+    x.requiresGrad ? mul(mul(ggx, gy), geluSecondDerivative(x, approximate)) : null,
+  ],
+  describe: describeGelu,
+});
+
+/** x·Φ(x); with approximate 'tanh', ½x(1 + tanh(√(2/π)(x + 0.044715x³))). One primitive (Note [fused gelu]). */
 export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   input('gelu', x);
   const approximate = opts.approximate ?? 'none';
-  if (approximate === 'tanh') {
-    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return mul(mul(x, 0.5), add(tanh(inner), 1));
-  }
-  if (approximate !== 'none')
+  if (approximate !== 'none' && approximate !== 'tanh')
     throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}' (input ${fmt(x.shape)})`);
-  return mul(x, normalCdfP.apply([x], undefined));
+  return geluP.apply([x], { approximate });
 }
 
 /** x·σ(x). */

@@ -54,9 +54,10 @@ export const PRIMITIVE_NAMES = [
   'scatterAddFlat',
   'element',
   'assemble',
-  // activations.ts (the indicator of Note [step masks], and exact gelu's normal CDF)
+  // activations.ts (the indicator of Note [step masks]; gelu and its backward, Note [fused gelu])
   'step',
-  'normalCdf',
+  'gelu',
+  'geluGrad',
   // compare.ts, math.ts, scan.ts (SPEC §14)
   'where',
   'cumsum',

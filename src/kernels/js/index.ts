@@ -15,6 +15,7 @@ import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 import * as pool from './pool';
 import * as reduce from './reduce';
 import * as recurrent from './recurrent';
+import * as activations from './activations';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -60,6 +61,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     lstmCellBackward: recurrent.lstmCellBackward,
     gruCellForward: recurrent.gruCellForward,
     gruCellBackward: recurrent.gruCellBackward,
+    // GELU, fused
+    gelu: activations.gelu,
+    geluBackward: activations.geluBackward,
   };
 }
 

@@ -21,6 +21,7 @@ import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
+import { geluBackwardWasm, geluWasm } from './activations';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
 export const WASM_MIN = {
@@ -57,6 +58,17 @@ export const WASM_SELECT_MIN = {
   indexSelectRow: 128,
   indexAdd: 2048,
 } as const;
+
+/**
+ * Note [gelu threshold]: GELU computes an erf (or an exponential) per element, so its TypeScript loop
+ * costs far more per element than the copies into and out of the arena, and WebAssembly wins on
+ * much smaller calls than the other elementwise kernels: the smallest call sent there, in elements.
+ * Measured by hand (scratch script, medians of 15 rounds, the loaded 2-core machine), forward and
+ * backward each: exact, WebAssembly ahead from 8 elements (×1.1–1.4 at 8, ×2 at 16, ×3 at 64,
+ * ×6–9 at 512K); tanh form, behind at 8 and even at 16, ahead from 32 (×1.2 at 32, ×1.3–3 at 64,
+ * ×4–6 at 512K). The threshold sits one doubling above the tanh form's break-even.
+ */
+export const WASM_GELU_MIN = 64;
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -343,5 +355,20 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         () => js.indexAdd(g, shape, axis, index, out),
       );
     },
+
+    // GELU, fused (Note [gelu threshold]).
+    gelu: (approximate, x, out) =>
+      viaWasm(
+        x.length >= WASM_GELU_MIN && allFloat32(x, out),
+        () => geluWasm(rt.serial, approximate, x as Float32Array, out as Float32Array),
+        () => js.gelu(approximate, x, out),
+      ),
+
+    geluBackward: (approximate, gy, x, out) =>
+      viaWasm(
+        x.length >= WASM_GELU_MIN && allFloat32(gy, x, out),
+        () => geluBackwardWasm(rt.serial, approximate, gy as Float32Array, x as Float32Array, out as Float32Array),
+        () => js.geluBackward(approximate, gy, x, out),
+      ),
   };
 }

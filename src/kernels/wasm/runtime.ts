@@ -67,6 +67,9 @@ export const EXPORTS = [
   'winogradForward',
   'winogradScratchBytes',
   'winogradWeights',
+  // GELU's forward and backward (assembly/gelu.ts).
+  'geluForward',
+  'geluBackward',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;

@@ -1,0 +1,52 @@
+/**
+ * @file GELU's forward and backward as single loops (Note [fused gelu] in src/ops/activations.ts), with
+ * PyTorch's formulas and constants: exact, x·½(1 + erf(x/√2)) and gy·(Φ(x) + x·φ(x)); the tanh form,
+ * ½x(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative as PyTorch's GeluBackward writes it. In
+ * float64 these are the reference; float32 above a size runs assembly/gelu.ts instead.
+ */
+import type { Storage } from '../../tensor/dtype';
+import type { GeluApproximation } from '../kernels';
+import { erf } from './special';
+
+/** √(2/π) and the cubic coefficient of the tanh form (PyTorch's kBeta, kKappa); 1/√(2π). */
+const BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
+const KAPPA = 0.044715;
+const INV_SQRT_2PI = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
+
+export function gelu(approximate: GeluApproximation, x: Storage, out: Storage): Storage {
+  const n = x.length;
+  if (approximate === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      out[i] = 0.5 * v * (1 + Math.tanh(BETA * (v + KAPPA * v * v * v)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      out[i] = v * 0.5 * (1 + erf(v * Math.SQRT1_2));
+    }
+  }
+  return out;
+}
+
+export function geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage {
+  const n = x.length;
+  if (approximate === 'tanh') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      const v2 = v * v;
+      const t = Math.tanh(BETA * (v + KAPPA * v2 * v));
+      const left = 0.5 * (1 + t);
+      const right = 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v2);
+      out[i] = gy[i] * (left + right);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      const cdf = 0.5 * (1 + erf(v * Math.SQRT1_2));
+      const pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+      out[i] = gy[i] * (cdf + v * pdf);
+    }
+  }
+  return out;
+}

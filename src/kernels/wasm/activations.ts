@@ -1,0 +1,32 @@
+/**
+ * @file The WebAssembly GELU kernels (assembly/gelu.ts, float32): operands into the arena, one SIMD
+ * pass, the result out.
+ */
+import type { GeluApproximation } from '../kernels';
+import { copyIn, copyOut } from './operands';
+import type { Arena } from './runtime';
+
+const FORM = { none: 0, tanh: 1 } as const;
+
+export function geluWasm(rt: Arena, approximate: GeluApproximation, x: Float32Array, out: Float32Array): Float32Array {
+  rt.reset();
+  const px = copyIn(rt, x);
+  const py = rt.reserve(4 * out.length);
+  rt.exports.geluForward(FORM[approximate], px, py, x.length);
+  return copyOut(rt, py, out);
+}
+
+export function geluBackwardWasm(
+  rt: Arena,
+  approximate: GeluApproximation,
+  gy: Float32Array,
+  x: Float32Array,
+  out: Float32Array,
+): Float32Array {
+  rt.reset();
+  const pg = copyIn(rt, gy);
+  const px = copyIn(rt, x);
+  const py = rt.reserve(4 * out.length);
+  rt.exports.geluBackward(FORM[approximate], pg, px, py, x.length);
+  return copyOut(rt, py, out);
+}
