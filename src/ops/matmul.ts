@@ -17,6 +17,15 @@ interface MatmulAttrs {
   transB: boolean;
 }
 
+/**
+ * Note [folded batches]: a product of a batched a [..., n, k] with a 2-D b (a linear layer on a
+ * sequence, [batch, time, features] @ weightᵀ) is one GEMM of all the batch's rows, [B·n, k] @ [k, m]
+ * — a's rows are contiguous — instead of B GEMMs that each copy b into WebAssembly memory again. Its
+ * backward's b-gradient is likewise one product, a's rows against gy's ([B·n, k]ᵀ @ [B·n, m]), rather
+ * than B per-batch products summed by sumTo. The same dot products either way in the forward (each
+ * output is one row of a against one column of b); the b-gradient's float64 sums run in a different
+ * order (one long sum over B·n rather than B sums of n).
+ */
 const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
   forward: ([a, b], attrs) => {
     const transA = attrs?.transA ?? false;
@@ -26,6 +35,11 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     const m = b.shape[b.ndim - (transB ? 2 : 1)];
     const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = allocateUnfilled(a.dtype, sizeOf(batch) * n * m);
+    if (b.ndim === 2 && !transA) {
+      // Every batch entry's rows in one GEMM (Note [folded batches]).
+      kernels().gemm(a.data, 0, b.data, 0, out, 0, sizeOf(batch) * n, k, m, false, false, transB);
+      return new Tensor(out, [...batch, n, m]);
+    }
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
     const sb = broadcastStrides(b.shape.slice(0, -2), batch);
     const so = stridesOf(batch);
@@ -48,11 +62,20 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     const transB = attrs?.transB ?? false;
     return [
       a.requiresGrad ? sumTo(transA ? product(b, gy, transB, true) : product(gy, b, false, !transB), a.shape) : null,
-      b.requiresGrad ? sumTo(transB ? product(gy, a, true, transA) : product(a, gy, !transA, false), b.shape) : null,
+      b.requiresGrad ? weightGrad(gy, a, b, transA, transB) : null,
     ];
   },
   describe: (attrs) => (attrs === undefined ? '' : [attrs.transA ? 'transA' : '', attrs.transB ? 'transB' : ''].filter((s) => s).join(' ')),
 });
+
+/** b's gradient: op(a)ᵀ @ gy summed to b's shape; for a 2-D b under a batched a, one product of all rows (Note [folded batches]). */
+function weightGrad(gy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  if (b.ndim === 2 && a.ndim > 2 && !transA) {
+    const rows = (t: Tensor) => reshape(t, [sizeOf(t.shape.slice(0, -1)), t.shape[t.ndim - 1]]);
+    return transB ? product(rows(gy), rows(a), true, false) : product(rows(a), rows(gy), true, false);
+  }
+  return sumTo(transB ? product(gy, a, true, transA) : product(a, gy, !transA, false), b.shape);
+}
 
 /** op(a) @ op(b) as one recorded product (no transposed copies). */
 function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {

@@ -293,6 +293,17 @@ const matmulCases: OpCase[] = [
   { name: 'matmul 1-D @ 1-D -> 0-d', inputs: () => [normal([3]), normal([3])], fn: (a, b) => square(tg.matmul(a, b)) },
   { name: 'matmul 1-D @ batched [2,3,2]', inputs: () => [normal([3]), normal([2, 3, 2])], fn: (a, b) => square(tg.matmul(a, b)) },
   { name: 'matmul then tanh', inputs: () => [normal([2, 3]), normal([3, 2])], fn: (a, b) => tg.tanh(tg.matmul(a, b)) },
+  // A batched a against a 2-D b is one product, forward and backward (Note [folded batches] in src/ops/matmul.ts).
+  {
+    name: 'linear on a sequence [2,3,4]·[5,4]ᵀ (folded batches)',
+    inputs: () => [normal([2, 3, 4]), normal([5, 4])],
+    fn: (x, w) => square(tg.linear(x, w)),
+  },
+  {
+    name: 'matmul batched [2,2,2,3]@[3,4] (folded batches)',
+    inputs: () => [normal([2, 2, 2, 3]), normal([3, 4])],
+    fn: (a, b) => square(tg.matmul(a, b)),
+  },
 ];
 
 const softmaxCases: OpCase[] = [
