@@ -262,4 +262,10 @@ export interface Kernels {
   gelu(approximate: GeluApproximation, x: Storage, out: Storage): Storage;
   /** out[i] = gy[i] · gelu'(x[i]) (gy, x and out of one size). */
   geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage;
+
+  // softmax, fused (Note [fused softmax] in src/ops/softmax.ts); x viewed as [outer, n, inner], the axis in the middle.
+  /** y = softmax of x along the middle axis. */
+  softmaxForward(x: Storage, outer: number, n: number, inner: number, y: Storage): Storage;
+  /** gx = y·(gy − Σ gy·y) along the middle axis. */
+  softmaxBackward(gy: Storage, y: Storage, outer: number, n: number, inner: number, gx: Storage): Storage;
 }

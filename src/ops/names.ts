@@ -92,6 +92,8 @@ export const PRIMITIVE_NAMES = [
   'indexAdd',
   // sorting.ts
   'topk',
+  // softmax.ts: softmax in one pass per line (Note [fused softmax])
+  'softmax',
   // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])
   'lstmCell',
   'gruCell',

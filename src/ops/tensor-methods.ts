@@ -372,6 +372,7 @@ export const PRIMITIVE_METHODS = {
   step: { none: 'internal: the derivative of leakyRelu, hardtanh and threshold' },
   gelu: 'gelu',
   geluGrad: { none: "backward-only (gelu's derivative)" },
+  softmax: 'softmax',
   where: 'where',
   cumsum: 'cumsum',
   cumprod: 'cumprod',

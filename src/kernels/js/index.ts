@@ -16,6 +16,7 @@ import * as pool from './pool';
 import * as reduce from './reduce';
 import * as recurrent from './recurrent';
 import * as activations from './activations';
+import * as softmax from './softmax';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -64,6 +65,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     // GELU, fused
     gelu: activations.gelu,
     geluBackward: activations.geluBackward,
+    // softmax, fused
+    softmaxForward: softmax.softmaxForward,
+    softmaxBackward: softmax.softmaxBackward,
   };
 }
 

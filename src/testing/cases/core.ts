@@ -310,6 +310,7 @@ const softmaxCases: OpCase[] = [
   { name: 'softmax axis -1', inputs: () => [normal([2, 3])], fn: (a) => tg.softmax(a) },
   { name: 'softmax axis 0', inputs: () => [normal([3, 2])], fn: (a) => a.softmax(0) },
   { name: 'softmax over a size-1 axis', inputs: () => [normal([2, 1, 3])], fn: (a) => a.softmax(1) },
+  { name: 'softmax axis 1 of [2,3,2], squared', inputs: () => [normal([2, 3, 2])], fn: (a) => square(a.softmax(1)) },
   { name: 'logSoftmax axis -1', inputs: () => [normal([2, 3])], fn: (a) => tg.logSoftmax(a) },
   { name: 'logSoftmax axis 1 of [2,3,2]', inputs: () => [normal([2, 3, 2])], fn: (a) => a.logSoftmax(1) },
   {
