@@ -16,6 +16,7 @@ export type { BackendInfo, BinaryOp, CompareOp, GeluApproximation, Kernels, Scan
 export type { ConvGeometry } from './types';
 export type { PoolGeometry } from './types';
 export type { BatchNormStats } from './types';
+export type { LayerNormStats } from './types';
 export type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './types';
 export { jsKernels } from './js';
 

@@ -15,6 +15,7 @@ import type { ConvGeometry, ConvTaps } from './types';
 import type { BatchNormStats } from './types';
 import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './types';
 import type { PoolGeometry } from './types';
+import type { LayerNormStats } from './types';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
 export type UnaryOp =
@@ -268,4 +269,28 @@ export interface Kernels {
   softmaxForward(x: Storage, outer: number, n: number, inner: number, y: Storage): Storage;
   /** gx = y·(gy − Σ gy·y) along the middle axis. */
   softmaxBackward(gy: Storage, y: Storage, outer: number, n: number, inner: number, gx: Storage): Storage;
+
+  // Layer norm, fused (Note [fused layer norm] in src/ops/norms.ts); x viewed as [rows, cols].
+  /** y = (x − mean)·rstd·weight + bias per row, weight and bias per column (each optional). */
+  layerNormForward(
+    x: Storage,
+    rows: number,
+    cols: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+    y: Storage,
+  ): LayerNormStats;
+  /** The gradients of layerNormForward into those of gx, gweight, gbias that are not null. */
+  layerNormBackward(
+    gy: Storage,
+    x: Storage,
+    rows: number,
+    cols: number,
+    stats: LayerNormStats,
+    weight: Storage | null,
+    gx: Storage | null,
+    gweight: Storage | null,
+    gbias: Storage | null,
+  ): void;
 }

@@ -148,3 +148,10 @@ export interface ConvTaps {
   xIndex: Int32Array;
   wIndex: Int32Array;
 }
+
+/** Layer norm's per-row statistics (Note [fused layer norm] in src/ops/norms.ts). */
+export interface LayerNormStats {
+  mean: Float64Array;
+  /** 1 / sqrt(biased variance + eps). */
+  rstd: Float64Array;
+}

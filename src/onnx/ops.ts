@@ -468,6 +468,28 @@ const EMITTERS = {
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]));
   },
 
+  // Layer norm as the composition the fused primitive stands for (Note [fused layer norm] in
+  // src/ops/norms.ts), over its trailing axes; weight and bias broadcast from the right.
+  layerNorm(e) {
+    const { eps, k, hasWeight, hasBias } = e.node.attrs as { eps: number; k: number; hasWeight: boolean; hasBias: boolean };
+    const x = e.ins[0];
+    const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+    let step = 0;
+    const op = (opType: string, inputs: string[], attrs: Record<string, Attribute> = {}, last = false) => {
+      const out = last ? e.outName : e.g.fresh(`${e.name}_${opType.toLowerCase()}${++step}`);
+      e.g.node(opType, inputs, [out], attrs, `${e.name}/${opType}${step}`, e.doc);
+      return out;
+    };
+    const mean = op('ReduceMean', [e.inputs[0]], { axes, keepdims: 1 });
+    const centered = op('Sub', [e.inputs[0], mean]);
+    const variance = op('ReduceMean', [op('Mul', [centered, centered])], { axes, keepdims: 1 });
+    const std = op('Sqrt', [op('Add', [variance, e.g.scalar(`${e.name}_eps`, eps)])]);
+    let y = op('Div', [centered, std], {}, !hasWeight && !hasBias);
+    if (hasWeight) y = op('Mul', [y, e.inputs[1]], {}, !hasBias);
+    if (hasBias) op('Add', [y, e.inputs[hasWeight ? 2 : 1]], {}, true);
+    e.g.markBatched(e.out, e.g.isBatched(x) && k < x.ndim);
+  },
+
   // softmax in one node (Note [fused softmax] in src/ops/softmax.ts).
   softmax(e) {
     const { axis } = e.node.attrs as { axis: number };

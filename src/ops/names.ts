@@ -94,6 +94,8 @@ export const PRIMITIVE_NAMES = [
   'topk',
   // softmax.ts: softmax in one pass per line (Note [fused softmax])
   'softmax',
+  // norms.ts: layer norm in one pass per row (Note [fused layer norm])
+  'layerNorm',
   // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])
   'lstmCell',
   'gruCell',

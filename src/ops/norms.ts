@@ -1,15 +1,20 @@
 /**
  * @file Layer, group and instance normalisation (SPEC §15) with PyTorch's numerics: each group of
  * values is centred and divided by √(biased variance + eps), then scaled and shifted per element
- * (layerNorm) or per channel (groupNorm, instanceNorm). Compositions of primitives: the backward,
- * and every higher derivative, is the engine's.
+ * (layerNorm) or per channel (groupNorm, instanceNorm). Layer norm is one fused primitive (Note [fused
+ * layer norm]); group and instance norm are compositions of primitives, whose backward and every
+ * higher derivative are the engine's.
  *
  * Note [instance norm running statistics]: PyTorch runs instance norm as batch norm over the input
  * viewed as one sample of N·C channels, with the running statistics repeated N times, and then
  * averages the N updated copies. So the running mean moves toward the mean over the batch of the
  * per-instance means, and the running variance toward the mean of the per-instance UNBIASED variances.
  */
-import { noGrad } from '../autograd/mode';
+import { isGradEnabled, noGrad } from '../autograd/mode';
+import { kernels, LayerNormStats } from '../kernels';
+import { allocateUnfilled } from '../tensor/dtype';
+import { defineOp } from './names';
+import { sum } from './broadcast';
 import { fmt, sameShape, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkTensor } from './arguments';
@@ -62,9 +67,70 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[] | number
       throw new Error(`layerNorm: ${name} ${fmt(t.shape)} does not match normalizedShape ${fmt(shape)} (input ${fmt(x.shape)})`);
     }
   }
-  const axes = shape.map((_, i) => x.ndim - k + i);
-  return affine(normalize(x, axes, eps), opts.weight ?? null, opts.bias ?? null, shape);
+  const weight = opts.weight ?? null;
+  const bias = opts.bias ?? null;
+  const cols = sizeOf(shape);
+  const attrs: LayerNormAttrs = { rows: cols === 0 ? 0 : x.size / cols, cols, k, eps, hasWeight: weight !== null, hasBias: bias !== null };
+  return layerNormP.apply([x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])], attrs);
 }
+
+interface LayerNormAttrs {
+  rows: number;
+  cols: number;
+  /** How many trailing axes are normalised. */
+  k: number;
+  eps: number;
+  hasWeight: boolean;
+  hasBias: boolean;
+}
+
+/**
+ * Note [fused layer norm]: layer norm is one primitive whose forward and backward are a pass per row
+ * each (src/kernels/js/layer-norm.ts): the composition it replaces (two means, a subtraction, a
+ * square, a square root, a division, the affine map — and twice as many broadcast ops backward) was
+ * a tenth of a transformer step, which normalises every position twice per layer. As batch norm's
+ * (Note [fused batch norm] in src/ops/normalization.ts), its backward has two forms with one meaning:
+ * the composition's gradient written with ops, the statistics recomputed from x, while a backward is
+ * itself being recorded (createGraph); the fused kernel otherwise.
+ */
+const layerNormP = defineOp<LayerNormAttrs, LayerNormStats>('layerNorm', {
+  forward: ([x, ...affine], a) => {
+    const weight = a.hasWeight ? affine[0].data : null;
+    const bias = a.hasBias ? affine[a.hasWeight ? 1 : 0].data : null;
+    const y = allocateUnfilled(x.dtype, x.size);
+    const saved = kernels().layerNormForward(x.data, a.rows, a.cols, weight, bias, a.eps, y);
+    return { y: new Tensor(y, x.shape), saved };
+  },
+  backward: (gy, [x, ...affine], _y, a, stats) => {
+    const w = a.hasWeight ? affine[0] : null;
+    const b = a.hasBias ? affine[a.hasWeight ? 1 : 0] : null;
+    const wants = (t: Tensor | null) => t !== null && t.requiresGrad;
+    if (isGradEnabled()) {
+      const axes = Array.from({ length: a.k }, (_, i) => x.ndim - a.k + i);
+      const lead = Array.from({ length: x.ndim - a.k }, (_, i) => i);
+      const centered = sub(x, mean(x, axes, true));
+      const invstd = div(1, sqrt(add(mean(mul(centered, centered), axes, true), a.eps)));
+      const xhat = mul(centered, invstd);
+      const g = w === null ? gy : mul(gy, w);
+      const gx = sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true)));
+      return [
+        x.requiresGrad ? mul(gx, invstd) : null,
+        ...(w ? [wants(w) ? sum(mul(gy, xhat), lead) : null] : []),
+        ...(b ? [wants(b) ? sum(gy, lead) : null] : []),
+      ];
+    }
+    const gx = x.requiresGrad ? allocateUnfilled(x.dtype, x.size) : null;
+    const gw = wants(w) ? allocateUnfilled(w!.dtype, w!.size) : null;
+    const gb = wants(b) ? allocateUnfilled(b!.dtype, b!.size) : null;
+    kernels().layerNormBackward(gy.data, x.data, a.rows, a.cols, stats, w === null ? null : w.data, gx, gw, gb);
+    return [
+      gx === null ? null : new Tensor(gx, x.shape),
+      ...(w ? [gw === null ? null : new Tensor(gw, w.shape)] : []),
+      ...(b ? [gb === null ? null : new Tensor(gb, b.shape)] : []),
+    ];
+  },
+  describe: (a) => `k=${a.k} eps=${a.eps}`,
+});
 
 export interface GroupNormOptions {
   weight?: Tensor | null;

@@ -54,6 +54,7 @@ export const PRIMITIVE_CASES = {
   gelu: 'gelu',
   geluGrad: 'gelu',
   softmax: 'softmax axis -1',
+  layerNorm: 'layerNorm [2,3,4] over [4], weight and bias (fused)',
   where: 'where [2,3]',
   cumsum: 'cumsum axis 1',
   cumprod: 'cumprod axis -1',

@@ -17,6 +17,7 @@ import * as reduce from './reduce';
 import * as recurrent from './recurrent';
 import * as activations from './activations';
 import * as softmax from './softmax';
+import * as layerNorm from './layer-norm';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -68,6 +69,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     // softmax, fused
     softmaxForward: softmax.softmaxForward,
     softmaxBackward: softmax.softmaxBackward,
+    // layer norm, fused
+    layerNormForward: layerNorm.layerNormForward,
+    layerNormBackward: layerNorm.layerNormBackward,
   };
 }
 
