@@ -40,7 +40,7 @@ const ROUND: f32 = 12582912.0;
  * −87.3. A NaN lane gives a number, not NaN: every caller multiplies the result by x, which carries it.
  */
 // @ts-ignore: decorator
-@inline function exp4(v: v128): v128 {
+@inline export function exp4(v: v128): v128 {
   const c = f32x4.pmax(splat(-87.3), v);
   const k = f32x4.add(f32x4.mul(c, splat(LOG2E)), splat(ROUND));
   const n = f32x4.sub(k, splat(ROUND));

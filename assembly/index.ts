@@ -14,3 +14,5 @@ export { compareOp, indexAddRows, indexSelectRows, whereOp } from './select';
 export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';
 // GELU's forward and backward, exact and tanh form (assembly/gelu.ts, Note [fused gelu]).
 export { geluBackward, geluForward } from './gelu';
+// softmax's forward and backward on rows (assembly/softmax.ts, Note [fused softmax]).
+export { softmaxRows, softmaxRowsBackward } from './softmax';

@@ -6,7 +6,10 @@
  * the same gradient, and float32 at attention's size against float64.
  */
 import * as tg from '../src';
-import { jsKernels } from '../src/kernels';
+import { jsKernels, kernels, Kernels, useKernels } from '../src/kernels';
+import { createWasmKernels, WASM_SOFTMAX_MIN } from '../src/kernels/wasm/backend';
+import { loadRuntime } from '../src/kernels/wasm/runtime';
+import * as activations from '../src/kernels/wasm/activations';
 
 /** softmax and its vector-Jacobian product along `axis`, spelled out per line. */
 function reference(x: number[], shape: number[], axis: number, gy: number[]): { y: number[]; gx: number[] } {
@@ -97,5 +100,78 @@ describe('fused softmax', () => {
       worst = Math.max(worst, Math.abs(y32.data[i] - y64.data[i]), Math.abs(x32.grad!.data[i] - x64.grad!.data[i]));
     }
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+describe('the WebAssembly softmax kernels (float32 rows, assembly/softmax.ts)', () => {
+  let saved: Kernels;
+  let k: Kernels;
+  const spies = { forward: jest.spyOn(activations, 'softmaxWasm'), backward: jest.spyOn(activations, 'softmaxBackwardWasm') };
+  beforeAll(() => {
+    const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
+    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+    saved = kernels();
+    k = useKernels(createWasmKernels(runtime, jsKernels));
+  });
+  afterAll(() => {
+    useKernels(saved);
+  });
+  beforeEach(() => Object.values(spies).forEach((s) => s.mockClear()));
+
+  /**
+   * Within 2e-6 of the float64 reference per element, relative to 1 + |value|: exp4 is within 2 ulp,
+   * the row's float32 sums of up to a thousand terms add a few more.
+   */
+  const within = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (Number.isNaN(b[i])) expect([i, a[i]]).toEqual([i, NaN]);
+      else worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+    }
+    expect(worst).toBeLessThan(2e-6);
+  };
+
+  test.each([
+    [WASM_SOFTMAX_MIN / 64 - 1, 64, false], // below the threshold by one row
+    [1, WASM_SOFTMAX_MIN - 1, false], // one element below
+    [1, WASM_SOFTMAX_MIN, true],
+    [1, WASM_SOFTMAX_MIN + 1, true], // a row with a tail of 1
+    [37, 7, true], // rows shorter than a vector
+    [256, 64, true],
+    [3, 1027, true],
+  ])('%d rows of %d: the float64 reference, forward and backward (WebAssembly: %s)', (rows, n, viaWasm) => {
+    const r = tg.rng(`softmax wasm ${rows} ${n}`);
+    const xs = Array.from({ length: rows * n }, () => Math.fround((r.next() * 2 - 1) * 12));
+    const gys = Array.from({ length: rows * n }, () => Math.fround(r.next() * 2 - 1));
+    const y = k.softmaxForward(Float32Array.from(xs), rows, n, 1, new Float32Array(rows * n)) as Float32Array;
+    const ref = reference(xs, [rows, n], 1, gys);
+    within(y, ref.y);
+    // The backward from the reference's own y, so its error is the kernel's alone.
+    const gx = k.softmaxBackward(Float32Array.from(gys), Float32Array.from(ref.y), rows, n, 1, new Float32Array(rows * n));
+    within(gx, reference(xs, [rows, n], 1, gys).gx);
+    expect([spies.forward.mock.calls.length, spies.backward.mock.calls.length]).toEqual(viaWasm ? [1, 1] : [0, 0]);
+  });
+
+  test('NaN and −∞ rows, masked entries and a max in a row tail, as the TypeScript kernel', () => {
+    const n = 67;
+    const rows = 8;
+    const r = tg.rng('softmax wasm special');
+    const xs = Array.from({ length: rows * n }, () => Math.fround((r.next() * 2 - 1) * 4));
+    for (let j = 0; j < n; j++) xs[j] = -Infinity; // row 0: all −∞
+    xs[n + 5] = NaN; // row 1: NaN in the body
+    xs[2 * n + 66] = NaN; // row 2: NaN in the tail
+    for (let j = 10; j < n; j++) xs[3 * n + j] = -Infinity; // row 3: masked
+    xs[4 * n + 65] = 50; // row 4: its max in the tail
+    const y = k.softmaxForward(Float32Array.from(xs), rows, n, 1, new Float32Array(rows * n));
+    expect(spies.forward).toHaveBeenCalledTimes(1);
+    within(y, reference(xs, [rows, n], 1, new Array(rows * n).fill(0)).y);
+    expect(Array.from(y.subarray(0, 3 * n)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(y.subarray(3 * n + 10, 4 * n))).toEqual(new Array(n - 10).fill(0));
+  });
+
+  test('float64 and other axes stay in TypeScript', () => {
+    k.softmaxForward(new Float64Array(1024), 16, 64, 1, new Float64Array(1024));
+    k.softmaxForward(new Float32Array(1024), 16, 8, 8, new Float32Array(1024));
+    expect(spies.forward).not.toHaveBeenCalled();
   });
 });

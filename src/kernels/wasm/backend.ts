@@ -21,7 +21,7 @@ import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
-import { geluBackwardWasm, geluWasm } from './activations';
+import { geluBackwardWasm, geluWasm, softmaxBackwardWasm, softmaxWasm } from './activations';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
 export const WASM_MIN = {
@@ -69,6 +69,15 @@ export const WASM_SELECT_MIN = {
  * ×4–6 at 512K). The threshold sits one doubling above the tanh form's break-even.
  */
 export const WASM_GELU_MIN = 64;
+
+/**
+ * softmax runs in WebAssembly for float32 along the last axis (contiguous rows) from this many
+ * elements: an exponential per element makes the TypeScript pass slow, as GELU's (Note [gelu
+ * threshold]). Measured by hand as GELU's (rows of 64, medians of 15 rounds, the loaded machine): the
+ * forward ahead from 64 elements (×2.2 at 64, ×4 at 256K), the backward (no exponential) behind at
+ * 64, even at 128 and ahead from 256 (×1.5 at 256, ×4 at 256K). The threshold is the backward's.
+ */
+export const WASM_SOFTMAX_MIN = 256;
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -369,6 +378,21 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         x.length >= WASM_GELU_MIN && allFloat32(gy, x, out),
         () => geluBackwardWasm(rt.serial, approximate, gy as Float32Array, x as Float32Array, out as Float32Array),
         () => js.geluBackward(approximate, gy, x, out),
+      ),
+
+    // softmax along the last axis (Note [fused softmax] in src/ops/softmax.ts).
+    softmaxForward: (x, outer, n, inner, y) =>
+      viaWasm(
+        inner === 1 && x.length >= WASM_SOFTMAX_MIN && allFloat32(x, y),
+        () => softmaxWasm(rt.serial, x as Float32Array, outer, n, y as Float32Array),
+        () => js.softmaxForward(x, outer, n, inner, y),
+      ),
+
+    softmaxBackward: (gy, y, outer, n, inner, gx) =>
+      viaWasm(
+        inner === 1 && y.length >= WASM_SOFTMAX_MIN && allFloat32(gy, y, gx),
+        () => softmaxBackwardWasm(rt.serial, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
+        () => js.softmaxBackward(gy, y, outer, n, inner, gx),
       ),
   };
 }

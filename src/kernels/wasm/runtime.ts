@@ -70,6 +70,9 @@ export const EXPORTS = [
   // GELU's forward and backward (assembly/gelu.ts).
   'geluForward',
   'geluBackward',
+  // softmax on rows (assembly/softmax.ts).
+  'softmaxRows',
+  'softmaxRowsBackward',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
