@@ -1,6 +1,7 @@
 /**
  * @file `npm run bench [-- --quick] [--only W1,E1] [--engines tapegrad,pytorch] [--rounds N] [--data-dir DIR]`:
- * runs the workloads for tapegrad, PyTorch (TAPEGRAD_BENCH_PYTHON, else Debian's python3-torch) and the installed
+ * runs the workloads for tapegrad, PyTorch (TAPEGRAD_BENCH_PYTHON: one interpreter or several, comma-separated; else
+ * Debian's python3-torch) and the installed
  * JavaScript peers, workload by workload and engine by engine, each pair in a child process, and prints one Markdown table of
  * medians with tapegrad/peer ratios. tapegrad and PyTorch, the pair the targets compare, run in
  * alternating rounds (Note [rounds]). E1 needs Fashion-MNIST: --data-dir, TAPEGRAD_FASHION_DIR, or
@@ -14,8 +15,14 @@ import { ENGINES, EngineResult, RESULT_MARK } from './child';
 import { median } from './measure';
 import { Workload, WorkloadId, WORKLOADS } from './workloads';
 
-/** The peers that are not JavaScript: run by their own interpreter, same workloads, same result line. */
+/**
+ * The peers that are not JavaScript: run by their own interpreter, same workloads, same result line.
+ * TAPEGRAD_BENCH_PYTHON may name several interpreters, comma-separated (PyTorch 2.x in a venv and
+ * Debian's 1.13, say): each is a peer of its own, `pytorch` the first, `pytorch-2` the second, …,
+ * all measured in the same alternating rounds, so their ratios come from one run.
+ */
 const PYTORCH = 'pytorch';
+const isTorch = (key: string) => key === PYTORCH || /^pytorch-\d+$/.test(key);
 const ALL_ENGINES = ['tapegrad', PYTORCH, ...Object.keys(ENGINES).filter((e) => e !== 'tapegrad')];
 const ROOT = path.join(__dirname, '..');
 
@@ -60,17 +67,23 @@ function parseArgs(argv: string[]): Args {
   if (args.rounds === 0) args.rounds = args.quick ? 1 : 3;
   for (const e of args.engines)
     if (!ALL_ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (known: ${ALL_ENGINES.join(', ')})`);
+  const torchPeers = torchPythons().map((_, i) => (i === 0 ? PYTORCH : `${PYTORCH}-${i + 1}`));
+  args.engines = args.engines.flatMap((e) => (e === PYTORCH ? torchPeers : [e]));
   return args;
 }
 
-/** A Python that imports torch: TAPEGRAD_BENCH_PYTHON, else Debian's (python3-torch), else the one on PATH. */
-function torchPython(): string | null {
-  const candidates = [process.env.TAPEGRAD_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
-  for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-    if (probe.status === 0) return python;
-  }
-  return null;
+/** The PyTorch peers' interpreters: those TAPEGRAD_BENCH_PYTHON lists, else Debian's (python3-torch), else the one on PATH. */
+function torchPythons(): string[] {
+  const listed = (process.env.TAPEGRAD_BENCH_PYTHON ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (listed.length > 0) return listed;
+  return [['/usr/bin/python3', 'python3'].find(importsTorch) ?? '/usr/bin/python3'];
+}
+
+function importsTorch(python: string): boolean {
+  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
@@ -83,20 +96,22 @@ function torchPython(): string | null {
  */
 function threadVariants(key: string): { run: string; threads: number }[] {
   const n = threadCount(process.env.TAPEGRAD_THREADS);
-  if (key !== PYTORCH) return [{ run: key, threads: n }];
-  return n === 1 ? [{ run: `${PYTORCH}@1`, threads: 1 }] : [1, n].map((t) => ({ run: `${PYTORCH}@${t}`, threads: t }));
+  if (!isTorch(key)) return [{ run: key, threads: n }];
+  return n === 1 ? [{ run: `${key}@1`, threads: 1 }] : [1, n].map((t) => ({ run: `${key}@${t}`, threads: t }));
 }
 
 function engineCommand(key: string, args: Args, workload: string, threads: number): [string, string[]] | string {
   const common = [workload, args.quick ? 'quick' : 'full'];
-  if (key !== PYTORCH) {
+  if (!isTorch(key)) {
     return [
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), key, ...common, args.dataDir ?? ''],
     ];
   }
-  const python = torchPython();
-  if (python === null) return 'skipped: no Python here imports torch (apt-get install python3-torch, or set TAPEGRAD_BENCH_PYTHON)';
+  const python = torchPythons()[key === PYTORCH ? 0 : Number(key.slice(PYTORCH.length + 1)) - 1];
+  if (!importsTorch(python)) {
+    return `skipped: ${python} does not import torch (apt-get install python3-torch, or name a Python with torch in TAPEGRAD_BENCH_PYTHON)`;
+  }
   return [python, [path.join(__dirname, 'engines', 'pytorch.py'), ...common, String(threads), args.dataDir ?? '']];
 }
 
@@ -136,7 +151,7 @@ function runAll(args: Args): Record<string, EngineResult | null> {
   const results: Record<string, EngineResult | null> = {};
   const rounds: Record<string, Partial<Record<string, number[]>>> = {};
   const unavailable = new Set<string>();
-  const paired = (key: string) => key === 'tapegrad' || key.startsWith(`${PYTORCH}@`);
+  const paired = (key: string) => key === 'tapegrad' || key.includes('@');
   for (const id of args.only) {
     for (let round = 0; round < args.rounds; round++) {
       const order = round % 2 === 0 ? args.engines : [...args.engines].reverse();
@@ -175,22 +190,22 @@ function runAll(args: Args): Record<string, EngineResult | null> {
         process.stderr.write(`  ${results[key]!.label} ${id} rounds: ${times.map((t) => `${(t * 1000).toFixed(2)} ms`).join(', ')}\n`);
     }
   }
-  // The PyTorch reference: per workload, the faster of its thread configurations.
-  const variants = Object.keys(results).filter((k) => k.startsWith(`${PYTORCH}@`));
-  if (variants.length > 0) {
-    const best: EngineResult = { label: 'PyTorch (faster)', seconds: {}, runs: {}, errors: {}, about: results[variants[0]]!.about };
+  // Each PyTorch peer's reference: per workload, the faster of its thread configurations.
+  for (const peer of args.engines.filter(isTorch)) {
+    const variants = Object.keys(results).filter((k) => k.startsWith(`${peer}@`));
+    if (variants.length === 0) continue;
+    const name = results[variants[0]]!.label.replace(/ \d+ thr$/, '');
+    const best: EngineResult = { label: `${name} (faster)`, seconds: {}, runs: {}, errors: {}, about: results[variants[0]]!.about };
     for (const w of WORKLOADS) {
       const times = variants.map((k) => results[k]!.seconds[w.id]).filter((t): t is number => t !== undefined);
       if (times.length > 0) best.seconds[w.id] = Math.min(...times);
       const [one, many] = variants.map((k) => results[k]!.seconds[w.id]);
       // A pool that makes a library ten times slower than its own single thread is misconfigured, not slow.
       if (one !== undefined && many !== undefined && many > 10 * one) {
-        (flags[w.id] ??= []).push(
-          `PyTorch on ${variants.length > 1 ? variants[1].split('@')[1] : 'N'} threads is below a tenth of its 1-thread speed`,
-        );
+        (flags[w.id] ??= []).push(`${name} on ${variants[1].split('@')[1]} threads is below a tenth of its 1-thread speed`);
       }
     }
-    results[PYTORCH] = best;
+    results[peer] = best;
   }
   for (const key of args.engines) results[key] ??= null;
   return results;
@@ -221,7 +236,7 @@ function target(w: Workload): string {
 }
 
 function table(args: Args, results: Record<string, EngineResult | null>): string {
-  const shown = args.engines.flatMap((e) => (e === PYTORCH ? Object.keys(results).filter((k) => k.startsWith(`${PYTORCH}@`)) : [e]));
+  const shown = args.engines.flatMap((e) => (isTorch(e) ? Object.keys(results).filter((k) => k.startsWith(`${e}@`)) : [e]));
   const columns = shown.filter((e) => e !== 'tapegrad');
   const peers = args.engines.filter((e) => e !== 'tapegrad');
   // Engines report their labels from their own processes; the runner never loads them itself.

@@ -15,6 +15,16 @@ const path = require('path');
 // process and knows its pid (TAPEGRAD_PARENT_PID): when the channel closes or the child is
 // re-parented, it exits at once, before writing anything more (src/cli/train.ts checks again right
 // before each write).
+// A reader that stops early (`tapegrad eval RUN | head`) closes the pipe; the next write then fails
+// with EPIPE. Like the shell's own tools, end quietly instead of printing a stack trace; the status
+// is the shell's for a process ended by SIGPIPE (128 + 13).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 const HEAP_FLAG = '--initial-old-space-size=64';
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 if (process.argv[2] === 'train' && !process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) {

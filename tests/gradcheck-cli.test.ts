@@ -118,3 +118,20 @@ module.exports = { fn: (x) => tg.tanh(x).sum(), inputs: [tg.tensor([0.5, -1], { 
     expect(r.err).toBe("tapegrad gradcheck: no op case matches --filter 'zzz'");
   });
 });
+
+test('a reader that stops early (tapegrad gradcheck | head -1) ends the command quietly with the status of SIGPIPE', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require('node:path') as typeof import('node:path');
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'tapegrad.js'), 'gradcheck'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // The first row arrives long before the table ends: close the pipe then, as `head -1` does.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  expect(err).not.toMatch(/EPIPE|Error/);
+  expect(code).toBe(141);
+}, 120_000);

@@ -135,3 +135,106 @@ test('training gives the same weights with reuse as without it (a backward recor
   churn();
   expect(run()).toEqual(without);
 });
+
+describe('Note [gradients taken over]: a leaf keeps the storage of a gradient only its pass allocated and held', () => {
+  /** A primitive whose backward allocates one fresh gradient and gives it to `copies` inputs, remembering it. */
+  const made: tg.Tensor[] = [];
+  const fresh = tg.definePrimitive('recycled_test_fresh', {
+    forward: ([x]) => tg.noGrad(() => tg.mul(x, 2)),
+    backward: (gy, inputs) => {
+      const g = tg.noGrad(() => tg.mul(gy, 2));
+      made.push(g);
+      return inputs.map(() => g);
+    },
+  });
+
+  test('a matmul weight gradient becomes .grad without a copy, and keeps its values through later passes', () => {
+    const a = tg.randn([64, 96], { rng: r, requiresGrad: true });
+    const w = tg.randn([96, 80], { rng: r, requiresGrad: true });
+    made.length = 0;
+    fresh
+      .apply([a.matmul(w)], undefined)
+      .sum()
+      .backward();
+    // w's gradient (aᵀ·gy, 96·80 elements) was allocated by matmul's rule and went to w alone.
+    const want = values(w.grad!);
+    for (let i = 0; i < 3; i++) {
+      churn();
+      tg.randn([96, 80], { rng: r, requiresGrad: true }).mul(3).relu().sum().backward();
+      tg.randn([64, 96], { rng: r })
+        .matmul(tg.randn([96, 80], { rng: r, requiresGrad: true }))
+        .sum()
+        .backward();
+    }
+    expect(values(w.grad!)).toEqual(want);
+  });
+
+  test('the gradient a rule allocated goes to the leaf itself', () => {
+    const x = big();
+    made.length = 0;
+    fresh.apply([x], undefined).sum().backward();
+    expect(made).toHaveLength(1);
+    expect(x.grad!.data).toBe(made[0].data);
+    expect(values(x.grad!)).toEqual(new Array(N).fill(2));
+  });
+
+  test('one gradient given to two leaves: one of them copies, so updating one .grad in place leaves the other', () => {
+    const two = tg.definePrimitive('recycled_test_fresh_two', {
+      forward: ([x, y]) => tg.noGrad(() => tg.add(x, y)),
+      backward: (gy, inputs) => {
+        const g = tg.noGrad(() => tg.mul(gy, 2));
+        made.push(g);
+        return inputs.map(() => g);
+      },
+    });
+    const x = big();
+    const y = big();
+    made.length = 0;
+    two.apply([x, y], undefined).sum().backward();
+    expect(x.grad!.data).not.toBe(y.grad!.data);
+    expect([x.grad!.data, y.grad!.data].filter((d) => d === made[0].data)).toHaveLength(1);
+    (x.grad!.data as Float32Array).fill(7);
+    churn();
+    expect(values(y.grad!)).toEqual(new Array(N).fill(2));
+  });
+
+  test('a gradient a hook saw, a seed, forward storage, or one below the pooling size is copied', () => {
+    const x = big();
+    let seen: tg.Tensor | null = null;
+    x.registerHook((g) => {
+      seen = g;
+    });
+    made.length = 0;
+    fresh.apply([x], undefined).sum().backward();
+    expect(x.grad!.data).not.toBe(seen!.data);
+    expect(x.grad!.data).not.toBe(made[0].data);
+
+    const s = big();
+    const seed = tg.randn([N], { rng: r });
+    s.backward(seed);
+    expect(s.grad!.data).not.toBe(seed.data);
+
+    // A rule that gives an input (forward storage, allocated before the pass) as a gradient.
+    const giveOther = tg.definePrimitive('recycled_test_give_other', {
+      forward: ([u, v]) => tg.noGrad(() => tg.mul(u, v)),
+      backward: (_gy, [u, v]) => [v, u],
+    });
+    const u = big();
+    const v = big();
+    giveOther.apply([u, v], undefined).sum().backward();
+    expect(u.grad!.data).not.toBe(v.data);
+    expect(v.grad!.data).not.toBe(u.data);
+
+    const small = tg.randn([8], { rng: r, requiresGrad: true });
+    made.length = 0;
+    fresh.apply([small], undefined).sum().backward();
+    expect(small.grad!.data).not.toBe(made[0].data);
+  });
+
+  test('under createGraph the gradient is the graph value itself, as before', () => {
+    const x = big();
+    made.length = 0;
+    const [g] = tg.grad(x.mul(x).sum(), [x], { createGraph: true });
+    expect(g!.requiresGrad).toBe(true);
+  });
+});

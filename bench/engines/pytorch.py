@@ -230,7 +230,8 @@ def main():
     torch.set_num_interop_threads(threads)
     torch.manual_seed(0)
     opts = QUICK if mode == "quick" else FULL
-    label = "PyTorch"
+    # The version in the label: a run with several PyTorch peers (TAPEGRAD_BENCH_PYTHON=a,b) tells them apart.
+    label = f"PyTorch {torch.__version__.split('+')[0]}"
     result = dict(label=label, seconds={}, runs={}, errors={},
                   about=f"PyTorch {torch.__version__} ({configuration()}), Python {sys.version.split()[0]}, {sys.executable}")
     for wid in ids:

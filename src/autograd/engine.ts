@@ -52,7 +52,7 @@ export function runBackward(outputs: readonly Tensor[], gradOutputs: readonly Te
   // createGraph (the gradients are graph values then) or while a recorder may keep them.
   return withGradMode(opts.createGraph, () => {
     if (opts.createGraph || recorder !== null) return backwardPass(outputs, gradOutputs, opts, new GradientHolds(null));
-    return trackAllocations((recycle) => backwardPass(outputs, gradOutputs, opts, new GradientHolds(recycle)));
+    return trackAllocations((tracked) => backwardPass(outputs, gradOutputs, opts, new GradientHolds(tracked)));
   });
 }
 
@@ -75,7 +75,7 @@ function backwardPass(
     const g = taken.g;
     if (recorder !== null) recorder.tensor(t, g);
     if (wanted === null) {
-      if (t.node === null || t.retainsGrad) storeGrad(t, g, opts.createGraph);
+      if (t.node === null || t.retainsGrad) storeGrad(t, g, opts.createGraph, holds);
     } else if (wanted.has(t)) {
       results.set(t, g);
       store.keep(g);
@@ -117,8 +117,11 @@ function runRule(node: Node, y: Tensor, gy: Tensor, step: number, op: string): (
 /**
  * Without createGraph the stored gradient gets its own storage: rules pass gy through unchanged
  * (add, reshape), so it may alias the seed or another leaf's gradient, and optimizers and
- * gradient clipping update .grad in place.
+ * gradient clipping update .grad in place. A leaf's gradient that only this pass allocated and
+ * holds is taken over instead of copied (Note [gradients taken over] in gradient-holds.ts).
  */
-function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
-  t.grad = t.grad !== null ? addGradients(t.grad, g) : createGraph ? g : new Tensor(g.data.slice(), g.shape);
+function storeGrad(t: Tensor, g: Tensor, createGraph: boolean, holds: GradientHolds): void {
+  if (t.grad !== null) t.grad = addGradients(t.grad, g);
+  else if (createGraph) t.grad = g;
+  else t.grad = new Tensor(t.node === null && holds.takeOver(g) ? g.data : g.data.slice(), g.shape);
 }

@@ -37,19 +37,26 @@ export function noteAllocation(data: Storage): void {
   if (tracked !== null && data.length >= POOL_MIN_ELEMENTS) tracked.add(data.buffer);
 }
 
-/**
- * Runs `fn` with allocations tracked, and gives it `recycle`, which pools an array allocated in
- * the meantime (anything else, or anything after, is ignored).
- */
-export function trackAllocations<T>(fn: (recycle: (data: Storage) => void) => T): T {
+/** What a pass that tracks its allocations can do with them. */
+export interface TrackedAllocations {
+  /** Pools an array allocated in the meantime (anything else, or anything after, is ignored). */
+  recycle(data: Storage): void;
+  /** Whether `data` is a whole array allocated in the meantime and not pooled since. */
+  allocatedHere(data: Storage): boolean;
+}
+
+/** Runs `fn` with allocations tracked (TrackedAllocations). */
+export function trackAllocations<T>(fn: (tracked: TrackedAllocations) => T): T {
   // A pass nested in another (a rule that runs grad) tracks its own allocations only: its seeds
   // may be the outer pass's gradients, which it must never hand back.
   const outer = tracked;
   const mine = new WeakSet<ArrayBufferLike>();
   tracked = mine;
   let open = true;
+  const allocatedHere = (data: Storage) =>
+    open && mine.has(data.buffer) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
   const recycle = (data: Storage) => {
-    if (!open || !mine.has(data.buffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return;
+    if (!allocatedHere(data)) return;
     mine.delete(data.buffer);
     const dtype: DType =
       data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'bool';
@@ -58,7 +65,7 @@ export function trackAllocations<T>(fn: (recycle: (data: Storage) => void) => T)
     pools[dtype].set(data.length, list);
   };
   try {
-    return fn(recycle);
+    return fn({ recycle, allocatedHere });
   } finally {
     open = false;
     tracked = outer;

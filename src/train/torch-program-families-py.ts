@@ -13,7 +13,7 @@
  * character that follows) as `accuracy 41.20%`. tapegrad's own metrics have no such accuracy: it is
  * the PyTorch side's extra, recorded in metrics.json as `valAccuracy`.
  */
-import { PY_AUGMENT, PY_READ_IDX } from './torch-program-py';
+import { PY_AUGMENT, PY_PROCESSES, PY_READ_IDX, PY_RECIPE, pyParseArgs } from './torch-program-py';
 
 /** The SequenceClassifier of src/train/families/recurrent-digits.ts; `layer` is RNN, LSTM or GRU. */
 export function sequenceClassifierPy(layer: string, inputSize: number, hiddenSize: number, classes: number): string {
@@ -131,23 +131,11 @@ with open(os.path.join(HERE, 'run.json')) as f:
     RUN = json.load(f)
 OPTS = RUN['options']
 RECIPE = RUN['torch']
+RECIPE_OPTIMIZER = RECIPE['optimizer']
+WARMUP_FRACTION = RECIPE.get('warmupFraction')
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split('\\n')[0])
-    p.add_argument('--epochs', type=int, default=OPTS['epochs'])
-    p.add_argument('--lr', type=float, default=OPTS['lr'])
-    p.add_argument('--batch-size', type=int, default=OPTS['batchSize'])
-    p.add_argument('--seed', type=int, default=OPTS['seed'])
-    p.add_argument('--data-dir', default=OPTS.get('dataDir'), help='the IDX files (fashion-mnist runs)')
-    p.add_argument('--threads', type=int, default=0, help='torch threads per process (0: PyTorch default)')
-    p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
-    return p.parse_args()
-
-
-def js_round(x):
-    """JavaScript's Math.round (halves up), which tapegrad's sizes use; Python's round() rounds halves to even."""
-    return math.floor(x + 0.5)
+${pyParseArgs({ seed: "OPTS['seed']", dataDir: "OPTS.get('dataDir')" })}
 
 
 # ---- the images of a classifier run ----------------------------------------------------------------
@@ -244,44 +232,9 @@ def evaluate_lm(net, ids, seq_len, device):
     return {'valLoss': total / n, 'valAccuracy': correct / n}
 
 
-def warmup_cosine(warmup, total):
-    """The lr factor at scheduler step s: a linear warm-up, then cosine decay to 0 (tapegrad's warmupCosine)."""
-    def f(s):
-        if s < warmup:
-            return (s + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * min(s - warmup, total - warmup) / max(1, total - warmup)))
-    return f
-
-
 # ---- the recipe ------------------------------------------------------------------------------------
 
-def make_optimizer(params, lr):
-    wd, name = OPTS['weightDecay'], RECIPE['optimizer']
-    if name == 'adam':
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-    if name == 'adamw':
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    if name == 'rmsprop':
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
-    if name == 'adagrad':
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
-    return torch.optim.SGD(params, lr=lr, momentum=OPTS['momentum'], weight_decay=wd)
-
-
-def make_scheduler(opt, lr, total):
-    """The schedule over total steps, stepped every batch, as tapegrad's makeScheduler (and the transformer's warm-up + cosine)."""
-    kind = OPTS.get('scheduler') or 'cosine'
-    if kind == 'none' or total == 0:
-        return None
-    if kind == 'cosine' and RECIPE.get('warmupFraction') is not None:
-        warmup = max(1, js_round(RECIPE['warmupFraction'] * total))
-        return torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, total))
-    if kind == 'step':
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, math.ceil(total / 3)), gamma=0.1)
-    if kind == 'onecycle':
-        cycle = RECIPE['optimizer'] not in ('adagrad', 'rmsprop')
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, cycle_momentum=cycle)
-    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+${PY_RECIPE}
 
 
 def report(metrics):
@@ -293,19 +246,12 @@ def report(metrics):
         print(f"accuracy {100 * metrics['valAccuracy']:.2f}%", flush=True)
 
 
+${PY_PROCESSES}
+
+
 def main():
     args = parse_args()
-    distributed = 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1
-    cuda = torch.cuda.is_available()
-    if distributed:
-        dist.init_process_group(backend='nccl' if cuda else 'gloo')
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        rank, world = 0, 1
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else 'cpu')
-    torch.manual_seed(args.seed)
+    distributed, rank, world, device = start(args)
     net = exported.load(args.weights).float().to(device)
     train_net = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
     gen = torch.Generator().manual_seed(args.seed + rank)
@@ -378,17 +324,8 @@ def main():
         summary = dict(metrics, epochs=history, processes=world)
         print(json.dumps(summary), flush=True)
         if args.epochs > 0:
-            exported.write_safetensors(net.state_dict(), args.weights, metadata={'format': 'pt', 'producer': 'train.py'})
-            # The epochs' metrics beside the weights (rank 0's view), for 'tapegrad import'; atomic, as the weights.
-            out = os.path.join(os.path.dirname(os.path.abspath(args.weights)), 'metrics.json')
-            with open(out + '.tmp', 'w') as f:
-                json.dump(summary, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(out + '.tmp', out)
-    if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+            write_back(net, args, summary)
+    finish(distributed)
 
 
 if __name__ == '__main__':

@@ -1,9 +1,102 @@
 /**
  * @file What both PyTorch programs carry (src/train/torch-program.ts's for the mlp/cnn runs,
- * src/train/torch-program-families*.ts's for the families): train.py's reading of IDX files and the
- * run's augmentation, and the README's closing sections (several machines, back to tapegrad) —
- * written once so the two programs cannot drift apart.
+ * src/train/torch-program-families*.ts's for the families): train.py's command line, its reading of
+ * IDX files, the run's augmentation, the optimiser and schedule, starting the processes and writing
+ * the results back, and the README's closing sections (several machines, back to tapegrad) —
+ * written once so the two programs cannot drift apart. The Python here reads module constants each
+ * train.py defines: OPTS (run.json's options), RECIPE_OPTIMIZER (the optimiser's name) and
+ * WARMUP_FRACTION (the transformer's warm-up share of the steps, or None).
  */
+
+/** train.py's `parse_args`; `seed` and `dataDir` are the Python expressions of the run's defaults. */
+export function pyParseArgs(defaults: { seed: string; dataDir: string }): string {
+  return `def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\\n')[0])
+    p.add_argument('--epochs', type=int, default=OPTS['epochs'])
+    p.add_argument('--lr', type=float, default=OPTS['lr'])
+    p.add_argument('--batch-size', type=int, default=OPTS['batchSize'])
+    p.add_argument('--seed', type=int, default=${defaults.seed})
+    p.add_argument('--data-dir', default=${defaults.dataDir}, help='the IDX files (fashion-mnist runs)')
+    p.add_argument('--threads', type=int, default=0, help='torch threads per process (0: PyTorch default)')
+    p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
+    return p.parse_args()`;
+}
+
+/** train.py's optimiser and schedule: tapegrad's makeOptimizer and makeScheduler (and the transformer's warm-up + cosine). */
+export const PY_RECIPE = `def js_round(x):
+    """JavaScript's Math.round (halves up), which tapegrad's sizes use; Python's round() rounds halves to even."""
+    return math.floor(x + 0.5)
+
+
+def warmup_cosine(warmup, total):
+    """The lr factor at scheduler step s: a linear warm-up, then cosine decay to 0 (tapegrad's warmupCosine)."""
+    def f(s):
+        if s < warmup:
+            return (s + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min(s - warmup, total - warmup) / max(1, total - warmup)))
+    return f
+
+
+def make_optimizer(params, lr):
+    wd, name = OPTS['weightDecay'], RECIPE_OPTIMIZER
+    if name == 'adam':
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if name == 'adamw':
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if name == 'rmsprop':
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+    if name == 'adagrad':
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+    return torch.optim.SGD(params, lr=lr, momentum=OPTS['momentum'], weight_decay=wd)
+
+
+def make_scheduler(opt, lr, total):
+    """The schedule over total steps, stepped every batch, as tapegrad's makeScheduler."""
+    kind = OPTS.get('scheduler') or 'cosine'
+    if kind == 'none' or total == 0:
+        return None
+    if kind == 'cosine' and WARMUP_FRACTION is not None:
+        warmup = max(1, js_round(WARMUP_FRACTION * total))
+        return torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, total))
+    if kind == 'step':
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, math.ceil(total / 3)), gamma=0.1)
+    if kind == 'onecycle':
+        cycle = RECIPE_OPTIMIZER not in ('adagrad', 'rmsprop')
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, cycle_momentum=cycle)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)`;
+
+/** train.py's start (torchrun's process group, or one process) and end (rank 0 writes the results back). */
+export const PY_PROCESSES = `def start(args):
+    """(distributed, rank, world, device): torchrun's process group when WORLD_SIZE > 1, else one process."""
+    distributed = 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1
+    cuda = torch.cuda.is_available()
+    if distributed:
+        dist.init_process_group(backend='nccl' if cuda else 'gloo')
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else 'cpu')
+    torch.manual_seed(args.seed)
+    return distributed, rank, world, device
+
+
+def write_back(net, args, summary):
+    """The trained weights, and beside them the epochs' metrics for 'tapegrad import'; each written atomically."""
+    exported.write_safetensors(net.state_dict(), args.weights, metadata={'format': 'pt', 'producer': 'train.py'})
+    out = os.path.join(os.path.dirname(os.path.abspath(args.weights)), 'metrics.json')
+    with open(out + '.tmp', 'w') as f:
+        json.dump(summary, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(out + '.tmp', out)
+
+
+def finish(distributed):
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()`;
 
 /** train.py's `read_idx`. */
 export const PY_READ_IDX = `def read_idx(path):

@@ -16,7 +16,7 @@ import { tensor, zeros } from '../tensor/create';
 import { save } from '../tensor/safetensors';
 import type { LoadedRun, RunSpec } from './run';
 import { runRng } from './run';
-import { PY_AUGMENT, PY_READ_IDX, readmeClosing } from './torch-program-py';
+import { PY_AUGMENT, PY_PROCESSES, PY_READ_IDX, PY_RECIPE, pyParseArgs, readmeClosing } from './torch-program-py';
 
 /** What export writes; run.json says the architecture and preprocessing, so the folder describes itself. */
 export const TORCH_FILES = ['model.py', 'weights.safetensors', 'train.py', 'run.json', 'README.md'] as const;
@@ -121,18 +121,11 @@ import model as exported  # noqa: E402
 with open(os.path.join(HERE, 'run.json')) as f:
     RUN = json.load(f)
 OPTS = RUN['options']
+RECIPE_OPTIMIZER = OPTS['optimizer']
+WARMUP_FRACTION = None
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split('\\n')[0])
-    p.add_argument('--epochs', type=int, default=OPTS['epochs'])
-    p.add_argument('--lr', type=float, default=OPTS['lr'])
-    p.add_argument('--batch-size', type=int, default=OPTS['batchSize'])
-    p.add_argument('--seed', type=int, default=RUN['seed'])
-    p.add_argument('--data-dir', default=RUN.get('dataDir'))
-    p.add_argument('--threads', type=int, default=0, help='torch threads per process (0: PyTorch default)')
-    p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
-    return p.parse_args()
+${pyParseArgs({ seed: "RUN['seed']", dataDir: "RUN.get('dataDir')" })}
 
 
 ${PY_READ_IDX}
@@ -165,29 +158,7 @@ def standardise(x):
     return ((x.double() - p['mean']) / p['std']).float()
 
 
-def make_optimizer(params, lr):
-    wd, name = OPTS['weightDecay'], OPTS['optimizer']
-    if name == 'adam':
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-    if name == 'adamw':
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    if name == 'rmsprop':
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
-    if name == 'adagrad':
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
-    return torch.optim.SGD(params, lr=lr, momentum=OPTS['momentum'], weight_decay=wd)
-
-
-def make_scheduler(opt, lr, total):
-    kind = OPTS.get('scheduler') or 'cosine'
-    if kind == 'none' or total == 0:
-        return None
-    if kind == 'step':
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, math.ceil(total / 3)), gamma=0.1)
-    if kind == 'onecycle':
-        cycle = OPTS['optimizer'] not in ('adagrad', 'rmsprop')
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, cycle_momentum=cycle)
-    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+${PY_RECIPE}
 
 
 ${PY_AUGMENT}
@@ -204,19 +175,12 @@ def evaluate(net, x, y, batch=1000):
     return correct / max(1, len(y)), loss / max(1, len(y))
 
 
+${PY_PROCESSES}
+
+
 def main():
     args = parse_args()
-    distributed = 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1
-    cuda = torch.cuda.is_available()
-    if distributed:
-        dist.init_process_group(backend='nccl' if cuda else 'gloo')
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        rank, world = 0, 1
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else 'cpu')
-    torch.manual_seed(args.seed)
+    distributed, rank, world, device = start(args)
     (xtr, ytr), (xte, yte) = load_data(args)
     xtr, xte = standardise(xtr), standardise(xte)
     net = exported.load(args.weights).float().to(device)
@@ -258,17 +222,8 @@ def main():
         print(f"accuracy {100 * acc:.2f}%", flush=True)
         print(json.dumps({'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world}), flush=True)
         if args.epochs > 0:
-            exported.write_safetensors(net.state_dict(), args.weights, metadata={'format': 'pt', 'producer': 'train.py'})
-            # The epochs' metrics beside the weights (rank 0's view), for 'tapegrad import'; atomic, as the weights.
-            out = os.path.join(os.path.dirname(os.path.abspath(args.weights)), 'metrics.json')
-            with open(out + '.tmp', 'w') as f:
-                json.dump({'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world}, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(out + '.tmp', out)
-    if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+            write_back(net, args, {'testAccuracy': acc, 'testLoss': test_loss, 'epochs': history, 'processes': world})
+    finish(distributed)
 
 
 if __name__ == '__main__':

@@ -268,6 +268,12 @@ function loadSerial(api: WasmApi, bytes: (build: Build) => Uint8Array | null): A
     const names = api.Module.exports(module).map((e) => e.name);
     if (EXPORTS.some((e) => !names.includes(e))) return null;
     // Offset 0 means "absent" to the kernels (no bias, no weight): the arena starts past it.
+    // Note [no static data in the kernels]: the kernels' memories have no room for AssemblyScript's
+    // static data. The threaded instance's control block starts at byte 0 and this arena at byte 64,
+    // so a data segment — which library math with lookup tables (Math.exp, Math.tanh, Math.log) or a
+    // constant array brings in — would be written there when an instance starts and then overwritten,
+    // and a kernel reading it would compute garbage without an error. The kernels carry their own
+    // table-free functions instead; tests/wasm-static-data.test.ts fails a build with a data section.
     return new Arena(module, new api.Memory({ initial: 16, maximum: MAX_PAGES }), 64);
   } catch {
     return null;
