@@ -8,12 +8,46 @@ import { forEachRun } from './strided';
 
 /** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative). */
 export function stridedCopy(x: Storage, offset: number, strides: readonly number[], shape: readonly number[], out: Storage): Storage {
+  if (x instanceof Float32Array && out instanceof Float32Array && shape.length > 0)
+    return stridedCopyFloat32(x, offset, strides, shape, out);
   const nd = shape.length;
   const inner = nd === 0 ? 1 : shape[nd - 1];
   const si = nd === 0 ? 0 : strides[nd - 1];
   forEachRun(shape, [strides], [offset], (o, at) => {
     for (let j = 0, p = at[0]; j < inner; j++, p += si) out[o + j] = x[p];
   });
+  return out;
+}
+
+/**
+ * stridedCopy for float32 on both sides, the transformer's transposes and broadcasts (issue 29): its
+ * own loop, so the element accesses see one array type (Note [monomorphic loops] in elementwise.ts;
+ * the shared loop above sees every dtype and is megamorphic), and the odometer inline instead of a
+ * call per run. The same elements in the same order.
+ */
+function stridedCopyFloat32(
+  x: Float32Array,
+  offset: number,
+  strides: readonly number[],
+  shape: readonly number[],
+  out: Float32Array,
+): Float32Array {
+  const nd = shape.length;
+  const n = out.length;
+  if (n === 0) return out;
+  const inner = shape[nd - 1];
+  const si = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let at = offset;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0, p = at; j < inner; j++, p += si) out[o + j] = x[p];
+    for (let d = nd - 2; d >= 0; d--) {
+      at += strides[d];
+      if (++idx[d] < shape[d]) break;
+      at -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
   return out;
 }
 
