@@ -293,4 +293,21 @@ export interface Kernels {
     gweight: Storage | null,
     gbias: Storage | null,
   ): void;
+
+  /**
+   * gemm once per batch entry t: out[t·m·n..] = op(a)[m,k] @ op(b)[k,n] with a read from aOffsets[t]
+   * and b from bOffsets[t] (Note [batched products] in src/ops/matmul.ts).
+   */
+  gemmBatched(
+    a: Storage,
+    aOffsets: readonly number[],
+    b: Storage,
+    bOffsets: readonly number[],
+    out: Storage,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+  ): void;
 }

@@ -43,7 +43,10 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
     const sb = broadcastStrides(b.shape.slice(0, -2), batch);
     const so = stridesOf(batch);
-    for (let t = 0; t < sizeOf(batch); t++) {
+    const count = sizeOf(batch);
+    const aOffsets = new Array<number>(count);
+    const bOffsets = new Array<number>(count);
+    for (let t = 0; t < count; t++) {
       let ia = 0;
       let ib = 0;
       for (let d = 0, r = t; d < batch.length; d++) {
@@ -52,8 +55,13 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
         ia += i * sa[d];
         ib += i * sb[d];
       }
-      kernels().gemm(a.data, ia * n * k, b.data, ib * k * m, out, t * n * m, n, k, m, false, transA, transB);
+      aOffsets[t] = ia * n * k;
+      bOffsets[t] = ib * k * m;
     }
+    // Note [batched products]: one call for the whole batch, so the WebAssembly kernels copy each
+    // operand in and the result out once (attention's products are 64 small GEMMs a layer), not once
+    // per entry. The same products, entry by entry.
+    kernels().gemmBatched(a.data, aOffsets, b.data, bOffsets, out, n, k, m, transA, transB);
     return new Tensor(out, [...batch, n, m]);
   },
   // With y = op(a) @ op(b): d op(a) = gy @ op(b)ᵀ and d op(b) = op(a)ᵀ @ gy, transposed back where op transposed.

@@ -72,6 +72,10 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     // layer norm, fused
     layerNormForward: layerNorm.layerNormForward,
     layerNormBackward: layerNorm.layerNormBackward,
+    // batched products, one gemm per entry
+    gemmBatched: (a, aOffsets, b, bOffsets, out, m, k, n, transA, transB) => {
+      for (let t = 0; t < aOffsets.length; t++) gemmJs(a, aOffsets[t], b, bOffsets[t], out, t * m * n, m, k, n, false, transA, transB);
+    },
   };
 }
 

@@ -14,7 +14,7 @@ import type { BinaryOp, Kernels, UnaryOp } from '../kernels';
 import type { PoolGeometry } from '../types';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
-import { gemmWasm } from './gemm';
+import { gemmBatchedWasm, gemmWasm } from './gemm';
 import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
 import { adagradStepWasm, adamStepWasm, rmspropStepWasm, sgdStepWasm } from './optimizers';
 import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
@@ -394,5 +394,14 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         () => softmaxBackwardWasm(rt.serial, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
         () => js.softmaxBackward(gy, y, outer, n, inner, gx),
       ),
+
+    // Batched products (Note [batched products] in src/ops/matmul.ts): eligible as their whole work.
+    gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB) {
+      viaWasm(
+        aOffsets.length * m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
+        () => gemmBatchedWasm(rt, a as Float32Array, aOffsets, b as Float32Array, bOffsets, out as Float32Array, m, k, n, transA, transB),
+        () => js.gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB),
+      );
+    },
   };
 }

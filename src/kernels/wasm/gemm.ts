@@ -100,3 +100,46 @@ export function gemmWasm(
   gemmInMemory(rt, m, n, k, pa, transA ? 1 : k, transA ? m : 1, pb, transB ? 1 : n, transB ? k : 1, pc, accumulate);
   copyOut(rt, pc, out, oOff, m * n);
 }
+
+/**
+ * The batched products of Note [batched products] (src/ops/matmul.ts): a and b copied into the arena
+ * once each (whole), every entry's product run in place, the results copied out once.
+ */
+export function gemmBatchedWasm(
+  rt: Runtime,
+  a: Float32Array,
+  aOffsets: readonly number[],
+  b: Float32Array,
+  bOffsets: readonly number[],
+  out: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): void {
+  rt.reset();
+  const pa = copyIn(rt, a);
+  const pb = copyIn(rt, b);
+  const pc = rt.reserve(4 * out.length);
+  const base = rt.reserve(0);
+  for (let t = 0; t < aOffsets.length; t++) {
+    // Each entry's scratch is reserved above the operands and given back before the next.
+    rt.rewind(base);
+    gemmInMemory(
+      rt,
+      m,
+      n,
+      k,
+      pa + 4 * aOffsets[t],
+      transA ? 1 : k,
+      transA ? m : 1,
+      pb + 4 * bOffsets[t],
+      transB ? 1 : n,
+      transB ? k : 1,
+      pc + 4 * t * m * n,
+      false,
+    );
+  }
+  copyOut(rt, pc, out);
+}

@@ -105,6 +105,12 @@ export class Arena {
     this.top = this.base;
   }
 
+  /** Frees what was reserved since `reserve` returned `at` (a call's scratch, reused by its next part). */
+  rewind(at: number): void {
+    if (at < this.base || at > this.top) throw new RangeError(`wasm: cannot rewind the arena to ${at}`);
+    this.top = at;
+  }
+
   /**
    * Reserves `bytes` (64-byte aligned, so vectors and cache lines line up); returns the byte offset.
    * A size that is not a non-negative integer, or that the 2 GiB memory cannot hold, is a RangeError
