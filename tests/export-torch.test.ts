@@ -149,3 +149,18 @@ test('tracing leaves the model as it was: mode, gradients and running statistics
   expect(model.stateDict()).toEqual(before);
   expect(model.parameters().every((p) => p.grad === null)).toBe(true);
 });
+
+test("a user's forward calling gelu (both forms), softmax and layerNorm — the fused primitives — exports them as torch functions", () => {
+  class Fused extends nn.Module {
+    readonly fc = new nn.Linear(6, 6, { rng, dtype: 'float64' });
+    readonly w = nn.parameter(tg.randn([6], { rng, dtype: 'float64' }));
+    forward(x: tg.Tensor): tg.Tensor {
+      const h = tg.layerNorm(this.fc.forward(x), [6], { weight: this.w, eps: 1e-3 });
+      return tg.softmax(tg.gelu(h).add(tg.gelu(h, { approximate: 'tanh' })), 1);
+    }
+  }
+  const source = expectSameForward(new Fused(), randn([3, 6]));
+  expect(source).toContain('torch.nn.functional.layer_norm(');
+  expect(source).toContain("approximate='tanh'");
+  expect(source).toContain('torch.softmax(');
+});

@@ -202,6 +202,12 @@ const OPS: Record<string, OpWriter> = {
   concat: (ins, attrs) => `torch.cat([${ins.join(', ')}], dim=${attrs.axis})`,
   sum: (ins, attrs) => `${ins[0]}.sum(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
+  // The fused primitives of the transformer path (issue 29) and their torch functions.
+  gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
+  softmax: (ins, attrs) => `torch.softmax(${ins[0]}, dim=${attrs.axis})`,
+  layerNorm: (ins, attrs, x) =>
+    `torch.nn.functional.layer_norm(${ins[0]}, ${py(x[0].shape.slice(x[0].ndim - attrs.k))}, ` +
+    `${attrs.hasWeight ? ins[1] : 'None'}, ${attrs.hasBias ? ins[attrs.hasWeight ? 2 : 1] : 'None'}, eps=${py(attrs.eps)})`,
   slice: (ins, attrs, x, y, batch) =>
     `${ins[0]}[${attrs.starts
       .map((s: number, i: number) =>
