@@ -30,8 +30,9 @@ import type { ScopeFrame } from '../autograd/scope';
 import { DotDrawing, DotOptions, drawDot } from './dot';
 import { escapeXml } from './escape';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
-import { inlineSvg, toSvg } from './svg';
-import { summarize } from './summary';
+import { pageSvg, PageSvg } from './page-svg';
+import { toSvg } from './svg';
+import { summarize, ValueSummary } from './summary';
 import { tracedGradient, tracedRule } from './trace';
 import { viewGraph } from './view';
 
@@ -54,14 +55,15 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     if (total) traced = true;
     nodes[id] = {
       kind: 'tensor',
-      name: v.tensor.name ?? null,
+      // What is absent is left out, not written as null (Note [a light page]).
+      ...(v.tensor.name !== undefined ? { name: v.tensor.name } : {}),
       dtype: v.tensor.dtype,
       shape: [...v.tensor.shape],
       role: v.isRoot ? 'output' : v.producer ? 'intermediate' : v.tensor.requiresGrad ? 'parameter or input' : 'constant',
-      producer: v.producer ? (d.opIds.get(v.producer) ?? null) : null,
-      value: summarize(v.tensor),
-      grad: v.tensor.grad ? summarize(v.tensor.grad) : null,
-      tracedGrad: total ?? null,
+      ...(v.producer && d.opIds.has(v.producer) ? { producer: d.opIds.get(v.producer) } : {}),
+      value: shown(summarize(v.tensor)),
+      ...(v.tensor.grad ? { grad: shown(summarize(v.tensor.grad)) } : {}),
+      ...(total ? { tracedGrad: shown(total) } : {}),
     };
   }
   const edges: Record<string, Json> = {};
@@ -71,14 +73,15 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     const node = op.output.tensor.node;
     const rule = node ? tracedRule(node) : undefined;
     if (id.startsWith('op')) {
+      const module = moduleWords(op.scope);
       nodes[id] = {
         kind: 'op',
         op: op.op,
-        attrs: op.attrs,
+        ...(op.attrs ? { attrs: op.attrs } : {}),
         nodeId: op.nodeId,
-        module: moduleWords(op.scope),
-        stack: node?.stack ?? null,
-        step: rule?.step ?? null,
+        ...(module !== null ? { module } : {}),
+        ...(node?.stack ? { stack: node.stack } : {}),
+        ...(rule !== undefined ? { step: rule.step } : {}),
       };
     }
     if (rule !== undefined) rules.push({ step: rule.step, node: id });
@@ -113,6 +116,17 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
   return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced, rules };
 }
 
+/**
+ * A summary as the page's panel shows it: a tensor of at most 16 numbers is shown as its numbers, so
+ * its histogram and heatmap planes are left out of the page (Note [a light page]).
+ */
+function shown(s: ValueSummary): ValueSummary | Omit<ValueSummary, 'histogram'> {
+  if (s.values === undefined || s.size > 16) return s;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { histogram, planes, ...rest } = s;
+  return rest;
+}
+
 /** The module whose forward recorded an op, in words — past the composite ops around it (Note [composite scopes]). */
 function moduleWords(scope: ScopeFrame | null): string | null {
   let f = scope;
@@ -120,14 +134,16 @@ function moduleWords(scope: ScopeFrame | null): string | null {
   return f === null ? null : `${f.path} (${f.kind})`;
 }
 
-/** Embeds JSON in a script element: nothing in it can close the element or start markup. */
+/**
+ * Embeds JSON in a script element: nothing in it can close the element or start markup; past ASCII
+ * (U+2028 and U+2029 among it) as \u escapes, so the page's big blocks stay ASCII (Note [a light page]).
+ */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+    .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** How many nodes a drawing has (a folded module or composite counts once). */
@@ -187,10 +203,17 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
   // The same graph with every composite drawn as its ops, when it has any and is small enough (Note [expanding on the page]).
   let expanded: DotDrawing | null = drawing.composites.size > 0 ? again({ expand: true }) : null;
   if (expanded !== null && size(expanded) > (opts.maxNodes ?? DEFAULT_MAX_NODES)) expanded = null;
-  const svg = inlineSvg(await toSvg(drawing.dot));
-  const expandedSvg = expanded !== null ? inlineSvg(await toSvg(expanded.dot)) : null;
+  const svg = pageSvg(await toSvg(drawing.dot));
+  const expandedSvg = expanded !== null ? pageSvg(await toSvg(expanded.dot)) : null;
   const title = opts.title ?? 'tapegrad graph';
-  const data = { ...pageData(drawing, title, notice), expanded: expanded !== null ? pageData(expanded, title, notice) : null };
+  // What the page needs on load, and the nodes' and edges' details, parsed on first use (Note [a light page]).
+  const split = (d: DotDrawing, s: PageSvg) => {
+    const { nodes, edges, ...head } = pageData(d, title, notice);
+    return { head: { ...head, width: s.width, height: s.height, boxes: s.boxes }, details: { nodes, edges } };
+  };
+  const main = split(drawing, svg);
+  const second = expanded !== null && expandedSvg !== null ? split(expanded, expandedSvg) : null;
+  const data = { ...main.head, expanded: second?.head ?? null };
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -208,11 +231,14 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
       '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">▶</button>' +
       ' <span id="step-label" class="muted"></span></span>',
     '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
-    '<main><div id="viewport"><div id="canvas">',
-    svg,
+    // Hidden while Chromium parses it, so it is laid out once, not again at every pause of the parser (Note [a light page]).
+    '<main><div id="viewport"><div id="canvas" hidden>',
+    svg.svg,
     '</div><div id="minimap" title="overview: click or drag to move the view"><canvas></canvas><div id="minimap-view"></div></div></div><aside id="panel"><p class="muted">Click a node for its values, gradient and attributes; click a module\'s label to fold it.</p></aside></main>',
-    ...(expandedSvg !== null ? [`<template id="expanded-svg">${expandedSvg}</template>`] : []),
+    ...(expandedSvg !== null ? [`<template id="expanded-svg">${expandedSvg.svg}</template>`] : []),
     `<script type="application/json" id="graph-data">${scriptJson(data)}</script>`,
+    `<script type="application/json" id="graph-details">${scriptJson(main.details)}</script>`,
+    ...(second !== null ? [`<script type="application/json" id="expanded-details">${scriptJson(second.details)}</script>`] : []),
     `<script>${PAGE_SCRIPT}</script>`,
     '</body></html>',
     '',
