@@ -19,9 +19,11 @@
  * - every character past ASCII written as a character reference: one "→" in each of 10,000 edge titles
  *   sent every chunk of the page down Chromium's slow path for decoding and parsing, where an ASCII
  *   chunk takes the fast one;
- * - coordinates to 0.1 pt (a twentieth of a pixel at most), and the straight sides of rounded boxes
- *   written as lines: Graphviz draws them as cubic curves whose control points lie on their ends, the
- *   same segment in three times the text.
+ * - the trailing zeros of coordinates ("790062.00"). Nothing else about the shapes changes: coordinates
+ *   keep Graphviz's 0.01 pt (at 0.1 pt, box edges moved by a fifteenth of a pixel were antialiased
+ *   onto other rows), and a rounded box's straight sides stay the cubics Graphviz writes (as lines,
+ *   a tenth less text, Skia shaded a pixel differently). tests/page-svg.test.ts draws every gallery
+ *   figure both ways in Chromium: the same pixels.
  * The boxes of the nodes (in CSS pixels from the drawing's top left, as getBoundingClientRect would
  * measure them at zoom 1) come from the same pass, so the page draws its minimap (Note [opening view]
  * in page-script.ts) without asking Chromium for 10,000 layouts.
@@ -115,40 +117,13 @@ function texts(el: Element, out: Element[] = []): Element[] {
   return out;
 }
 
-/** A number to 0.1 (no trailing zeros, no "-0"). */
-function tenth(s: string): string {
-  const v = Math.round(Number(s) * 10) / 10;
+/** A number to 0.01, as Graphviz writes it, without its trailing zeros ("790062.00" is "790062"; no "-0"). */
+function hundredth(s: string): string {
+  const v = Math.round(Number(s) * 100) / 100;
   return v === 0 ? '0' : String(v);
 }
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/gi;
-const roundAll = (s: string) => s.replace(NUMBER, tenth);
-
-/**
- * A path's data with numbers to 0.1, and each cubic whose control points sit on its ends (a straight
- * segment, as Graphviz draws a rounded box's sides) as a line: H or V when it is level or upright.
- * Other paths — anything but M followed by cubics — keep their commands.
- */
-function pathData(d: string): string {
-  const m = /^M\s*([^C]+)C([\s\S]+)$/.exec(d.trim());
-  const nums = (s: string) => (s.match(NUMBER) ?? []).map(Number);
-  if (m === null || /[A-BD-Za-bd-z]/.test(m[2])) return roundAll(d);
-  const start = nums(m[1]);
-  const rest = nums(m[2]);
-  if (start.length !== 2 || rest.length % 6 !== 0) return roundAll(d);
-  const r = (v: number) => tenth(String(v));
-  let [x, y] = start;
-  const out = [`M${r(x)},${r(y)}`];
-  for (let i = 0; i < rest.length; i += 6) {
-    const [x1, y1, x2, y2, x3, y3] = rest.slice(i, i + 6);
-    if (x1 === x && y1 === y && x2 === x3 && y2 === y3) {
-      if (y3 === y) out.push(`H${r(x3)}`);
-      else if (x3 === x) out.push(`V${r(y3)}`);
-      else out.push(`L${r(x3)},${r(y3)}`);
-    } else out.push(`C${r(x1)},${r(y1)} ${r(x2)},${r(y2)} ${r(x3)},${r(y3)}`);
-    [x, y] = [x3, y3];
-  }
-  return out.join('');
-}
+const roundAll = (s: string) => s.replace(NUMBER, hundredth);
 
 /** The extent of a node's shapes (not its text), in Graphviz's coordinates: [minX, minY, maxX, maxY]. */
 function extent(el: Element, box = [Infinity, Infinity, -Infinity, -Infinity]): number[] {
@@ -270,8 +245,11 @@ export function pageSvg(source: string): PageSvg {
         );
       }
       c.attrs = c.attrs.map(([k, v]) => {
-        if (k === 'd') return [k, pathData(v)];
-        if (k === 'points' || ((k === 'x' || k === 'y' || k === 'cx' || k === 'cy' || k === 'rx' || k === 'ry') && c.name !== 'svg'))
+        if (
+          k === 'points' ||
+          k === 'd' ||
+          ((k === 'x' || k === 'y' || k === 'cx' || k === 'cy' || k === 'rx' || k === 'ry') && c.name !== 'svg')
+        )
           return [k, roundAll(v)];
         return [k, v];
       });
