@@ -106,6 +106,14 @@ describe('pageSvg on a piece of Graphviz output', () => {
   });
 });
 
+test('a whole graph page is ASCII, whatever its names and title say (Note [a light page])', async () => {
+  const x = tg.tensor([1, 2], { requiresGrad: true, name: 'x\u2081 \u2192 \u{1f600}' });
+  const html = await tg.viz.toHtml(x.tanh().sum(), { title: 'tanh \u2192 sum, \u2013 \u00e9' });
+  expect(html).toMatch(/^[\x00-\x7f]*$/);
+  expect(html).toContain('<title>tanh &#8594; sum, &#8211; &#233;</title>');
+  expect(html).toContain('x&#8321; &#8594; &#128512; [2] float32');
+});
+
 describe('in Chromium, every gallery figure', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-page-svg-'));
   let browser: Browser;

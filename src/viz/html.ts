@@ -30,7 +30,7 @@ import type { ScopeFrame } from '../autograd/scope';
 import { DotDrawing, DotOptions, drawDot } from './dot';
 import { escapeXml } from './escape';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
-import { pageSvg, PageSvg } from './page-svg';
+import { ascii, pageSvg, PageSvg } from './page-svg';
 import { toSvg } from './svg';
 import { summarize, ValueSummary } from './summary';
 import { tracedGradient, tracedRule } from './trace';
@@ -146,6 +146,9 @@ function scriptJson(value: unknown): string {
     .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The page's script in ASCII: what lies past it as \u escapes, which mean the same in its strings (Note [a light page]). */
+const SCRIPT = PAGE_SCRIPT.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** How many nodes a drawing has (a folded module or composite counts once). */
 const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
 
@@ -218,17 +221,17 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeXml(title)}</title>`,
+    `<title>${ascii(escapeXml(title))}</title>`,
     `<style>${PAGE_STYLE}</style>`,
     '</head><body>',
     '<header><h1 id="title"></h1><div class="tools">',
     '<input id="search" type="search" placeholder="search names and ops" aria-label="search">',
-    '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">−</button>',
+    '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">&#8722;</button>',
     '<button id="fold-repeats" type="button" hidden>fold repeated blocks</button>',
     '<button id="composites" type="button" hidden>expand composite ops</button>',
     '<label id="backward-toggle" hidden><input id="backward" type="checkbox"> backward pass</label>',
-    '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">◀</button>' +
-      '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">▶</button>' +
+    '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">&#9664;</button>' +
+      '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">&#9654;</button>' +
       ' <span id="step-label" class="muted"></span></span>',
     '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
     // Hidden while Chromium parses it, so it is laid out once, not again at every pause of the parser (Note [a light page]).
@@ -239,7 +242,7 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     `<script type="application/json" id="graph-data">${scriptJson(data)}</script>`,
     `<script type="application/json" id="graph-details">${scriptJson(main.details)}</script>`,
     ...(second !== null ? [`<script type="application/json" id="expanded-details">${scriptJson(second.details)}</script>`] : []),
-    `<script>${PAGE_SCRIPT}</script>`,
+    `<script>${SCRIPT}</script>`,
     '</body></html>',
     '',
   ].join('\n');

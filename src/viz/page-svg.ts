@@ -16,9 +16,9 @@
  * - the font family every label repeats, set once on the `<svg>` (inherited); `text-anchor="start"`,
  *   SVG's default; `xml:space="preserve"` on text that has no spaces for it to preserve (no leading,
  *   trailing or double spaces, no tabs or newlines);
- * - every character past ASCII written as a character reference: one "→" in each of 10,000 edge titles
- *   sent every chunk of the page down Chromium's slow path for decoding and parsing, where an ASCII
- *   chunk takes the fast one;
+ * - every character past ASCII written as a character reference (and in the rest of the page, as
+ *   a reference or a \u escape): one "→" in each of 10,000 edge titles sent the page down Chromium's
+ *   slow path for decoding and parsing, where an ASCII page takes the fast one;
  * - the trailing zeros of coordinates ("790062.00"). Nothing else about the shapes changes: coordinates
  *   keep Graphviz's 0.01 pt (at 0.1 pt, box edges moved by a fifteenth of a pixel were antialiased
  *   onto other rows), and a rounded box's straight sides stay the cubics Graphviz writes (as lines,
@@ -154,7 +154,7 @@ const UNITS: Record<string, number> = { pt: 4 / 3, px: 1, in: 96, cm: 96 / 2.54,
 const collapses = (s: string) => !/^\s|\s$|\s\s|[\t\n\r]/.test(s);
 
 /** Every character past ASCII as a character reference (Note [a light page]). */
-const ascii = (s: string) => s.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`);
+export const ascii = (s: string) => s.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`);
 
 /** Graphviz's SVG as the page carries it (Note [a light page]). */
 export function pageSvg(source: string): PageSvg {
