@@ -82,7 +82,7 @@ describe('pageSvg on a piece of Graphviz output', () => {
     expect(page.svg).toContain('<text text-anchor="middle" x="106" y="-12.48" font-family="Times" font-size="9.02">tanh</text>');
   });
 
-  test('shapes keep their coordinates, to the 0.01 pt Graphviz writes, without trailing zeros', () => {
+  test('shapes keep their coordinates, to the 0.01 pt Graphviz writes', () => {
     expect(page.svg).toContain('points="54,-33.76 0,-33.76 0,0 54,0 54,-33.76"');
     expect(page.svg).toContain('d="M54.5,-16.88C59.88,-16.88 65.61,-16.88 71.21,-16.88"');
     expect(page.svg).toContain('points="71.2,-18.98 77.2,-16.88 71.2,-14.78 71.2,-18.98"');

@@ -18,12 +18,11 @@
  *   trailing or double spaces, no tabs or newlines);
  * - every character past ASCII written as a character reference (and in the rest of the page, as
  *   a reference or a \u escape): one "→" in each of 10,000 edge titles sent the page down Chromium's
- *   slow path for decoding and parsing, where an ASCII page takes the fast one;
- * - the trailing zeros of coordinates ("790062.00"). Nothing else about the shapes changes: coordinates
- *   keep Graphviz's 0.01 pt (at 0.1 pt, box edges moved by a fifteenth of a pixel were antialiased
- *   onto other rows), and a rounded box's straight sides stay the cubics Graphviz writes (as lines,
- *   a tenth less text, Skia shaded a pixel differently). tests/page-svg.test.ts draws every gallery
- *   figure both ways in Chromium: the same pixels.
+ *   slow path for decoding and parsing, where an ASCII page takes the fast one.
+ * Nothing about the shapes changes: coordinates keep Graphviz's 0.01 pt (at 0.1 pt, box edges moved
+ * by a fifteenth of a pixel were antialiased onto other rows), and a rounded box's straight sides stay
+ * the cubics Graphviz writes (written as lines, a tenth less text, Skia shaded a pixel differently).
+ * tests/page-svg.test.ts draws every gallery figure both ways in Chromium: the same pixels.
  * The boxes of the nodes (in CSS pixels from the drawing's top left, as getBoundingClientRect would
  * measure them at zoom 1) come from the same pass, so the page draws its minimap (Note [opening view]
  * in page-script.ts) without asking Chromium for 10,000 layouts.
@@ -117,13 +116,7 @@ function texts(el: Element, out: Element[] = []): Element[] {
   return out;
 }
 
-/** A number to 0.01, as Graphviz writes it, without its trailing zeros ("790062.00" is "790062"; no "-0"). */
-function hundredth(s: string): string {
-  const v = Math.round(Number(s) * 100) / 100;
-  return v === 0 ? '0' : String(v);
-}
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/gi;
-const roundAll = (s: string) => s.replace(NUMBER, hundredth);
 
 /** The extent of a node's shapes (not its text), in Graphviz's coordinates: [minX, minY, maxX, maxY]. */
 function extent(el: Element, box = [Infinity, Infinity, -Infinity, -Infinity]): number[] {
@@ -244,15 +237,6 @@ export function pageSvg(source: string): PageSvg {
             !(k === 'xml:space' && v === 'preserve' && collapses(content)),
         );
       }
-      c.attrs = c.attrs.map(([k, v]) => {
-        if (
-          k === 'points' ||
-          k === 'd' ||
-          ((k === 'x' || k === 'y' || k === 'cx' || k === 'cy' || k === 'rx' || k === 'ry') && c.name !== 'svg')
-        )
-          return [k, roundAll(v)];
-        return [k, v];
-      });
       if (c.name === 'g' && attr(c, 'class') === 'graph') c.attrs = c.attrs.filter(([k]) => k !== 'id');
       lighten(c);
     }
