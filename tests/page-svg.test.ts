@@ -114,6 +114,30 @@ test('a whole graph page is ASCII, whatever its names and title say (Note [a lig
   expect(html).toContain('x&#8321; &#8594; &#128512; [2] float32');
 });
 
+test('without JavaScript, a graph page still shows its drawing (hidden only until the script binds it)', async () => {
+  const browser = await launchBrowser();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-noscript-'));
+  try {
+    const x = tg.tensor([1, 2], { requiresGrad: true, name: 'x' });
+    const file = path.join(dir, 'page.html');
+    fs.writeFileSync(file, await tg.viz.toHtml(x.tanh().sum()));
+    for (const scripts of [true, false]) {
+      const { page } = await watchedPage(browser);
+      await page.setJavaScriptEnabled(scripts);
+      await page.goto(pathToFileURL(file).href);
+      const shown = await page.evaluate(() => {
+        const r = document.querySelector('#canvas svg')!.getBoundingClientRect();
+        return [document.body.dataset.ready ?? 'no script', r.width > 50 && r.height > 20];
+      });
+      expect(shown).toEqual([scripts ? 'true' : 'no script', true]);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('in Chromium, every gallery figure', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-page-svg-'));
   let browser: Browser;

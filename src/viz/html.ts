@@ -223,6 +223,8 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${ascii(escapeXml(title))}</title>`,
     `<style>${PAGE_STYLE}</style>`,
+    // Without the script, the drawing is shown as it is (it is hidden only until the script has bound it).
+    '<noscript><style>#canvas { display: block; }</style></noscript>',
     '</head><body>',
     '<header><h1 id="title"></h1><div class="tools">',
     '<input id="search" type="search" placeholder="search names and ops" aria-label="search">',

@@ -26,7 +26,8 @@
  * The boxes of the nodes (in CSS pixels from the drawing's top left, as getBoundingClientRect would
  * measure them at zoom 1) come from the same pass, so the page draws its minimap (Note [opening view]
  * in page-script.ts) without asking Chromium for 10,000 layouts.
- * In the page itself (html.ts, page-script.ts): the drawing is `hidden` until the script has bound it —
+ * In the page itself (html.ts, page-script.ts): the drawing is `hidden` until the script has bound it
+ * (a <noscript> style shows it when there is no script) —
  * Chromium pauses a long parse every half second to render, and a visible SVG was restyled and laid
  * out whole at each pause, four times for a 10,000-node page; the nodes' and edges' details (values,
  * gradients, attributes, traced edges) are a second JSON block parsed on the first click, search or
