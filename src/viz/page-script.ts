@@ -52,6 +52,7 @@ canvas.heat { image-rendering: pixelated; border: 1px solid #ccd3da; }
 #minimap canvas { display: block; }
 #minimap-view { position: absolute; border: 2px solid #d35400; background: rgba(211,84,0,0.08); pointer-events: none; }
 g.cluster.focus > polygon, g.cluster.focus > path { stroke: #5b4a9b; stroke-width: 3; }
+#canvas title { display: none; }
 `;
 
 export const PAGE_SCRIPT = String.raw`
