@@ -1,9 +1,10 @@
 /**
  * @file tg.viz.toHtml (SPEC §13): the graph as one self-contained page — the SVG Graphviz lays out
- * (in Node, or wherever toSvg runs), inline, with the data the page needs (each tensor's values and
- * gradient as summaries, each op's attributes, module clusters, the traced backward pass) in a JSON
- * block, and a small script (page-script.ts) for pan and zoom, the side panel, folding, search and
- * dependency highlighting. No request leaves the page.
+ * (in Node, or wherever toSvg runs), inline and made lighter for the page (page-svg.ts, Note [a light
+ * page]), with the data the page needs in two JSON blocks — what it needs on load (clusters, the
+ * traced backward pass's order, the nodes' boxes), and each tensor's values and gradient as summaries
+ * and each op's attributes, parsed on first use — and a small script (page-script.ts) for pan and
+ * zoom, the side panel, folding, search and dependency highlighting. No request leaves the page.
  *
  * Note [big graphs]: Graphviz needs seconds for a few thousand nodes and minutes beyond. Above
  * `maxNodes` the page draws the folded view instead — modules collapsed, shallowest first — and when
