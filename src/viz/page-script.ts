@@ -11,7 +11,7 @@
  * otherwise at LEGIBLE on the graph's start — its inputs, where a left-to-right graph begins — and a
  * minimap in the corner shows the whole drawing with the viewport's rectangle: click or drag in it to
  * move. The minimap is drawn once per drawing from the nodes' boxes (one rectangle each, on a canvas),
- * so a 10,000-node page pays one layout read, not a second copy of the SVG.
+ * which the page carries (Note [a light page] in page-svg.ts): no layout read, no second copy of the SVG.
  * Tests drive it through tests/graph-page.test.ts in headless Chromium.
  */
 
