@@ -138,6 +138,42 @@ test('without JavaScript, a graph page still shows its drawing (hidden only unti
   }
 });
 
+test("a module folded in one drawing is shown again when the page swaps drawings and back (each drawing's folding starts over)", async () => {
+  const browser = await launchBrowser();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-swap-'));
+  try {
+    const g = tg.viz.namedGraph('cnn');
+    const file = path.join(dir, 'cnn.html');
+    fs.writeFileSync(file, await tg.viz.toHtml(g.roots, g.options));
+    const { page, watch } = await watchedPage(browser);
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready=true]');
+    /** The page's count of visible nodes, and the nodes actually displayed. */
+    const shown = () =>
+      page.evaluate(() => [
+        Number(document.body.dataset.visibleNodes),
+        Array.from(document.querySelectorAll('#canvas g.node')).filter((n) => getComputedStyle(n).display !== 'none').length,
+      ]);
+    const [all] = await shown();
+    expect(await shown()).toEqual([all, all]);
+    await page.evaluate(() => {
+      const cluster = Array.from(document.querySelectorAll('g.cluster')).find((c) => /0: Conv2d/.test(c.textContent ?? ''))!;
+      cluster.querySelector('text')!.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
+    const [folded, displayed] = await shown();
+    expect(folded).toBeLessThan(all);
+    expect(displayed).toBe(folded);
+    await page.click('#composites');
+    await page.click('#composites');
+    expect(await page.evaluate(() => document.body.dataset.drawing)).toBe('folded');
+    expect(await shown()).toEqual([all, all]);
+    expect(watch.problems).toEqual([]);
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('in Chromium, every gallery figure', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-page-svg-'));
   let browser: Browser;

@@ -83,7 +83,8 @@ export const PAGE_SCRIPT = String.raw`
   var current = 0;
   var view = data;
   var svg = drawings[0];
-  var hiddenNow = {}, nodeEls = {}, edges = [], clusterEls = {}, ins = {}, outs = {}, childrenOf = {}, folded = {}, boxes = [];
+  // What refresh() has hidden in each drawing, which keeps its elements' styles when the other is shown.
+  var hiddenNows = [{}, {}], hiddenNow = hiddenNows[0], nodeEls = {}, edges = [], clusterEls = {}, ins = {}, outs = {}, childrenOf = {}, folded = {}, boxes = [];
 
   // What a pointer shows is the node in words (its tooltip: name, shape, dtype, values, gradient),
   // never its DOT id: the page's SVG titles every group in words, and keeps the ids as data-id
@@ -504,7 +505,7 @@ export const PAGE_SCRIPT = String.raw`
     refresh();
   });
   function bind() {
-    nodeEls = {}; edges = []; clusterEls = {}; ins = {}; outs = {}; childrenOf = {}; folded = {}; hiddenNow = {};
+    nodeEls = {}; edges = []; clusterEls = {}; ins = {}; outs = {}; childrenOf = {}; folded = {}; hiddenNow = hiddenNows[current];
     // Nodes, edges and clusters are the graph group's children: one pass over them, not three searches of the whole drawing.
     var groups = svg.querySelector('g.graph').children;
     for (var i = 0; i < groups.length; i++) {
