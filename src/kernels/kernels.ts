@@ -253,4 +253,31 @@ export interface Kernels {
     ggh: Storage | null,
     ghp: Storage | null,
   ): void;
+
+  // An LSTM layer-direction's whole recurrence (src/kernels/js/recurrent-sequence.ts, Note [LSTM sequence primitive]).
+  /** gatesX [T,B,4H], W_hh [4H,H], h0, c0 [B,H] → y [T+1,B,H] (every h, then the final c); saved [T·B·4H activations | T·B·H c's] unless null. */
+  lstmSequenceForward(
+    gatesX: Storage,
+    whh: Storage,
+    h0: Storage,
+    c0: Storage,
+    t: number,
+    b: number,
+    h: number,
+    y: Storage,
+    saved: Storage | null,
+  ): void;
+  /** The reverse recurrence from gy [T+1,B,H] into gGates [T,B,4H], gh0 and gc0 [B,H]. */
+  lstmSequenceBackward(
+    gy: Storage,
+    saved: Storage,
+    whh: Storage,
+    c0: Storage,
+    t: number,
+    b: number,
+    h: number,
+    gGates: Storage,
+    gh0: Storage,
+    gc0: Storage,
+  ): void;
 }

@@ -2,7 +2,8 @@
  * @file Recurrent layers as PyTorch has them: the cells (`RNNCell`, `LSTMCell`, `GRUCell`) and the
  * multi-layer, optionally bidirectional sequence layers (`RNN`, `LSTM`, `GRU`), with PyTorch's
  * equations, gate order (i,f,g,o and r,z,n), parameter names and shapes (`weight_ih_l0`,
- * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). Every step is
+ * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). An LSTM
+ * layer-direction is one primitive over all its steps (Note [sequence path]); otherwise every step is
  * a matmul for the hidden-to-hidden part and, for the LSTM and the GRU, one fused primitive for the
  * gate math (Note [fused recurrent cells] in src/ops/recurrent-cells.ts); the plain RNN's step is a
  * composition (matmul, add, tanh or relu). No backward code of its own.
@@ -20,9 +21,10 @@
  * states; going backward (the reverse direction) it grows, each sequence starting from its h0 row at its
  * own last step. So every sequence runs exactly to its own length and its final state is at that step.
  *
- * Note [step scopes]: each time step runs inside its own scope (src/autograd/scope.ts), one level below
- * the layer's module scope, so `tg.viz.toDot(out, {collapse: 1})` draws an LSTM over 20 steps as 20
- * step boxes rather than hundreds of op nodes.
+ * Note [step scopes]: each time step of the per-step loop runs inside its own scope
+ * (src/autograd/scope.ts), one level below the layer's module scope, so `tg.viz.toDot(out, {collapse: 1})`
+ * draws a GRU over 20 steps (or an LSTM with composed cells) as 20 step boxes rather than hundreds of op
+ * nodes. An LSTM layer-direction run as one primitive (Note [sequence path]) is one `sequence` box.
  */
 import { composite, currentScope, withScope } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
@@ -34,7 +36,8 @@ import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise';
 import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { gruCell, lstmCell } from '../ops/recurrent-cells';
-import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
+import { concat, flip, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
+import { lstmSequence } from '../ops/recurrent-sequence';
 import { uniformParameter } from './init';
 import { pyFloat, pyInt } from './repr';
 import { Module, ModuleOptions } from './module';
@@ -160,6 +163,30 @@ function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
   };
   split(gi, 0, T);
   return out;
+}
+
+/**
+ * Note [sequence path]: an LSTM layer-direction runs as one `lstmSequence` primitive (Note [LSTM
+ * sequence primitive] in src/ops/recurrent-sequence.ts) whenever every step has the whole batch — a
+ * padded or unbatched input, or a PackedSequence whose sequences all have one length — and it has no
+ * projection: every other option (layers, bidirectional, batchFirst, dropout between layers, h0/c0
+ * given or not) only changes what it is given. The reverse direction runs the primitive on the steps
+ * flipped in time and flips its outputs back. Two configurations keep the per-step loop: projSize
+ * (the projection h W_hrᵀ sits inside the recurrence, which the primitive does not have) and packed
+ * sequences of different lengths (the state shrinks and grows between steps: Note [steps as
+ * sequences of batch sizes]); so does a drawing under withComposedCells.
+ */
+function lstmDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: number, reverse: boolean): { out: Tensor; final: State } {
+  const H = w.whh.shape[1];
+  let gx = reshape(gi, [T, B, 4 * H]);
+  if (reverse) gx = flip(gx, [0]);
+  const y = lstmSequence(gx, w.whh, start.h, start.c!);
+  let hs = slice(y, [0], [T]);
+  if (reverse) hs = flip(hs, [0]);
+  return {
+    out: reshape(hs, [T * B, H]),
+    final: { h: reshape(slice(y, [T - 1], [T]), [B, H]), c: reshape(slice(y, [T], [T + 1]), [B, H]) },
+  };
 }
 
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
@@ -369,7 +396,11 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
         const k = layer * D + dir;
         const label = `${base === '' ? '' : `${base}.`}l${layer}${dir === 1 ? '_reverse' : ''}`;
         const r = this.direction(steps, input, this.weights(layer, dir), { h: hs[k], c: cs ? cs[k] : null }, dir === 1, (t, fn) =>
-          t === 'rows' ? withScope(`${label}.rows`, `${name} rows`, fn) : withScope(`${label}.t${t}`, kind, fn),
+          t === 'rows'
+            ? withScope(`${label}.rows`, `${name} rows`, fn)
+            : t === 'sequence'
+              ? withScope(`${label}.seq`, `${name} sequence`, fn)
+              : withScope(`${label}.t${t}`, kind, fn),
         );
         outs.push(r.out);
         hN.push(r.final.h);
@@ -400,11 +431,14 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     w: CellWeights,
     start: State,
     reverse: boolean,
-    inScope: <T>(t: number | 'rows', fn: () => T) => T,
+    inScope: <T>(t: number | 'rows' | 'sequence', fn: () => T) => T,
   ): { out: Tensor; final: State } {
     const { batchSizes, offsets } = steps;
     const T = batchSizes.length;
     const gi = inputProjection(this.mode, input, w);
+    if (this.mode === 'LSTM' && w.whr === null && composedCells === 0 && batchSizes.every((b) => b === batchSizes[0])) {
+      return inScope('sequence', () => lstmDirection(gi, w, start, T, batchSizes[0], reverse));
+    }
     const perStep = inScope('rows', () => stepRows(gi, offsets));
     const outs: Tensor[] = new Array(T);
     const step = (t: number, s: State): State =>
