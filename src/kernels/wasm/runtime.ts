@@ -67,6 +67,12 @@ export const EXPORTS = [
   'winogradForward',
   'winogradScratchBytes',
   'winogradWeights',
+  // An LSTM layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
+  'lstmActivation',
+  'lstmPackWeights',
+  'lstmScratchBytes',
+  'lstmSequenceForward',
+  'lstmSequenceBackward',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
