@@ -11,7 +11,8 @@
  * Note [hoisted input projection]: the input part of every gate, x_t @ W_ihᵀ + b_ih, does not depend on
  * the state, so it is computed for all time steps at once (one matmul over the whole sequence) and each
  * step slices its rows; only h @ W_hhᵀ runs per step. For the LSTM and the plain RNN b_hh is folded into
- * that hoisted term as well (it is added unchanged at every step); the GRU keeps b_hh with h @ W_hhᵀ,
+ * that hoisted term as well (it is added unchanged at every step): the projection's bias is b_ih + b_hh,
+ * a [gates·H] sum, rather than a second [T·B, gates·H] add and, backward, a second sum over its rows; the GRU keeps b_hh with h @ W_hhᵀ,
  * because its n gate multiplies (W_hn h + b_hn) by r.
  *
  * Note [steps as sequences of batch sizes]: a padded batch [T, B, I] and a PackedSequence are run by one
@@ -67,8 +68,7 @@ const rows = (x: Tensor, a: number, b: number): Tensor => slice(x, [a], [b]);
 
 /** The state-independent part of every gate for all rows of x [N, I] (Note [hoisted input projection]). */
 function inputProjection(mode: RecurrentMode, x: Tensor, w: CellWeights): Tensor {
-  const gi = linear(x, w.wih, w.bih);
-  return mode !== 'GRU' && w.bhh !== null ? add(gi, w.bhh) : gi;
+  return linear(x, w.wih, mode !== 'GRU' && w.bih !== null && w.bhh !== null ? add(w.bih, w.bhh) : w.bih);
 }
 
 /**
