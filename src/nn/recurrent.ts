@@ -12,7 +12,8 @@
  * the state, so it is computed for all time steps at once (one matmul over the whole sequence) and each
  * step slices its rows; only h @ W_hhᵀ runs per step. For the LSTM and the plain RNN b_hh is folded into
  * that hoisted term as well (it is added unchanged at every step): the projection's bias is b_ih + b_hh,
- * a [gates·H] sum, rather than a second [T·B, gates·H] add and, backward, a second sum over its rows; the GRU keeps b_hh with h @ W_hhᵀ,
+ * a [gates·H] sum, rather than a second [T·B, gates·H] add and, backward, a second sum over its rows
+ * (a drawing of composed cells keeps the second add, as the gallery's `graph lstm` shows it); the GRU keeps b_hh with h @ W_hhᵀ,
  * because its n gate multiplies (W_hn h + b_hn) by r.
  *
  * Note [steps as sequences of batch sizes]: a padded batch [T, B, I] and a PackedSequence are run by one
@@ -68,7 +69,10 @@ const rows = (x: Tensor, a: number, b: number): Tensor => slice(x, [a], [b]);
 
 /** The state-independent part of every gate for all rows of x [N, I] (Note [hoisted input projection]). */
 function inputProjection(mode: RecurrentMode, x: Tensor, w: CellWeights): Tensor {
-  return linear(x, w.wih, mode !== 'GRU' && w.bih !== null && w.bhh !== null ? add(w.bih, w.bhh) : w.bih);
+  if (mode === 'GRU' || w.bhh === null) return linear(x, w.wih, w.bih);
+  // The drawing of composed cells (Note [composed cells for drawing]) keeps b_hh as its own add.
+  if (composedCells > 0) return add(linear(x, w.wih, w.bih), w.bhh);
+  return linear(x, w.wih, add(w.bih!, w.bhh));
 }
 
 /**
