@@ -171,14 +171,15 @@ function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
 
 /**
  * Note [sequence path]: an LSTM layer-direction runs as one `lstmSequence` primitive (Note [LSTM
- * sequence primitive] in src/ops/recurrent-sequence.ts) whenever every step has the whole batch — a
- * padded or unbatched input, or a PackedSequence whose sequences all have one length — and it has no
+ * sequence primitive] in src/ops/recurrent-sequence.ts) for a padded or unbatched input without a
  * projection: every other option (layers, bidirectional, batchFirst, dropout between layers, h0/c0
  * given or not) only changes what it is given. The reverse direction runs the primitive on the steps
  * flipped in time and flips its outputs back. Two configurations keep the per-step loop: projSize
- * (the projection h W_hrᵀ sits inside the recurrence, which the primitive does not have) and packed
- * sequences of different lengths (the state shrinks and grows between steps: Note [steps as
- * sequences of batch sizes]); so does a drawing under withComposedCells.
+ * (the projection h W_hrᵀ sits inside the recurrence, which the primitive does not have) and a
+ * PackedSequence (the state shrinks and grows between steps: Note [steps as sequences of batch
+ * sizes]; one whose sequences all have one length too, because the ONNX export writes packed calls
+ * unrolled, Note [layers exported whole], and the primitive has no ONNX emitter of its own); so does
+ * a drawing under withComposedCells.
  */
 function lstmDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: number, reverse: boolean): { out: Tensor; final: State } {
   const H = w.whh.shape[1];
@@ -231,16 +232,18 @@ interface Steps {
   data: Tensor;
   batchSizes: number[];
   offsets: number[];
+  /** A padded (or unbatched) input, every step the whole batch: not a PackedSequence. */
+  padded: boolean;
 }
 
-function stepsOf(batchSizes: number[], data: Tensor): Steps {
+function stepsOf(batchSizes: number[], data: Tensor, padded: boolean): Steps {
   const offsets: number[] = [];
   let at = 0;
   for (const b of batchSizes) {
     offsets.push(at);
     at += b;
   }
-  return { data, batchSizes, offsets };
+  return { data, batchSizes, offsets, padded };
 }
 
 /**
@@ -354,7 +357,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     if (x instanceof PackedSequence) {
       if (x.data.ndim !== 2) throw new Error(`${name}: packed data must be 2-d [N, inputSize], got ${fmt(x.data.shape)}`);
       const batchSizes = Array.from(x.batchSizes.data, Number);
-      steps = stepsOf(batchSizes, x.data);
+      steps = stepsOf(batchSizes, x.data, false);
       batch = batchSizes[0];
       timeSteps = batchSizes.length;
     } else {
@@ -364,7 +367,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
       unbatched = x.ndim === 2;
       const seq = unbatched ? unsqueeze(x, 1) : this.batchFirst ? transpose(x, [1, 0, 2]) : x;
       [timeSteps, batch] = seq.shape;
-      steps = stepsOf(new Array<number>(timeSteps).fill(batch), reshape(seq, [timeSteps * batch, seq.shape[2]]));
+      steps = stepsOf(new Array<number>(timeSteps).fill(batch), reshape(seq, [timeSteps * batch, seq.shape[2]]), true);
     }
     const inFeatures = data.shape[data.ndim - 1];
     if (inFeatures !== this.inputSize) {
@@ -440,7 +443,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     const { batchSizes, offsets } = steps;
     const T = batchSizes.length;
     const gi = inputProjection(this.mode, input, w);
-    if (this.mode === 'LSTM' && w.whr === null && composedCells === 0 && batchSizes.every((b) => b === batchSizes[0])) {
+    if (this.mode === 'LSTM' && w.whr === null && composedCells === 0 && steps.padded) {
       return inScope('sequence', () => lstmDirection(gi, w, start, T, batchSizes[0], reverse));
     }
     const perStep = inScope('rows', () => stepRows(gi, offsets));
