@@ -6,7 +6,7 @@
  * tables]) against Math's in float64, on the threaded and the serial instance; and the choice between
  * WebAssembly and TypeScript at the threshold (Note [LSTM sequence threshold]), with a spy.
  */
-import { jsKernels, Kernels } from '../src/kernels';
+import { jsKernels, Kernels, kernels, useKernels } from '../src/kernels';
 import { createWasmKernels, WASM_SEQUENCE_MIN } from '../src/kernels/wasm/backend';
 import * as recurrent from '../src/kernels/wasm/recurrent';
 import { Arena, loadRuntime, Runtime } from '../src/kernels/wasm/runtime';
@@ -191,6 +191,28 @@ describe.each([1, 3])('WebAssembly on %i thread(s)', (threads) => {
     expect(forwardSpy).toHaveBeenCalledTimes(wasm ? 1 : 0);
     expect(backwardSpy).toHaveBeenCalledTimes(wasm ? 1 : 0);
     expect(relErr(got.y, want.y)).toBeLessThan(5e-6);
+  });
+
+  test('nn.LSTM in float32 (2 layers, bidirectional) runs it and stays within 1e-5 of the same layer in float64', () => {
+    const before = kernels();
+    useKernels(k);
+    try {
+      const m32 = new tg.nn.LSTM(10, 24, { numLayers: 2, bidirectional: true, rng: tg.rng('lstm-wasm:layer') });
+      const m64 = new tg.nn.LSTM(10, 24, { numLayers: 2, bidirectional: true, rng: tg.rng('lstm-wasm:layer'), dtype: 'float64' });
+      const x = tg.randn([7, 6, 10], { rng: tg.rng('lstm-wasm:x'), dtype: 'float64' });
+      const run = (m: tg.nn.LSTM, input: tg.Tensor) => {
+        const [out, [h, c]] = m.forward(input);
+        tg.sum(tg.mul(out, out)).add(tg.sum(h)).add(tg.sum(c)).backward();
+        return [out, h, c, ...m.parameters().map((p) => p.grad!)];
+      };
+      const got = run(m32, x.cast('float32'));
+      expect(forwardSpy).toHaveBeenCalledTimes(4);
+      expect(backwardSpy).toHaveBeenCalledTimes(4);
+      const want = run(m64, x);
+      got.forEach((a, i) => expect(relErr(a.data, want[i].data)).toBeLessThan(1e-5));
+    } finally {
+      useKernels(before);
+    }
   });
 
   test('float64 calls never go to WebAssembly', () => {
