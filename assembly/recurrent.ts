@@ -59,12 +59,13 @@ export function lstmActivation(op: i32, x: usize, y: usize, n: i32): void {
 }
 
 /**
- * Packs W_hh [4H, H] once per call for the micro-kernel: `forward` ≠ 0 as W_hhᵀ (k = H, n = 4H; the
- * forward's h W_hhᵀ), else as W_hh (k = 4H, n = H; the backward's ∂gates W_hh).
+ * Packs W_hh [gates·H, H] (4 for the LSTM, 3 for the GRU) once per call for the micro-kernel:
+ * `forward` ≠ 0 as W_hhᵀ (k = H, n = gates·H; the forward's h W_hhᵀ), else as W_hh (k = gates·H,
+ * n = H; the backward's ∂gates W_hh).
  */
-export function lstmPackWeights(w: usize, h: i32, forward: i32, dst: usize): void {
-  if (forward != 0) packB(w, 1, h, h, 4 * h, dst);
-  else packB(w, h, 1, 4 * h, h, dst);
+export function packRecurrentWeights(w: usize, h: i32, gates: i32, forward: i32, dst: usize): void {
+  if (forward != 0) packB(w, 1, h, h, gates * h, dst);
+  else packB(w, h, 1, gates * h, h, dst);
 }
 
 /** One row of the forward cell: g [4H] pre-activations in, activations out; c_t and h_t written. */
@@ -234,6 +235,145 @@ export function lstmSequenceBackward(r0: i32, r1: i32, T: i32, B: i32, H: i32, a
       const cols = min(NR, H - jr);
       for (let ir = 0; ir < rows; ir += MR) {
         micro(G, packed + (<usize>(ir * G) << 2), bp, ghr + (<usize>(ir * H + jr) << 2), H, min(MR, rows - ir), cols, false, tile);
+      }
+    }
+  }
+}
+
+// ---- the GRU ------------------------------------------------------------------------------------
+
+/** Bytes of scratch a GRU call on `rows` rows needs: packed rows, the forward's gh rows, one edge tile. */
+export function gruScratchBytes(rows: i32, h: i32, forward: i32): i32 {
+  const up = ((rows + MR - 1) / MR) * MR;
+  return forward != 0 ? (up * h + rows * 3 * h + MR * NR) << 2 : (up * 3 * h + MR * NR) << 2;
+}
+
+/**
+ * GRU rows [r0, r1) through all T steps (src/kernels/js/recurrent-sequence.ts's gruSequenceForward):
+ * gi [T,B,3H], b_hh [3H], h0 [B,H] → y [T,B,H] and saved [T,B,4H] (r, z, n, gh_n). packedW is
+ * packRecurrentWeights(W_hh, H, 3, 1).
+ */
+export function gruSequenceForward(r0: i32, r1: i32, T: i32, B: i32, H: i32, gi: usize, packedW: usize, bhh: usize, h0: usize,
+  y: usize, saved: usize, work: usize): void {
+  const rows = r1 - r0;
+  if (rows <= 0) return;
+  const G = 3 * H;
+  const packed = work;
+  const gh = work + (<usize>(((rows + MR - 1) / MR) * MR * H) << 2);
+  const tile = gh + (<usize>(rows * G) << 2);
+  const hO = <usize>H << 2;
+  for (let t = 0; t < T; t++) {
+    const hPrev = t == 0 ? h0 + (<usize>(r0 * H) << 2) : y + (<usize>(((t - 1) * B + r0) * H) << 2);
+    for (let r = 0; r < rows; r++) memory.copy(gh + (<usize>(r * G) << 2), bhh, <usize>G << 2);
+    packA(hPrev, H, 1, rows, H, packed);
+    for (let jr = 0; jr < G; jr += NR) {
+      const bp = packedW + (<usize>(jr * H) << 2);
+      const cols = min(NR, G - jr);
+      for (let ir = 0; ir < rows; ir += MR) {
+        micro(H, packed + (<usize>(ir * H) << 2), bp, gh + (<usize>(ir * G + jr) << 2), G, min(MR, rows - ir), cols, true, tile);
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      const row = t * B + r0 + r;
+      const a = gi + (<usize>(row * G) << 2);
+      const b = gh + (<usize>(r * G) << 2);
+      const hp = hPrev + (<usize>(r * H) << 2);
+      const out = y + (<usize>(row * H) << 2);
+      const s = saved + (<usize>(row * 4 * H) << 2);
+      for (let j = 0; j < H; j += 4) {
+        const o = <usize>j << 2;
+        const full = j + 4 <= H;
+        const n = H - j;
+        const ghn = full ? v128.load(b + 2 * hO + o) : lanes(b + 2 * hO + o, n);
+        const rr = sigmoid4(f32x4.add(full ? v128.load(a + o) : lanes(a + o, n), full ? v128.load(b + o) : lanes(b + o, n)));
+        const z = sigmoid4(f32x4.add(full ? v128.load(a + hO + o) : lanes(a + hO + o, n), full ? v128.load(b + hO + o) : lanes(b + hO + o, n)));
+        const nn = tanh4(f32x4.add(full ? v128.load(a + 2 * hO + o) : lanes(a + 2 * hO + o, n), f32x4.mul(rr, ghn)));
+        const h2 = f32x4.add(nn, f32x4.mul(z, f32x4.sub(full ? v128.load(hp + o) : lanes(hp + o, n), nn)));
+        if (full) {
+          v128.store(out + o, h2);
+          v128.store(s + o, rr);
+          v128.store(s + hO + o, z);
+          v128.store(s + 2 * hO + o, nn);
+          v128.store(s + 3 * hO + o, ghn);
+        } else {
+          store4(out + o, h2, n);
+          store4(s + o, rr, n);
+          store4(s + hO + o, z, n);
+          store4(s + 2 * hO + o, nn, n);
+          store4(s + 3 * hO + o, ghn, n);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The GRU's reverse recurrence for rows [r0, r1) (gruSequenceBackward in the TypeScript kernels): gy
+ * [T,B,H], saved [T,B,4H], y [T,B,H] and h0 [B,H] into ggi, ggh [T,B,3H] and gh [B,H], the carried
+ * ∂h that ends as h0's gradient. packedW is packRecurrentWeights(W_hh, H, 3, 0).
+ */
+export function gruSequenceBackward(r0: i32, r1: i32, T: i32, B: i32, H: i32, saved: usize, y: usize, h0: usize, packedW: usize,
+  gy: usize, ggi: usize, ggh: usize, gh: usize, work: usize): void {
+  const rows = r1 - r0;
+  if (rows <= 0) return;
+  const G = 3 * H;
+  const packed = work;
+  const tile = work + (<usize>(((rows + MR - 1) / MR) * MR * G) << 2);
+  const carry = gh + (<usize>(r0 * H) << 2);
+  memory.fill(carry, 0, <usize>(rows * H) << 2);
+  const one = f32x4.splat(1);
+  const hO = <usize>H << 2;
+  for (let t = T - 1; t >= 0; t--) {
+    const hPrev = t == 0 ? h0 + (<usize>(r0 * H) << 2) : y + (<usize>(((t - 1) * B + r0) * H) << 2);
+    for (let r = 0; r < rows; r++) {
+      const row = t * B + r0 + r;
+      const s = saved + (<usize>(row * 4 * H) << 2);
+      const di = ggi + (<usize>(row * G) << 2);
+      const dh = ggh + (<usize>(row * G) << 2);
+      const dy = gy + (<usize>(row * H) << 2);
+      const cr = carry + (<usize>(r * H) << 2);
+      const hp = hPrev + (<usize>(r * H) << 2);
+      for (let j = 0; j < H; j += 4) {
+        const o = <usize>j << 2;
+        const full = j + 4 <= H;
+        const n = H - j;
+        const rr = full ? v128.load(s + o) : lanes(s + o, n);
+        const z = full ? v128.load(s + hO + o) : lanes(s + hO + o, n);
+        const nn = full ? v128.load(s + 2 * hO + o) : lanes(s + 2 * hO + o, n);
+        const ghn = full ? v128.load(s + 3 * hO + o) : lanes(s + 3 * hO + o, n);
+        const d = f32x4.add(full ? v128.load(dy + o) : lanes(dy + o, n), full ? v128.load(cr + o) : lanes(cr + o, n));
+        const an = f32x4.mul(f32x4.mul(d, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nn, nn)));
+        const ar = f32x4.mul(f32x4.mul(an, ghn), f32x4.mul(rr, f32x4.sub(one, rr)));
+        const hpv = full ? v128.load(hp + o) : lanes(hp + o, n);
+        const az = f32x4.mul(f32x4.mul(d, f32x4.sub(hpv, nn)), f32x4.mul(z, f32x4.sub(one, z)));
+        const anr = f32x4.mul(an, rr);
+        const dz = f32x4.mul(d, z);
+        if (full) {
+          v128.store(di + o, ar);
+          v128.store(di + hO + o, az);
+          v128.store(di + 2 * hO + o, an);
+          v128.store(dh + o, ar);
+          v128.store(dh + hO + o, az);
+          v128.store(dh + 2 * hO + o, anr);
+          v128.store(cr + o, dz);
+        } else {
+          store4(di + o, ar, n);
+          store4(di + hO + o, az, n);
+          store4(di + 2 * hO + o, an, n);
+          store4(dh + o, ar, n);
+          store4(dh + hO + o, az, n);
+          store4(dh + 2 * hO + o, anr, n);
+          store4(cr + o, dz, n);
+        }
+      }
+    }
+    // carry += ∂gh_t W_hh for these rows.
+    packA(ggh + (<usize>((t * B + r0) * G) << 2), G, 1, rows, G, packed);
+    for (let jr = 0; jr < H; jr += NR) {
+      const bp = packedW + (<usize>(jr * G) << 2);
+      const cols = min(NR, H - jr);
+      for (let ir = 0; ir < rows; ir += MR) {
+        micro(G, packed + (<usize>(ir * G) << 2), bp, carry + (<usize>(ir * H + jr) << 2), H, min(MR, rows - ir), cols, true, tile);
       }
     }
   }

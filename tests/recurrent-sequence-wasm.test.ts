@@ -106,14 +106,101 @@ async function wasmRuntime(threads: number): Promise<Runtime> {
   return runtime;
 }
 
+/** The GRU over T steps and its backward, float64, from PyTorch's equations. */
+function gruReference(
+  gi: Float64Array,
+  w: Float64Array,
+  bhh: Float64Array,
+  h0: Float64Array,
+  gy: Float64Array,
+  T: number,
+  B: number,
+  H: number,
+) {
+  const G = 3 * H;
+  const hs = new Float64Array((T + 1) * B * H);
+  hs.set(h0);
+  const gh = new Float64Array(T * B * G);
+  const act = new Float64Array(T * B * G);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < G; j++) {
+        let s = bhh[j];
+        for (let p = 0; p < H; p++) s += hs[(t * B + b) * H + p] * w[j * H + p];
+        gh[(t * B + b) * G + j] = s;
+      }
+      for (let j = 0; j < H; j++) {
+        const at = (k: number) => (t * B + b) * G + k * H + j;
+        const r = sig(gi[at(0)] + gh[at(0)]);
+        const z = sig(gi[at(1)] + gh[at(1)]);
+        const n = Math.tanh(gi[at(2)] + r * gh[at(2)]);
+        [act[at(0)], act[at(1)], act[at(2)]] = [r, z, n];
+        hs[((t + 1) * B + b) * H + j] = (1 - z) * n + z * hs[(t * B + b) * H + j];
+      }
+    }
+  }
+  const ggi = new Float64Array(T * B * G);
+  const ggh = new Float64Array(T * B * G);
+  let carry = new Float64Array(B * H);
+  for (let t = T - 1; t >= 0; t--) {
+    const next = new Float64Array(B * H);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        const at = (k: number) => (t * B + b) * G + k * H + j;
+        const [r, z, n] = [act[at(0)], act[at(1)], act[at(2)]];
+        const d = gy[(t * B + b) * H + j] + carry[b * H + j];
+        const an = d * (1 - z) * (1 - n * n);
+        const ar = an * gh[at(2)] * r * (1 - r);
+        const az = d * (hs[(t * B + b) * H + j] - n) * z * (1 - z);
+        [ggi[at(0)], ggi[at(1)], ggi[at(2)]] = [ar, az, an];
+        [ggh[at(0)], ggh[at(1)], ggh[at(2)]] = [ar, az, an * r];
+        next[b * H + j] = d * z;
+      }
+      for (let p = 0; p < H; p++) {
+        let s = 0;
+        for (let j = 0; j < G; j++) s += ggh[(t * B + b) * G + j] * w[j * H + p];
+        next[b * H + p] += s;
+      }
+    }
+    carry = next;
+  }
+  return { y: hs.slice(B * H), ggi, ggh, gh0: carry };
+}
+
 const forwardSpy = jest.spyOn(recurrent, 'lstmSequenceForwardWasm');
+const gruForwardSpy = jest.spyOn(recurrent, 'gruSequenceForwardWasm');
+const gruBackwardSpy = jest.spyOn(recurrent, 'gruSequenceBackwardWasm');
 const backwardSpy = jest.spyOn(recurrent, 'lstmSequenceBackwardWasm');
 const threshold = WASM_SEQUENCE_MIN.lstmMacs;
 afterEach(() => {
   WASM_SEQUENCE_MIN.lstmMacs = threshold;
   forwardSpy.mockClear();
   backwardSpy.mockClear();
+  gruForwardSpy.mockClear();
+  gruBackwardSpy.mockClear();
 });
+
+/** Runs the GRU kernels forward and backward on k in float32, and the float64 reference. */
+function runGru(k: Kernels, T: number, B: number, H: number, seed: number) {
+  const G = 3 * H;
+  const f32 = (x: Float64Array) => Float32Array.from(x);
+  const [gi, w, bhh, h0, gy] = [
+    f32(values(T * B * G, seed, 2)),
+    f32(values(G * H, seed + 1, 1 / Math.sqrt(H))),
+    f32(values(G, seed + 2)),
+    f32(values(B * H, seed + 3)),
+    f32(values(T * B * H, seed + 4)),
+  ];
+  const y = new Float32Array(T * B * H);
+  const saved = new Float32Array(4 * T * B * H);
+  k.gruSequenceForward(gi, w, bhh, h0, T, B, H, y, saved);
+  const ggi = new Float32Array(T * B * G);
+  const ggh = new Float32Array(T * B * G);
+  const gh0 = new Float32Array(B * H);
+  k.gruSequenceBackward(gy, saved, y, h0, w, T, B, H, ggi, ggh, gh0);
+  const f64 = (x: Float32Array) => Float64Array.from(x);
+  return { got: { y, ggi, ggh, gh0 }, want: gruReference(f64(gi), f64(w), f64(bhh), f64(h0), f64(gy), T, B, H) };
+}
 
 /** Runs forward and backward on kernels k in float32. */
 function run(k: Kernels, T: number, B: number, H: number, seed: number) {
@@ -170,6 +257,36 @@ describe.each([1, 3])('WebAssembly on %i thread(s)', (threads) => {
     // Above the parallel threshold the rows really split over the workers (forward and backward).
     const parallel = threads > 1 && B > 4 && recurrent.lstmSequenceMacs(T, B, H) >= 1 << 21;
     expect(rt.pool.published - published).toBe(parallel ? 2 : 0);
+  });
+
+  test.each([
+    ['batch 1', 5, 1, 16],
+    ['odd batch, odd hidden size', 4, 7, 13],
+    ['fewer rows than threads', 3, 2, 32],
+    ['hidden size 1', 6, 5, 1],
+    ['4 steps, batch of 9, H = 128 (above the parallel threshold)', 4, 9, 128],
+  ])('GRU, %s: T=%i B=%i H=%i within 5e-6 of the float64 reference', (_name, T, B, H) => {
+    WASM_SEQUENCE_MIN.lstmMacs = 0;
+    const published = rt.pool.published;
+    const { got, want } = runGru(k, T, B, H, T * 100 + B * 10 + H + 5);
+    expect(gruForwardSpy).toHaveBeenCalledTimes(1);
+    expect(gruBackwardSpy).toHaveBeenCalledTimes(1);
+    for (const key of ['y', 'ggi', 'ggh', 'gh0'] as const) expect(relErr(got[key], want[key])).toBeLessThan(5e-6);
+    const parallel = threads > 1 && B > 4 && recurrent.gruSequenceMacs(T, B, H) >= 1 << 21;
+    expect(rt.pool.published - published).toBe(parallel ? 2 : 0);
+  });
+
+  test.each([
+    ['one below the call: WebAssembly', -1, true],
+    ['at the call: WebAssembly', 0, true],
+    ['one above the call: TypeScript', 1, false],
+  ])('GRU threshold %s', (_name, offset, wasm) => {
+    const [T, B, H] = [3, 5, 8];
+    WASM_SEQUENCE_MIN.lstmMacs = recurrent.gruSequenceMacs(T, B, H) + offset;
+    const { got, want } = runGru(k, T, B, H, 12);
+    expect(gruForwardSpy).toHaveBeenCalledTimes(wasm ? 1 : 0);
+    expect(gruBackwardSpy).toHaveBeenCalledTimes(wasm ? 1 : 0);
+    expect(relErr(got.y, want.y)).toBeLessThan(5e-6);
   });
 
   test('the same numbers as the TypeScript kernel in float32, to float32 rounding', () => {

@@ -1,5 +1,5 @@
 /**
- * @file The LSTM sequence primitive (Note [LSTM sequence primitive], src/ops/recurrent-sequence.ts)
+ * @file The LSTM and GRU sequence primitives (Note [LSTM sequence primitive], src/ops/recurrent-sequence.ts)
  * in float64: a hand-derived step, equality with the per-step path (matmul, add and the fused
  * lstmCell per step) for values and every input's gradient, nn.LSTM in every configuration that runs
  * it against the same layer with composed cells, and the errors. gradcheck and gradgradcheck run in
@@ -8,8 +8,8 @@
  */
 import * as tg from '../src';
 import { withComposedCells } from '../src/nn/recurrent';
-import { lstmCell } from '../src/ops/recurrent-cells';
-import { lstmSequence } from '../src/ops/recurrent-sequence';
+import { gruCell, lstmCell } from '../src/ops/recurrent-cells';
+import { gruSequence, lstmSequence } from '../src/ops/recurrent-sequence';
 
 const r = tg.rng('recurrent-sequence');
 const randn = (shape: number[], requiresGrad = false, scale = 1) => {
@@ -179,4 +179,101 @@ describe('nn.LSTM runs the sequence primitive (Note [sequence path])', () => {
     expect(opsOf(ragged).filter((o) => o === 'lstmSequence')).toHaveLength(0);
     expect(opsOf(ragged).filter((o) => o === 'lstmCell')).toHaveLength(3);
   });
+});
+
+describe('gruSequence', () => {
+  /** The per-step path: per step gruCell(gi[t], h W_hhᵀ + b_hh, h). */
+  function perStepGru(gi: tg.Tensor, whh: tg.Tensor, bhh: tg.Tensor, h0: tg.Tensor): tg.Tensor {
+    const [T, B, G] = gi.shape;
+    let h = h0;
+    const hs: tg.Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      h = gruCell(tg.reshape(tg.slice(gi, [t], [t + 1]), [B, G]), tg.add(tg.matmul(h, tg.transpose(whh, [1, 0])), bhh), h);
+      hs.push(h);
+    }
+    return tg.stack(hs, 0);
+  }
+
+  test('one step by hand: h = (1 − z)·n + z·h0', () => {
+    const gi = tg.tensor([[[0.5, -1, 2]]], { dtype: 'float64' });
+    const whh = tg.tensor([[1], [2], [-1]], { dtype: 'float64' });
+    const bhh = tg.tensor([0.1, 0.2, 0.3], { dtype: 'float64' });
+    const h0 = tg.tensor([[0.4]], { dtype: 'float64' });
+    const y = gruSequence(gi, whh, bhh, h0);
+    expect(y.shape).toEqual([1, 1, 1]);
+    const r = sig(0.5 + 0.4 + 0.1);
+    const z = sig(-1 + 0.8 + 0.2);
+    const n = Math.tanh(2 + r * (-0.4 + 0.3));
+    expect(y.data[0]).toBeCloseTo((1 - z) * n + z * 0.4, 15);
+  });
+
+  test.each([
+    ['all inputs', [true, true, true, true]],
+    ['gi and W_hh only', [true, true, false, false]],
+  ] as const)('equals the per-step path to 1e-12 in float64: %s', (_name, grads) => {
+    const [T, B, H] = [6, 3, 4];
+    const inputs = [randn([T, B, 3 * H]), randn([3 * H, H], false, 0.5), randn([3 * H]), randn([B, H])];
+    const weights = randn([T, B, H]);
+    const run = (f: typeof gruSequence) => {
+      const xs = inputs.map((x, k) => {
+        const c = tg.mul(x, 1);
+        c.requiresGrad = grads[k];
+        return c;
+      });
+      tg.sum(tg.mul(f(xs[0], xs[1], xs[2], xs[3]), weights)).backward();
+      return [f(xs[0], xs[1], xs[2], xs[3]), ...xs.filter((x) => x.requiresGrad).map((x) => x.grad!)];
+    };
+    const fused = run(gruSequence);
+    const stepped = run(perStepGru);
+    expect(fused.length).toBe(stepped.length);
+    fused.forEach((a, k) => expect(relErr(a.data, stepped[k].data)).toBeLessThan(1e-12));
+  });
+
+  test.each([
+    [
+      () => gruSequence(randn([2, 3, 7]), randn([7, 2]), randn([7]), randn([3, 2])),
+      /gruSequence: expected gi of shape \[T, B, 3·H\].*gi \[2,3,7\]/,
+    ],
+    [
+      () => gruSequence(randn([2, 3, 6]), randn([6, 3]), randn([6]), randn([3, 2])),
+      /gruSequence: expected W_hh of shape \[6, 2\] \(\[3·H, H\], H = 2\) \(gi \[2,3,6\], W_hh \[6,3\], b_hh \[6\], h0 \[3,2\]\)/,
+    ],
+    [
+      () => gruSequence(randn([2, 3, 6]), randn([6, 2]), randn([4]), randn([3, 2])),
+      /gruSequence: expected b_hh of shape \[6\].*b_hh \[4\]/,
+    ],
+    [
+      () => gruSequence(randn([2, 3, 6]), randn([6, 2]), randn([6]), randn([2, 2])),
+      /gruSequence: expected h0 of shape \[3, 2\].*h0 \[2,2\]/,
+    ],
+  ])('errors name the op and the shapes %#', (fn, message) => {
+    expect(fn).toThrow(message);
+  });
+
+  test.each([
+    ['2 layers, bidirectional, h0 given', { numLayers: 2, bidirectional: true }, [5, 2, 3], true],
+    ['batchFirst, no bias, no initial state', { batchFirst: true, bias: false }, [2, 5, 3], false],
+    ['unbatched', {}, [6, 3], true],
+  ] as const)(
+    'nn.GRU, %s: one gruSequence per layer and direction, the same numbers as composed cells, to 1e-12',
+    (_name, opts, shape, withState) => {
+      const m = new tg.nn.GRU(3, 4, { ...opts, rng: r, dtype: 'float64' });
+      const D = m.bidirectional ? 2 : 1;
+      const x = randn([...shape], true);
+      const batch = shape.length === 2 ? [] : [m.batchFirst ? shape[0] : shape[1]];
+      const h0 = withState ? randn([m.numLayers * D, ...batch, 4], true) : null;
+      const runLayer = () => {
+        m.zeroGrad();
+        x.grad = null;
+        if (h0) h0.grad = null;
+        const [out, h] = m.forward(x, h0);
+        tg.sum(tg.concat([tg.reshape(out, [-1]), tg.mul(tg.reshape(h, [-1]), 2)])).backward();
+        return [out, h, x.grad!, ...(h0 ? [h0.grad!] : []), ...m.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
+      };
+      const seq = runLayer();
+      expect(tg.viz.viewGraph([m.forward(x, h0)[0]]).ops.filter((o) => o.op === 'gruSequence')).toHaveLength(m.numLayers * D);
+      const composed = withComposedCells(runLayer);
+      seq.forEach((a, k) => expect(relErr(a, composed[k])).toBeLessThan(1e-12));
+    },
+  );
 });

@@ -3,7 +3,7 @@
  * multi-layer, optionally bidirectional sequence layers (`RNN`, `LSTM`, `GRU`), with PyTorch's
  * equations, gate order (i,f,g,o and r,z,n), parameter names and shapes (`weight_ih_l0`,
  * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). An LSTM
- * layer-direction is one primitive over all its steps (Note [sequence path]); otherwise every step is
+ * or GRU layer-direction is one primitive over all its steps (Note [sequence path]); otherwise every step is
  * a matmul for the hidden-to-hidden part and, for the LSTM and the GRU, one fused primitive for the
  * gate math (Note [fused recurrent cells] in src/ops/recurrent-cells.ts); the plain RNN's step is a
  * composition (matmul, add, tanh or relu). No backward code of its own.
@@ -39,7 +39,7 @@ import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { gruCell, lstmCell } from '../ops/recurrent-cells';
 import { concat, flip, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
-import { lstmSequence } from '../ops/recurrent-sequence';
+import { gruSequence, lstmSequence } from '../ops/recurrent-sequence';
 import { uniformParameter } from './init';
 import { pyFloat, pyInt } from './repr';
 import { Module, ModuleOptions } from './module';
@@ -172,7 +172,7 @@ function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
 /**
  * Note [sequence path]: an LSTM layer-direction runs as one `lstmSequence` primitive (Note [LSTM
  * sequence primitive] in src/ops/recurrent-sequence.ts) for a padded or unbatched input without a
- * projection: every other option (layers, bidirectional, batchFirst, dropout between layers, h0/c0
+ * projection, and a GRU layer-direction as one `gruSequence` for a padded or unbatched input: every other option (layers, bidirectional, batchFirst, dropout between layers, h0/c0
  * given or not) only changes what it is given. The reverse direction runs the primitive on the steps
  * flipped in time and flips its outputs back. Two configurations keep the per-step loop: projSize
  * (the projection h W_hrᵀ sits inside the recurrence, which the primitive does not have) and a
@@ -192,6 +192,17 @@ function lstmDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: n
     out: reshape(hs, [T * B, H]),
     final: { h: reshape(slice(y, [T - 1], [T]), [B, H]), c: reshape(slice(y, [T], [T + 1]), [B, H]) },
   };
+}
+
+/** Note [sequence path] for the GRU: b_hh stays with the recurrence (zeros without biases). */
+function gruDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: number, reverse: boolean): { out: Tensor; final: State } {
+  const H = w.whh.shape[1];
+  let gx = reshape(gi, [T, B, 3 * H]);
+  if (reverse) gx = flip(gx, [0]);
+  const bhh = w.bhh ?? zeros([3 * H], { dtype: w.whh.dtype });
+  const y = gruSequence(gx, w.whh, bhh, start.h);
+  const final = reshape(slice(y, [T - 1], [T]), [B, H]);
+  return { out: reshape(reverse ? flip(y, [0]) : y, [T * B, H]), final: { h: final, c: null } };
 }
 
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
@@ -445,6 +456,9 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     const gi = inputProjection(this.mode, input, w);
     if (this.mode === 'LSTM' && w.whr === null && composedCells === 0 && steps.padded) {
       return inScope('sequence', () => lstmDirection(gi, w, start, T, batchSizes[0], reverse));
+    }
+    if (this.mode === 'GRU' && composedCells === 0 && steps.padded) {
+      return inScope('sequence', () => gruDirection(gi, w, start, T, batchSizes[0], reverse));
     }
     const perStep = inScope('rows', () => stepRows(gi, offsets));
     const outs: Tensor[] = new Array(T);

@@ -96,6 +96,7 @@ export const PRIMITIVE_NAMES = [
   'gruCell',
   // recurrent-sequence.ts: an LSTM layer-direction's whole recurrence (Note [LSTM sequence primitive])
   'lstmSequence',
+  'gruSequence',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -81,7 +81,7 @@ const lstmCellP = defineOp<CellAttrs, Storage | null>('lstmCell', {
 });
 
 /** Note [fused recurrent cells]: the GRU backward as differentiable ops, the activations recomputed from the inputs. */
-function gruRecordedGrads(gy: Tensor, gi: Tensor, gh: Tensor, hp: Tensor, H: number): [Tensor, Tensor, Tensor] {
+export function gruRecordedGrads(gy: Tensor, gi: Tensor, gh: Tensor, hp: Tensor, H: number): [Tensor, Tensor, Tensor] {
   const r = sigmoid(add(cols(gi, 0, H), cols(gh, 0, H)));
   const z = sigmoid(add(cols(gi, H, 2 * H), cols(gh, H, 2 * H)));
   const ghn = cols(gh, 2 * H, 3 * H);

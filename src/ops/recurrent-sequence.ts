@@ -27,7 +27,8 @@ import { add } from './elementwise';
 import { matmulTransposed, product } from './matmul';
 import { defineOp } from './names';
 import { constant, requireFloating } from './operands';
-import { lstmCell, lstmRecordedGrads } from './recurrent-cells';
+import { gruCell, gruRecordedGrads, lstmCell, lstmRecordedGrads } from './recurrent-cells';
+import { sum } from './broadcast';
 import { concat, reshape, slice, stack } from './shape';
 
 interface SequenceAttrs {
@@ -130,4 +131,89 @@ export function lstmSequence(gatesX: Tensor, whh: Tensor, h0: Tensor, c0: Tensor
   const dtype = [gatesX, whh, h0, c0].map((x) => x.dtype).reduce(promoteTypes) as FloatDType;
   const xs = [gatesX, whh, h0, c0].map((x) => (x.dtype === dtype ? x : x.cast(dtype)));
   return lstmSequenceP.apply(xs, { t: T, b: B, h: H });
+}
+
+// ---- the GRU ------------------------------------------------------------------------------------
+
+/**
+ * Note [LSTM sequence primitive], for the GRU: the backward as differentiable ops, the forward
+ * recomputed step by step through gruCell and the reverse recurrence through gruRecordedGrads.
+ */
+function gruRecorded(gy: Tensor, [gi, whh, bhh, h0]: readonly Tensor[], T: number, H: number): Tensor[] {
+  const B = h0.shape[0];
+  const hs: Tensor[] = [h0];
+  const ghs: Tensor[] = [];
+  for (let t = 0; t < T; t++) {
+    ghs.push(add(matmulTransposed(hs[t], whh), bhh));
+    hs.push(gruCell(stepOf(gi, t), ghs[t], hs[t]));
+  }
+  const ggi: Tensor[] = new Array(T);
+  const ggh: Tensor[] = new Array(T);
+  let carry: Tensor | null = null;
+  for (let t = T - 1; t >= 0; t--) {
+    const d = carry === null ? stepOf(gy, t) : add(stepOf(gy, t), carry);
+    let ghp: Tensor;
+    [ggi[t], ggh[t], ghp] = gruRecordedGrads(d, stepOf(gi, t), ghs[t], hs[t], H);
+    carry = add(ghp, product(ggh[t], whh, false, false));
+  }
+  const dGh = reshape(stack(ggh, 0), [T * B, 3 * H]);
+  const hPrev = reshape(stack(hs.slice(0, T), 0), [T * B, H]);
+  return [stack(ggi, 0), product(dGh, hPrev, true, false), sum(dGh, 0), carry!];
+}
+
+const gruSequenceP = defineOp<SequenceAttrs, Storage | null>('gruSequence', {
+  forward: (xs, { t, b, h }) => {
+    const [gi, whh, bhh, h0] = xs;
+    const y = allocateUnfilled(gi.dtype, t * b * h);
+    const saved = isGradEnabled() && xs.some((x) => x.requiresGrad) ? allocateUnfilled(gi.dtype, 4 * t * b * h) : null;
+    kernels().gruSequenceForward(gi.data, whh.data, bhh.data, h0.data, t, b, h, y, saved);
+    return { y: new Tensor(y, [t, b, h]), saved };
+  },
+  backward: (gy, xs, y, { t: T, b: B, h: H }, saved) => {
+    const [gi, whh, bhh, h0] = xs;
+    if (isGradEnabled()) {
+      const grads = gruRecorded(gy, xs, T, H);
+      return xs.map((x, k) => (x.requiresGrad ? grads[k] : null));
+    }
+    const ggi = allocateUnfilled(gi.dtype, T * B * 3 * H);
+    const ggh = allocateUnfilled(gi.dtype, T * B * 3 * H);
+    const gh0 = allocateUnfilled(gi.dtype, B * H);
+    kernels().gruSequenceBackward(gy.data, saved!, y.data, h0.data, whh.data, T, B, H, ggi, ggh, gh0);
+    const dGh = constant(ggh, [T * B, 3 * H]);
+    let gW: Tensor | null = null;
+    if (whh.requiresGrad) {
+      // Σ_t gghᵀ_t h_{t−1} as one product over all steps, as for the LSTM.
+      const hPrev = T === 1 ? h0 : concat([h0, reshape(slice(y, [0], [T - 1]), [(T - 1) * B, H])], 0);
+      gW = product(dGh, hPrev, true, false);
+    }
+    return [
+      gi.requiresGrad ? constant(ggi, [T, B, 3 * H]) : null,
+      gW,
+      bhh.requiresGrad ? sum(dGh, 0) : null,
+      h0.requiresGrad ? constant(gh0, [B, H]) : null,
+    ];
+  },
+  describe: ({ t, h }) => `gru T=${t} H=${h}`,
+});
+
+/**
+ * A GRU's recurrence over T steps (PyTorch's r, z, n): gi [T, B, 3H] is every step's x_t W_ihᵀ + b_ih,
+ * W_hh [3H, H], b_hh [3H] (its n part sits inside r ⊙ (h W_hnᵀ + b_hn), so it stays with the
+ * recurrence), h0 [B, H]. Returns every step's h, [T, B, H] (Note [LSTM sequence primitive]).
+ */
+export function gruSequence(gi: Tensor, whh: Tensor, bhh: Tensor, h0: Tensor): Tensor {
+  const op = 'gruSequence';
+  requireFloating(op, { gi, whh, bhh, h0 });
+  const shapes = `(gi ${fmt(gi.shape)}, W_hh ${fmt(whh.shape)}, b_hh ${fmt(bhh.shape)}, h0 ${fmt(h0.shape)})`;
+  if (gi.ndim !== 3 || gi.shape[2] % 3 !== 0 || gi.shape[2] === 0 || gi.shape[0] === 0) {
+    throw new Error(`${op}: expected gi of shape [T, B, 3·H] with T ≥ 1, H ≥ 1 ${shapes}`);
+  }
+  const [T, B, G] = gi.shape;
+  const H = G / 3;
+  if (!sameShape(whh.shape, [G, H])) throw new Error(`${op}: expected W_hh of shape [${G}, ${H}] ([3·H, H], H = ${H}) ${shapes}`);
+  if (!sameShape(bhh.shape, [G])) throw new Error(`${op}: expected b_hh of shape [${G}] ([3·H]) ${shapes}`);
+  if (!sameShape(h0.shape, [B, H])) throw new Error(`${op}: expected h0 of shape [${B}, ${H}] ([B, H]) ${shapes}`);
+  const dtype = [gi, whh, bhh, h0].map((x) => x.dtype).reduce(promoteTypes) as FloatDType;
+  const xs = [gi, whh, bhh, h0].map((x) => (x.dtype === dtype ? x : x.cast(dtype)));
+  return gruSequenceP.apply(xs, { t: T, b: B, h: H });
 }

@@ -86,4 +86,5 @@ export const PRIMITIVE_CASES = {
   lstmCell: 'lstmCell h and c',
   gruCell: 'gruCell',
   lstmSequence: 'lstmSequence all inputs',
+  gruSequence: 'gruSequence all inputs',
 } satisfies Record<PrimitiveName, string>;

@@ -64,6 +64,8 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     // an LSTM layer-direction's whole recurrence
     lstmSequenceForward: recurrentSequence.lstmSequenceForward,
     lstmSequenceBackward: recurrentSequence.lstmSequenceBackward,
+    gruSequenceForward: recurrentSequence.gruSequenceForward,
+    gruSequenceBackward: recurrentSequence.gruSequenceBackward,
   };
 }
 

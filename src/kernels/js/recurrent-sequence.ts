@@ -121,3 +121,98 @@ export function lstmSequenceBackward(
     gemmJs(gGates, go, whh, 0, gh0, 0, B, G, H, false, false, false);
   }
 }
+
+/**
+ * The GRU's forward recurrence (PyTorch's r, z, n): gi [T,B,3H] is every step's x W_ihᵀ + b_ih; per
+ * step gh = h_{t−1} W_hhᵀ + b_hh, r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n),
+ * h_t = n + z·(h_{t−1} − n) into y [T,B,H]. `saved` [T,B,4H] (or null) receives r, z, n and gh_n.
+ */
+export function gruSequenceForward(
+  gi: Storage,
+  whh: Storage,
+  bhh: Storage,
+  h0: Storage,
+  T: number,
+  B: number,
+  H: number,
+  y: Storage,
+  saved: Storage | null,
+): void {
+  const G = 3 * H;
+  const mm = like(y, B * G);
+  for (let t = 0; t < T; t++) {
+    const hPrev = t === 0 ? h0 : y;
+    const hOff = t === 0 ? 0 : (t - 1) * B * H;
+    gemmJs(hPrev, hOff, whh, 0, mm, 0, B, H, G, false, false, true);
+    for (let r = 0; r < B; r++) {
+      const g0 = (t * B + r) * G;
+      const m0 = r * G;
+      const s0 = (t * B + r) * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const ghr = mm[m0 + j] + bhh[j];
+        const ghz = mm[m0 + H + j] + bhh[H + j];
+        const ghn = mm[m0 + 2 * H + j] + bhh[2 * H + j];
+        const rr = sigmoid(gi[g0 + j] + ghr);
+        const z = sigmoid(gi[g0 + H + j] + ghz);
+        const n = tanh(gi[g0 + 2 * H + j] + rr * ghn);
+        y[(t * B + r) * H + j] = n + z * (hPrev[hOff + r * H + j] - n);
+        if (saved !== null) {
+          saved[s0 + j] = rr;
+          saved[s0 + H + j] = z;
+          saved[s0 + 2 * H + j] = n;
+          saved[s0 + 3 * H + j] = ghn;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The GRU's reverse recurrence from gy [T,B,H] (every step's ∂h) into ggi and ggh [T,B,3H] (the
+ * gradients of every step's gi and gh = h W_hhᵀ + b_hh) and gh0 [B,H], which carries ∂h from step t+1
+ * to step t: ∂h_t = gy[t] + carry, ∂a_n = ∂h·(1 − z)·(1 − n²), ∂a_r = ∂a_n·gh_n·σ'(r),
+ * ∂a_z = ∂h·(h_{t−1} − n)·σ'(z); ggi = [∂a_r, ∂a_z, ∂a_n], ggh = [∂a_r, ∂a_z, ∂a_n·r];
+ * carry = ∂h·z + ggh W_hh. y is the forward's output (the states h_{t−1}), h0 the first state.
+ */
+export function gruSequenceBackward(
+  gy: Storage,
+  saved: Storage,
+  y: Storage,
+  h0: Storage,
+  whh: Storage,
+  T: number,
+  B: number,
+  H: number,
+  ggi: Storage,
+  ggh: Storage,
+  gh0: Storage,
+): void {
+  const G = 3 * H;
+  gh0.fill(0);
+  for (let t = T - 1; t >= 0; t--) {
+    const hPrev = t === 0 ? h0 : y;
+    const hOff = t === 0 ? 0 : (t - 1) * B * H;
+    for (let r = 0; r < B; r++) {
+      const g0 = (t * B + r) * G;
+      const s0 = (t * B + r) * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const rr = saved[s0 + j];
+        const z = saved[s0 + H + j];
+        const n = saved[s0 + 2 * H + j];
+        const ghn = saved[s0 + 3 * H + j];
+        const d = gy[(t * B + r) * H + j] + gh0[r * H + j];
+        const an = d * (1 - z) * (1 - n * n);
+        const ar = an * ghn * rr * (1 - rr);
+        const az = d * (hPrev[hOff + r * H + j] - n) * z * (1 - z);
+        ggi[g0 + j] = ar;
+        ggi[g0 + H + j] = az;
+        ggi[g0 + 2 * H + j] = an;
+        ggh[g0 + j] = ar;
+        ggh[g0 + H + j] = az;
+        ggh[g0 + 2 * H + j] = an * rr;
+        gh0[r * H + j] = d * z;
+      }
+    }
+    gemmJs(ggh, t * B * G, whh, 0, gh0, 0, B, G, H, true, false, false);
+  }
+}

@@ -21,7 +21,14 @@ import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
-import { lstmSequenceBackwardWasm, lstmSequenceForwardWasm, lstmSequenceMacs } from './recurrent';
+import {
+  gruSequenceBackwardWasm,
+  gruSequenceForwardWasm,
+  gruSequenceMacs,
+  lstmSequenceBackwardWasm,
+  lstmSequenceForwardWasm,
+  lstmSequenceMacs,
+} from './recurrent';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
 export const WASM_MIN = {
@@ -386,6 +393,47 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
             gc0 as Float32Array,
           ),
         () => js.lstmSequenceBackward(gy, saved, whh, c0, t, b, h, gGates, gh0, gc0),
+      ),
+
+    // A GRU layer-direction's whole recurrence (the same threshold, Note [LSTM sequence threshold]).
+    gruSequenceForward: (gi, whh, bhh, h0, t, b, h, y, saved) =>
+      viaWasm(
+        gruSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gi, whh, bhh, h0, y, saved),
+        () =>
+          gruSequenceForwardWasm(
+            rt,
+            gi as Float32Array,
+            whh as Float32Array,
+            bhh as Float32Array,
+            h0 as Float32Array,
+            t,
+            b,
+            h,
+            y as Float32Array,
+            saved as Float32Array | null,
+          ),
+        () => js.gruSequenceForward(gi, whh, bhh, h0, t, b, h, y, saved),
+      ),
+
+    gruSequenceBackward: (gy, saved, y, h0, whh, t, b, h, ggi, ggh, gh0) =>
+      viaWasm(
+        gruSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gy, saved, y, h0, whh, ggi, ggh, gh0),
+        () =>
+          gruSequenceBackwardWasm(
+            rt,
+            gy as Float32Array,
+            saved as Float32Array,
+            y as Float32Array,
+            h0 as Float32Array,
+            whh as Float32Array,
+            t,
+            b,
+            h,
+            ggi as Float32Array,
+            ggh as Float32Array,
+            gh0 as Float32Array,
+          ),
+        () => js.gruSequenceBackward(gy, saved, y, h0, whh, t, b, h, ggi, ggh, gh0),
       ),
 
     indexAdd(g, shape, axis, index, out) {

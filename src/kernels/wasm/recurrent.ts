@@ -24,9 +24,9 @@ function rowChunks(b: number, threads: number): [number, number][] {
 export const lstmSequenceMacs = (t: number, b: number, h: number): number => t * b * 4 * h * h;
 
 /** Reserves each thread's scratch for the widest chunk; returns its base and stride. */
-function scratch(rt: Runtime, chunks: [number, number][], h: number, forward: boolean): { work: number; stride: number } {
+function scratch(rt: Runtime, chunks: [number, number][], h: number, forward: boolean, gru = false): { work: number; stride: number } {
   const widest = Math.max(...chunks.map(([a, b]) => b - a));
-  const stride = (rt.exports.lstmScratchBytes(widest, h, forward ? 1 : 0) + 63) & ~63;
+  const stride = (rt.exports[gru ? 'gruScratchBytes' : 'lstmScratchBytes'](widest, h, forward ? 1 : 0) + 63) & ~63;
   return { work: rt.reserve(stride * chunks.length), stride };
 }
 
@@ -51,7 +51,7 @@ export function lstmSequenceForwardWasm(
   const pC0 = copyIn(rt, c0);
   const pY = rt.reserve(4 * (t + 1) * b * h);
   const pCs = rt.reserve(4 * t * b * h);
-  rt.exports.lstmPackWeights(pW, h, 1, pPacked);
+  rt.exports.packRecurrentWeights(pW, h, 4, 1, pPacked);
   const threads = rt.threadsFor(lstmSequenceMacs(t, b, h));
   const chunks = rowChunks(b, threads);
   const { work, stride } = scratch(rt, chunks, h, true);
@@ -93,7 +93,7 @@ export function lstmSequenceBackwardWasm(
   const pG = rt.reserve(4 * t * b * g);
   const pGh = rt.reserve(4 * b * h);
   const pGc = rt.reserve(4 * b * h);
-  rt.exports.lstmPackWeights(pW, h, 0, pPacked);
+  rt.exports.packRecurrentWeights(pW, h, 4, 0, pPacked);
   const threads = rt.threadsFor(lstmSequenceMacs(t, b, h));
   const chunks = rowChunks(b, threads);
   const { work, stride } = scratch(rt, chunks, h, false);
@@ -107,4 +107,84 @@ export function lstmSequenceBackwardWasm(
   copyOut(rt, pG, gGates, 0, t * b * g);
   copyOut(rt, pGh, gh0, 0, b * h);
   copyOut(rt, pGc, gc0, 0, b * h);
+}
+
+/** Multiply-adds of a GRU call's hidden-to-hidden products. */
+export const gruSequenceMacs = (t: number, b: number, h: number): number => t * b * 3 * h * h;
+
+export function gruSequenceForwardWasm(
+  rt: Runtime,
+  gi: Float32Array,
+  whh: Float32Array,
+  bhh: Float32Array,
+  h0: Float32Array,
+  t: number,
+  b: number,
+  h: number,
+  y: Float32Array,
+  saved: Float32Array | null,
+): void {
+  rt.reset();
+  const g = 3 * h;
+  const pGi = copyIn(rt, gi);
+  const pW = copyIn(rt, whh);
+  const pPacked = rt.reserve(4 * Math.ceil(g / 8) * 8 * h);
+  const pB = copyIn(rt, bhh);
+  const pH0 = copyIn(rt, h0);
+  const pY = rt.reserve(4 * t * b * h);
+  const pSaved = rt.reserve(4 * 4 * t * b * h);
+  rt.exports.packRecurrentWeights(pW, h, 3, 1, pPacked);
+  const threads = rt.threadsFor(gruSequenceMacs(t, b, h));
+  const chunks = rowChunks(b, threads);
+  const { work, stride } = scratch(rt, chunks, h, true, true);
+  rt.runChunks(
+    'gruSequenceForward',
+    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pGi, pPacked, pB, pH0, pY, pSaved]),
+    Math.min(threads, chunks.length),
+    work,
+    stride,
+  );
+  copyOut(rt, pY, y, 0, t * b * h);
+  if (saved !== null) copyOut(rt, pSaved, saved, 0, 4 * t * b * h);
+}
+
+export function gruSequenceBackwardWasm(
+  rt: Runtime,
+  gy: Float32Array,
+  saved: Float32Array,
+  y: Float32Array,
+  h0: Float32Array,
+  whh: Float32Array,
+  t: number,
+  b: number,
+  h: number,
+  ggi: Float32Array,
+  ggh: Float32Array,
+  gh0: Float32Array,
+): void {
+  rt.reset();
+  const g = 3 * h;
+  const pGy = copyIn(rt, gy);
+  const pSaved = copyIn(rt, saved);
+  const pY = copyIn(rt, y);
+  const pH0 = copyIn(rt, h0);
+  const pW = copyIn(rt, whh);
+  const pPacked = rt.reserve(4 * Math.ceil(h / 8) * 8 * g);
+  const pGgi = rt.reserve(4 * t * b * g);
+  const pGgh = rt.reserve(4 * t * b * g);
+  const pGh = rt.reserve(4 * b * h);
+  rt.exports.packRecurrentWeights(pW, h, 3, 0, pPacked);
+  const threads = rt.threadsFor(gruSequenceMacs(t, b, h));
+  const chunks = rowChunks(b, threads);
+  const { work, stride } = scratch(rt, chunks, h, false, true);
+  rt.runChunks(
+    'gruSequenceBackward',
+    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pSaved, pY, pH0, pPacked, pGy, pGgi, pGgh, pGh]),
+    Math.min(threads, chunks.length),
+    work,
+    stride,
+  );
+  copyOut(rt, pGgi, ggi, 0, t * b * g);
+  copyOut(rt, pGgh, ggh, 0, t * b * g);
+  copyOut(rt, pGh, gh0, 0, b * h);
 }

@@ -1,11 +1,11 @@
 /**
- * @file Gradient cases for the LSTM sequence primitive (Note [LSTM sequence primitive]): every input,
+ * @file Gradient cases for the LSTM and GRU sequence primitives (Note [LSTM sequence primitive]): every input,
  * with the final c's gradient flowing or not, with only some inputs taking gradients, and with one
  * step. Order 1 runs the reverse-recurrence kernel, order 2 the recorded rule.
  */
 import * as tg from '../../index';
 import type { Tensor } from '../../index';
-import { lstmSequence } from '../../ops/recurrent-sequence';
+import { gruSequence, lstmSequence } from '../../ops/recurrent-sequence';
 import type { OpCase } from '../op-case';
 
 const r = tg.rng('cases:recurrent-sequence');
@@ -54,5 +54,25 @@ export const recurrentSequenceCases: OpCase[] = [
     name: 'lstmSequence h0 and c0 only',
     inputs: () => [fixed([T, 1, 4 * H]), fixed([4 * H, H], 0.5), leaf([1, H]), leaf([1, H])],
     fn: (gx, whh, h0, c0) => lstmSequence(gx, whh, h0, c0),
+  },
+  {
+    name: 'gruSequence all inputs',
+    inputs: () => [leaf([T, B, 3 * H]), leaf([3 * H, H], 0.5), leaf([3 * H]), leaf([B, H])],
+    fn: (gi, whh, bhh, h0) => gruSequence(gi, whh, bhh, h0),
+  },
+  {
+    name: 'gruSequence last step only, squared',
+    inputs: () => [leaf([T, B, 3 * H]), leaf([3 * H, H], 0.5), leaf([3 * H]), leaf([B, H])],
+    fn: (gi, whh, bhh, h0) => tg.mul(steps(gruSequence(gi, whh, bhh, h0), T - 1, T), steps(gruSequence(gi, whh, bhh, h0), T - 1, T)),
+  },
+  {
+    name: 'gruSequence W_hh and b_hh only, one step',
+    inputs: () => [fixed([1, 3, 3]), leaf([3, 1]), leaf([3]), fixed([3, 1])],
+    fn: (gi, whh, bhh, h0) => gruSequence(gi, whh, bhh, h0),
+  },
+  {
+    name: 'gruSequence h0 only',
+    inputs: () => [fixed([T, 1, 3 * H]), fixed([3 * H, H], 0.5), fixed([3 * H]), leaf([1, H])],
+    fn: (gi, whh, bhh, h0) => gruSequence(gi, whh, bhh, h0),
   },
 ];
