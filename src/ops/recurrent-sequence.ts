@@ -1,6 +1,7 @@
 /**
- * @file A whole LSTM layer-direction — every time step's hidden-to-hidden product and gate math — as
- * one primitive, `lstmSequence`: what nn.LSTM runs once the input projection is hoisted.
+ * @file A whole LSTM or GRU layer-direction — every time step's hidden-to-hidden product and gate
+ * math — as one primitive, `lstmSequence` / `gruSequence`: what nn.LSTM and nn.GRU run once the input
+ * projection is hoisted.
  *
  * Note [LSTM sequence primitive]: run step by step (Note [fused recurrent cells]), an LSTM over T
  * steps is T matmuls, adds, fused cells and column slices each way: graph nodes, allocations and,
@@ -16,7 +17,10 @@
  * while a backward is itself being recorded (createGraph) the rule is written with differentiable ops
  * instead — the forward recomputed step by step through lstmCell and the reverse recurrence through
  * lstmRecordedGrads — so gradients of gradients are right; gradcheck covers the kernel form,
- * gradgradcheck the recorded one.
+ * gradgradcheck the recorded one. The GRU's primitive is the same with inputs gi [T,B,3H] (x W_ihᵀ +
+ * b_ih), W_hh [3H,H], b_hh [3H] (inside r ⊙ (h W_hnᵀ + b_hn), so it cannot be hoisted) and h0, and one
+ * output, every step's h [T,B,H]; its backward kernel gives the gradients of gi and of gh = h W_hhᵀ +
+ * b_hh per step, from which W_hh's gradient is again one product over all steps and b_hh's one sum.
  */
 import { isGradEnabled } from '../autograd/mode';
 import { kernels } from '../kernels';
