@@ -12,3 +12,14 @@ export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 export { compareOp, indexAddRows, indexSelectRows, whereOp } from './select';
 // Winograd F(2×2, 3×3) convolution (issue 29).
 export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';
+// An LSTM or GRU layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
+export {
+  gruScratchBytes,
+  gruSequenceBackward,
+  gruSequenceForward,
+  lstmActivation,
+  lstmScratchBytes,
+  lstmSequenceBackward,
+  lstmSequenceForward,
+  packRecurrentWeights,
+} from './recurrent';

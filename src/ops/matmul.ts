@@ -55,7 +55,7 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
 });
 
 /** op(a) @ op(b) as one recorded product (no transposed copies). */
-function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   return matmulP.apply([a, b], transA || transB ? { transA, transB } : undefined);
 }
 

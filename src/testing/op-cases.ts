@@ -9,6 +9,7 @@ import { mathCases } from './cases/math';
 import { recurrentCases } from './cases/recurrent';
 import { shapeOpCases } from './cases/shape-ops';
 import { recurrentCellCases } from './cases/recurrent-cells';
+import { recurrentSequenceCases } from './cases/recurrent-sequence';
 
 export type { OpCase } from './op-case';
 
@@ -22,4 +23,5 @@ export const opCases: readonly OpCase[] = [
   ...recurrentCases,
   ...shapeOpCases,
   ...recurrentCellCases,
+  ...recurrentSequenceCases,
 ];

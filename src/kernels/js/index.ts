@@ -15,6 +15,7 @@ import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 import * as pool from './pool';
 import * as reduce from './reduce';
 import * as recurrent from './recurrent';
+import * as recurrentSequence from './recurrent-sequence';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -60,6 +61,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     lstmCellBackward: recurrent.lstmCellBackward,
     gruCellForward: recurrent.gruCellForward,
     gruCellBackward: recurrent.gruCellBackward,
+    // an LSTM layer-direction's whole recurrence
+    lstmSequenceForward: recurrentSequence.lstmSequenceForward,
+    lstmSequenceBackward: recurrentSequence.lstmSequenceBackward,
+    gruSequenceForward: recurrentSequence.gruSequenceForward,
+    gruSequenceBackward: recurrentSequence.gruSequenceBackward,
   };
 }
 
