@@ -39,7 +39,7 @@ export function gemmScratchBytes(m: i32, n: i32, k: i32): i32 {
  * Packs op(A)[0:mc, 0:kc] (element (i,p) at a + 4·(i·rs + p·cs)) into MR-row panels: panel q holds
  * dst[(q·kc + p)·MR + r] = A(q·MR + r, p), rows past mc zero.
  */
-function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
   for (let i = 0; i < mc; i += MR) {
     const rows = min(MR, mc - i);
     const src = a + (<usize>(i * rs) << 2);
@@ -95,7 +95,7 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
  * Packs op(B)[0:kc, 0:nc] into NR-column panels: panel q holds dst[(q·kc + p)·NR + j] = B(p, q·NR + j),
  * columns past nc zero.
  */
-function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const src = b + (<usize>(j * cs) << 2);
@@ -156,7 +156,7 @@ function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
  * The MR×NR tile of C at c (row stride ldc elements) (+)= the product of one packed A panel and one
  * packed B panel over kc. Partial tiles (rows < MR or cols < NR) go through `tile`.
  */
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, beta: bool, tile: usize): void {
+export function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, beta: bool, tile: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);

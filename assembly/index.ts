@@ -16,3 +16,14 @@ export { winogradForward, winogradScratchBytes, winogradWeights } from './winogr
 export { geluBackward, geluForward } from './gelu';
 // softmax's forward and backward on rows (assembly/softmax.ts, Note [fused softmax]).
 export { softmaxRows, softmaxRowsBackward } from './softmax';
+// An LSTM or GRU layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
+export {
+  gruScratchBytes,
+  gruSequenceBackward,
+  gruSequenceForward,
+  lstmActivation,
+  lstmScratchBytes,
+  lstmSequenceBackward,
+  lstmSequenceForward,
+  packRecurrentWeights,
+} from './recurrent';

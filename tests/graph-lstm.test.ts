@@ -189,16 +189,31 @@ describe('the viz features behind it, on a user graph', () => {
     expect(plain).toContain('call 1 of 3 · ');
   });
 
-  test("nn.LSTM's own step scopes get the norms too (collapse: 1: one box per step)", () => {
-    const lstm = new tg.nn.LSTM(2, 3, { rng: tg.rng('user-nn-lstm') });
-    const [out] = lstm.forward(tg.randn([4, 1, 2], { rng: tg.rng('seq') }));
+  test("nn.RNN's own step scopes get the norms too (collapse: 1: one box per step)", () => {
+    const gru = new tg.nn.RNN(2, 3, { rng: tg.rng('user-nn-lstm') });
+    const [out] = gru.forward(tg.randn([4, 1, 2], { rng: tg.rng('seq') }));
     const loss = tg.sum(tg.slice(out, [3], [4]));
     tg.viz.traceBackward(() => loss.backward());
     const { nodes } = parseDot(tg.viz.toDot(loss, { collapse: 1, gradNorms: true }));
-    const steps = nodes.map(labelOf).filter((l) => /l0\.t\d: LSTM step/.test(l));
+    const steps = nodes.map(labelOf).filter((l) => /l0\.t\d: RNN step/.test(l));
     expect(steps).toHaveLength(4);
     expect(steps.every((l) => l.includes('‖∂L/∂'))).toBe(true);
   });
+
+  test.each(['LSTM', 'GRU'] as const)(
+    "nn.%s's sequence scope gets the norms too (collapse: 1: one box per layer and direction, Note [sequence path])",
+    (kind) => {
+      const x = tg.randn([4, 1, 2], { rng: tg.rng('seq') });
+      const opts = { rng: tg.rng('user-nn-lstm') };
+      const [out] = kind === 'LSTM' ? new tg.nn.LSTM(2, 3, opts).forward(x) : new tg.nn.GRU(2, 3, opts).forward(x);
+      const loss = tg.sum(tg.slice(out, [3], [4]));
+      tg.viz.traceBackward(() => loss.backward());
+      const { nodes } = parseDot(tg.viz.toDot(loss, { collapse: 1, gradNorms: true }));
+      const boxes = nodes.map(labelOf).filter((l) => new RegExp(`l0\\.seq: ${kind} sequence`).test(l));
+      expect(boxes).toHaveLength(1);
+      expect(boxes[0]).toContain('‖∂L/∂');
+    },
+  );
 });
 
 describe('tapegrad graph lstm', () => {

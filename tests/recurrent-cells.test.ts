@@ -305,13 +305,17 @@ describe('the layers give the same numbers fused and composed (Note [composed ce
   });
 
   test('an LSTM step draws one lstmCell node, a GRU step one gruCell node', () => {
-    const lstm = new tg.nn.LSTM(2, 3, { rng: r });
+    // With projections the LSTM runs step by step (Note [sequence path] in src/nn/recurrent.ts).
+    const lstm = new tg.nn.LSTM(2, 3, { projSize: 2, rng: r });
     const [out] = lstm.forward(tg.randn([2, 1, 2], { rng: r, requiresGrad: true }));
     const ops = tg.viz.viewGraph([out]).ops.map((o) => o.op);
     expect(ops.filter((o) => o === 'lstmCell')).toHaveLength(2);
     expect(ops.filter((o) => o === 'sigmoid')).toHaveLength(0);
+    expect(ops.filter((o) => o === 'lstmSequence')).toHaveLength(0);
+    // Over a packed batch the GRU runs step by step too.
     const gru = new tg.nn.GRU(2, 3, { rng: r });
-    const [g] = gru.forward(tg.randn([3, 1, 2], { rng: r, requiresGrad: true }));
-    expect(tg.viz.viewGraph([g]).ops.filter((o) => o.op === 'gruCell')).toHaveLength(3);
+    const [g] = gru.forward(tg.nn.utils.rnn.packSequence([tg.randn([3, 2], { rng: r, requiresGrad: true })]));
+    expect(tg.viz.viewGraph([g.data]).ops.filter((o) => o.op === 'gruCell')).toHaveLength(3);
+    expect(tg.viz.viewGraph([g.data]).ops.filter((o) => o.op === 'gruSequence')).toHaveLength(0);
   });
 });

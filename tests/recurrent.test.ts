@@ -5,6 +5,7 @@
  */
 import * as tg from '../src';
 import { parseDot } from './viz-helpers';
+import { withComposedCells } from '../src/nn/recurrent';
 
 const { rnn } = tg.nn.utils;
 const f64 = (data: tg.NestedArray) => tg.tensor(data, { dtype: 'float64' });
@@ -458,23 +459,34 @@ describe('recurrent errors name the layer and the shapes', () => {
 });
 
 describe('drawings', () => {
-  test('an LSTM over 20 steps draws as one box per step with collapse 1 (Note [step scopes])', () => {
+  test('an LSTM over 20 steps, its cells composed, draws as one box per step with collapse 1 (Note [step scopes])', () => {
     const m = new tg.nn.LSTM(3, 4, { rng: tg.rng(1) });
     const x = tg.randn([20, 2, 3], { rng: tg.rng(2) });
-    const [out] = m.forward(x);
+    const [out] = withComposedCells(() => m.forward(x));
     const full = parseDot(tg.viz.toDot(out));
     const { nodes, clusters } = parseDot(tg.viz.toDot(out, { collapse: 1 }));
     const steps = nodes.filter((n) => /LSTM step/.test(String(n.attributes.get('label'))));
     expect(steps).toHaveLength(20);
     // The step rows of the hoisted projection (Note [step rows]) are one more box.
     expect(nodes.filter((n) => /LSTM rows/.test(String(n.attributes.get('label'))))).toHaveLength(1);
-    // Uncollapsed, every step draws its ops (over 10 each, though the gate math is one fused node:
-    // Note [fused recurrent cells]).
+    // Uncollapsed, every step draws its ops (over 10 each).
     expect(full.nodes.length).toBeGreaterThan(20 * 10);
     // Each step box, its rows of the projection, the h and c it hands to the next, and around them
     // fewer than 20 nodes: the input, the parameters, the hoisted projection, the joined output.
     expect(nodes.length).toBeLessThan(4 * 20 + 20);
     expect(clusters).toHaveLength(1);
+  });
+
+  test('an LSTM draws one lstmSequence node per layer and direction (Note [sequence path])', () => {
+    const m = new tg.nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, rng: tg.rng(1) });
+    const x = tg.randn([20, 2, 3], { rng: tg.rng(2) });
+    const [out] = m.forward(x);
+    const ops = tg.viz.viewGraph([out]).ops.map((o) => o.op);
+    expect(ops.filter((o) => o === 'lstmSequence')).toHaveLength(4);
+    expect(ops.filter((o) => o === 'lstmCell')).toHaveLength(0);
+    const { nodes } = parseDot(tg.viz.toDot(out, { collapse: 1 }));
+    expect(nodes.filter((n) => /LSTM sequence/.test(String(n.attributes.get('label'))))).toHaveLength(4);
+    expect(nodes.filter((n) => /LSTM step/.test(String(n.attributes.get('label'))))).toHaveLength(0);
   });
 });
 

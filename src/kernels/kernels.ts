@@ -310,4 +310,57 @@ export interface Kernels {
     transA: boolean,
     transB: boolean,
   ): void;
+
+  // An LSTM layer-direction's whole recurrence (src/kernels/js/recurrent-sequence.ts, Note [LSTM sequence primitive]).
+  /** gatesX [T,B,4H], W_hh [4H,H], h0, c0 [B,H] → y [T+1,B,H] (every h, then the final c); saved [T·B·4H activations | T·B·H c's] unless null. */
+  lstmSequenceForward(
+    gatesX: Storage,
+    whh: Storage,
+    h0: Storage,
+    c0: Storage,
+    t: number,
+    b: number,
+    h: number,
+    y: Storage,
+    saved: Storage | null,
+  ): void;
+  /** GRU: gi [T,B,3H], W_hh [3H,H], b_hh [3H], h0 [B,H] → y [T,B,H]; saved [T,B,4H] (r, z, n, gh_n) unless null. */
+  gruSequenceForward(
+    gi: Storage,
+    whh: Storage,
+    bhh: Storage,
+    h0: Storage,
+    t: number,
+    b: number,
+    h: number,
+    y: Storage,
+    saved: Storage | null,
+  ): void;
+  /** The GRU's reverse recurrence from gy [T,B,H] into ggi, ggh [T,B,3H] and gh0 [B,H] (y: the forward's output). */
+  gruSequenceBackward(
+    gy: Storage,
+    saved: Storage,
+    y: Storage,
+    h0: Storage,
+    whh: Storage,
+    t: number,
+    b: number,
+    h: number,
+    ggi: Storage,
+    ggh: Storage,
+    gh0: Storage,
+  ): void;
+  /** The reverse recurrence from gy [T+1,B,H] into gGates [T,B,4H], gh0 and gc0 [B,H]. */
+  lstmSequenceBackward(
+    gy: Storage,
+    saved: Storage,
+    whh: Storage,
+    c0: Storage,
+    t: number,
+    b: number,
+    h: number,
+    gGates: Storage,
+    gh0: Storage,
+    gc0: Storage,
+  ): void;
 }

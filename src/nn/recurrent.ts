@@ -2,7 +2,8 @@
  * @file Recurrent layers as PyTorch has them: the cells (`RNNCell`, `LSTMCell`, `GRUCell`) and the
  * multi-layer, optionally bidirectional sequence layers (`RNN`, `LSTM`, `GRU`), with PyTorch's
  * equations, gate order (i,f,g,o and r,z,n), parameter names and shapes (`weight_ih_l0`,
- * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). Every step is
+ * `weight_hh_l0_reverse`, `weight_hr_l0`, …) and default initialisation U(−1/√H, 1/√H). An LSTM
+ * or GRU layer-direction is one primitive over all its steps (Note [sequence path]); otherwise every step is
  * a matmul for the hidden-to-hidden part and, for the LSTM and the GRU, one fused primitive for the
  * gate math (Note [fused recurrent cells] in src/ops/recurrent-cells.ts); the plain RNN's step is a
  * composition (matmul, add, tanh or relu). No backward code of its own.
@@ -10,7 +11,9 @@
  * Note [hoisted input projection]: the input part of every gate, x_t @ W_ihᵀ + b_ih, does not depend on
  * the state, so it is computed for all time steps at once (one matmul over the whole sequence) and each
  * step slices its rows; only h @ W_hhᵀ runs per step. For the LSTM and the plain RNN b_hh is folded into
- * that hoisted term as well (it is added unchanged at every step); the GRU keeps b_hh with h @ W_hhᵀ,
+ * that hoisted term as well (it is added unchanged at every step): the projection's bias is b_ih + b_hh,
+ * a [gates·H] sum, rather than a second [T·B, gates·H] add and, backward, a second sum over its rows
+ * (a drawing of composed cells keeps the second add, as the gallery's `graph lstm` shows it); the GRU keeps b_hh with h @ W_hhᵀ,
  * because its n gate multiplies (W_hn h + b_hn) by r.
  *
  * Note [steps as sequences of batch sizes]: a padded batch [T, B, I] and a PackedSequence are run by one
@@ -20,9 +23,10 @@
  * states; going backward (the reverse direction) it grows, each sequence starting from its h0 row at its
  * own last step. So every sequence runs exactly to its own length and its final state is at that step.
  *
- * Note [step scopes]: each time step runs inside its own scope (src/autograd/scope.ts), one level below
- * the layer's module scope, so `tg.viz.toDot(out, {collapse: 1})` draws an LSTM over 20 steps as 20
- * step boxes rather than hundreds of op nodes.
+ * Note [step scopes]: each time step of the per-step loop runs inside its own scope
+ * (src/autograd/scope.ts), one level below the layer's module scope, so `tg.viz.toDot(out, {collapse: 1})`
+ * draws a GRU over 20 steps (or an LSTM with composed cells) as 20 step boxes rather than hundreds of op
+ * nodes. An LSTM layer-direction run as one primitive (Note [sequence path]) is one `sequence` box.
  */
 import { composite, currentScope, withScope } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
@@ -34,7 +38,8 @@ import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise';
 import { dropout, linear } from '../ops/layers';
 import { matmulTransposed } from '../ops/matmul';
 import { gruCell, lstmCell } from '../ops/recurrent-cells';
-import { concat, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
+import { concat, flip, reshape, slice, squeeze, stack, transpose, unsqueeze } from '../ops/shape';
+import { gruSequence, lstmSequence } from '../ops/recurrent-sequence';
 import { uniformParameter } from './init';
 import { pyFloat, pyInt } from './repr';
 import { Module, ModuleOptions } from './module';
@@ -64,8 +69,10 @@ const rows = (x: Tensor, a: number, b: number): Tensor => slice(x, [a], [b]);
 
 /** The state-independent part of every gate for all rows of x [N, I] (Note [hoisted input projection]). */
 function inputProjection(mode: RecurrentMode, x: Tensor, w: CellWeights): Tensor {
-  const gi = linear(x, w.wih, w.bih);
-  return mode !== 'GRU' && w.bhh !== null ? add(gi, w.bhh) : gi;
+  if (mode === 'GRU' || w.bhh === null) return linear(x, w.wih, w.bih);
+  // The drawing of composed cells (Note [composed cells for drawing]) keeps b_hh as its own add.
+  if (composedCells > 0) return add(linear(x, w.wih, w.bih), w.bhh);
+  return linear(x, w.wih, add(w.bih!, w.bhh));
 }
 
 /**
@@ -162,6 +169,42 @@ function stepRows(gi: Tensor, offsets: readonly number[]): Tensor[] {
   return out;
 }
 
+/**
+ * Note [sequence path]: an LSTM layer-direction runs as one `lstmSequence` primitive (Note [LSTM
+ * sequence primitive] in src/ops/recurrent-sequence.ts) for a padded or unbatched input without a
+ * projection, and a GRU layer-direction as one `gruSequence` for a padded or unbatched input: every other option (layers, bidirectional, batchFirst, dropout between layers, h0/c0
+ * given or not) only changes what it is given. The reverse direction runs the primitive on the steps
+ * flipped in time and flips its outputs back. Two configurations keep the per-step loop: projSize
+ * (the projection h W_hrᵀ sits inside the recurrence, which the primitive does not have) and a
+ * PackedSequence (the state shrinks and grows between steps: Note [steps as sequences of batch
+ * sizes]; one whose sequences all have one length too, because the ONNX export writes packed calls
+ * unrolled, Note [layers exported whole], and the primitive has no ONNX emitter of its own); so does
+ * a drawing under withComposedCells.
+ */
+function lstmDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: number, reverse: boolean): { out: Tensor; final: State } {
+  const H = w.whh.shape[1];
+  let gx = reshape(gi, [T, B, 4 * H]);
+  if (reverse) gx = flip(gx, [0]);
+  const y = lstmSequence(gx, w.whh, start.h, start.c!);
+  let hs = slice(y, [0], [T]);
+  if (reverse) hs = flip(hs, [0]);
+  return {
+    out: reshape(hs, [T * B, H]),
+    final: { h: reshape(slice(y, [T - 1], [T]), [B, H]), c: reshape(slice(y, [T], [T + 1]), [B, H]) },
+  };
+}
+
+/** Note [sequence path] for the GRU: b_hh stays with the recurrence (zeros without biases). */
+function gruDirection(gi: Tensor, w: CellWeights, start: State, T: number, B: number, reverse: boolean): { out: Tensor; final: State } {
+  const H = w.whh.shape[1];
+  let gx = reshape(gi, [T, B, 3 * H]);
+  if (reverse) gx = flip(gx, [0]);
+  const bhh = w.bhh ?? zeros([3 * H], { dtype: w.whh.dtype });
+  const y = gruSequence(gx, w.whh, bhh, start.h);
+  const final = reshape(slice(y, [T - 1], [T]), [B, H]);
+  return { out: reshape(reverse ? flip(y, [0]) : y, [T * B, H]), final: { h: final, c: null } };
+}
+
 /** PyTorch's default: every weight and bias U(−1/√H, 1/√H), drawn in parameter order. */
 function recurrentParameter(shape: number[], hiddenSize: number, opts: { rng?: Rng; dtype?: FloatDType }): Tensor {
   return uniformParameter(shape, hiddenSize > 0 ? 1 / Math.sqrt(hiddenSize) : 0, opts);
@@ -200,16 +243,18 @@ interface Steps {
   data: Tensor;
   batchSizes: number[];
   offsets: number[];
+  /** A padded (or unbatched) input, every step the whole batch: not a PackedSequence. */
+  padded: boolean;
 }
 
-function stepsOf(batchSizes: number[], data: Tensor): Steps {
+function stepsOf(batchSizes: number[], data: Tensor, padded: boolean): Steps {
   const offsets: number[] = [];
   let at = 0;
   for (const b of batchSizes) {
     offsets.push(at);
     at += b;
   }
-  return { data, batchSizes, offsets };
+  return { data, batchSizes, offsets, padded };
 }
 
 /**
@@ -323,7 +368,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     if (x instanceof PackedSequence) {
       if (x.data.ndim !== 2) throw new Error(`${name}: packed data must be 2-d [N, inputSize], got ${fmt(x.data.shape)}`);
       const batchSizes = Array.from(x.batchSizes.data, Number);
-      steps = stepsOf(batchSizes, x.data);
+      steps = stepsOf(batchSizes, x.data, false);
       batch = batchSizes[0];
       timeSteps = batchSizes.length;
     } else {
@@ -333,7 +378,7 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
       unbatched = x.ndim === 2;
       const seq = unbatched ? unsqueeze(x, 1) : this.batchFirst ? transpose(x, [1, 0, 2]) : x;
       [timeSteps, batch] = seq.shape;
-      steps = stepsOf(new Array<number>(timeSteps).fill(batch), reshape(seq, [timeSteps * batch, seq.shape[2]]));
+      steps = stepsOf(new Array<number>(timeSteps).fill(batch), reshape(seq, [timeSteps * batch, seq.shape[2]]), true);
     }
     const inFeatures = data.shape[data.ndim - 1];
     if (inFeatures !== this.inputSize) {
@@ -369,7 +414,11 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
         const k = layer * D + dir;
         const label = `${base === '' ? '' : `${base}.`}l${layer}${dir === 1 ? '_reverse' : ''}`;
         const r = this.direction(steps, input, this.weights(layer, dir), { h: hs[k], c: cs ? cs[k] : null }, dir === 1, (t, fn) =>
-          t === 'rows' ? withScope(`${label}.rows`, `${name} rows`, fn) : withScope(`${label}.t${t}`, kind, fn),
+          t === 'rows'
+            ? withScope(`${label}.rows`, `${name} rows`, fn)
+            : t === 'sequence'
+              ? withScope(`${label}.seq`, `${name} sequence`, fn)
+              : withScope(`${label}.t${t}`, kind, fn),
         );
         outs.push(r.out);
         hN.push(r.final.h);
@@ -400,11 +449,17 @@ abstract class RNNBase<HX> extends Module<Tensor | PackedSequence, [Tensor | Pac
     w: CellWeights,
     start: State,
     reverse: boolean,
-    inScope: <T>(t: number | 'rows', fn: () => T) => T,
+    inScope: <T>(t: number | 'rows' | 'sequence', fn: () => T) => T,
   ): { out: Tensor; final: State } {
     const { batchSizes, offsets } = steps;
     const T = batchSizes.length;
     const gi = inputProjection(this.mode, input, w);
+    if (this.mode === 'LSTM' && w.whr === null && composedCells === 0 && steps.padded) {
+      return inScope('sequence', () => lstmDirection(gi, w, start, T, batchSizes[0], reverse));
+    }
+    if (this.mode === 'GRU' && composedCells === 0 && steps.padded) {
+      return inScope('sequence', () => gruDirection(gi, w, start, T, batchSizes[0], reverse));
+    }
     const perStep = inScope('rows', () => stepRows(gi, offsets));
     const outs: Tensor[] = new Array(T);
     const step = (t: number, s: State): State =>

@@ -606,6 +606,11 @@ const EMITTERS = {
     );
   },
 
+  // An LSTM layer-direction's whole recurrence (Note [LSTM sequence primitive]): nn.LSTM, its only caller,
+  // is exported whole as ONNX's LSTM (src/onnx/layers.ts, Note [layers exported whole]).
+  lstmSequence: noMapping("it runs inside nn.LSTM, which exports whole as ONNX's LSTM operator"),
+  gruSequence: noMapping("it runs inside nn.GRU, which exports whole as ONNX's GRU operator"),
+
   // The engine's own and the backward passes' primitives, and the expanded graphs' scalar nodes.
   accumulate: BACKWARD_ONLY,
   convertGradient: BACKWARD_ONLY,

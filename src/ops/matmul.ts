@@ -86,7 +86,7 @@ function weightGrad(gy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: b
 }
 
 /** op(a) @ op(b) as one recorded product (no transposed copies). */
-function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   return matmulP.apply([a, b], transA || transB ? { transA, transB } : undefined);
 }
 

@@ -99,6 +99,9 @@ export const PRIMITIVE_NAMES = [
   // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])
   'lstmCell',
   'gruCell',
+  // recurrent-sequence.ts: an LSTM layer-direction's whole recurrence (Note [LSTM sequence primitive])
+  'lstmSequence',
+  'gruSequence',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

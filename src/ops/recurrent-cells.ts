@@ -44,7 +44,7 @@ function recording(xs: readonly Tensor[]): boolean {
 const wrap = (g: Storage | null, like: Tensor): Tensor | null => (g === null ? null : constant(g, like.shape));
 
 /** Note [fused recurrent cells]: the LSTM backward as differentiable ops, the activations recomputed from the inputs. */
-function lstmRecordedGrads(gy: Tensor, gates: Tensor, c: Tensor, H: number): [Tensor, Tensor] {
+export function lstmRecordedGrads(gy: Tensor, gates: Tensor, c: Tensor, H: number): [Tensor, Tensor] {
   const i = sigmoid(cols(gates, 0, H));
   const f = sigmoid(cols(gates, H, 2 * H));
   const g = tanh(cols(gates, 2 * H, 3 * H));
@@ -81,7 +81,7 @@ const lstmCellP = defineOp<CellAttrs, Storage | null>('lstmCell', {
 });
 
 /** Note [fused recurrent cells]: the GRU backward as differentiable ops, the activations recomputed from the inputs. */
-function gruRecordedGrads(gy: Tensor, gi: Tensor, gh: Tensor, hp: Tensor, H: number): [Tensor, Tensor, Tensor] {
+export function gruRecordedGrads(gy: Tensor, gi: Tensor, gh: Tensor, hp: Tensor, H: number): [Tensor, Tensor, Tensor] {
   const r = sigmoid(add(cols(gi, 0, H), cols(gh, 0, H)));
   const z = sigmoid(add(cols(gi, H, 2 * H), cols(gh, H, 2 * H)));
   const ghn = cols(gh, 2 * H, 3 * H);

@@ -407,4 +407,6 @@ export const PRIMITIVE_METHODS = {
   topk: 'topk',
   lstmCell: { none: "internal: the LSTM step's fused gate math (nn.LSTM, nn.LSTMCell)" },
   gruCell: { none: "internal: the GRU step's fused gate math (nn.GRU, nn.GRUCell)" },
+  lstmSequence: { none: "internal: an LSTM layer-direction's whole recurrence (nn.LSTM)" },
+  gruSequence: { none: "internal: a GRU layer-direction's whole recurrence (nn.GRU)" },
 } satisfies Record<PrimitiveName, keyof Tensor | { none: string }>;

@@ -10,6 +10,7 @@ import { recurrentCases } from './cases/recurrent';
 import { shapeOpCases } from './cases/shape-ops';
 import { recurrentCellCases } from './cases/recurrent-cells';
 import { fusedCases } from './cases/fused';
+import { recurrentSequenceCases } from './cases/recurrent-sequence';
 
 export type { OpCase } from './op-case';
 
@@ -25,4 +26,5 @@ export const opCases: readonly OpCase[] = [
   ...recurrentCellCases,
   // The transformer path's fused primitives (issue 29).
   ...fusedCases,
+  ...recurrentSequenceCases,
 ];

@@ -88,4 +88,6 @@ export const PRIMITIVE_CASES = {
   topk: 'topk largest',
   lstmCell: 'lstmCell h and c',
   gruCell: 'gruCell',
+  lstmSequence: 'lstmSequence all inputs',
+  gruSequence: 'gruSequence all inputs',
 } satisfies Record<PrimitiveName, string>;

@@ -1,9 +1,10 @@
 /**
  * @file tg.viz.toHtml (SPEC §13): the graph as one self-contained page — the SVG Graphviz lays out
- * (in Node, or wherever toSvg runs), inline, with the data the page needs (each tensor's values and
- * gradient as summaries, each op's attributes, module clusters, the traced backward pass) in a JSON
- * block, and a small script (page-script.ts) for pan and zoom, the side panel, folding, search and
- * dependency highlighting. No request leaves the page.
+ * (in Node, or wherever toSvg runs), inline and made lighter for the page (page-svg.ts, Note [a light
+ * page]), with the data the page needs in two JSON blocks — what it needs on load (clusters, the
+ * traced backward pass's order, the nodes' boxes), and each tensor's values and gradient as summaries
+ * and each op's attributes, parsed on first use — and a small script (page-script.ts) for pan and
+ * zoom, the side panel, folding, search and dependency highlighting. No request leaves the page.
  *
  * Note [big graphs]: Graphviz needs seconds for a few thousand nodes and minutes beyond. Above
  * `maxNodes` the page draws the folded view instead — modules collapsed, shallowest first — and when
@@ -30,8 +31,9 @@ import type { ScopeFrame } from '../autograd/scope';
 import { DotDrawing, DotOptions, drawDot } from './dot';
 import { escapeXml } from './escape';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-script';
-import { inlineSvg, toSvg } from './svg';
-import { summarize } from './summary';
+import { ascii, pageSvg, PageSvg } from './page-svg';
+import { toSvg } from './svg';
+import { summarize, ValueSummary } from './summary';
 import { tracedGradient, tracedRule } from './trace';
 import { viewGraph } from './view';
 
@@ -54,14 +56,15 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     if (total) traced = true;
     nodes[id] = {
       kind: 'tensor',
-      name: v.tensor.name ?? null,
+      // What is absent is left out, not written as null (Note [a light page]).
+      ...(v.tensor.name !== undefined ? { name: v.tensor.name } : {}),
       dtype: v.tensor.dtype,
       shape: [...v.tensor.shape],
       role: v.isRoot ? 'output' : v.producer ? 'intermediate' : v.tensor.requiresGrad ? 'parameter or input' : 'constant',
-      producer: v.producer ? (d.opIds.get(v.producer) ?? null) : null,
-      value: summarize(v.tensor),
-      grad: v.tensor.grad ? summarize(v.tensor.grad) : null,
-      tracedGrad: total ?? null,
+      ...(v.producer && d.opIds.has(v.producer) ? { producer: d.opIds.get(v.producer) } : {}),
+      value: shown(summarize(v.tensor)),
+      ...(v.tensor.grad ? { grad: shown(summarize(v.tensor.grad)) } : {}),
+      ...(total ? { tracedGrad: shown(total) } : {}),
     };
   }
   const edges: Record<string, Json> = {};
@@ -71,14 +74,15 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
     const node = op.output.tensor.node;
     const rule = node ? tracedRule(node) : undefined;
     if (id.startsWith('op')) {
+      const module = moduleWords(op.scope);
       nodes[id] = {
         kind: 'op',
         op: op.op,
-        attrs: op.attrs,
+        ...(op.attrs ? { attrs: op.attrs } : {}),
         nodeId: op.nodeId,
-        module: moduleWords(op.scope),
-        stack: node?.stack ?? null,
-        step: rule?.step ?? null,
+        ...(module !== null ? { module } : {}),
+        ...(node?.stack ? { stack: node.stack } : {}),
+        ...(rule !== undefined ? { step: rule.step } : {}),
       };
     }
     if (rule !== undefined) rules.push({ step: rule.step, node: id });
@@ -113,6 +117,17 @@ function pageData(d: DotDrawing, title: string, notice: string | null): Json {
   return { title, notice, nodes, clusters: d.clusters, edges, repeats, traced, rules };
 }
 
+/**
+ * A summary as the page's panel shows it: a tensor of at most 16 numbers is shown as its numbers, so
+ * its histogram and heatmap planes are left out of the page (Note [a light page]).
+ */
+function shown(s: ValueSummary): ValueSummary | Omit<ValueSummary, 'histogram'> {
+  if (s.values === undefined || s.size > 16) return s;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { histogram, planes, ...rest } = s;
+  return rest;
+}
+
 /** The module whose forward recorded an op, in words — past the composite ops around it (Note [composite scopes]). */
 function moduleWords(scope: ScopeFrame | null): string | null {
   let f = scope;
@@ -120,15 +135,20 @@ function moduleWords(scope: ScopeFrame | null): string | null {
   return f === null ? null : `${f.path} (${f.kind})`;
 }
 
-/** Embeds JSON in a script element: nothing in it can close the element or start markup. */
+/**
+ * Embeds JSON in a script element: nothing in it can close the element or start markup; past ASCII
+ * (U+2028 and U+2029 among it) as \u escapes, so the page's big blocks stay ASCII (Note [a light page]).
+ */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+    .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The page's script in ASCII: what lies past it as \u escapes, which mean the same in its strings (Note [a light page]). */
+const SCRIPT = PAGE_SCRIPT.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** How many nodes a drawing has (a folded module or composite counts once). */
 const size = (d: DotDrawing) => new Set([...d.tensorIds.values(), ...d.opIds.values()]).size;
@@ -187,33 +207,45 @@ export async function toHtml(roots: Tensor | readonly Tensor[], opts: HtmlOption
   // The same graph with every composite drawn as its ops, when it has any and is small enough (Note [expanding on the page]).
   let expanded: DotDrawing | null = drawing.composites.size > 0 ? again({ expand: true }) : null;
   if (expanded !== null && size(expanded) > (opts.maxNodes ?? DEFAULT_MAX_NODES)) expanded = null;
-  const svg = inlineSvg(await toSvg(drawing.dot));
-  const expandedSvg = expanded !== null ? inlineSvg(await toSvg(expanded.dot)) : null;
+  const svg = pageSvg(await toSvg(drawing.dot));
+  const expandedSvg = expanded !== null ? pageSvg(await toSvg(expanded.dot)) : null;
   const title = opts.title ?? 'tapegrad graph';
-  const data = { ...pageData(drawing, title, notice), expanded: expanded !== null ? pageData(expanded, title, notice) : null };
+  // What the page needs on load, and the nodes' and edges' details, parsed on first use (Note [a light page]).
+  const split = (d: DotDrawing, s: PageSvg) => {
+    const { nodes, edges, ...head } = pageData(d, title, notice);
+    return { head: { ...head, width: s.width, height: s.height, boxes: s.boxes }, details: { nodes, edges } };
+  };
+  const main = split(drawing, svg);
+  const second = expanded !== null && expandedSvg !== null ? split(expanded, expandedSvg) : null;
+  const data = { ...main.head, expanded: second?.head ?? null };
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeXml(title)}</title>`,
+    `<title>${ascii(escapeXml(title))}</title>`,
     `<style>${PAGE_STYLE}</style>`,
+    // Without the script, the drawing is shown as it is (it is hidden only until the script has bound it).
+    '<noscript><style>#canvas { display: block; }</style></noscript>',
     '</head><body>',
     '<header><h1 id="title"></h1><div class="tools">',
     '<input id="search" type="search" placeholder="search names and ops" aria-label="search">',
-    '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">−</button>',
+    '<button id="fit" type="button">fit</button><button id="zoom-in" type="button">+</button><button id="zoom-out" type="button">&#8722;</button>',
     '<button id="fold-repeats" type="button" hidden>fold repeated blocks</button>',
     '<button id="composites" type="button" hidden>expand composite ops</button>',
     '<label id="backward-toggle" hidden><input id="backward" type="checkbox"> backward pass</label>',
-    '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">◀</button>' +
-      '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">▶</button>' +
+    '<span id="stepper" hidden><button id="step-prev" type="button" aria-label="previous backward step">&#9664;</button>' +
+      '<input id="step" type="range" min="1" step="1" aria-label="backward step"><button id="step-next" type="button" aria-label="next backward step">&#9654;</button>' +
       ' <span id="step-label" class="muted"></span></span>',
     '<span id="count" class="muted"></span></div><p id="notice" hidden></p></header>',
-    '<main><div id="viewport"><div id="canvas">',
-    svg,
+    // Hidden while Chromium parses it, so it is laid out once, not again at every pause of the parser (Note [a light page]).
+    '<main><div id="viewport"><div id="canvas" hidden>',
+    svg.svg,
     '</div><div id="minimap" title="overview: click or drag to move the view"><canvas></canvas><div id="minimap-view"></div></div></div><aside id="panel"><p class="muted">Click a node for its values, gradient and attributes; click a module\'s label to fold it.</p></aside></main>',
-    ...(expandedSvg !== null ? [`<template id="expanded-svg">${expandedSvg}</template>`] : []),
+    ...(expandedSvg !== null ? [`<template id="expanded-svg">${expandedSvg.svg}</template>`] : []),
     `<script type="application/json" id="graph-data">${scriptJson(data)}</script>`,
-    `<script>${PAGE_SCRIPT}</script>`,
+    `<script type="application/json" id="graph-details">${scriptJson(main.details)}</script>`,
+    ...(second !== null ? [`<script type="application/json" id="expanded-details">${scriptJson(second.details)}</script>`] : []),
+    `<script>${SCRIPT}</script>`,
     '</body></html>',
     '',
   ].join('\n');

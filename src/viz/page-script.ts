@@ -11,12 +11,12 @@
  * otherwise at LEGIBLE on the graph's start — its inputs, where a left-to-right graph begins — and a
  * minimap in the corner shows the whole drawing with the viewport's rectangle: click or drag in it to
  * move. The minimap is drawn once per drawing from the nodes' boxes (one rectangle each, on a canvas),
- * so a 10,000-node page pays one layout read, not a second copy of the SVG.
+ * which the page carries (Note [a light page] in page-svg.ts): no layout read, no second copy of the SVG.
  * Tests drive it through tests/graph-page.test.ts in headless Chromium.
  */
 
 export const PAGE_STYLE = `
-* { box-sizing: border-box; }
+html, body, header, header *, main, #viewport, #panel, #panel *, #minimap, #minimap * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2329; height: 100vh; display: flex; flex-direction: column; }
 header { padding: 8px 14px; border-bottom: 1px solid #d8dde3; }
 h1 { font-size: 17px; margin: 0 0 6px; }
@@ -52,11 +52,19 @@ canvas.heat { image-rendering: pixelated; border: 1px solid #ccd3da; }
 #minimap canvas { display: block; }
 #minimap-view { position: absolute; border: 2px solid #d35400; background: rgba(211,84,0,0.08); pointer-events: none; }
 g.cluster.focus > polygon, g.cluster.focus > path { stroke: #5b4a9b; stroke-width: 3; }
+#canvas title { display: none; }
 `;
 
 export const PAGE_SCRIPT = String.raw`
 (function () {
   var data = JSON.parse(document.getElementById('graph-data').textContent);
+  // Each drawing's nodes and edges in detail, parsed when first needed (Note [a light page] in page-svg.ts).
+  var detailIds = ['graph-details', 'expanded-details'], details = [null, null];
+  function detail(k) {
+    if (details[k] === null) details[k] = JSON.parse(document.getElementById(detailIds[k]).textContent);
+    return details[k];
+  }
+  function nodes() { return detail(current).nodes; }
   var viewport = document.getElementById('viewport');
   var canvas = document.getElementById('canvas');
   var panel = document.getElementById('panel');
@@ -75,26 +83,15 @@ export const PAGE_SCRIPT = String.raw`
   var current = 0;
   var view = data;
   var svg = drawings[0];
-  var nodeEls = {}, edges = [], clusterEls = {}, ins = {}, outs = {}, childrenOf = {}, folded = {}, boxes = [];
+  // What refresh() has hidden in each drawing, which keeps its elements' styles when the other is shown.
+  var hiddenNows = [{}, {}], hiddenNow = hiddenNows[0], nodeEls = {}, edges = [], clusterEls = {}, ins = {}, outs = {}, childrenOf = {}, folded = {}, boxes = [];
 
-  function titleOf(g) {
-    var t = g.querySelector('title');
-    return t ? t.textContent : '';
-  }
   // What a pointer shows is the node in words (its tooltip: name, shape, dtype, values, gradient),
-  // never its DOT id: Graphviz titles every group with the id, which browsers show on hover. The
-  // ids stay on the elements as data-id, for the page's own bookkeeping.
+  // never its DOT id: the page's SVG titles every group in words, and keeps the ids as data-id
+  // (Note [a light page] in page-svg.ts).
   function words(g) {
-    var a = g.querySelector('a');
-    var tip = a ? a.getAttribute('xlink:title') || a.getAttribute('title') : null;
-    if (tip) return tip;
-    var text = Array.prototype.map.call(g.querySelectorAll('text'), function (t) { return t.textContent; }).join(' ');
-    return text.trim();
-  }
-  function retitle(g, id, text) {
-    g.setAttribute('data-id', id);
-    var t = g.querySelector('title');
-    if (t) t.textContent = text;
+    var t = g && g.querySelector('title');
+    return t ? t.textContent : '';
   }
 
   // ---- pan and zoom, the opening view and the minimap (Note [opening view]) -----------------------
@@ -131,11 +128,9 @@ export const PAGE_SCRIPT = String.raw`
     }
     apply();
   }
-  // The overview: one rectangle per node, read once per drawing.
+  // The overview: one rectangle per node, from the boxes the page carries (no layout to read).
   function drawMinimap() {
-    var c = canvas.getBoundingClientRect();
-    var r = svg.getBoundingClientRect();
-    graphW = r.width / scale; graphH = r.height / scale;
+    graphW = view.width; graphH = view.height;
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
     miniScale = Math.min(220 / graphW, 160 / graphH);
     var mw = Math.max(40, Math.round(graphW * miniScale)), mh = Math.max(24, Math.round(graphH * miniScale));
@@ -144,11 +139,7 @@ export const PAGE_SCRIPT = String.raw`
     miniCanvas.style.width = mw + 'px'; miniCanvas.style.height = mh + 'px';
     var ctx = miniCanvas.getContext('2d');
     ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, mw, mh);
-    boxes = [];
-    Object.keys(nodeEls).forEach(function (id) {
-      var b = nodeEls[id].getBoundingClientRect();
-      boxes.push([id, (b.left - c.left) / scale, (b.top - c.top) / scale, b.width / scale, b.height / scale]);
-    });
+    boxes = view.boxes;
     ctx.fillStyle = '#8a96a3';
     boxes.forEach(function (b) { ctx.fillRect(miniX + b[1] * miniScale, miniY + b[2] * miniScale, Math.max(1, b[3] * miniScale), Math.max(2, b[4] * miniScale)); });
     // Shown when the graph does not fit the pane at the opening zoom.
@@ -261,7 +252,7 @@ export const PAGE_SCRIPT = String.raw`
     if (!s.values || s.size > 16) box.appendChild(histogram(s.histogram));
   }
   function show(id) {
-    var info = view.nodes[id];
+    var info = nodes()[id];
     panel.innerHTML = '';
     panel.dataset.node = id;
     if (!info || info.kind === 'folded') {
@@ -278,7 +269,7 @@ export const PAGE_SCRIPT = String.raw`
     }
     if (info.kind === 'tensor') {
       panel.appendChild(el('h2', (info.name || id) + '  [' + info.shape.join(',') + '] ' + info.dtype));
-      panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (view.nodes[info.producer] ? view.nodes[info.producer].op : info.producer) : ''), 'muted'));
+      panel.appendChild(el('p', info.role + (info.producer ? ', made by ' + (nodes()[info.producer] ? nodes()[info.producer].op : info.producer) : ''), 'muted'));
       summary('values', info.value, panel);
       if (info.grad) summary('gradient (.grad)', info.grad, panel);
       else if (info.tracedGrad) summary('gradient (traced backward)', info.tracedGrad, panel);
@@ -286,7 +277,7 @@ export const PAGE_SCRIPT = String.raw`
     } else {
       panel.appendChild(el('h2', info.op + (info.attrs ? ' ' + info.attrs : '')));
       var t = el('table');
-      [['node', '#' + info.nodeId], ['module', info.module || '–'], ['backward step', info.step === null ? '–' : String(info.step)]].forEach(function (row) {
+      [['node', '#' + info.nodeId], ['module', info.module || '–'], ['backward step', info.step === undefined ? '–' : String(info.step)]].forEach(function (row) {
         var tr = el('tr'); tr.appendChild(el('th', row[0])); tr.appendChild(el('td', row[1])); t.appendChild(tr);
       });
       panel.appendChild(t);
@@ -343,9 +334,10 @@ export const PAGE_SCRIPT = String.raw`
       if (!parentHidden) clusterEls[id].style.display = '';
       clusterEls[id].classList.toggle('folded', !!folded[id]);
     });
-    // Written only where it changes: a 10,000-node page restyles nothing when nothing is folded.
-    Object.keys(nodeEls).forEach(function (k) { var d = hidden[k] ? 'none' : ''; if (nodeEls[k].style.display !== d) nodeEls[k].style.display = d; });
-    edges.forEach(function (e) { var d = hidden[e.from] && hidden[e.to] ? 'none' : ''; if (e.el.style.display !== d) e.el.style.display = d; });
+    // Written only where it changes: a 10,000-node page touches no node's style when nothing is folded.
+    Object.keys(nodeEls).forEach(function (k) { if (!hidden[k] !== !hiddenNow[k]) nodeEls[k].style.display = hidden[k] ? 'none' : ''; });
+    edges.forEach(function (e) { var h = !!(hidden[e.from] && hidden[e.to]); if (h !== !!hiddenNow[e.key]) e.el.style.display = h ? 'none' : ''; hiddenNow[e.key] = h; });
+    Object.keys(nodeEls).forEach(function (k) { hiddenNow[k] = !!hidden[k]; });
     var visible = Object.keys(nodeEls).filter(function (k) { return !hidden[k]; }).length;
     document.getElementById('count').textContent = visible + ' of ' + Object.keys(nodeEls).length + ' nodes shown';
     document.body.dataset.visibleNodes = String(visible);
@@ -386,7 +378,8 @@ export const PAGE_SCRIPT = String.raw`
   }
   function collapseComposite(frame) {
     showDrawing(0);
-    var id = Object.keys(view.nodes).filter(function (k) { var n = view.nodes[k]; return n.composite && n.composite.frame === frame; })[0];
+    var all = nodes();
+    var id = Object.keys(all).filter(function (k) { var n = all[k]; return n.composite && n.composite.frame === frame; })[0];
     if (!id || !nodeEls[id]) return;
     var r = nodeEls[id].getBoundingClientRect(), v = viewport.getBoundingClientRect();
     tx += (v.left + v.width / 2) - (r.left + r.width / 2);
@@ -400,8 +393,9 @@ export const PAGE_SCRIPT = String.raw`
   document.getElementById('search').addEventListener('input', function (e) {
     var q = e.target.value.trim().toLowerCase();
     var n = 0;
+    var all = nodes();
     Object.keys(nodeEls).forEach(function (id) {
-      var info = view.nodes[id];
+      var info = all[id];
       var text = (info ? (info.name || '') + ' ' + (info.op || '') + ' ' + (info.attrs || '') : '') + ' ' + (nodeEls[id].textContent || '');
       var hit = q !== '' && text.toLowerCase().indexOf(q) >= 0;
       nodeEls[id].classList.toggle('match', hit);
@@ -427,7 +421,7 @@ export const PAGE_SCRIPT = String.raw`
     parent.appendChild(t); marks.push(t);
   }
   function nodeWords(id) {
-    var info = id && view.nodes[id];
+    var info = id && nodes()[id];
     if (!info) return '';
     if (info.kind === 'op') return info.op + (info.attrs ? ' ' + info.attrs : '');
     if (info.composite) return info.composite.op + (info.composite.attrs ? ' ' + info.composite.attrs : '');
@@ -464,18 +458,19 @@ export const PAGE_SCRIPT = String.raw`
     clearMarks();
     stepper.hidden = !e.target.checked || lastStep === 0;
     if (!e.target.checked) return;
+    var all = nodes(), sent = detail(current).edges;
     Object.keys(nodeEls).forEach(function (id) {
-      var info = view.nodes[id];
+      var info = all[id];
       if (!info) return;
       var box = nodeEls[id].getBBox();
-      if (info.kind === 'op' && info.step !== null) mark(nodeEls[id], box.x + box.width + 2, box.y + 9, '#' + info.step, info.step, info.step);
+      if (info.kind === 'op' && info.step !== undefined) mark(nodeEls[id], box.x + box.width + 2, box.y + 9, '#' + info.step, info.step, info.step);
       if (info.kind === 'folded' && info.steps) {
         var range = info.steps[0] === info.steps[1] ? '#' + info.steps[0] : '#' + info.steps[0] + '–' + info.steps[1];
         mark(nodeEls[id], box.x + box.width + 2, box.y + 9, range, info.steps[0], info.steps[1]);
       }
     });
     edges.forEach(function (edge) {
-      var g = view.edges[edge.key];
+      var g = sent[edge.key];
       if (!g) return;
       var path = edge.el.querySelector('path');
       if (!path) return;
@@ -488,39 +483,39 @@ export const PAGE_SCRIPT = String.raw`
   });
 
   // ---- binding a drawing: everything above that reads the SVG ------------------------------------
+  // Clicks on nodes and cluster labels, for whichever drawing is shown: one listener, not one per node.
+  canvas.addEventListener('click', function (e) {
+    var t = e.target;
+    var g = t && t.closest ? t.closest('g.node') : null;
+    if (g && nodeEls[g.getAttribute('data-id')] === g) {
+      e.stopPropagation();
+      if (drag && drag.moved) return;
+      select(g.getAttribute('data-id'));
+      return;
+    }
+    var cluster = t && t.parentNode;
+    if (!cluster || !cluster.classList || !cluster.classList.contains('cluster') || cluster.querySelector('text') !== t) return;
+    var id = cluster.getAttribute('data-id');
+    if (clusterEls[id] !== cluster) return;
+    e.stopPropagation();
+    // An expanded composite's label folds it back into its node; a module's folds the module.
+    var c = clusterInfo(id);
+    if (c && c.composite) { collapseComposite(c.frame); return; }
+    folded[id] = !folded[id];
+    refresh();
+  });
   function bind() {
-    nodeEls = {}; edges = []; clusterEls = {}; ins = {}; outs = {}; childrenOf = {}; folded = {};
-    svg.querySelectorAll('g.node').forEach(function (g) { nodeEls[g.getAttribute('data-id') || titleOf(g)] = g; });
-    svg.querySelectorAll('g.edge').forEach(function (g) {
-      var key = g.getAttribute('data-id') || titleOf(g);
-      var parts = key.split('->');
-      edges.push({ el: g, from: parts[0], to: parts[1], key: key });
-    });
-    svg.querySelectorAll('g.cluster').forEach(function (g) { clusterEls[g.getAttribute('data-id') || titleOf(g)] = g; });
-    var fresh = !svg.dataset.bound;
-    if (fresh) {
+    nodeEls = {}; edges = []; clusterEls = {}; ins = {}; outs = {}; childrenOf = {}; folded = {}; hiddenNow = hiddenNows[current];
+    // Nodes, edges and clusters are the graph group's children: one pass over them, not three searches of the whole drawing.
+    var groups = svg.querySelector('g.graph').children;
+    for (var i = 0; i < groups.length; i++) {
+      var g = groups[i], c = g.classList, key = g.getAttribute('data-id');
+      if (c.contains('node')) nodeEls[key] = g;
+      else if (c.contains('edge')) { var parts = key.split('->'); edges.push({ el: g, from: parts[0], to: parts[1], key: key }); }
+      else if (c.contains('cluster')) clusterEls[key] = g;
+    }
+    if (!svg.dataset.bound) {
       svg.dataset.bound = 'true';
-      Object.keys(nodeEls).forEach(function (id) { retitle(nodeEls[id], id, words(nodeEls[id])); });
-      edges.forEach(function (e) {
-        var name = function (id) { var g = nodeEls[id]; return g ? words(g).split(/[;:]/)[0] : ''; };
-        retitle(e.el, e.key, name(e.from) + ' \u2192 ' + name(e.to));
-      });
-      Object.keys(clusterEls).forEach(function (id) { retitle(clusterEls[id], id, words(clusterEls[id])); });
-      Object.keys(nodeEls).forEach(function (id) {
-        nodeEls[id].addEventListener('click', function (e) { e.stopPropagation(); if (drag && drag.moved) return; select(id); });
-      });
-      Object.keys(clusterEls).forEach(function (id) {
-        var label = clusterEls[id].querySelector('text');
-        if (!label) return;
-        var c = clusterInfo(id);
-        label.addEventListener('click', function (e) {
-          e.stopPropagation();
-          // An expanded composite's label folds it back into its node; a module's folds the module.
-          if (c && c.composite) { collapseComposite(c.frame); return; }
-          folded[id] = !folded[id];
-          refresh();
-        });
-      });
       view.repeats.forEach(function (ids) {
         var first = clusterEls[ids[0]];
         var label = first && first.querySelector('text');
@@ -557,6 +552,9 @@ export const PAGE_SCRIPT = String.raw`
   var scriptStart = performance.now();
   bind();
   fitToView();
+  // Shown now, laid out once; the layout is read here so that ready means laid out (Note [a light page] in page-svg.ts).
+  canvas.hidden = false;
+  svg.getBoundingClientRect();
   // When the page became usable, in ms since navigation began, and how much of it this script took.
   document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.scriptMs = String(Math.round(performance.now() - scriptStart));

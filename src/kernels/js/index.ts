@@ -18,6 +18,7 @@ import * as recurrent from './recurrent';
 import * as activations from './activations';
 import * as softmax from './softmax';
 import * as layerNorm from './layer-norm';
+import * as recurrentSequence from './recurrent-sequence';
 
 export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 }): Kernels {
   return {
@@ -76,6 +77,11 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     gemmBatched: (a, aOffsets, b, bOffsets, out, m, k, n, transA, transB) => {
       for (let t = 0; t < aOffsets.length; t++) gemmJs(a, aOffsets[t], b, bOffsets[t], out, t * m * n, m, k, n, false, transA, transB);
     },
+    // an LSTM layer-direction's whole recurrence
+    lstmSequenceForward: recurrentSequence.lstmSequenceForward,
+    lstmSequenceBackward: recurrentSequence.lstmSequenceBackward,
+    gruSequenceForward: recurrentSequence.gruSequenceForward,
+    gruSequenceBackward: recurrentSequence.gruSequenceBackward,
   };
 }
 

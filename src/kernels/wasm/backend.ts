@@ -22,6 +22,14 @@ import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
 import { geluBackwardWasm, geluWasm, softmaxBackwardWasm, softmaxWasm } from './activations';
+import {
+  gruSequenceBackwardWasm,
+  gruSequenceForwardWasm,
+  gruSequenceMacs,
+  lstmSequenceBackwardWasm,
+  lstmSequenceForwardWasm,
+  lstmSequenceMacs,
+} from './recurrent';
 
 /** Note [eligibility]: the smallest calls worth sending to WebAssembly. */
 export const WASM_MIN = {
@@ -78,6 +86,17 @@ export const WASM_GELU_MIN = 64;
  * 64, even at 128 and ahead from 256 (×1.5 at 256, ×4 at 256K). The threshold is the backward's.
  */
 export const WASM_SOFTMAX_MIN = 256;
+
+/**
+ * Note [LSTM sequence threshold]: the smallest LSTM sequence call, counted in its hidden-to-hidden
+ * multiply-adds T·B·4H·H, sent to WebAssembly. Measured by hand (scratch script, forward + backward
+ * of one call, median of 5 rounds, 1 thread, float32, on the shared 2-core machine) at T = 10:
+ * TypeScript is ahead at 160 MACs (B 1, H 2: 3.1 µs against 9.6 µs, the copies and the packing of
+ * W_hh) and behind from 640 (B 1, H 4: ×1.4; 1,280: ×2.3; 10K: ×3.5–4.4; 330K: ×6.4; at W8's size,
+ * 294M MACs, 1.23 s against 59 ms: ×21). The threshold sits one doubling above the crossing. Tests
+ * move it (an object, not a constant) to check the choice at the threshold and either side of it.
+ */
+export const WASM_SEQUENCE_MIN = { lstmMacs: 1024 };
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -356,6 +375,87 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         () => js.indexSelect(x, shape, axis, index, out),
       );
     },
+
+    // An LSTM layer-direction's whole recurrence (Note [LSTM sequence threshold]).
+    lstmSequenceForward: (gatesX, whh, h0, c0, t, b, h, y, saved) =>
+      viaWasm(
+        lstmSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gatesX, whh, h0, c0, y, saved),
+        () =>
+          lstmSequenceForwardWasm(
+            rt,
+            gatesX as Float32Array,
+            whh as Float32Array,
+            h0 as Float32Array,
+            c0 as Float32Array,
+            t,
+            b,
+            h,
+            y as Float32Array,
+            saved as Float32Array | null,
+          ),
+        () => js.lstmSequenceForward(gatesX, whh, h0, c0, t, b, h, y, saved),
+      ),
+
+    lstmSequenceBackward: (gy, saved, whh, c0, t, b, h, gGates, gh0, gc0) =>
+      viaWasm(
+        lstmSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gy, saved, whh, c0, gGates, gh0, gc0),
+        () =>
+          lstmSequenceBackwardWasm(
+            rt,
+            gy as Float32Array,
+            saved as Float32Array,
+            whh as Float32Array,
+            c0 as Float32Array,
+            t,
+            b,
+            h,
+            gGates as Float32Array,
+            gh0 as Float32Array,
+            gc0 as Float32Array,
+          ),
+        () => js.lstmSequenceBackward(gy, saved, whh, c0, t, b, h, gGates, gh0, gc0),
+      ),
+
+    // A GRU layer-direction's whole recurrence (the same threshold, Note [LSTM sequence threshold]).
+    gruSequenceForward: (gi, whh, bhh, h0, t, b, h, y, saved) =>
+      viaWasm(
+        gruSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gi, whh, bhh, h0, y, saved),
+        () =>
+          gruSequenceForwardWasm(
+            rt,
+            gi as Float32Array,
+            whh as Float32Array,
+            bhh as Float32Array,
+            h0 as Float32Array,
+            t,
+            b,
+            h,
+            y as Float32Array,
+            saved as Float32Array | null,
+          ),
+        () => js.gruSequenceForward(gi, whh, bhh, h0, t, b, h, y, saved),
+      ),
+
+    gruSequenceBackward: (gy, saved, y, h0, whh, t, b, h, ggi, ggh, gh0) =>
+      viaWasm(
+        gruSequenceMacs(t, b, h) >= WASM_SEQUENCE_MIN.lstmMacs && allFloat32(gy, saved, y, h0, whh, ggi, ggh, gh0),
+        () =>
+          gruSequenceBackwardWasm(
+            rt,
+            gy as Float32Array,
+            saved as Float32Array,
+            y as Float32Array,
+            h0 as Float32Array,
+            whh as Float32Array,
+            t,
+            b,
+            h,
+            ggi as Float32Array,
+            ggh as Float32Array,
+            gh0 as Float32Array,
+          ),
+        () => js.gruSequenceBackward(gy, saved, y, h0, whh, t, b, h, ggi, ggh, gh0),
+      ),
 
     indexAdd(g, shape, axis, index, out) {
       return viaWasm(

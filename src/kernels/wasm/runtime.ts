@@ -73,6 +73,15 @@ export const EXPORTS = [
   // softmax on rows (assembly/softmax.ts).
   'softmaxRows',
   'softmaxRowsBackward',
+  // An LSTM or GRU layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
+  'lstmActivation',
+  'packRecurrentWeights',
+  'lstmScratchBytes',
+  'lstmSequenceForward',
+  'lstmSequenceBackward',
+  'gruScratchBytes',
+  'gruSequenceForward',
+  'gruSequenceBackward',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;
