@@ -4,7 +4,7 @@ import { coreCases } from './cases/core';
 import { learningCases } from './cases/learning';
 import { convCases } from './cases/conv';
 import { indexingCases } from './cases/indexing';
-import { activationCases } from './cases/layers-ext';
+import { layersExtCases } from './cases/layers-ext';
 import { mathCases } from './cases/math';
 import { recurrentCases } from './cases/recurrent';
 import { shapeOpCases } from './cases/shape-ops';
@@ -19,7 +19,8 @@ export const opCases: readonly OpCase[] = [
   ...learningCases,
   ...convCases,
   ...indexingCases,
-  ...activationCases,
+  // Activations, normalisation, losses, resampling (SPEC §15).
+  ...layersExtCases,
   ...mathCases,
   ...recurrentCases,
   ...shapeOpCases,
