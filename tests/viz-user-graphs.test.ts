@@ -167,6 +167,29 @@ describe('composite ops are one node, named as the user called them', () => {
     expect(opLabels(expanded)).toEqual(expect.arrayContaining(['matmul', 'transpose perm=[1,0,2]']));
   });
 
+  test('an unbatched query that needs no gradient keeps its box and its edge into MultiheadAttention (Note [views of composite arguments])', () => {
+    const mha = new tg.nn.MultiheadAttention(8, 2, { rng: tg.rng(6) });
+    const q = tg.randn([3, 8], { rng: tg.rng(7), name: 'q' });
+    const k = tg.randn([5, 8], { rng: tg.rng(8), name: 'k' });
+    // MultiheadAttention unsqueezes an unbatched query; for inputs without gradients that view is unrecorded.
+    const [out] = mha.forward(q, k, k);
+    const dot = tg.viz.toDot(out);
+    const g = parseDot(dot);
+    const idOf = (label: string) => g.nodes.find((n) => text(labelOf(n)) === label)?.id;
+    const composite = idOf('multiheadAttention heads=2');
+    expect(idOf('q [3,8] float32')).toBeDefined();
+    expect(idOf('k [5,8] float32')).toBeDefined();
+    // No unnamed [1,3,8] / [1,5,8] views: each input is drawn once, as the user passed it.
+    expect(labels(dot).filter((l) => /^\[1,[35],8\]/.test(l))).toEqual([]);
+    const into = fromDot(dot).edges.map((e) => e.targets.map((t) => ('id' in t ? t.id : '')));
+    expect(into).toEqual(
+      expect.arrayContaining([
+        [idOf('q [3,8] float32'), composite],
+        [idOf('k [5,8] float32'), composite],
+      ]),
+    );
+  });
+
   test('a composite expanded outside any module is filled with the outermost shade, never left black', () => {
     const p = tg.tensor([[1, 2]], { requiresGrad: true, name: 'p' });
     const clusters = fromDot(tg.viz.toDot(tg.mseLoss(p, tg.zeros([1, 2])), { expand: true })).subgraphs;

@@ -54,6 +54,11 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
 
   /** A cut tensor is drawn as a leaf: what made it is left out (a big graph's far end). */
   const producer = (t: Tensor) => (cutAt !== undefined && cutAt(t) ? null : t.node);
+  /** A node's inputs as drawn: an unrecorded view of a composite's argument stands for the argument. */
+  const inputsOf = (t: Tensor): readonly Tensor[] => {
+    const node = producer(t);
+    return node === null ? [] : node.inputs.map((x) => argumentViewed(node.scope, x));
+  };
   const finish = (t: Tensor) => {
     const node = producer(t);
     const vertex = {
@@ -64,7 +69,7 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
       isRoot: rootSet.has(t),
     };
     if (node !== null) {
-      const inputs = node.inputs.map((x) => vertexOf.get(x)!);
+      const inputs = inputsOf(t).map((x) => vertexOf.get(x)!);
       const op: OpVertex = {
         index: ops.length,
         op: node.op,
@@ -82,6 +87,25 @@ export function viewGraph(roots: readonly Tensor[], cutAt?: (t: Tensor) => boole
     tensors.push(vertex);
   };
 
-  postOrder(roots, (t) => producer(t)?.inputs ?? [], finish);
+  postOrder(roots, inputsOf, finish);
   return { tensors, ops, roots: roots.map((r) => vertexOf.get(r)!) };
+}
+
+/**
+ * Note [views of composite arguments]: a composite often reshapes its arguments first
+ * (MultiheadAttention unsqueezes an unbatched query). For an argument that needs no gradient the
+ * reshape is not recorded: the view is a new tensor with the argument's storage and no node, and the
+ * argument itself is read by no recorded op — so a drawing lost it, and the composite had no edge
+ * from the user's input. An unrecorded leaf read inside a composite that shares its storage with
+ * one of the composite's own arguments (a leaf too) is drawn as that argument.
+ */
+function argumentViewed(scope: ScopeFrame | null, x: Tensor): Tensor {
+  if (x.node !== null) return x;
+  for (let f = scope; f !== null; f = f.parent) {
+    const c = f.composite;
+    if (c === undefined || c.inputs.includes(x)) continue;
+    const base = c.inputs.find((a) => a.node === null && a.data === x.data);
+    if (base !== undefined) return base;
+  }
+  return x;
 }
