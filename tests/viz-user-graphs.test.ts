@@ -188,6 +188,12 @@ describe('composite ops are one node, named as the user called them', () => {
         [idOf('k [5,8] float32'), composite],
       ]),
     );
+    // conv1d reshapes its input to 4-d: an input without gradients is still drawn, named, with its edge.
+    const x = tg.randn([1, 2, 8], { rng: tg.rng(9), name: 'x' });
+    const w = tg.randn([3, 2, 3], { rng: tg.rng(10), name: 'w', requiresGrad: true });
+    const conv = tg.viz.toDot(tg.conv1d(x, w));
+    expect(labels(conv)).toEqual(expect.arrayContaining(['x [1,2,8] float32', 'w [3,2,3] float32']));
+    expect(fromDot(conv).edges).toHaveLength(3);
   });
 
   test('a composite expanded outside any module is filled with the outermost shade, never left black', () => {
