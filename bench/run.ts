@@ -82,8 +82,12 @@ function torchPythons(): string[] {
   return [['/usr/bin/python3', 'python3'].find(importsTorch) ?? '/usr/bin/python3'];
 }
 
+/** Whether `python` imports torch; asked once per interpreter (importing torch takes a second or two). */
+const probed = new Map<string, boolean>();
 function importsTorch(python: string): boolean {
-  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  let ok = probed.get(python);
+  if (ok === undefined) probed.set(python, (ok = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0));
+  return ok;
 }
 
 /**

@@ -230,11 +230,4 @@ describe('Note [gradients taken over]: a leaf keeps the storage of a gradient on
     fresh.apply([small], undefined).sum().backward();
     expect(small.grad!.data).not.toBe(made[0].data);
   });
-
-  test('under createGraph the gradient is the graph value itself, as before', () => {
-    const x = big();
-    made.length = 0;
-    const [g] = tg.grad(x.mul(x).sum(), [x], { createGraph: true });
-    expect(g!.requiresGrad).toBe(true);
-  });
 });

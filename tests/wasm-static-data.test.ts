@@ -10,7 +10,7 @@ const DIR = path.join(__dirname, '..', 'src', 'kernels', 'wasm');
 const BUILDS = ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm'];
 
 /** The ids of a module's sections, in order (the binary format's section headers). */
-export function sectionIds(bytes: Uint8Array): number[] {
+function sectionIds(bytes: Uint8Array): number[] {
   const magic = [0x00, 0x61, 0x73, 0x6d];
   if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) throw new Error('not a WebAssembly module');
   const ids: number[] = [];

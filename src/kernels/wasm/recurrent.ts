@@ -23,11 +23,26 @@ function rowChunks(b: number, threads: number): [number, number][] {
 /** Multiply-adds of the call's hidden-to-hidden products: what decides its threads and its backend. */
 export const lstmSequenceMacs = (t: number, b: number, h: number): number => t * b * 4 * h * h;
 
-/** Reserves each thread's scratch for the widest chunk; returns its base and stride. */
-function scratch(rt: Runtime, chunks: [number, number][], h: number, forward: boolean, gru = false): { work: number; stride: number } {
-  const widest = Math.max(...chunks.map(([a, b]) => b - a));
-  const stride = (rt.exports[gru ? 'gruScratchBytes' : 'lstmScratchBytes'](widest, h, forward ? 1 : 0) + 63) & ~63;
-  return { work: rt.reserve(stride * chunks.length), stride };
+type SequenceKernel = 'lstmSequenceForward' | 'lstmSequenceBackward' | 'gruSequenceForward' | 'gruSequenceBackward';
+
+/**
+ * Runs one of the sequence kernels over the batch's rows: each thread gets a row range and its own
+ * scratch (sized for the widest range), and the kernel's arguments after (r0, r1) are `args`.
+ */
+function runOverRows(rt: Runtime, kernel: SequenceKernel, b: number, h: number, macs: number, args: number[]): void {
+  const threads = rt.threadsFor(macs);
+  const chunks = rowChunks(b, threads);
+  const widest = Math.max(...chunks.map(([r0, r1]) => r1 - r0));
+  const sizer = kernel.startsWith('gru') ? 'gruScratchBytes' : 'lstmScratchBytes';
+  const stride = (rt.exports[sizer](widest, h, kernel.endsWith('Forward') ? 1 : 0) + 63) & ~63;
+  const work = rt.reserve(stride * chunks.length);
+  rt.runChunks(
+    kernel,
+    chunks.map(([r0, r1]) => [r0, r1, ...args]),
+    Math.min(threads, chunks.length),
+    work,
+    stride,
+  );
 }
 
 export function lstmSequenceForwardWasm(
@@ -52,16 +67,7 @@ export function lstmSequenceForwardWasm(
   const pY = rt.reserve(4 * (t + 1) * b * h);
   const pCs = rt.reserve(4 * t * b * h);
   rt.exports.packRecurrentWeights(pW, h, 4, 1, pPacked);
-  const threads = rt.threadsFor(lstmSequenceMacs(t, b, h));
-  const chunks = rowChunks(b, threads);
-  const { work, stride } = scratch(rt, chunks, h, true);
-  rt.runChunks(
-    'lstmSequenceForward',
-    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pGates, pPacked, pH0, pC0, pY, pCs]),
-    Math.min(threads, chunks.length),
-    work,
-    stride,
-  );
+  runOverRows(rt, 'lstmSequenceForward', b, h, lstmSequenceMacs(t, b, h), [t, b, h, pGates, pPacked, pH0, pC0, pY, pCs]);
   copyOut(rt, pY, y, 0, (t + 1) * b * h);
   if (saved !== null) {
     copyOut(rt, pGates, saved, 0, t * b * g);
@@ -94,16 +100,7 @@ export function lstmSequenceBackwardWasm(
   const pGh = rt.reserve(4 * b * h);
   const pGc = rt.reserve(4 * b * h);
   rt.exports.packRecurrentWeights(pW, h, 4, 0, pPacked);
-  const threads = rt.threadsFor(lstmSequenceMacs(t, b, h));
-  const chunks = rowChunks(b, threads);
-  const { work, stride } = scratch(rt, chunks, h, false);
-  rt.runChunks(
-    'lstmSequenceBackward',
-    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pActs, pCs, pC0, pPacked, pGy, pG, pGh, pGc]),
-    Math.min(threads, chunks.length),
-    work,
-    stride,
-  );
+  runOverRows(rt, 'lstmSequenceBackward', b, h, lstmSequenceMacs(t, b, h), [t, b, h, pActs, pCs, pC0, pPacked, pGy, pG, pGh, pGc]);
   copyOut(rt, pG, gGates, 0, t * b * g);
   copyOut(rt, pGh, gh0, 0, b * h);
   copyOut(rt, pGc, gc0, 0, b * h);
@@ -134,16 +131,7 @@ export function gruSequenceForwardWasm(
   const pY = rt.reserve(4 * t * b * h);
   const pSaved = rt.reserve(4 * 4 * t * b * h);
   rt.exports.packRecurrentWeights(pW, h, 3, 1, pPacked);
-  const threads = rt.threadsFor(gruSequenceMacs(t, b, h));
-  const chunks = rowChunks(b, threads);
-  const { work, stride } = scratch(rt, chunks, h, true, true);
-  rt.runChunks(
-    'gruSequenceForward',
-    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pGi, pPacked, pB, pH0, pY, pSaved]),
-    Math.min(threads, chunks.length),
-    work,
-    stride,
-  );
+  runOverRows(rt, 'gruSequenceForward', b, h, gruSequenceMacs(t, b, h), [t, b, h, pGi, pPacked, pB, pH0, pY, pSaved]);
   copyOut(rt, pY, y, 0, t * b * h);
   if (saved !== null) copyOut(rt, pSaved, saved, 0, 4 * t * b * h);
 }
@@ -174,16 +162,7 @@ export function gruSequenceBackwardWasm(
   const pGgh = rt.reserve(4 * t * b * g);
   const pGh = rt.reserve(4 * b * h);
   rt.exports.packRecurrentWeights(pW, h, 3, 0, pPacked);
-  const threads = rt.threadsFor(gruSequenceMacs(t, b, h));
-  const chunks = rowChunks(b, threads);
-  const { work, stride } = scratch(rt, chunks, h, false, true);
-  rt.runChunks(
-    'gruSequenceBackward',
-    chunks.map(([r0, r1]) => [r0, r1, t, b, h, pSaved, pY, pH0, pPacked, pGy, pGgi, pGgh, pGh]),
-    Math.min(threads, chunks.length),
-    work,
-    stride,
-  );
+  runOverRows(rt, 'gruSequenceBackward', b, h, gruSequenceMacs(t, b, h), [t, b, h, pSaved, pY, pH0, pPacked, pGy, pGgi, pGgh, pGh]);
   copyOut(rt, pGgi, ggi, 0, t * b * g);
   copyOut(rt, pGgh, ggh, 0, t * b * g);
   copyOut(rt, pGh, gh0, 0, b * h);
