@@ -63,6 +63,31 @@ describe('sum', () => {
     expect(tg.zeros([0, 3]).sum(1).shape).toEqual([0]);
   });
 
+  test('leading axes: each column summed row by row in float64, rounded once (every row count around the 8-row blocks)', () => {
+    // The kernel adds eight rows into each column at once; the sums must keep the bits of the plain
+    // row-by-row float64 loop, whatever the number of rows left over.
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 1e4;
+    for (const rows of [1, 7, 8, 9, 15, 16, 17, 35]) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const cols = 13;
+        const x = tg.tensor(Array.from({ length: rows * cols }, next), { shape: [rows, 1, cols], dtype });
+        const expected = new Float64Array(cols);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) expected[j] += x.data[r * cols + j];
+        const want = dtype === 'float32' ? Array.from(Float32Array.from(expected)) : Array.from(expected);
+        expect(Array.from(x.sum([0, 1]).data)).toEqual(want);
+      }
+    }
+    // int32 sums exactly; the result keeps the dtype.
+    const ints = tg.tensor(
+      Array.from({ length: 11 * 3 }, (_, i) => i - 16),
+      { shape: [11, 3], dtype: 'int32' },
+    );
+    expect(ints.sum(0).toArray()).toEqual(
+      [0, 1, 2].map((j) => Array.from({ length: 11 }, (_, r) => r * 3 + j - 16).reduce((a, b) => a + b)),
+    );
+  });
+
   test('gradient broadcasts gy back over the reduced axes', () => {
     const x = f64(
       [
