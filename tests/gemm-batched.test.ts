@@ -54,3 +54,53 @@ test.each([
   expect(worst(a32.grad!, ad.grad!)).toBeLessThan(1e-4);
   expect(worst(b32.grad!, bd.grad!)).toBeLessThan(1e-4);
 });
+
+describe('Note [entries over threads]: entries too small to split are shared out whole', () => {
+  const threaded = loadRuntime({ threads: 3, allowRelaxed: true }).runtime!;
+  const single = loadRuntime({ threads: 1, allowRelaxed: true }).runtime!;
+  beforeAll(async () => {
+    const start = Date.now();
+    while (threaded.pool.ready < 2) {
+      if (Date.now() - start > 20000) throw new Error('the worker threads did not start');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  });
+
+  // [entries, m, k, n, transA, transB, jobs published]
+  test.each([
+    [40, 64, 32, 64, false, true, 1],
+    [37, 45, 60, 29, true, false, 1],
+    [300, 32, 32, 32, false, false, 2],
+    [2, 256, 64, 128, false, false, 2],
+    [3, 12, 8, 9, false, false, 0],
+  ])('%i entries of [%i,%i]·[%i,·] (transA %s, transB %s): the bits of one thread, %i jobs', (count, m, k, n, transA, transB, jobs) => {
+    const r = tg.rng(`entries ${count} ${m}`);
+    const a = Float32Array.from(tg.randn([count * m * k], { rng: r }).data);
+    const b = Float32Array.from(tg.randn([count * k * n], { rng: r }).data);
+    // Entries read operands in reverse, as a broadcast batch can.
+    const aOffsets = Array.from({ length: count }, (_, t) => (count - 1 - t) * m * k);
+    const bOffsets = Array.from({ length: count }, (_, t) => t * k * n);
+    const one = new Float32Array(count * m * n).fill(NaN);
+    const three = new Float32Array(count * m * n).fill(NaN);
+    gemm.gemmBatchedWasm(single, a, aOffsets, b, bOffsets, one, m, k, n, transA, transB);
+    const before = threaded.pool.published;
+    gemm.gemmBatchedWasm(threaded, a, aOffsets, b, bOffsets, three, m, k, n, transA, transB);
+    expect(threaded.pool.published - before).toBe(jobs);
+    expect(Array.from(three)).toEqual(Array.from(one));
+    // Entry 1's product by the float64 triple loop: the kernels agree with it.
+    const t = 1;
+    let worst = 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) {
+          const av = a[aOffsets[t] + (transA ? p * m + i : i * k + p)];
+          const bv = b[bOffsets[t] + (transB ? j * k + p : p * n + j)];
+          s += av * bv;
+        }
+        worst = Math.max(worst, Math.abs(three[t * m * n + i * n + j] - s) / (1 + Math.abs(s)));
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+});

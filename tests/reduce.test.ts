@@ -203,6 +203,47 @@ describe('max', () => {
     expect(Number.isNaN(f64([1, NaN, 3]).max().item())).toBe(true);
   });
 
+  test('trailing axes: each row scanned in order, the first maximum and the first NaN win (value and index)', () => {
+    // Rows with ties, NaNs (first, middle, last, several), -Infinity only and single elements,
+    // against a plain scan of each row.
+    const rows = [
+      [3, 1, 3, 2],
+      [NaN, 5, NaN, 7],
+      [1, 2, NaN, 9],
+      [1, 2, 3, NaN],
+      [-Infinity, -Infinity, -Infinity, -Infinity],
+      [-0, 0, -1, -2],
+    ];
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tg.tensor(rows, { dtype, requiresGrad: true });
+      const y = tg.max(x, 1);
+      const want = rows.map((r) => {
+        let at = 0;
+        for (let i = 1; i < r.length; i++) if (r[i] > r[at] || (Number.isNaN(r[i]) && !Number.isNaN(r[at]))) at = i;
+        return at;
+      });
+      expect(Array.from(y.data)).toEqual(want.map((at, o) => rows[o][at]));
+      y.sum().backward();
+      expect(x.grad!.toArray()).toEqual(rows.map((r, o) => r.map((_, i) => (i === want[o] ? 1 : 0))));
+    }
+    // Two trailing axes form one run; int32 keeps its dtype.
+    const ints = tg.tensor(
+      [
+        [
+          [4, 9],
+          [9, 1],
+        ],
+        [
+          [-3, -8],
+          [-1, -9],
+        ],
+      ],
+      { dtype: 'int32' },
+    );
+    expect(tg.max(ints, [1, 2]).toArray()).toEqual([9, -1]);
+    expect(ints.max([1, 2]).dtype).toBe('int32');
+  });
+
   test('an empty batch of groups is fine; an empty group throws', () => {
     expect(tg.zeros([0, 3]).max(1).shape).toEqual([0]);
     expect(() => tg.zeros([0, 3]).max(0)).toThrow('max: cannot reduce over axis 0 of size 0 in shape [0,3]');
