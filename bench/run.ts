@@ -163,8 +163,10 @@ function runAll(args: Args): Record<string, EngineResult | null> {
         if (unavailable.has(key) || (round > 0 && !paired(key))) continue;
         const r = runOne(key.split('@')[0], args, id, threads);
         if ('skipped' in r) {
-          // The engine is not there (no Python with torch): no point asking for the next workload.
-          process.stderr.write(`  ${r.skipped}\n`);
+          // The engine is not there (no Python with torch): no point asking for the next workload,
+          // nor with another thread count (said once per engine, not once per variant).
+          const engine = key.split('@')[0];
+          if (![...unavailable].some((u) => u.split('@')[0] === engine)) process.stderr.write(`  ${r.skipped}\n`);
           unavailable.add(key);
           continue;
         }

@@ -75,7 +75,7 @@ function backwardPass(
     const g = taken.g;
     if (recorder !== null) recorder.tensor(t, g);
     if (wanted === null) {
-      if (t.node === null || t.retainsGrad) storeGrad(t, g, opts.createGraph, holds);
+      if (t.node === null || t.retainsGrad) storeGrad(t, g, holds);
     } else if (wanted.has(t)) {
       results.set(t, g);
       store.keep(g);
@@ -115,13 +115,13 @@ function runRule(node: Node, y: Tensor, gy: Tensor, step: number, op: string): (
 }
 
 /**
- * Without createGraph the stored gradient gets its own storage: rules pass gy through unchanged
+ * backward() never records (SPEC §6: createGraph is grad()'s, which leaves .grad alone), so the
+ * stored gradient gets its own storage: rules pass gy through unchanged
  * (add, reshape), so it may alias the seed or another leaf's gradient, and optimizers and
  * gradient clipping update .grad in place. A leaf's gradient that only this pass allocated and
  * holds is taken over instead of copied (Note [gradients taken over] in gradient-holds.ts).
  */
-function storeGrad(t: Tensor, g: Tensor, createGraph: boolean, holds: GradientHolds): void {
+function storeGrad(t: Tensor, g: Tensor, holds: GradientHolds): void {
   if (t.grad !== null) t.grad = addGradients(t.grad, g);
-  else if (createGraph) t.grad = g;
   else t.grad = new Tensor(t.node === null && holds.takeOver(g) ? g.data : g.data.slice(), g.shape);
 }
