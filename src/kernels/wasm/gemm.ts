@@ -123,6 +123,11 @@ export function gemmBatchedWasm(
   const pb = copyIn(rt, b);
   const pc = rt.reserve(4 * out.length);
   const count = aOffsets.length;
+  // Entry t's operands: op(A) at pa + 4·aOffsets[t] (row and column strides), op(B) likewise, C.
+  const rsa = transA ? 1 : k;
+  const csa = transA ? m : 1;
+  const rsb = transB ? 1 : n;
+  const csb = transB ? k : 1;
   const threads = rt.threadsFor(count * m * n * k);
   if (count > 1 && threads > 1 && rt.threadsFor(m * n * k) === 1) {
     // Note [entries over threads]: entries too small to split (attention's [64,32]·[32,64]) are
@@ -130,45 +135,28 @@ export function gemmBatchedWasm(
     // same bits. The loop ran them one after another on the calling thread.
     const stride = (rt.exports.gemmScratchBytes(m, n, k) + 63) & ~63;
     const work = rt.reserve(stride * threads);
-    const chunks: number[][] = [];
-    for (let t = 0; t < count; t++) {
-      chunks.push([
-        m,
-        n,
-        k,
-        pa + 4 * aOffsets[t],
-        transA ? 1 : k,
-        transA ? m : 1,
-        pb + 4 * bOffsets[t],
-        transB ? 1 : n,
-        transB ? k : 1,
-        pc + 4 * t * m * n,
-        n,
-        0,
-      ]);
-    }
-    rt.runChunks('gemm', chunks, threads, work, stride);
-    copyOut(rt, pc, out);
-    return;
-  }
-  const base = rt.reserve(0);
-  for (let t = 0; t < count; t++) {
-    // Each entry's scratch is reserved above the operands and given back before the next.
-    rt.rewind(base);
-    gemmInMemory(
-      rt,
+    const chunks = aOffsets.map((aOffset, t) => [
       m,
       n,
       k,
-      pa + 4 * aOffsets[t],
-      transA ? 1 : k,
-      transA ? m : 1,
+      pa + 4 * aOffset,
+      rsa,
+      csa,
       pb + 4 * bOffsets[t],
-      transB ? 1 : n,
-      transB ? k : 1,
+      rsb,
+      csb,
       pc + 4 * t * m * n,
-      false,
-    );
+      n,
+      0,
+    ]);
+    rt.runChunks('gemm', chunks, threads, work, stride);
+  } else {
+    const base = rt.reserve(0);
+    for (let t = 0; t < count; t++) {
+      // Each entry's scratch is reserved above the operands and given back before the next.
+      rt.rewind(base);
+      gemmInMemory(rt, m, n, k, pa + 4 * aOffsets[t], rsa, csa, pb + 4 * bOffsets[t], rsb, csb, pc + 4 * t * m * n, false);
+    }
   }
   copyOut(rt, pc, out);
 }
