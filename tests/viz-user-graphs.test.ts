@@ -45,9 +45,10 @@ describe('composite ops are one node, named as the user called them', () => {
   test('expand: true draws every composite as its ops in a cluster named after it; a list expands only those', () => {
     const all = tg.viz.toDot(conv1dLoss(), { expand: true });
     const clusters = parseDot(all).clusters.map((c) => text(c.label));
-    // crossEntropy's logSoftmax is a composite too, nested in its cluster.
+    // crossEntropy's logSoftmax is a composite too, nested in its cluster, holding the fused
+    // primitive (Note [fused softmax]).
     expect(clusters).toEqual(['conv1d padding=1', 'crossEntropy', 'logSoftmax']);
-    expect(labels(all)).toEqual(expect.arrayContaining(['conv2d pad=[0,1]', 'exp']));
+    expect(labels(all)).toEqual(expect.arrayContaining(['conv2d pad=[0,1]', 'logSoftmax axis=1']));
     const one = tg.viz.toDot(conv1dLoss(), { expand: ['conv1d'] });
     expect(parseDot(one).clusters.map((c) => text(c.label))).toEqual(['conv1d padding=1']);
     expect(labels(one)).toContain('crossEntropy');

@@ -264,11 +264,15 @@ export interface Kernels {
   /** out[i] = gy[i] · gelu'(x[i]) (gy, x and out of one size). */
   geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage;
 
-  // softmax, fused (Note [fused softmax] in src/ops/softmax.ts); x viewed as [outer, n, inner], the axis in the middle.
+  // softmax and log-softmax, fused (Note [fused softmax] in src/ops/softmax.ts); x viewed as [outer, n, inner], the axis in the middle.
   /** y = softmax of x along the middle axis. */
   softmaxForward(x: Storage, outer: number, n: number, inner: number, y: Storage): Storage;
   /** gx = y·(gy − Σ gy·y) along the middle axis. */
   softmaxBackward(gy: Storage, y: Storage, outer: number, n: number, inner: number, gx: Storage): Storage;
+  /** y = log softmax of x along the middle axis: (x − max) − log Σ e^(x − max). */
+  logSoftmaxForward(x: Storage, outer: number, n: number, inner: number, y: Storage): Storage;
+  /** gx = gy − e^y · Σ gy along the middle axis. */
+  logSoftmaxBackward(gy: Storage, y: Storage, outer: number, n: number, inner: number, gx: Storage): Storage;
 
   // Layer norm, fused (Note [fused layer norm] in src/ops/norms.ts); x viewed as [rows, cols].
   /** y = (x − mean)·rstd·weight + bias per row, weight and bias per column (each optional). */

@@ -497,6 +497,13 @@ const EMITTERS = {
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && axis !== 0);
   },
 
+  // log-softmax in one node (Note [fused softmax] in src/ops/softmax.ts).
+  logSoftmax(e) {
+    const { axis } = e.node.attrs as { axis: number };
+    e.g.node('LogSoftmax', e.inputs, [e.outName], { axis }, e.name, e.doc);
+    e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && axis !== 0);
+  },
+
   // Indexing (SPEC §14). Index tensors are constants of the traced graph (written as int64
   // initializers), so an op that indexes the batch axis with them cannot take other batch sizes.
   gather(e) {

@@ -92,8 +92,9 @@ export const PRIMITIVE_NAMES = [
   'indexAdd',
   // sorting.ts
   'topk',
-  // softmax.ts: softmax in one pass per line (Note [fused softmax])
+  // softmax.ts: softmax and log-softmax in one pass per line (Note [fused softmax])
   'softmax',
+  'logSoftmax',
   // norms.ts: layer norm in one pass per row (Note [fused layer norm])
   'layerNorm',
   // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])

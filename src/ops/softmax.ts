@@ -1,4 +1,4 @@
-/** @file softmax and logSoftmax, composed from primitives with the log-sum-exp shift for stability. */
+/** @file softmax and logSoftmax, each a fused primitive with the log-sum-exp shift for stability (Note [fused softmax]). */
 import { composite } from '../autograd/scope';
 import { isGradEnabled } from '../autograd/mode';
 import { kernels } from '../kernels';
@@ -6,13 +6,14 @@ import { allocateUnfilled } from '../tensor/dtype';
 import { defineOp } from './names';
 import { normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { exp, log, mul, sub } from './elementwise';
-import { requireFloating, stopGradient } from './operands';
-import { max, sum } from './reduce';
+import { exp, mul, sub } from './elementwise';
+import { requireFloating } from './operands';
+import { sum } from './reduce';
 
 /**
- * log softmax = x - m - log Σ exp(x - m), with m the max along the axis behind stopGradient: the shift
- * cancels mathematically, so no gradient needs to flow through it, and exp never overflows.
+ * log softmax = x − m − log Σ exp(x − m) along the axis, m the line's max: the shift cancels
+ * mathematically and keeps exp from overflowing. One fused primitive (Note [fused softmax]), drawn as
+ * the composite `logSoftmax` the user called.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   requireFloating('logSoftmax', { x });
@@ -20,11 +21,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   // An empty tensor has nothing to normalise: an empty result of its shape, as in PyTorch (the max
   // of an empty axis, which the shift needs, does not exist).
   if (x.size === 0) return mul(x, 0);
-  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
-  return composite('logSoftmax', axisWords(a, x), [x], () => {
-    const shifted = sub(x, stopGradient(max(x, a, true)));
-    return sub(shifted, log(sum(exp(shifted), a, true)));
-  });
+  // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts) holding the fused primitive.
+  return composite('logSoftmax', axisWords(a, x), [x], () => logSoftmaxP.apply([x], { axis: a }));
 }
 
 /** x viewed as [outer, n, inner] around `axis`. */
@@ -55,6 +53,27 @@ const softmaxP = defineOp<{ axis: number }>('softmax', {
     if (isGradEnabled()) return [mul(y, sub(gy, sum(mul(gy, y), axis, true)))];
     const { outer, n, inner } = lines(y.shape, axis);
     return [new Tensor(kernels().softmaxBackward(gy.data, y.data, outer, n, inner, allocateUnfilled(y.dtype, y.size)), y.shape)];
+  },
+  describe: ({ axis }) => `axis=${axis}`,
+});
+
+/**
+ * log-softmax as one primitive (Note [fused softmax]): the composition's max, subtract, exp, sum, log
+ * and subtract are one pass per line, float64 within the line, and its backward is
+ * gx = gy − e^y·Σ gy — written with ops while a backward is being recorded, the fused kernel otherwise.
+ * Every classifier's and language model's cross-entropy starts here. float64 results are those of
+ * the composition, bit for bit (the same operations in the same order); float32 ones are rounded
+ * once instead of after each step.
+ */
+const logSoftmaxP = defineOp<{ axis: number }>('logSoftmax', {
+  forward: ([x], { axis }) => {
+    const { outer, n, inner } = lines(x.shape, axis);
+    return new Tensor(kernels().logSoftmaxForward(x.data, outer, n, inner, allocateUnfilled(x.dtype, x.size)), x.shape);
+  },
+  backward: (gy, _xs, y, { axis }) => {
+    if (isGradEnabled()) return [sub(gy, mul(exp(y), sum(gy, axis, true)))];
+    const { outer, n, inner } = lines(y.shape, axis);
+    return [new Tensor(kernels().logSoftmaxBackward(gy.data, y.data, outer, n, inner, allocateUnfilled(y.dtype, y.size)), y.shape)];
   },
   describe: ({ axis }) => `axis=${axis}`,
 });

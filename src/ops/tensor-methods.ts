@@ -373,6 +373,7 @@ export const PRIMITIVE_METHODS = {
   gelu: 'gelu',
   geluGrad: { none: "backward-only (gelu's derivative)" },
   softmax: 'softmax',
+  logSoftmax: 'logSoftmax',
   layerNorm: 'layerNorm',
   where: 'where',
   cumsum: 'cumsum',

@@ -70,6 +70,8 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     // softmax, fused
     softmaxForward: softmax.softmaxForward,
     softmaxBackward: softmax.softmaxBackward,
+    logSoftmaxForward: softmax.logSoftmaxForward,
+    logSoftmaxBackward: softmax.logSoftmaxBackward,
     // layer norm, fused
     layerNormForward: layerNorm.layerNormForward,
     layerNormBackward: layerNorm.layerNormBackward,
