@@ -18,7 +18,7 @@ import { Tensor } from '../tensor/tensor';
 import { allocate, DType } from '../tensor/dtype';
 import { checkTensor } from './arguments';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, pow, relu, sqrt, sub } from './elementwise';
-import { constant } from './operands';
+import { constant, stopGradient } from './operands';
 import { max, mean, sum } from './reduce';
 import { reshape } from './shape';
 import { logSoftmax } from './softmax';
@@ -125,7 +125,12 @@ function classIndexLoss(op: string, logp: Tensor, target: Targets, opts: CrossEn
   }
   const perElement = neg(sum(mul(logp, constant(m, logp.shape)), axis));
   const reduction = opts.reduction ?? 'mean';
-  if (reduction === 'mean') return div(sum(perElement), denominator);
+  if (reduction === 'mean') {
+    // Every target ignored (or an empty batch): the mean is 0/0 = NaN, as PyTorch's, but no row sent
+    // a gradient, so the input's gradient is zero, as PyTorch's (dividing would make it NaN).
+    if (denominator === 0) return add(mul(sum(perElement), 0), NaN);
+    return div(sum(perElement), denominator);
+  }
   return reduce(op, perElement, reduction);
 }
 
@@ -314,7 +319,13 @@ export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): T
   return reduce('klDiv', losses, opts.reduction, ['mean', 'batchmean', 'sum', 'none']);
 }
 
-/** Σ a·b / √max(Σa²·Σb², eps²) along `axis` (a and b broadcast). */
+/**
+ * Σ a·b / √(max(Σa², eps²)·max(Σb², eps²)) along `axis` (a and b broadcast): each norm is clamped on
+ * its own, as PyTorch computes it (a clamp of the product of the norms gives another value once either
+ * is below eps). As in torch 1.13, the clamp changes the value but not the derivative: the gradient
+ * flows through a clamped squared norm as if it were unclamped (straight through), so a zero vector
+ * gets the finite gradient b/(eps·‖b‖) and never a NaN.
+ */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = 1, eps = 1e-8): Tensor {
   checkTensor('cosineSimilarity', 'x1', a);
   checkTensor('cosineSimilarity', 'x2', b);
@@ -324,7 +335,8 @@ export function cosineSimilarity(a: Tensor, b: Tensor, axis = 1, eps = 1e-8): Te
   const w12 = sum(mul(a, b), ax);
   const w1 = sum(mul(a, a), ax);
   const w2 = sum(mul(b, b), ax);
-  return div(w12, sqrt(maximum(mul(w1, w2), eps * eps)));
+  const clamp = (w: Tensor) => add(w, stopGradient(sub(maximum(w, eps * eps), w)));
+  return div(w12, sqrt(mul(clamp(w1), clamp(w2))));
 }
 
 export interface MarginOptions extends LossReductionOptions {
