@@ -125,3 +125,25 @@ describe('§14 creation', () => {
     expect(tg.sum(b).item()).toBe(3);
   });
 });
+
+test('attention masks must be bool or float: an int32 mask throws (adding its 0/1 would mask nothing), as PyTorch', () => {
+  const r = tg.rng('int-mask');
+  const x = tg.randn([4, 2, 6], { rng: r });
+  const mha = new tg.nn.MultiheadAttention(6, 2, { rng: r });
+  const kpm = tg.tensor([0, 0, 0, 1, 0, 1, 0, 0], { shape: [2, 4], dtype: 'int32' });
+  expect(() => mha.forward(x, x, x, { keyPaddingMask: kpm })).toThrow(
+    /MultiheadAttention: keyPaddingMask must be a bool or float tensor, got int32 \[2,4\] \(query \[4,2,6\]/,
+  );
+  expect(() => mha.forward(x, x, x, { attnMask: tg.zeros([4, 4], { dtype: 'int32' }) })).toThrow(
+    /MultiheadAttention: attnMask must be a bool or float tensor, got int32 \[4,4\]/,
+  );
+  const layer = new tg.nn.TransformerEncoderLayer(6, 2, { dimFeedforward: 8, rng: r });
+  expect(() => layer.forward(x, { srcKeyPaddingMask: kpm })).toThrow(/keyPaddingMask must be a bool or float tensor, got int32/);
+  const q = tg.randn([2, 3, 5], { rng: r });
+  expect(() => tg.scaledDotProductAttention(q, q, q, { attnMask: tg.ones([3, 3], { dtype: 'int32' }) })).toThrow(
+    /scaledDotProductAttention: attnMask must be a bool or float tensor, got int32 \[3,3\] \(q \[2,3,5\]/,
+  );
+  // bool and float masks still work
+  expect(mha.forward(x, x, x, { keyPaddingMask: kpm.to('bool') })[0].shape).toEqual([4, 2, 6]);
+  expect(tg.scaledDotProductAttention(q, q, q, { attnMask: tg.zeros([3, 3]) }).shape).toEqual([2, 3, 5]);
+});
