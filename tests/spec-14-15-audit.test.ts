@@ -5,6 +5,7 @@
  */
 import * as tg from '../src';
 import { mismatches, runParity } from './torch-parity';
+import { runTorch } from './torch-harness';
 
 const f64 = (values: number[], shape?: number[]) => tg.tensor(values, { shape, dtype: 'float64' });
 
@@ -146,4 +147,58 @@ test('attention masks must be bool or float: an int32 mask throws (adding its 0/
   // bool and float masks still work
   expect(mha.forward(x, x, x, { keyPaddingMask: kpm.to('bool') })[0].shape).toEqual([4, 2, 6]);
   expect(tg.scaledDotProductAttention(q, q, q, { attnMask: tg.zeros([3, 3]) }).shape).toEqual([2, 3, 5]);
+});
+
+describe('bceLoss at saturated probabilities (p = 0 or 1): the gradient is PyTorch’s w·(p − t)/max(p(1 − p), 1e-12)', () => {
+  const p = [0, 1, 1e-13, 0.3, 1, 0, 0.9];
+  const t = [1, 0, 0.5, 0.2, 1, 0, 1];
+  const w = [2, 1, 1, 3, 1, 0.5, 0.5];
+  const ours = (dtype: 'float32' | 'float64') => {
+    const x = tg.tensor(p, { dtype, requiresGrad: true });
+    const loss = tg.bceLoss(x, tg.tensor(t, { dtype }), { weight: tg.tensor(w, { dtype }), reduction: 'sum' });
+    const [g] = tg.grad(loss, [x], { createGraph: true }) as tg.Tensor[];
+    const [h] = tg.grad(g.sum(), [x]) as tg.Tensor[];
+    return { loss: loss.item(), g: Array.from(g.data), h: Array.from(h.data) };
+  };
+
+  test('hand values: a certain, wrong prediction gets ∓w·1e12 (1e-12 a float32 constant), not 0; the loss stays 100 per element', () => {
+    const { loss, g } = ours('float64');
+    const eps = Math.fround(1e-12);
+    expect(g[0]).toBeCloseTo(-2 / eps, 0);
+    expect(g[1]).toBeCloseTo(1 / eps, 0);
+    expect(g[2]).toBeCloseTo((1e-13 - 0.5) / eps, 0);
+    expect(g[3]).toBeCloseTo((3 * (0.3 - 0.2)) / (0.3 * 0.7), 12);
+    expect([g[4], g[5]]).toEqual([0, 0]);
+    const rest =
+      -3 * (0.2 * Math.log(0.3) + 0.8 * Math.log(0.7)) - 0.5 * Math.log(0.9) - (0.5 * Math.log(1e-13) + 0.5 * Math.log1p(-1e-13));
+    expect(loss).toBeCloseTo(2 * 100 + 100 + rest, 10);
+  });
+
+  test('values, gradients and second derivatives equal PyTorch, float64 and float32', () => {
+    const theirs = runTorch<Record<string, { loss: number; g: number[]; h: number[] }>>(
+      `
+out = {}
+for name, dt in [('float64', torch.float64), ('float32', torch.float32)]:
+    x = torch.tensor(job['p'], dtype=dt, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy(x, torch.tensor(job['t'], dtype=dt), weight=torch.tensor(job['w'], dtype=dt), reduction='sum')
+    g, = torch.autograd.grad(loss, x, create_graph=True)
+    h, = torch.autograd.grad(g.sum(), x)
+    out[name] = {'loss': loss.item(), 'g': g.tolist(), 'h': h.tolist()}
+emit(out)`,
+      { p, t, w },
+    );
+    for (const dtype of ['float64', 'float32'] as const) {
+      const o = ours(dtype);
+      const want = theirs[dtype];
+      const rtol = dtype === 'float64' ? 1e-10 : 1e-5;
+      const close = (a: number[], b: number[], skip: number[] = []) =>
+        a.forEach((v, i) => {
+          if (!skip.includes(i)) expect(Math.abs(v - b[i])).toBeLessThanOrEqual(rtol * Math.abs(b[i]) + 1e-12);
+        });
+      expect(Math.abs(o.loss - want.loss)).toBeLessThanOrEqual(rtol * want.loss);
+      close(o.g, want.g);
+      // (element 4, p = 1 = t, is a cancellation: PyTorch's second derivative there is 0 in float64, ours ~1e-4 of 1e24-sized neighbours)
+      close(o.h, want.h, dtype === 'float64' ? [4] : []);
+    }
+  });
 });
