@@ -202,3 +202,26 @@ emit(out)`,
     }
   });
 });
+
+test('sort and argsort order bool tensors (false < true), as PyTorch; topk of a bool tensor still throws, as there', () => {
+  const x = tg.tensor([true, false, true, false, false, true]);
+  const { values, indices } = tg.sort(x);
+  expect([values.dtype, values.toArray(), Array.from(indices.data)]).toEqual([
+    'bool',
+    [false, false, false, true, true, true],
+    [1, 3, 4, 0, 2, 5],
+  ]);
+  const desc = tg.sort(x.reshape([2, 3]), 0, { descending: true });
+  expect([desc.values.toArray(), desc.indices.toArray()]).toEqual([
+    [
+      [true, false, true],
+      [false, false, true],
+    ],
+    [
+      [0, 0, 0],
+      [1, 1, 1],
+    ],
+  ]);
+  expect(Array.from(tg.argsort(x, -1, { descending: true }).data)).toEqual([0, 2, 5, 1, 3, 4]);
+  expect(() => tg.topk(x, 2)).toThrow(/topk: cannot order a bool tensor \(shape \[6\]\)/);
+});
