@@ -89,9 +89,10 @@ export class CELU extends Module {
 
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
-  constructor(opts: { approximate?: 'none' | 'tanh' } & ModuleOptions = {}) {
+  /** `new GELU({approximate: 'tanh'})`, or the string alone as PyTorch's `nn.GELU('tanh')`. */
+  constructor(opts: ({ approximate?: 'none' | 'tanh' } & ModuleOptions) | 'none' | 'tanh' = {}) {
     super();
-    this.approximate = opts.approximate ?? 'none';
+    this.approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
     if (this.approximate !== 'none' && this.approximate !== 'tanh') {
       throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${String(this.approximate)}'`);
     }
@@ -185,18 +186,29 @@ export class Tanhshrink extends Plain {
   }
 }
 
-/** leakyRelu with learned slopes: `numParameters` (1, or the channels) initialised to `init`. */
+export interface PReLUOptions extends ModuleOptions {
+  numParameters?: number;
+  init?: number;
+}
+
+/**
+ * leakyRelu with learned slopes: `numParameters` (1, or the channels) initialised to `init`.
+ * The options object may come in place of either number (`new PReLU(3, {dtype: 'float64'})`,
+ * `new PReLU({numParameters: 3})`), so it is never taken for the initial slope.
+ */
 export class PReLU extends Module {
   readonly weight: Tensor;
-  constructor(
-    readonly numParameters = 1,
-    init = 0.25,
-    opts: ModuleOptions = {},
-  ) {
+  readonly numParameters: number;
+  constructor(numParameters: number | PReLUOptions = 1, init: number | PReLUOptions = 0.25, opts: PReLUOptions = {}) {
     super();
+    if (typeof numParameters === 'object' && numParameters !== null)
+      [opts, numParameters, init] = [numParameters, numParameters.numParameters ?? 1, numParameters.init ?? 0.25];
+    else if (typeof init === 'object' && init !== null) [opts, init] = [init, init.init ?? 0.25];
     if (!Number.isInteger(numParameters) || numParameters < 1) {
-      throw new Error(`PReLU: numParameters must be a positive integer, got ${numParameters}`);
+      throw new Error(`PReLU: numParameters must be a positive integer, got ${String(numParameters)}`);
     }
+    if (typeof init !== 'number' || !Number.isFinite(init)) throw new Error(`PReLU: init must be a finite number, got ${String(init)}`);
+    this.numParameters = numParameters;
     this.weight = parameter(full([numParameters], init, { dtype: opts.dtype }));
   }
   forward(x: Tensor): Tensor {

@@ -12,7 +12,7 @@ import { zeros } from '../tensor/create';
 import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { additiveMask, attend, causalMask, isBoolTensor } from '../ops/attention';
+import { additiveMask, attend, causalMask, checkMaskDType, isBoolTensor } from '../ops/attention';
 import { gelu } from '../ops/activations';
 import { add, relu } from '../ops/elementwise';
 import { linear } from '../ops/layers';
@@ -167,6 +167,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
     let mask: Tensor | null = null;
     const am = opts.attnMask ?? null;
     if (am !== null) {
+      checkMaskDType(name, 'attnMask', am, shapes);
       const ok2 = [L, S];
       const ok3 = [unbatched ? H : N * H, L, S];
       if (!sameShape(am.shape, ok2) && !sameShape(am.shape, ok3)) {
@@ -179,6 +180,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
     }
     const kpm = opts.keyPaddingMask ?? null;
     if (kpm !== null) {
+      checkMaskDType(name, 'keyPaddingMask', kpm, shapes);
       const expected = unbatched ? [S] : [N, S];
       if (!sameShape(kpm.shape, expected)) throw new Error(`${name}: keyPaddingMask ${fmt(kpm.shape)} must be ${fmt(expected)} ${shapes}`);
       const m = reshape(isBoolTensor(kpm) ? additiveMask(kpm, true, dtype) : cast(kpm, dtype), [N, 1, 1, S]);

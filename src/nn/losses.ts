@@ -177,12 +177,16 @@ export class TripletMarginLoss extends Module<Tensor, Tensor> {
   }
 }
 
-/** cosineSimilarity(x1, x2, axis, eps) as a module: `{axis = 1, eps = 1e-8}`. */
+/**
+ * cosineSimilarity(x1, x2, axis, eps) as a module: `{axis = 1, eps = 1e-8}`, or the function's
+ * positional arguments, `new CosineSimilarity(0, 1e-6)`, as PyTorch's `nn.CosineSimilarity(dim, eps)`.
+ */
 export class CosineSimilarity extends Module<Tensor, Tensor> {
   readonly axis: number;
   readonly eps: number;
-  constructor(opts: Options<{ axis?: number; eps?: number }> = {}) {
+  constructor(axisOrOpts: number | Options<{ axis?: number; eps?: number }> = {}, eps?: number | ModuleOptions, _opts: ModuleOptions = {}) {
     super();
+    const opts = typeof axisOrOpts === 'number' ? { axis: axisOrOpts, eps: typeof eps === 'number' ? eps : undefined } : axisOrOpts;
     this.axis = opts.axis ?? 1;
     this.eps = opts.eps ?? 1e-8;
   }

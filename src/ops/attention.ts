@@ -41,6 +41,17 @@ export function isBoolTensor(t: Tensor): boolean {
 }
 
 /**
+ * A mask is bool (which positions are blocked) or float (added to the scores); an int32 mask is
+ * neither, and adding its 0/1 would silently mask nothing, so it throws, as PyTorch does.
+ */
+export function checkMaskDType(op: string, name: string, mask: Tensor, shapes: string): void {
+  if (!(mask instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor ${shapes}`);
+  if (mask.dtype !== 'bool' && mask.dtype !== 'float32' && mask.dtype !== 'float64') {
+    throw new Error(`${op}: ${name} must be a bool or float tensor, got ${mask.dtype} ${fmt(mask.shape)} ${shapes}`);
+  }
+}
+
+/**
  * An additive mask from a bool one: 0 where `blockWhen` is false, -Infinity where the mask equals
  * `blockWhen` (so sdpa passes false: its false entries block; MultiheadAttention passes true).
  */
@@ -101,6 +112,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const dtype = q.dtype;
   let mask: Tensor | null = null;
   const m = opts.attnMask ?? null;
+  if (m !== null) checkMaskDType(op, 'attnMask', m, shapes);
   if (opts.isCausal) {
     if (m !== null) throw new Error(`${op}: pass either attnMask or isCausal, not both ${shapes}`);
     mask = causalMask(L, S, dtype);

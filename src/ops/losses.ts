@@ -18,7 +18,8 @@ import { Tensor } from '../tensor/tensor';
 import { allocate, DType } from '../tensor/dtype';
 import { checkTensor } from './arguments';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, pow, relu, sqrt, sub } from './elementwise';
-import { constant } from './operands';
+import { constant, stopGradient } from './operands';
+import { square } from './math';
 import { max, mean, sum } from './reduce';
 import { reshape } from './shape';
 import { logSoftmax } from './softmax';
@@ -125,7 +126,12 @@ function classIndexLoss(op: string, logp: Tensor, target: Targets, opts: CrossEn
   }
   const perElement = neg(sum(mul(logp, constant(m, logp.shape)), axis));
   const reduction = opts.reduction ?? 'mean';
-  if (reduction === 'mean') return div(sum(perElement), denominator);
+  if (reduction === 'mean') {
+    // Every target ignored (or an empty batch): the mean is 0/0 = NaN, as PyTorch's, but no row sent
+    // a gradient, so the input's gradient is zero, as PyTorch's (dividing would make it NaN).
+    if (denominator === 0) return add(mul(sum(perElement), 0), NaN);
+    return div(sum(perElement), denominator);
+  }
   return reduce(op, perElement, reduction);
 }
 
@@ -201,7 +207,21 @@ function clampedLog(v: Tensor): Tensor {
   return maximum(log(maximum(v, tiny)), -100);
 }
 
-/** Binary cross-entropy of probabilities p in [0,1]: −w·(t·log p + (1 − t)·log(1 − p)), each log ≥ −100. */
+/** PyTorch's floor on p·(1 − p) in binary cross-entropy's gradient: 1e-12 rounded to float32, as PyTorch's constant. */
+const BCE_EPSILON = Math.fround(1e-12);
+
+/**
+ * Binary cross-entropy of probabilities p in [0,1]: −w·(t·log p + (1 − t)·log(1 − p)), each log ≥ −100.
+ *
+ * Note [saturated bce gradient]: PyTorch's gradient with respect to p is w·(p − t) / max(p·(1 − p), 1e-12),
+ * which is the derivative of the value wherever p·(1 − p) ≥ 1e-12, but at p = 0 or 1 (a sigmoid that
+ * saturated) it is ±w·1e12 where the clamped logs alone would give 0: a prediction that is certain and
+ * wrong would get no gradient. Where p·(1 − p) < 1e-12 (a zero-gradient `step` mask, Note [step masks])
+ * the loss is the stopped value plus Q = d·(p − t)/ε + (d²/2)·K with d = p − stop(p), ε = 1e-12 and
+ * (p − t) and K stopped: Q is exactly 0, its derivative is (p − t)/ε and its second derivative K, both
+ * PyTorch's: its ε in the gradient is a float32 constant, also in float64, and its second derivative is
+ * K = (p(1 − p) − (p − t)(1 − 2p)) / (p(1 − p) + 1e-12)², not the derivative of its gradient.
+ */
 export function bceLoss(p: Tensor, target: Tensor, opts: WeightedLossOptions = {}): Tensor {
   checkPair('bceLoss', p, target);
   for (let i = 0; i < p.size; i++) {
@@ -209,7 +229,19 @@ export function bceLoss(p: Tensor, target: Tensor, opts: WeightedLossOptions = {
     if (!(v >= 0 && v <= 1))
       throw new Error(`bceLoss: input value ${v} at position ${i} is not a probability in [0,1] (input ${fmt(p.shape)})`);
   }
-  let losses = neg(add(mul(target, clampedLog(p)), mul(sub(1, target), clampedLog(sub(1, p)))));
+  const elementwise = (q: Tensor) => neg(add(mul(target, clampedLog(q)), mul(sub(1, target), clampedLog(sub(1, q)))));
+  let losses = elementwise(p);
+  let saturated = false;
+  for (let i = 0; i < p.size && !saturated; i++) saturated = p.data[i] * (1 - p.data[i]) < BCE_EPSILON;
+  if (saturated) {
+    // Note [saturated bce gradient]; the target's gradient stays that of the clamped logs.
+    const s = step(sub(BCE_EPSILON, mul(p, sub(1, p))));
+    const d = sub(p, stopGradient(p));
+    const variance = mul(p, sub(1, p));
+    const curvature = div(sub(variance, mul(sub(p, target), sub(1, mul(p, 2)))), square(add(variance, 1e-12)));
+    const q = add(mul(div(mul(d, d), 2), stopGradient(curvature)), div(mul(d, stopGradient(sub(p, target))), BCE_EPSILON));
+    losses = add(mul(losses, sub(1, s)), mul(add(elementwise(stopGradient(p)), q), s));
+  }
   if (opts.weight) losses = mul(losses, opts.weight);
   return reduce('bceLoss', losses, opts.reduction);
 }
@@ -314,7 +346,13 @@ export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): T
   return reduce('klDiv', losses, opts.reduction, ['mean', 'batchmean', 'sum', 'none']);
 }
 
-/** Σ a·b / √max(Σa²·Σb², eps²) along `axis` (a and b broadcast). */
+/**
+ * Σ a·b / √(max(Σa², eps²)·max(Σb², eps²)) along `axis` (a and b broadcast): each norm is clamped on
+ * its own, as PyTorch computes it (a clamp of the product of the norms gives another value once either
+ * is below eps). As in torch 1.13, the clamp changes the value but not the derivative: the gradient
+ * flows through a clamped squared norm as if it were unclamped (straight through), so a zero vector
+ * gets the finite gradient b/(eps·‖b‖) and never a NaN.
+ */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = 1, eps = 1e-8): Tensor {
   checkTensor('cosineSimilarity', 'x1', a);
   checkTensor('cosineSimilarity', 'x2', b);
@@ -324,7 +362,8 @@ export function cosineSimilarity(a: Tensor, b: Tensor, axis = 1, eps = 1e-8): Te
   const w12 = sum(mul(a, b), ax);
   const w1 = sum(mul(a, a), ax);
   const w2 = sum(mul(b, b), ax);
-  return div(w12, sqrt(maximum(mul(w1, w2), eps * eps)));
+  const clamp = (w: Tensor) => add(w, stopGradient(sub(maximum(w, eps * eps), w)));
+  return div(w12, sqrt(mul(clamp(w1), clamp(w2))));
 }
 
 export interface MarginOptions extends LossReductionOptions {

@@ -14,6 +14,7 @@ import { fmt, normalizeAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { int32Tensor, scatterAddIntoZeros } from './indexing';
 import { reshape } from './shape';
+import { cast } from './operands';
 
 export interface SortOptions {
   /** Largest first (equal values still keep their order: the sort is stable both ways). */
@@ -72,14 +73,19 @@ function run(op: string, x: Tensor, k: number | null, axis: number, largest: boo
   return { values: x.ndim === 0 ? reshape(y, []) : y, indices: int32Tensor(saved!, shape) };
 }
 
-/** Sorted values along `axis` and where each came from; stable (equal values keep their order), NaN last (first descending). */
+/** Sorted values along `axis` and where each came from; stable (equal values keep their order), NaN last (first descending); bool tensors too. */
 export function sort(x: Tensor, axis = -1, opts: SortOptions = {}): ValuesAndIndices {
+  if (x instanceof Tensor && x.dtype === 'bool') {
+    // false < true, as PyTorch sorts bool tensors (topk of a bool tensor stays an error, as there).
+    const { values, indices } = run('sort', cast(x, 'int32'), null, axis, opts.descending ?? false);
+    return { values: cast(values, 'bool'), indices };
+  }
   return run('sort', x, null, axis, opts.descending ?? false);
 }
 
 /** The positions that sort x along `axis` (int32): sort(...).indices. */
 export function argsort(x: Tensor, axis = -1, opts: SortOptions = {}): Tensor {
-  return run('argsort', x, null, axis, opts.descending ?? false).indices;
+  return run('argsort', x instanceof Tensor && x.dtype === 'bool' ? cast(x, 'int32') : x, null, axis, opts.descending ?? false).indices;
 }
 
 /** The k largest (or smallest) values along `axis`, sorted, and their positions (int32). */

@@ -24,8 +24,9 @@ export function linspace(start: number, end: number, steps: number, opts: Creati
   return new Tensor(data, [steps], opts.requiresGrad ?? false, opts.name);
 }
 
-/** The n×m matrix with ones on the diagonal. */
-export function eye(n: number, m: number = n, opts: CreationOptions = {}): Tensor {
+/** The n×m matrix with ones on the diagonal; `eye(n, opts)` is `eye(n, n, opts)`. */
+export function eye(n: number, columns: number | CreationOptions = n, options: CreationOptions = {}): Tensor {
+  const [m, opts] = typeof columns === 'object' && columns !== null ? [n, columns] : [columns, options];
   for (const [name, v] of [
     ['n', n],
     ['m', m],

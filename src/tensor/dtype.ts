@@ -121,7 +121,8 @@ export function convertValue(dtype: DType, value: number): number {
 
 /** Copies `x` into `out` converting each value to out's dtype (convertValue). */
 export function convertInto(x: Storage, out: Storage): Storage {
-  if (out instanceof Uint8Array && !(x instanceof Uint8Array)) {
+  if (out instanceof Uint8Array) {
+    // Also from a Uint8Array: tensor(new Uint8Array([1, 2])) is bool, so 2 must become 1.
     for (let i = 0; i < x.length; i++) out[i] = x[i] !== 0 ? 1 : 0;
   } else {
     // Int32Array's own conversion (ToInt32) truncates toward 0; floats take any value.
