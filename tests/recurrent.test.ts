@@ -374,11 +374,57 @@ describe('attention', () => {
     expect([2, 5, 8].map((i) => wk!.data[i])).toEqual([0, 0, 0]);
   });
 
-  test('a query row with every key blocked gives NaN, as the softmax formula and torch 1.13 do', () => {
+  test('MultiheadAttention: a query row with every key blocked gives NaN, as the softmax formula and PyTorch (1.13 and 2.13) do', () => {
     const m = new tg.nn.MultiheadAttention(2, 1, { rng: tg.rng(1) });
     const x = tg.randn([2, 1, 2], { rng: tg.rng(2) });
     const [out] = m.forward(x, x, x, { keyPaddingMask: tg.tensor([[true, true]]) });
     expect(Array.from(out.data).every(Number.isNaN)).toBe(true);
+  });
+
+  test('scaledDotProductAttention: a row with every key blocked gives 0 and no gradient, as PyTorch 2 (Note [blocked rows in scaledDotProductAttention])', () => {
+    const r = tg.rng('blocked rows');
+    const leafOf = (t: tg.Tensor) => tg.tensor(Float64Array.from(t.data), { shape: t.shape, dtype: 'float64', requiresGrad: true });
+    const leaf = (shape: number[]) => leafOf(tg.randn(shape, { rng: r, dtype: 'float64' }));
+    const [q, k, v] = [leaf([1, 2, 5]), leaf([1, 3, 5]), leaf([1, 3, 2])];
+    const gy = tg.randn([1, 2, 2], { rng: r, dtype: 'float64' });
+    // The same query 1, attending only to the keys its mask allows (0 and 2), with nothing else.
+    const q1 = leafOf(q.detach().narrow(1, 1, 1));
+    const keys = tg.tensor([0, 2], { dtype: 'int32' });
+    const [k1, v1] = [leafOf(k.detach().indexSelect(1, keys)), leafOf(v.detach().indexSelect(1, keys))];
+    const alone = tg.scaledDotProductAttention(q1, k1, v1);
+    alone.backward(gy.narrow(1, 1, 1));
+    const masks = [
+      tg.tensor([
+        [false, false, false],
+        [true, false, true],
+      ]),
+      tg.tensor(
+        [
+          [-Infinity, -Infinity, -Infinity],
+          [0, -Infinity, 0],
+        ],
+        { dtype: 'float64' },
+      ),
+    ];
+    for (const attnMask of masks) {
+      for (const t of [q, k, v]) t.grad = null;
+      const y = tg.scaledDotProductAttention(q, k, v, { attnMask });
+      expect(Array.from(y.data.slice(0, 2))).toEqual([0, 0]);
+      expect(Array.from(y.data.slice(2))).toEqual(Array.from(alone.data));
+      y.backward(gy);
+      expect(Array.from(q.grad!.data.slice(0, 5))).toEqual([0, 0, 0, 0, 0]);
+      expect(Array.from(q.grad!.data.slice(5))).toEqual(Array.from(q1.grad!.data));
+      // Key 1 is blocked for both queries: no gradient; keys 0 and 2 get query 1's.
+      expect(Array.from(k.grad!.data.slice(5, 10))).toEqual([0, 0, 0, 0, 0]);
+      expect(Array.from(v.grad!.data.slice(2, 4))).toEqual([0, 0]);
+      for (const [j, at] of [
+        [0, 0],
+        [2, 1],
+      ]) {
+        expect(Array.from(k.grad!.data.slice(5 * j, 5 * j + 5))).toEqual(Array.from(k1.grad!.data.slice(5 * at, 5 * at + 5)));
+        expect(Array.from(v.grad!.data.slice(2 * j, 2 * j + 2))).toEqual(Array.from(v1.grad!.data.slice(2 * at, 2 * at + 2)));
+      }
+    }
   });
 
   test('needWeights false gives null; averageAttnWeights false gives one map per head', () => {

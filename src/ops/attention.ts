@@ -8,14 +8,22 @@
  * the Transformer layers a bool mask (attnMask, keyPaddingMask) is TRUE where attention is NOT allowed.
  * Float masks are added to the scores everywhere (so -Infinity blocks and 0 allows). A bool mask becomes
  * an additive constant of 0 and -Infinity. A query row whose every key is blocked has softmax 0/0: its
- * output (and weights) are NaN, as the softmax formula gives and as torch 1.13's MultiheadAttention and
- * PyTorch's math attention before 2.5 give (2.5's math backend returns zeros there instead).
+ * output (and weights) are NaN in MultiheadAttention and the Transformer layers, as the softmax formula
+ * gives and as PyTorch's MultiheadAttention gives (1.13 and 2.13 alike).
+ *
+ * Note [blocked rows in scaledDotProductAttention]: the function exists only in PyTorch 2, whose math
+ * backend since 2.5 gives such a row zeros and zero gradients (a "safe softmax": measured with torch
+ * 2.13, a bool and a float mask alike). scaledDotProductAttention does the same when it is given an
+ * attnMask: a row whose every score is −∞ gets weights 0, output 0, and no gradient into q or k.
+ * isCausal never blocks a whole row (query i always sees key 0).
  */
 import { composite } from '../autograd/scope';
 import { defaultRng, Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { noGrad } from '../autograd/mode';
+import { all, eq, where } from './compare';
 import { add, mul } from './elementwise';
 import { dropout } from './layers';
 import { matmul } from './matmul';
@@ -71,7 +79,8 @@ export function causalMask(L: number, S: number, dtype: Tensor['dtype']): Tensor
 
 /**
  * The attention core shared with MultiheadAttention: softmax(q kᵀ · scale + mask) with dropout, then
- * the weights times v. Returns both (the weights are differentiable).
+ * the weights times v. Returns both (the weights are differentiable). `zeroBlockedRows`: Note
+ * [blocked rows in scaledDotProductAttention].
  */
 export function attend(
   q: Tensor,
@@ -81,10 +90,19 @@ export function attend(
   scale: number,
   p: number,
   rng: Rng | undefined,
+  zeroBlockedRows = false,
 ): { y: Tensor; weights: Tensor } {
   let scores = mul(matmul(q, transposeLast2(k)), scale);
   if (mask !== null) scores = add(scores, mask);
-  let weights = softmax(scores, -1);
+  const blocked = zeroBlockedRows && mask !== null ? noGrad(() => all(eq(scores, -Infinity), -1, true)) : null;
+  let weights: Tensor;
+  if (blocked !== null && blocked.data.some((b) => b !== 0)) {
+    // A finite stand-in keeps the blocked rows' softmax (and so its backward) free of NaN; the
+    // weights there are then 0, and so are the gradients that reach q and k through them.
+    weights = where(blocked, 0, softmax(where(blocked, 0, scores), -1));
+  } else {
+    weights = softmax(scores, -1);
+  }
   if (p > 0) weights = dropout(weights, p, { rng: rng ?? defaultRng() });
   return { y: matmul(weights, v), weights };
 }
@@ -131,7 +149,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     .filter((w) => w !== '')
     .join(' ');
   // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
-  return composite('scaledDotProductAttention', words, [q, k, v, m], () => attend(q, k, v, mask, scale, p, opts.rng).y);
+  return composite('scaledDotProductAttention', words, [q, k, v, m], () => attend(q, k, v, mask, scale, p, opts.rng, m !== null).y);
 }
 
 /** a broadcasts to b without growing b. */
