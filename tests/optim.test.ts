@@ -222,3 +222,32 @@ describe('Note [fused updates]: the one-loop float32 updates equal the op-by-op 
     }
   });
 });
+
+test("torch 2's decoupled_weight_decay group key loads into Adam (false) and AdamW (true); the other value is the other optimizer's dict", () => {
+  const make = () => {
+    const p = tg.tensor([1, -2], { dtype: 'float64', requiresGrad: true });
+    return { p, adam: new tg.optim.Adam([p], { lr: 0.1, weightDecay: 0.1 }), adamW: new tg.optim.AdamW([p], { lr: 0.1 }) };
+  };
+  const a = make();
+  a.p.grad = tg.tensor([0.5, 0.25], { dtype: 'float64' });
+  a.adam.step();
+  a.adamW.step();
+  const withKey = (sd: tg.optim.OptimizerStateDict, v: boolean) => ({
+    ...sd,
+    param_groups: sd.param_groups.map((g) => ({ ...g, decoupled_weight_decay: v })),
+  });
+  const b = make();
+  b.adam.loadStateDict(withKey(a.adam.stateDict(), false));
+  b.adamW.loadStateDict(withKey(a.adamW.stateDict(), true));
+  expect(b.adam.stateDict()).toEqual(a.adam.stateDict());
+  expect(b.adamW.stateDict()).toEqual(a.adamW.stateDict());
+  expect(() => b.adam.loadStateDict(withKey(a.adam.stateDict(), true))).toThrow(
+    /^Adam\.loadStateDict: group 0 of the dict has decoupled_weight_decay true, which is AdamW's update, not Adam's \(a state dict of AdamW\?\)$/,
+  );
+  expect(() => b.adamW.loadStateDict(withKey(a.adamW.stateDict(), false))).toThrow(
+    /^AdamW\.loadStateDict: group 0 of the dict has decoupled_weight_decay false/,
+  );
+  expect(() =>
+    b.adam.loadStateDict({ ...a.adam.stateDict(), param_groups: [{ ...a.adam.stateDict().param_groups[0], nesterov: false }] }),
+  ).toThrow(/^Adam\.loadStateDict: group 0 of the dict has 'nesterov', which Adam does not take/);
+});

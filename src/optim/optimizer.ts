@@ -225,7 +225,12 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
       const options: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(saved)) {
         if (k === 'params') continue;
-        if (!own.has(k) && !FOREIGN_GROUP_KEYS.has(k) && k !== 'maximize') {
+        if (
+          !own.has(k) &&
+          !FOREIGN_GROUP_KEYS.has(k) &&
+          k !== 'maximize' &&
+          !this.acceptsGroupKey(k, v, `${where}: group ${gi} of the dict`)
+        ) {
           throw new Error(
             `${where}: group ${gi} of the dict has '${k}', which ${this.name} does not take (a state dict of another optimizer?)`,
           );
@@ -253,6 +258,15 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     this.state.clear();
     for (const [p, s] of state) this.state.set(p, s);
     groups.forEach((g, gi) => Object.assign(this.paramGroups[gi], g));
+  }
+
+  /**
+   * Whether a loaded group may carry `key`, an option of this optimiser in another PyTorch version
+   * that this one has no field for (it is then not stored); may throw, naming `where`, when the value
+   * says the dict is of another optimiser.
+   */
+  protected acceptsGroupKey(_key: string, _value: unknown, _where: string): boolean {
+    return false;
   }
 
   /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
