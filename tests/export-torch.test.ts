@@ -88,6 +88,23 @@ test('a Sequential becomes class Model(nn.Sequential) with the same layers, one 
   expect(source).toContain('nn.LeakyReLU(negative_slope=0.2)');
 });
 
+test("Upsample exports with its mode quoted and its alignCorners (which PyTorch's repr leaves out), forwarding as tapegrad's", () => {
+  const source = expectSameForward(
+    new nn.Sequential(
+      new nn.Upsample({ scaleFactor: 2 }),
+      new nn.Upsample({ size: [5, 11], mode: 'bilinear', alignCorners: true }),
+      new nn.Upsample({ scaleFactor: [1.5, 0.5], mode: 'bilinear' }),
+    ),
+    randn([2, 3, 4, 4]),
+  );
+  expect(source).toContain("nn.Upsample(scale_factor=2.0, mode='nearest')");
+  expect(source).toContain("nn.Upsample(size=(5, 11), mode='bilinear', align_corners=True)");
+  expectSameForward(new nn.Sequential(new nn.Upsample({ scaleFactor: 1.5, mode: 'linear', alignCorners: true })), randn([2, 3, 7]));
+  // LayerNorm's bias option (PyTorch >= 2.1) is spelt out, as its repr does not say it.
+  const ln = tg.export.toTorch(new nn.Sequential(new nn.LayerNorm(4, { bias: false })), tg.zeros([2, 4]))['model.py'];
+  expect(ln).toContain('nn.LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)');
+});
+
 class LstmClassifier extends nn.Module {
   readonly lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, rng, dtype: 'float64' });
   readonly fc = new nn.Linear(6, 3, { rng, dtype: 'float64' });

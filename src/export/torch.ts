@@ -73,7 +73,6 @@ const BY_REPR = new Set([
   'AdaptiveMaxPool2d',
   'BatchNorm1d',
   'BatchNorm2d',
-  'LayerNorm',
   'GroupNorm',
   'InstanceNorm1d',
   'InstanceNorm2d',
@@ -108,7 +107,6 @@ const BY_REPR = new Set([
   'Softshrink',
   'Hardshrink',
   'Threshold',
-  'Upsample',
   'PixelShuffle',
   'PixelUnshuffle',
   'RNNCell',
@@ -136,6 +134,15 @@ function recurrentArgs(m: Fields): string {
 }
 
 const BY_FIELDS: Record<string, (m: Fields, ctor: (child: AnyModule) => string) => string> = {
+  // PyTorch's repr leaves out align_corners, and 1.13's prints the mode unquoted: spelt out instead.
+  Upsample: (m) => {
+    const repr: string = m.extraRepr();
+    const info = repr.slice(0, repr.lastIndexOf(', mode='));
+    const alignCorners = m.opts.alignCorners === true ? ', align_corners=True' : '';
+    return `nn.Upsample(${info}, mode=${py(m.opts.mode ?? 'nearest')}${alignCorners})`;
+  },
+  // PyTorch's repr does not say bias=False (LayerNorm's bias option, torch >= 2.1).
+  LayerNorm: (m) => `nn.LayerNorm(${m.extraRepr()}${m.weight !== null && m.bias === null ? ', bias=False' : ''})`,
   RNN: (m) => `nn.RNN(${recurrentArgs(m)})`,
   LSTM: (m) => `nn.LSTM(${recurrentArgs(m)})`,
   GRU: (m) => `nn.GRU(${recurrentArgs(m)})`,
