@@ -38,6 +38,19 @@ describe('TensorDataset and Subset', () => {
     expect(sub.length).toBe(3);
     expect([0, 1, 2].map((i) => sub.get(i)[1].item())).toEqual([7, 2, 2]);
   });
+
+  test("negative positions count from the end (SPEC §18), in get and in a Subset's indices, as Python indexing", () => {
+    const ds = new TensorDataset(xs, ys);
+    expect(ds.get(-1)[0].toArray()).toEqual([9, 90, 900]);
+    expect(ds.get(-10)[1].item()).toBe(0);
+    expect(() => ds.get(-11)).toThrow('TensorDataset.get: index -11 is out of range for 10 items');
+    const sub = new Subset(ds, [-1, 4, -3]);
+    expect([0, 1, 2].map((i) => sub.get(i)[1].item())).toEqual([9, 4, 7]);
+    expect(sub.get(-1)[1].item()).toBe(7);
+    expect(() => sub.get(3)).toThrow('Subset.get: index 3 is out of range for 3 items');
+    expect(() => new Subset(ds, [-11])).toThrow('Subset: index -11 is out of range for 10 items');
+    expect([...new DataLoader(sub, { batchSize: 3 })][0][1].toArray()).toEqual([9, 4, 7]);
+  });
 });
 
 describe('randomSplit', () => {

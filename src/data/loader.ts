@@ -24,8 +24,10 @@ export interface Dataset<T> {
   get(i: number): T;
 }
 
-function checkIndex(op: string, i: number, n: number): void {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`${op}: index ${i} is out of range for ${n} items`);
+/** An item's position: an integer in [-n, n), a negative one counting from the end (SPEC §18, as Python's). */
+function position(op: string, i: number, n: number): number {
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new Error(`${op}: index ${i} is out of range for ${n} items`);
+  return i < 0 ? i + n : i;
 }
 
 /** Row i of a tensor, copied: shape [...shape.slice(1)]. */
@@ -56,8 +58,8 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements Dataset<T> 
   }
 
   get(i: number): T {
-    checkIndex('TensorDataset.get', i, this.length);
-    return this.tensors.map((t) => row(t, i)) as T;
+    const k = position('TensorDataset.get', i, this.length);
+    return this.tensors.map((t) => row(t, k)) as T;
   }
 }
 
@@ -71,7 +73,7 @@ export class Subset<T> implements Dataset<T> {
   ) {
     checkDataset('Subset', dataset);
     this.indices = Array.from(indices);
-    for (const i of this.indices) checkIndex('Subset', i, dataset.length);
+    for (const i of this.indices) position('Subset', i, dataset.length);
   }
 
   get length(): number {
@@ -79,8 +81,8 @@ export class Subset<T> implements Dataset<T> {
   }
 
   get(i: number): T {
-    checkIndex('Subset.get', i, this.indices.length);
-    return this.dataset.get(this.indices[i]);
+    const index = this.indices[position('Subset.get', i, this.indices.length)];
+    return this.dataset.get(index < 0 ? index + this.dataset.length : index);
   }
 }
 
