@@ -251,3 +251,31 @@ test("torch 2's decoupled_weight_decay group key loads into Adam (false) and Ada
     b.adam.loadStateDict({ ...a.adam.stateDict(), param_groups: [{ ...a.adam.stateDict().param_groups[0], nesterov: false }] }),
   ).toThrow(/^Adam\.loadStateDict: group 0 of the dict has 'nesterov', which Adam does not take/);
 });
+
+test("step(closure) calls the closure first and returns its loss, as PyTorch's; zeroGrad(false) leaves zero gradients (torch 1.13's default), zeroGrad() none", () => {
+  const p = tg.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  const opt = new tg.optim.SGD([p], { lr: 0.5 });
+  const loss = opt.step(() => {
+    opt.zeroGrad();
+    const l = p.mul(p).sum(); // gradient 2p = [2, 4]
+    l.backward();
+    return l;
+  });
+  expect(loss.item()).toBe(5);
+  expect(Array.from(p.data)).toEqual([0, 0]);
+  expect(opt.step()).toBeUndefined();
+  expect(() => opt.step(3 as never)).toThrow(/^SGD\.step: the closure must be a function that returns the loss, got number$/);
+  opt.zeroGrad(false);
+  expect([p.grad!.shape, Array.from(p.grad!.data)]).toEqual([[2], [0, 0]]);
+  opt.zeroGrad();
+  expect(p.grad).toBeNull();
+  const lin = new tg.nn.Linear(2, 1);
+  lin
+    .forward(tg.ones([1, 2]))
+    .sum()
+    .backward();
+  lin.zeroGrad(false);
+  expect(lin.parameters().map((q) => Array.from(q.grad!.data))).toEqual([[0, 0], [0]]);
+  lin.zeroGrad();
+  expect(lin.parameters().map((q) => q.grad)).toEqual([null, null]);
+});

@@ -20,6 +20,7 @@
  * one does not have) or of other parameters (group or parameter counts, shapes) throws.
  */
 import { noGrad } from '../autograd/mode';
+import { zeros } from '../tensor/create';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -145,8 +146,15 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
   /** State created with the group rather than on the first step (Adagrad's accumulators). */
   protected onAddGroup(_group: ParamGroup<O>): void {}
 
-  /** One update of every parameter that has a gradient. */
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient. With a closure (PyTorch's step(closure)), first
+   * calls it — it re-evaluates the model and runs backward — and returns what it returned (the loss).
+   */
+  step<L = undefined>(closure?: () => L): L {
+    if (closure !== undefined && typeof closure !== 'function') {
+      throw new Error(`${this.name}.step: the closure must be a function that returns the loss, got ${typeof closure}`);
+    }
+    const loss = closure?.() as L;
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -166,6 +174,7 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
         }
       }
     });
+    return loss;
   }
 
   /** Updates p.data (and the parameter's state) in place from its gradient (Note [fused updates]). */
@@ -269,9 +278,15 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     return false;
   }
 
-  /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+  /**
+   * Clears every parameter's gradient: to null (PyTorch's set_to_none, the default here as in torch 2),
+   * or with setToNone false to a zero tensor of the gradient's shape (torch 1.13's default).
+   */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.params) {
+      if (setToNone || p.grad === null) p.grad = null;
+      else p.grad = zeros(p.grad.shape, { dtype: p.grad.dtype });
+    }
   }
 }
 
