@@ -132,6 +132,28 @@ test("a user's forward that loops over a ModuleList, indexes a ModuleDict, runs 
   );
 });
 
+class Functional extends nn.Module {
+  readonly fc = new nn.Linear(4, 5, { rng });
+  forward(x: tg.Tensor): tg.Tensor {
+    const h = this.fc.forward(x);
+    const parts = [
+      tg.leakyRelu(h, 0.2),
+      tg.elu(h, 0.5),
+      tg.softplus(h, { beta: 2, threshold: 1 }),
+      tg.logSoftmax(h, 1),
+      tg.sin(h),
+      tg.erf(h),
+    ];
+    return tg.concat([...parts, tg.max(h, 1, true)], 1);
+  }
+}
+
+test("a user's forward calling functional activations, logSoftmax, sin, erf and a max reduction exports them as torch ops", () => {
+  const source = expectSameForward(new Functional().double(), randn([3, 4]));
+  expect(source).toContain('.amax(dim=(1,), keepdim=True)');
+  expect(source).toContain('torch.sin(');
+});
+
 class LstmClassifier extends nn.Module {
   readonly lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, rng, dtype: 'float64' });
   readonly fc = new nn.Linear(6, 3, { rng, dtype: 'float64' });

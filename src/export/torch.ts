@@ -242,6 +242,34 @@ const OPS: Record<string, OpWriter> = {
   transpose: (ins, attrs) => `${ins[0]}.permute(${attrs.perm.join(', ')})`,
   concat: (ins, attrs) => `torch.cat([${ins.join(', ')}], dim=${attrs.axis})`,
   sum: (ins, attrs) => `${ins[0]}.sum(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
+  max: (ins, attrs) => `${ins[0]}.amax(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
+  stopGradient: (ins) => `${ins[0]}.detach()`,
+  // The indicator [x > 0] in x's dtype (Note [step masks]) that leakyRelu, elu, softplus … are made of.
+  step: (ins) => `(${ins[0]} > 0).to(${ins[0]}.dtype)`,
+  ...Object.fromEntries(
+    (
+      [
+        'sin',
+        'cos',
+        'tan',
+        'asin',
+        'acos',
+        'atan',
+        'sinh',
+        'cosh',
+        'erf',
+        'erfc',
+        'log1p',
+        'expm1',
+        'log2',
+        'log10',
+        'sign',
+        'floor',
+        'ceil',
+        'trunc',
+      ] as const
+    ).map((op) => [op, fn(`torch.${op}`)]),
+  ),
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
   // The fused primitives of the transformer path (issue 29) and their torch functions.
   gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
