@@ -326,6 +326,24 @@ describe('scheduler basics', () => {
     lrs.forEach((v, t) => expect(v).toBeCloseTo(closed[t], 14));
   });
 
+  test("ChainedScheduler is built as torch 1.13's (schedulers), torch 2's (schedulers, optimizer) or SequentialLR's (optimizer, {schedulers}), stepping alike", () => {
+    const run = (make: (o: Opt) => { step(): void; getLastLr(): number[] }) => {
+      const o = makeOptimizer('SGD');
+      const s = make(o);
+      return Array.from({ length: 6 }, () => (s.step(), s.getLastLr()));
+    };
+    const subs = (o: Opt) => [new S.StepLR(o, { stepSize: 2, gamma: 0.5 }), new S.ExponentialLR(o, { gamma: 0.9 })];
+    const plain = run((o) => new S.ChainedScheduler(subs(o)));
+    expect(run((o) => new S.ChainedScheduler(subs(o), o))).toEqual(plain);
+    expect(run((o) => new S.ChainedScheduler(o, { schedulers: subs(o) }))).toEqual(plain);
+    expect(plain[1]).toEqual(LRS.map((lr) => expect.closeTo(lr * 0.5 * 0.9 ** 2, 15)));
+    const other = makeOptimizer('SGD');
+    expect(() => new S.ChainedScheduler(subs(makeOptimizer('SGD')), other)).toThrow(
+      /^ChainedScheduler: scheduler 0 belongs to another optimizer$/,
+    );
+    expect(() => new S.ChainedScheduler(other, {} as never)).toThrow(/^ChainedScheduler: schedulers must be a non-empty list$/);
+  });
+
   test('ReduceLROnPlateau takes a one-element tensor as the metric', () => {
     const opt = makeOptimizer('SGD');
     const s = new S.ReduceLROnPlateau(opt, { patience: 0 });

@@ -870,8 +870,29 @@ export class ChainedScheduler {
   readonly optimizer: AnyOptimizer;
   protected lastLr: number[];
 
-  constructor(schedulers: LRScheduler[]) {
+  /**
+   * `new ChainedScheduler(schedulers)` (torch 1.13), `new ChainedScheduler(schedulers, optimizer)` (torch 2),
+   * or in SequentialLR's shape, `new ChainedScheduler(optimizer, {schedulers})`.
+   */
+  constructor(schedulers: LRScheduler[], optimizer?: AnyOptimizer);
+  constructor(optimizer: AnyOptimizer, opts: { schedulers: LRScheduler[] });
+  constructor(first: LRScheduler[] | AnyOptimizer, second?: AnyOptimizer | { schedulers: LRScheduler[] }) {
+    let schedulers: LRScheduler[];
+    let optimizer: AnyOptimizer | undefined;
+    if (first instanceof Optimizer) {
+      optimizer = first;
+      schedulers = (second as { schedulers: LRScheduler[] } | undefined)?.schedulers as LRScheduler[];
+    } else {
+      schedulers = first;
+      optimizer = second === undefined ? undefined : checkOptimizer('ChainedScheduler', second);
+    }
     if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error(`ChainedScheduler: schedulers must be a non-empty list`);
+    if (optimizer !== undefined) {
+      schedulers.forEach((s, i) => {
+        if (s instanceof LRScheduler && s.optimizer !== optimizer)
+          throw new Error(`ChainedScheduler: scheduler ${i} belongs to another optimizer`);
+      });
+    }
     schedulers.forEach((s, i) => {
       if (!(s instanceof LRScheduler)) throw new Error(`ChainedScheduler: scheduler ${i} is not an epoch scheduler, got ${describe(s)}`);
       if (s.optimizer !== schedulers[0].optimizer)
