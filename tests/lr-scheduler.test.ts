@@ -344,6 +344,23 @@ describe('scheduler basics', () => {
     expect(() => new S.ChainedScheduler(other, {} as never)).toThrow(/^ChainedScheduler: schedulers must be a non-empty list$/);
   });
 
+  test('LambdaLR and MultiplicativeLR also take their functions as {lrLambda, lastEpoch}', () => {
+    const lrs = (make: (o: Opt) => { step(): void }) => {
+      const o = makeOptimizer('SGD');
+      const s = make(o);
+      return Array.from({ length: 4 }, () => (s.step(), o.paramGroups.map((g) => g.lr)));
+    };
+    const f = (e: number) => 0.5 ** e;
+    expect(lrs((o) => new S.LambdaLR(o, { lrLambda: f }))).toEqual(lrs((o) => new S.LambdaLR(o, f)));
+    expect(lrs((o) => new S.MultiplicativeLR(o, { lrLambda: [f, f] }))).toEqual(lrs((o) => new S.MultiplicativeLR(o, f)));
+    const o = makeOptimizer('SGD');
+    o.paramGroups.forEach((g) => (g.initialLr = g.lr));
+    expect(new S.LambdaLR(o, { lrLambda: f, lastEpoch: 2 }).lastEpoch).toBe(3);
+    expect(() => new S.LambdaLR(makeOptimizer('SGD'), { lrLambda: 3 } as never)).toThrow(
+      /^LambdaLR: lr function 0 is not a function, got 3$/,
+    );
+  });
+
   test('ReduceLROnPlateau takes a one-element tensor as the metric', () => {
     const opt = makeOptimizer('SGD');
     const s = new S.ReduceLROnPlateau(opt, { patience: 0 });

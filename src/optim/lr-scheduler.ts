@@ -261,13 +261,11 @@ export abstract class LRScheduler {
 export class LambdaLR extends LRScheduler {
   readonly lrLambdas: ((epoch: number) => number)[];
 
-  constructor(
-    optimizer: AnyOptimizer,
-    lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[],
-    opts: { lastEpoch?: number } = {},
-  ) {
-    super(optimizer, 'LambdaLR', { lastEpoch: opts?.lastEpoch });
-    this.lrLambdas = lambdas(this.name, this.optimizer, lrLambda);
+  /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
+  constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
+    const o = lambdaOptions(lrLambda, opts);
+    super(optimizer, 'LambdaLR', { lastEpoch: o.lastEpoch });
+    this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
 
@@ -280,13 +278,11 @@ export class LambdaLR extends LRScheduler {
 export class MultiplicativeLR extends LRScheduler {
   readonly lrLambdas: ((epoch: number) => number)[];
 
-  constructor(
-    optimizer: AnyOptimizer,
-    lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[],
-    opts: { lastEpoch?: number } = {},
-  ) {
-    super(optimizer, 'MultiplicativeLR', { lastEpoch: opts?.lastEpoch });
-    this.lrLambdas = lambdas(this.name, this.optimizer, lrLambda);
+  /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
+  constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
+    const o = lambdaOptions(lrLambda, opts);
+    super(optimizer, 'MultiplicativeLR', { lastEpoch: o.lastEpoch });
+    this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
 
@@ -296,11 +292,15 @@ export class MultiplicativeLR extends LRScheduler {
   }
 }
 
-function lambdas(
-  name: string,
-  optimizer: AnyOptimizer,
-  fn: ((e: number) => number) | ((e: number) => number)[],
-): ((e: number) => number)[] {
+type LrLambda = ((epoch: number) => number) | ((epoch: number) => number)[];
+type LambdaOptions = { lrLambda: LrLambda; lastEpoch?: number };
+
+function lambdaOptions(fn: LrLambda | LambdaOptions, opts: { lastEpoch?: number } | undefined): LambdaOptions {
+  if (fn !== null && typeof fn === 'object' && !Array.isArray(fn) && 'lrLambda' in fn) return fn;
+  return { lrLambda: fn as LrLambda, lastEpoch: opts?.lastEpoch };
+}
+
+function lambdas(name: string, optimizer: AnyOptimizer, fn: LrLambda): ((e: number) => number)[] {
   const n = optimizer.paramGroups.length;
   const list = Array.isArray(fn) ? fn : new Array(n).fill(fn);
   if (list.length !== n) throw new Error(`${name}: expected ${n} lr functions (one per parameter group), got ${list.length}`);
