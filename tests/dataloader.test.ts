@@ -181,6 +181,21 @@ describe('DataLoader', () => {
     expect(() => [...loader]).toThrow("DataLoader: the dataset's get returns a Promise; iterate with `for await (const batch of loader)`");
   });
 
+  test("PyTorch's option names collateFn and generator are collate and rng", () => {
+    const ds = new TensorDataset(xs, ys);
+    const sizes = [...new DataLoader(ds, { batchSize: 4, collateFn: (items) => items.length })];
+    expect(sizes).toEqual([4, 4, 2]);
+    const order = (opts: tg.data.DataLoaderOptions<[tg.Tensor, tg.Tensor], unknown>) =>
+      [...new DataLoader(ds, { batchSize: 10, shuffle: true, ...opts })].map((b) => (b as tg.Tensor[])[1].toArray());
+    expect(order({ generator: tg.rng('g') })).toEqual(order({ rng: tg.rng('g') }));
+    expect(() => new DataLoader(ds, { collate: (i) => i, collateFn: (i) => i })).toThrow(
+      "DataLoader: give collate or collateFn (PyTorch's name for it), not both",
+    );
+    expect(() => new DataLoader(ds, { collate: 3 as never })).toThrow(
+      "DataLoader: collate must be a function of a batch's items, got number",
+    );
+  });
+
   test('bad options throw', () => {
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow('DataLoader: batchSize must be a positive integer, got 0');
     expect(() => new DataLoader({} as tg.data.Dataset<number>)).toThrow('DataLoader: expected a dataset ({length, get(i)}), got object');

@@ -229,6 +229,9 @@ export interface DataLoaderOptions<T, B> {
   rng?: Rng;
   /** Turns a batch's items into the batch (default: defaultCollate). */
   collate?: (items: T[]) => B;
+  /** PyTorch's names for `collate` and `rng` (collate_fn, generator), taken as the same options. */
+  collateFn?: (items: T[]) => B;
+  generator?: Rng;
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
@@ -250,8 +253,16 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements Iterable<B>, Asy
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
-    this.rng = opts.rng;
-    this.collate = opts.collate ?? ((items) => defaultCollate(items) as B);
+    for (const [ours, theirs] of [
+      ['collate', 'collateFn'],
+      ['rng', 'generator'],
+    ] as const) {
+      if (opts[ours] !== undefined && opts[theirs] !== undefined) throw new Error(`DataLoader: give ${ours} or ${theirs} (PyTorch's name for it), not both`);
+    }
+    this.rng = opts.rng ?? opts.generator;
+    const collate = opts.collate ?? opts.collateFn;
+    if (collate !== undefined && typeof collate !== 'function') throw new Error(`DataLoader: collate must be a function of a batch's items, got ${typeof collate}`);
+    this.collate = collate ?? ((items) => defaultCollate(items) as B);
   }
 
   /** The number of batches in an epoch. */
