@@ -181,6 +181,20 @@ describe('DataLoader', () => {
     expect(() => [...loader]).toThrow("DataLoader: the dataset's get returns a Promise; iterate with `for await (const batch of loader)`");
   });
 
+  test('an array of items is a dataset, as PyTorch takes a list: DataLoader, Subset and randomSplit read it', () => {
+    const items: [number, number][] = [
+      [0, 0.5],
+      [1, 1.5],
+      [2, 2.5],
+    ];
+    const [a, b] = [...new DataLoader(items, { batchSize: 2 })];
+    expect([a[0].toArray(), a[1].toArray(), b[0].toArray()]).toEqual([[0, 1], [0.5, 1.5], [2]]);
+    expect(new Subset(items, [-1, 0]).get(0)).toEqual([2, 2.5]);
+    const parts = randomSplit(items, [2, 1], { rng: tg.rng('array') });
+    expect(parts.map((p) => p.length)).toEqual([2, 1]);
+    expect([...parts[0].indices, ...parts[1].indices].sort()).toEqual([0, 1, 2]);
+  });
+
   test("PyTorch's option names collateFn and generator are collate and rng", () => {
     const ds = new TensorDataset(xs, ys);
     const sizes = [...new DataLoader(ds, { batchSize: 4, collateFn: (items) => items.length })];
@@ -198,7 +212,9 @@ describe('DataLoader', () => {
 
   test('bad options throw', () => {
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow('DataLoader: batchSize must be a positive integer, got 0');
-    expect(() => new DataLoader({} as tg.data.Dataset<number>)).toThrow('DataLoader: expected a dataset ({length, get(i)}), got object');
+    expect(() => new DataLoader({} as tg.data.Dataset<number>)).toThrow(
+      'DataLoader: expected a dataset ({length, get(i)}) or an array of items, got object',
+    );
   });
 });
 

@@ -66,14 +66,12 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements Dataset<T> 
 /** The items of `dataset` at `indices`, in that order (torch's Subset). */
 export class Subset<T> implements Dataset<T> {
   readonly indices: readonly number[];
+  readonly dataset: Dataset<T>;
 
-  constructor(
-    readonly dataset: Dataset<T>,
-    indices: ArrayLike<number>,
-  ) {
-    checkDataset('Subset', dataset);
+  constructor(dataset: Dataset<T> | readonly T[], indices: ArrayLike<number>) {
+    this.dataset = asDataset('Subset', dataset);
     this.indices = Array.from(indices);
-    for (const i of this.indices) position('Subset', i, dataset.length);
+    for (const i of this.indices) position('Subset', i, this.dataset.length);
   }
 
   get length(): number {
@@ -86,11 +84,17 @@ export class Subset<T> implements Dataset<T> {
   }
 }
 
-function checkDataset(op: string, ds: unknown): void {
-  const d = ds as Dataset<unknown> | null;
-  if (d === null || typeof d !== 'object' || typeof d.get !== 'function' || !Number.isInteger(d.length) || d.length < 0) {
-    throw new Error(`${op}: expected a dataset ({length, get(i)}), got ${d === null ? 'null' : typeof d}`);
+/** A dataset, or an array of items read as one (as PyTorch takes a list where it takes a dataset). */
+function asDataset<T>(op: string, ds: Dataset<T> | readonly T[]): Dataset<T> {
+  if (Array.isArray(ds)) {
+    const items = ds as readonly T[];
+    return { length: items.length, get: (i: number) => items[position(`${op} (an array of items)`, i, items.length)] };
   }
+  const d = ds as Dataset<T> | null;
+  if (d === null || typeof d !== 'object' || typeof d.get !== 'function' || !Number.isInteger(d.length) || d.length < 0) {
+    throw new Error(`${op}: expected a dataset ({length, get(i)}) or an array of items, got ${d === null ? 'null' : typeof d}`);
+  }
+  return d;
 }
 
 export interface RandomSplitOptions {
@@ -102,8 +106,8 @@ export interface RandomSplitOptions {
  * fractions (which sum to 1): PyTorch's rule, each floor(n·fraction), the remainder handed out one
  * by one from the first subset on.
  */
-export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], opts: RandomSplitOptions = {}): Subset<T>[] {
-  checkDataset('randomSplit', dataset);
+export function randomSplit<T>(items: Dataset<T> | readonly T[], lengths: readonly number[], opts: RandomSplitOptions = {}): Subset<T>[] {
+  const dataset = asDataset('randomSplit', items);
   const n = dataset.length;
   if (!Array.isArray(lengths) || lengths.length === 0) throw new Error('randomSplit: lengths must be a non-empty array of lengths or fractions');
   let sizes = [...lengths];
@@ -244,11 +248,10 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements Iterable<B>, Asy
   private readonly rng: Rng | undefined;
   private readonly collate: (items: Awaited<T>[]) => B;
 
-  constructor(
-    readonly dataset: Dataset<T>,
-    opts: DataLoaderOptions<Awaited<T>, B> = {},
-  ) {
-    checkDataset('DataLoader', dataset);
+  readonly dataset: Dataset<T>;
+
+  constructor(dataset: Dataset<T> | readonly T[], opts: DataLoaderOptions<Awaited<T>, B> = {}) {
+    this.dataset = asDataset('DataLoader', dataset);
     this.batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
     this.shuffle = opts.shuffle ?? false;
