@@ -279,3 +279,17 @@ test("step(closure) calls the closure first and returns its loss, as PyTorch's; 
   lin.zeroGrad();
   expect(lin.parameters().map((q) => q.grad)).toEqual([null, null]);
 });
+
+test("an option an optimizer does not take (a misspelling, PyTorch's snake_case) throws naming it rather than silently being the default; PyTorch's implementation flags are taken", () => {
+  const p = tg.zeros([2], { requiresGrad: true });
+  expect(() => new tg.optim.SGD([p], { lr: 0.1, weight_decay: 0.1 } as never)).toThrow(
+    /^SGD: unknown option 'weight_decay' \(options: lr, momentum, dampening, weightDecay, nesterov, maximize\)$/,
+  );
+  expect(() => new tg.optim.Adam([p], { lr: 0.1, momentum: 0.9 } as never)).toThrow(
+    /^Adam: unknown option 'momentum' \(options: lr, betas/,
+  );
+  expect(() => new tg.optim.AdamW([p], { amsGrad: true } as never)).toThrow(/^AdamW: unknown option 'amsGrad'/);
+  expect(() => new tg.optim.RMSprop([p], { beta: 0.9 } as never)).toThrow(/^RMSprop: unknown option 'beta'/);
+  expect(() => new tg.optim.Adagrad([p], { lr_decay: 0.1 } as never)).toThrow(/^Adagrad: unknown option 'lr_decay'/);
+  expect(new tg.optim.Adam([p], { foreach: false, fused: false } as never).paramGroups[0].lr).toBe(1e-3);
+});

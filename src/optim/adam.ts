@@ -80,7 +80,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
 
   constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
-    super(params, adamDefaults(opts, 0), 'Adam');
+    super(params, adamDefaults(opts, 0), 'Adam', opts);
   }
 }
 
@@ -88,7 +88,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
 
   constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
-    super(params, adamDefaults(opts, 1e-2), 'AdamW');
+    super(params, adamDefaults(opts, 1e-2), 'AdamW', opts);
   }
 }
 

@@ -65,6 +65,9 @@ const FOREIGN_GROUP_KEYS = new Set([
   'fused',
 ]);
 
+/** PyTorch's options that choose an implementation, not the update: taken and ignored. */
+const IMPLEMENTATION_FLAGS = new Set(['foreach', 'capturable', 'differentiable', 'fused']);
+
 export const snakeCase = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 export const camelCase = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
@@ -79,7 +82,14 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     params: Params<O>,
     defaults: O & { lr: number },
     readonly name: string,
+    /** The options as the caller gave them: a key the optimiser does not take throws, naming it (a misspelt option is not silently a default). */
+    given?: object,
   ) {
+    for (const k of Object.keys(given ?? {})) {
+      if (!(k in defaults) && !IMPLEMENTATION_FLAGS.has(k)) {
+        throw new Error(`${name}: unknown option '${k}' (options: ${Object.keys(defaults).join(', ')})`);
+      }
+    }
     this.defaults = this.checkOptions(defaults, 'options');
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
     if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
