@@ -361,6 +361,28 @@ describe('scheduler basics', () => {
     );
   });
 
+  test("an option a scheduler does not take (PyTorch's snake_case, a misspelling) throws naming it, rather than silently being the default", () => {
+    const opt = makeOptimizer('SGD');
+    expect(() => new S.CosineAnnealingLR(opt, { tMax: 10, eta_min: 0.01 } as never)).toThrow(
+      /^CosineAnnealingLR: unknown option 'eta_min' \(options: tMax, etaMin, lastEpoch\)$/,
+    );
+    expect(() => new S.StepLR(opt, { stepSize: 2, gama: 0.5 } as never)).toThrow(/^StepLR: unknown option 'gama'/);
+    expect(() => new S.OneCycleLR(opt, { maxLr: 1, totalSteps: 9, pct_start: 0.1 } as never)).toThrow(
+      /^OneCycleLR: unknown option 'pct_start'/,
+    );
+    expect(() => new S.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, step_size_up: 4 } as never)).toThrow(
+      /^CyclicLR: unknown option 'step_size_up'/,
+    );
+    expect(() => new S.ReduceLROnPlateau(opt, { min_lr: 0.1 } as never)).toThrow(/^ReduceLROnPlateau: unknown option 'min_lr'/);
+    expect(() => new S.LambdaLR(opt, (e) => e, { last_epoch: 3 } as never)).toThrow(
+      /^LambdaLR: unknown option 'last_epoch' \(options: lastEpoch\)$/,
+    );
+    expect(
+      () => new S.SequentialLR(opt, { schedulers: [new S.StepLR(opt, { stepSize: 1 })], milestones: [], last_epoch: 0 } as never),
+    ).toThrow(/^SequentialLR: unknown option 'last_epoch'/);
+    expect(new S.StepLR(opt, { stepSize: 2, verbose: false } as never).lastEpoch).toBe(0);
+  });
+
   test('ReduceLROnPlateau takes a one-element tensor as the metric', () => {
     const opt = makeOptimizer('SGD');
     const s = new S.ReduceLROnPlateau(opt, { patience: 0 });

@@ -44,6 +44,14 @@ function checkNumber(name: string, key: string, v: unknown, ok: (v: number) => b
 
 const isPositiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
+/** Throws on an option the scheduler does not take (a misspelling, PyTorch's snake_case), naming it: it would silently be the default. */
+function checkKeys(name: string, opts: unknown, keys: readonly string[]): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) return;
+  for (const k of Object.keys(opts)) {
+    if (!keys.includes(k) && k !== 'verbose') throw new Error(`${name}: unknown option '${k}' (options: ${keys.join(', ')})`);
+  }
+}
+
 /** One value per group: a number for all, or a list with one per group (PyTorch's _format_param). */
 function perGroup(name: string, key: string, optimizer: AnyOptimizer, v: number | number[]): number[] {
   const n = optimizer.paramGroups.length;
@@ -182,9 +190,13 @@ export abstract class LRScheduler {
       lastEpoch?: number;
       /** Runs before the groups' initialLr is recorded (CyclicLR sets the lrs it starts from); told whether the schedule resumes. */
       prepare?: (optimizer: AnyOptimizer, resuming: boolean) => void;
+      /** The options as given, and the keys the scheduler takes besides lastEpoch (checkKeys). */
+      given?: unknown;
+      keys?: readonly string[];
     } = {},
   ) {
     this.optimizer = checkOptimizer(name, optimizer);
+    if (opts.keys !== undefined) checkKeys(name, opts.given, [...opts.keys, 'lastEpoch']);
     const lastEpoch = checkNumber(name, 'lastEpoch', opts.lastEpoch ?? -1, (v) => Number.isInteger(v) && v >= -1, 'an integer >= -1');
     const resuming = lastEpoch !== -1;
     opts.prepare?.(this.optimizer, resuming);
@@ -264,7 +276,7 @@ export class LambdaLR extends LRScheduler {
   /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
   constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
     const o = lambdaOptions(lrLambda, opts);
-    super(optimizer, 'LambdaLR', { lastEpoch: o.lastEpoch });
+    super(optimizer, 'LambdaLR', { lastEpoch: o.lastEpoch, given: o === lrLambda ? o : opts, keys: o === lrLambda ? ['lrLambda'] : [] });
     this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
@@ -281,7 +293,11 @@ export class MultiplicativeLR extends LRScheduler {
   /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
   constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
     const o = lambdaOptions(lrLambda, opts);
-    super(optimizer, 'MultiplicativeLR', { lastEpoch: o.lastEpoch });
+    super(optimizer, 'MultiplicativeLR', {
+      lastEpoch: o.lastEpoch,
+      given: o === lrLambda ? o : opts,
+      keys: o === lrLambda ? ['lrLambda'] : [],
+    });
     this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
@@ -316,7 +332,7 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, 'StepLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'StepLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['stepSize', 'gamma'] });
     this.stepSize = checkNumber(this.name, 'stepSize', opts?.stepSize, isPositiveInt, 'a positive integer');
     this.gamma = checkNumber(this.name, 'gamma', opts.gamma ?? 0.1, Number.isFinite, 'a number');
     this.initialStep();
@@ -339,7 +355,7 @@ export class MultiStepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, 'MultiStepLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'MultiStepLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['milestones', 'gamma'] });
     if (!Array.isArray(opts?.milestones)) throw new Error(`MultiStepLR: milestones must be a list of epochs, got ${opts?.milestones}`);
     this.milestones = new Map();
     for (const m of opts.milestones) {
@@ -369,7 +385,7 @@ export class ConstantLR extends LRScheduler {
   readonly totalIters: number;
 
   constructor(optimizer: AnyOptimizer, opts: { factor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    super(optimizer, 'ConstantLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'ConstantLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['factor', 'totalIters'] });
     this.factor = checkNumber(this.name, 'factor', opts.factor ?? 1 / 3, (v) => v >= 0 && v <= 1, 'in [0,1]');
     this.totalIters = checkNumber(
       this.name,
@@ -402,7 +418,7 @@ export class LinearLR extends LRScheduler {
   readonly totalIters: number;
 
   constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    super(optimizer, 'LinearLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'LinearLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['startFactor', 'endFactor', 'totalIters'] });
     // PyTorch allows a start factor of 0 here, which would divide by zero on the next step.
     this.startFactor = checkNumber(this.name, 'startFactor', opts.startFactor ?? 1 / 3, (v) => v > 0 && v <= 1, 'in (0,1]');
     this.endFactor = checkNumber(this.name, 'endFactor', opts.endFactor ?? 1, (v) => v >= 0 && v <= 1, 'in [0,1]');
@@ -428,7 +444,7 @@ export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: AnyOptimizer, opts: { gamma: number; lastEpoch?: number }) {
-    super(optimizer, 'ExponentialLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'ExponentialLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['gamma'] });
     this.gamma = checkNumber(this.name, 'gamma', opts?.gamma, Number.isFinite, 'a number');
     this.initialStep();
   }
@@ -449,7 +465,7 @@ export class PolynomialLR extends LRScheduler {
   readonly power: number;
 
   constructor(optimizer: AnyOptimizer, opts: { totalIters?: number; power?: number; lastEpoch?: number } = {}) {
-    super(optimizer, 'PolynomialLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'PolynomialLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['totalIters', 'power'] });
     this.totalIters = checkNumber(this.name, 'totalIters', opts.totalIters ?? 5, isPositiveInt, 'a positive integer');
     this.power = checkNumber(this.name, 'power', opts.power ?? 1, Number.isFinite, 'a number');
     this.initialStep();
@@ -472,7 +488,7 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
 
   constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    super(optimizer, 'CosineAnnealingLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'CosineAnnealingLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['tMax', 'etaMin'] });
     this.tMax = checkNumber(this.name, 'tMax', opts?.tMax, (v) => v > 0, 'a positive number');
     this.etaMin = checkNumber(this.name, 'etaMin', opts.etaMin ?? 0, Number.isFinite, 'a number');
     this.initialStep();
@@ -505,7 +521,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   tCur: number;
 
   constructor(optimizer: AnyOptimizer, opts: { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number }) {
-    super(optimizer, 'CosineAnnealingWarmRestarts', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'CosineAnnealingWarmRestarts', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['t0', 'tMult', 'etaMin'] });
     this.t0 = checkNumber(this.name, 't0', opts?.t0, isPositiveInt, 'a positive integer');
     this.tMult = checkNumber(this.name, 'tMult', opts.tMult ?? 1, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
     this.etaMin = checkNumber(this.name, 'etaMin', opts.etaMin ?? 0, Number.isFinite, 'a number');
@@ -585,7 +601,24 @@ export class OneCycleLR extends LRScheduler {
   readonly phases: Phase[];
 
   constructor(optimizer: AnyOptimizer, opts: OneCycleLROptions) {
-    super(optimizer, 'OneCycleLR', { lastEpoch: opts?.lastEpoch });
+    super(optimizer, 'OneCycleLR', {
+      lastEpoch: opts?.lastEpoch,
+      given: opts,
+      keys: [
+        'maxLr',
+        'totalSteps',
+        'epochs',
+        'stepsPerEpoch',
+        'pctStart',
+        'annealStrategy',
+        'cycleMomentum',
+        'baseMomentum',
+        'maxMomentum',
+        'divFactor',
+        'finalDivFactor',
+        'threePhase',
+      ],
+    });
     const resuming = this.lastEpoch !== -1;
     const name = this.name;
     const o = opts ?? ({} as OneCycleLROptions);
@@ -726,6 +759,20 @@ export class CyclicLR extends LRScheduler {
     let baseLrs: number[] = [];
     super(optimizer, name, {
       lastEpoch: o.lastEpoch,
+      given: o,
+      keys: [
+        'baseLr',
+        'maxLr',
+        'stepSizeUp',
+        'stepSizeDown',
+        'mode',
+        'gamma',
+        'scaleFn',
+        'scaleMode',
+        'cycleMomentum',
+        'baseMomentum',
+        'maxMomentum',
+      ],
       prepare: (opt, resuming) => {
         baseLrs = perGroup(name, 'baseLr', opt, o.baseLr);
         baseLrs.forEach((v) => checkNumber(name, 'baseLr', v, (x) => x >= 0, 'a non-negative number'));
@@ -800,7 +847,7 @@ export class SequentialLR extends LRScheduler {
   readonly milestones: number[];
 
   constructor(optimizer: AnyOptimizer, opts: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
-    super(optimizer, 'SequentialLR');
+    super(optimizer, 'SequentialLR', { given: opts, keys: ['schedulers', 'milestones'] });
     const { schedulers, milestones } = opts ?? ({} as { schedulers: LRScheduler[]; milestones: number[] });
     if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error(`SequentialLR: schedulers must be a non-empty list`);
     schedulers.forEach((s, i) => {
@@ -962,6 +1009,7 @@ export class ReduceLROnPlateau {
   constructor(optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
     const name = this.name;
     this.optimizer = checkOptimizer(name, optimizer);
+    checkKeys(name, opts, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.mode = opts.mode ?? 'min';
     if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`${name}: mode must be 'min' or 'max', got ${this.mode}`);
     this.thresholdMode = opts.thresholdMode ?? 'rel';
