@@ -170,6 +170,10 @@ function loadOwnState(s: object, sd: SchedulerStateDict, name: string, skip: rea
  * recorded maxLr/minLr/momenta, as they are), and the initial step goes to lastEpoch + 1, computed
  * from the groups' current lrs as every step is (Note [chainable schedules]) — so the lrs are
  * PyTorch's for the same call. A group without initialLr throws, as PyTorch's KeyError does.
+ * These are torch 1.13's semantics (the CI's reference). torch 2 differs: its initial step keeps the
+ * groups' lrs as they are (`_is_initial`), and a resumed CyclicLR takes its base momenta from the
+ * argument rather than from the groups; tapegrad's CyclicLR follows torch 2 there (its momenta are
+ * its arguments in either case).
  */
 
 /** The base of every epoch-driven scheduler (torch's LRScheduler). */
