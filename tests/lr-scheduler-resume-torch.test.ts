@@ -242,6 +242,37 @@ test('ConstantLR with factor 0 throws at totalIters rather than setting the lr t
   expect(() => s.step()).toThrow(/^ConstantLR: factor 0 cannot be undone at totalIters 2/);
 });
 
+test('OneCycleLR with a phase of no steps throws where PyTorch divides by zero, rather than setting NaN lrs', () => {
+  const script = `
+from torch.optim import lr_scheduler as S
+out = []
+for n, pct, three in job['cases']:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    try:
+        S.OneCycleLR(opt, 1.0, total_steps=n, pct_start=float(pct), three_phase=three)
+        out.append('ok')
+    except ZeroDivisionError:
+        out.append('ZeroDivisionError')
+emit(out)
+`;
+  const cases: [number, number, boolean][] = [
+    [10, 0.1, false],
+    [20, 0.05, true],
+    [1, 1, false],
+    [2, 0.5, true],
+    [10, 0.3, false],
+  ];
+  expect(runTorch(script, { cases })).toEqual(['ZeroDivisionError', 'ZeroDivisionError', 'ZeroDivisionError', 'ZeroDivisionError', 'ok']);
+  for (const [n, pct, three] of cases.slice(0, 4)) {
+    expect(() => new S.OneCycleLR(makeOptimizer(), { maxLr: 1, totalSteps: n, pctStart: pct, threePhase: three })).toThrow(
+      /^OneCycleLR: phase \d of [23] starts and ends at step -?\d+ .* so step 0 would divide by zero/,
+    );
+  }
+  expect(new S.OneCycleLR(makeOptimizer(), { maxLr: 1, totalSteps: 10, pctStart: 0.3 }).getLastLr()).toEqual(
+    [0.04, 0.04].map((v) => expect.closeTo(v, 15)),
+  );
+});
+
 describe("state dicts of the schedulers whose PyTorch dicts carry code, and other PyTorch versions' keys", () => {
   interface SdCase {
     label: string;

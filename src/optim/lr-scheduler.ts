@@ -714,6 +714,12 @@ export class OneCycleLR extends LRScheduler {
       for (let i = 0; i < this.phases.length; i++) {
         const phase = this.phases[i];
         if (stepNum <= phase.endStep || i === this.phases.length - 1) {
+          if (phase.endStep === start) {
+            throw new Error(
+              `${this.name}: phase ${i + 1} of ${this.phases.length} starts and ends at step ${start} (pctStart of totalSteps ${this.totalSteps}), ` +
+                `so step ${stepNum} would divide by zero, as PyTorch's does; give every phase at least one step`,
+            );
+          }
           const pct = (stepNum - start) / (phase.endStep - start);
           const lr = this.anneal(g[phase.startLr] as number, g[phase.endLr] as number, pct);
           if (this.cycleMomentum) this.setMomentum(g, this.anneal(g[phase.startMomentum] as number, g[phase.endMomentum] as number, pct));
