@@ -38,6 +38,19 @@ describe('TensorDataset and Subset', () => {
     expect(sub.length).toBe(3);
     expect([0, 1, 2].map((i) => sub.get(i)[1].item())).toEqual([7, 2, 2]);
   });
+
+  test("negative positions count from the end (SPEC §18), in get and in a Subset's indices, as Python indexing", () => {
+    const ds = new TensorDataset(xs, ys);
+    expect(ds.get(-1)[0].toArray()).toEqual([9, 90, 900]);
+    expect(ds.get(-10)[1].item()).toBe(0);
+    expect(() => ds.get(-11)).toThrow('TensorDataset.get: index -11 is out of range for 10 items');
+    const sub = new Subset(ds, [-1, 4, -3]);
+    expect([0, 1, 2].map((i) => sub.get(i)[1].item())).toEqual([9, 4, 7]);
+    expect(sub.get(-1)[1].item()).toBe(7);
+    expect(() => sub.get(3)).toThrow('Subset.get: index 3 is out of range for 3 items');
+    expect(() => new Subset(ds, [-11])).toThrow('Subset: index -11 is out of range for 10 items');
+    expect([...new DataLoader(sub, { batchSize: 3 })][0][1].toArray()).toEqual([9, 4, 7]);
+  });
 });
 
 describe('randomSplit', () => {
@@ -168,9 +181,40 @@ describe('DataLoader', () => {
     expect(() => [...loader]).toThrow("DataLoader: the dataset's get returns a Promise; iterate with `for await (const batch of loader)`");
   });
 
+  test('an array of items is a dataset, as PyTorch takes a list: DataLoader, Subset and randomSplit read it', () => {
+    const items: [number, number][] = [
+      [0, 0.5],
+      [1, 1.5],
+      [2, 2.5],
+    ];
+    const [a, b] = [...new DataLoader(items, { batchSize: 2 })];
+    expect([a[0].toArray(), a[1].toArray(), b[0].toArray()]).toEqual([[0, 1], [0.5, 1.5], [2]]);
+    expect(new Subset(items, [-1, 0]).get(0)).toEqual([2, 2.5]);
+    const parts = randomSplit(items, [2, 1], { rng: tg.rng('array') });
+    expect(parts.map((p) => p.length)).toEqual([2, 1]);
+    expect([...parts[0].indices, ...parts[1].indices].sort()).toEqual([0, 1, 2]);
+  });
+
+  test("PyTorch's option names collateFn and generator are collate and rng", () => {
+    const ds = new TensorDataset(xs, ys);
+    const sizes = [...new DataLoader(ds, { batchSize: 4, collateFn: (items) => items.length })];
+    expect(sizes).toEqual([4, 4, 2]);
+    const order = (opts: tg.data.DataLoaderOptions<[tg.Tensor, tg.Tensor], unknown>) =>
+      [...new DataLoader(ds, { batchSize: 10, shuffle: true, ...opts })].map((b) => (b as tg.Tensor[])[1].toArray());
+    expect(order({ generator: tg.rng('g') })).toEqual(order({ rng: tg.rng('g') }));
+    expect(() => new DataLoader(ds, { collate: (i) => i, collateFn: (i) => i })).toThrow(
+      "DataLoader: give collate or collateFn (PyTorch's name for it), not both",
+    );
+    expect(() => new DataLoader(ds, { collate: 3 as never })).toThrow(
+      "DataLoader: collate must be a function of a batch's items, got number",
+    );
+  });
+
   test('bad options throw', () => {
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow('DataLoader: batchSize must be a positive integer, got 0');
-    expect(() => new DataLoader({} as tg.data.Dataset<number>)).toThrow('DataLoader: expected a dataset ({length, get(i)}), got object');
+    expect(() => new DataLoader({} as tg.data.Dataset<number>)).toThrow(
+      'DataLoader: expected a dataset ({length, get(i)}) or an array of items, got object',
+    );
   });
 });
 

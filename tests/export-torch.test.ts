@@ -88,6 +88,72 @@ test('a Sequential becomes class Model(nn.Sequential) with the same layers, one 
   expect(source).toContain('nn.LeakyReLU(negative_slope=0.2)');
 });
 
+test("Upsample exports with its mode quoted and its alignCorners (which PyTorch's repr leaves out), forwarding as tapegrad's", () => {
+  const source = expectSameForward(
+    new nn.Sequential(
+      new nn.Upsample({ scaleFactor: 2 }),
+      new nn.Upsample({ size: [5, 11], mode: 'bilinear', alignCorners: true }),
+      new nn.Upsample({ scaleFactor: [1.5, 0.5], mode: 'bilinear' }),
+    ),
+    randn([2, 3, 4, 4]),
+  );
+  expect(source).toContain("nn.Upsample(scale_factor=2.0, mode='nearest')");
+  expect(source).toContain("nn.Upsample(size=(5, 11), mode='bilinear', align_corners=True)");
+  expectSameForward(new nn.Sequential(new nn.Upsample({ scaleFactor: 1.5, mode: 'linear', alignCorners: true })), randn([2, 3, 7]));
+  // LayerNorm's bias option (PyTorch >= 2.1) is spelt out, as its repr does not say it.
+  const ln = tg.export.toTorch(new nn.Sequential(new nn.LayerNorm(4, { bias: false })), tg.zeros([2, 4]))['model.py'];
+  expect(ln).toContain('nn.LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)');
+});
+
+class Blocks extends nn.Module {
+  readonly layers = new nn.ModuleList([new nn.Linear(4, 6, { rng }), new nn.Tanh(), new nn.Linear(6, 4, { rng })]);
+  readonly heads = new nn.ModuleDict({ mean: new nn.Linear(4, 4, { rng }), scale: new nn.Softplus() });
+  readonly cos = new nn.CosineSimilarity({ axis: 1, eps: 1e-6 });
+  readonly mse = new nn.MSELoss({ reduction: 'sum' });
+  readonly bce = new nn.BCEWithLogitsLoss({ weight: tg.tensor([1, 2, 0.5, 1]), posWeight: tg.tensor([3, 1, 1, 2]) });
+  forward(x: tg.Tensor): tg.Tensor {
+    let h = x.mul(2); // an op before the first child call
+    for (const layer of this.layers) h = (layer as tg.nn.Module<tg.Tensor, tg.Tensor>).forward(h);
+    const mean = this.heads.get('mean').forward(h);
+    const sim = this.cos.forward(mean, x.add(1));
+    const scale = this.heads.get('scale').forward(mean);
+    return tg.stack([this.mse.forward(mean, x), this.bce.forward(scale, x.sigmoid()), sim.sum()]);
+  }
+}
+
+test("a user's forward that loops over a ModuleList, indexes a ModuleDict, runs ops before a child call, and computes losses exports as PyTorch runs it", () => {
+  const source = expectSameForward(new Blocks().double(), randn([3, 4]));
+  expect(source).toContain('self.layers[0](t1)');
+  expect(source).toContain("self.heads['mean'](");
+  expect(source).toContain('nn.CosineSimilarity(dim=1, eps=0.000001)');
+  expect(source).toContain("nn.MSELoss(reduction='sum')");
+  expect(source).toContain(
+    'nn.BCEWithLogitsLoss(weight=torch.zeros((4,), dtype=torch.float64), pos_weight=torch.zeros((4,), dtype=torch.float64))',
+  );
+});
+
+class Functional extends nn.Module {
+  readonly fc = new nn.Linear(4, 5, { rng });
+  forward(x: tg.Tensor): tg.Tensor {
+    const h = this.fc.forward(x);
+    const parts = [
+      tg.leakyRelu(h, 0.2),
+      tg.elu(h, 0.5),
+      tg.softplus(h, { beta: 2, threshold: 1 }),
+      tg.logSoftmax(h, 1),
+      tg.sin(h),
+      tg.erf(h),
+    ];
+    return tg.concat([...parts, tg.max(h, 1, true)], 1);
+  }
+}
+
+test("a user's forward calling functional activations, logSoftmax, sin, erf and a max reduction exports them as torch ops", () => {
+  const source = expectSameForward(new Functional().double(), randn([3, 4]));
+  expect(source).toContain('.amax(dim=(1,), keepdim=True)');
+  expect(source).toContain('torch.sin(');
+});
+
 class LstmClassifier extends nn.Module {
   readonly lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, rng, dtype: 'float64' });
   readonly fc = new nn.Linear(6, 3, { rng, dtype: 'float64' });

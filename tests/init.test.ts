@@ -260,3 +260,23 @@ describe('truncNormal_', () => {
     expect(() => init.truncNormal_(tg.zeros([2]), { std: 0 })).toThrow(/^truncNormal_: std must be positive, got 0$/);
   });
 });
+
+test("Note [PyTorch's positional init arguments]: PyTorch's positional numbers give what the options object gives, not the defaults", () => {
+  const same = (a: tg.Tensor, b: tg.Tensor) => expect(Array.from(a.data)).toEqual(Array.from(b.data));
+  const z = () => tg.zeros([6, 4], { dtype: 'float64' });
+  const r = () => ({ rng: tg.rng('positional') });
+  same(init.xavierUniform_(z(), 3, r()), init.xavierUniform_(z(), { gain: 3, ...r() }));
+  same(init.xavierNormal_(z(), 0.5, r()), init.xavierNormal_(z(), { gain: 0.5, ...r() }));
+  same(init.orthogonal_(z(), 2, r()), init.orthogonal_(z(), { gain: 2, ...r() }));
+  same(init.kaimingUniform_(z(), 0.3, 'fan_out', 'leaky_relu', r()), init.kaimingUniform_(z(), { a: 0.3, mode: 'fanOut', ...r() }));
+  same(init.kaimingNormal_(z(), 0, 'fan_in', 'relu', r()), init.kaimingNormal_(z(), { nonlinearity: 'relu', ...r() }));
+  same(init.truncNormal_(z(), 1, 0.5, 0, 1.5, r()), init.truncNormal_(z(), { mean: 1, std: 0.5, a: 0, b: 1.5, ...r() }));
+  // Not the defaults: a gain of 3 is 3 times the gain-1 bound.
+  const wide = init.xavierUniform_(z(), 3, r());
+  const unit = init.xavierUniform_(z(), 1, r());
+  wide.data.forEach((v, i) => expect(v).toBeCloseTo(3 * unit.data[i], 12));
+  const t = init.truncNormal_(tg.zeros([2000], { dtype: 'float64' }), 5, 1, 4, 6, r());
+  expect(Math.min(...t.data)).toBeGreaterThanOrEqual(4);
+  expect(() => init.orthogonal_(z(), 'x' as never)).toThrow(/^orthogonal_: expected a gain or \{gain, rng\}, got x$/);
+  expect(() => init.truncNormal_(z(), true as never)).toThrow(/^truncNormal_: expected a mean or \{mean, std, a, b, rng\}, got true$/);
+});

@@ -326,6 +326,63 @@ describe('scheduler basics', () => {
     lrs.forEach((v, t) => expect(v).toBeCloseTo(closed[t], 14));
   });
 
+  test("ChainedScheduler is built as torch 1.13's (schedulers), torch 2's (schedulers, optimizer) or SequentialLR's (optimizer, {schedulers}), stepping alike", () => {
+    const run = (make: (o: Opt) => { step(): void; getLastLr(): number[] }) => {
+      const o = makeOptimizer('SGD');
+      const s = make(o);
+      return Array.from({ length: 6 }, () => (s.step(), s.getLastLr()));
+    };
+    const subs = (o: Opt) => [new S.StepLR(o, { stepSize: 2, gamma: 0.5 }), new S.ExponentialLR(o, { gamma: 0.9 })];
+    const plain = run((o) => new S.ChainedScheduler(subs(o)));
+    expect(run((o) => new S.ChainedScheduler(subs(o), o))).toEqual(plain);
+    expect(run((o) => new S.ChainedScheduler(o, { schedulers: subs(o) }))).toEqual(plain);
+    expect(plain[1]).toEqual(LRS.map((lr) => expect.closeTo(lr * 0.5 * 0.9 ** 2, 15)));
+    const other = makeOptimizer('SGD');
+    expect(() => new S.ChainedScheduler(subs(makeOptimizer('SGD')), other)).toThrow(
+      /^ChainedScheduler: scheduler 0 belongs to another optimizer$/,
+    );
+    expect(() => new S.ChainedScheduler(other, {} as never)).toThrow(/^ChainedScheduler: schedulers must be a non-empty list$/);
+  });
+
+  test('LambdaLR and MultiplicativeLR also take their functions as {lrLambda, lastEpoch}', () => {
+    const lrs = (make: (o: Opt) => { step(): void }) => {
+      const o = makeOptimizer('SGD');
+      const s = make(o);
+      return Array.from({ length: 4 }, () => (s.step(), o.paramGroups.map((g) => g.lr)));
+    };
+    const f = (e: number) => 0.5 ** e;
+    expect(lrs((o) => new S.LambdaLR(o, { lrLambda: f }))).toEqual(lrs((o) => new S.LambdaLR(o, f)));
+    expect(lrs((o) => new S.MultiplicativeLR(o, { lrLambda: [f, f] }))).toEqual(lrs((o) => new S.MultiplicativeLR(o, f)));
+    const o = makeOptimizer('SGD');
+    o.paramGroups.forEach((g) => (g.initialLr = g.lr));
+    expect(new S.LambdaLR(o, { lrLambda: f, lastEpoch: 2 }).lastEpoch).toBe(3);
+    expect(() => new S.LambdaLR(makeOptimizer('SGD'), { lrLambda: 3 } as never)).toThrow(
+      /^LambdaLR: lr function 0 is not a function, got 3$/,
+    );
+  });
+
+  test("an option a scheduler does not take (PyTorch's snake_case, a misspelling) throws naming it, rather than silently being the default", () => {
+    const opt = makeOptimizer('SGD');
+    expect(() => new S.CosineAnnealingLR(opt, { tMax: 10, eta_min: 0.01 } as never)).toThrow(
+      /^CosineAnnealingLR: unknown option 'eta_min' \(options: tMax, etaMin, lastEpoch\)$/,
+    );
+    expect(() => new S.StepLR(opt, { stepSize: 2, gama: 0.5 } as never)).toThrow(/^StepLR: unknown option 'gama'/);
+    expect(() => new S.OneCycleLR(opt, { maxLr: 1, totalSteps: 9, pct_start: 0.1 } as never)).toThrow(
+      /^OneCycleLR: unknown option 'pct_start'/,
+    );
+    expect(() => new S.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, step_size_up: 4 } as never)).toThrow(
+      /^CyclicLR: unknown option 'step_size_up'/,
+    );
+    expect(() => new S.ReduceLROnPlateau(opt, { min_lr: 0.1 } as never)).toThrow(/^ReduceLROnPlateau: unknown option 'min_lr'/);
+    expect(() => new S.LambdaLR(opt, (e) => e, { last_epoch: 3 } as never)).toThrow(
+      /^LambdaLR: unknown option 'last_epoch' \(options: lastEpoch\)$/,
+    );
+    expect(
+      () => new S.SequentialLR(opt, { schedulers: [new S.StepLR(opt, { stepSize: 1 })], milestones: [], last_epoch: 0 } as never),
+    ).toThrow(/^SequentialLR: unknown option 'last_epoch'/);
+    expect(new S.StepLR(opt, { stepSize: 2, verbose: false } as never).lastEpoch).toBe(0);
+  });
+
   test('ReduceLROnPlateau takes a one-element tensor as the metric', () => {
     const opt = makeOptimizer('SGD');
     const s = new S.ReduceLROnPlateau(opt, { patience: 0 });

@@ -222,3 +222,74 @@ describe('Note [fused updates]: the one-loop float32 updates equal the op-by-op 
     }
   });
 });
+
+test("torch 2's decoupled_weight_decay group key loads into Adam (false) and AdamW (true); the other value is the other optimizer's dict", () => {
+  const make = () => {
+    const p = tg.tensor([1, -2], { dtype: 'float64', requiresGrad: true });
+    return { p, adam: new tg.optim.Adam([p], { lr: 0.1, weightDecay: 0.1 }), adamW: new tg.optim.AdamW([p], { lr: 0.1 }) };
+  };
+  const a = make();
+  a.p.grad = tg.tensor([0.5, 0.25], { dtype: 'float64' });
+  a.adam.step();
+  a.adamW.step();
+  const withKey = (sd: tg.optim.OptimizerStateDict, v: boolean) => ({
+    ...sd,
+    param_groups: sd.param_groups.map((g) => ({ ...g, decoupled_weight_decay: v })),
+  });
+  const b = make();
+  b.adam.loadStateDict(withKey(a.adam.stateDict(), false));
+  b.adamW.loadStateDict(withKey(a.adamW.stateDict(), true));
+  expect(b.adam.stateDict()).toEqual(a.adam.stateDict());
+  expect(b.adamW.stateDict()).toEqual(a.adamW.stateDict());
+  expect(() => b.adam.loadStateDict(withKey(a.adam.stateDict(), true))).toThrow(
+    /^Adam\.loadStateDict: group 0 of the dict has decoupled_weight_decay true, which is AdamW's update, not Adam's \(a state dict of AdamW\?\)$/,
+  );
+  expect(() => b.adamW.loadStateDict(withKey(a.adamW.stateDict(), false))).toThrow(
+    /^AdamW\.loadStateDict: group 0 of the dict has decoupled_weight_decay false/,
+  );
+  expect(() =>
+    b.adam.loadStateDict({ ...a.adam.stateDict(), param_groups: [{ ...a.adam.stateDict().param_groups[0], nesterov: false }] }),
+  ).toThrow(/^Adam\.loadStateDict: group 0 of the dict has 'nesterov', which Adam does not take/);
+});
+
+test("step(closure) calls the closure first and returns its loss, as PyTorch's; zeroGrad(false) leaves zero gradients (torch 1.13's default), zeroGrad() none", () => {
+  const p = tg.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  const opt = new tg.optim.SGD([p], { lr: 0.5 });
+  const loss = opt.step(() => {
+    opt.zeroGrad();
+    const l = p.mul(p).sum(); // gradient 2p = [2, 4]
+    l.backward();
+    return l;
+  });
+  expect(loss.item()).toBe(5);
+  expect(Array.from(p.data)).toEqual([0, 0]);
+  expect(opt.step()).toBeUndefined();
+  expect(() => opt.step(3 as never)).toThrow(/^SGD\.step: the closure must be a function that returns the loss, got number$/);
+  opt.zeroGrad(false);
+  expect([p.grad!.shape, Array.from(p.grad!.data)]).toEqual([[2], [0, 0]]);
+  opt.zeroGrad();
+  expect(p.grad).toBeNull();
+  const lin = new tg.nn.Linear(2, 1);
+  lin
+    .forward(tg.ones([1, 2]))
+    .sum()
+    .backward();
+  lin.zeroGrad(false);
+  expect(lin.parameters().map((q) => Array.from(q.grad!.data))).toEqual([[0, 0], [0]]);
+  lin.zeroGrad();
+  expect(lin.parameters().map((q) => q.grad)).toEqual([null, null]);
+});
+
+test("an option an optimizer does not take (a misspelling, PyTorch's snake_case) throws naming it rather than silently being the default; PyTorch's implementation flags are taken", () => {
+  const p = tg.zeros([2], { requiresGrad: true });
+  expect(() => new tg.optim.SGD([p], { lr: 0.1, weight_decay: 0.1 } as never)).toThrow(
+    /^SGD: unknown option 'weight_decay' \(options: lr, momentum, dampening, weightDecay, nesterov, maximize\)$/,
+  );
+  expect(() => new tg.optim.Adam([p], { lr: 0.1, momentum: 0.9 } as never)).toThrow(
+    /^Adam: unknown option 'momentum' \(options: lr, betas/,
+  );
+  expect(() => new tg.optim.AdamW([p], { amsGrad: true } as never)).toThrow(/^AdamW: unknown option 'amsGrad'/);
+  expect(() => new tg.optim.RMSprop([p], { beta: 0.9 } as never)).toThrow(/^RMSprop: unknown option 'beta'/);
+  expect(() => new tg.optim.Adagrad([p], { lr_decay: 0.1 } as never)).toThrow(/^Adagrad: unknown option 'lr_decay'/);
+  expect(new tg.optim.Adam([p], { foreach: false, fused: false } as never).paramGroups[0].lr).toBe(1e-3);
+});

@@ -24,8 +24,10 @@ export interface Dataset<T> {
   get(i: number): T;
 }
 
-function checkIndex(op: string, i: number, n: number): void {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`${op}: index ${i} is out of range for ${n} items`);
+/** An item's position: an integer in [-n, n), a negative one counting from the end (SPEC §18, as Python's). */
+function position(op: string, i: number, n: number): number {
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new Error(`${op}: index ${i} is out of range for ${n} items`);
+  return i < 0 ? i + n : i;
 }
 
 /** Row i of a tensor, copied: shape [...shape.slice(1)]. */
@@ -56,22 +58,20 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements Dataset<T> 
   }
 
   get(i: number): T {
-    checkIndex('TensorDataset.get', i, this.length);
-    return this.tensors.map((t) => row(t, i)) as T;
+    const k = position('TensorDataset.get', i, this.length);
+    return this.tensors.map((t) => row(t, k)) as T;
   }
 }
 
 /** The items of `dataset` at `indices`, in that order (torch's Subset). */
 export class Subset<T> implements Dataset<T> {
   readonly indices: readonly number[];
+  readonly dataset: Dataset<T>;
 
-  constructor(
-    readonly dataset: Dataset<T>,
-    indices: ArrayLike<number>,
-  ) {
-    checkDataset('Subset', dataset);
+  constructor(dataset: Dataset<T> | readonly T[], indices: ArrayLike<number>) {
+    this.dataset = asDataset('Subset', dataset);
     this.indices = Array.from(indices);
-    for (const i of this.indices) checkIndex('Subset', i, dataset.length);
+    for (const i of this.indices) position('Subset', i, this.dataset.length);
   }
 
   get length(): number {
@@ -79,16 +79,22 @@ export class Subset<T> implements Dataset<T> {
   }
 
   get(i: number): T {
-    checkIndex('Subset.get', i, this.indices.length);
-    return this.dataset.get(this.indices[i]);
+    const index = this.indices[position('Subset.get', i, this.indices.length)];
+    return this.dataset.get(index < 0 ? index + this.dataset.length : index);
   }
 }
 
-function checkDataset(op: string, ds: unknown): void {
-  const d = ds as Dataset<unknown> | null;
-  if (d === null || typeof d !== 'object' || typeof d.get !== 'function' || !Number.isInteger(d.length) || d.length < 0) {
-    throw new Error(`${op}: expected a dataset ({length, get(i)}), got ${d === null ? 'null' : typeof d}`);
+/** A dataset, or an array of items read as one (as PyTorch takes a list where it takes a dataset). */
+function asDataset<T>(op: string, ds: Dataset<T> | readonly T[]): Dataset<T> {
+  if (Array.isArray(ds)) {
+    const items = ds as readonly T[];
+    return { length: items.length, get: (i: number) => items[position(`${op} (an array of items)`, i, items.length)] };
   }
+  const d = ds as Dataset<T> | null;
+  if (d === null || typeof d !== 'object' || typeof d.get !== 'function' || !Number.isInteger(d.length) || d.length < 0) {
+    throw new Error(`${op}: expected a dataset ({length, get(i)}) or an array of items, got ${d === null ? 'null' : typeof d}`);
+  }
+  return d;
 }
 
 export interface RandomSplitOptions {
@@ -100,8 +106,8 @@ export interface RandomSplitOptions {
  * fractions (which sum to 1): PyTorch's rule, each floor(n·fraction), the remainder handed out one
  * by one from the first subset on.
  */
-export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], opts: RandomSplitOptions = {}): Subset<T>[] {
-  checkDataset('randomSplit', dataset);
+export function randomSplit<T>(items: Dataset<T> | readonly T[], lengths: readonly number[], opts: RandomSplitOptions = {}): Subset<T>[] {
+  const dataset = asDataset('randomSplit', items);
   const n = dataset.length;
   if (!Array.isArray(lengths) || lengths.length === 0) throw new Error('randomSplit: lengths must be a non-empty array of lengths or fractions');
   let sizes = [...lengths];
@@ -227,6 +233,9 @@ export interface DataLoaderOptions<T, B> {
   rng?: Rng;
   /** Turns a batch's items into the batch (default: defaultCollate). */
   collate?: (items: T[]) => B;
+  /** PyTorch's names for `collate` and `rng` (collate_fn, generator), taken as the same options. */
+  collateFn?: (items: T[]) => B;
+  generator?: Rng;
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
@@ -239,17 +248,24 @@ export class DataLoader<T, B = Collated<Awaited<T>>> implements Iterable<B>, Asy
   private readonly rng: Rng | undefined;
   private readonly collate: (items: Awaited<T>[]) => B;
 
-  constructor(
-    readonly dataset: Dataset<T>,
-    opts: DataLoaderOptions<Awaited<T>, B> = {},
-  ) {
-    checkDataset('DataLoader', dataset);
+  readonly dataset: Dataset<T>;
+
+  constructor(dataset: Dataset<T> | readonly T[], opts: DataLoaderOptions<Awaited<T>, B> = {}) {
+    this.dataset = asDataset('DataLoader', dataset);
     this.batchSize = opts.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
-    this.rng = opts.rng;
-    this.collate = opts.collate ?? ((items) => defaultCollate(items) as B);
+    for (const [ours, theirs] of [
+      ['collate', 'collateFn'],
+      ['rng', 'generator'],
+    ] as const) {
+      if (opts[ours] !== undefined && opts[theirs] !== undefined) throw new Error(`DataLoader: give ${ours} or ${theirs} (PyTorch's name for it), not both`);
+    }
+    this.rng = opts.rng ?? opts.generator;
+    const collate = opts.collate ?? opts.collateFn;
+    if (collate !== undefined && typeof collate !== 'function') throw new Error(`DataLoader: collate must be a function of a batch's items, got ${typeof collate}`);
+    this.collate = collate ?? ((items) => defaultCollate(items) as B);
   }
 
   /** The number of batches in an epoch. */

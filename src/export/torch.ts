@@ -40,7 +40,7 @@ interface Call {
   frame: number;
   /** The parent call's frame (0 for the root). */
   parentFrame: number;
-  /** nodesCreated() when the call began: orders it among its parent's own ops. */
+  /** nodesCreated() + 0.5 when the call began: orders it among its parent's own ops, after those that made its inputs. */
   seq: number;
 }
 
@@ -73,7 +73,6 @@ const BY_REPR = new Set([
   'AdaptiveMaxPool2d',
   'BatchNorm1d',
   'BatchNorm2d',
-  'LayerNorm',
   'GroupNorm',
   'InstanceNorm1d',
   'InstanceNorm2d',
@@ -108,7 +107,6 @@ const BY_REPR = new Set([
   'Softshrink',
   'Hardshrink',
   'Threshold',
-  'Upsample',
   'PixelShuffle',
   'PixelUnshuffle',
   'RNNCell',
@@ -135,7 +133,50 @@ function recurrentArgs(m: Fields): string {
   return args.join(', ');
 }
 
+/** A loss module's constructor: the options it was given, under PyTorch's keywords; weight buffers as zeros the weights fill. */
+function lossArgs(name: string, keywords: Record<string, string>): (m: Fields) => string {
+  return (m) => {
+    const args: string[] = [];
+    for (const [buf, kw] of [
+      ['weight', 'weight'],
+      ['pos_weight', 'pos_weight'],
+    ] as const) {
+      const t = m[buf] as Tensor | null | undefined;
+      if (t) args.push(`${kw}=torch.zeros(${py([...t.shape])}, dtype=torch.${t.dtype})`);
+    }
+    for (const [key, kw] of Object.entries(keywords)) if (m.opts?.[key] !== undefined) args.push(`${kw}=${py(m.opts[key])}`);
+    return `nn.${name}(${args.join(', ')})`;
+  };
+}
+
 const BY_FIELDS: Record<string, (m: Fields, ctor: (child: AnyModule) => string) => string> = {
+  // PyTorch's repr leaves out align_corners, and 1.13's prints the mode unquoted: spelt out instead.
+  Upsample: (m) => {
+    const repr: string = m.extraRepr();
+    const info = repr.slice(0, repr.lastIndexOf(', mode='));
+    const alignCorners = m.opts.alignCorners === true ? ', align_corners=True' : '';
+    return `nn.Upsample(${info}, mode=${py(m.opts.mode ?? 'nearest')}${alignCorners})`;
+  },
+  CosineSimilarity: (m) => `nn.CosineSimilarity(dim=${m.axis}, eps=${py(m.eps)})`,
+  // Losses (a model whose forward computes its own loss): PyTorch's keyword for each option given.
+  CrossEntropyLoss: lossArgs('CrossEntropyLoss', {
+    ignoreIndex: 'ignore_index',
+    reduction: 'reduction',
+    labelSmoothing: 'label_smoothing',
+  }),
+  NLLLoss: lossArgs('NLLLoss', { ignoreIndex: 'ignore_index', reduction: 'reduction' }),
+  BCELoss: lossArgs('BCELoss', { reduction: 'reduction' }),
+  BCEWithLogitsLoss: lossArgs('BCEWithLogitsLoss', { reduction: 'reduction' }),
+  MSELoss: lossArgs('MSELoss', { reduction: 'reduction' }),
+  L1Loss: lossArgs('L1Loss', { reduction: 'reduction' }),
+  SmoothL1Loss: lossArgs('SmoothL1Loss', { reduction: 'reduction', beta: 'beta' }),
+  HuberLoss: lossArgs('HuberLoss', { reduction: 'reduction', delta: 'delta' }),
+  KLDivLoss: lossArgs('KLDivLoss', { reduction: 'reduction', logTarget: 'log_target' }),
+  CosineEmbeddingLoss: lossArgs('CosineEmbeddingLoss', { margin: 'margin', reduction: 'reduction' }),
+  MarginRankingLoss: lossArgs('MarginRankingLoss', { margin: 'margin', reduction: 'reduction' }),
+  TripletMarginLoss: lossArgs('TripletMarginLoss', { margin: 'margin', p: 'p', eps: 'eps', swap: 'swap', reduction: 'reduction' }),
+  // PyTorch's repr does not say bias=False (LayerNorm's bias option, torch >= 2.1).
+  LayerNorm: (m) => `nn.LayerNorm(${m.extraRepr()}${m.weight !== null && m.bias === null ? ', bias=False' : ''})`,
   RNN: (m) => `nn.RNN(${recurrentArgs(m)})`,
   LSTM: (m) => `nn.LSTM(${recurrentArgs(m)})`,
   GRU: (m) => `nn.GRU(${recurrentArgs(m)})`,
@@ -201,6 +242,34 @@ const OPS: Record<string, OpWriter> = {
   transpose: (ins, attrs) => `${ins[0]}.permute(${attrs.perm.join(', ')})`,
   concat: (ins, attrs) => `torch.cat([${ins.join(', ')}], dim=${attrs.axis})`,
   sum: (ins, attrs) => `${ins[0]}.sum(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
+  max: (ins, attrs) => `${ins[0]}.amax(dim=${py(attrs.axes)}, keepdim=${py(attrs.keepDims)})`,
+  stopGradient: (ins) => `${ins[0]}.detach()`,
+  // The indicator [x > 0] in x's dtype (Note [step masks]) that leakyRelu, elu, softplus … are made of.
+  step: (ins) => `(${ins[0]} > 0).to(${ins[0]}.dtype)`,
+  ...Object.fromEntries(
+    (
+      [
+        'sin',
+        'cos',
+        'tan',
+        'asin',
+        'acos',
+        'atan',
+        'sinh',
+        'cosh',
+        'erf',
+        'erfc',
+        'log1p',
+        'expm1',
+        'log2',
+        'log10',
+        'sign',
+        'floor',
+        'ceil',
+        'trunc',
+      ] as const
+    ).map((op) => [op, fn(`torch.${op}`)]),
+  ),
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
   // The fused primitives of the transformer path (issue 29) and their torch functions.
   gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
@@ -277,6 +346,26 @@ class Writer {
     return m.namedChildren();
   }
 
+  /**
+   * How m's forward reaches `target` in Python: `.key` for a child, and through containers (a
+   * ModuleList, ModuleDict or Sequential child, as a user's forward loops over its layers) by
+   * indexing: `.layers[2]`, `.heads['a']`, `.blocks[0][1]`. Undefined when target is none of these.
+   */
+  private accessor(m: AnyModule, target: AnyModule): string | undefined {
+    const search = (parent: AnyModule, prefix: string, top: boolean): string | undefined => {
+      for (const [key, c] of this.children(parent)) {
+        const here = top ? `${prefix}.${key}` : parent.constructor.name === 'ModuleDict' ? `${prefix}[${py(key)}]` : `${prefix}[${key}]`;
+        if (c === target) return here;
+        if (CONTAINERS.has(c.constructor.name)) {
+          const found = search(c, here, false);
+          if (found !== undefined) return found;
+        }
+      }
+      return undefined;
+    };
+    return search(m, '', true);
+  }
+
   /** A user's module: a Python class of its own (two instances that write the same class share it). */
   private userClass(m: AnyModule, path: string): string {
     const base = m.constructor.name || 'Module';
@@ -330,14 +419,14 @@ class Writer {
     const fresh = () => `t${++counter}`;
     const events: { seq: number; line: () => string }[] = [];
     for (const child of this.allCalls.filter((c) => c.parentFrame === call.frame)) {
-      const key = this.children(m).find(([, c]) => c === child.module)?.[0];
+      const key = this.accessor(m, child.module);
       if (key === undefined) throw new Error(`toTorch: ${where}.forward calls a module that is not one of its children`);
       events.push({
         seq: child.seq,
         line: () => {
           // Arguments first: a module may return its input itself (Dropout in eval mode).
           const args = this.args(child.args, names, where);
-          return `${this.bindOut(child.out, names, fresh)} = self.${key}(${args})`;
+          return `${this.bindOut(child.out, names, fresh)} = self${key}(${args})`;
         },
       });
     }
@@ -544,7 +633,9 @@ export function toTorch(model: Module<any, any>, sample: Tensor, opts: ToTorchOp
         out: undefined,
         frame: currentFrame(),
         parentFrame: stack.length > 0 ? stack[stack.length - 1].frame : 0,
-        seq: nodesCreated(),
+        // Between the last node made before the call (whose id is nodesCreated()) and the next: an op
+        // that made the call's input sorts before it, however the events are listed.
+        seq: nodesCreated() + 0.5,
       };
       calls.push(call);
       stack.push(call);

@@ -144,8 +144,24 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
   return t;
 }
 
+/**
+ * Note [PyTorch's positional init arguments]: the initialisers with options (xavier*, kaiming*,
+ * orthogonal_, truncNormal_) take them as an object (`{gain, rng}`), or, as PyTorch spells them, as
+ * numbers in PyTorch's order — `xavierUniform_(t, gain)`, `kaimingNormal_(t, a, mode, nonlinearity)`,
+ * `orthogonal_(t, gain)`, `truncNormal_(t, mean, std, a, b)` — with `{rng}` after them. So a
+ * PyTorch-style call is not silently read as the defaults.
+ */
+type GainOptions = { gain?: number } & RngOption;
+
+function gainOptions(op: string, x: GainOptions | number | undefined, rest: RngOption | undefined): GainOptions {
+  if (typeof x === 'number') return { ...rest, gain: x };
+  if (x !== undefined && (x === null || typeof x !== 'object')) throw new Error(`${op}: expected a gain or {gain, rng}, got ${x}`);
+  return x ?? {};
+}
+
 /** Glorot uniform: U(±gain·√(6 / (fanIn + fanOut))). */
-export function xavierUniform_(t: Tensor, opts: { gain?: number } & RngOption = {}): Tensor {
+export function xavierUniform_(t: Tensor, gainOrOpts?: GainOptions | number, rngOpts?: RngOption): Tensor {
+  const opts = gainOptions('xavierUniform_', gainOrOpts, rngOpts);
   const { fanIn, fanOut } = calculateFans('xavierUniform_', check('xavierUniform_', t));
   const std = (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
   const bound = Math.sqrt(3) * std;
@@ -153,7 +169,8 @@ export function xavierUniform_(t: Tensor, opts: { gain?: number } & RngOption = 
 }
 
 /** Glorot normal: N(0, gain²·2 / (fanIn + fanOut)). */
-export function xavierNormal_(t: Tensor, opts: { gain?: number } & RngOption = {}): Tensor {
+export function xavierNormal_(t: Tensor, gainOrOpts?: GainOptions | number, rngOpts?: RngOption): Tensor {
+  const opts = gainOptions('xavierNormal_', gainOrOpts, rngOpts);
   const { fanIn, fanOut } = calculateFans('xavierNormal_', check('xavierNormal_', t));
   return normal_(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), opts);
 }
@@ -166,6 +183,21 @@ export interface KaimingOptions extends RngOption {
   nonlinearity?: Nonlinearity;
 }
 
+type KaimingMode = NonNullable<KaimingOptions['mode']>;
+
+function kaimingOptions(
+  op: string,
+  x: KaimingOptions | number | undefined,
+  mode: KaimingMode | undefined,
+  nonlinearity: Nonlinearity | undefined,
+  rest: RngOption | undefined,
+): KaimingOptions {
+  if (typeof x === 'number') return { ...rest, a: x, mode, nonlinearity };
+  if (x !== undefined && (x === null || typeof x !== 'object'))
+    throw new Error(`${op}: expected a slope a or {a, mode, nonlinearity, rng}, got ${x}`);
+  return x ?? {};
+}
+
 function kaimingStd(op: string, t: Tensor, opts: KaimingOptions): number {
   const mode = opts.mode ?? 'fanIn';
   if (!['fanIn', 'fanOut', 'fan_in', 'fan_out'].includes(mode)) throw new Error(`${op}: mode must be 'fanIn' or 'fanOut', got '${mode}'`);
@@ -175,7 +207,14 @@ function kaimingStd(op: string, t: Tensor, opts: KaimingOptions): number {
 }
 
 /** He uniform: U(±gain·√(3 / fan)), gain = calculateGain(nonlinearity, a). A tensor with no elements is left alone. */
-export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+export function kaimingUniform_(
+  t: Tensor,
+  aOrOpts?: KaimingOptions | number,
+  mode?: KaimingMode,
+  nonlinearity?: Nonlinearity,
+  rngOpts?: RngOption,
+): Tensor {
+  const opts = kaimingOptions('kaimingUniform_', aOrOpts, mode, nonlinearity, rngOpts);
   check('kaimingUniform_', t);
   if (t.size === 0) return t;
   const bound = Math.sqrt(3) * kaimingStd('kaimingUniform_', t, opts);
@@ -183,7 +222,14 @@ export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
 }
 
 /** He normal: N(0, gain² / fan). A tensor with no elements is left alone. */
-export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+export function kaimingNormal_(
+  t: Tensor,
+  aOrOpts?: KaimingOptions | number,
+  mode?: KaimingMode,
+  nonlinearity?: Nonlinearity,
+  rngOpts?: RngOption,
+): Tensor {
+  const opts = kaimingOptions('kaimingNormal_', aOrOpts, mode, nonlinearity, rngOpts);
   check('kaimingNormal_', t);
   if (t.size === 0) return t;
   return normal_(t, 0, kaimingStd('kaimingNormal_', t, opts), opts);
@@ -195,7 +241,8 @@ export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
  * when rows < cols), its columns' signs fixed so R's diagonal is positive — the Haar-distributed Q —
  * times gain. So rows ≤ cols gives orthonormal rows, rows ≥ cols orthonormal columns.
  */
-export function orthogonal_(t: Tensor, opts: { gain?: number } & RngOption = {}): Tensor {
+export function orthogonal_(t: Tensor, gainOrOpts?: GainOptions | number, rngOpts?: RngOption): Tensor {
+  const opts = gainOptions('orthogonal_', gainOrOpts, rngOpts);
   check('orthogonal_', t);
   if (t.ndim < 2) throw new Error(`orthogonal_: needs at least 2 dimensions, got shape ${fmt(t.shape)}`);
   if (t.size === 0) return t;
@@ -274,7 +321,21 @@ function householderQ(a: Float64Array, m: number, n: number): Float64Array {
  * N(mean, std²) truncated to [a, b], by PyTorch's method: a uniform draw between the normal CDF's
  * values at a and b, mapped back through the inverse CDF, clamped to [a, b] against rounding.
  */
-export function truncNormal_(t: Tensor, opts: { mean?: number; std?: number; a?: number; b?: number } & RngOption = {}): Tensor {
+type TruncNormalOptions = { mean?: number; std?: number; a?: number; b?: number } & RngOption;
+
+export function truncNormal_(
+  t: Tensor,
+  meanOrOpts?: TruncNormalOptions | number,
+  stdArg?: number,
+  aArg?: number,
+  bArg?: number,
+  rngOpts?: RngOption,
+): Tensor {
+  let opts: TruncNormalOptions;
+  if (typeof meanOrOpts === 'number') opts = { ...rngOpts, mean: meanOrOpts, std: stdArg, a: aArg, b: bArg };
+  else if (meanOrOpts !== undefined && (meanOrOpts === null || typeof meanOrOpts !== 'object')) {
+    throw new Error(`truncNormal_: expected a mean or {mean, std, a, b, rng}, got ${meanOrOpts}`);
+  } else opts = meanOrOpts ?? {};
   check('truncNormal_', t);
   const { mean = 0, std = 1, a = -2, b = 2 } = opts;
   if (!(std > 0)) throw new Error(`truncNormal_: std must be positive, got ${std}`);

@@ -270,9 +270,12 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
-  zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+  /** Clears every parameter's gradient: to null (PyTorch's set_to_none, the default), or with setToNone false to zeros of its shape. */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.parameters()) {
+      if (setToNone || p.grad === null) p.grad = null;
+      else p.grad = new Tensor(allocate(p.grad.dtype, p.grad.size), [...p.grad.shape]);
+    }
   }
 
   /** Parameters and buffers as plain numbers, keyed by dotted name, in PyTorch's order. */

@@ -41,6 +41,7 @@ export class Adagrad extends Optimizer<AdagradState, AdagradHyper> {
         maximize: opts.maximize ?? false,
       },
       'Adagrad',
+      opts,
     );
   }
 

@@ -44,6 +44,15 @@ abstract class AdamBase extends Optimizer<AdamState, AdamHyper> {
     return { ...o, betas: [o.betas[0], o.betas[1]] };
   }
 
+  /** torch 2 writes `decoupled_weight_decay` (false for Adam, true for AdamW): the other value is the other optimiser's update. */
+  protected override acceptsGroupKey(key: string, value: unknown, where: string): boolean {
+    if (key !== 'decoupled_weight_decay') return false;
+    if (value === null || value === undefined || value === this.decoupled) return true;
+    throw new Error(
+      `${where} has decoupled_weight_decay ${value}, which is ${value ? 'AdamW' : 'Adam'}'s update, not ${this.name}'s (a state dict of ${value ? 'AdamW' : 'Adam'}?)`,
+    );
+  }
+
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>): void {
     let state = this.state.get(p);
     if (state === undefined) {
@@ -71,7 +80,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
 
   constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
-    super(params, adamDefaults(opts, 0), 'Adam');
+    super(params, adamDefaults(opts, 0), 'Adam', opts);
   }
 }
 
@@ -79,7 +88,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
 
   constructor(params: Params<AdamHyper>, opts: AdamOptions = {}) {
-    super(params, adamDefaults(opts, 1e-2), 'AdamW');
+    super(params, adamDefaults(opts, 1e-2), 'AdamW', opts);
   }
 }
 

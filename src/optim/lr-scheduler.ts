@@ -44,6 +44,14 @@ function checkNumber(name: string, key: string, v: unknown, ok: (v: number) => b
 
 const isPositiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
+/** Throws on an option the scheduler does not take (a misspelling, PyTorch's snake_case), naming it: it would silently be the default. */
+function checkKeys(name: string, opts: unknown, keys: readonly string[]): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) return;
+  for (const k of Object.keys(opts)) {
+    if (!keys.includes(k) && k !== 'verbose') throw new Error(`${name}: unknown option '${k}' (options: ${keys.join(', ')})`);
+  }
+}
+
 /** One value per group: a number for all, or a list with one per group (PyTorch's _format_param). */
 function perGroup(name: string, key: string, optimizer: AnyOptimizer, v: number | number[]): number[] {
   const n = optimizer.paramGroups.length;
@@ -74,7 +82,20 @@ const TORCH_KEYS: Record<string, string> = {
   schedulers: '_schedulers',
 };
 const FROM_TORCH: Record<string, string> = Object.fromEntries(Object.entries(TORCH_KEYS).map(([k, v]) => [v, k]));
-const IGNORED_ON_LOAD = new Set(['verbose', '_get_lr_called_within_step', 'mode_worse', 'anneal_func']);
+const IGNORED_ON_LOAD = new Set([
+  'verbose',
+  '_get_lr_called_within_step',
+  'mode_worse',
+  'anneal_func',
+  // Written by other versions of PyTorch: flags and derived fields (torch 2's `_is_initial`, OneCycleLR's
+  // `_anneal_func_type`, ReduceLROnPlateau's `default_min_lr`), and CyclicLR's scale function, which is
+  // code (a weak reference, or None for a plain function).
+  '_is_initial',
+  '_anneal_func_type',
+  'default_min_lr',
+  '_scale_fn_ref',
+  '_scale_fn_custom',
+]);
 
 const torchKey = (k: string): string => TORCH_KEYS[k] ?? snakeCase(k);
 const ownKey = (k: string): string => FROM_TORCH[k] ?? camelCase(k);
@@ -101,7 +122,11 @@ function ownState(s: object, skip: readonly string[]): SchedulerStateDict {
   const out: SchedulerStateDict = {};
   for (const [k, v] of Object.entries(s)) {
     if (k === 'optimizer' || k === 'name' || skip.includes(k) || typeof v === 'function') continue;
-    if (Array.isArray(v) && v.some((x) => typeof x === 'function')) continue; // LambdaLR's functions: code, not state
+    if (Array.isArray(v) && v.some((x) => typeof x === 'function')) {
+      // LambdaLR's functions are code, not state: PyTorch writes None for each (and its load_state_dict needs the key).
+      out[torchKey(k)] = v.map(() => null);
+      continue;
+    }
     out[torchKey(k)] =
       k === 'phases'
         ? phasesToTorch(v)
@@ -122,6 +147,7 @@ function loadOwnState(s: object, sd: SchedulerStateDict, name: string, skip: rea
     if (IGNORED_ON_LOAD.has(k)) continue;
     const key = ownKey(k);
     if (skip.includes(key)) continue;
+    if (key === 'lrLambdas' && key in target) continue; // None per function (PyTorch's), or state of a callable object: nothing to restore
     if (!(key in target) || typeof target[key] === 'function' || key === 'optimizer' || key === 'lrLambdas') {
       throw new Error(`${name}.loadStateDict: unknown key '${k}' (a state dict of another scheduler?)`);
     }
@@ -136,6 +162,20 @@ function loadOwnState(s: object, sd: SchedulerStateDict, name: string, skip: rea
   }
 }
 
+/**
+ * Note [resuming with lastEpoch]: as PyTorch's `last_epoch`, the `lastEpoch` option (default -1)
+ * builds a scheduler that continues a schedule rather than starting one: the groups must already
+ * carry the `initialLr` an earlier scheduler recorded (an optimizer whose state dict was loaded does),
+ * which become the base lrs, nothing is reset (CyclicLR leaves the lrs and momenta, OneCycleLR its
+ * recorded maxLr/minLr/momenta, as they are), and the initial step goes to lastEpoch + 1, computed
+ * from the groups' current lrs as every step is (Note [chainable schedules]) — so the lrs are
+ * PyTorch's for the same call. A group without initialLr throws, as PyTorch's KeyError does.
+ * These are torch 1.13's semantics (the CI's reference). torch 2 differs: its initial step keeps the
+ * groups' lrs as they are (`_is_initial`), and a resumed CyclicLR takes its base momenta from the
+ * argument rather than from the groups; tapegrad's CyclicLR follows torch 2 there (its momenta are
+ * its arguments in either case).
+ */
+
 /** The base of every epoch-driven scheduler (torch's LRScheduler). */
 export abstract class LRScheduler {
   readonly optimizer: AnyOptimizer;
@@ -149,13 +189,32 @@ export abstract class LRScheduler {
   protected constructor(
     optimizer: unknown,
     readonly name: string,
-    /** Runs before the groups' initialLr is recorded (CyclicLR sets the lrs it starts from). */
-    prepare?: (optimizer: AnyOptimizer) => void,
+    opts: {
+      /** PyTorch's last_epoch (Note [resuming with lastEpoch]); default -1, a fresh schedule. */
+      lastEpoch?: number;
+      /** Runs before the groups' initialLr is recorded (CyclicLR sets the lrs it starts from); told whether the schedule resumes. */
+      prepare?: (optimizer: AnyOptimizer, resuming: boolean) => void;
+      /** The options as given, and the keys the scheduler takes besides lastEpoch (checkKeys). */
+      given?: unknown;
+      keys?: readonly string[];
+    } = {},
   ) {
     this.optimizer = checkOptimizer(name, optimizer);
-    prepare?.(this.optimizer);
-    for (const g of this.optimizer.paramGroups) g.initialLr ??= g.lr;
+    if (opts.keys !== undefined) checkKeys(name, opts.given, [...opts.keys, 'lastEpoch']);
+    const lastEpoch = checkNumber(name, 'lastEpoch', opts.lastEpoch ?? -1, (v) => Number.isInteger(v) && v >= -1, 'an integer >= -1');
+    const resuming = lastEpoch !== -1;
+    opts.prepare?.(this.optimizer, resuming);
+    this.optimizer.paramGroups.forEach((g, i) => {
+      if (!resuming) g.initialLr ??= g.lr;
+      else if (typeof g.initialLr !== 'number') {
+        throw new Error(
+          `${name}: lastEpoch ${lastEpoch} resumes a schedule, but parameter group ${i} has no initialLr ` +
+            "(PyTorch's initial_lr, which a scheduler built on the optimizer records; load the optimizer's state dict first)",
+        );
+      }
+    });
     this.baseLrs = this.optimizer.paramGroups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
   }
 
   protected get groups(): Group[] {
@@ -176,8 +235,12 @@ export abstract class LRScheduler {
     return null;
   }
 
-  /** Advances the schedule by one and writes the new lrs into the optimiser's groups. */
-  step(): void {
+  /**
+   * Advances the schedule by one and writes the new lrs into the optimiser's groups. With an epoch
+   * (PyTorch's deprecated step(epoch)), jumps there instead, as stepTo.
+   */
+  step(epoch?: number): void {
+    if (epoch !== undefined) return this.stepTo(epoch);
     this.stepCount += 1;
     this.lastEpoch += 1;
     this.apply(this.computeLr());
@@ -185,6 +248,7 @@ export abstract class LRScheduler {
 
   /** Jumps to `epoch` (PyTorch's deprecated step(epoch)): the closed form if there is one. */
   stepTo(epoch: number): void {
+    checkNumber(this.name, 'epoch', epoch, (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
     this.stepCount += 1;
     this.lastEpoch = epoch;
     this.apply(this.closedFormLr() ?? this.computeLr());
@@ -213,9 +277,11 @@ export abstract class LRScheduler {
 export class LambdaLR extends LRScheduler {
   readonly lrLambdas: ((epoch: number) => number)[];
 
-  constructor(optimizer: AnyOptimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]) {
-    super(optimizer, 'LambdaLR');
-    this.lrLambdas = lambdas(this.name, this.optimizer, lrLambda);
+  /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
+  constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
+    const o = lambdaOptions(lrLambda, opts);
+    super(optimizer, 'LambdaLR', { lastEpoch: o.lastEpoch, given: o === lrLambda ? o : opts, keys: o === lrLambda ? ['lrLambda'] : [] });
+    this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
 
@@ -228,9 +294,15 @@ export class LambdaLR extends LRScheduler {
 export class MultiplicativeLR extends LRScheduler {
   readonly lrLambdas: ((epoch: number) => number)[];
 
-  constructor(optimizer: AnyOptimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]) {
-    super(optimizer, 'MultiplicativeLR');
-    this.lrLambdas = lambdas(this.name, this.optimizer, lrLambda);
+  /** `(optimizer, fn | fns, {lastEpoch})` as PyTorch's positional lr_lambda, or `(optimizer, {lrLambda, lastEpoch})`. */
+  constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LambdaOptions, opts: { lastEpoch?: number } = {}) {
+    const o = lambdaOptions(lrLambda, opts);
+    super(optimizer, 'MultiplicativeLR', {
+      lastEpoch: o.lastEpoch,
+      given: o === lrLambda ? o : opts,
+      keys: o === lrLambda ? ['lrLambda'] : [],
+    });
+    this.lrLambdas = lambdas(this.name, this.optimizer, o.lrLambda);
     this.initialStep();
   }
 
@@ -240,11 +312,15 @@ export class MultiplicativeLR extends LRScheduler {
   }
 }
 
-function lambdas(
-  name: string,
-  optimizer: AnyOptimizer,
-  fn: ((e: number) => number) | ((e: number) => number)[],
-): ((e: number) => number)[] {
+type LrLambda = ((epoch: number) => number) | ((epoch: number) => number)[];
+type LambdaOptions = { lrLambda: LrLambda; lastEpoch?: number };
+
+function lambdaOptions(fn: LrLambda | LambdaOptions, opts: { lastEpoch?: number } | undefined): LambdaOptions {
+  if (fn !== null && typeof fn === 'object' && !Array.isArray(fn) && 'lrLambda' in fn) return fn;
+  return { lrLambda: fn as LrLambda, lastEpoch: opts?.lastEpoch };
+}
+
+function lambdas(name: string, optimizer: AnyOptimizer, fn: LrLambda): ((e: number) => number)[] {
   const n = optimizer.paramGroups.length;
   const list = Array.isArray(fn) ? fn : new Array(n).fill(fn);
   if (list.length !== n) throw new Error(`${name}: expected ${n} lr functions (one per parameter group), got ${list.length}`);
@@ -259,8 +335,8 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number }) {
-    super(optimizer, 'StepLR');
+  constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    super(optimizer, 'StepLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['stepSize', 'gamma'] });
     this.stepSize = checkNumber(this.name, 'stepSize', opts?.stepSize, isPositiveInt, 'a positive integer');
     this.gamma = checkNumber(this.name, 'gamma', opts.gamma ?? 0.1, Number.isFinite, 'a number');
     this.initialStep();
@@ -282,8 +358,8 @@ export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   readonly gamma: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number }) {
-    super(optimizer, 'MultiStepLR');
+  constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+    super(optimizer, 'MultiStepLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['milestones', 'gamma'] });
     if (!Array.isArray(opts?.milestones)) throw new Error(`MultiStepLR: milestones must be a list of epochs, got ${opts?.milestones}`);
     this.milestones = new Map();
     for (const m of opts.milestones) {
@@ -312,8 +388,8 @@ export class ConstantLR extends LRScheduler {
   readonly factor: number;
   readonly totalIters: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { factor?: number; totalIters?: number } = {}) {
-    super(optimizer, 'ConstantLR');
+  constructor(optimizer: AnyOptimizer, opts: { factor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    super(optimizer, 'ConstantLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['factor', 'totalIters'] });
     this.factor = checkNumber(this.name, 'factor', opts.factor ?? 1 / 3, (v) => v >= 0 && v <= 1, 'in [0,1]');
     this.totalIters = checkNumber(
       this.name,
@@ -328,6 +404,9 @@ export class ConstantLR extends LRScheduler {
   protected computeLr(): number[] {
     if (this.lastEpoch === 0) return this.groups.map((g) => g.lr * this.factor);
     if (this.lastEpoch !== this.totalIters) return this.groups.map((g) => g.lr);
+    if (this.factor === 0) {
+      throw new Error(`${this.name}: factor 0 cannot be undone at totalIters ${this.totalIters} (the lr is divided by the factor there)`);
+    }
     return this.groups.map((g) => g.lr * (1 / this.factor));
   }
 
@@ -342,8 +421,8 @@ export class LinearLR extends LRScheduler {
   readonly endFactor: number;
   readonly totalIters: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
-    super(optimizer, 'LinearLR');
+  constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    super(optimizer, 'LinearLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['startFactor', 'endFactor', 'totalIters'] });
     // PyTorch allows a start factor of 0 here, which would divide by zero on the next step.
     this.startFactor = checkNumber(this.name, 'startFactor', opts.startFactor ?? 1 / 3, (v) => v > 0 && v <= 1, 'in (0,1]');
     this.endFactor = checkNumber(this.name, 'endFactor', opts.endFactor ?? 1, (v) => v >= 0 && v <= 1, 'in [0,1]');
@@ -368,8 +447,8 @@ export class LinearLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { gamma: number }) {
-    super(optimizer, 'ExponentialLR');
+  constructor(optimizer: AnyOptimizer, opts: { gamma: number; lastEpoch?: number }) {
+    super(optimizer, 'ExponentialLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['gamma'] });
     this.gamma = checkNumber(this.name, 'gamma', opts?.gamma, Number.isFinite, 'a number');
     this.initialStep();
   }
@@ -389,8 +468,8 @@ export class PolynomialLR extends LRScheduler {
   readonly totalIters: number;
   readonly power: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { totalIters?: number; power?: number } = {}) {
-    super(optimizer, 'PolynomialLR');
+  constructor(optimizer: AnyOptimizer, opts: { totalIters?: number; power?: number; lastEpoch?: number } = {}) {
+    super(optimizer, 'PolynomialLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['totalIters', 'power'] });
     this.totalIters = checkNumber(this.name, 'totalIters', opts.totalIters ?? 5, isPositiveInt, 'a positive integer');
     this.power = checkNumber(this.name, 'power', opts.power ?? 1, Number.isFinite, 'a number');
     this.initialStep();
@@ -412,8 +491,8 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number }) {
-    super(optimizer, 'CosineAnnealingLR');
+  constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+    super(optimizer, 'CosineAnnealingLR', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['tMax', 'etaMin'] });
     this.tMax = checkNumber(this.name, 'tMax', opts?.tMax, (v) => v > 0, 'a positive number');
     this.etaMin = checkNumber(this.name, 'etaMin', opts.etaMin ?? 0, Number.isFinite, 'a number');
     this.initialStep();
@@ -445,13 +524,13 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   tI: number;
   tCur: number;
 
-  constructor(optimizer: AnyOptimizer, opts: { t0: number; tMult?: number; etaMin?: number }) {
-    super(optimizer, 'CosineAnnealingWarmRestarts');
+  constructor(optimizer: AnyOptimizer, opts: { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number }) {
+    super(optimizer, 'CosineAnnealingWarmRestarts', { lastEpoch: opts?.lastEpoch, given: opts, keys: ['t0', 'tMult', 'etaMin'] });
     this.t0 = checkNumber(this.name, 't0', opts?.t0, isPositiveInt, 'a positive integer');
     this.tMult = checkNumber(this.name, 'tMult', opts.tMult ?? 1, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
     this.etaMin = checkNumber(this.name, 'etaMin', opts.etaMin ?? 0, Number.isFinite, 'a number');
     this.tI = this.t0;
-    this.tCur = -1;
+    this.tCur = this.lastEpoch; // PyTorch's T_cur = last_epoch: -1 for a fresh schedule
     this.initialStep();
   }
 
@@ -509,6 +588,8 @@ export interface OneCycleLROptions {
   divFactor?: number;
   finalDivFactor?: number;
   threePhase?: boolean;
+  /** Resumes at this step, from the lrs and momenta a OneCycleLR recorded in the groups (Note [resuming with lastEpoch]). */
+  lastEpoch?: number;
 }
 
 /**
@@ -524,7 +605,25 @@ export class OneCycleLR extends LRScheduler {
   readonly phases: Phase[];
 
   constructor(optimizer: AnyOptimizer, opts: OneCycleLROptions) {
-    super(optimizer, 'OneCycleLR');
+    super(optimizer, 'OneCycleLR', {
+      lastEpoch: opts?.lastEpoch,
+      given: opts,
+      keys: [
+        'maxLr',
+        'totalSteps',
+        'epochs',
+        'stepsPerEpoch',
+        'pctStart',
+        'annealStrategy',
+        'cycleMomentum',
+        'baseMomentum',
+        'maxMomentum',
+        'divFactor',
+        'finalDivFactor',
+        'threePhase',
+      ],
+    });
+    const resuming = this.lastEpoch !== -1;
     const name = this.name;
     const o = opts ?? ({} as OneCycleLROptions);
     if (o.totalSteps !== undefined) {
@@ -556,11 +655,24 @@ export class OneCycleLR extends LRScheduler {
     const finalDivFactor = checkNumber(name, 'finalDivFactor', o.finalDivFactor ?? 1e4, (v) => v > 0, 'a positive number');
     const maxLrs = perGroup(name, 'maxLr', this.optimizer, o.maxLr);
     maxLrs.forEach((v) => checkNumber(name, 'maxLr', v, (x) => x >= 0, 'a non-negative number'));
-    this.groups.forEach((g, i) => {
-      g.initialLr = maxLrs[i] / divFactor;
-      g.maxLr = maxLrs[i];
-      g.minLr = g.initialLr / finalDivFactor;
-    });
+    const recorded = (keys: string[]) =>
+      this.groups.forEach((g, i) => {
+        const missing = keys.find((k) => typeof g[k] !== 'number');
+        if (missing !== undefined) {
+          throw new Error(
+            `${name}: lastEpoch ${this.lastEpoch} resumes a schedule, but parameter group ${i} has no ${missing} ` +
+              "(which OneCycleLR records in the groups; load the optimizer's state dict first)",
+          );
+        }
+      });
+    if (resuming) recorded(['maxLr', 'minLr']);
+    else {
+      this.groups.forEach((g, i) => {
+        g.initialLr = maxLrs[i] / divFactor;
+        g.maxLr = maxLrs[i];
+        g.minLr = g.initialLr / finalDivFactor;
+      });
+    }
     this.baseLrs = this.groups.map((g) => g.initialLr as number);
     this.cycleMomentum = o.cycleMomentum ?? true;
     const defaults = this.optimizer.defaults as Record<string, unknown>;
@@ -571,11 +683,14 @@ export class OneCycleLR extends LRScheduler {
       }
       const maxM = perGroup(name, 'maxMomentum', this.optimizer, o.maxMomentum ?? 0.95);
       const baseM = perGroup(name, 'baseMomentum', this.optimizer, o.baseMomentum ?? 0.85);
-      this.groups.forEach((g, i) => {
-        this.setMomentum(g, maxM[i]);
-        g.maxMomentum = maxM[i];
-        g.baseMomentum = baseM[i];
-      });
+      if (resuming) recorded(['maxMomentum', 'baseMomentum']);
+      else {
+        this.groups.forEach((g, i) => {
+          this.setMomentum(g, maxM[i]);
+          g.maxMomentum = maxM[i];
+          g.baseMomentum = baseM[i];
+        });
+      }
     }
     this.initialStep();
   }
@@ -599,6 +714,12 @@ export class OneCycleLR extends LRScheduler {
       for (let i = 0; i < this.phases.length; i++) {
         const phase = this.phases[i];
         if (stepNum <= phase.endStep || i === this.phases.length - 1) {
+          if (phase.endStep === start) {
+            throw new Error(
+              `${this.name}: phase ${i + 1} of ${this.phases.length} starts and ends at step ${start} (pctStart of totalSteps ${this.totalSteps}), ` +
+                `so step ${stepNum} would divide by zero, as PyTorch's does; give every phase at least one step`,
+            );
+          }
           const pct = (stepNum - start) / (phase.endStep - start);
           const lr = this.anneal(g[phase.startLr] as number, g[phase.endLr] as number, pct);
           if (this.cycleMomentum) this.setMomentum(g, this.anneal(g[phase.startMomentum] as number, g[phase.endMomentum] as number, pct));
@@ -624,6 +745,8 @@ export interface CyclicLROptions {
   cycleMomentum?: boolean;
   baseMomentum?: number | number[];
   maxMomentum?: number | number[];
+  /** Resumes at this iteration (Note [resuming with lastEpoch]): the groups' lrs and momenta are left as they are. */
+  lastEpoch?: number;
 }
 
 /** Cyclical learning rates (Smith): lr between baseLr and maxLr in triangles, momentum the other way. Stepped every batch. */
@@ -644,10 +767,27 @@ export class CyclicLR extends LRScheduler {
     const name = 'CyclicLR';
     const o = opts ?? ({} as CyclicLROptions);
     let baseLrs: number[] = [];
-    super(optimizer, name, (opt) => {
-      baseLrs = perGroup(name, 'baseLr', opt, o.baseLr);
-      baseLrs.forEach((v) => checkNumber(name, 'baseLr', v, (x) => x >= 0, 'a non-negative number'));
-      opt.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
+    super(optimizer, name, {
+      lastEpoch: o.lastEpoch,
+      given: o,
+      keys: [
+        'baseLr',
+        'maxLr',
+        'stepSizeUp',
+        'stepSizeDown',
+        'mode',
+        'gamma',
+        'scaleFn',
+        'scaleMode',
+        'cycleMomentum',
+        'baseMomentum',
+        'maxMomentum',
+      ],
+      prepare: (opt, resuming) => {
+        baseLrs = perGroup(name, 'baseLr', opt, o.baseLr);
+        baseLrs.forEach((v) => checkNumber(name, 'baseLr', v, (x) => x >= 0, 'a non-negative number'));
+        if (!resuming) opt.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]));
+      },
     });
     this.maxLrs = perGroup(name, 'maxLr', this.optimizer, o.maxLr);
     this.maxLrs.forEach((v) => checkNumber(name, 'maxLr', v, (x) => x >= 0, 'a non-negative number'));
@@ -677,7 +817,7 @@ export class CyclicLR extends LRScheduler {
         throw new Error(`${name}: cycleMomentum needs an optimizer with momentum or betas; ${this.optimizer.name} has neither`);
       }
       const base = perGroup(name, 'baseMomentum', this.optimizer, o.baseMomentum ?? 0.8);
-      this.groups.forEach((g, i) => this.setMomentum(g, base[i]));
+      if (this.lastEpoch === -1) this.groups.forEach((g, i) => this.setMomentum(g, base[i]));
       this.baseMomentums = base;
       this.maxMomentums = perGroup(name, 'maxMomentum', this.optimizer, o.maxMomentum ?? 0.9);
     }
@@ -688,6 +828,11 @@ export class CyclicLR extends LRScheduler {
   private setMomentum(g: Group, m: number): void {
     if (this.useBeta1) g.betas = [m, (g.betas as number[])[1]];
     else g.momentum = m;
+  }
+
+  /** PyTorch's keys, with its `_scale_fn_custom` (None: a scale function is code, not state), which its load_state_dict needs. */
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), _scale_fn_custom: null };
   }
 
   protected computeLr(): number[] {
@@ -711,8 +856,8 @@ export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   readonly milestones: number[];
 
-  constructor(optimizer: AnyOptimizer, opts: { schedulers: LRScheduler[]; milestones: number[] }) {
-    super(optimizer, 'SequentialLR');
+  constructor(optimizer: AnyOptimizer, opts: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
+    super(optimizer, 'SequentialLR', { given: opts, keys: ['schedulers', 'milestones'] });
     const { schedulers, milestones } = opts ?? ({} as { schedulers: LRScheduler[]; milestones: number[] });
     if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error(`SequentialLR: schedulers must be a non-empty list`);
     schedulers.forEach((s, i) => {
@@ -726,7 +871,9 @@ export class SequentialLR extends LRScheduler {
     }
     this.schedulers = [...schedulers];
     this.milestones = [...milestones];
-    this.lastEpoch = 0;
+    // PyTorch's last_epoch + 1 (its SequentialLR never takes the base class's initial step).
+    this.lastEpoch =
+      checkNumber(this.name, 'lastEpoch', opts.lastEpoch ?? -1, (v) => Number.isInteger(v) && v >= -1, 'an integer >= -1') + 1;
     for (const g of this.groups) g.lr = g.initialLr as number;
     for (const s of this.schedulers) s.lastEpoch -= 1;
     this.schedulers[0].initialStep();
@@ -780,8 +927,29 @@ export class ChainedScheduler {
   readonly optimizer: AnyOptimizer;
   protected lastLr: number[];
 
-  constructor(schedulers: LRScheduler[]) {
+  /**
+   * `new ChainedScheduler(schedulers)` (torch 1.13), `new ChainedScheduler(schedulers, optimizer)` (torch 2),
+   * or in SequentialLR's shape, `new ChainedScheduler(optimizer, {schedulers})`.
+   */
+  constructor(schedulers: LRScheduler[], optimizer?: AnyOptimizer);
+  constructor(optimizer: AnyOptimizer, opts: { schedulers: LRScheduler[] });
+  constructor(first: LRScheduler[] | AnyOptimizer, second?: AnyOptimizer | { schedulers: LRScheduler[] }) {
+    let schedulers: LRScheduler[];
+    let optimizer: AnyOptimizer | undefined;
+    if (first instanceof Optimizer) {
+      optimizer = first;
+      schedulers = (second as { schedulers: LRScheduler[] } | undefined)?.schedulers as LRScheduler[];
+    } else {
+      schedulers = first;
+      optimizer = second === undefined ? undefined : checkOptimizer('ChainedScheduler', second);
+    }
     if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error(`ChainedScheduler: schedulers must be a non-empty list`);
+    if (optimizer !== undefined) {
+      schedulers.forEach((s, i) => {
+        if (s instanceof LRScheduler && s.optimizer !== optimizer)
+          throw new Error(`ChainedScheduler: scheduler ${i} belongs to another optimizer`);
+      });
+    }
     schedulers.forEach((s, i) => {
       if (!(s instanceof LRScheduler)) throw new Error(`ChainedScheduler: scheduler ${i} is not an epoch scheduler, got ${describe(s)}`);
       if (s.optimizer !== schedulers[0].optimizer)
@@ -851,6 +1019,7 @@ export class ReduceLROnPlateau {
   constructor(optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
     const name = this.name;
     this.optimizer = checkOptimizer(name, optimizer);
+    checkKeys(name, opts, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.mode = opts.mode ?? 'min';
     if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`${name}: mode must be 'min' or 'max', got ${this.mode}`);
     this.thresholdMode = opts.thresholdMode ?? 'rel';

@@ -20,6 +20,7 @@
  * one does not have) or of other parameters (group or parameter counts, shapes) throws.
  */
 import { noGrad } from '../autograd/mode';
+import { zeros } from '../tensor/create';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -64,6 +65,9 @@ const FOREIGN_GROUP_KEYS = new Set([
   'fused',
 ]);
 
+/** PyTorch's options that choose an implementation, not the update: taken and ignored. */
+const IMPLEMENTATION_FLAGS = new Set(['foreach', 'capturable', 'differentiable', 'fused']);
+
 export const snakeCase = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 export const camelCase = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
@@ -78,7 +82,14 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     params: Params<O>,
     defaults: O & { lr: number },
     readonly name: string,
+    /** The options as the caller gave them: a key the optimiser does not take throws, naming it (a misspelt option is not silently a default). */
+    given?: object,
   ) {
+    for (const k of Object.keys(given ?? {})) {
+      if (!(k in defaults) && !IMPLEMENTATION_FLAGS.has(k)) {
+        throw new Error(`${name}: unknown option '${k}' (options: ${Object.keys(defaults).join(', ')})`);
+      }
+    }
     this.defaults = this.checkOptions(defaults, 'options');
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
     if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
@@ -145,8 +156,15 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
   /** State created with the group rather than on the first step (Adagrad's accumulators). */
   protected onAddGroup(_group: ParamGroup<O>): void {}
 
-  /** One update of every parameter that has a gradient. */
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient. With a closure (PyTorch's step(closure)), first
+   * calls it — it re-evaluates the model and runs backward — and returns what it returned (the loss).
+   */
+  step<L = undefined>(closure?: () => L): L {
+    if (closure !== undefined && typeof closure !== 'function') {
+      throw new Error(`${this.name}.step: the closure must be a function that returns the loss, got ${typeof closure}`);
+    }
+    const loss = closure?.() as L;
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -166,6 +184,7 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
         }
       }
     });
+    return loss;
   }
 
   /** Updates p.data (and the parameter's state) in place from its gradient (Note [fused updates]). */
@@ -225,7 +244,12 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
       const options: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(saved)) {
         if (k === 'params') continue;
-        if (!own.has(k) && !FOREIGN_GROUP_KEYS.has(k) && k !== 'maximize') {
+        if (
+          !own.has(k) &&
+          !FOREIGN_GROUP_KEYS.has(k) &&
+          k !== 'maximize' &&
+          !this.acceptsGroupKey(k, v, `${where}: group ${gi} of the dict`)
+        ) {
           throw new Error(
             `${where}: group ${gi} of the dict has '${k}', which ${this.name} does not take (a state dict of another optimizer?)`,
           );
@@ -255,9 +279,24 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     groups.forEach((g, gi) => Object.assign(this.paramGroups[gi], g));
   }
 
-  /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+  /**
+   * Whether a loaded group may carry `key`, an option of this optimiser in another PyTorch version
+   * that this one has no field for (it is then not stored); may throw, naming `where`, when the value
+   * says the dict is of another optimiser.
+   */
+  protected acceptsGroupKey(_key: string, _value: unknown, _where: string): boolean {
+    return false;
+  }
+
+  /**
+   * Clears every parameter's gradient: to null (PyTorch's set_to_none, the default here as in torch 2),
+   * or with setToNone false to a zero tensor of the gradient's shape (torch 1.13's default).
+   */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.params) {
+      if (setToNone || p.grad === null) p.grad = null;
+      else p.grad = zeros(p.grad.shape, { dtype: p.grad.dtype });
+    }
   }
 }
 

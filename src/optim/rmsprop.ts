@@ -45,6 +45,7 @@ export class RMSprop extends Optimizer<RMSpropState, RMSpropHyper> {
         maximize: opts.maximize ?? false,
       },
       'RMSprop',
+      opts,
     );
   }
 

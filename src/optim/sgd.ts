@@ -37,6 +37,7 @@ export class SGD extends Optimizer<{ momentum_buffer?: Tensor }, SGDHyper> {
         maximize: opts?.maximize ?? false,
       },
       'SGD',
+      opts,
     );
   }
 
