@@ -273,3 +273,33 @@ describe('errors name the op and the shapes', () => {
     expect(() => tg.maxPool1d(tg.zeros([1, 1, 4, 4]), 2)).toThrow('maxPool1d: expected input [N,C,L] (or unbatched [C,L]), got [1,1,4,4]');
   });
 });
+
+describe('options tapegrad does not take throw, naming them (never silently ignored)', () => {
+  test("PyTorch's ceilMode and dilation, and misspellings, in the ops and the layers", () => {
+    const x = tg.zeros([1, 1, 5, 5]);
+    expect(() => tg.maxPool2d(x, 2, { ceilMode: true } as never)).toThrow(
+      "maxPool2d: unknown option 'ceilMode' (options: stride, padding) (input [1,1,5,5])",
+    );
+    expect(() => tg.avgPool1d(tg.zeros([1, 1, 5]), 2, { count_include_pad: false } as never)).toThrow(
+      "avgPool1d: unknown option 'count_include_pad' (options: stride, padding) (input [1,1,5])",
+    );
+    expect(() => new tg.nn.MaxPool2d(2, { dilation: 2 } as never)).toThrow(
+      "MaxPool2d: unknown option 'dilation' (options: stride, padding, rng, dtype)",
+    );
+    expect(() => new tg.nn.Conv2d(1, 2, 3, { paddingMode: 'reflect' } as never)).toThrow(
+      "Conv2d: unknown option 'paddingMode' (options: stride, padding, dilation, groups, bias, rng, dtype)",
+    );
+    expect(() => new tg.nn.ConvTranspose2d(1, 2, 3, { output_padding: 1 } as never)).toThrow(
+      "ConvTranspose2d: unknown option 'output_padding' (options: stride, padding, outputPadding, dilation, groups, bias, rng, dtype)",
+    );
+    expect(() => tg.conv2d(x, tg.zeros([2, 1, 3, 3]), null, { padding_mode: 'zeros' } as never)).toThrow(
+      "conv2d: unknown option 'padding_mode' (options: stride, padding, dilation, groups, expand) (input [1,1,5,5], weight [2,1,3,3])",
+    );
+    expect(() => tg.convTranspose1d(tg.zeros([1, 1, 5]), tg.zeros([1, 2, 3]), null, { expand: true } as never)).toThrow(
+      "convTranspose1d: unknown option 'expand' (options: stride, padding, outputPadding, dilation, groups)",
+    );
+    // Options set to undefined are as good as absent; the known ones still work.
+    expect(tg.maxPool2d(x, 2, { stride: undefined, padding: 1 }).shape).toEqual([1, 1, 3, 3]);
+    expect(new tg.nn.MaxPool2d(2, { stride: 1 }).forward(x).shape).toEqual([1, 1, 4, 4]);
+  });
+});

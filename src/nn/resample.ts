@@ -2,6 +2,7 @@
  * @file Embedding, transposed convolutions, Upsample, adaptive pooling, channel and alpha dropout and
  * pixel (un)shuffling as modules (SPEC §15), with PyTorch's parameters, initialisation and printing.
  */
+import { checkOptions } from '../ops/arguments';
 import { convTranspose1d, convTranspose2d, SpatialOption } from '../ops/conv';
 import { embedding } from '../ops/embedding';
 import {
@@ -97,6 +98,7 @@ abstract class ConvTransposeNd extends Module {
   ) {
     super();
     const layer = this.constructor.name;
+    checkOptions(layer, opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias', 'rng', 'dtype']);
     for (const [what, n] of [
       ['inChannels', inChannels],
       ['outChannels', outChannels],

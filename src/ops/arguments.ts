@@ -39,3 +39,15 @@ export function checkTensor(op: string, name: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   return x;
 }
+
+/**
+ * Throws on an option the op does not take, naming it and listing the op's own: a PyTorch option
+ * tapegrad does not have (ceilMode, paddingMode) or a misspelling must not be silently ignored.
+ */
+export function checkOptions(op: string, opts: object | undefined, known: readonly string[], context?: () => string): void {
+  if (opts === undefined || opts === null) return;
+  for (const key of Object.keys(opts)) {
+    if ((opts as Record<string, unknown>)[key] === undefined || known.includes(key)) continue;
+    throw new Error(`${op}: unknown option '${key}' (options: ${known.join(', ')})${context ? ` (${context()})` : ''}`);
+  }
+}

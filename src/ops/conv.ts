@@ -26,7 +26,7 @@ import { expandedConv2d } from './expanded';
 import { cast, requireFloating } from './operands';
 import { sum } from './reduce';
 import { reshape, slice } from './shape';
-import { checkTensor, spatialOption, SpatialOption } from './arguments';
+import { checkTensor, spatialOption, SpatialOption, checkOptions } from './arguments';
 
 export type { SpatialOption } from './arguments';
 
@@ -222,6 +222,9 @@ interface PreparedConv {
   out2d: [number, number];
 }
 
+const CONV_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'expand'] as const;
+const TRANSPOSE_OPTIONS = ['stride', 'padding', 'outputPadding', 'dilation', 'groups'] as const;
+
 /**
  * Checks a conv1d/conv2d/convTranspose2d call against PyTorch's rules and brings it to the 2-D
  * primitives' form. Messages name the op and the shapes as the caller wrote them.
@@ -247,6 +250,7 @@ function prepareConv(
     ? `[C,K/groups,${dims === 1 ? 'F' : names.map((n) => 'F' + n.toLowerCase()).join(',')}]`
     : `[K,C/groups,${dims === 1 ? 'F' : 'Fh,Fw'}]`;
   if (w.ndim !== dims + 2) throw new Error(`${op}: expected weight ${wLayout}, got ${fmt(w.shape)} (input ${fmt(x.shape)})`);
+  checkOptions(op, opts, transposed ? TRANSPOSE_OPTIONS : CONV_OPTIONS, shapes);
   const unbatched = x.ndim === dims + 1;
   const xShape = unbatched ? [1, ...x.shape] : [...x.shape];
   const stride = spatialOption(op, 'stride', opts.stride, dims, 1, 1, shapes);
