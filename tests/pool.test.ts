@@ -275,7 +275,7 @@ describe('errors name the op and the shapes', () => {
 });
 
 describe('options tapegrad does not take throw, naming them (never silently ignored)', () => {
-  test("PyTorch's ceilMode and dilation, and misspellings, in the ops and the layers", () => {
+  test("PyTorch's ceilMode, dilation, paddingMode, addBiasKv, maxNorm, and misspellings, in the ops and the layers", () => {
     const x = tg.zeros([1, 1, 5, 5]);
     expect(() => tg.maxPool2d(x, 2, { ceilMode: true } as never)).toThrow(
       "maxPool2d: unknown option 'ceilMode' (options: stride, padding) (input [1,1,5,5])",
@@ -298,6 +298,22 @@ describe('options tapegrad does not take throw, naming them (never silently igno
     expect(() => tg.convTranspose1d(tg.zeros([1, 1, 5]), tg.zeros([1, 2, 3]), null, { expand: true } as never)).toThrow(
       "convTranspose1d: unknown option 'expand' (options: stride, padding, outputPadding, dilation, groups)",
     );
+    // The attention, embedding and resampling layers likewise.
+    expect(() => new tg.nn.MultiheadAttention(4, 2, { addBiasKv: true } as never)).toThrow(
+      "MultiheadAttention: unknown option 'addBiasKv' (options: dropout, bias, batchFirst, kdim, vdim, rng, dtype)",
+    );
+    expect(() => new tg.nn.TransformerEncoderLayer(4, 2, { dim_feedforward: 8 } as never)).toThrow(
+      "TransformerEncoderLayer: unknown option 'dim_feedforward'",
+    );
+    const layer = new tg.nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8 });
+    expect(new tg.nn.TransformerEncoder(layer, 2, { enableNestedTensor: false }).numLayers).toBe(2);
+    expect(() => new tg.nn.Embedding(10, 3, { maxNorm: 1 } as never)).toThrow(
+      "Embedding: unknown option 'maxNorm' (options: paddingIdx, rng, dtype)",
+    );
+    expect(() => tg.interpolate(x, { scaleFactor: 2, recomputeScaleFactor: true } as never)).toThrow(
+      "interpolate: unknown option 'recomputeScaleFactor' (options: size, scaleFactor, mode, alignCorners) (input [1,1,5,5])",
+    );
+    expect(new tg.nn.Upsample({ scaleFactor: 2 }).forward(x).shape).toEqual([1, 1, 10, 10]);
     // Options set to undefined are as good as absent; the known ones still work.
     expect(tg.maxPool2d(x, 2, { stride: undefined, padding: 1 }).shape).toEqual([1, 1, 3, 3]);
     expect(new tg.nn.MaxPool2d(2, { stride: 1 }).forward(x).shape).toEqual([1, 1, 4, 4]);

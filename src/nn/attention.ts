@@ -12,6 +12,7 @@ import { zeros } from '../tensor/create';
 import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { checkOptions } from '../ops/arguments';
 import { additiveMask, attend, causalMask, checkMaskDType, isBoolTensor } from '../ops/attention';
 import { gelu } from '../ops/activations';
 import { add, relu } from '../ops/elementwise';
@@ -81,6 +82,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
   ) {
     super();
     const name = 'MultiheadAttention';
+    checkOptions(name, opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim', 'rng', 'dtype']);
     if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`${name}: embedDim must be a positive integer, got ${embedDim}`);
     if (!Number.isInteger(numHeads) || numHeads < 1) throw new Error(`${name}: numHeads must be a positive integer, got ${numHeads}`);
     if (embedDim % numHeads !== 0) throw new Error(`${name}: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
@@ -243,6 +245,17 @@ export class TransformerEncoderLayer extends Module {
     readonly opts: TransformerEncoderLayerOptions = {},
   ) {
     super();
+    checkOptions('TransformerEncoderLayer', opts, [
+      'dimFeedforward',
+      'dropout',
+      'activation',
+      'layerNormEps',
+      'batchFirst',
+      'normFirst',
+      'bias',
+      'rng',
+      'dtype',
+    ]);
     const p = opts.dropout ?? 0.1;
     const dff = opts.dimFeedforward ?? 2048;
     const bias = opts.bias ?? true;
@@ -310,6 +323,9 @@ export class TransformerEncoderLayer extends Module {
 export interface TransformerEncoderOptions extends ModuleOptions {
   /** A final normalisation module (e.g. a layer norm), applied after the last layer. */
   norm?: Module | null;
+  /** PyTorch's switches for its fast paths (nested tensors, mask checks): taken and ignored. */
+  enableNestedTensor?: boolean;
+  maskCheck?: boolean;
 }
 
 export interface TransformerEncoderForwardOptions {
@@ -330,6 +346,8 @@ export class TransformerEncoder extends Module {
     opts: TransformerEncoderOptions = {},
   ) {
     super();
+    // PyTorch's enableNestedTensor and maskCheck only choose its fast paths: taken and ignored.
+    checkOptions('TransformerEncoder', opts, ['norm', 'enableNestedTensor', 'maskCheck', 'rng', 'dtype']);
     if (!(encoderLayer instanceof TransformerEncoderLayer))
       throw new Error('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
     if (!Number.isInteger(numLayers) || numLayers < 1)

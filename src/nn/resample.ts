@@ -42,6 +42,8 @@ export class Embedding extends Module {
     opts: EmbeddingLayerOptions = {},
   ) {
     super();
+    // PyTorch's maxNorm, scaleGradByFreq and sparse are not implemented: they throw rather than be ignored.
+    checkOptions('Embedding', opts, ['paddingIdx', 'rng', 'dtype']);
     for (const [what, n] of [
       ['numEmbeddings', numEmbeddings],
       ['embeddingDim', embeddingDim],
@@ -167,6 +169,7 @@ export interface UpsampleOptions extends ModuleOptions {
 export class Upsample extends Module {
   constructor(readonly opts: UpsampleOptions = {}) {
     super();
+    checkOptions('Upsample', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'rng', 'dtype']);
     if ((opts.size === undefined) === (opts.scaleFactor === undefined))
       throw new Error('Upsample: give exactly one of size and scaleFactor');
   }
