@@ -274,6 +274,7 @@ const OPS: Record<string, OpWriter> = {
   // The fused primitives of the transformer path (issue 29) and their torch functions.
   gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
   softmax: (ins, attrs) => `torch.softmax(${ins[0]}, dim=${attrs.axis})`,
+  logSoftmax: (ins, attrs) => `torch.log_softmax(${ins[0]}, dim=${attrs.axis})`,
   layerNorm: (ins, attrs, x) =>
     `torch.nn.functional.layer_norm(${ins[0]}, ${py(x[0].shape.slice(x[0].ndim - attrs.k))}, ` +
     `${attrs.hasWeight ? ins[1] : 'None'}, ${attrs.hasBias ? ins[attrs.hasWeight ? 2 : 1] : 'None'}, eps=${py(attrs.eps)})`,
