@@ -55,7 +55,7 @@ export type { Blame, GradHook, HookHandle } from './autograd';
 export * as func from './func';
 
 // Ops (SPEC §2–§5).
-export { operands, constant, cast, asTensor } from './ops/operands';
+export { operands, constant, cast, asTensor, clone } from './ops/operands';
 export type { TensorLike } from './ops/operands';
 export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, relu, tanh, sigmoid } from './ops/elementwise';
 export { sum, sumTo, expand } from './ops/broadcast';

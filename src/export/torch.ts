@@ -271,6 +271,7 @@ const OPS: Record<string, OpWriter> = {
     ).map((op) => [op, fn(`torch.${op}`)]),
   ),
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
+  clone: (ins) => `${ins[0]}.clone()`,
   // The fused primitives of the transformer path (issue 29) and their torch functions.
   gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
   softmax: (ins, attrs) => `torch.softmax(${ins[0]}, dim=${attrs.axis})`,

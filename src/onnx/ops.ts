@@ -122,6 +122,7 @@ const EMITTERS = {
   sigmoid: simple('Sigmoid'),
   // float64 models are exported in float32 (ONNX runtimes lack float64 convolutions): a cast is the identity.
   cast: simple('Identity'),
+  clone: simple('Identity'),
 
   // SPEC §14 (src/ops/compare.ts, math.ts, scan.ts, stats.ts). Compositions where ONNX has no operator.
   where: simple('Where'),

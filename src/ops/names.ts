@@ -13,6 +13,7 @@ export const PRIMITIVE_NAMES = [
   // operands.ts, broadcast.ts, shape.ts
   'cast',
   'stopGradient',
+  'clone',
   'sum',
   'expand',
   'reshape',

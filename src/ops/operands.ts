@@ -75,8 +75,21 @@ export function requireFloating(op: string, named: Record<string, Tensor | null 
 }
 
 /**
+ * A copy of x with storage of its own that stays in the graph (PyTorch's clone): the gradient passes
+ * through unchanged. Writing into the copy (an optimiser's step, `data.set`) leaves x as it was.
+ */
+const cloneP = defineOp('clone', {
+  forward: ([x]) => new Tensor(x.data.slice(), x.shape),
+  backward: (gy) => [gy],
+});
+
+export function clone(x: Tensor): Tensor {
+  return cloneP.apply([x], undefined);
+}
+
+/**
  * The identity whose gradient is zero (jax.lax.stop_gradient): unlike `noGrad`, it stays in the
- * graph, so a value computed from the input — softmax's shift — is recomputed when the graph is
+ * graph, so a value computed from the input — logsumexp's shift — is recomputed when the graph is
  * replayed on other inputs (an ONNX export), yet passes no gradient.
  */
 const stopGradientP = defineOp('stopGradient', {
@@ -97,5 +110,7 @@ declare module '../tensor/tensor' {
   interface Tensor {
     cast(dtype: DType): Tensor;
     to(dtype: DType): Tensor;
+    /** A copy with storage of its own, still in the graph (PyTorch's clone). */
+    clone(): Tensor;
   }
 }

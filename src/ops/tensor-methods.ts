@@ -107,7 +107,7 @@ import {
 import { matmul } from './matmul';
 import { batchNorm } from './normalization';
 import { groupNorm, instanceNorm, layerNorm } from './norms';
-import { cast, to } from './operands';
+import { cast, clone, to } from './operands';
 import { avgPool1d, avgPool2d, maxPool1d, maxPool2d } from './pool';
 import { chunk, diagonal, movedim, narrow, outer, repeat, roll, split, tile, tril, triu, unbind, unflatten } from './rearrange';
 import { max, mean } from './reduce';
@@ -263,6 +263,7 @@ export const TENSOR_METHODS = {
   instanceNorm,
   cast,
   to,
+  clone,
   maxPool1d,
   maxPool2d,
   avgPool1d,
@@ -331,6 +332,7 @@ export const PRIMITIVE_METHODS = {
   convertGradient: { none: "the engine's own: it converts a seed's dtype" },
   cast: 'cast',
   stopGradient: 'detach',
+  clone: 'clone',
   sum: 'sum',
   expand: 'expand',
   reshape: 'reshape',

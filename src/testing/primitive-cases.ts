@@ -11,6 +11,7 @@ export const PRIMITIVE_CASES = {
   accumulate: 'add broadcast, squared',
   convertGradient: "the engine's gradient sum and seed conversion",
   cast: 'cast float32 and back, squared',
+  clone: 'clone, times the input',
   stopGradient: 'embedding paddingIdx=2, padding positions masked',
   sum: 'sum all -> 0-d',
   expand: 'expand [3,1] -> [2,3,4]',

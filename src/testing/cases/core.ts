@@ -90,6 +90,7 @@ const elementwiseCases: OpCase[] = [
     inputs: () => [small([2, 3]), small([3])],
     fn: (a, b) => tg.mul(tg.cast(a, 'float32'), b),
   },
+  { name: 'clone, times the input', inputs: () => [small([2, 3])], fn: (a) => a.clone().mul(a) },
   { name: 'cast float32 and back, squared', inputs: () => [small([4])], fn: (a) => square(a.cast('float32')).cast('float64') },
   {
     name: "the engine's gradient sum and seed conversion",
