@@ -2,8 +2,11 @@
  * @file GELU's forward and backward on float32, four lanes at a time (Note [fused gelu] in
  * src/ops/activations.ts): the exact form x·Φ(x) and the tanh approximation, each as one pass.
  *
- * Note [float32 gelu]: no library Math function is called: every exponential is the shared table-free
- * exp4 (assembly/exp.ts, Note [float32 exp without tables]). Φ(x) is ½·erfc(−x/√2), with erfc(z) for z ≥ 0 from the Chebyshev fit
+ * Note [float32 gelu]: no library Math function is called: AssemblyScript's expf reads lookup tables
+ * from static data, which the serial arena (from byte 64) overwrites. Everything is built on exp4, a
+ * Cody–Waite range reduction (x = n·ln 2 + r, |r| ≤ ½ ln 2, ln 2 split so n·LN2_HI is exact, n
+ * rounded by adding 1.5·2²³) and e^r's Taylor polynomial to degree 7 (truncation below 6e-9
+ * relative), scaled by 2ⁿ through the exponent bits: within 2 ulp. Φ(x) is ½·erfc(−x/√2), with erfc(z) for z ≥ 0 from the Chebyshev fit
  * of Numerical Recipes (erfcc: t·e^(−z² − 1.26551223 + P(t)), t = 1/(1 + z/2), fractional error
  * below 1.2e-7 everywhere), so Φ keeps its relative accuracy far into the negative tail, where
  * 1 + erf would cancel. There e^(−z²) = e^(−x²/2) is split as e^(−xh²/2)·e^((xh − x)(xh + x)/2)
@@ -14,8 +17,10 @@
  * The last vector of a call may run past n: its extra lanes read and write the rest of the
  * operands' reservations, which the arena rounds up to 64 bytes (src/kernels/wasm/runtime.ts).
  */
-import { exp4 } from './exp';
 
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
 /** 1/√2, 1/√(2π), and the tanh form's √(2/π) and cubic coefficient (PyTorch's kBeta and kKappa). */
 const SQRT1_2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
@@ -25,6 +30,31 @@ const KAPPA: f32 = 0.044715;
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
   return f32x4.splat(v);
+}
+
+/** 1.5·2²³: adding it rounds a float below 2²² to an integer, held in the low bits of its mantissa. */
+const ROUND: f32 = 12582912.0;
+
+/**
+ * e^v per lane for v ≤ 1 (every caller's argument is at most 0 or within rounding of it): 0 below
+ * −87.3. A NaN lane gives a number, not NaN: every caller multiplies the result by x, which carries it.
+ */
+// @ts-ignore: decorator
+@inline export function exp4(v: v128): v128 {
+  const c = f32x4.pmax(splat(-87.3), v);
+  const k = f32x4.add(f32x4.mul(c, splat(LOG2E)), splat(ROUND));
+  const n = f32x4.sub(k, splat(ROUND));
+  const r = f32x4.sub(f32x4.sub(c, f32x4.mul(n, splat(LN2_HI))), f32x4.mul(n, splat(LN2_LO)));
+  let p = f32x4.add(splat(1.0 / 720.0), f32x4.mul(r, splat(1.0 / 5040.0)));
+  p = f32x4.add(splat(1.0 / 120.0), f32x4.mul(r, p));
+  p = f32x4.add(splat(1.0 / 24.0), f32x4.mul(r, p));
+  p = f32x4.add(splat(1.0 / 6.0), f32x4.mul(r, p));
+  p = f32x4.add(splat(0.5), f32x4.mul(r, p));
+  p = f32x4.add(splat(1.0), f32x4.mul(r, p));
+  p = f32x4.add(splat(1.0), f32x4.mul(r, p));
+  // 2ⁿ from n's integer bits in k (n within [−126, 2]).
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(k, splat(ROUND)), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(p, scale), f32x4.lt(v, splat(-87.3)));
 }
 
 /** e^d for |d| ≤ 0.1 (gauss's small factor): Taylor to d⁵, truncation below 2e-9 relative. */

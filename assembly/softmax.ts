@@ -1,16 +1,22 @@
 /**
  * @file softmax's forward and backward on float32 rows, four lanes at a time (Note [fused softmax] in
- * src/ops/softmax.ts): each row's max, e^(x − max) with exp4 (assembly/exp.ts, Note [float32 exp
- * without tables]; NaN stays NaN), their sum in four float32 lanes, then the scaling; the backward's
+ * src/ops/softmax.ts): each row's max, e^(x − max) with exp4 (assembly/gelu.ts, Note [float32 gelu];
+ * NaN lanes kept NaN here), their sum in four float32 lanes, then the scaling; the backward's
  * Σ gy·y likewise. Rows are contiguous (the axis is the last); a row's tail past a multiple of 4
  * runs one lane at a time.
  */
-import { exp4 } from './exp';
+import { exp4 } from './gelu';
+
+/** e^v per lane, NaN for NaN (exp4 itself leaves NaN to its callers). */
+// @ts-ignore: decorator
+@inline function expNaN(v: v128): v128 {
+  return v128.bitselect(v, exp4(v), f32x4.ne(v, v));
+}
 
 /** The scalar e^v of one lane, through the same vector code so a row's tail rounds as its body. */
 // @ts-ignore: decorator
 @inline function exp1(v: f32): f32 {
-  return f32x4.extract_lane(exp4(f32x4.splat(v)), 0);
+  return f32x4.extract_lane(expNaN(f32x4.splat(v)), 0);
 }
 
 export function softmaxRows(x: usize, y: usize, rows: i32, n: i32): void {
@@ -30,7 +36,7 @@ export function softmaxRows(x: usize, y: usize, rows: i32, n: i32): void {
     const m = f32x4.splat(ms);
     let sv = f32x4.splat(0);
     for (let j = 0; j < body; j += 4) {
-      const e = exp4(f32x4.sub(v128.load(px + (<usize>j << 2)), m));
+      const e = expNaN(f32x4.sub(v128.load(px + (<usize>j << 2)), m));
       v128.store(py + (<usize>j << 2), e);
       sv = f32x4.add(sv, e);
     }
