@@ -5,17 +5,23 @@
  */
 import type { Storage } from '../../tensor/dtype';
 
+/** The max of the line x[base], x[base + inner], … below end; NaN if the line holds one. */
+function lineMax(x: Storage, base: number, end: number, inner: number): number {
+  let m = -Infinity;
+  for (let p = base; p < end; p += inner) {
+    const v = x[p];
+    if (v > m || v !== v) m = v;
+  }
+  return m;
+}
+
 /** y = e^(x − max) / Σ e^(x − max) along each line; a NaN in a line makes the line NaN, a line of −∞ is NaN (0/0). */
 export function softmaxForward(x: Storage, outer: number, n: number, inner: number, y: Storage): Storage {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
       const end = base + n * inner;
-      let m = -Infinity;
-      for (let p = base; p < end; p += inner) {
-        const v = x[p];
-        if (v > m || v !== v) m = v;
-      }
+      const m = lineMax(x, base, end, inner);
       let total = 0;
       for (let p = base; p < end; p += inner) {
         const e = Math.exp(x[p] - m);
@@ -53,11 +59,7 @@ export function logSoftmaxForward(x: Storage, outer: number, n: number, inner: n
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
       const end = base + n * inner;
-      let m = -Infinity;
-      for (let p = base; p < end; p += inner) {
-        const v = x[p];
-        if (v > m || v !== v) m = v;
-      }
+      const m = lineMax(x, base, end, inner);
       let total = 0;
       for (let p = base; p < end; p += inner) total += Math.exp(x[p] - m);
       const lse = Math.log(total);
