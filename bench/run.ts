@@ -164,10 +164,9 @@ function runAll(args: Args): Record<string, EngineResult | null> {
         const r = runOne(key.split('@')[0], args, id, threads);
         if ('skipped' in r) {
           // The engine is not there (no Python with torch): no point asking for the next workload,
-          // nor with another thread count (said once per engine, not once per variant).
-          const engine = key.split('@')[0];
-          if (![...unavailable].some((u) => u.split('@')[0] === engine)) process.stderr.write(`  ${r.skipped}\n`);
-          unavailable.add(key);
+          // nor with another thread count, so every variant of it is marked and this is said once.
+          process.stderr.write(`  ${r.skipped}\n`);
+          for (const v of threadVariants(key.split('@')[0])) unavailable.add(v.run);
           continue;
         }
         if ('failed' in r) {

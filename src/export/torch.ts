@@ -19,6 +19,7 @@ import { noGrad } from '../autograd/mode';
 import { currentScope, type ScopeFrame } from '../autograd/scope';
 import { saveBytes } from '../tensor/safetensors';
 import { fmt } from '../tensor/shape';
+import { ELEMENTWISE_MATH } from '../ops/names';
 import { Tensor } from '../tensor/tensor';
 
 export interface ToTorchOptions {
@@ -246,30 +247,8 @@ const OPS: Record<string, OpWriter> = {
   stopGradient: (ins) => `${ins[0]}.detach()`,
   // The indicator [x > 0] in x's dtype (Note [step masks]) that leakyRelu, elu, softplus … are made of.
   step: (ins) => `(${ins[0]} > 0).to(${ins[0]}.dtype)`,
-  ...Object.fromEntries(
-    (
-      [
-        'sin',
-        'cos',
-        'tan',
-        'asin',
-        'acos',
-        'atan',
-        'sinh',
-        'cosh',
-        'erf',
-        'erfc',
-        'log1p',
-        'expm1',
-        'log2',
-        'log10',
-        'sign',
-        'floor',
-        'ceil',
-        'trunc',
-      ] as const
-    ).map((op) => [op, fn(`torch.${op}`)]),
-  ),
+  // math.ts's elementwise functions keep PyTorch's names (round is half to even in both).
+  ...Object.fromEntries(ELEMENTWISE_MATH.map((op) => [op, fn(`torch.${op}`)])),
   cast: (ins, attrs, x, y) => `${ins[0]}.to(torch.${y.dtype})`,
   clone: (ins) => `${ins[0]}.clone()`,
   // The fused primitives of the transformer path (issue 29) and their torch functions.

@@ -12,7 +12,7 @@ import { zeros } from '../tensor/create';
 import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { checkOptions } from '../ops/arguments';
+import { rejectUnknownOptions } from '../ops/arguments';
 import { additiveMask, attend, causalMask, checkMaskDType, isBoolTensor } from '../ops/attention';
 import { gelu } from '../ops/activations';
 import { add, relu } from '../ops/elementwise';
@@ -82,7 +82,7 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
   ) {
     super();
     const name = 'MultiheadAttention';
-    checkOptions(name, opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim', 'rng', 'dtype']);
+    rejectUnknownOptions(name, opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim', 'rng', 'dtype']);
     if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`${name}: embedDim must be a positive integer, got ${embedDim}`);
     if (!Number.isInteger(numHeads) || numHeads < 1) throw new Error(`${name}: numHeads must be a positive integer, got ${numHeads}`);
     if (embedDim % numHeads !== 0) throw new Error(`${name}: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
@@ -245,7 +245,7 @@ export class TransformerEncoderLayer extends Module {
     readonly opts: TransformerEncoderLayerOptions = {},
   ) {
     super();
-    checkOptions('TransformerEncoderLayer', opts, [
+    rejectUnknownOptions('TransformerEncoderLayer', opts, [
       'dimFeedforward',
       'dropout',
       'activation',
@@ -347,7 +347,7 @@ export class TransformerEncoder extends Module {
   ) {
     super();
     // PyTorch's enableNestedTensor and maskCheck only choose its fast paths: taken and ignored.
-    checkOptions('TransformerEncoder', opts, ['norm', 'enableNestedTensor', 'maskCheck', 'rng', 'dtype']);
+    rejectUnknownOptions('TransformerEncoder', opts, ['norm', 'enableNestedTensor', 'maskCheck', 'rng', 'dtype']);
     if (!(encoderLayer instanceof TransformerEncoderLayer))
       throw new Error('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
     if (!Number.isInteger(numLayers) || numLayers < 1)

@@ -2,7 +2,7 @@
  * @file Convolution and pooling layers: modules over tg.conv1d/conv2d and the pooling ops, with
  * PyTorch's initialisation (fan-in = in-channels/groups × kernel size).
  */
-import { checkOptions } from '../ops/arguments';
+import { rejectUnknownOptions } from '../ops/arguments';
 import { conv1d, conv2d, SpatialOption } from '../ops/conv';
 import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, PoolOptions } from '../ops/pool';
 import { sizeOf } from '../tensor/shape';
@@ -37,7 +37,7 @@ abstract class ConvNd extends Module {
   ) {
     super();
     const layer = this.constructor.name;
-    checkOptions(layer, opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'rng', 'dtype']);
+    rejectUnknownOptions(layer, opts, ['stride', 'padding', 'dilation', 'groups', 'bias', 'rng', 'dtype']);
     for (const [what, n] of [
       ['inChannels', inChannels],
       ['outChannels', outChannels],
@@ -124,7 +124,7 @@ abstract class PoolLayer extends Module {
     readonly opts: PoolOptions & ModuleOptions = {},
   ) {
     super();
-    checkOptions(this.constructor.name, opts, ['stride', 'padding', 'rng', 'dtype']);
+    rejectUnknownOptions(this.constructor.name, opts, ['stride', 'padding', 'rng', 'dtype']);
   }
 
   forward(x: Tensor): Tensor {

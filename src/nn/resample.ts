@@ -2,7 +2,7 @@
  * @file Embedding, transposed convolutions, Upsample, adaptive pooling, channel and alpha dropout and
  * pixel (un)shuffling as modules (SPEC §15), with PyTorch's parameters, initialisation and printing.
  */
-import { checkOptions } from '../ops/arguments';
+import { rejectUnknownOptions } from '../ops/arguments';
 import { convTranspose1d, convTranspose2d, SpatialOption } from '../ops/conv';
 import { embedding } from '../ops/embedding';
 import {
@@ -43,7 +43,7 @@ export class Embedding extends Module {
   ) {
     super();
     // PyTorch's maxNorm, scaleGradByFreq and sparse are not implemented: they throw rather than be ignored.
-    checkOptions('Embedding', opts, ['paddingIdx', 'rng', 'dtype']);
+    rejectUnknownOptions('Embedding', opts, ['paddingIdx', 'rng', 'dtype']);
     for (const [what, n] of [
       ['numEmbeddings', numEmbeddings],
       ['embeddingDim', embeddingDim],
@@ -100,7 +100,7 @@ abstract class ConvTransposeNd extends Module {
   ) {
     super();
     const layer = this.constructor.name;
-    checkOptions(layer, opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias', 'rng', 'dtype']);
+    rejectUnknownOptions(layer, opts, ['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias', 'rng', 'dtype']);
     for (const [what, n] of [
       ['inChannels', inChannels],
       ['outChannels', outChannels],
@@ -169,7 +169,7 @@ export interface UpsampleOptions extends ModuleOptions {
 export class Upsample extends Module {
   constructor(readonly opts: UpsampleOptions = {}) {
     super();
-    checkOptions('Upsample', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'rng', 'dtype']);
+    rejectUnknownOptions('Upsample', opts, ['size', 'scaleFactor', 'mode', 'alignCorners', 'rng', 'dtype']);
     if ((opts.size === undefined) === (opts.scaleFactor === undefined))
       throw new Error('Upsample: give exactly one of size and scaleFactor');
   }

@@ -41,13 +41,21 @@ export function checkTensor(op: string, name: string, x: unknown): Tensor {
 }
 
 /**
- * Throws on an option the op does not take, naming it and listing the op's own: a PyTorch option
- * tapegrad does not have (ceilMode, paddingMode) or a misspelling must not be silently ignored.
+ * Throws on an option the op (or layer, optimiser, scheduler) does not take, naming it and listing
+ * its own: a PyTorch option tapegrad does not have (ceilMode, paddingMode) or a misspelling must not
+ * silently be the default. `ignored` options are taken without effect (PyTorch's switches for its
+ * own fast paths) and not listed; an option set to undefined is as good as absent.
  */
-export function checkOptions(op: string, opts: object | undefined, known: readonly string[], context?: () => string): void {
-  if (opts === undefined || opts === null) return;
-  for (const key of Object.keys(opts)) {
-    if ((opts as Record<string, unknown>)[key] === undefined || known.includes(key)) continue;
+export function rejectUnknownOptions(
+  op: string,
+  opts: unknown,
+  known: readonly string[],
+  context?: () => string,
+  ignored: readonly string[] = [],
+): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) return;
+  for (const [key, value] of Object.entries(opts)) {
+    if (value === undefined || known.includes(key) || ignored.includes(key)) continue;
     throw new Error(`${op}: unknown option '${key}' (options: ${known.join(', ')})${context ? ` (${context()})` : ''}`);
   }
 }

@@ -14,7 +14,8 @@
  * Note [blocked rows in scaledDotProductAttention]: the function exists only in PyTorch 2, whose math
  * backend since 2.5 gives such a row zeros and zero gradients (a "safe softmax": measured with torch
  * 2.13, a bool and a float mask alike). scaledDotProductAttention does the same when it is given an
- * attnMask: a row whose every score is −∞ gets weights 0, output 0, and no gradient into q or k.
+ * attnMask: a row whose every key the mask blocks (−∞, or false) gets weights 0, output 0, and no
+ * gradient into q or k.
  * isCausal never blocks a whole row (query i always sees key 0).
  */
 import { composite } from '../autograd/scope';
@@ -94,7 +95,8 @@ export function attend(
 ): { y: Tensor; weights: Tensor } {
   let scores = mul(matmul(q, transposeLast2(k)), scale);
   if (mask !== null) scores = add(scores, mask);
-  const blocked = zeroBlockedRows && mask !== null ? noGrad(() => all(eq(scores, -Infinity), -1, true)) : null;
+  // Read off the mask (often [L, S]), not the scores: a row is blocked when its every key is.
+  const blocked = zeroBlockedRows && mask !== null ? noGrad(() => all(eq(mask, -Infinity), -1, true)) : null;
   let weights: Tensor;
   if (blocked !== null && blocked.data.some((b) => b !== 0)) {
     // A finite stand-in keeps the blocked rows' softmax (and so its backward) free of NaN; the

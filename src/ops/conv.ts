@@ -26,7 +26,7 @@ import { expandedConv2d } from './expanded';
 import { cast, requireFloating } from './operands';
 import { sum } from './reduce';
 import { reshape, slice } from './shape';
-import { checkTensor, spatialOption, SpatialOption, checkOptions } from './arguments';
+import { checkTensor, spatialOption, SpatialOption, rejectUnknownOptions } from './arguments';
 
 export type { SpatialOption } from './arguments';
 
@@ -250,7 +250,7 @@ function prepareConv(
     ? `[C,K/groups,${dims === 1 ? 'F' : names.map((n) => 'F' + n.toLowerCase()).join(',')}]`
     : `[K,C/groups,${dims === 1 ? 'F' : 'Fh,Fw'}]`;
   if (w.ndim !== dims + 2) throw new Error(`${op}: expected weight ${wLayout}, got ${fmt(w.shape)} (input ${fmt(x.shape)})`);
-  checkOptions(op, opts, transposed ? TRANSPOSE_OPTIONS : CONV_OPTIONS, shapes);
+  rejectUnknownOptions(op, opts, transposed ? TRANSPOSE_OPTIONS : CONV_OPTIONS, shapes);
   const unbatched = x.ndim === dims + 1;
   const xShape = unbatched ? [1, ...x.shape] : [...x.shape];
   const stride = spatialOption(op, 'stride', opts.stride, dims, 1, 1, shapes);

@@ -6,6 +6,29 @@
  */
 import { definePrimitive, Primitive, Rule } from '../autograd/primitive';
 
+/** math.ts's one-argument elementwise functions (SPEC §14), each its own primitive under its PyTorch name. */
+export const ELEMENTWISE_MATH = [
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'erf',
+  'erfc',
+  'log1p',
+  'expm1',
+  'log2',
+  'log10',
+  'sign',
+  'floor',
+  'ceil',
+  'round',
+  'trunc',
+] as const;
+
 export const PRIMITIVE_NAMES = [
   // src/autograd/accumulate.ts: the engine's own.
   'accumulate',
@@ -67,25 +90,7 @@ export const PRIMITIVE_NAMES = [
   'atan2',
   'fmod',
   'remainder',
-  'sin',
-  'cos',
-  'tan',
-  'asin',
-  'acos',
-  'atan',
-  'sinh',
-  'cosh',
-  'erf',
-  'erfc',
-  'log1p',
-  'expm1',
-  'log2',
-  'log10',
-  'sign',
-  'floor',
-  'ceil',
-  'round',
-  'trunc',
+  ...ELEMENTWISE_MATH,
   // indexing.ts (SPEC §14): each pair is the other's adjoint.
   'gather',
   'scatterAdd',

@@ -14,7 +14,7 @@ import type { PoolGeometry } from '../kernels';
 import { allocate, allocateUnfilled } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { checkTensor, spatialOption, SpatialOption, checkOptions } from './arguments';
+import { checkTensor, spatialOption, SpatialOption, rejectUnknownOptions } from './arguments';
 import { requireFloating } from './operands';
 import { reshape } from './shape';
 import { scatterAddFlat } from './flat-index';
@@ -111,7 +111,7 @@ function preparePool(op: string, dims: 1 | 2, xArg: Tensor, kernelArg: SpatialOp
     throw new Error(`${op}: expected input [N,C,${names}] (or unbatched [C,${names}]), got ${fmt(x.shape)}`);
   }
   const context = () => `input ${fmt(x.shape)}`;
-  checkOptions(op, opts, ['stride', 'padding'], context);
+  rejectUnknownOptions(op, opts, ['stride', 'padding'], context);
   const kernel = spatialOption(op, 'kernel', kernelArg, dims, 1, 1, context);
   const stride = opts.stride === undefined ? kernel : spatialOption(op, 'stride', opts.stride, dims, 1, 1, context);
   const padding = spatialOption(op, 'padding', opts.padding, dims, 0, 0, context);

@@ -15,7 +15,7 @@ import { defaultRng, Rng } from '../random/rng';
 import { allocate } from '../tensor/dtype';
 import { fmt, sizeOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { checkTensor, checkOptions } from './arguments';
+import { checkTensor, rejectUnknownOptions } from './arguments';
 import { add, mul } from './elementwise';
 import { gatherFlat } from './flat-index';
 import { constant } from './operands';
@@ -106,7 +106,7 @@ function perAxis(op: string, name: string, v: number | readonly number[], dims: 
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   checkTensor('interpolate', 'input', x);
-  checkOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners'], () => `input ${fmt(x.shape)}`);
+  rejectUnknownOptions('interpolate', opts, ['size', 'scaleFactor', 'mode', 'alignCorners'], () => `input ${fmt(x.shape)}`);
   const mode = opts.mode ?? 'nearest';
   if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`interpolate: expected input [N,C,L] or [N,C,H,W], got ${fmt(x.shape)}`);
   const dims = x.ndim - 2;

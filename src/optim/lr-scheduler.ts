@@ -19,6 +19,7 @@
  * PyTorch's `__dict__` (`base_lrs`, `last_epoch`, `T_max`, `_step_count`…: Note [PyTorch's
  * state-dict keys]); loadStateDict() puts them back.
  */
+import { rejectUnknownOptions } from '../ops/arguments';
 import { Tensor } from '../tensor/tensor';
 import { camelCase, Optimizer, ParamGroup, snakeCase } from './optimizer';
 
@@ -42,15 +43,10 @@ function checkNumber(name: string, key: string, v: unknown, ok: (v: number) => b
   return v;
 }
 
-const isPositiveInt = (v: number) => Number.isInteger(v) && v > 0;
+/** PyTorch's verbose switch: taken, and printing nothing. */
+const TAKEN_AND_IGNORED = ['verbose'];
 
-/** Throws on an option the scheduler does not take (a misspelling, PyTorch's snake_case), naming it: it would silently be the default. */
-function checkKeys(name: string, opts: unknown, keys: readonly string[]): void {
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) return;
-  for (const k of Object.keys(opts)) {
-    if (!keys.includes(k) && k !== 'verbose') throw new Error(`${name}: unknown option '${k}' (options: ${keys.join(', ')})`);
-  }
-}
+const isPositiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
 /** One value per group: a number for all, or a list with one per group (PyTorch's _format_param). */
 function perGroup(name: string, key: string, optimizer: AnyOptimizer, v: number | number[]): number[] {
@@ -194,13 +190,13 @@ export abstract class LRScheduler {
       lastEpoch?: number;
       /** Runs before the groups' initialLr is recorded (CyclicLR sets the lrs it starts from); told whether the schedule resumes. */
       prepare?: (optimizer: AnyOptimizer, resuming: boolean) => void;
-      /** The options as given, and the keys the scheduler takes besides lastEpoch (checkKeys). */
+      /** The options as given, and the keys the scheduler takes besides lastEpoch (rejectUnknownOptions). */
       given?: unknown;
       keys?: readonly string[];
     } = {},
   ) {
     this.optimizer = checkOptimizer(name, optimizer);
-    if (opts.keys !== undefined) checkKeys(name, opts.given, [...opts.keys, 'lastEpoch']);
+    if (opts.keys !== undefined) rejectUnknownOptions(name, opts.given, [...opts.keys, 'lastEpoch'], undefined, TAKEN_AND_IGNORED);
     const lastEpoch = checkNumber(name, 'lastEpoch', opts.lastEpoch ?? -1, (v) => Number.isInteger(v) && v >= -1, 'an integer >= -1');
     const resuming = lastEpoch !== -1;
     opts.prepare?.(this.optimizer, resuming);
@@ -1019,7 +1015,13 @@ export class ReduceLROnPlateau {
   constructor(optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
     const name = this.name;
     this.optimizer = checkOptimizer(name, optimizer);
-    checkKeys(name, opts, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+    rejectUnknownOptions(
+      name,
+      opts,
+      ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'],
+      undefined,
+      TAKEN_AND_IGNORED,
+    );
     this.mode = opts.mode ?? 'min';
     if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`${name}: mode must be 'min' or 'max', got ${this.mode}`);
     this.thresholdMode = opts.thresholdMode ?? 'rel';

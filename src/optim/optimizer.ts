@@ -20,6 +20,7 @@
  * one does not have) or of other parameters (group or parameter counts, shapes) throws.
  */
 import { noGrad } from '../autograd/mode';
+import { rejectUnknownOptions } from '../ops/arguments';
 import { zeros } from '../tensor/create';
 import { fmt } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -66,7 +67,7 @@ const FOREIGN_GROUP_KEYS = new Set([
 ]);
 
 /** PyTorch's options that choose an implementation, not the update: taken and ignored. */
-const IMPLEMENTATION_FLAGS = new Set(['foreach', 'capturable', 'differentiable', 'fused']);
+const IMPLEMENTATION_FLAGS = ['foreach', 'capturable', 'differentiable', 'fused'];
 
 export const snakeCase = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 export const camelCase = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -85,11 +86,7 @@ export abstract class Optimizer<S = unknown, O extends object = Record<string, u
     /** The options as the caller gave them: a key the optimiser does not take throws, naming it (a misspelt option is not silently a default). */
     given?: object,
   ) {
-    for (const k of Object.keys(given ?? {})) {
-      if (!(k in defaults) && !IMPLEMENTATION_FLAGS.has(k)) {
-        throw new Error(`${name}: unknown option '${k}' (options: ${Object.keys(defaults).join(', ')})`);
-      }
-    }
+    rejectUnknownOptions(name, given, Object.keys(defaults), undefined, IMPLEMENTATION_FLAGS);
     this.defaults = this.checkOptions(defaults, 'options');
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
     if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
