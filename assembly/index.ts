@@ -6,6 +6,8 @@ export { shallowForward, shallowScratchBytes } from './shallow';
 export { binaryOp, unaryOp } from './elementwise';
 export { maxPool2d, scatterAddFlat } from './pool';
 export { batchNormBackward, batchNormForward, maskPositive } from './normalization';
+// Layer norm's forward and backward on rows (assembly/layer-norm.ts, Note [fused layer norm]).
+export { layerNormBackward, layerNormForward } from './layer-norm';
 export { gatherAxis, scatterAddAxis } from './indexing';
 export { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
 // Comparisons, where and index selection (assembly/select.ts).
@@ -14,8 +16,8 @@ export { compareOp, indexAddRows, indexSelectRows, whereOp } from './select';
 export { winogradForward, winogradScratchBytes, winogradWeights } from './winograd';
 // GELU's forward and backward, exact and tanh form (assembly/gelu.ts, Note [fused gelu]).
 export { geluBackward, geluForward } from './gelu';
-// softmax's forward and backward on rows (assembly/softmax.ts, Note [fused softmax]).
-export { softmaxRows, softmaxRowsBackward } from './softmax';
+// softmax's and log-softmax's forward and backward on rows (assembly/softmax.ts, Note [fused softmax]).
+export { logSoftmaxRows, logSoftmaxRowsBackward, softmaxRows, softmaxRowsBackward } from './softmax';
 // An LSTM or GRU layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
 export {
   gruScratchBytes,
@@ -27,3 +29,5 @@ export {
   lstmSequenceForward,
   packRecurrentWeights,
 } from './recurrent';
+// Strided copies: transposes, head splits, broadcasts (assembly/movement.ts).
+export { stridedCopy } from './movement';

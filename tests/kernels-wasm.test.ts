@@ -19,8 +19,16 @@ import { createWasmKernels } from '../src/kernels/wasm/backend';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from '../src/kernels/wasm/conv';
 import { binaryWasm, unaryWasm } from '../src/kernels/wasm/elementwise';
 import { gemmWasm } from '../src/kernels/wasm/gemm';
-import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from '../src/kernels/wasm/normalization';
+import {
+  batchNormBackwardWasm,
+  batchNormForwardWasm,
+  layerNormBackwardWasm,
+  layerNormForwardWasm,
+  maskPositiveWasm,
+} from '../src/kernels/wasm/normalization';
+import * as layerNorm from '../src/kernels/js/layer-norm';
 import { maxPool2dWasm, scatterAddFlatWasm } from '../src/kernels/wasm/pool';
+import * as movement from '../src/kernels/wasm/movement';
 import * as normalization from '../src/kernels/js/normalization';
 import { sgdStep } from '../src/kernels/js/optimizers';
 import { sgdStepWasm } from '../src/kernels/wasm/optimizers';
@@ -611,6 +619,37 @@ describe.each([
   });
 
   test.each([
+    ["[1024,128] (a transformer's rows) with weight and bias", 1024, 128, true, true],
+    ['[37,7] (odd rows) with weight only', 37, 7, true, false],
+    ['[5,1] with bias only', 5, 1, false, true],
+    ['[64,33] without affine', 64, 33, false, false],
+  ] as const)('layer norm forward and backward %s: the same bits as the TypeScript kernels', (_label, rows, cols, hasW, hasB) => {
+    const x = fill(rows * cols).map((v, i) => v * 3 + (i % 5));
+    const gy = fill(rows * cols);
+    const w = hasW ? fill(cols) : null;
+    const b = hasB ? fill(cols) : null;
+    const yJs = new Float32Array(x.length);
+    const statsJs = layerNorm.layerNormForward(x, rows, cols, w, b, 1e-5, yJs);
+    const yWasm = new Float32Array(x.length);
+    const statsWasm = layerNormForwardWasm(rt, x, rows, cols, w, b, 1e-5, yWasm);
+    expect(yWasm).toEqual(yJs);
+    expect(statsWasm).toEqual(statsJs);
+    const grads = () => [new Float32Array(x.length), hasW ? new Float32Array(cols) : null, hasB ? new Float32Array(cols) : null] as const;
+    const [gxJs, gwJs, gbJs] = grads();
+    layerNorm.layerNormBackward(gy, x, rows, cols, statsJs, w, gxJs, gwJs, gbJs);
+    const [gxWasm, gwWasm, gbWasm] = grads();
+    layerNormBackwardWasm(rt, gy, x, rows, cols, statsWasm, w, gxWasm, gwWasm, gbWasm);
+    expect(gxWasm).toEqual(gxJs);
+    expect(gwWasm).toEqual(gwJs);
+    expect(gbWasm).toEqual(gbJs);
+    // Only the parameters' gradients wanted (a frozen input): gx is not written.
+    const [onlyW, onlyB] = [new Float32Array(cols), new Float32Array(cols)];
+    layerNormBackwardWasm(rt, gy, x, rows, cols, statsWasm, w, null, onlyW, onlyB);
+    layerNorm.layerNormBackward(gy, x, rows, cols, statsJs, w, null, gxJs, gxJs.subarray(cols));
+    expect([onlyW, onlyB]).toEqual([gxJs.subarray(0, cols), gxJs.subarray(cols, 2 * cols)]);
+  });
+
+  test.each([
     ['plain', { wd: 0, momentum: 0, keep: 1, lr: 0.05, nesterov: false }],
     ['momentum, weight decay, a new buffer', { wd: 5e-4, momentum: 0.9, keep: 1, lr: 0.05, nesterov: false, first: true }],
     ['dampening', { wd: 0, momentum: 0.8, keep: 0.7, lr: 0.03, nesterov: false }],
@@ -681,5 +720,47 @@ describe.each([
       expect(createWasmKernels(owner, jsKernels).scatterAddFlat(g, index, dirty())).toEqual(want);
       expect(want.some((v) => v !== 0 && !Number.isNaN(v))).toBe(true);
     }
+  });
+});
+
+describe('strided copies and transposes (assembly/movement.ts)', () => {
+  const k = createWasmKernels(single, jsKernels);
+  const spy = jest.spyOn(movement, 'stridedCopyWasm');
+  beforeEach(() => spy.mockClear());
+
+  // [label, x's length, offset, strides, shape]: each read must stay inside x.
+  test.each([
+    ["the attention's head split [16,64,4,32] → [16,4,64,32]", 131072, 0, [8192, 32, 128, 1], [16, 4, 64, 32]],
+    ['a last-two-axes transpose (inner stride 32)', 131072, 0, [8192, 2048, 1, 32], [16, 4, 32, 64]],
+    ['an inner run of 7 (a tail after one vector)', 7 * 1024, 0, [7, 7168, 1], [1024, 1, 7]],
+    ['a flip along both axes (negative strides) from an offset', 100 * 77, 100 * 77 - 1, [-77, -1], [100, 77]],
+    ['a broadcast of a row (stride 0) into 300 rows', 64, 0, [0, 1], [300, 64]],
+    ['a broadcast along the last axis', 5000, 0, [1, 0], [5000, 3]],
+    ['a slice of a larger array at an offset', 20000, 1234, [100, 1], [50, 90]],
+  ] as const)('%s: the TypeScript kernel bit for bit', (_label, length, offset, strides, shape) => {
+    const x = fill(length);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const want = jsKernels.stridedCopy(x, offset, strides, shape, new Float32Array(n));
+    expect(k.stridedCopy(x, offset, strides, shape, new Float32Array(n))).toEqual(want);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  test('NaN payloads and −0 arrive unchanged; transpose is the strided copy of the permuted strides', () => {
+    const x = fill(6 * 1000);
+    const bits = new Uint32Array(x.buffer);
+    bits[3] = 0x7fa00001; // a NaN with a payload
+    bits[4] = 0x80000000; // −0
+    const y = k.transpose(x, [6, 1000], [1, 0], new Float32Array(6000)) as Float32Array;
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(y).toEqual(jsKernels.transpose(x, [6, 1000], [1, 0], new Float32Array(6000)));
+    const out = new Uint32Array(y.buffer);
+    expect([out[3 * 6], out[4 * 6]]).toEqual([0x7fa00001, 0x80000000]);
+  });
+
+  test('small, empty or float64 copies stay in TypeScript', () => {
+    k.stridedCopy(fill(100), 0, [1], [100], new Float32Array(100));
+    k.stridedCopy(fill(0), 0, [1], [0], new Float32Array(0));
+    k.stridedCopy(new Float64Array(8192), 0, [1], [8192], new Float64Array(8192));
+    expect(spy).not.toHaveBeenCalled();
   });
 });

@@ -3,7 +3,8 @@
  * line: every layout [outer, n, inner] (the axis first, in the middle, last), masked (−∞) entries,
  * a line of −∞ (NaN, 0/0, as PyTorch's math attention), NaN propagation, the backward's
  * y·(gy − Σ gy·y), both backward forms (the kernel, and the ops recorded under createGraph) giving
- * the same gradient, and float32 at attention's size against float64.
+ * the same gradient, and float32 at attention's size against float64; the WebAssembly float32 softmax
+ * and log-softmax row kernels within stated bounds of float64 references.
  */
 import * as tg from '../src';
 import { jsKernels, kernels, Kernels, useKernels } from '../src/kernels';
@@ -259,5 +260,122 @@ describe('fused log-softmax (Note [fused softmax])', () => {
     // Recorded (createGraph) and fused backward forms agree.
     const [g] = tg.grad(tg.logSoftmax(xd).mul(gyd).sum(), [xd], { createGraph: true });
     expect(worst(g!.data, xd.grad!.data)).toBeLessThan(1e-14);
+  });
+});
+
+describe('the WebAssembly log-softmax kernels (float32 rows, Note [float32 log-softmax])', () => {
+  let saved: Kernels;
+  let k: Kernels;
+  const spies = { forward: jest.spyOn(activations, 'logSoftmaxWasm'), backward: jest.spyOn(activations, 'logSoftmaxBackwardWasm') };
+  beforeAll(() => {
+    const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
+    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+    saved = kernels();
+    k = useKernels(createWasmKernels(runtime, jsKernels));
+  });
+  afterAll(() => {
+    useKernels(saved);
+  });
+  beforeEach(() => Object.values(spies).forEach((s) => s.mockClear()));
+
+  const U = 2 ** -24;
+
+  /**
+   * The forward against float64, per element: y's own rounding to float32 (at most u·|y|), and the
+   * error of the row's ln Σ e^d (d = x − max): each e^d within 2 ulp (4u relative) of e^(d rounded to
+   * float32), whose rounding (u·|d|/2) the exponential turns into a relative error of u·|d|/2 —
+   * weighted by the term's share of the sum, since that error enters the log as Δs/s. The float64
+   * sum and log add nothing at this scale.
+   */
+  function checkForward(xs: number[], rows: number, n: number, y: ArrayLike<number>): void {
+    let worst = 0;
+    for (let r = 0; r < rows; r++) {
+      const line = xs.slice(r * n, (r + 1) * n);
+      const m = line.some(Number.isNaN) ? NaN : Math.max(...line);
+      const d = line.map((v) => v - m);
+      const total = d.reduce((a, v) => a + Math.exp(v), 0);
+      const lse = Math.log(total);
+      // A masked (−∞) entry adds nothing to the sum, nor to its error.
+      const logError = (U * d.reduce((a, v) => (v === -Infinity ? a : a + Math.exp(v) * (4 + Math.abs(v) / 2)), 0)) / total;
+      for (let j = 0; j < n; j++) {
+        const want = d[j] - lse;
+        const got = y[r * n + j];
+        if (Number.isNaN(want)) expect([r, j, got]).toEqual([r, j, NaN]);
+        else if (!Number.isFinite(want)) expect([r, j, got]).toEqual([r, j, want]);
+        else worst = Math.max(worst, Math.abs(got - want) / (U * Math.abs(want) + logError));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  }
+
+  /**
+   * The backward gx = gy − e^y·Σ gy against float64 from the same float32 gy and y: Σ gy rounded once
+   * to float32 (u relative), e^y within 2 ulp (4u), the product and the difference rounded once each.
+   */
+  function checkBackward(gys: number[], ys: ArrayLike<number>, rows: number, n: number, gx: ArrayLike<number>): void {
+    let worst = 0;
+    for (let r = 0; r < rows; r++) {
+      let total = 0;
+      for (let j = 0; j < n; j++) total += gys[r * n + j];
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp(ys[r * n + j]);
+        const want = gys[r * n + j] - e * total;
+        const got = gx[r * n + j];
+        if (Number.isNaN(want)) expect([r, j, got]).toEqual([r, j, NaN]);
+        else worst = Math.max(worst, Math.abs(got - want) / (U * (Math.abs(want) + 7 * e * Math.abs(total)) + 1e-45));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  }
+
+  test.each([
+    [WASM_SOFTMAX_MIN / 64 - 1, 64, false], // below the threshold by one row
+    [1, WASM_SOFTMAX_MIN, true],
+    [1, WASM_SOFTMAX_MIN + 1, true], // a row with a tail of 1
+    [37, 7, true], // rows shorter than a vector
+    [1120, 96, true], // the language model's logits
+    [3, 1027, true],
+  ])('%d rows of %d: within the stated bound of float64, forward and backward (WebAssembly: %s)', (rows, n, viaWasm) => {
+    const r = tg.rng(`log-softmax wasm ${rows} ${n}`);
+    const xs = Array.from({ length: rows * n }, () => Math.fround((r.next() * 2 - 1) * 30));
+    const gys = Array.from({ length: rows * n }, () => Math.fround(r.next() * 2 - 1));
+    const y = k.logSoftmaxForward(Float32Array.from(xs), rows, n, 1, new Float32Array(rows * n));
+    checkForward(xs, rows, n, y);
+    const gx = k.logSoftmaxBackward(Float32Array.from(gys), y, rows, n, 1, new Float32Array(rows * n));
+    checkBackward(gys, y, rows, n, gx);
+    expect([spies.forward.mock.calls.length, spies.backward.mock.calls.length]).toEqual(viaWasm ? [1, 1] : [0, 0]);
+  });
+
+  test('rows holding NaN, +∞ or only −∞ are NaN, masked entries −∞ with no gradient, as the TypeScript kernel', () => {
+    const n = 67;
+    const rows = 7;
+    const r = tg.rng('log-softmax wasm special');
+    const xs = Array.from({ length: rows * n }, () => Math.fround((r.next() * 2 - 1) * 4));
+    for (let j = 0; j < n; j++) xs[j] = -Infinity; // row 0: all −∞
+    xs[n + 5] = NaN; // row 1: NaN in the body
+    xs[2 * n + 66] = NaN; // row 2: NaN in the tail
+    xs[3 * n + 9] = Infinity; // row 3: +∞
+    for (let j = 10; j < n; j++) xs[4 * n + j] = -Infinity; // row 4: masked
+    xs[5 * n + 65] = 50; // row 5: its max in the tail
+    const x = Float32Array.from(xs);
+    const y = k.logSoftmaxForward(x, rows, n, 1, new Float32Array(rows * n));
+    const ts = jsKernels.logSoftmaxForward(Float64Array.from(xs), rows, n, 1, new Float64Array(rows * n));
+    expect(spies.forward).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 4 * n; i++) expect([i, y[i], ts[i]]).toEqual([i, NaN, NaN]);
+    expect(Array.from(y.subarray(4 * n + 10, 5 * n))).toEqual(new Array(n - 10).fill(-Infinity));
+    checkForward(xs.slice(4 * n), 3, n, y.subarray(4 * n));
+    const gys = Array.from({ length: rows * n }, () => Math.fround(r.next() * 2 - 1));
+    const gx = k.logSoftmaxBackward(Float32Array.from(gys), y, rows, n, 1, new Float32Array(rows * n));
+    for (let i = 0; i < 4 * n; i++) expect([i, gx[i]]).toEqual([i, NaN]);
+    // A masked entry's gradient is its gy alone (e^−∞ = 0).
+    for (let j = 10; j < n; j++) expect(gx[4 * n + j]).toBe(gys[4 * n + j]);
+    checkBackward(gys.slice(4 * n), y.subarray(4 * n), 3, n, gx.subarray(4 * n));
+  });
+
+  test('float64 and other axes stay in TypeScript', () => {
+    k.logSoftmaxForward(new Float64Array(1024), 16, 64, 1, new Float64Array(1024));
+    k.logSoftmaxForward(new Float32Array(1024), 16, 8, 8, new Float32Array(1024));
+    k.logSoftmaxBackward(new Float32Array(1024), new Float32Array(1024), 16, 8, 8, new Float32Array(1024));
+    expect([spies.forward.mock.calls.length, spies.backward.mock.calls.length]).toEqual([0, 0]);
   });
 });

@@ -1,50 +1,162 @@
 /**
- * @file The WebAssembly GELU and softmax kernels (assembly/gelu.ts, assembly/softmax.ts, float32):
- * operands into the arena, one SIMD pass, the result out.
+ * @file The WebAssembly GELU, softmax and log-softmax kernels (assembly/gelu.ts, assembly/softmax.ts,
+ * float32): operands into the arena, one SIMD pass (shared out over the threads when it is long
+ * enough: Note [threaded activations]), the result out.
  */
 import type { GeluApproximation } from '../kernels';
 import { copyIn, copyOut } from './operands';
-import type { Arena } from './runtime';
+import type { Arena, Runtime } from './runtime';
 
 const FORM = { none: 0, tanh: 1 } as const;
 
-export function geluWasm(rt: Arena, approximate: GeluApproximation, x: Float32Array, out: Float32Array): Float32Array {
-  rt.reset();
-  const px = copyIn(rt, x);
-  const py = rt.reserve(4 * out.length);
-  rt.exports.geluForward(FORM[approximate], px, py, x.length);
-  return copyOut(rt, py, out);
+/**
+ * Note [threaded activations]: GELU and the softmaxes compute exponentials (GELU's exact form an erfc
+ * fit too) for every element, so they are bound by arithmetic, not by memory — about 10 ns an element
+ * for GELU's exact form, 5 for softmax — and a second thread halves them. Small calls stay on the
+ * serial arena, whose copies run at twice the speed of the shared memory's (Note [serial arena]); a
+ * call goes to the threads when its elements, weighted by what one costs against a GEMM
+ * multiply-add, reach the GEMM's threshold for waking a worker (runtime.threadsFor): GELU from
+ * about 6K elements, softmax from about 13K. Every element (or row) is computed as before, by the
+ * same code on the same lanes — chunk bounds fall on multiples of four elements, or on whole rows —
+ * so the results are the same bits on any number of threads.
+ */
+const MACS_PER_ELEMENT = { gelu: 320, softmax: 160 } as const;
+
+/** [start, end) ranges of `count` items in whole units of `unit`, two per thread (a late worker's share moves). */
+function itemChunks(count: number, threads: number, unit: number): [number, number][] {
+  const units = Math.ceil(count / unit);
+  const parts = Math.max(1, Math.min(units, 2 * threads));
+  const out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const start = Math.floor((t * units) / parts) * unit;
+    const end = Math.min(count, Math.floor(((t + 1) * units) / parts) * unit);
+    if (end > start) out.push([start, end]);
+  }
+  return out;
+}
+
+/** The threads worth using for `elements` of an activation, and the arena they share. */
+function arenaFor(rt: Runtime, elements: number, kind: keyof typeof MACS_PER_ELEMENT): { arena: Arena; threads: number } {
+  const threads = rt.threadsFor(elements * MACS_PER_ELEMENT[kind]);
+  return { arena: threads > 1 ? rt : rt.serial, threads };
+}
+
+/** Runs `name` over element ranges (multiples of 4) of n elements, threaded when it pays. */
+function runElementwise(
+  rt: Runtime,
+  arena: Arena,
+  threads: number,
+  name: 'geluForward' | 'geluBackward',
+  lead: number[],
+  pointers: number[],
+  n: number,
+): void {
+  if (threads === 1 || arena !== rt) {
+    arena.exports[name](...lead, ...pointers, n);
+    return;
+  }
+  const chunks = itemChunks(n, threads, 4).map(([i0, i1]) => [...lead, ...pointers.map((p) => p + 4 * i0), i1 - i0]);
+  rt.runChunks(name, chunks, threads, 0, 0);
+}
+
+export function geluWasm(rt: Runtime, approximate: GeluApproximation, x: Float32Array, out: Float32Array): Float32Array {
+  const { arena, threads } = arenaFor(rt, x.length, 'gelu');
+  arena.reset();
+  const px = copyIn(arena, x);
+  const py = arena.reserve(4 * out.length);
+  runElementwise(rt, arena, threads, 'geluForward', [FORM[approximate]], [px, py], x.length);
+  return copyOut(arena, py, out);
 }
 
 export function geluBackwardWasm(
-  rt: Arena,
+  rt: Runtime,
   approximate: GeluApproximation,
   gy: Float32Array,
   x: Float32Array,
   out: Float32Array,
 ): Float32Array {
-  rt.reset();
-  const pg = copyIn(rt, gy);
-  const px = copyIn(rt, x);
-  const py = rt.reserve(4 * out.length);
-  rt.exports.geluBackward(FORM[approximate], pg, px, py, x.length);
-  return copyOut(rt, py, out);
+  const { arena, threads } = arenaFor(rt, x.length, 'gelu');
+  arena.reset();
+  const pg = copyIn(arena, gy);
+  const px = copyIn(arena, x);
+  const py = arena.reserve(4 * out.length);
+  runElementwise(rt, arena, threads, 'geluBackward', [FORM[approximate]], [pg, px, py], x.length);
+  return copyOut(arena, py, out);
+}
+
+/**
+ * Runs a row kernel (`name`(...inputs, output, rows, n)) over rows of n, by ranges of whole rows on
+ * the threads when it pays.
+ */
+function runRows(
+  rt: Runtime,
+  arena: Arena,
+  threads: number,
+  name: 'softmaxRows' | 'softmaxRowsBackward' | 'logSoftmaxRows' | 'logSoftmaxRowsBackward',
+  pointers: number[],
+  rows: number,
+  n: number,
+): void {
+  if (threads === 1 || arena !== rt || rows < 2) {
+    arena.exports[name](...pointers, rows, n);
+    return;
+  }
+  const chunks = itemChunks(rows, threads, 1).map(([r0, r1]) => [...pointers.map((p) => p + 4 * r0 * n), r1 - r0, n]);
+  rt.runChunks(name, chunks, threads, 0, 0);
 }
 
 /** softmax along contiguous rows of n (Note [fused softmax] in src/ops/softmax.ts). */
-export function softmaxWasm(rt: Arena, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
-  rt.reset();
-  const px = copyIn(rt, x);
-  const py = rt.reserve(4 * y.length);
-  rt.exports.softmaxRows(px, py, rows, n);
-  return copyOut(rt, py, y);
+export function softmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
+  const { arena, threads } = arenaFor(rt, x.length, 'softmax');
+  arena.reset();
+  const px = copyIn(arena, x);
+  const py = arena.reserve(4 * y.length);
+  runRows(rt, arena, threads, 'softmaxRows', [px, py], rows, n);
+  return copyOut(arena, py, y);
 }
 
-export function softmaxBackwardWasm(rt: Arena, gy: Float32Array, y: Float32Array, rows: number, n: number, gx: Float32Array): Float32Array {
-  rt.reset();
-  const pg = copyIn(rt, gy);
-  const py = copyIn(rt, y);
-  const px = rt.reserve(4 * gx.length);
-  rt.exports.softmaxRowsBackward(pg, py, px, rows, n);
-  return copyOut(rt, px, gx);
+/** softmax's backward: no exponential, bound by memory, so it stays on the serial arena. */
+export function softmaxBackwardWasm(
+  rt: Runtime,
+  gy: Float32Array,
+  y: Float32Array,
+  rows: number,
+  n: number,
+  gx: Float32Array,
+): Float32Array {
+  const arena = rt.serial;
+  arena.reset();
+  const pg = copyIn(arena, gy);
+  const py = copyIn(arena, y);
+  const px = arena.reserve(4 * gx.length);
+  runRows(rt, arena, 1, 'softmaxRowsBackward', [pg, py, px], rows, n);
+  return copyOut(arena, px, gx);
+}
+
+/** log-softmax along contiguous rows of n (Note [float32 log-softmax] in assembly/softmax.ts). */
+export function logSoftmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
+  const { arena, threads } = arenaFor(rt, x.length, 'softmax');
+  arena.reset();
+  const px = copyIn(arena, x);
+  const py = arena.reserve(4 * y.length);
+  runRows(rt, arena, threads, 'logSoftmaxRows', [px, py], rows, n);
+  return copyOut(arena, py, y);
+}
+
+/** log-softmax's backward: one exponential an element, threaded as the forward. */
+export function logSoftmaxBackwardWasm(
+  rt: Runtime,
+  gy: Float32Array,
+  y: Float32Array,
+  rows: number,
+  n: number,
+  gx: Float32Array,
+): Float32Array {
+  const { arena, threads } = arenaFor(rt, y.length, 'softmax');
+  arena.reset();
+  const pg = copyIn(arena, gy);
+  const py = copyIn(arena, y);
+  const px = arena.reserve(4 * gx.length);
+  runRows(rt, arena, threads, 'logSoftmaxRowsBackward', [pg, py, px], rows, n);
+  return copyOut(arena, px, gx);
 }

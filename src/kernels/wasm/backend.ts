@@ -9,19 +9,27 @@
  * kernel, which gives the same results to float32 rounding.
  */
 import type { Storage } from '../../tensor/dtype';
+import { stridesOf } from '../../tensor/shape';
 import { convMacs, ConvGeometry } from '../types';
 import type { BinaryOp, Kernels, UnaryOp } from '../kernels';
 import type { PoolGeometry } from '../types';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmBatchedWasm, gemmWasm } from './gemm';
-import { batchNormBackwardWasm, batchNormForwardWasm, maskPositiveWasm } from './normalization';
+import { stridedCopyWasm } from './movement';
+import {
+  batchNormBackwardWasm,
+  batchNormForwardWasm,
+  layerNormBackwardWasm,
+  layerNormForwardWasm,
+  maskPositiveWasm,
+} from './normalization';
 import { adagradStepWasm, adamStepWasm, rmspropStepWasm, sgdStepWasm } from './optimizers';
 import { maxPool2dWasm, scatterAddFlatWasm } from './pool';
 import { AxisLayout, gatherAxisWasm, scatterAddAxisWasm } from './indexing';
 import { compareWasm, indexAddWasm, indexSelectWasm, SelectLayout, whereWasm } from './select';
 import type { Runtime } from './runtime';
-import { geluBackwardWasm, geluWasm, softmaxBackwardWasm, softmaxWasm } from './activations';
+import { geluBackwardWasm, geluWasm, logSoftmaxBackwardWasm, logSoftmaxWasm, softmaxBackwardWasm, softmaxWasm } from './activations';
 import {
   gruSequenceBackwardWasm,
   gruSequenceForwardWasm,
@@ -199,6 +207,31 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         !emptyConv(g) && allFloat32(x, gy, gw),
         () => conv2dWeightGradWasm(rt, x as Float32Array, gy as Float32Array, g, gw as Float32Array),
         () => js.conv2dWeightGrad(x, gy, g, gw),
+      ),
+
+    // Strided copies and transposes (assembly/movement.ts): the attention's head splits and merges.
+    stridedCopy: (x, offset, strides, shape, out) =>
+      viaWasm(
+        out.length >= WASM_MIN.elements && allFloat32(x, out),
+        () => stridedCopyWasm(rt.serial, x as Float32Array, offset, strides, shape, out as Float32Array),
+        () => js.stridedCopy(x, offset, strides, shape, out),
+      ),
+
+    transpose: (x, shape, perm, out) =>
+      viaWasm(
+        out.length >= WASM_MIN.elements && allFloat32(x, out),
+        () => {
+          const strides = stridesOf(shape);
+          return stridedCopyWasm(
+            rt.serial,
+            x as Float32Array,
+            0,
+            perm.map((p) => strides[p]),
+            perm.map((p) => shape[p]),
+            out as Float32Array,
+          );
+        },
+        () => js.transpose(x, shape, perm, out),
       ),
 
     unary: (op, x, out) =>
@@ -469,14 +502,14 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     gelu: (approximate, x, out) =>
       viaWasm(
         x.length >= WASM_GELU_MIN && allFloat32(x, out),
-        () => geluWasm(rt.serial, approximate, x as Float32Array, out as Float32Array),
+        () => geluWasm(rt, approximate, x as Float32Array, out as Float32Array),
         () => js.gelu(approximate, x, out),
       ),
 
     geluBackward: (approximate, gy, x, out) =>
       viaWasm(
         x.length >= WASM_GELU_MIN && allFloat32(gy, x, out),
-        () => geluBackwardWasm(rt.serial, approximate, gy as Float32Array, x as Float32Array, out as Float32Array),
+        () => geluBackwardWasm(rt, approximate, gy as Float32Array, x as Float32Array, out as Float32Array),
         () => js.geluBackward(approximate, gy, x, out),
       ),
 
@@ -484,15 +517,67 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     softmaxForward: (x, outer, n, inner, y) =>
       viaWasm(
         inner === 1 && x.length >= WASM_SOFTMAX_MIN && allFloat32(x, y),
-        () => softmaxWasm(rt.serial, x as Float32Array, outer, n, y as Float32Array),
+        () => softmaxWasm(rt, x as Float32Array, outer, n, y as Float32Array),
         () => js.softmaxForward(x, outer, n, inner, y),
       ),
 
     softmaxBackward: (gy, y, outer, n, inner, gx) =>
       viaWasm(
         inner === 1 && y.length >= WASM_SOFTMAX_MIN && allFloat32(gy, y, gx),
-        () => softmaxBackwardWasm(rt.serial, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
+        () => softmaxBackwardWasm(rt, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
         () => js.softmaxBackward(gy, y, outer, n, inner, gx),
+      ),
+
+    // Layer norm, fused (Note [fused layer norm] in src/ops/norms.ts): the TypeScript kernel's bits.
+    layerNormForward: (x, rows, cols, weight, bias, eps, y) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(x, weight, bias, y),
+        () =>
+          layerNormForwardWasm(
+            rt.serial,
+            x as Float32Array,
+            rows,
+            cols,
+            weight as Float32Array | null,
+            bias as Float32Array | null,
+            eps,
+            y as Float32Array,
+          ),
+        () => js.layerNormForward(x, rows, cols, weight, bias, eps, y),
+      ),
+
+    layerNormBackward: (gy, x, rows, cols, stats, weight, gx, gweight, gbias) =>
+      viaWasm(
+        x.length >= WASM_MIN.elements && allFloat32(gy, x, weight, gx, gweight, gbias),
+        () =>
+          layerNormBackwardWasm(
+            rt.serial,
+            gy as Float32Array,
+            x as Float32Array,
+            rows,
+            cols,
+            stats,
+            weight as Float32Array | null,
+            gx as Float32Array | null,
+            gweight as Float32Array | null,
+            gbias as Float32Array | null,
+          ),
+        () => js.layerNormBackward(gy, x, rows, cols, stats, weight, gx, gweight, gbias),
+      ),
+
+    // log-softmax along the last axis (Note [float32 log-softmax] in assembly/softmax.ts).
+    logSoftmaxForward: (x, outer, n, inner, y) =>
+      viaWasm(
+        inner === 1 && x.length >= WASM_SOFTMAX_MIN && allFloat32(x, y),
+        () => logSoftmaxWasm(rt, x as Float32Array, outer, n, y as Float32Array),
+        () => js.logSoftmaxForward(x, outer, n, inner, y),
+      ),
+
+    logSoftmaxBackward: (gy, y, outer, n, inner, gx) =>
+      viaWasm(
+        inner === 1 && y.length >= WASM_SOFTMAX_MIN && allFloat32(gy, y, gx),
+        () => logSoftmaxBackwardWasm(rt, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
+        () => js.logSoftmaxBackward(gy, y, outer, n, inner, gx),
       ),
 
     // Batched products (Note [batched products] in src/ops/matmul.ts): eligible as their whole work.

@@ -50,6 +50,8 @@ export const EXPORTS = [
   'scatterAddFlat',
   'batchNormForward',
   'batchNormBackward',
+  'layerNormForward',
+  'layerNormBackward',
   'maskPositive',
   'sgdStep',
   'adamStep',
@@ -70,9 +72,13 @@ export const EXPORTS = [
   // GELU's forward and backward (assembly/gelu.ts).
   'geluForward',
   'geluBackward',
-  // softmax on rows (assembly/softmax.ts).
+  // softmax and log-softmax on rows (assembly/softmax.ts).
   'softmaxRows',
   'softmaxRowsBackward',
+  'logSoftmaxRows',
+  'logSoftmaxRowsBackward',
+  // Strided copies (assembly/movement.ts).
+  'stridedCopy',
   // An LSTM or GRU layer-direction's whole recurrence (issue 29, assembly/recurrent.ts).
   'lstmActivation',
   'packRecurrentWeights',
