@@ -739,7 +739,7 @@ describe('strided copies and transposes (assembly/movement.ts)', () => {
     ['a slice of a larger array at an offset', 20000, 1234, [100, 1], [50, 90]],
   ] as const)('%s: the TypeScript kernel bit for bit', (_label, length, offset, strides, shape) => {
     const x = fill(length);
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
     const want = jsKernels.stridedCopy(x, offset, strides, shape, new Float32Array(n));
     expect(k.stridedCopy(x, offset, strides, shape, new Float32Array(n))).toEqual(want);
     expect(spy).toHaveBeenCalledTimes(1);
