@@ -61,7 +61,7 @@ function paddedBytes(geo: usize): usize {
 
 /** dst[0..n) = src[0..n) (short runs inline: memory.copy is a call). */
 // @ts-ignore: decorator
-@inline function copyRun(dst: usize, src: usize, n: i32): void {
+@inline export function copyRun(dst: usize, src: usize, n: i32): void {
   if (n >= 64) {
     memory.copy(dst, src, <usize>n << 2);
     return;

@@ -1,9 +1,11 @@
 /**
  * @file A strided copy of float32 elements (transposes, the attention's head splits and merges,
  * broadcasts): out, row-major in `shape`, reads x at `start` stepped by each axis's stride (0 to
- * broadcast, negative to flip). Runs along the last axis with stride 1 move four elements at a time.
- * Elements move as bits (32-bit integers), so every value, NaN payloads included, arrives unchanged.
+ * broadcast, negative to flip). Runs along the last axis with stride 1 move four elements at a time
+ * (conv.ts's copyRun). Loads and stores move bits, so every value, NaN payloads included, arrives
+ * unchanged.
  */
+import { copyRun } from './conv';
 
 /**
  * dims holds nd shape entries then nd strides (i32); idx is nd i32 of scratch for the odometer.
@@ -14,14 +16,12 @@ export function stridedCopy(x: usize, start: i32, out: usize, n: i32, nd: i32, d
   const inner = load<i32>(dims + (<usize>(nd - 1) << 2));
   const si = load<i32>(dims + (<usize>(2 * nd - 1) << 2));
   for (let d = 0; d < nd; d++) store<i32>(idx + (<usize>d << 2), 0);
-  const body = inner & ~3;
   let at: isize = start;
   for (let o = 0; o < n; o += inner) {
     const dst = out + (<usize>o << 2);
     const src = x + (<usize>at << 2);
     if (si == 1) {
-      for (let j = 0; j < body; j += 4) v128.store(dst + (<usize>j << 2), v128.load(src + (<usize>j << 2)));
-      for (let j = body; j < inner; j++) store<i32>(dst + (<usize>j << 2), load<i32>(src + (<usize>j << 2)));
+      copyRun(dst, src, inner);
     } else {
       let p = src;
       const step = <isize>si << 2;

@@ -27,6 +27,7 @@ import {
   maskPositiveWasm,
 } from '../src/kernels/wasm/normalization';
 import * as layerNorm from '../src/kernels/js/layer-norm';
+import * as normalizationWasm from '../src/kernels/wasm/normalization';
 import { maxPool2dWasm, scatterAddFlatWasm } from '../src/kernels/wasm/pool';
 import * as movement from '../src/kernels/wasm/movement';
 import * as normalization from '../src/kernels/js/normalization';
@@ -642,11 +643,13 @@ describe.each([
     expect(gxWasm).toEqual(gxJs);
     expect(gwWasm).toEqual(gwJs);
     expect(gbWasm).toEqual(gbJs);
-    // Only the parameters' gradients wanted (a frozen input): gx is not written.
+    // Only the parameters' gradients wanted (a frozen input): the same as both backends' full calls.
     const [onlyW, onlyB] = [new Float32Array(cols), new Float32Array(cols)];
     layerNormBackwardWasm(rt, gy, x, rows, cols, statsWasm, w, null, onlyW, onlyB);
-    layerNorm.layerNormBackward(gy, x, rows, cols, statsJs, w, null, gxJs, gxJs.subarray(cols));
-    expect([onlyW, onlyB]).toEqual([gxJs.subarray(0, cols), gxJs.subarray(cols, 2 * cols)]);
+    const [wantW, wantB] = [new Float32Array(cols), new Float32Array(cols)];
+    layerNorm.layerNormBackward(gy, x, rows, cols, statsJs, w, null, wantW, wantB);
+    expect([onlyW, onlyB]).toEqual([wantW, wantB]);
+    if (gwJs !== null) expect(onlyW).toEqual(gwJs);
   });
 
   test.each([
@@ -734,6 +737,7 @@ describe('strided copies and transposes (assembly/movement.ts)', () => {
     ['a last-two-axes transpose (inner stride 32)', 131072, 0, [8192, 2048, 1, 32], [16, 4, 32, 64]],
     ['an inner run of 7 (a tail after one vector)', 7 * 1024, 0, [7, 7168, 1], [1024, 1, 7]],
     ['a flip along both axes (negative strides) from an offset', 100 * 77, 100 * 77 - 1, [-77, -1], [100, 77]],
+    ['rows reversed, columns in order (mixed signs)', 100 * 77, 99 * 77, [-77, 1], [100, 77]],
     ['a broadcast of a row (stride 0) into 300 rows', 64, 0, [0, 1], [300, 64]],
     ['a broadcast along the last axis', 5000, 0, [1, 0], [5000, 3]],
     ['a slice of a larger array at an offset', 20000, 1234, [100, 1], [50, 90]],
@@ -757,10 +761,57 @@ describe('strided copies and transposes (assembly/movement.ts)', () => {
     expect([out[3 * 6], out[4 * 6]]).toEqual([0x7fa00001, 0x80000000]);
   });
 
-  test('small, empty or float64 copies stay in TypeScript', () => {
+  test('small, empty, float64 or narrow-slice copies stay in TypeScript', () => {
     k.stridedCopy(fill(100), 0, [1], [100], new Float32Array(100));
+    // 64 columns of a [100, 50000] matrix: the span the strides reach is 78 times the output.
+    const wide = fill(100 * 50000);
+    const slice = k.stridedCopy(wide, 10, [50000, 1], [100, 64], new Float32Array(6400));
+    expect(slice).toEqual(jsKernels.stridedCopy(wide, 10, [50000, 1], [100, 64], new Float32Array(6400)));
     k.stridedCopy(fill(0), 0, [1], [0], new Float32Array(0));
     k.stridedCopy(new Float64Array(8192), 0, [1], [8192], new Float64Array(8192));
     expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('layer norm through the WebAssembly backend', () => {
+  const k = createWasmKernels(single, jsKernels);
+  const spies = {
+    forward: jest.spyOn(normalizationWasm, 'layerNormForwardWasm'),
+    backward: jest.spyOn(normalizationWasm, 'layerNormBackwardWasm'),
+  };
+  beforeEach(() => Object.values(spies).forEach((s) => s.mockClear()));
+
+  test('float32 from 4096 elements goes to WebAssembly (the TypeScript bits); smaller or float64 calls stay in TypeScript', () => {
+    const cases: [number, number, boolean, boolean][] = [
+      [32, 128, false, true], // 4096 elements: WebAssembly
+      [31, 128, false, false], // one row fewer
+      [32, 128, true, false], // float64
+    ];
+    for (const [rows, cols, double, viaWasm] of cases) {
+      const make = (a: Float32Array) => (double ? Float64Array.from(a) : a);
+      const x = make(fill(rows * cols));
+      const gy = make(fill(rows * cols));
+      const w = make(fill(cols));
+      const out = () => (double ? new Float64Array(rows * cols) : new Float32Array(rows * cols));
+      const col = () => (double ? new Float64Array(cols) : new Float32Array(cols));
+      const y = out();
+      const stats = k.layerNormForward(x, rows, cols, w, null, 1e-5, y);
+      const gx = out();
+      const gw = col();
+      k.layerNormBackward(gy, x, rows, cols, stats, w, gx, gw, null);
+      const yJs = out();
+      const statsJs = layerNorm.layerNormForward(x, rows, cols, w, null, 1e-5, yJs);
+      const [gxJs, gwJs] = [out(), col()];
+      layerNorm.layerNormBackward(gy, x, rows, cols, statsJs, w, gxJs, gwJs, null);
+      expect([y, gx, gw]).toEqual([yJs, gxJs, gwJs]);
+      expect([rows, cols, double, spies.forward.mock.calls.length, spies.backward.mock.calls.length]).toEqual([
+        rows,
+        cols,
+        double,
+        viaWasm ? 1 : 0,
+        viaWasm ? 1 : 0,
+      ]);
+      Object.values(spies).forEach((s) => s.mockClear());
+    }
   });
 });

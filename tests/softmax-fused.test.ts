@@ -283,9 +283,9 @@ describe('the WebAssembly log-softmax kernels (float32 rows, Note [float32 log-s
   /**
    * The forward against float64, per element: y's own rounding to float32 (at most u·|y|), and the
    * error of the row's ln Σ e^d (d = x − max): each e^d within 2 ulp (4u relative) of e^(d rounded to
-   * float32), whose rounding (u·|d|/2) the exponential turns into a relative error of u·|d|/2 —
+   * float32), whose rounding (at most u·|d|) the exponential turns into a relative error of u·|d| —
    * weighted by the term's share of the sum, since that error enters the log as Δs/s. The float64
-   * sum and log add nothing at this scale.
+   * sum and log, and y = (x − max) − lse formed in float64, add nothing at this scale.
    */
   function checkForward(xs: number[], rows: number, n: number, y: ArrayLike<number>): void {
     let worst = 0;
@@ -296,7 +296,7 @@ describe('the WebAssembly log-softmax kernels (float32 rows, Note [float32 log-s
       const total = d.reduce((a, v) => a + Math.exp(v), 0);
       const lse = Math.log(total);
       // A masked (−∞) entry adds nothing to the sum, nor to its error.
-      const logError = (U * d.reduce((a, v) => (v === -Infinity ? a : a + Math.exp(v) * (4 + Math.abs(v) / 2)), 0)) / total;
+      const logError = (U * d.reduce((a, v) => (v === -Infinity ? a : a + Math.exp(v) * (4 + Math.abs(v))), 0)) / total;
       for (let j = 0; j < n; j++) {
         const want = d[j] - lse;
         const got = y[r * n + j];
@@ -370,6 +370,27 @@ describe('the WebAssembly log-softmax kernels (float32 rows, Note [float32 log-s
     // A masked entry's gradient is its gy alone (e^−∞ = 0).
     for (let j = 10; j < n; j++) expect(gx[4 * n + j]).toBe(gys[4 * n + j]);
     checkBackward(gys.slice(4 * n), y.subarray(4 * n), 3, n, gx.subarray(4 * n));
+  });
+
+  test("constant rows give −ln n (sums at both ends of the log's reduced range); large logits cancel exactly; a −0 max gives +0", () => {
+    // Σ e^0 = n exactly: 181/128 lies just below √2, 363/256 just above it, 2^k at the lower end of the range.
+    for (const n of [181, 256, 1024, 363, 300]) {
+      // Two rows, so that even 181 reaches the WebAssembly threshold.
+      const y = k.logSoftmaxForward(new Float32Array(2 * n).fill(7), 2, n, 1, new Float32Array(2 * n));
+      for (let j = 0; j < 2 * n; j++) expect([n, j, Math.abs(y[j] + Math.log(n)) <= U * Math.log(n)]).toEqual([n, j, true]);
+    }
+    // Logits near 1e9 (float32 spacing 64) and −1e9: (x − max) is exact in float64, as the TypeScript kernel forms it.
+    const rows = 3;
+    const n = 260;
+    const xs = Array.from({ length: rows * n }, (_, i) => Math.fround((i < n ? 1e9 : i < 2 * n ? -1e9 : 3e7) + 64 * ((i * 7) % 5)));
+    const y = k.logSoftmaxForward(Float32Array.from(xs), rows, n, 1, new Float32Array(rows * n));
+    expect(spies.forward).toHaveBeenCalledTimes(6);
+    checkForward(xs, rows, n, y);
+    // A row whose max is −0 and whose other entries are masked: y = (−0 − (−0)) − ln 1 = +0, as the TypeScript kernel.
+    const masked = Float32Array.from({ length: 300 }, (_, j) => (j === 5 ? -0 : -Infinity));
+    const ym = k.logSoftmaxForward(masked, 1, 300, 1, new Float32Array(300));
+    const ts = jsKernels.logSoftmaxForward(Float64Array.from(masked), 1, 300, 1, new Float64Array(300));
+    expect([Object.is(ym[5], 0), Object.is(ts[5], 0)]).toEqual([true, true]);
   });
 
   test('float64 and other axes stay in TypeScript', () => {

@@ -5,6 +5,7 @@
  */
 import type { GeluApproximation } from '../kernels';
 import { copyIn, copyOut } from './operands';
+import { unitRanges } from './parallel';
 import type { Arena, Runtime } from './runtime';
 
 const FORM = { none: 0, tanh: 1 } as const;
@@ -15,30 +16,29 @@ const FORM = { none: 0, tanh: 1 } as const;
  * for GELU's exact form, 5 for softmax — and a second thread halves them. Small calls stay on the
  * serial arena, whose copies run at twice the speed of the shared memory's (Note [serial arena]); a
  * call goes to the threads when its elements, weighted by what one costs against a GEMM
- * multiply-add, reach the GEMM's threshold for waking a worker (runtime.threadsFor): GELU from
- * about 6K elements, softmax from about 13K. Every element (or row) is computed as before, by the
- * same code on the same lanes — chunk bounds fall on multiples of four elements, or on whole rows —
- * so the results are the same bits on any number of threads.
+ * multiply-add, reach the GEMM's threshold for waking a worker (runtime.threadsFor): GELU's exact
+ * form from about 6K elements, its tanh form and the softmaxes from about 13K (and never more
+ * threads than rows). Chunk bounds fall on multiples of four elements or on whole rows, and every
+ * element (or row) is computed by the same code on the same lanes. One thread runs the serial
+ * build and several the threaded one, which is the relaxed-SIMD build by default: the bits still
+ * agree because these kernels use no `madd` (assembly/simd.ts), the one place the builds differ —
+ * which they must keep to. tests/threaded-activations.test.ts checks 1, 2 and 3 threads bit for bit.
  */
-const MACS_PER_ELEMENT = { gelu: 320, softmax: 160 } as const;
+const MACS_PER_ELEMENT = { gelu: 320, geluTanh: 160, softmax: 160 } as const;
 
 /** [start, end) ranges of `count` items in whole units of `unit`, two per thread (a late worker's share moves). */
 function itemChunks(count: number, threads: number, unit: number): [number, number][] {
-  const units = Math.ceil(count / unit);
-  const parts = Math.max(1, Math.min(units, 2 * threads));
-  const out: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const start = Math.floor((t * units) / parts) * unit;
-    const end = Math.min(count, Math.floor(((t + 1) * units) / parts) * unit);
-    if (end > start) out.push([start, end]);
-  }
-  return out;
+  return unitRanges(count, 2 * threads, unit);
 }
 
-/** The threads worth using for `elements` of an activation, and the arena they share. */
-function arenaFor(rt: Runtime, elements: number, kind: keyof typeof MACS_PER_ELEMENT): { arena: Arena; threads: number } {
-  const threads = rt.threadsFor(elements * MACS_PER_ELEMENT[kind]);
-  return { arena: threads > 1 ? rt : rt.serial, threads };
+/**
+ * The threads worth using for `elements` of an activation spread over `rows` independent rows (the
+ * elements themselves for the elementwise ones), and the arena they share: the serial one for a
+ * single thread, whose copies are faster.
+ */
+function arenaFor(rt: Runtime, elements: number, kind: keyof typeof MACS_PER_ELEMENT, rows = elements): { arena: Arena; threads: number } {
+  const threads = Math.min(rows, rt.threadsFor(elements * MACS_PER_ELEMENT[kind]));
+  return threads > 1 ? { arena: rt, threads } : { arena: rt.serial, threads: 1 };
 }
 
 /** Runs `name` over element ranges (multiples of 4) of n elements, threaded when it pays. */
@@ -51,7 +51,7 @@ function runElementwise(
   pointers: number[],
   n: number,
 ): void {
-  if (threads === 1 || arena !== rt) {
+  if (threads === 1) {
     arena.exports[name](...lead, ...pointers, n);
     return;
   }
@@ -60,7 +60,7 @@ function runElementwise(
 }
 
 export function geluWasm(rt: Runtime, approximate: GeluApproximation, x: Float32Array, out: Float32Array): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'gelu');
+  const { arena, threads } = arenaFor(rt, x.length, approximate === 'tanh' ? 'geluTanh' : 'gelu');
   arena.reset();
   const px = copyIn(arena, x);
   const py = arena.reserve(4 * out.length);
@@ -75,7 +75,7 @@ export function geluBackwardWasm(
   x: Float32Array,
   out: Float32Array,
 ): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'gelu');
+  const { arena, threads } = arenaFor(rt, x.length, approximate === 'tanh' ? 'geluTanh' : 'gelu');
   arena.reset();
   const pg = copyIn(arena, gy);
   const px = copyIn(arena, x);
@@ -97,7 +97,7 @@ function runRows(
   rows: number,
   n: number,
 ): void {
-  if (threads === 1 || arena !== rt || rows < 2) {
+  if (threads === 1) {
     arena.exports[name](...pointers, rows, n);
     return;
   }
@@ -107,7 +107,7 @@ function runRows(
 
 /** softmax along contiguous rows of n (Note [fused softmax] in src/ops/softmax.ts). */
 export function softmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'softmax');
+  const { arena, threads } = arenaFor(rt, x.length, 'softmax', rows);
   arena.reset();
   const px = copyIn(arena, x);
   const py = arena.reserve(4 * y.length);
@@ -135,7 +135,7 @@ export function softmaxBackwardWasm(
 
 /** log-softmax along contiguous rows of n (Note [float32 log-softmax] in assembly/softmax.ts). */
 export function logSoftmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'softmax');
+  const { arena, threads } = arenaFor(rt, x.length, 'softmax', rows);
   arena.reset();
   const px = copyIn(arena, x);
   const py = arena.reserve(4 * y.length);
@@ -152,7 +152,7 @@ export function logSoftmaxBackwardWasm(
   n: number,
   gx: Float32Array,
 ): Float32Array {
-  const { arena, threads } = arenaFor(rt, y.length, 'softmax');
+  const { arena, threads } = arenaFor(rt, y.length, 'softmax', rows);
   arena.reset();
   const pg = copyIn(arena, gy);
   const py = copyIn(arena, y);

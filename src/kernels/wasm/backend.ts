@@ -16,7 +16,7 @@ import type { PoolGeometry } from '../types';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmBatchedWasm, gemmWasm } from './gemm';
-import { stridedCopyWasm } from './movement';
+import { stridedCopyWasm, stridedSpan } from './movement';
 import {
   batchNormBackwardWasm,
   batchNormForwardWasm,
@@ -105,6 +105,15 @@ export const WASM_SOFTMAX_MIN = 256;
  * move it (an object, not a constant) to check the choice at the threshold and either side of it.
  */
 export const WASM_SEQUENCE_MIN = { lstmMacs: 1024 };
+
+/**
+ * Whether a strided copy's source span (all of it goes into the arena) is at most twice its output:
+ * a transpose or a broadcast is; a narrow slice of a wide matrix is not, and stays in TypeScript.
+ */
+function spanFits(offset: number, strides: readonly number[], shape: readonly number[], n: number): boolean {
+  const [lo, hi] = stridedSpan(offset, strides, shape);
+  return hi - lo + 1 <= 2 * n;
+}
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -212,7 +221,7 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     // Strided copies and transposes (assembly/movement.ts): the attention's head splits and merges.
     stridedCopy: (x, offset, strides, shape, out) =>
       viaWasm(
-        out.length >= WASM_MIN.elements && allFloat32(x, out),
+        out.length >= WASM_MIN.elements && allFloat32(x, out) && spanFits(offset, strides, shape, out.length),
         () => stridedCopyWasm(rt.serial, x as Float32Array, offset, strides, shape, out as Float32Array),
         () => js.stridedCopy(x, offset, strides, shape, out),
       ),

@@ -8,6 +8,7 @@
  */
 import { CONV_GEOMETRY_BYTES, CONV_LAYOUT, ConvGeometry, convMacs as macs } from '../types';
 import { copyIn, copyOut } from './operands';
+import { unitRanges } from './parallel';
 import type { Runtime } from './runtime';
 
 /** Rounds up to 64 bytes; arithmetic, not bitwise, since sizes may pass 2^31 (the arena then refuses them). */
@@ -46,15 +47,7 @@ const PARTIALS_BYTES = 32 << 20;
 
 /** [start, end) ranges covering [0, count) in multiples of `unit`, a few per thread. */
 function ranges(count: number, threads: number, unit: number): [number, number][] {
-  const units = Math.ceil(count / unit);
-  const parts = Math.max(1, Math.min(units, threads === 1 ? 1 : 4 * threads));
-  const out: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const start = Math.min(count, Math.floor((t * units) / parts) * unit);
-    const end = Math.min(count, Math.floor(((t + 1) * units) / parts) * unit);
-    if (end > start) out.push([start, end]);
-  }
-  return out;
+  return unitRanges(count, threads === 1 ? 1 : 4 * threads, unit);
 }
 
 /**

@@ -6,7 +6,22 @@
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 
-/** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative or 0). */
+/** [lo, hi]: the lowest and highest elements of x that `strides` from `offset` reach over `shape`. */
+export function stridedSpan(offset: number, strides: readonly number[], shape: readonly number[]): [number, number] {
+  let lo = offset;
+  let hi = offset;
+  shape.forEach((size, d) => {
+    if (strides[d] < 0) lo += strides[d] * (size - 1);
+    else hi += strides[d] * (size - 1);
+  });
+  return [lo, hi];
+}
+
+/**
+ * out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative or 0). Only
+ * the span the strides reach goes into the arena; backend.ts sends a copy here only when that span
+ * is not much longer than out (a narrow column slice of a wide matrix stays in TypeScript).
+ */
 export function stridedCopyWasm(
   rt: Arena,
   x: Float32Array,
@@ -16,13 +31,7 @@ export function stridedCopyWasm(
   out: Float32Array,
 ): Float32Array {
   if (out.length === 0) return out;
-  // The lowest and highest elements the strides reach: only that span goes into the arena.
-  let lo = offset;
-  let hi = offset;
-  shape.forEach((size, d) => {
-    if (strides[d] < 0) lo += strides[d] * (size - 1);
-    else hi += strides[d] * (size - 1);
-  });
+  const [lo, hi] = stridedSpan(offset, strides, shape);
   rt.reset();
   const px = copyIn(rt, x.subarray(lo, hi + 1));
   const py = rt.reserve(4 * out.length);

@@ -335,3 +335,19 @@ export function threadCount(setting?: string): number {
   }
   return Math.max(1, Math.min(4, cores()));
 }
+
+/**
+ * [start, end) ranges covering [0, count) in whole multiples of `unit` (the last may be shorter), at
+ * most `parts` of them and as even as whole units make them: the chunks a kernel's work is split into.
+ */
+export function unitRanges(count: number, parts: number, unit: number): [number, number][] {
+  const units = Math.ceil(count / unit);
+  const n = Math.max(1, Math.min(units, parts));
+  const out: [number, number][] = [];
+  for (let t = 0; t < n; t++) {
+    const start = Math.min(count, Math.floor((t * units) / n) * unit);
+    const end = Math.min(count, Math.floor(((t + 1) * units) / n) * unit);
+    if (end > start) out.push([start, end]);
+  }
+  return out;
+}
