@@ -104,20 +104,29 @@ describe('fused softmax', () => {
   });
 });
 
-describe('the WebAssembly softmax kernels (float32 rows, assembly/softmax.ts)', () => {
+/**
+ * One thread's WebAssembly kernels, the ops' kernels while the enclosing describe runs (the previous
+ * ones restored after it), and `spies` cleared before each test.
+ */
+function wasmKernelsFor(spies: Record<string, jest.SpyInstance>): Kernels {
+  const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
+  if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
+  const k = createWasmKernels(runtime, jsKernels);
   let saved: Kernels;
-  let k: Kernels;
-  const spies = { forward: jest.spyOn(activations, 'softmaxWasm'), backward: jest.spyOn(activations, 'softmaxBackwardWasm') };
   beforeAll(() => {
-    const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
-    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
     saved = kernels();
-    k = useKernels(createWasmKernels(runtime, jsKernels));
+    useKernels(k);
   });
   afterAll(() => {
     useKernels(saved);
   });
   beforeEach(() => Object.values(spies).forEach((s) => s.mockClear()));
+  return k;
+}
+
+describe('the WebAssembly softmax kernels (float32 rows, assembly/softmax.ts)', () => {
+  const spies = { forward: jest.spyOn(activations, 'softmaxWasm'), backward: jest.spyOn(activations, 'softmaxBackwardWasm') };
+  const k = wasmKernelsFor(spies);
 
   /**
    * Within 2e-6 of the float64 reference per element, relative to 1 + |value|: exp4 is within 2 ulp,
@@ -264,19 +273,8 @@ describe('fused log-softmax (Note [fused softmax])', () => {
 });
 
 describe('the WebAssembly log-softmax kernels (float32 rows, Note [float32 log-softmax])', () => {
-  let saved: Kernels;
-  let k: Kernels;
   const spies = { forward: jest.spyOn(activations, 'logSoftmaxWasm'), backward: jest.spyOn(activations, 'logSoftmaxBackwardWasm') };
-  beforeAll(() => {
-    const { runtime, reason } = loadRuntime({ threads: 1, allowRelaxed: true });
-    if (runtime === undefined) throw new Error(`the WebAssembly kernels did not load: ${reason}`);
-    saved = kernels();
-    k = useKernels(createWasmKernels(runtime, jsKernels));
-  });
-  afterAll(() => {
-    useKernels(saved);
-  });
-  beforeEach(() => Object.values(spies).forEach((s) => s.mockClear()));
+  const k = wasmKernelsFor(spies);
 
   const U = 2 ** -24;
 

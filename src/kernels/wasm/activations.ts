@@ -105,14 +105,30 @@ function runRows(
   rt.runChunks(name, chunks, threads, 0, 0);
 }
 
+/**
+ * out = `name` over rows of n of `inputs` (copied into the arena in that order, the output after
+ * them): on the threads when `threaded` and the call is long enough, else on the serial arena.
+ */
+function rowKernel(
+  rt: Runtime,
+  name: 'softmaxRows' | 'softmaxRowsBackward' | 'logSoftmaxRows' | 'logSoftmaxRowsBackward',
+  inputs: Float32Array[],
+  out: Float32Array,
+  rows: number,
+  n: number,
+  threaded: boolean,
+): Float32Array {
+  const { arena, threads } = threaded ? arenaFor(rt, out.length, 'softmax', rows) : { arena: rt.serial, threads: 1 };
+  arena.reset();
+  const pointers = inputs.map((a) => copyIn(arena, a));
+  const po = arena.reserve(4 * out.length);
+  runRows(rt, arena, threads, name, [...pointers, po], rows, n);
+  return copyOut(arena, po, out);
+}
+
 /** softmax along contiguous rows of n (Note [fused softmax] in src/ops/softmax.ts). */
 export function softmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'softmax', rows);
-  arena.reset();
-  const px = copyIn(arena, x);
-  const py = arena.reserve(4 * y.length);
-  runRows(rt, arena, threads, 'softmaxRows', [px, py], rows, n);
-  return copyOut(arena, py, y);
+  return rowKernel(rt, 'softmaxRows', [x], y, rows, n, true);
 }
 
 /** softmax's backward: no exponential, bound by memory, so it stays on the serial arena. */
@@ -124,23 +140,12 @@ export function softmaxBackwardWasm(
   n: number,
   gx: Float32Array,
 ): Float32Array {
-  const arena = rt.serial;
-  arena.reset();
-  const pg = copyIn(arena, gy);
-  const py = copyIn(arena, y);
-  const px = arena.reserve(4 * gx.length);
-  runRows(rt, arena, 1, 'softmaxRowsBackward', [pg, py, px], rows, n);
-  return copyOut(arena, px, gx);
+  return rowKernel(rt, 'softmaxRowsBackward', [gy, y], gx, rows, n, false);
 }
 
 /** log-softmax along contiguous rows of n (Note [float32 log-softmax] in assembly/softmax.ts). */
 export function logSoftmaxWasm(rt: Runtime, x: Float32Array, rows: number, n: number, y: Float32Array): Float32Array {
-  const { arena, threads } = arenaFor(rt, x.length, 'softmax', rows);
-  arena.reset();
-  const px = copyIn(arena, x);
-  const py = arena.reserve(4 * y.length);
-  runRows(rt, arena, threads, 'logSoftmaxRows', [px, py], rows, n);
-  return copyOut(arena, py, y);
+  return rowKernel(rt, 'logSoftmaxRows', [x], y, rows, n, true);
 }
 
 /** log-softmax's backward: one exponential an element, threaded as the forward. */
@@ -152,11 +157,5 @@ export function logSoftmaxBackwardWasm(
   n: number,
   gx: Float32Array,
 ): Float32Array {
-  const { arena, threads } = arenaFor(rt, y.length, 'softmax', rows);
-  arena.reset();
-  const pg = copyIn(arena, gy);
-  const py = copyIn(arena, y);
-  const px = arena.reserve(4 * gx.length);
-  runRows(rt, arena, threads, 'logSoftmaxRowsBackward', [pg, py, px], rows, n);
-  return copyOut(arena, px, gx);
+  return rowKernel(rt, 'logSoftmaxRowsBackward', [gy, y], gx, rows, n, true);
 }
