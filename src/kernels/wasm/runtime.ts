@@ -169,8 +169,9 @@ export class Arena {
  * Note [serial arena]: copying a typed array into or out of shared memory runs at about half the
  * speed of an ordinary copy (V8 copies shared buffers with relaxed atomic word moves: 600 KB in
  * 40 µs against 17 µs, measured), and the kernels that never split over threads — elementwise,
- * batch norm, max pooling, the optimiser steps — spend more time copying than computing. They run
- * on a second instance, built without shared memory (kernels-serial.wasm), on a memory of its own.
+ * batch and layer norm, max pooling, strided copies, the optimiser steps, short activations — spend
+ * more time copying than computing. They run on a second instance, built without shared memory
+ * (kernels-serial.wasm), on a memory of its own.
  * Where that build is missing they share the threaded instance's arena, as before.
  */
 export class Runtime extends Arena {
