@@ -63,7 +63,8 @@ const softmaxP = defineOp<{ axis: number }>('softmax', {
  * gx = gy − e^y·Σ gy — written with ops while a backward is being recorded, the fused kernel otherwise.
  * Every classifier's and language model's cross-entropy starts here. float64 results are those of
  * the composition, bit for bit (the same operations in the same order); float32 ones are rounded
- * once instead of after each step.
+ * once instead of after each step — or, for rows along the last axis large enough for WebAssembly,
+ * within the bound of Note [float32 log-softmax] (assembly/softmax.ts).
  */
 const logSoftmaxP = defineOp<{ axis: number }>('logSoftmax', {
   forward: ([x], { axis }) => {

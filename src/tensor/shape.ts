@@ -77,6 +77,12 @@ export function normalizeAxes(op: string, axis: number | readonly number[] | und
   return sorted;
 }
 
+/** How x of `shape` reads with its axes permuted by `perm`: the permuted shape, and x's strides for it (a transpose as a strided copy). */
+export function permutedView(shape: Shape, perm: readonly number[]): { strides: number[]; shape: number[] } {
+  const strides = stridesOf(shape);
+  return { strides: perm.map((p) => strides[p]), shape: perm.map((p) => shape[p]) };
+}
+
 /** The shape left after reducing `axes` (kept as size 1 with keepDims). */
 export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
   const out: number[] = [];

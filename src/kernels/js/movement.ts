@@ -3,7 +3,7 @@
  * per-axis index maps (padding in every mode), and concatenation.
  */
 import type { Storage } from '../../tensor/dtype';
-import { stridesOf } from '../../tensor/shape';
+import { permutedView, stridesOf } from '../../tensor/shape';
 import { forEachRun } from './strided';
 
 /** out (contiguous, `shape`) = x viewed at `offset` with `strides` (which may be negative). */
@@ -52,14 +52,8 @@ function stridedCopyFloat32(
 }
 
 export function transpose(x: Storage, shape: readonly number[], perm: readonly number[], out: Storage): Storage {
-  const strides = stridesOf(shape);
-  return stridedCopy(
-    x,
-    0,
-    perm.map((p) => strides[p]),
-    perm.map((p) => shape[p]),
-    out,
-  );
+  const view = permutedView(shape, perm);
+  return stridedCopy(x, 0, view.strides, view.shape, out);
 }
 
 /**

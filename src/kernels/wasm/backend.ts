@@ -9,7 +9,7 @@
  * kernel, which gives the same results to float32 rounding.
  */
 import type { Storage } from '../../tensor/dtype';
-import { stridesOf } from '../../tensor/shape';
+import { permutedView } from '../../tensor/shape';
 import { convMacs, ConvGeometry } from '../types';
 import type { BinaryOp, Kernels, UnaryOp } from '../kernels';
 import type { PoolGeometry } from '../types';
@@ -184,6 +184,12 @@ const hasBinary = (op: BinaryOp): op is WasmBinary => op in BINARY_OPS;
 const emptyConv = (g: ConvGeometry) => convMacs(g) === 0 || g.inC * g.inH * g.inW === 0;
 
 export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
+  const stridedCopy: Kernels['stridedCopy'] = (x, offset, strides, shape, out) =>
+    viaWasm(
+      out.length >= WASM_MIN.elements && allFloat32(x, out) && spanFits(offset, strides, shape, out.length),
+      () => stridedCopyWasm(rt.serial, x as Float32Array, offset, strides, shape, out as Float32Array),
+      () => js.stridedCopy(x, offset, strides, shape, out),
+    );
   return {
     ...js,
     info: { kernels: rt.variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: rt.threads },
@@ -219,29 +225,11 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
       ),
 
     // Strided copies and transposes (assembly/movement.ts): the attention's head splits and merges.
-    stridedCopy: (x, offset, strides, shape, out) =>
-      viaWasm(
-        out.length >= WASM_MIN.elements && allFloat32(x, out) && spanFits(offset, strides, shape, out.length),
-        () => stridedCopyWasm(rt.serial, x as Float32Array, offset, strides, shape, out as Float32Array),
-        () => js.stridedCopy(x, offset, strides, shape, out),
-      ),
-
-    transpose: (x, shape, perm, out) =>
-      viaWasm(
-        out.length >= WASM_MIN.elements && allFloat32(x, out),
-        () => {
-          const strides = stridesOf(shape);
-          return stridedCopyWasm(
-            rt.serial,
-            x as Float32Array,
-            0,
-            perm.map((p) => strides[p]),
-            perm.map((p) => shape[p]),
-            out as Float32Array,
-          );
-        },
-        () => js.transpose(x, shape, perm, out),
-      ),
+    stridedCopy,
+    transpose: (x, shape, perm, out) => {
+      const view = permutedView(shape, perm);
+      return stridedCopy(x, 0, view.strides, view.shape, out);
+    },
 
     unary: (op, x, out) =>
       viaWasm(

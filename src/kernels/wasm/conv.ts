@@ -234,7 +234,7 @@ export function conv2dForwardWasm(
   const geo = writeGeometry(rt, g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
-  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const pb = copyIn(rt, bias);
   const py = rt.reserve(4 * y.length);
   const threads = rt.threadsFor(macs(g));
   if (fitsDirectKernels(g)) {
@@ -272,7 +272,7 @@ export function convTranspose2dForwardWasm(
   const geo = writeGeometry(rt, direct || flipped ? flippedGeometry(g) : g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
-  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const pb = copyIn(rt, bias);
   const py = rt.reserve(4 * y.length);
   const threads = rt.threadsFor(macs(g));
   if (direct) {

@@ -4,7 +4,7 @@
  * same bits.
  */
 import type { BatchNormStats, LayerNormStats } from '../types';
-import { copyIn, copyOut } from './operands';
+import { copyIn, copyInFloat64, copyOut, copyOutFloat64 } from './operands';
 import type { Arena } from './runtime';
 
 export function batchNormForwardWasm(
@@ -20,13 +20,13 @@ export function batchNormForwardWasm(
 ): BatchNormStats {
   rt.reset();
   const px = copyIn(rt, x);
-  const pw = weight === null ? 0 : copyIn(rt, weight);
-  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const pw = copyIn(rt, weight);
+  const pb = copyIn(rt, bias);
   const py = rt.reserve(4 * y.length);
   const ps = rt.reserve(8 * 3 * c);
   rt.exports.batchNormForward(px, n, c, s, pw, pb, eps, py, ps);
   copyOut(rt, py, y);
-  const stats = new Float64Array(rt.memory.buffer, ps, 3 * c).slice();
+  const stats = copyOutFloat64(rt, ps, 3 * c);
   return { mean: stats.subarray(0, c), invstd: stats.subarray(c, 2 * c), variance: stats.subarray(2 * c) };
 }
 
@@ -46,11 +46,8 @@ export function batchNormBackwardWasm(
   rt.reset();
   const pg = copyIn(rt, gy);
   const px = copyIn(rt, x);
-  const ps = rt.reserve(8 * 2 * c);
-  const view = new Float64Array(rt.memory.buffer, ps, 2 * c);
-  view.set(stats.mean);
-  view.set(stats.invstd, c);
-  const pw = weight === null ? 0 : copyIn(rt, weight);
+  const ps = copyInFloat64(rt, stats.mean, stats.invstd);
+  const pw = copyIn(rt, weight);
   const pgx = gx === null ? 0 : rt.reserve(4 * gx.length);
   const pgw = gweight === null ? 0 : rt.reserve(4 * c);
   const pgb = gbias === null ? 0 : rt.reserve(4 * c);
@@ -81,13 +78,13 @@ export function layerNormForwardWasm(
 ): LayerNormStats {
   rt.reset();
   const px = copyIn(rt, x);
-  const pw = weight === null ? 0 : copyIn(rt, weight);
-  const pb = bias === null ? 0 : copyIn(rt, bias);
+  const pw = copyIn(rt, weight);
+  const pb = copyIn(rt, bias);
   const py = rt.reserve(4 * y.length);
   const ps = rt.reserve(8 * 2 * rows);
   rt.exports.layerNormForward(px, rows, cols, pw, pb, eps, py, ps);
   copyOut(rt, py, y);
-  const stats = new Float64Array(rt.memory.buffer, ps, 2 * rows).slice();
+  const stats = copyOutFloat64(rt, ps, 2 * rows);
   return { mean: stats.subarray(0, rows), rstd: stats.subarray(rows) };
 }
 
@@ -106,20 +103,17 @@ export function layerNormBackwardWasm(
   rt.reset();
   const pg = copyIn(rt, gy);
   const px = copyIn(rt, x);
-  const ps = rt.reserve(8 * 2 * rows);
-  const pw = weight === null ? 0 : copyIn(rt, weight);
+  const ps = copyInFloat64(rt, stats.mean, stats.rstd);
+  const pw = copyIn(rt, weight);
   const pgx = gx === null ? 0 : rt.reserve(4 * gx.length);
   // The per-column sums over the rows in float64, zeroed here, rounded to float32 as they are copied out.
   const pgw = gweight === null ? 0 : rt.reserve(8 * cols);
   const pgb = gbias === null ? 0 : rt.reserve(8 * cols);
   const scratch = rt.reserve(8 * 2 * cols);
-  const view = new Float64Array(rt.memory.buffer, ps, 2 * rows);
-  view.set(stats.mean);
-  view.set(stats.rstd, rows);
   if (pgw !== 0) new Float64Array(rt.memory.buffer, pgw, cols).fill(0);
   if (pgb !== 0) new Float64Array(rt.memory.buffer, pgb, cols).fill(0);
   rt.exports.layerNormBackward(pg, px, rows, cols, ps, pw, pgx, pgw, pgb, scratch);
   if (gx !== null) copyOut(rt, pgx, gx);
-  if (gweight !== null) gweight.set(new Float64Array(rt.memory.buffer, pgw, cols));
-  if (gbias !== null) gbias.set(new Float64Array(rt.memory.buffer, pgb, cols));
+  if (gweight !== null) gweight.set(copyOutFloat64(rt, pgw, cols));
+  if (gbias !== null) gbias.set(copyOutFloat64(rt, pgb, cols));
 }

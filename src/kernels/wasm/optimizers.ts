@@ -29,7 +29,7 @@ export function adamStepWasm(
 ): void {
   rt.reset();
   const [px, pg, pm, pv] = [copyIn(rt, x), copyIn(rt, grad), copyIn(rt, m), copyIn(rt, v)];
-  const pvmax = vmax === null ? 0 : copyIn(rt, vmax);
+  const pvmax = copyIn(rt, vmax);
   const f = Math.fround;
   rt.exports.adamStep(
     px,
@@ -65,8 +65,8 @@ export function rmspropStepWasm(
 ): void {
   rt.reset();
   const [px, pg, psq] = [copyIn(rt, x), copyIn(rt, grad), copyIn(rt, sq)];
-  const pa = gAvg === null ? 0 : copyIn(rt, gAvg);
-  const pb = buf === null ? 0 : copyIn(rt, buf);
+  const pa = copyIn(rt, gAvg);
+  const pb = copyIn(rt, buf);
   const f = Math.fround;
   rt.exports.rmspropStep(px, pg, psq, pa, pb, x.length, f(h.wd), f(h.alpha), f(1 - h.alpha), f(h.eps), f(h.lr), f(h.momentum));
   copyOut(rt, px, x);
