@@ -67,7 +67,7 @@ describe('the folded sequence: one box per step', () => {
     const { nodes } = parseDot(dot);
     const boxes = nodes.filter((n) => n.attributes.get('shape') === 'box3d').map(labelOf);
     expect(boxes).toHaveLength(6);
-    for (let t = 1; t <= 6; t++) expect(boxes.filter((l) => l.includes(`call ${t} of 6 · 18 ops`))).toHaveLength(1);
+    for (let t = 1; t <= 6; t++) expect(boxes.filter((l) => l.includes(`call ${t} of 6 · 17 ops`))).toHaveLength(1);
     const names = nodes.map(labelOf).flatMap((l) => [...l.matchAll(/<B>([^<]+)<\/B>/g)].map((m) => m[1]));
     for (let t = 1; t <= 6; t++) expect(names).toEqual(expect.arrayContaining([`x_${t}`, `h_${t}`]));
     // c_6 is not drawn: nothing reads it.
@@ -118,7 +118,7 @@ describe('the folded sequence: one box per step', () => {
     const svg = parseXml(await tg.viz.toSvg(dot));
     expect(svg.name).toBe('svg');
     const texts = findAll(svg, 'text').map((t) => t.text);
-    expect(texts.filter((t) => /^call \d of 6 · 18 ops$/.test(t))).toHaveLength(6);
+    expect(texts.filter((t) => /^call \d of 6 · 17 ops$/.test(t))).toHaveLength(6);
     expect(texts.filter((t) => /^‖∂L\/∂h_\d‖ = /.test(t))).toHaveLength(6);
   });
 });
@@ -316,7 +316,7 @@ describe('the graph page, in headless Chromium', () => {
     await page.click('#backward');
     expect(await page.$eval('#stepper', (el) => (el as HTMLElement).hidden)).toBe(false);
     const last = Number(await page.evaluate(() => document.body.dataset.backwardStep));
-    // The loss's four ops, then 18 rules per step box, and the six slices of x: every rule has a step.
+    // The loss's four ops, then 17 rules per step box, and the six slices of x: every rule has a step.
     const rules = (JSON.parse(await page.$eval('#graph-data', (el) => el.textContent!)) as { rules: { step: number; node: string }[] })
       .rules;
     expect(rules.map((r) => r.step)).toEqual(Array.from({ length: last }, (_, k) => k + 1));
@@ -377,7 +377,7 @@ describe('the graph page, in headless Chromium', () => {
       n.dispatchEvent(new MouseEvent('click', { bubbles: true }));
     }, box);
     expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(
-      /LSTMCell \(call 6 of 6 · 18 ops; ‖∂L\/∂h_6‖ = [\d.]+, folded\).*backward steps \d+–\d+ \(18 rules\)/,
+      /LSTMCell \(call 6 of 6 · 17 ops; ‖∂L\/∂h_6‖ = [\d.]+, folded\).*backward steps \d+–\d+ \(17 rules\)/,
     );
     expect(watch.problems).toEqual([]);
   });
@@ -388,7 +388,7 @@ describe('the graph page, in headless Chromium', () => {
     await page.click('#backward');
     const marks = await shownMarks(page);
     // Three sigmoids and a tanh per step, each with its step number; ‖g‖ on the edges.
-    expect(marks.filter((t) => /^#\d+$/.test(t)).length).toBeGreaterThan(3 * 18);
+    expect(marks.filter((t) => /^#\d+$/.test(t)).length).toBeGreaterThan(3 * 17);
     expect(marks.some((t) => t.startsWith('‖g‖'))).toBe(true);
     const before = Number(await page.evaluate(() => document.body.dataset.visibleNodes));
     expect(await page.$eval('#fold-repeats', (el) => (el as HTMLElement).hidden)).toBe(false);

@@ -62,23 +62,23 @@ const click = (page: Page, selector: string, id: string) =>
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(os.tmpdir(), `tapegrad-${name}.png`) });
 
 describe('composite ops on the page: expand in place, fold back', () => {
-  test('the MLP: a linear node expands into its matmul and add, centred and outlined; its label folds it back', async () => {
+  test('the MLP: a linear node expands into its matmul (the bias added in the product), centred and outlined; its label folds it back', async () => {
     const g = tg.viz.namedGraph('mlp');
     const { page, watch } = await open('mlp.html', await tg.viz.toHtml(g.roots, g.options));
     expect(await page.evaluate(() => document.body.dataset.drawing)).toBe('folded');
     expect(await page.$eval('#composites', (el) => (el as HTMLElement).hidden)).toBe(false);
     const linears = await nodesWithText(page, 'linear');
     expect(linears).toHaveLength(2);
-    expect(await nodesWithText(page, 'matmul transB')).toEqual([]);
+    expect(await nodesWithText(page, 'matmul transB + addend')).toEqual([]);
     await click(page, 'g.node', linears[0]);
     expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(
-      /^linear: a composite of 2 ops.*A composite op: 2 ops drawn as one node/,
+      /^linear: a composite of 1 op.*A composite op: 1 op drawn as one node/,
     );
     await shot(page, 'mlp-folded-page');
     await page.click('#expand-composite');
     expect(await page.evaluate(() => document.body.dataset.drawing)).toBe('expanded');
     // Both layers' linear ops are drawn, each in a cluster named after it; the one clicked is outlined and on screen.
-    expect(await nodesWithText(page, 'matmul transB')).toHaveLength(2);
+    expect(await nodesWithText(page, 'matmul transB + addend')).toHaveLength(2);
     expect(await nodesWithText(page, 'linear')).toEqual([]);
     const cluster = await page.evaluate(() => document.body.dataset.expandedCluster!);
     const focus = await page.$$eval('g.cluster.focus', (els) =>
@@ -93,8 +93,8 @@ describe('composite ops on the page: expand in place, fold back', () => {
     expect(onScreen).toBe(true);
     await shot(page, 'mlp-expanded-page');
     // An op inside a composite names its module, not the composite.
-    await click(page, 'g.node', (await nodesWithText(page, 'matmul transB'))[0]);
-    expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(/matmul transB.*module0 \(Linear\)/);
+    await click(page, 'g.node', (await nodesWithText(page, 'matmul transB + addend'))[0]);
+    expect(await page.$eval('#panel', (el) => el.textContent)).toMatch(/matmul transB \+ addend.*module0 \(Linear\)/);
     // The backward pass and the node count follow the drawing shown.
     expect(await page.$eval('#count', (el) => el.textContent)).toMatch(/^(\d+) of \1 nodes shown$/);
     await click(page, 'g.cluster', cluster);

@@ -327,7 +327,9 @@ describe('module scopes', () => {
     expect(byOp('relu')).toEqual(['1|ReLU|2|']);
     // A Linear's ops sit in the linear composite's frame, inside the module's (Note [composite scopes]).
     expect(byOp('matmul')).toEqual(['0|linear|2|0', '2|linear|2|2']);
-    expect(byOp('add')).toEqual(['0|linear|2|0', '2|linear|2|2']);
+    // The bias is added inside the product (Note [product epilogue] in src/ops/matmul.ts), not by an add.
+    expect(byOp('add')).toEqual([]);
+    expect(nodes.filter((n) => n.op === 'matmul').map((n) => n.inputs.length)).toEqual([3, 3]);
     // The loss is computed outside any module.
     expect(loss.node!.scope).toBeNull();
     const linear0 = nodes.find((n) => n.op === 'matmul' && n.scope!.path === '0')!;

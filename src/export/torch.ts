@@ -237,7 +237,8 @@ const OPS: Record<string, OpWriter> = {
   tanh: fn('torch.tanh'),
   sigmoid: fn('torch.sigmoid'),
   matmul: (ins, attrs) =>
-    `torch.matmul(${attrs?.transA ? `${ins[0]}.transpose(-1, -2)` : ins[0]}, ${attrs?.transB ? `${ins[1]}.transpose(-1, -2)` : ins[1]})`,
+    `torch.matmul(${attrs?.transA ? `${ins[0]}.transpose(-1, -2)` : ins[0]}, ${attrs?.transB ? `${ins[1]}.transpose(-1, -2)` : ins[1]})` +
+    (ins.length === 3 ? ` + ${ins[2]}` : ''),
   reshape: (ins, attrs, x, y, batch) => `${ins[0]}.reshape${dynamicShape(y.shape, batch)}`,
   expand: (ins, attrs, x, y, batch) => `${ins[0]}.expand${dynamicShape(y.shape, batch)}`,
   transpose: (ins, attrs) => `${ins[0]}.permute(${attrs.perm.join(', ')})`,

@@ -75,6 +75,8 @@ export interface Kernels {
   /**
    * out[m,n] (+)= op(a)[m,k] @ op(b)[k,n], each at the given offsets; `accumulate` keeps out's
    * contents. a is stored [m,k] row-major, or [k,m] when `transA`; b is [k,n], or [n,k] when `transB`.
+   * Then, with an `addend` whose length divides m·n, out[oOff + i] += addend[i mod addend.length]
+   * (a bias on every row: Note [product epilogue] in src/ops/matmul.ts).
    */
   gemm(
     a: Storage,
@@ -89,6 +91,7 @@ export interface Kernels {
     accumulate?: boolean,
     transA?: boolean,
     transB?: boolean,
+    addend?: Storage | null,
   ): void;
 
   /** y [batch, outC, outH, outW] = conv2d(x [batch, inC, inH, inW], w [outC, inC/groups, kH, kW]) + bias. */
@@ -300,7 +303,8 @@ export interface Kernels {
 
   /**
    * gemm once per batch entry t: out[t·m·n..] = op(a)[m,k] @ op(b)[k,n] with a read from aOffsets[t]
-   * and b from bOffsets[t] (Note [batched products] in src/ops/matmul.ts).
+   * and b from bOffsets[t] (Note [batched products] in src/ops/matmul.ts); then, with an `addend`
+   * whose length divides out's, out[i] += addend[i mod addend.length] (an attention mask).
    */
   gemmBatched(
     a: Storage,
@@ -313,6 +317,7 @@ export interface Kernels {
     n: number,
     transA: boolean,
     transB: boolean,
+    addend?: Storage | null,
   ): void;
 
   // An LSTM layer-direction's whole recurrence (src/kernels/js/recurrent-sequence.ts, Note [LSTM sequence primitive]).

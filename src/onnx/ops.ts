@@ -367,7 +367,15 @@ const EMITTERS = {
       e.g.node('Transpose', [e.inputs[i]], [name], { perm }, `${e.name}_transpose${i}`, `${e.doc} (operand ${i} transposed)`);
       return name;
     };
-    e.g.node('MatMul', [operand(0, attrs.transA), operand(1, attrs.transB)], [e.outName], {}, e.name, e.doc);
+    const operands = [operand(0, attrs.transA), operand(1, attrs.transB)];
+    if (e.inputs.length === 3) {
+      // A bias or mask added inside the product (Note [product epilogue] in src/ops/matmul.ts).
+      const product = e.g.fresh(`${e.name}_product`);
+      e.g.node('MatMul', operands, [product], {}, `${e.name}_matmul`, e.doc);
+      e.g.node('Add', [product, e.inputs[2]], [e.outName], {}, e.name, `${e.doc} (plus its addend)`);
+    } else {
+      e.g.node('MatMul', operands, [e.outName], {}, e.name, e.doc);
+    }
     const [a] = e.ins;
     e.g.markBatched(e.out, e.g.isBatched(a) && a.ndim >= 2 && !attrs.transA);
   },

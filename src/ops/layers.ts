@@ -24,9 +24,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: bias must be [${weight.shape[0]}] to match weight out-features ${shapes}`);
   }
   // Drawn as one node, x @ weightᵀ + bias (Note [composite scopes] in src/autograd/scope.ts).
+  // The bias goes into the product where it can (Note [product epilogue] in matmul.ts).
   return composite('linear', '', [x, weight, bias], () => {
-    const y = matmulTransposed(x, weight);
-    return bias ? add(y, bias) : y;
+    if (!bias) return matmulTransposed(x, weight);
+    return matmulTransposed(x, weight, bias) ?? add(matmulTransposed(x, weight), bias);
   });
 }
 

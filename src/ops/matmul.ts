@@ -15,6 +15,8 @@ import { reshape } from './shape';
 interface MatmulAttrs {
   transA: boolean;
   transB: boolean;
+  /** A third input is added to the product (Note [product epilogue]); drawn as "+ addend". */
+  plus?: boolean;
 }
 
 /**
@@ -26,8 +28,18 @@ interface MatmulAttrs {
  * output is one row of a against one column of b); the b-gradient's float64 sums run in a different
  * order (one long sum over B·n rather than B sums of n).
  */
+/*
+ * Note [product epilogue]: a linear layer's bias and an attention's additive mask are added to the
+ * product inside this primitive — an optional third input, the addend, whose shape (leading 1s
+ * aside) is a trailing block of the product's, repeated over its leading axes — instead of by an
+ * add of their own. The kernels add it while the product is still in WebAssembly memory, which
+ * saves the add kernel's copies of the product in and out and one product-sized allocation (a
+ * transformer layer's five biases and its mask). The same roundings as matmul then add: the product
+ * is formed first, then fl(y + addend) once per element. The addend's gradient is the add's, gy
+ * summed to its shape — PyTorch's addmm and baddbmm.
+ */
 const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
-  forward: ([a, b], attrs) => {
+  forward: ([a, b, addend], attrs) => {
     const transA = attrs?.transA ?? false;
     const transB = attrs?.transB ?? false;
     const n = a.shape[a.ndim - (transA ? 1 : 2)];
@@ -37,7 +49,7 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     const out = allocateUnfilled(a.dtype, sizeOf(batch) * n * m);
     if (b.ndim === 2 && !transA) {
       // Every batch entry's rows in one GEMM (Note [folded batches]).
-      kernels().gemm(a.data, 0, b.data, 0, out, 0, sizeOf(batch) * n, k, m, false, false, transB);
+      kernels().gemm(a.data, 0, b.data, 0, out, 0, sizeOf(batch) * n, k, m, false, false, transB, addend?.data ?? null);
       return new Tensor(out, [...batch, n, m]);
     }
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
@@ -61,19 +73,25 @@ const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
     // Note [batched products]: one call for the whole batch, so the WebAssembly kernels copy each
     // operand in and the result out once (attention's products are 64 small GEMMs a layer), not once
     // per entry. The same products, entry by entry.
-    kernels().gemmBatched(a.data, aOffsets, b.data, bOffsets, out, n, k, m, transA, transB);
+    kernels().gemmBatched(a.data, aOffsets, b.data, bOffsets, out, n, k, m, transA, transB, addend?.data ?? null);
     return new Tensor(out, [...batch, n, m]);
   },
   // With y = op(a) @ op(b): d op(a) = gy @ op(b)ᵀ and d op(b) = op(a)ᵀ @ gy, transposed back where op transposed.
-  backward: (gy, [a, b], _y, attrs) => {
+  backward: (gy, [a, b, addend], _y, attrs) => {
     const transA = attrs?.transA ?? false;
     const transB = attrs?.transB ?? false;
-    return [
+    const grads = [
       a.requiresGrad ? sumTo(transA ? product(b, gy, transB, true) : product(gy, b, false, !transB), a.shape) : null,
       b.requiresGrad ? weightGrad(gy, a, b, transA, transB) : null,
     ];
+    // The addend's, as an add's (Note [product epilogue]).
+    if (addend !== undefined) grads.push(addend.requiresGrad ? sumTo(gy, addend.shape) : null);
+    return grads;
   },
-  describe: (attrs) => (attrs === undefined ? '' : [attrs.transA ? 'transA' : '', attrs.transB ? 'transB' : ''].filter((s) => s).join(' ')),
+  describe: (attrs) =>
+    attrs === undefined
+      ? ''
+      : [attrs.transA ? 'transA' : '', attrs.transB ? 'transB' : '', attrs.plus ? '+ addend' : ''].filter((s) => s).join(' '),
 });
 
 /** b's gradient: op(a)ᵀ @ gy summed to b's shape; for a 2-D b under a batched a, one product of all rows (Note [folded batches]). */
@@ -88,6 +106,30 @@ function weightGrad(gy: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: b
 /** op(a) @ op(b) as one recorded product (no transposed copies). */
 export function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   return matmulP.apply([a, b], transA || transB ? { transA, transB } : undefined);
+}
+
+/**
+ * op(a) @ op(b) + addend as one recorded product (Note [product epilogue]), or null when the addend
+ * does not qualify — another dtype than the product's, or a shape that is not a trailing block of the
+ * product's repeated over its leading axes — and the caller adds it the ordinary way. a and b share
+ * a float dtype and their batch axes broadcast (the callers checked).
+ */
+export function productPlus(a: Tensor, b: Tensor, transA: boolean, transB: boolean, addend: Tensor): Tensor | null {
+  if (addend.dtype !== a.dtype || a.dtype !== b.dtype || (a.dtype !== 'float32' && a.dtype !== 'float64')) return null;
+  const n = a.shape[a.ndim - (transA ? 1 : 2)];
+  const m = b.shape[b.ndim - (transB ? 2 : 1)];
+  const batch = tryBroadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (batch === null) return null;
+  const outShape = [...batch, n, m];
+  let lead = 0;
+  while (lead < addend.ndim && addend.shape[lead] === 1) lead++;
+  const block = addend.shape.slice(lead);
+  if (block.length > outShape.length || sizeOf(block) === 0) return null;
+  const tail = outShape.slice(outShape.length - block.length);
+  if (block.some((size, d) => size !== tail[d])) return null;
+  // The product keeps its own shape; an addend with more leading 1s than it has axes would widen an add's.
+  if (addend.ndim > outShape.length) return null;
+  return matmulP.apply([a, b, addend], { transA, transB, plus: true });
 }
 
 /**
@@ -120,15 +162,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /**
  * a @ bᵀ for a [..., n, k] and b [m, k] stored as it is (a linear layer's weight): the product reads
- * b transposed, with no transposed copy of it in the forward or the backward.
+ * b transposed, with no transposed copy of it in the forward or the backward. With an `addend` (the
+ * layer's bias), a @ bᵀ + addend in the product itself when it qualifies (Note [product epilogue]);
+ * null when it does not, and the caller adds it.
  */
-export function matmulTransposed(a: Tensor, b: Tensor): Tensor {
+export function matmulTransposed(a: Tensor, b: Tensor): Tensor;
+export function matmulTransposed(a: Tensor, b: Tensor, addend: Tensor): Tensor | null;
+export function matmulTransposed(a: Tensor, b: Tensor, addend?: Tensor): Tensor | null {
   [a, b] = operands('matmul', a, b);
   if (b.ndim !== 2 || a.ndim === 0 || a.shape[a.ndim - 1] !== b.shape[1]) {
     throw new Error(`matmul: inner dimensions do not match: ${fmt(a.shape)} @ ${fmt(b.shape)}ᵀ`);
   }
   const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]]) : a;
-  const y = product(a2, b, false, true);
+  const y = addend === undefined ? product(a2, b, false, true) : productPlus(a2, b, false, true, addend);
+  if (y === null) return null;
   return a.ndim === 1 ? reshape(y, [b.shape[0]]) : y;
 }
 

@@ -8,7 +8,7 @@ import * as conv from './conv';
 import * as elementwise from './elementwise';
 import * as indexing from './indexing';
 import type { BackendInfo, Kernels } from '../kernels';
-import { gemmJs } from './matmul';
+import { addRepeating, gemmJs } from './matmul';
 import * as movement from './movement';
 import * as normalization from './normalization';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './optimizers';
@@ -76,8 +76,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     layerNormForward: layerNorm.layerNormForward,
     layerNormBackward: layerNorm.layerNormBackward,
     // batched products, one gemm per entry
-    gemmBatched: (a, aOffsets, b, bOffsets, out, m, k, n, transA, transB) => {
+    gemmBatched: (a, aOffsets, b, bOffsets, out, m, k, n, transA, transB, addend = null) => {
       for (let t = 0; t < aOffsets.length; t++) gemmJs(a, aOffsets[t], b, bOffsets[t], out, t * m * n, m, k, n, false, transA, transB);
+      if (addend !== null) addRepeating(out, 0, aOffsets.length * m * n, addend);
     },
     // an LSTM layer-direction's whole recurrence
     lstmSequenceForward: recurrentSequence.lstmSequenceForward,

@@ -5,7 +5,7 @@
  */
 import type { Storage } from '../../tensor/dtype';
 
-/** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n]: the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
+/** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n] (+ addend): the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
 export function gemmJs(
   a: Storage,
   aOff: number,
@@ -19,6 +19,37 @@ export function gemmJs(
   accumulate = false,
   transA = false,
   transB = false,
+  addend: Storage | null = null,
+): void {
+  product(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
+  if (addend !== null) addRepeating(out, oOff, m * n, addend);
+}
+
+/**
+ * out[at + i] += addend[i mod addend.length] for i in [0, count): a linear layer's bias on every row,
+ * an attention mask on every entry (Note [product epilogue] in src/ops/matmul.ts). One rounding per
+ * element, as a separate add would make.
+ */
+export function addRepeating(out: Storage, at: number, count: number, addend: Storage): void {
+  const len = addend.length;
+  for (let base = 0; base < count; base += len) {
+    for (let j = 0; j < len; j++) out[at + base + j] += addend[j];
+  }
+}
+
+function product(
+  a: Storage,
+  aOff: number,
+  b: Storage,
+  bOff: number,
+  out: Storage,
+  oOff: number,
+  m: number,
+  k: number,
+  n: number,
+  accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
 ): void {
   // op(a)(i,p) = a[aOff + i·rsa + p·csa].
   const rsa = transA ? 1 : k;

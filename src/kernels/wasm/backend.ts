@@ -194,12 +194,27 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     ...js,
     info: { kernels: rt.variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: rt.threads },
 
-    gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate = false, transA = false, transB = false) {
+    gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate = false, transA = false, transB = false, addend = null) {
       viaWasm(
-        m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
+        m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out, addend),
         () =>
-          gemmWasm(rt, a as Float32Array, aOff, b as Float32Array, bOff, out as Float32Array, oOff, m, k, n, accumulate, transA, transB),
-        () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB),
+          gemmWasm(
+            rt,
+            a as Float32Array,
+            aOff,
+            b as Float32Array,
+            bOff,
+            out as Float32Array,
+            oOff,
+            m,
+            k,
+            n,
+            accumulate,
+            transA,
+            transB,
+            addend as Float32Array | null,
+          ),
+        () => js.gemm(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB, addend),
       );
     },
 
@@ -578,11 +593,25 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
       ),
 
     // Batched products (Note [batched products] in src/ops/matmul.ts): eligible as their whole work.
-    gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB) {
+    gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB, addend = null) {
       viaWasm(
-        aOffsets.length * m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out),
-        () => gemmBatchedWasm(rt, a as Float32Array, aOffsets, b as Float32Array, bOffsets, out as Float32Array, m, k, n, transA, transB),
-        () => js.gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB),
+        aOffsets.length * m * n * k >= WASM_MIN.gemmMacs && allFloat32(a, b, out, addend),
+        () =>
+          gemmBatchedWasm(
+            rt,
+            a as Float32Array,
+            aOffsets,
+            b as Float32Array,
+            bOffsets,
+            out as Float32Array,
+            m,
+            k,
+            n,
+            transA,
+            transB,
+            addend as Float32Array | null,
+          ),
+        () => js.gemmBatched(a, aOffsets, b, bOffsets, out, m, k, n, transA, transB, addend),
       );
     },
   };

@@ -2,6 +2,7 @@
  * @file The WebAssembly GEMM (float32) behind `Kernels.gemm`: operands copied into the runtime's arena, the
  * product split across threads when it is large enough to pay for the hand-off, the result copied out.
  */
+import { BINARY_ADD } from '../abi';
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
@@ -92,13 +93,26 @@ export function gemmWasm(
   accumulate: boolean,
   transA: boolean,
   transB: boolean,
+  addend: Float32Array | null = null,
 ): void {
   rt.reset();
   const pa = copyIn(rt, a.subarray(aOff, aOff + m * k));
   const pb = copyIn(rt, b.subarray(bOff, bOff + k * n));
   const pc = accumulate ? copyIn(rt, out.subarray(oOff, oOff + m * n)) : rt.reserve(4 * m * n);
   gemmInMemory(rt, m, n, k, pa, transA ? 1 : k, transA ? m : 1, pb, transB ? 1 : n, transB ? k : 1, pc, accumulate);
+  addInMemory(rt, pc, m * n, addend);
   copyOut(rt, pc, out, oOff, m * n);
+}
+
+/**
+ * The product's addend (Note [product epilogue] in src/ops/matmul.ts) added in place while the
+ * result is still in the arena: one more pass over memory in cache instead of an add kernel that
+ * copies the product in and out again.
+ */
+function addInMemory(rt: Runtime, pc: number, count: number, addend: Float32Array | null): void {
+  if (addend === null) return;
+  const pd = copyIn(rt, addend);
+  rt.exports.binaryOp(BINARY_ADD, pc, count, pd, addend.length, pc, count);
 }
 
 /**
@@ -117,6 +131,7 @@ export function gemmBatchedWasm(
   n: number,
   transA: boolean,
   transB: boolean,
+  addend: Float32Array | null = null,
 ): void {
   rt.reset();
   const pa = copyIn(rt, a);
@@ -158,5 +173,6 @@ export function gemmBatchedWasm(
       gemmInMemory(rt, m, n, k, pa + 4 * aOffsets[t], rsa, csa, pb + 4 * bOffsets[t], rsb, csb, pc + 4 * t * m * n, false);
     }
   }
+  addInMemory(rt, pc, out.length, addend);
   copyOut(rt, pc, out);
 }

@@ -305,6 +305,17 @@ const matmulCases: OpCase[] = [
     inputs: () => [normal([2, 2, 2, 3]), normal([3, 4])],
     fn: (a, b) => square(tg.matmul(a, b)),
   },
+  // A bias or mask added inside the product, its gradient the add's (Note [product epilogue] in src/ops/matmul.ts).
+  {
+    name: 'linear on a sequence with bias [2,3,4]·[5,4]ᵀ + [5] (the bias in the product)',
+    inputs: () => [normal([2, 3, 4]), normal([5, 4]), normal([5])],
+    fn: (x, w, b) => square(tg.linear(x, w, b)),
+  },
+  {
+    name: 'attention scores with a [1,3,4] mask that requires grad (a batched product plus its addend)',
+    inputs: () => [normal([2, 3, 2]), normal([2, 4, 2]), normal([2, 4, 3]), normal([1, 3, 4])],
+    fn: (q, k, v, mask) => square(tg.scaledDotProductAttention(q, k, v, { attnMask: mask })),
+  },
 ];
 
 const softmaxCases: OpCase[] = [
