@@ -107,7 +107,7 @@ describe('addends the product declines', () => {
     ['a per-batch key mask [2,1,5] (not a block repeated over the leading axes)', tg.randn([2, 1, 5], { rng: r })],
     ['another dtype than the product', tg.randn([3, 5], { rng: r, dtype: 'float64' })],
     ['a block the product does not end in', tg.randn([5, 3], { rng: r })],
-    ['a full-size addend broadcast along the rows only [3,1]', tg.randn([3, 1], { rng: r })],
+    ['a [3,1] addend that broadcasts over the keys (not a trailing block of the scores)', tg.randn([3, 1], { rng: r })],
   ])('%s', (_name, addend) => {
     expect(productPlus(q, k, false, true, addend)).toBeNull();
   });
@@ -123,12 +123,25 @@ describe('addends the product declines', () => {
 
   test('a key-padding mask in MultiheadAttention takes the add and gives the same output as the masked-out keys removed', () => {
     const mha = new tg.nn.MultiheadAttention(8, 2, { rng: tg.rng('mha'), dtype: 'float64', batchFirst: true });
-    mha.eval();
-    const x = tg.randn([1, 5, 8], { rng: r, dtype: 'float64' });
+    const x = tg.randn([2, 5, 8], { rng: r, dtype: 'float64' });
     const keep = x.narrow(1, 0, 3);
-    const padding = tg.tensor([[false, false, false, true, true]]);
+    // [N,1,1,S] with N = 2: not a block repeated over [N, heads], so an add of its own.
+    const padding = tg.tensor([
+      [false, false, false, true, true],
+      [false, false, false, true, true],
+    ]);
     const [masked] = mha.forward(x, x, x, { keyPaddingMask: padding, needWeights: false });
     const [alone] = mha.forward(x, keep, keep, { needWeights: false });
+    const ops: string[] = [];
+    const seen = new Set<tg.Node>();
+    const walk = (t: tg.Tensor) => {
+      if (!t.node || seen.has(t.node)) return;
+      seen.add(t.node);
+      ops.push(`${t.node.op}/${t.node.inputs.map((i) => `[${i.shape.join(',')}]`).join('')}`);
+      t.node.inputs.forEach(walk);
+    };
+    walk(masked);
+    expect(ops.filter((o) => o.startsWith('add/'))).toEqual(['add/[2,2,5,5][2,1,1,5]']);
     const diff = tg.sub(masked, alone).abs().max().item();
     expect(diff).toBeLessThan(1e-14);
   });

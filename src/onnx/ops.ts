@@ -377,7 +377,9 @@ const EMITTERS = {
       e.g.node('MatMul', operands, [e.outName], {}, e.name, e.doc);
     }
     const [a] = e.ins;
-    e.g.markBatched(e.out, e.g.isBatched(a) && a.ndim >= 2 && !attrs.transA);
+    // An addend has the product's trailing shape: where it carries the batch axis, so does the sum.
+    const addendBatched = e.ins.length === 3 && e.ins[2].ndim === e.out.ndim && e.g.isBatched(e.ins[2]);
+    e.g.markBatched(e.out, (e.g.isBatched(a) && a.ndim >= 2 && !attrs.transA) || addendBatched);
   },
 
   conv2d(e) {

@@ -93,17 +93,21 @@ export function attend(
   rng: Rng | undefined,
   zeroBlockedRows = false,
 ): { y: Tensor; weights: Tensor } {
-  // q scaled before the product, as PyTorch's multi_head_attention_forward scales it (the scores
-  // have S/E times as many elements), k read transposed by the product instead of copied, and the
-  // mask added inside the product (Note [product epilogue] in matmul.ts).
-  const qs = scale === 1 ? q : mul(q, scale);
-  const direct = qs.dtype === k.dtype && (qs.dtype === 'float32' || qs.dtype === 'float64');
-  let scores: Tensor | null = null;
-  if (direct && mask !== null) scores = productPlus(qs, k, false, true, mask);
-  if (scores === null) {
-    scores = direct ? product(qs, k, false, true) : matmul(qs, transposeLast2(k));
-    if (mask !== null) scores = add(scores, mask);
+  let scores: Tensor;
+  let masked = false;
+  if (q.dtype === k.dtype && (q.dtype === 'float32' || q.dtype === 'float64')) {
+    // q scaled before the product, in the order of PyTorch's multi_head_attention_forward (the
+    // scores have S/E times as many elements), k read transposed by the product instead of copied,
+    // and the mask added inside the product (Note [product epilogue] in matmul.ts).
+    const qs = scale === 1 ? q : mul(q, scale);
+    const fused = mask === null ? null : productPlus(qs, k, false, true, mask);
+    masked = fused !== null;
+    scores = fused ?? product(qs, k, false, true);
+  } else {
+    // Mixed or integer operands: promoted by the product before anything is rounded.
+    scores = mul(matmul(q, transposeLast2(k)), scale);
   }
+  if (mask !== null && !masked) scores = add(scores, mask);
   // Read off the mask (often [L, S]), not the scores: a row is blocked when its every key is.
   const blocked = zeroBlockedRows && mask !== null ? noGrad(() => all(eq(mask, -Infinity), -1, true)) : null;
   let weights: Tensor;

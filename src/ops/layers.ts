@@ -25,10 +25,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   // Drawn as one node, x @ weightᵀ + bias (Note [composite scopes] in src/autograd/scope.ts).
   // The bias goes into the product where it can (Note [product epilogue] in matmul.ts).
-  return composite('linear', '', [x, weight, bias], () => {
-    if (!bias) return matmulTransposed(x, weight);
-    return matmulTransposed(x, weight, bias) ?? add(matmulTransposed(x, weight), bias);
-  });
+  return composite('linear', '', [x, weight, bias], () => matmulTransposed(x, weight, bias ?? null));
 }
 
 export interface DropoutOptions {

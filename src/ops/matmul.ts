@@ -6,6 +6,7 @@ import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf, tryBroadcast
 import { Tensor } from '../tensor/tensor';
 import { operands } from './operands';
 import { sumTo } from './broadcast';
+import { add } from './elementwise';
 import { reshape } from './shape';
 
 /**
@@ -34,7 +35,7 @@ interface MatmulAttrs {
  * aside) is a trailing block of the product's, repeated over its leading axes — instead of by an
  * add of their own. The kernels add it while the product is still in WebAssembly memory, which
  * saves the add kernel's copies of the product in and out and one product-sized allocation (a
- * transformer layer's five biases and its mask). The same roundings as matmul then add: the product
+ * transformer layer's six biases and its mask). The same roundings as matmul then add: the product
  * is formed first, then fl(y + addend) once per element. The addend's gradient is the add's, gy
  * summed to its shape — PyTorch's addmm and baddbmm.
  */
@@ -163,20 +164,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /**
  * a @ bᵀ for a [..., n, k] and b [m, k] stored as it is (a linear layer's weight): the product reads
  * b transposed, with no transposed copy of it in the forward or the backward. With an `addend` (the
- * layer's bias), a @ bᵀ + addend in the product itself when it qualifies (Note [product epilogue]);
- * null when it does not, and the caller adds it.
+ * layer's bias), a @ bᵀ + addend: inside the product when it qualifies (Note [product epilogue]), an
+ * add after it when it does not.
  */
-export function matmulTransposed(a: Tensor, b: Tensor): Tensor;
-export function matmulTransposed(a: Tensor, b: Tensor, addend: Tensor): Tensor | null;
-export function matmulTransposed(a: Tensor, b: Tensor, addend?: Tensor): Tensor | null {
+export function matmulTransposed(a: Tensor, b: Tensor, addend: Tensor | null = null): Tensor {
   [a, b] = operands('matmul', a, b);
   if (b.ndim !== 2 || a.ndim === 0 || a.shape[a.ndim - 1] !== b.shape[1]) {
     throw new Error(`matmul: inner dimensions do not match: ${fmt(a.shape)} @ ${fmt(b.shape)}ᵀ`);
   }
   const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]]) : a;
-  const y = addend === undefined ? product(a2, b, false, true) : productPlus(a2, b, false, true, addend);
-  if (y === null) return null;
-  return a.ndim === 1 ? reshape(y, [b.shape[0]]) : y;
+  // A 1-d a drops the product's row axis, which an addend with as many axes as the product would keep.
+  const fused = addend !== null && addend.ndim <= a.ndim ? productPlus(a2, b, false, true, addend) : null;
+  const y = fused ?? product(a2, b, false, true);
+  const shaped = a.ndim === 1 ? reshape(y, [b.shape[0]]) : y;
+  return addend === null || fused !== null ? shaped : add(shaped, addend);
 }
 
 declare module '../tensor/tensor' {

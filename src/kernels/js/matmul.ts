@@ -32,6 +32,10 @@ export function gemmJs(
  */
 export function addRepeating(out: Storage, at: number, count: number, addend: Storage): void {
   const len = addend.length;
+  if (len === 0 || count % len !== 0) {
+    if (count === 0) return;
+    throw new Error(`gemm: an addend of ${len} elements does not repeat evenly over a product of ${count}`);
+  }
   for (let base = 0; base < count; base += len) {
     for (let j = 0; j < len; j++) out[at + base + j] += addend[j];
   }

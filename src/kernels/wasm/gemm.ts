@@ -110,7 +110,10 @@ export function gemmWasm(
  * copies the product in and out again.
  */
 function addInMemory(rt: Runtime, pc: number, count: number, addend: Float32Array | null): void {
-  if (addend === null) return;
+  if (addend === null || count === 0) return;
+  if (addend.length === 0 || count % addend.length !== 0) {
+    throw new Error(`gemm: an addend of ${addend.length} elements does not repeat evenly over a product of ${count}`);
+  }
   const pd = copyIn(rt, addend);
   rt.exports.binaryOp(BINARY_ADD, pc, count, pd, addend.length, pc, count);
 }
