@@ -175,3 +175,16 @@ test('the graph: a Linear is one matmul of three inputs; causal attention adds i
   expect(count('mul/2')).toBe(1);
   expect(count('transpose/1')).toBe(4);
 });
+
+test('an addend that does not repeat evenly over the product is an Error in both kernels (never an endless loop)', () => {
+  const a = new Float32Array(64 * 64).fill(1);
+  const out = new Float32Array(64 * 64);
+  for (const k of [jsKernels, kernels()]) {
+    expect(() => k.gemm(a, 0, a, 0, out, 0, 64, 64, 64, false, false, false, new Float32Array(0))).toThrow(
+      'gemm: an addend of 0 elements does not repeat evenly over a product of 4096',
+    );
+    expect(() => k.gemmBatched(a, [0, 0], a, [0, 0], new Float32Array(2 * 32 * 32), 32, 32, 32, false, false, new Float32Array(3))).toThrow(
+      'gemm: an addend of 3 elements does not repeat evenly over a product of 2048',
+    );
+  }
+});

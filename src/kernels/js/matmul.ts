@@ -21,40 +21,6 @@ export function gemmJs(
   transB = false,
   addend: Storage | null = null,
 ): void {
-  product(a, aOff, b, bOff, out, oOff, m, k, n, accumulate, transA, transB);
-  if (addend !== null) addRepeating(out, oOff, m * n, addend);
-}
-
-/**
- * out[at + i] += addend[i mod addend.length] for i in [0, count): a linear layer's bias on every row,
- * an attention mask on every entry (Note [product epilogue] in src/ops/matmul.ts). One rounding per
- * element, as a separate add would make.
- */
-export function addRepeating(out: Storage, at: number, count: number, addend: Storage): void {
-  const len = addend.length;
-  if (len === 0 || count % len !== 0) {
-    if (count === 0) return;
-    throw new Error(`gemm: an addend of ${len} elements does not repeat evenly over a product of ${count}`);
-  }
-  for (let base = 0; base < count; base += len) {
-    for (let j = 0; j < len; j++) out[at + base + j] += addend[j];
-  }
-}
-
-function product(
-  a: Storage,
-  aOff: number,
-  b: Storage,
-  bOff: number,
-  out: Storage,
-  oOff: number,
-  m: number,
-  k: number,
-  n: number,
-  accumulate: boolean,
-  transA: boolean,
-  transB: boolean,
-): void {
   // op(a)(i,p) = a[aOff + i·rsa + p·csa].
   const rsa = transA ? 1 : k;
   const csa = transA ? m : 1;
@@ -69,6 +35,7 @@ function product(
         out[oOff + i * n + j] = accumulate ? out[oOff + i * n + j] + s : s;
       }
     }
+    if (addend !== null) addRepeating(out, oOff, m * n, addend);
     return;
   }
   if (!accumulate) out.fill(0, oOff, oOff + m * n);
@@ -103,5 +70,22 @@ function product(
       const bRow = bOff + p * n;
       for (let j = 0; j < n; j++) out[r + j] += x * b[bRow + j];
     }
+  }
+  if (addend !== null) addRepeating(out, oOff, m * n, addend);
+}
+
+/**
+ * out[at + i] += addend[i mod addend.length] for i in [0, count): a linear layer's bias on every row,
+ * an attention mask on every entry (Note [product epilogue] in src/ops/matmul.ts). One rounding per
+ * element, as a separate add would make.
+ */
+export function addRepeating(out: Storage, at: number, count: number, addend: Storage): void {
+  const len = addend.length;
+  if (len === 0 || count % len !== 0) {
+    if (count === 0) return;
+    throw new Error(`gemm: an addend of ${len} elements does not repeat evenly over a product of ${count}`);
+  }
+  for (let base = 0; base < count; base += len) {
+    for (let j = 0; j < len; j++) out[at + base + j] += addend[j];
   }
 }
