@@ -2,7 +2,7 @@
  * @file The types that cross the Kernels boundary (src/kernels/kernels.ts), which every
  * implementation reads: a convolution's and a pooling's geometry (and the byte layout the WebAssembly
  * kernels read them in, from abi.ts), batch-norm statistics, the optimisers' step hyper-parameters,
- * and the taps an expanded convolution draws.
+ * the taps an expanded convolution draws, and the check of a product's addend.
  */
 import * as layout from './abi';
 
@@ -154,4 +154,17 @@ export interface LayerNormStats {
   mean: Float64Array;
   /** 1 / sqrt(biased variance + eps). */
   rstd: Float64Array;
+}
+
+/**
+ * Whether an addend of `length` elements has anything to add to a product of `count`: false for an
+ * empty product, an Error when it does not repeat evenly over it (an empty addend would never end
+ * the kernels' loops). Both implementations of `Kernels.gemm` and `gemmBatched` check with it.
+ */
+export function addendRepeats(length: number, count: number): boolean {
+  if (count === 0) return false;
+  if (length === 0 || count % length !== 0) {
+    throw new Error(`gemm: an addend of ${length} elements does not repeat evenly over a product of ${count}`);
+  }
+  return true;
 }

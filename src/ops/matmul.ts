@@ -20,15 +20,6 @@ interface MatmulAttrs {
   plus?: boolean;
 }
 
-/**
- * Note [folded batches]: a product of a batched a [..., n, k] with a 2-D b (a linear layer on a
- * sequence, [batch, time, features] @ weightᵀ) is one GEMM of all the batch's rows, [B·n, k] @ [k, m]
- * — a's rows are contiguous — instead of B GEMMs that each copy b into WebAssembly memory again. Its
- * backward's b-gradient is likewise one product, a's rows against gy's ([B·n, k]ᵀ @ [B·n, m]), rather
- * than B per-batch products summed by sumTo. The same dot products either way in the forward (each
- * output is one row of a against one column of b); the b-gradient's float64 sums run in a different
- * order (one long sum over B·n rather than B sums of n).
- */
 /*
  * Note [product epilogue]: a linear layer's bias and an attention's additive mask are added to the
  * product inside this primitive — an optional third input, the addend, whose shape (leading 1s
@@ -38,6 +29,15 @@ interface MatmulAttrs {
  * transformer layer's six biases and its mask). The same roundings as matmul then add: the product
  * is formed first, then fl(y + addend) once per element. The addend's gradient is the add's, gy
  * summed to its shape — PyTorch's addmm and baddbmm.
+ */
+/**
+ * Note [folded batches]: a product of a batched a [..., n, k] with a 2-D b (a linear layer on a
+ * sequence, [batch, time, features] @ weightᵀ) is one GEMM of all the batch's rows, [B·n, k] @ [k, m]
+ * — a's rows are contiguous — instead of B GEMMs that each copy b into WebAssembly memory again. Its
+ * backward's b-gradient is likewise one product, a's rows against gy's ([B·n, k]ᵀ @ [B·n, m]), rather
+ * than B per-batch products summed by sumTo. The same dot products either way in the forward (each
+ * output is one row of a against one column of b); the b-gradient's float64 sums run in a different
+ * order (one long sum over B·n rather than B sums of n).
  */
 const matmulP = defineOp<MatmulAttrs | undefined>('matmul', {
   forward: ([a, b, addend], attrs) => {
@@ -122,14 +122,13 @@ export function productPlus(a: Tensor, b: Tensor, transA: boolean, transB: boole
   const batch = tryBroadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (batch === null) return null;
   const outShape = [...batch, n, m];
+  // The product keeps its own shape; an addend with more axes than it has would widen an add's.
+  if (addend.ndim > outShape.length) return null;
   let lead = 0;
   while (lead < addend.ndim && addend.shape[lead] === 1) lead++;
   const block = addend.shape.slice(lead);
-  if (block.length > outShape.length || sizeOf(block) === 0) return null;
   const tail = outShape.slice(outShape.length - block.length);
-  if (block.some((size, d) => size !== tail[d])) return null;
-  // The product keeps its own shape; an addend with more leading 1s than it has axes would widen an add's.
-  if (addend.ndim > outShape.length) return null;
+  if (sizeOf(block) === 0 || block.some((size, d) => size !== tail[d])) return null;
   return matmulP.apply([a, b, addend], { transA, transB, plus: true });
 }
 

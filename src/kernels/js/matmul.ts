@@ -4,6 +4,7 @@
  * four rows of a at a time, so each loaded row of b feeds four accumulations.
  */
 import type { Storage } from '../../tensor/dtype';
+import { addendRepeats } from '../types';
 
 /** out[m,n] (+)= op(a)[m,k] @ op(b)[k,n] (+ addend): the contract of `Kernels.gemm` (src/kernels/kernels.ts). */
 export function gemmJs(
@@ -80,11 +81,8 @@ export function gemmJs(
  * element, as a separate add would make.
  */
 export function addRepeating(out: Storage, at: number, count: number, addend: Storage): void {
+  if (!addendRepeats(addend.length, count)) return;
   const len = addend.length;
-  if (len === 0 || count % len !== 0) {
-    if (count === 0) return;
-    throw new Error(`gemm: an addend of ${len} elements does not repeat evenly over a product of ${count}`);
-  }
   for (let base = 0; base < count; base += len) {
     for (let j = 0; j < len; j++) out[at + base + j] += addend[j];
   }

@@ -3,6 +3,7 @@
  * product split across threads when it is large enough to pay for the hand-off, the result copied out.
  */
 import { BINARY_ADD } from '../abi';
+import { addendRepeats } from '../types';
 import { copyIn, copyOut } from './operands';
 import type { Runtime } from './runtime';
 
@@ -110,10 +111,7 @@ export function gemmWasm(
  * copies the product in and out again.
  */
 function addInMemory(rt: Runtime, pc: number, count: number, addend: Float32Array | null): void {
-  if (addend === null || count === 0) return;
-  if (addend.length === 0 || count % addend.length !== 0) {
-    throw new Error(`gemm: an addend of ${addend.length} elements does not repeat evenly over a product of ${count}`);
-  }
+  if (addend === null || !addendRepeats(addend.length, count)) return;
   const pd = copyIn(rt, addend);
   rt.exports.binaryOp(BINARY_ADD, pc, count, pd, addend.length, pc, count);
 }
