@@ -5,7 +5,17 @@
  * (same shape, a scalar side, a side that repeats along the leading axes, such as a bias).
  */
 
-import { BINARY_ADD as ADD, BINARY_DIV as DIV, BINARY_MUL as MUL, BINARY_SUB as SUB, UNARY_RELU as RELU } from '../src/kernels/abi';
+import {
+  BINARY_ADD as ADD,
+  BINARY_DIV as DIV,
+  BINARY_MAXIMUM as MAXIMUM,
+  BINARY_MAXIMUM_SLOPE as MAXIMUM_SLOPE,
+  BINARY_MINIMUM as MINIMUM,
+  BINARY_MINIMUM_SLOPE as MINIMUM_SLOPE,
+  BINARY_MUL as MUL,
+  BINARY_SUB as SUB,
+  UNARY_RELU as RELU,
+} from '../src/kernels/abi';
 
 /**
  * y = relu(x) (op RELU, the one unary op with a WebAssembly loop so far). NaN propagates, as in
@@ -25,14 +35,33 @@ export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
   }
 }
 
+/**
+ * The TypeScript kernels' expressions lane by lane (src/kernels/js/elementwise.ts), so both give the
+ * same bits: maximum and minimum keep a NaN of either side and otherwise pick as `x > y || x ≠ x ?
+ * x : y` does (so of 0 and −0 the second), not as f32x4.max; their slopes are 1, ½ on a tie, else 0.
+ */
 // @ts-ignore: decorator
 @inline function apply4(op: i32, a: v128, b: v128): v128 {
-  return op == ADD ? f32x4.add(a, b) : op == SUB ? f32x4.sub(a, b) : op == MUL ? f32x4.mul(a, b) : f32x4.div(a, b);
+  if (op == ADD) return f32x4.add(a, b);
+  if (op == SUB) return f32x4.sub(a, b);
+  if (op == MUL) return f32x4.mul(a, b);
+  if (op == DIV) return f32x4.div(a, b);
+  if (op == MAXIMUM) return v128.bitselect(a, b, v128.or(f32x4.gt(a, b), f32x4.ne(a, a)));
+  if (op == MINIMUM) return v128.bitselect(a, b, v128.or(f32x4.lt(a, b), f32x4.ne(a, a)));
+  const win = op == MAXIMUM_SLOPE ? f32x4.gt(a, b) : f32x4.lt(a, b);
+  return v128.or(v128.and(win, f32x4.splat(1)), v128.and(f32x4.eq(a, b), f32x4.splat(0.5)));
 }
 
 // @ts-ignore: decorator
 @inline function apply1(op: i32, a: f32, b: f32): f32 {
-  return op == ADD ? a + b : op == SUB ? a - b : op == MUL ? a * b : a / b;
+  if (op == ADD) return a + b;
+  if (op == SUB) return a - b;
+  if (op == MUL) return a * b;
+  if (op == DIV) return a / b;
+  if (op == MAXIMUM) return a > b || a != a ? a : b;
+  if (op == MINIMUM) return a < b || a != a ? a : b;
+  if (op == MAXIMUM_SLOPE) return a > b ? 1 : a == b ? 0.5 : 0;
+  return a < b ? 1 : a == b ? 0.5 : 0;
 }
 
 /** y[i] = a[i] op b[i] for i in [0, n), a and b contiguous. */

@@ -31,3 +31,5 @@ export {
 } from './recurrent';
 // Strided copies: transposes, head splits, broadcasts (assembly/movement.ts).
 export { stridedCopy } from './movement';
+// Fused scaled dot-product attention, forward and backward (assembly/attention.ts, Note [fused attention]).
+export { attentionBackward, attentionForward, attentionScratchBytes } from './attention';

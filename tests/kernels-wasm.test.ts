@@ -552,7 +552,24 @@ describe.each([
     sub: (a: number, b: number) => a - b,
     mul: (a: number, b: number) => a * b,
     div: (a: number, b: number) => a / b,
+    // NaN from either side; otherwise the first when it wins, else the second (of 0 and −0: the second).
+    maximum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b),
+    minimum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b),
+    maximumSlope: (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0),
+    minimumSlope: (a: number, b: number) => (a < b ? 1 : a === b ? 0.5 : 0),
   };
+  test.each(['maximum', 'minimum', 'maximumSlope', 'minimumSlope'] as const)('%s on ties, zeros of both signs and NaN', (op) => {
+    // Small integers and signed zeros, so that many pairs tie; NaN in both operands.
+    const values = [0, -0, 1, -1, 2, NaN, Infinity, -Infinity];
+    const a = Float32Array.from({ length: 4099 }, (_, i) => values[i % 8]);
+    const b = Float32Array.from({ length: 4099 }, (_, i) => values[(i * 3 + (i >> 3)) % 8]);
+    const want = Float32Array.from(a, (x, i) => ops[op](x, b[i]));
+    expect(binaryWasm(rt, op, a, b, new Float32Array(a.length))).toEqual(want);
+    expect(jsKernels.binary(op, a, [a.length], b, [b.length], [a.length], new Float32Array(a.length))).toEqual(want);
+    const scalar = new Float32Array([-0]);
+    const wantScalar = Float32Array.from(a, (x) => ops[op](x, -0));
+    expect(binaryWasm(rt, op, a, scalar, new Float32Array(a.length))).toEqual(wantScalar);
+  });
   test.each(Object.keys(ops) as (keyof typeof ops)[])('%s: same shapes, a scalar side, a repeating side', (op) => {
     const f = ops[op];
     const cases: [number[], number[]][] = [

@@ -147,14 +147,8 @@ describe('addends the product declines', () => {
   });
 });
 
-test('the graph: a Linear is one matmul of three inputs; causal attention adds its mask in the product and copies no kᵀ', () => {
-  const lin = new tg.nn.Linear(4, 3);
-  const y = lin.forward(tg.randn([2, 4]));
-  expect(y.node!.op).toBe('matmul');
-  expect(y.node!.inputs).toHaveLength(3);
-  const mha = new tg.nn.MultiheadAttention(8, 2, { batchFirst: true });
-  const x = tg.randn([2, 5, 8], { requiresGrad: true });
-  const [out] = mha.forward(x, x, x, { isCausal: true, needWeights: false });
+/** The ops of the graph behind `out`, as `op/inputs`. */
+function graphOps(out: tg.Tensor): string[] {
   const ops: string[] = [];
   const seen = new Set<tg.Node>();
   const walk = (t: tg.Tensor) => {
@@ -165,6 +159,20 @@ test('the graph: a Linear is one matmul of three inputs; causal attention adds i
     n.inputs.forEach(walk);
   };
   walk(out);
+  return ops;
+}
+
+test('the graph: a Linear is one matmul of three inputs; causal attention adds its mask in the product and copies no kᵀ', () => {
+  const lin = new tg.nn.Linear(4, 3);
+  const y = lin.forward(tg.randn([2, 4]));
+  expect(y.node!.op).toBe('matmul');
+  expect(y.node!.inputs).toHaveLength(3);
+  const mha = new tg.nn.MultiheadAttention(8, 2, { batchFirst: true });
+  const x = tg.randn([2, 5, 8], { requiresGrad: true });
+  // With the weights asked for, attention is composed (Note [fused attention] in src/ops/attention.ts).
+  const [out, weights] = mha.forward(x, x, x, { isCausal: true, averageAttnWeights: false });
+  expect(weights!.shape).toEqual([2, 2, 5, 5]);
+  const ops = graphOps(out);
   const count = (op: string) => ops.filter((o) => o === op).length;
   // q, k and v's projections and out_proj with their biases, and q·kᵀ with the causal mask: five
   // products with an addend; weights·v the one without. No add at all, one mul (q scaled before
@@ -173,6 +181,22 @@ test('the graph: a Linear is one matmul of three inputs; causal attention adds i
   expect(count('matmul/2')).toBe(1);
   expect(ops.filter((o) => o.startsWith('add/'))).toEqual([]);
   expect(count('mul/2')).toBe(1);
+  expect(count('transpose/1')).toBe(4);
+  expect(count('attention/3')).toBe(0);
+});
+
+test('the graph: without the weights, causal attention is one fused attention node between the projections', () => {
+  const mha = new tg.nn.MultiheadAttention(8, 2, { batchFirst: true });
+  const x = tg.randn([2, 5, 8], { requiresGrad: true });
+  const [out, weights] = mha.forward(x, x, x, { isCausal: true, needWeights: false });
+  expect(weights).toBeNull();
+  const ops = graphOps(out);
+  const count = (op: string) => ops.filter((o) => o === op).length;
+  // The four projections with their biases; scores, softmax and weights·v are the one attention node.
+  expect(count('attention/3')).toBe(1);
+  expect(count('matmul/3')).toBe(4);
+  expect(count('matmul/2')).toBe(0);
+  expect(ops.filter((o) => o.startsWith('add/') || o.startsWith('mul/') || o.startsWith('softmax/'))).toEqual([]);
   expect(count('transpose/1')).toBe(4);
 });
 

@@ -256,6 +256,13 @@ const OPS: Record<string, OpWriter> = {
   gelu: (ins, attrs) => `torch.nn.functional.gelu(${ins[0]}, approximate=${py(attrs.approximate)})`,
   softmax: (ins, attrs) => `torch.softmax(${ins[0]}, dim=${attrs.axis})`,
   logSoftmax: (ins, attrs) => `torch.log_softmax(${ins[0]}, dim=${attrs.axis})`,
+  // The fused attention as the composition it computes (Note [fused attention] in src/ops/attention.ts).
+  attention: (ins, attrs, x) => {
+    const [L, S] = [x[0].shape[x[0].ndim - 2], x[1].shape[x[1].ndim - 2]];
+    const mask = ins.length === 4 ? ` + ${ins[3]}` : '';
+    const causal = attrs.causal ? ` + torch.full((${L}, ${S}), float('-inf'), dtype=${ins[0]}.dtype).triu(1)` : '';
+    return `torch.matmul(torch.softmax(torch.matmul(${ins[0]} * ${py(attrs.scale)}, ${ins[1]}.transpose(-1, -2))${mask}${causal}, dim=-1), ${ins[2]})`;
+  },
   layerNorm: (ins, attrs, x) =>
     `torch.nn.functional.layer_norm(${ins[0]}, ${py(x[0].shape.slice(x[0].ndim - attrs.k))}, ` +
     `${attrs.hasWeight ? ins[1] : 'None'}, ${attrs.hasBias ? ins[attrs.hasWeight ? 2 : 1] : 'None'}, eps=${py(attrs.eps)})`,

@@ -12,6 +12,10 @@ export const BINARY_ADD = 0;
 export const BINARY_SUB = 1;
 export const BINARY_MUL = 2;
 export const BINARY_DIV = 3;
+export const BINARY_MAXIMUM = 4;
+export const BINARY_MINIMUM = 5;
+export const BINARY_MAXIMUM_SLOPE = 6;
+export const BINARY_MINIMUM_SLOPE = 7;
 
 // Comparison and logical op codes (assembly/select.ts; src/kernels/wasm/select.ts).
 export const COMPARE_EQ = 0;

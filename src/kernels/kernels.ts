@@ -16,6 +16,7 @@ import type { BatchNormStats } from './types';
 import type { AdagradStep, AdamStep, RmspropStep, SgdStep } from './types';
 import type { PoolGeometry } from './types';
 import type { LayerNormStats } from './types';
+import type { AttentionShape } from './types';
 
 /** Unary maps, by name; each backend implements all of them (WebAssembly some, delegating the rest). */
 export type UnaryOp =
@@ -52,7 +53,20 @@ export type UnaryOp =
 export type GeluApproximation = 'none' | 'tanh';
 
 /** Broadcasting binary ops, by name. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder';
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'atan2'
+  | 'fmod'
+  | 'remainder'
+  // maximum's and minimum's derivative in x (Note [kinks] in src/ops/elementwise.ts): 1 where x wins, ½ on a tie, else 0 (NaN too).
+  | 'maximumSlope'
+  | 'minimumSlope';
 
 /** Comparisons and logical ops, by name: each gives 1 or 0 (bool storage). */
 export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or' | 'xor';
@@ -299,6 +313,26 @@ export interface Kernels {
     gx: Storage | null,
     gweight: Storage | null,
     gbias: Storage | null,
+  ): void;
+
+  // Scaled dot-product attention, fused (Note [fused attention] in src/ops/attention.ts); entries as AttentionShape says.
+  /**
+   * out = softmax(scale·q·kᵀ + mask)·v per entry (mask one [L,S] block for every entry, or null;
+   * causal: query i sees keys 0..i), and stats [count, L, 2]: each row's max score and 1/Σ e^(s − max).
+   */
+  attentionForward(q: Storage, k: Storage, v: Storage, mask: Storage | null, shape: AttentionShape, out: Storage, stats: Storage): void;
+  /** The gradients of attentionForward from gy [count, L, Ev] and its stats into gq, gk and gv. */
+  attentionBackward(
+    gy: Storage,
+    q: Storage,
+    k: Storage,
+    v: Storage,
+    mask: Storage | null,
+    stats: Storage,
+    shape: AttentionShape,
+    gq: Storage,
+    gk: Storage,
+    gv: Storage,
   ): void;
 
   /**

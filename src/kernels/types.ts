@@ -168,3 +168,19 @@ export function addendRepeats(length: number, count: number): boolean {
   }
   return true;
 }
+
+/**
+ * The sizes of a fused attention call (Note [fused attention] in src/ops/attention.ts): `count`
+ * entries, each q [L,E], k [S,E], v [S,Ev] and out [L,Ev], contiguous one after another.
+ */
+export interface AttentionShape {
+  count: number;
+  L: number;
+  S: number;
+  E: number;
+  Ev: number;
+  /** Multiplies q·kᵀ. */
+  scale: number;
+  /** Query i sees keys 0..i only (top-left aligned). */
+  causal: boolean;
+}

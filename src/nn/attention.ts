@@ -13,7 +13,7 @@ import { FloatDType } from '../tensor/dtype';
 import { fmt, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { rejectUnknownOptions } from '../ops/arguments';
-import { additiveMask, attend, causalMask, checkMaskDType, isBoolTensor } from '../ops/attention';
+import { additiveMask, attend, checkMaskDType, isBoolTensor } from '../ops/attention';
 import { gelu } from '../ops/activations';
 import { add, relu } from '../ops/elementwise';
 import { linear } from '../ops/layers';
@@ -177,9 +177,9 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
       }
       const m = isBoolTensor(am) ? additiveMask(am, true, dtype) : cast(am, dtype);
       mask = am.ndim === 3 ? reshape(m, [N, H, L, S]) : m;
-    } else if (opts.isCausal) {
-      mask = causalMask(L, S, dtype);
     }
+    // isCausal without attnMask: query i sees keys 0..i (with attnMask it is only a hint).
+    const causal = am === null && opts.isCausal === true;
     const kpm = opts.keyPaddingMask ?? null;
     if (kpm !== null) {
       checkMaskDType(name, 'keyPaddingMask', kpm, shapes);
@@ -189,12 +189,21 @@ export class MultiheadAttention extends Module<Tensor, [Tensor, Tensor | null]> 
       mask = mask === null ? m : add(mask, m);
     }
 
-    const { y, weights } = attend(q, k, v, mask, 1 / Math.sqrt(hd), p, this.rng);
+    const needWeights = opts.needWeights ?? true;
+    const { y, weights } = attend(q, k, v, {
+      mask,
+      causal,
+      scale: 1 / Math.sqrt(hd),
+      p,
+      rng: this.rng,
+      zeroBlockedRows: false,
+      needWeights,
+    });
     // [N, H, L, hd] -> [N, L, E]
     const merged = reshape(transpose(y, [0, 2, 1, 3]), [N, L, E]);
     const projected = this.out_proj.forward(merged);
     const out = unbatched ? squeeze(projected, 0) : this.batchFirst ? projected : transpose(projected, [1, 0, 2]);
-    if (!(opts.needWeights ?? true)) return [out, null];
+    if (!needWeights || weights === null) return [out, null];
     const w = (opts.averageAttnWeights ?? true) ? mean(weights, 1) : weights;
     return [out, unbatched ? squeeze(w, 0) : w];
   }

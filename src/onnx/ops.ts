@@ -7,6 +7,7 @@
  */
 import type { Node } from '../autograd/node';
 import type { PrimitiveName } from '../ops/names';
+import { causalMask } from '../ops/attention';
 import { Tensor } from '../tensor/tensor';
 import { FLOAT } from './graph';
 import type { Attribute, OnnxGraph } from './graph';
@@ -506,6 +507,26 @@ const EMITTERS = {
     const { axis } = e.node.attrs as { axis: number };
     e.g.node('Softmax', e.inputs, [e.outName], { axis }, e.name, e.doc);
     e.g.markBatched(e.out, e.g.isBatched(e.ins[0]) && axis !== 0);
+  },
+
+  // The fused attention as the composition it computes (Note [fused attention] in src/ops/attention.ts):
+  // softmax((q·scale)·kᵀ + mask + the causal mask)·v.
+  attention(e) {
+    const { scale, causal } = e.node.attrs as { scale: number; causal: boolean };
+    const [q, k] = e.ins;
+    const op = (opType: string, inputs: string[], attrs: Record<string, Attribute> = {}, last = false) => {
+      const out = last ? e.outName : e.g.fresh(`${e.name}_${opType.toLowerCase()}`);
+      e.g.node(opType, inputs, [out], attrs, `${e.name}/${opType}`, e.doc);
+      return out;
+    };
+    const perm = k.shape.map((_, d) => d);
+    [perm[k.ndim - 2], perm[k.ndim - 1]] = [perm[k.ndim - 1], perm[k.ndim - 2]];
+    const scaled = op('Mul', [e.inputs[0], e.g.scalar(`${e.name}_scale`, scale)]);
+    let scores = op('MatMul', [scaled, op('Transpose', [e.inputs[1]], { perm })]);
+    if (e.inputs.length === 4) scores = op('Add', [scores, e.inputs[3]]);
+    if (causal) scores = op('Add', [scores, e.g.value(causalMask(q.shape[q.ndim - 2], k.shape[k.ndim - 2], 'float32'))]);
+    op('MatMul', [op('Softmax', [scores], { axis: -1 }), e.inputs[2]], {}, true);
+    e.g.markBatched(e.out, e.g.isBatched(q));
   },
 
   // log-softmax in one node (Note [fused softmax] in src/ops/softmax.ts).

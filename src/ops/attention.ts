@@ -19,16 +19,20 @@
  * isCausal never blocks a whole row (query i always sees key 0).
  */
 import { composite } from '../autograd/scope';
+import { kernels } from '../kernels';
+import type { AttentionShape } from '../kernels/types';
 import { defaultRng, Rng } from '../random/rng';
-import { allocate } from '../tensor/dtype';
+import { allocate, allocateUnfilled, Storage } from '../tensor/dtype';
 import { fmt, tryBroadcastShapes } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { noGrad } from '../autograd/mode';
-import { all, eq, where } from './compare';
-import { add, mul } from './elementwise';
+import { isGradEnabled, noGrad } from '../autograd/mode';
+import { all, any, eq, where } from './compare';
+import { add, mul, sub } from './elementwise';
 import { dropout } from './layers';
 import { matmul, product, productPlus } from './matmul';
 import { constant } from './operands';
+import { defineOp } from './names';
+import { sum } from './reduce';
 import { transposeLast2 } from './shape';
 import { softmax } from './softmax';
 
@@ -78,21 +82,37 @@ export function causalMask(L: number, S: number, dtype: Tensor['dtype']): Tensor
   return constant(out, [L, S]);
 }
 
+/** How attend computes: the mask, the scale, dropout, and what the caller needs back. */
+export interface AttendOptions {
+  /** Added to the scores (already additive: bool masks converted by the caller), or null. */
+  mask: Tensor | null;
+  /** Query i sees keys 0..i only (top-left aligned), on top of `mask`. */
+  causal: boolean;
+  scale: number;
+  /** Dropout on the weights. */
+  p: number;
+  rng?: Rng;
+  /** Note [blocked rows in scaledDotProductAttention]. */
+  zeroBlockedRows: boolean;
+  /** Whether the caller reads the weights (MultiheadAttention's needWeights). */
+  needWeights: boolean;
+}
+
 /**
  * The attention core shared with MultiheadAttention: softmax(q kᵀ · scale + mask) with dropout, then
- * the weights times v. Returns both (the weights are differentiable). `zeroBlockedRows`: Note
- * [blocked rows in scaledDotProductAttention].
+ * the weights times v. Returns both (the weights are differentiable), the weights null when the
+ * caller did not ask for them and the fused primitive computed the output (Note [fused attention]).
  */
-export function attend(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  mask: Tensor | null,
-  scale: number,
-  p: number,
-  rng: Rng | undefined,
-  zeroBlockedRows = false,
-): { y: Tensor; weights: Tensor } {
+export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { y: Tensor; weights: Tensor | null } {
+  if (fusable(q, k, v, o)) {
+    const inputs = o.mask === null ? [q, k, v] : [q, k, v, o.mask];
+    return { y: attentionP.apply(inputs, { scale: o.scale, causal: o.causal }), weights: null };
+  }
+  const L = q.shape[q.ndim - 2];
+  const S = k.shape[k.ndim - 2];
+  let mask = o.mask;
+  if (o.causal) mask = mask === null ? causalMask(L, S, q.dtype) : add(causalMask(L, S, q.dtype), mask);
+  const scale = o.scale;
   let scores: Tensor;
   let masked = false;
   if (q.dtype === k.dtype && (q.dtype === 'float32' || q.dtype === 'float64')) {
@@ -109,7 +129,7 @@ export function attend(
   }
   if (mask !== null && !masked) scores = add(scores, mask);
   // Read off the mask (often [L, S]), not the scores: a row is blocked when its every key is.
-  const blocked = zeroBlockedRows && mask !== null ? noGrad(() => all(eq(mask, -Infinity), -1, true)) : null;
+  const blocked = o.zeroBlockedRows && mask !== null ? noGrad(() => all(eq(mask, -Infinity), -1, true)) : null;
   let weights: Tensor;
   if (blocked !== null && blocked.data.some((b) => b !== 0)) {
     // A finite stand-in keeps the blocked rows' softmax (and so its backward) free of NaN; the
@@ -118,8 +138,91 @@ export function attend(
   } else {
     weights = softmax(scores, -1);
   }
-  if (p > 0) weights = dropout(weights, p, { rng: rng ?? defaultRng() });
+  if (o.p > 0) weights = dropout(weights, o.p, { rng: o.rng ?? defaultRng() });
   return { y: matmul(weights, v), weights };
+}
+
+/**
+ * Note [fused attention]: when nobody reads the weights (scaledDotProductAttention always, a
+ * Transformer layer's self-attention, MultiheadAttention with needWeights false), there is no dropout
+ * on them, and the mask is absent, causal, or one [L, S] block for every batch entry that needs no
+ * gradient, attention is one primitive: per (batch, head) entry the scores, their softmax and the
+ * product with v in one kernel call, the weights never a tensor. The backward recomputes the weights
+ * from q, k and each row's saved max and 1/Σ (no [L, S] tensor is kept between the passes, as in
+ * FlashAttention) and forms dv = Pᵀ·gy, dP = gy·vᵀ, dS = P·(dP − Σ P·dP), dq = scale·dS·k,
+ * dk = scale·dSᵀ·q. Causal attention skips the keys no query of a block of four sees: about half
+ * the multiply-adds. It is the composition's mathematics in another order — float32 results agree
+ * within rounding, not bit for bit (scale multiplies the sums, not q) — and while a backward is itself
+ * being recorded (second derivatives) the backward is that composition written with ops. Otherwise
+ * (weights wanted, dropout, a mask with batch axes or a gradient, broadcast batch axes, mixed dtypes,
+ * more than 2^20 scores an entry) attend composes product, softmax and product as before.
+ */
+interface FusedAttentionAttrs {
+  scale: number;
+  causal: boolean;
+}
+
+/** The largest L·S the fused primitive takes: its kernels hold an entry's scores (twice, backward) per thread. */
+const FUSED_MAX_SCORES = 1 << 20;
+
+function fusable(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): boolean {
+  if (o.needWeights || o.p > 0) return false;
+  if (q.dtype !== k.dtype || q.dtype !== v.dtype || (q.dtype !== 'float32' && q.dtype !== 'float64')) return false;
+  if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim) return false;
+  for (let d = 0; d < q.ndim - 2; d++) if (k.shape[d] !== q.shape[d] || v.shape[d] !== q.shape[d]) return false;
+  const L = q.shape[q.ndim - 2];
+  const S = k.shape[k.ndim - 2];
+  if (q.size === 0 || k.size === 0 || v.size === 0 || L * S > FUSED_MAX_SCORES) return false;
+  const m = o.mask;
+  if (m === null) return true;
+  if (m.requiresGrad || m.dtype !== q.dtype || m.ndim !== 2 || m.shape[0] !== L || m.shape[1] !== S) return false;
+  // The kernels give a fully blocked row NaN, as the composition does without zeroBlockedRows.
+  return !o.zeroBlockedRows || !noGrad(() => any(all(eq(m, -Infinity), -1))).item();
+}
+
+function attentionShape(q: Tensor, k: Tensor, v: Tensor, a: FusedAttentionAttrs): AttentionShape {
+  const E = q.shape[q.ndim - 1];
+  const L = q.shape[q.ndim - 2];
+  return { count: q.size / (L * E), L, S: k.shape[k.ndim - 2], E, Ev: v.shape[v.ndim - 1], scale: a.scale, causal: a.causal };
+}
+
+/** Note [fused attention]: the backward as differentiable ops, the weights recomputed from q and k. */
+function recordedGrads(gy: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, a: FusedAttentionAttrs): Tensor[] {
+  const L = q.shape[q.ndim - 2];
+  const S = k.shape[k.ndim - 2];
+  const qs = mul(q, a.scale);
+  let scores = product(qs, k, false, true);
+  if (mask !== null) scores = add(scores, mask);
+  if (a.causal) scores = add(scores, causalMask(L, S, q.dtype));
+  const weights = softmax(scores, -1);
+  const gWeights = product(gy, v, false, true);
+  const gScores = mul(weights, sub(gWeights, sum(mul(gWeights, weights), -1, true)));
+  return [mul(product(gScores, k, false, false), a.scale), product(gScores, qs, true, false), product(weights, gy, true, false)];
+}
+
+const attentionP = defineOp<FusedAttentionAttrs, Storage>('attention', {
+  forward: ([q, k, v, mask], a) => {
+    const sh = attentionShape(q, k, v, a);
+    const out = allocateUnfilled(q.dtype, sh.count * sh.L * sh.Ev);
+    const stats = allocateUnfilled(q.dtype, sh.count * sh.L * 2);
+    kernels().attentionForward(q.data, k.data, v.data, mask === undefined ? null : mask.data, sh, out, stats);
+    return { y: new Tensor(out, [...q.shape.slice(0, -1), sh.Ev]), saved: stats };
+  },
+  backward: (gy, [q, k, v, mask], _y, a, stats) => {
+    const grads = isGradEnabled() ? recordedGrads(gy, q, k, v, mask ?? null, a) : fusedGrads(gy, q, k, v, mask ?? null, a, stats);
+    // The mask is a constant of the fused path (fusable): no gradient.
+    return mask === undefined ? grads : [...grads, null];
+  },
+  describe: ({ scale, causal }) => [causal ? 'causal' : '', `scale=${+scale.toPrecision(6)}`].filter((w) => w !== '').join(' '),
+});
+
+function fusedGrads(gy: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, a: FusedAttentionAttrs, stats: Storage): Tensor[] {
+  const sh = attentionShape(q, k, v, a);
+  const gq = allocateUnfilled(q.dtype, q.size);
+  const gk = allocateUnfilled(k.dtype, k.size);
+  const gv = allocateUnfilled(v.dtype, v.size);
+  kernels().attentionBackward(gy.data, q.data, k.data, v.data, mask === null ? null : mask.data, stats, sh, gq, gk, gv);
+  return [constant(gq, q.shape), constant(gk, k.shape), constant(gv, v.shape)];
 }
 
 /**
@@ -148,7 +251,6 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (m !== null) checkMaskDType(op, 'attnMask', m, shapes);
   if (opts.isCausal) {
     if (m !== null) throw new Error(`${op}: pass either attnMask or isCausal, not both ${shapes}`);
-    mask = causalMask(L, S, dtype);
   } else if (m !== null) {
     const scoreShape = [...(tryBroadcastShapes(batch[0], batch[1]) ?? []), L, S];
     if (!sameBroadcast(m.shape, scoreShape)) {
@@ -164,7 +266,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     .filter((w) => w !== '')
     .join(' ');
   // Drawn as one node (Note [composite scopes] in src/autograd/scope.ts).
-  return composite('scaledDotProductAttention', words, [q, k, v, m], () => attend(q, k, v, mask, scale, p, opts.rng, m !== null).y);
+  return composite(
+    'scaledDotProductAttention',
+    words,
+    [q, k, v, m],
+    () =>
+      attend(q, k, v, { mask, causal: opts.isCausal === true, scale, p, rng: opts.rng, zeroBlockedRows: m !== null, needWeights: false }).y,
+  );
 }
 
 /** a broadcasts to b without growing b. */

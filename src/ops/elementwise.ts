@@ -67,10 +67,13 @@ export function binary(op: BinaryOp & PrimitiveName, grads: BinaryGrads) {
   };
 }
 
-/** A constant in the broadcast shape of a and b, computed from their values. */
-function maskOf(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
-  const shape = broadcastShapes('mask', a.shape, b.shape);
-  return constant(kernels().binaryWith(a.data, a.shape, b.data, b.shape, shape, allocate(a.dtype, sizeOf(shape)), f), shape);
+/**
+ * maximum's or minimum's derivative in `x` against `y` (Note [kinks]): a constant in their broadcast
+ * shape, 1 where x wins, ½ on a tie, 0 where y wins or either is NaN.
+ */
+function slope(op: 'maximumSlope' | 'minimumSlope', x: Tensor, y: Tensor): Tensor {
+  const shape = broadcastShapes(op, x.shape, y.shape);
+  return constant(kernels().binary(op, x.data, x.shape, y.data, y.shape, shape, allocate(x.dtype, sizeOf(shape))), shape);
 }
 
 /** A constant op(x): the piecewise factors of Note [kinks]. */
@@ -108,29 +111,13 @@ export const pow = binary('pow', {
 });
 
 export const maximum = binary('maximum', {
-  a: (gy, a, b) =>
-    mul(
-      gy,
-      maskOf(a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0)),
-    ),
-  b: (gy, a, b) =>
-    mul(
-      gy,
-      maskOf(a, b, (x, y) => (y > x ? 1 : x === y ? 0.5 : 0)),
-    ),
+  a: (gy, a, b) => mul(gy, slope('maximumSlope', a, b)),
+  b: (gy, a, b) => mul(gy, slope('maximumSlope', b, a)),
 });
 
 export const minimum = binary('minimum', {
-  a: (gy, a, b) =>
-    mul(
-      gy,
-      maskOf(a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0)),
-    ),
-  b: (gy, a, b) =>
-    mul(
-      gy,
-      maskOf(a, b, (x, y) => (y < x ? 1 : x === y ? 0.5 : 0)),
-    ),
+  a: (gy, a, b) => mul(gy, slope('minimumSlope', a, b)),
+  b: (gy, a, b) => mul(gy, slope('minimumSlope', b, a)),
 });
 
 /**

@@ -101,6 +101,8 @@ export const PRIMITIVE_NAMES = [
   // softmax.ts: softmax and log-softmax in one pass per line (Note [fused softmax])
   'softmax',
   'logSoftmax',
+  // attention.ts: scores, softmax and the product with v in one kernel per entry (Note [fused attention])
+  'attention',
   // norms.ts: layer norm in one pass per row (Note [fused layer norm])
   'layerNorm',
   // recurrent-cells.ts: the LSTM and GRU steps' fused gate math (Note [fused recurrent cells])

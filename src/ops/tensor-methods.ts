@@ -376,6 +376,7 @@ export const PRIMITIVE_METHODS = {
   geluGrad: { none: "backward-only (gelu's derivative)" },
   softmax: 'softmax',
   logSoftmax: 'logSoftmax',
+  attention: 'scaledDotProductAttention',
   layerNorm: 'layerNorm',
   where: 'where',
   cumsum: 'cumsum',

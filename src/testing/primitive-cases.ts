@@ -56,6 +56,7 @@ export const PRIMITIVE_CASES = {
   geluGrad: 'gelu',
   softmax: 'softmax axis -1',
   logSoftmax: 'logSoftmax axis -1',
+  attention: 'scaledDotProductAttention causal, scale 0.5',
   layerNorm: 'layerNorm [2,3,4] over [4], weight and bias (fused)',
   where: 'where [2,3]',
   cumsum: 'cumsum axis 1',

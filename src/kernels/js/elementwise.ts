@@ -64,6 +64,8 @@ export const BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>
   pow: Math.pow,
   maximum: (x, y) => (x > y || x !== x ? x : y),
   minimum: (x, y) => (x < y || x !== x ? x : y),
+  maximumSlope: (x, y) => (x > y ? 1 : x === y ? 0.5 : 0),
+  minimumSlope: (x, y) => (x < y ? 1 : x === y ? 0.5 : 0),
   atan2: Math.atan2,
   fmod: (x, y) => x % y,
   remainder,
@@ -163,6 +165,35 @@ const INNER: Partial<Record<BinaryOp, Inner>> = {
   },
   div: (out, o, a, pa, ia, b, pb, ib, n) => {
     for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] / b[pb];
+  },
+  // maximum and minimum clamp every binary cross-entropy's logarithms, and their slopes route its gradient.
+  maximum: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) {
+      const x = a[pa];
+      const y = b[pb];
+      out[o + j] = x > y || x !== x ? x : y;
+    }
+  },
+  minimum: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) {
+      const x = a[pa];
+      const y = b[pb];
+      out[o + j] = x < y || x !== x ? x : y;
+    }
+  },
+  maximumSlope: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) {
+      const x = a[pa];
+      const y = b[pb];
+      out[o + j] = x > y ? 1 : x === y ? 0.5 : 0;
+    }
+  },
+  minimumSlope: (out, o, a, pa, ia, b, pb, ib, n) => {
+    for (let j = 0; j < n; j++, pa += ia, pb += ib) {
+      const x = a[pa];
+      const y = b[pb];
+      out[o + j] = x < y ? 1 : x === y ? 0.5 : 0;
+    }
   },
 };
 

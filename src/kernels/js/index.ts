@@ -17,6 +17,7 @@ import * as reduce from './reduce';
 import * as recurrent from './recurrent';
 import * as activations from './activations';
 import * as softmax from './softmax';
+import * as attention from './attention';
 import * as layerNorm from './layer-norm';
 import * as recurrentSequence from './recurrent-sequence';
 
@@ -72,6 +73,9 @@ export function createJsKernels(info: BackendInfo = { kernels: 'js', threads: 1 
     softmaxBackward: softmax.softmaxBackward,
     logSoftmaxForward: softmax.logSoftmaxForward,
     logSoftmaxBackward: softmax.logSoftmaxBackward,
+    // scaled dot-product attention, fused
+    attentionForward: attention.attentionForward,
+    attentionBackward: attention.attentionBackward,
     // layer norm, fused
     layerNormForward: layerNorm.layerNormForward,
     layerNormBackward: layerNorm.layerNormBackward,

@@ -16,6 +16,7 @@ import type { PoolGeometry } from '../types';
 import { conv2dForwardWasm, conv2dWeightGradWasm, convTranspose2dForwardWasm } from './conv';
 import { BINARY_OPS, binaryWasm, UNARY_OPS, unaryWasm, WasmBinary, WasmUnary } from './elementwise';
 import { gemmBatchedWasm, gemmWasm } from './gemm';
+import { attentionBackwardWasm, attentionForwardWasm, attentionMacs } from './attention';
 import { stridedCopyWasm, stridedSpan } from './movement';
 import {
   batchNormBackwardWasm,
@@ -96,6 +97,13 @@ export const WASM_GELU_MIN = 64;
 export const WASM_SOFTMAX_MIN = 256;
 
 /**
+ * Fused attention runs in WebAssembly for float32 from this many multiply-adds (count·L·S·(E + Ev)):
+ * the TypeScript loops compute an exponential per score and read k and v a row per query, so they are
+ * behind from a few entries of 8×8 on; below, a call is too short for the copies to matter either way.
+ */
+export const WASM_ATTENTION_MIN_MACS = 4096;
+
+/**
  * Note [LSTM sequence threshold]: the smallest LSTM sequence call, counted in its hidden-to-hidden
  * multiply-adds T·B·4H·H, sent to WebAssembly. Measured by hand (scratch script, forward + backward
  * of one call, median of 5 rounds, 1 thread, float32, on the shared 2-core machine) at T = 10:
@@ -114,6 +122,8 @@ function spanFits(offset: number, strides: readonly number[], shape: readonly nu
   const [lo, hi] = stridedSpan(offset, strides, shape);
   return hi - lo + 1 <= 2 * n;
 }
+
+type F32 = Float32Array;
 
 function allFloat32(...arrays: (Storage | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -538,6 +548,34 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
         inner === 1 && y.length >= WASM_SOFTMAX_MIN && allFloat32(gy, y, gx),
         () => softmaxBackwardWasm(rt, gy as Float32Array, y as Float32Array, outer, n, gx as Float32Array),
         () => js.softmaxBackward(gy, y, outer, n, inner, gx),
+      ),
+
+    // Scaled dot-product attention, fused (Note [fused attention] in src/ops/attention.ts).
+    attentionForward: (q, k, v, mask, shape, out, stats) =>
+      viaWasm(
+        attentionMacs(shape) >= WASM_ATTENTION_MIN_MACS && allFloat32(q, k, v, mask, out, stats),
+        () => attentionForwardWasm(rt, q as F32, k as F32, v as F32, mask as F32 | null, shape, out as F32, stats as F32),
+        () => js.attentionForward(q, k, v, mask, shape, out, stats),
+      ),
+
+    attentionBackward: (gy, q, k, v, mask, stats, shape, gq, gk, gv) =>
+      viaWasm(
+        attentionMacs(shape) >= WASM_ATTENTION_MIN_MACS && allFloat32(gy, q, k, v, mask, stats, gq, gk, gv),
+        () =>
+          attentionBackwardWasm(
+            rt,
+            gy as F32,
+            q as F32,
+            k as F32,
+            v as F32,
+            mask as F32 | null,
+            stats as F32,
+            shape,
+            gq as F32,
+            gk as F32,
+            gv as F32,
+          ),
+        () => js.attentionBackward(gy, q, k, v, mask, stats, shape, gq, gk, gv),
       ),
 
     // Layer norm, fused (Note [fused layer norm] in src/ops/norms.ts): the TypeScript kernel's bits.

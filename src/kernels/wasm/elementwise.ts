@@ -2,7 +2,17 @@
  * @file The WebAssembly elementwise kernels (float32): operands copied into the arena, one SIMD pass,
  * the result copied out.
  */
-import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, UNARY_RELU } from '../abi';
+import {
+  BINARY_ADD,
+  BINARY_DIV,
+  BINARY_MAXIMUM,
+  BINARY_MAXIMUM_SLOPE,
+  BINARY_MINIMUM,
+  BINARY_MINIMUM_SLOPE,
+  BINARY_MUL,
+  BINARY_SUB,
+  UNARY_RELU,
+} from '../abi';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 
@@ -11,7 +21,16 @@ export const UNARY_OPS = { relu: UNARY_RELU } as const;
 export type WasmUnary = keyof typeof UNARY_OPS;
 
 /** Binary ops with a WebAssembly version (their codes: src/kernels/abi.ts). */
-export const BINARY_OPS = { add: BINARY_ADD, sub: BINARY_SUB, mul: BINARY_MUL, div: BINARY_DIV } as const;
+export const BINARY_OPS = {
+  add: BINARY_ADD,
+  sub: BINARY_SUB,
+  mul: BINARY_MUL,
+  div: BINARY_DIV,
+  maximum: BINARY_MAXIMUM,
+  minimum: BINARY_MINIMUM,
+  maximumSlope: BINARY_MAXIMUM_SLOPE,
+  minimumSlope: BINARY_MINIMUM_SLOPE,
+} as const;
 export type WasmBinary = keyof typeof BINARY_OPS;
 
 export function unaryWasm(rt: Arena, op: WasmUnary, x: Float32Array, out: Float32Array): Float32Array {

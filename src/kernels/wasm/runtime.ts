@@ -88,6 +88,10 @@ export const EXPORTS = [
   'gruScratchBytes',
   'gruSequenceForward',
   'gruSequenceBackward',
+  // Fused scaled dot-product attention (assembly/attention.ts).
+  'attentionForward',
+  'attentionBackward',
+  'attentionScratchBytes',
 ] as const;
 export type ExportName = (typeof EXPORTS)[number];
 export type Exports = Record<ExportName, (...args: number[]) => number>;

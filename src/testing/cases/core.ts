@@ -21,6 +21,15 @@ const fromValues = (values: Float64Array, shape: readonly number[]) => tg.tensor
 
 /** Standard normal values. */
 const normal = (shape: number[]) => tg.randn(shape, { rng: r, dtype: 'float64', requiresGrad: true });
+/** A constant additive attention mask [3,5]: finite entries and one blocked key per row. */
+const fusedMask = tg.tensor(
+  [
+    [0.3, -Infinity, 0, -0.5, 1],
+    [0, 0.2, -Infinity, 0.1, 0],
+    [-0.4, 0, 0, -Infinity, 0.6],
+  ],
+  { dtype: 'float64' },
+);
 
 /** Values in [0.5, 2): the domain of log, sqrt and a differentiated pow base. */
 const positive = (shape: number[]) => {
@@ -315,6 +324,23 @@ const matmulCases: OpCase[] = [
     name: 'attention scores with a [1,3,4] mask that requires grad (a batched product plus its addend)',
     inputs: () => [normal([2, 3, 2]), normal([2, 4, 2]), normal([2, 4, 3]), normal([1, 3, 4])],
     fn: (q, k, v, mask) => square(tg.scaledDotProductAttention(q, k, v, { attnMask: mask })),
+  },
+  // Scores, softmax and weights·v in one primitive (Note [fused attention] in src/ops/attention.ts);
+  // its backward recomputes the weights, its second derivative is the composition's.
+  {
+    name: 'attention fused, batched [2,2,3,4] with keys [2,2,5,4], values [2,2,5,3] and a constant [3,5] mask',
+    inputs: () => [normal([2, 2, 3, 4]), normal([2, 2, 5, 4]), normal([2, 2, 5, 3])],
+    fn: (q, k, v) => square(tg.scaledDotProductAttention(q, k, v, { attnMask: fusedMask })),
+  },
+  {
+    name: 'attention fused, causal with more queries than keys [5,2]·[3,2]',
+    inputs: () => [normal([5, 2]), normal([3, 2]), normal([3, 4])],
+    fn: (q, k, v) => square(tg.scaledDotProductAttention(q, k, v, { isCausal: true, scale: 0.7 })),
+  },
+  {
+    name: 'attention fused, causal with fewer queries than keys [2,3]·[5,3]',
+    inputs: () => [normal([2, 3]), normal([5, 3]), normal([5, 2])],
+    fn: (q, k, v) => square(tg.scaledDotProductAttention(q, k, v, { isCausal: true })),
   },
 ];
 
