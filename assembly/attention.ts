@@ -134,6 +134,17 @@ function transposeInto(src: usize, n: i32, cols: i32, dst: usize): void {
 }
 
 /**
+ * The columns of P and its gradient written for the block of rows from i0: the keys its last row
+ * sees — counted for a whole block of four even when L ends inside it, because the backward reads
+ * keys in blocks of four from the queries that see them, and a block of keys that straddles L reads
+ * its columns past L in these rows (written as zeros, never left from an earlier call).
+ */
+// @ts-ignore: decorator
+@inline function blockColumns(causal: i32, i0: i32, S: i32): i32 {
+  return visible(causal, i0 + 3, S);
+}
+
+/**
  * The weights of rows i0..i0+nrows into P: the scores scale·q·kᵀ (+ mask) over the block's visible
  * keys, then per row its softmax over its own visible keys (zeros after them, up to the block's
  * last). forward = 1: each row's max and 1/Σ into stats; 0: read back from stats (the backward).
@@ -152,7 +163,7 @@ function weights(
   causal: i32,
   forward: i32,
 ): void {
-  const lim = visible(causal, i0 + nrows - 1, S);
+  const lim = blockColumns(causal, i0, S);
   rows(at(q, i0 * E), E, 1, kT, S, at(P, i0 * S), S, nrows, lim, E, scale);
   for (let i = i0; i < i0 + nrows; i++) {
     const row = at(P, i * S);
@@ -234,7 +245,7 @@ export function attentionForward(
     for (let i0 = 0; i0 < L; i0 += 4) {
       const nrows = min(4, L - i0);
       weights(qt, kT, mask, st, P, i0, nrows, S, E, scale, causal, 1);
-      rows(at(P, i0 * S), S, 1, vt, Ev, at(ot, i0 * Ev), Ev, nrows, Ev, visible(causal, i0 + nrows - 1, S), 1);
+      rows(at(P, i0 * S), S, 1, vt, Ev, at(ot, i0 * Ev), Ev, nrows, Ev, blockColumns(causal, i0, S), 1);
     }
   }
 }
@@ -278,7 +289,7 @@ export function attentionBackward(
     transposeInto(at(v, t * S * Ev), S, Ev, vT);
     for (let i0 = 0; i0 < L; i0 += 4) {
       const nrows = min(4, L - i0);
-      const lim = visible(causal, i0 + nrows - 1, S);
+      const lim = blockColumns(causal, i0, S);
       weights(qt, kT, mask, st, P, i0, nrows, S, E, scale, causal, 0);
       rows(at(gyt, i0 * Ev), Ev, 1, vT, S, at(D, i0 * S), S, nrows, lim, Ev, 1);
       for (let i = i0; i < i0 + nrows; i++) {

@@ -113,8 +113,16 @@ describe('float32: the WebAssembly kernel against the float64 reference', () => 
     ['odd sizes, causal, L > S', { count: 5, L: 37, S: 29, E: 12, Ev: 21, scale: 0.3, causal: true }, false],
     ['odd sizes, masked, L < S', { count: 3, L: 13, S: 42, E: 7, Ev: 9, scale: 0.5, causal: false }, true],
     ['odd sizes, causal and masked', { count: 4, L: 23, S: 23, E: 10, Ev: 3, scale: 0.25, causal: true }, true],
+    // L ends inside a block of four and keys go on past it: the backward's block of keys that
+    // straddles L reads columns past L in the last rows, which must be zeros, not the scratch's
+    // leftovers (the previous cases' calls left it full of other values).
+    ['causal, L = 5 < S = 8', { count: 6, L: 5, S: 8, E: 16, Ev: 16, scale: 0.25, causal: true }, false],
+    ['causal, L = 7 < S = 20', { count: 6, L: 7, S: 20, E: 16, Ev: 16, scale: 0.25, causal: true }, false],
+    ['causal and masked, L = 6 < S = 8', { count: 6, L: 6, S: 8, E: 16, Ev: 16, scale: 0.25, causal: true }, true],
   ];
   test.each(shapes)('%s', (_name, sh, masked) => {
+    // Leave every scratch slot full of values first: a call at the transformer's size.
+    kernelRun(two, { count: 64, L: 64, S: 64, E: 32, Ev: 32, scale: 1, causal: false }, true, 'dirty scratch');
     forwardSpy.mockClear();
     backwardSpy.mockClear();
     const { got, want } = kernelRun(two, sh, masked, 'float32 kernel');
@@ -184,6 +192,9 @@ test('what does not fuse: the weights asked for, dropout, a mask with batch axes
   expect(op({ mask: tg.zeros([2, 3, 5], { dtype: 'float64' }) })).toBe('matmul');
   expect(op({ mask: tg.zeros([3, 5], { dtype: 'float64', requiresGrad: true }) })).toBe('matmul');
   expect(op({ mask: tg.zeros([3, 5], { dtype: 'float64' }) })).toBe('attention');
+  // Zeroed blocked rows under a causal mask and another: a row's visible keys may all be blocked.
+  expect(op({ mask: tg.zeros([3, 5], { dtype: 'float64' }), causal: true, zeroBlockedRows: true })).toBe('matmul');
+  expect(op({ mask: tg.zeros([3, 5], { dtype: 'float64' }), causal: true })).toBe('attention');
   // Keys that broadcast over the batch axis are left to the composition.
   expect(attend(q, leaf([1, 5, 4]), v, base).y.node!.op).toBe('matmul');
 });

@@ -260,7 +260,7 @@ const OPS: Record<string, OpWriter> = {
   attention: (ins, attrs, x) => {
     const [L, S] = [x[0].shape[x[0].ndim - 2], x[1].shape[x[1].ndim - 2]];
     const mask = ins.length === 4 ? ` + ${ins[3]}` : '';
-    const causal = attrs.causal ? ` + torch.full((${L}, ${S}), float('-inf'), dtype=${ins[0]}.dtype).triu(1)` : '';
+    const causal = attrs.causal ? ` + torch.full((${L}, ${S}), float('-inf'), dtype=${ins[0]}.dtype, device=${ins[0]}.device).triu(1)` : '';
     return `torch.matmul(torch.softmax(torch.matmul(${ins[0]} * ${py(attrs.scale)}, ${ins[1]}.transpose(-1, -2))${mask}${causal}, dim=-1), ${ins[2]})`;
   },
   layerNorm: (ins, attrs, x) =>

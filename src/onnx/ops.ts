@@ -526,7 +526,10 @@ const EMITTERS = {
     if (e.inputs.length === 4) scores = op('Add', [scores, e.inputs[3]]);
     if (causal) scores = op('Add', [scores, e.g.value(causalMask(q.shape[q.ndim - 2], k.shape[k.ndim - 2], 'float32'))]);
     op('MatMul', [op('Softmax', [scores], { axis: -1 }), e.inputs[2]], {}, true);
-    e.g.markBatched(e.out, e.g.isBatched(q));
+    e.g.markBatched(
+      e.out,
+      e.ins.slice(0, 3).some((x) => e.g.isBatched(x)),
+    );
   },
 
   // log-softmax in one node (Note [fused softmax] in src/ops/softmax.ts).

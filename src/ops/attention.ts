@@ -176,6 +176,8 @@ function fusable(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): boolean {
   const m = o.mask;
   if (m === null) return true;
   if (m.requiresGrad || m.dtype !== q.dtype || m.ndim !== 2 || m.shape[0] !== L || m.shape[1] !== S) return false;
+  // With causal on top, a row's visible keys could all be blocked without the mask's whole row being so.
+  if (o.zeroBlockedRows && o.causal) return false;
   // The kernels give a fully blocked row NaN, as the composition does without zeroBlockedRows.
   return !o.zeroBlockedRows || !noGrad(() => any(all(eq(m, -Infinity), -1))).item();
 }
