@@ -9,6 +9,7 @@ import type { ConvGeometry } from '../src/kernels/types';
 import { loadRuntime, PARALLEL_MIN_MACS, Runtime } from '../src/kernels/wasm/runtime';
 import { conv2dForwardWasm, convTranspose2dForwardWasm, fitsWinograd, winogradPays } from '../src/kernels/wasm/conv';
 import { convMacs } from '../src/kernels/types';
+import { jsKernels } from '../src/kernels';
 
 /** Unit roundoff of float32 (half its epsilon). */
 const U32 = 2 ** -24;
@@ -311,4 +312,52 @@ test('tg.conv2d in float32 takes Winograd for a 16 → 16 layer: its output and 
     .backward();
   const f = flipped(g, ws);
   expect(outsideBound(x.grad!.data, reference(gys, f.w, null, f.g), winogradMagnitude(gys, f.w, null, f.g), f.g.inC)).toBe(0);
+});
+
+test('a strided 3×3 transposed convolution (a stride-2 layer’s input gradient) never takes the flipped Winograd path', () => {
+  // flippedGeometry drops the stride: at stride 2 its correlation is another operation. With
+  // Winograd asked for and channel counts at which it pays, the result must still be the strided
+  // transposed convolution — as the float64 TypeScript kernel computes it.
+  for (const [stride, pad, outPad] of [
+    [2, 1, 1],
+    [2, 0, 0],
+    [3, 1, 2],
+  ]) {
+    const inH = 14;
+    const outH = Math.floor((inH + 2 * pad - 3) / stride) + 1;
+    const g: ConvGeometry = {
+      batch: 3,
+      inC: 16,
+      inH: inH + outPad,
+      inW: inH + outPad,
+      outC: 32,
+      outH,
+      outW: outH,
+      kH: 3,
+      kW: 3,
+      strideH: stride,
+      strideW: stride,
+      padH: pad,
+      padW: pad,
+      dilH: 1,
+      dilW: 1,
+      groups: 1,
+    };
+    const gy = fill(g.batch * g.outC * g.outH * g.outW);
+    const w = fill(g.outC * g.inC * 9);
+    const want = jsKernels.convTranspose2dForward(
+      Float64Array.from(gy),
+      Float64Array.from(w),
+      null,
+      g,
+      new Float64Array(g.batch * g.inC * g.inH * g.inW),
+    );
+    const scale = Array.from(want).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    for (const [, rt] of runtimes) {
+      const got = convTranspose2dForwardWasm(rt, gy, w, null, g, new Float32Array(want.length).fill(NaN), true);
+      const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
+      // Sums of 16·9/stride² float32 products: far inside 10⁻⁵ of the largest output; the wrong path was off by ~1.
+      expect(worst / scale).toBeLessThan(1e-5);
+    }
+  }
 });

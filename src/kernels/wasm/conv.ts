@@ -77,6 +77,7 @@ function isShallow(g: ConvGeometry): boolean {
 /**
  * A stride-1 transposed convolution as a plain correlation: gy (the output space) correlated with
  * the 180°-rotated kernel, padded by (k − 1)·d − p, gives the input space. Channels swap roles.
+ * Only for stride 1: the geometry it returns has stride 1 whatever g's, so a caller checks g's first.
  */
 function flippedGeometry(g: ConvGeometry): ConvGeometry {
   return {
@@ -268,7 +269,9 @@ export function convTranspose2dForwardWasm(
   rt.reset();
   const direct = fitsDirectKernels(g) && g.strideH === 1;
   // Note [winograd]: a 3×3 stride-1 transposed convolution is the correlation of flippedGeometry.
-  const flipped = !direct && winograd && fitsWinograd(flippedGeometry(g));
+  // flippedGeometry is that correlation only at stride 1 (it drops the stride): a strided one takes
+  // im2col + GEMM (a stride-2 layer's input gradient went through Winograd here and came out wrong).
+  const flipped = !direct && winograd && g.strideH === 1 && g.strideW === 1 && fitsWinograd(flippedGeometry(g));
   const geo = writeGeometry(rt, direct || flipped ? flippedGeometry(g) : g);
   const px = copyIn(rt, x);
   const pw = copyIn(rt, w);
