@@ -140,8 +140,16 @@ const ROUND: f32 = 12582912.0;
  * core runs side by side. Every lane is computed by the same operations as before: the same bits.
  */
 
-/** y = gelu(x) over n elements; approximate 1: the tanh form, 0: exact. */
-export function geluForward(approximate: i32, x: usize, y: usize, n: i32): void {
+/**
+ * y = gelu(x) over n elements; approximate 1: the tanh form, 0: exact. With slope ≠ 0 also
+ * slope = gelu'(x) (Note [saved gelu slope] in src/ops/activations.ts), from the same Φ(x) and
+ * density — or σ(2u) — as y: the very operations geluSlope does, so the same bits as geluBackward's.
+ */
+export function geluForward(approximate: i32, x: usize, y: usize, slope: usize, n: i32): void {
+  if (slope != 0) {
+    geluForwardWithSlope(approximate, x, y, slope, n);
+    return;
+  }
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
@@ -153,6 +161,36 @@ export function geluForward(approximate: i32, x: usize, y: usize, n: i32): void 
   for (; i < n; i += 4) {
     const o = <usize>i << 2;
     v128.store(y + o, geluOf(approximate, v128.load(x + o)));
+  }
+}
+
+/** gelu(v) into y and gelu'(v) into slope at o, sharing Φ(v) and the density (or σ(2u)). */
+// @ts-ignore: decorator
+@inline function valueAndSlope(approximate: i32, v: v128, y: usize, slope: usize, o: usize): void {
+  if (approximate == 1) {
+    const s = tanhGate(v);
+    const du = f32x4.mul(splat(BETA), f32x4.add(splat(1), f32x4.mul(splat(3 * KAPPA), f32x4.mul(v, v))));
+    const ds = f32x4.mul(f32x4.mul(s, f32x4.sub(splat(1), s)), du);
+    v128.store(y + o, f32x4.mul(v, s));
+    v128.store(slope + o, f32x4.add(s, f32x4.mul(f32x4.add(v, v), ds)));
+    return;
+  }
+  const density = gauss(v);
+  const cdf = normalCdf(v, density);
+  v128.store(y + o, f32x4.mul(v, cdf));
+  v128.store(slope + o, f32x4.add(cdf, f32x4.mul(v, f32x4.mul(splat(INV_SQRT_2PI), density))));
+}
+
+function geluForwardWithSlope(approximate: i32, x: usize, y: usize, slope: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    valueAndSlope(approximate, v128.load(x + o), y, slope, o);
+    valueAndSlope(approximate, v128.load(x + o + 16), y, slope, o + 16);
+  }
+  for (; i < n; i += 4) {
+    const o = <usize>i << 2;
+    valueAndSlope(approximate, v128.load(x + o), y, slope, o);
   }
 }
 

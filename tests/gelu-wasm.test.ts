@@ -147,6 +147,53 @@ describe('the WebAssembly kernels (float32)', () => {
     }
   });
 
+  test.each(forms)(
+    "%s: the forward's saved slope (Note [saved gelu slope]) is geluBackward's gelu'(x), bit for bit, on one thread and two",
+    (approximate) => {
+      const r = tg.rng(`gelu slope ${approximate}`);
+      const { runtime } = loadRuntime({ threads: 2, allowRelaxed: true });
+      const two = createWasmKernels(runtime!, jsKernels);
+      // Long enough to split over two threads (chunk pointers offset), with a tail past a multiple of 4.
+      const n = 200_003;
+      const x = Float32Array.from({ length: n }, () => (r.next() * 2 - 1) * 8);
+      const gy = Float32Array.from({ length: n }, () => r.next() * 4 - 2);
+      for (const kern of [k, two]) {
+        const slope = new Float32Array(n);
+        const y = kern.gelu(approximate, x, new Float32Array(n), slope);
+        const plain = kern.gelu(approximate, x, new Float32Array(n));
+        const gx = kern.geluBackward(approximate, gy, x, new Float32Array(n));
+        const viaSlope = Float32Array.from(gy, (g, i) => Math.fround(g * slope[i]));
+        expect(y.findIndex((v, i) => !Object.is(v, plain[i]))).toBe(-1);
+        expect(viaSlope.findIndex((v, i) => !Object.is(v, gx[i]))).toBe(-1);
+      }
+      // The float64 kernel: the same expressions as its forward and backward.
+      const x64 = Float64Array.from(x);
+      const slope64 = new Float64Array(n);
+      const y64 = jsKernels.gelu(approximate, x64, new Float64Array(n), slope64);
+      const plain64 = jsKernels.gelu(approximate, x64, new Float64Array(n));
+      const ones = new Float64Array(n).fill(1);
+      const d64 = jsKernels.geluBackward(approximate, ones, x64, new Float64Array(n));
+      expect(y64.findIndex((v, i) => !Object.is(v, plain64[i]))).toBe(-1);
+      expect(slope64.findIndex((v, i) => !Object.is(v, d64[i]))).toBe(-1);
+    },
+  );
+
+  test('a recorded gelu keeps its slope: its backward is gy·slope, and under createGraph geluGrad as before', () => {
+    const x = tg.tensor(
+      Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i) * 4),
+      { requiresGrad: true },
+    );
+    const y = tg.gelu(x);
+    expect((y.node!.saved as Float32Array).length).toBe(4096);
+    // Not recorded (no input needs a gradient): nothing kept.
+    expect(tg.gelu(tg.tensor([1, 2, 3])).node).toBeNull();
+    const gy = tg.tensor(Float32Array.from({ length: 4096 }, (_, i) => Math.cos(i)));
+    const [gx] = tg.grad([y], [x], { gradOutputs: [gy] });
+    const [gx2] = tg.grad([tg.gelu(x)], [x], { gradOutputs: [gy], createGraph: true });
+    expect(gx2!.node!.op).toBe('geluGrad');
+    expect(gx!.data.findIndex((v, i) => !Object.is(v, gx2!.data[i]))).toBe(-1);
+  });
+
   test('float64 never takes the WebAssembly path', () => {
     const x = Float64Array.from({ length: 4096 }, (_, i) => i / 512 - 4);
     k.gelu('none', x, new Float64Array(x.length));
@@ -163,8 +210,10 @@ describe('the WebAssembly kernels (float32)', () => {
     tg.gelu(x32, { approximate }).backward(tg.tensor(Float32Array.from(gy.data), { shape: gy.shape }));
     const yd = tg.gelu(xd, { approximate });
     yd.backward(gy);
+    // One forward, which also wrote the slope; the backward is gy times it (Note [saved gelu slope]).
     expect(spies.forward).toHaveBeenCalledTimes(1);
-    expect(spies.backward).toHaveBeenCalledTimes(1);
+    expect(spies.forward.mock.calls[0][4]).toBeInstanceOf(Float32Array);
+    expect(spies.backward).toHaveBeenCalledTimes(0);
     const y32 = tg.gelu(x32.detach(), { approximate });
     let worst = 0;
     for (let i = 0; i < xd.size; i++) {

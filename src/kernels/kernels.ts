@@ -276,8 +276,8 @@ export interface Kernels {
   ): void;
 
   // GELU, fused (Note [fused gelu] in src/ops/activations.ts).
-  /** out[i] = gelu(x[i]), exact or the tanh form. */
-  gelu(approximate: GeluApproximation, x: Storage, out: Storage): Storage;
+  /** out[i] = gelu(x[i]), exact or the tanh form; with `slope`, also slope[i] = gelu'(x[i]) (Note [saved gelu slope]). */
+  gelu(approximate: GeluApproximation, x: Storage, out: Storage, slope?: Storage | null): Storage;
   /** out[i] = gy[i] · gelu'(x[i]) (gy, x and out of one size). */
   geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage;
 

@@ -13,8 +13,29 @@ const BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
 const KAPPA = 0.044715;
 const INV_SQRT_2PI = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
 
-export function gelu(approximate: GeluApproximation, x: Storage, out: Storage): Storage {
+export function gelu(approximate: GeluApproximation, x: Storage, out: Storage, slope: Storage | null = null): Storage {
   const n = x.length;
+  if (slope !== null) {
+    // The slope as geluBackward computes it (the same expressions), the value from the same terms.
+    if (approximate === 'tanh') {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const v2 = v * v;
+        const t = Math.tanh(BETA * (v + KAPPA * v2 * v));
+        // The value's own expression (its products in gelu's order below), the slope geluBackward's.
+        out[i] = 0.5 * v * (1 + Math.tanh(BETA * (v + KAPPA * v * v * v)));
+        slope[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v2);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const e = erf(v * Math.SQRT1_2);
+        out[i] = v * 0.5 * (1 + e);
+        slope[i] = 0.5 * (1 + e) + v * (Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+      }
+    }
+    return out;
+  }
   if (approximate === 'tanh') {
     for (let i = 0; i < n; i++) {
       const v = x[i];

@@ -55,16 +55,25 @@ function runElementwise(
     arena.exports[name](...lead, ...pointers, n);
     return;
   }
-  const chunks = itemChunks(n, threads, 4).map(([i0, i1]) => [...lead, ...pointers.map((p) => p + 4 * i0), i1 - i0]);
+  const chunks = itemChunks(n, threads, 4).map(([i0, i1]) => [...lead, ...pointers.map((p) => (p === 0 ? 0 : p + 4 * i0)), i1 - i0]);
   rt.runChunks(name, chunks, threads, 0, 0);
 }
 
-export function geluWasm(rt: Runtime, approximate: GeluApproximation, x: Float32Array, out: Float32Array): Float32Array {
+export function geluWasm(
+  rt: Runtime,
+  approximate: GeluApproximation,
+  x: Float32Array,
+  out: Float32Array,
+  slope: Float32Array | null = null,
+): Float32Array {
   const { arena, threads } = arenaFor(rt, x.length, approximate === 'tanh' ? 'geluTanh' : 'gelu');
   arena.reset();
   const px = copyIn(arena, x);
   const py = arena.reserve(4 * out.length);
-  runElementwise(rt, arena, threads, 'geluForward', [FORM[approximate]], [px, py], x.length);
+  // No slope: pointer 0, which the kernel reads as absent (and which chunks must not offset).
+  const ps = slope === null ? 0 : arena.reserve(4 * slope.length);
+  runElementwise(rt, arena, threads, 'geluForward', [FORM[approximate]], [px, py, ps], x.length);
+  if (slope !== null) copyOut(arena, ps, slope);
   return copyOut(arena, py, out);
 }
 

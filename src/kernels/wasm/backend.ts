@@ -521,11 +521,11 @@ export function createWasmKernels(rt: Runtime, js: Kernels): Kernels {
     },
 
     // GELU, fused (Note [gelu threshold]).
-    gelu: (approximate, x, out) =>
+    gelu: (approximate, x, out, slope = null) =>
       viaWasm(
-        x.length >= WASM_GELU_MIN && allFloat32(x, out),
-        () => geluWasm(rt, approximate, x as Float32Array, out as Float32Array),
-        () => js.gelu(approximate, x, out),
+        x.length >= WASM_GELU_MIN && allFloat32(x, out, slope),
+        () => geluWasm(rt, approximate, x as Float32Array, out as Float32Array, slope as Float32Array | null),
+        () => js.gelu(approximate, x, out, slope),
       ),
 
     geluBackward: (approximate, gy, x, out) =>
