@@ -14,24 +14,97 @@ import {
   BINARY_MINIMUM_SLOPE as MINIMUM_SLOPE,
   BINARY_MUL as MUL,
   BINARY_SUB as SUB,
+  UNARY_LOG as LOG,
+  UNARY_NEG as NEG,
   UNARY_RELU as RELU,
+  UNARY_SIGMOID as SIGMOID,
 } from '../src/kernels/abi';
+import { exp4 } from './gelu';
+
+/*
+ * Note [float32 log]: log x as fdlibm's logf (musl's), four lanes: x = 2^k·(1 + f) with 1 + f in
+ * [√½, √2) read off the bits (subnormals scaled by 2^25 first), log(1 + f) = f − ½f² + s(½f² + R(s²))
+ * with s = f/(2 + f) and R fdlibm's degree-4 minimax fit, k·ln 2 split in a high part exact in
+ * float32 and a low part: within 1 ulp of log x (tests/kernels-wasm.test.ts measures it against
+ * float64). 0 gives −∞, negatives NaN, +∞ itself, NaN itself — as Math.log. No library call:
+ * AssemblyScript's logf reads tables from static data (Note [float32 gelu] in assembly/gelu.ts).
+ */
+const LN2_HI: f32 = 6.9313812256e-1;
+const LN2_LO: f32 = 9.0580006145e-6;
+const LG1: f32 = 0.66666662693;
+const LG2: f32 = 0.40000972152;
+const LG3: f32 = 0.28498786688;
+const LG4: f32 = 0.24279078841;
+
+// @ts-ignore: decorator
+@inline function splat(v: f32): v128 {
+  return f32x4.splat(v);
+}
+
+// @ts-ignore: decorator
+@inline function log4(x: v128): v128 {
+  // Subnormal lanes: scaled into the normal range, their exponent corrected by 25.
+  const tiny = v128.and(f32x4.lt(x, splat(1.17549435e-38)), f32x4.gt(x, splat(0)));
+  const xs = v128.bitselect(f32x4.mul(x, splat(33554432)), x, tiny);
+  const k0 = v128.and(tiny, splat(-25));
+  let ix = i32x4.add(xs, i32x4.splat(0x3f800000 - 0x3f3504f3));
+  const k = f32x4.add(f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(0x7f))), k0);
+  ix = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(0x3f3504f3));
+  const f = f32x4.sub(ix, splat(1));
+  const s = f32x4.div(f, f32x4.add(splat(2), f));
+  const z = f32x4.mul(s, s);
+  const w = f32x4.mul(z, z);
+  const t1 = f32x4.mul(w, f32x4.add(splat(LG2), f32x4.mul(w, splat(LG4))));
+  const t2 = f32x4.mul(z, f32x4.add(splat(LG1), f32x4.mul(w, splat(LG3))));
+  const r = f32x4.add(t2, t1);
+  const hfsq = f32x4.mul(f32x4.mul(splat(0.5), f), f);
+  let y = f32x4.add(f32x4.mul(s, f32x4.add(hfsq, r)), f32x4.mul(k, splat(LN2_LO)));
+  y = f32x4.add(f32x4.add(f32x4.sub(y, hfsq), f), f32x4.mul(k, splat(LN2_HI)));
+  // x = 0: −∞; x < 0: NaN; +∞ and NaN: x itself.
+  y = v128.bitselect(splat(-Infinity), y, f32x4.eq(x, splat(0)));
+  y = v128.bitselect(splat(NaN), y, f32x4.lt(x, splat(0)));
+  return v128.bitselect(x, y, v128.or(f32x4.ne(x, x), f32x4.eq(x, splat(Infinity))));
+}
 
 /**
- * y = relu(x) (op RELU, the one unary op with a WebAssembly loop so far). NaN propagates, as in
- * PyTorch: relu(NaN) = NaN; -0 gives 0.
+ * σ(x) per lane as the TypeScript kernel's stableSigmoid: 1/(1 + e) for x ≥ 0, e/(1 + e) below, with
+ * e = e^(−|x|) ≤ 1 (exp4, within 2 ulp: Note [float32 gelu]; squared from e^(−|x|/2) where the
+ * result is subnormal); NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  const v = f32x4.neg(f32x4.abs(x));
+  // exp4 gives 0 below −87.3, where σ(x) = e^x is still a subnormal float32 (down to x ≈ −103.9):
+  // there e^x = (e^(x/2))², both halves in exp4's range.
+  const half = exp4(f32x4.mul(v, splat(0.5)));
+  const e = v128.bitselect(f32x4.mul(half, half), exp4(v), f32x4.lt(v, splat(-80)));
+  const r = f32x4.div(splat(1), f32x4.add(splat(1), e));
+  const y = v128.bitselect(r, f32x4.mul(e, r), f32x4.ge(x, splat(0)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+// @ts-ignore: decorator
+@inline function unary4(op: i32, v: v128): v128 {
+  if (op == RELU) return v128.and(v, v128.or(f32x4.gt(v, splat(0)), f32x4.ne(v, v)));
+  if (op == NEG) return f32x4.neg(v);
+  if (op == LOG) return log4(v);
+  return sigmoid4(v);
+}
+
+/**
+ * y = op(x) over n elements: relu (NaN propagates, as in PyTorch: relu(NaN) = NaN; −0 gives 0), neg,
+ * log (Note [float32 log]) and sigmoid. A tail shorter than a vector runs through a vector of its
+ * own, so every element is computed by the same lanes' code.
  */
 export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
-  assert(op == RELU);
-  const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const v = v128.load(x + (<usize>i << 2));
-    v128.store(y + (<usize>i << 2), v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
+    const o = <usize>i << 2;
+    v128.store(y + o, unary4(op, v128.load(x + o)));
   }
   for (; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    store<f32>(y + (<usize>i << 2), v > 0 || v != v ? v : 0);
+    const o = <usize>i << 2;
+    store<f32>(y + o, f32x4.extract_lane(unary4(op, f32x4.splat(load<f32>(x + o))), 0));
   }
 }
 

@@ -547,6 +547,41 @@ describe.each([
     },
   );
 
+  test('neg is exact; log within 1 ulp and sigmoid within 3 of float64, subnormals, zeros, infinities and NaN included (Note [float32 log])', () => {
+    const r = tg.rng('unary ulps');
+    const special = [0, -0, 1, -1, 2, 0.5, Infinity, -Infinity, NaN, 1e-45, 1e-40, 1.17549435e-38, 3.4e38, 88, -88, -90, -103, -104, 1e-8];
+    const values = [...special];
+    for (let i = 0; i < 60_000; i++) values.push(Math.exp((r.next() - 0.5) * 190), 1 + (r.next() - 0.5) / 64, (r.next() - 0.5) * 220);
+    const x = Float32Array.from(values);
+    /** |got − want| in units of float32's spacing at want (subnormal spacing below 2^−126). */
+    const ulps = (got: number, want: number) => {
+      if (Number.isNaN(want) || !Number.isFinite(want))
+        return Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)) ? 0 : Infinity;
+      const spacing = Math.max(2 ** -149, 2 ** (Math.floor(Math.log2(Math.max(Math.abs(want), 2 ** -126))) - 23));
+      return Math.abs(got - want) / spacing;
+    };
+    const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+    for (const [op, f, bound] of [
+      ['neg', (v: number) => -v, 0],
+      ['log', Math.log, 1],
+      ['sigmoid', sigmoid, 3],
+    ] as const) {
+      const y = unaryWasm(rt, op, x, new Float32Array(x.length));
+      let worst = 0;
+      let at = '';
+      for (let i = 0; i < x.length; i++) {
+        const e = ulps(y[i], f(x[i]));
+        if (!(e <= worst)) [worst, at] = [e, `x = ${x[i]}: ${y[i]} against ${f(x[i])}`];
+      }
+      expect({ op, within: worst <= bound, at }).toEqual({ op, within: true, at });
+      // The special values exactly as Math gives them (rounded to float32).
+      const head = Array.from(y.subarray(0, special.length));
+      if (op !== 'sigmoid') expect(head).toEqual(special.map((_, i) => Math.fround(f(x[i]))));
+      // Through the dispatching kernel too, from its threshold on.
+      expect(createWasmKernels(owner, jsKernels).unary(op, x, new Float32Array(x.length))).toEqual(y);
+    }
+  });
+
   const ops = {
     add: (a: number, b: number) => a + b,
     sub: (a: number, b: number) => a - b,

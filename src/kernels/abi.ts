@@ -8,6 +8,9 @@
 
 // Elementwise op codes (assembly/elementwise.ts; src/kernels/wasm/elementwise.ts).
 export const UNARY_RELU = 0;
+export const UNARY_NEG = 1;
+export const UNARY_LOG = 2;
+export const UNARY_SIGMOID = 3;
 export const BINARY_ADD = 0;
 export const BINARY_SUB = 1;
 export const BINARY_MUL = 2;

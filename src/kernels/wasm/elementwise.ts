@@ -11,13 +11,16 @@ import {
   BINARY_MINIMUM_SLOPE,
   BINARY_MUL,
   BINARY_SUB,
+  UNARY_LOG,
+  UNARY_NEG,
   UNARY_RELU,
+  UNARY_SIGMOID,
 } from '../abi';
 import { copyIn, copyOut } from './operands';
 import type { Arena } from './runtime';
 
 /** Unary ops with a WebAssembly version (their codes: src/kernels/abi.ts). */
-export const UNARY_OPS = { relu: UNARY_RELU } as const;
+export const UNARY_OPS = { relu: UNARY_RELU, neg: UNARY_NEG, log: UNARY_LOG, sigmoid: UNARY_SIGMOID } as const;
 export type WasmUnary = keyof typeof UNARY_OPS;
 
 /** Binary ops with a WebAssembly version (their codes: src/kernels/abi.ts). */
