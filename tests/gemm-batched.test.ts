@@ -104,3 +104,21 @@ describe('Note [entries over threads]: entries too small to split are shared out
     expect(worst).toBeLessThan(1e-5);
   });
 });
+
+test('both kernels write count·m·n elements of a longer output and leave the rest as it was (with an addend too)', () => {
+  const [count, m, k, n] = [3, 16, 24, 20];
+  const a = Float32Array.from({ length: count * m * k }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: count * k * n }, (_, i) => Math.cos(i));
+  const addend = Float32Array.from({ length: m * n }, (_, i) => i / 7);
+  const offsets = (stride: number) => Array.from({ length: count }, (_, t) => t * stride);
+  const outs = [kernels(), jsKernels].map((kern) => {
+    const out = new Float32Array(count * m * n + 5).fill(-42);
+    kern.gemmBatched(a, offsets(m * k), b, offsets(k * n), out, m, k, n, false, false, addend);
+    return out;
+  });
+  expect(spy).toHaveBeenCalledTimes(1);
+  for (const out of outs) expect(Array.from(out.subarray(count * m * n))).toEqual([-42, -42, -42, -42, -42]);
+  let w = 0;
+  for (let i = 0; i < count * m * n; i++) w = Math.max(w, Math.abs(outs[0][i] - outs[1][i]) / (1 + Math.abs(outs[1][i])));
+  expect(w).toBeLessThan(1e-5);
+});

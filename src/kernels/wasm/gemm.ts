@@ -137,8 +137,11 @@ export function gemmBatchedWasm(
   rt.reset();
   const pa = copyIn(rt, a);
   const pb = copyIn(rt, b);
-  const pc = rt.reserve(4 * out.length);
   const count = aOffsets.length;
+  // The products fill count·m·n elements of out, as the TypeScript kernel writes them; the rest of a
+  // longer out is left as it was.
+  const size = count * m * n;
+  const pc = rt.reserve(4 * size);
   // Entry t's operands: op(A) at pa + 4·aOffsets[t] (row and column strides), op(B) likewise, C.
   const rsa = transA ? 1 : k;
   const csa = transA ? m : 1;
@@ -174,6 +177,6 @@ export function gemmBatchedWasm(
       gemmInMemory(rt, m, n, k, pa + 4 * aOffsets[t], rsa, csa, pb + 4 * bOffsets[t], rsb, csb, pc + 4 * t * m * n, false);
     }
   }
-  addInMemory(rt, pc, out.length, addend);
-  copyOut(rt, pc, out);
+  addInMemory(rt, pc, size, addend);
+  copyOut(rt, pc, out, 0, size);
 }
