@@ -19,7 +19,7 @@ import {
   UNARY_RELU as RELU,
   UNARY_SIGMOID as SIGMOID,
 } from '../src/kernels/abi';
-import { exp4 } from './gelu';
+import { exp4, splat } from './gelu';
 
 /*
  * Note [float32 log]: log x as fdlibm's logf (musl's), four lanes: x = 2^k·(1 + f) with 1 + f in
@@ -35,11 +35,6 @@ const LG1: f32 = 0.66666662693;
 const LG2: f32 = 0.40000972152;
 const LG3: f32 = 0.28498786688;
 const LG4: f32 = 0.24279078841;
-
-// @ts-ignore: decorator
-@inline function splat(v: f32): v128 {
-  return f32x4.splat(v);
-}
 
 // @ts-ignore: decorator
 @inline function log4(x: v128): v128 {

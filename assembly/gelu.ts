@@ -28,7 +28,7 @@ const BETA: f32 = 0.7978845608028654;
 const KAPPA: f32 = 0.044715;
 
 // @ts-ignore: decorator
-@inline function splat(v: f32): v128 {
+@inline export function splat(v: f32): v128 {
   return f32x4.splat(v);
 }
 
