@@ -106,7 +106,8 @@ export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
 /**
  * The TypeScript kernels' expressions lane by lane (src/kernels/js/elementwise.ts), so both give the
  * same bits: maximum and minimum keep a NaN of either side and otherwise pick as `x > y || x ≠ x ?
- * x : y` does (so of 0 and −0 the second), not as f32x4.max; their slopes are 1, ½ on a tie, else 0.
+ * x : y` does (so of 0 and −0 the second), not as f32x4.max; their slopes are 0 where x loses, ½ on a
+ * tie, else 1 (with a NaN on either side too: PyTorch's derivative).
  */
 // @ts-ignore: decorator
 @inline function apply4(op: i32, a: v128, b: v128): v128 {
@@ -116,8 +117,9 @@ export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
   if (op == DIV) return f32x4.div(a, b);
   if (op == MAXIMUM) return v128.bitselect(a, b, v128.or(f32x4.gt(a, b), f32x4.ne(a, a)));
   if (op == MINIMUM) return v128.bitselect(a, b, v128.or(f32x4.lt(a, b), f32x4.ne(a, a)));
-  const win = op == MAXIMUM_SLOPE ? f32x4.gt(a, b) : f32x4.lt(a, b);
-  return v128.or(v128.and(win, f32x4.splat(1)), v128.and(f32x4.eq(a, b), f32x4.splat(0.5)));
+  // 0 where x loses, ½ on a tie, else 1 (NaN on either side too, as PyTorch's derivative).
+  const loses = op == MAXIMUM_SLOPE ? f32x4.lt(a, b) : f32x4.gt(a, b);
+  return v128.bitselect(f32x4.splat(0.5), v128.andnot(f32x4.splat(1), loses), f32x4.eq(a, b));
 }
 
 // @ts-ignore: decorator
@@ -128,8 +130,8 @@ export function unaryOp(op: i32, x: usize, y: usize, n: i32): void {
   if (op == DIV) return a / b;
   if (op == MAXIMUM) return a > b || a != a ? a : b;
   if (op == MINIMUM) return a < b || a != a ? a : b;
-  if (op == MAXIMUM_SLOPE) return a > b ? 1 : a == b ? 0.5 : 0;
-  return a < b ? 1 : a == b ? 0.5 : 0;
+  if (op == MAXIMUM_SLOPE) return a < b ? 0 : a == b ? 0.5 : 1;
+  return a > b ? 0 : a == b ? 0.5 : 1;
 }
 
 /** y[i] = a[i] op b[i] for i in [0, n), a and b contiguous. */

@@ -252,3 +252,28 @@ describe('gradients by hand', () => {
     ]);
   });
 });
+
+test('maximum and minimum give the whole gradient to both sides where either is NaN, half each on a tie (PyTorch’s derivative)', () => {
+  for (const dtype of ['float64', 'float32'] as const) {
+    for (const [op, f] of [
+      ['maximum', tg.maximum],
+      ['minimum', tg.minimum],
+    ] as const) {
+      const a = tg.tensor([NaN, 1, 2, 3, 5], { dtype, requiresGrad: true });
+      const b = tg.tensor([0, NaN, 2, 4, 1], { dtype, requiresGrad: true });
+      f(a, b).sum().backward();
+      // Column 3: 3 vs 4 (b wins a maximum, a a minimum); column 4: 5 vs 1 (the other way).
+      const [wa, wb] =
+        op === 'maximum'
+          ? [
+              [1, 1, 0.5, 0, 1],
+              [1, 1, 0.5, 1, 0],
+            ]
+          : [
+              [1, 1, 0.5, 1, 0],
+              [1, 1, 0.5, 0, 1],
+            ];
+      expect([op, dtype, Array.from(a.grad!.data), Array.from(b.grad!.data)]).toEqual([op, dtype, wa, wb]);
+    }
+  }
+});

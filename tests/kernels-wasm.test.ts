@@ -590,8 +590,9 @@ describe.each([
     // NaN from either side; otherwise the first when it wins, else the second (of 0 and −0: the second).
     maximum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b),
     minimum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b),
-    maximumSlope: (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0),
-    minimumSlope: (a: number, b: number) => (a < b ? 1 : a === b ? 0.5 : 0),
+    // PyTorch's derivative: the gradient, halved on a tie, zeroed where this side loses (so whole at NaN).
+    maximumSlope: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? 1 : a > b ? 1 : a === b ? 0.5 : 0),
+    minimumSlope: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? 1 : a < b ? 1 : a === b ? 0.5 : 0),
   };
   test.each(['maximum', 'minimum', 'maximumSlope', 'minimumSlope'] as const)('%s on ties, zeros of both signs and NaN', (op) => {
     // Small integers and signed zeros, so that many pairs tie; NaN in both operands.

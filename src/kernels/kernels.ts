@@ -64,7 +64,7 @@ export type BinaryOp =
   | 'atan2'
   | 'fmod'
   | 'remainder'
-  // maximum's and minimum's derivative in x (Note [kinks] in src/ops/elementwise.ts): 1 where x wins, ½ on a tie, else 0 (NaN too).
+  // maximum's and minimum's derivative in x (Note [kinks] in src/ops/elementwise.ts): 0 where x loses, ½ on a tie, else 1 (NaN too, as PyTorch).
   | 'maximumSlope'
   | 'minimumSlope';
 

@@ -140,7 +140,8 @@ const KAPPA = 0.044715;
  * Note [fused gelu]: gelu is one primitive, not x·Φ(x) composed: a transformer's feed-forward applies
  * it to its widest activations, where the composition's passes (and, for the exact form, an erf per
  * element through a closure) were a sixth of a training step. Its forward and its backward
- * (`geluGrad`, gy·gelu'(x)) are one kernel each, a WebAssembly SIMD loop for float32 above a size
+ * (`geluGrad`, gy·gelu'(x); since Note [saved gelu slope] only while a backward is recorded, a
+ * multiply by the saved slope otherwise) are one kernel each, a WebAssembly SIMD loop for float32 above a size
  * (assembly/gelu.ts, Note [gelu threshold]) and PyTorch's formulas in TypeScript otherwise (the
  * float64 reference). Higher derivatives stay the engine's: geluGrad's own backward is written with
  * ops (gelu'(x) and gelu''(x) above), so gradgradcheck and createGraph see through it.
@@ -164,9 +165,12 @@ const geluP = defineOp<GeluAttrs, Storage | null>('gelu', {
  * Note [saved gelu slope]: the exact GELU's backward computed gelu'(x) = Φ(x) + x·φ(x) again from x —
  * two exponentials, erfc's fit and a division per element, as much as the forward (12 ms of a
  * transformer step's 190). The forward has Φ(x) and the density in hand, so a forward that will be
- * recorded also writes gelu'(x) (the same operations as geluBackward, so the same bits), and the
- * backward is gy·gelu'(x), one multiply. While a backward is itself recorded (second derivatives)
- * it is geluGrad as before, whose own backward is written with ops.
+ * recorded also writes gelu'(x) (the same operations as geluBackward, so the same bits in
+ * WebAssembly and in float64; the TypeScript float32 path rounds the slope before the multiply, within
+ * an ulp of geluBackward's), and the backward is gy·gelu'(x), one multiply. The price: a recorded
+ * GELU keeps an x-sized slope until its graph is freed, and computes it even if no backward runs
+ * (an evaluation loop outside noGrad). While a backward is itself recorded (second derivatives) it
+ * is geluGrad as before, whose own backward is written with ops.
  */
 
 /** gy·gelu'(x): gelu's backward as one kernel (Note [fused gelu]). */

@@ -9,7 +9,10 @@
  * Float masks are added to the scores everywhere (so -Infinity blocks and 0 allows). A bool mask becomes
  * an additive constant of 0 and -Infinity. A query row whose every key is blocked has softmax 0/0: its
  * output (and weights) are NaN in MultiheadAttention and the Transformer layers, as the softmax formula
- * gives and as PyTorch's MultiheadAttention gives (1.13 and 2.13 alike).
+ * gives and as PyTorch 1.13's MultiheadAttention gives, and 2.13's when it returns the weights;
+ * 2.13's MultiheadAttention without them (need_weights=False, so its Transformer layers too) runs its
+ * scaled_dot_product_attention and gives such a row 0 — a difference between the two PyTorch versions
+ * this follows 1.13 in, the reference CI installs.
  *
  * Note [blocked rows in scaledDotProductAttention]: the function exists only in PyTorch 2, whose math
  * backend since 2.5 gives such a row zeros and zero gradients (a "safe softmax": measured with torch
@@ -145,8 +148,8 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { y: 
 /**
  * Note [fused attention]: when nobody reads the weights (scaledDotProductAttention always, a
  * Transformer layer's self-attention, MultiheadAttention with needWeights false), there is no dropout
- * on them, and the mask is absent, causal, or one [L, S] block for every batch entry that needs no
- * gradient, attention is one primitive: per (batch, head) entry the scores, their softmax and the
+ * on them, and the mask is absent, causal, or (instead) one [L, S] block for every batch entry that
+ * needs no gradient, attention is one primitive: per (batch, head) entry the scores, their softmax and the
  * product with v in one kernel call, the weights never a tensor. The backward recomputes the weights
  * from q, k and each row's saved max and 1/Σ (no [L, S] tensor is kept between the passes, as in
  * FlashAttention) and forms dv = Pᵀ·gy, dP = gy·vᵀ, dS = P·(dP − Σ P·dP), dq = scale·dS·k,
@@ -154,8 +157,9 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { y: 
  * the multiply-adds. It is the composition's mathematics in another order — float32 results agree
  * within rounding, not bit for bit (scale multiplies the sums, not q) — and while a backward is itself
  * being recorded (second derivatives) the backward is that composition written with ops. Otherwise
- * (weights wanted, dropout, a mask with batch axes or a gradient, broadcast batch axes, mixed dtypes,
- * more than 2^20 scores an entry) attend composes product, softmax and product as before.
+ * (weights wanted, dropout, a mask with batch axes or a gradient, causal and a mask together, a
+ * fully blocked row that scaledDotProductAttention must zero, broadcast batch axes, mixed dtypes, more
+ * than 2^20 scores an entry) attend composes product, softmax and product as before.
  */
 interface FusedAttentionAttrs {
   scale: number;
@@ -176,8 +180,10 @@ function fusable(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): boolean {
   const m = o.mask;
   if (m === null) return true;
   if (m.requiresGrad || m.dtype !== q.dtype || m.ndim !== 2 || m.shape[0] !== L || m.shape[1] !== S) return false;
-  // With causal on top, a row's visible keys could all be blocked without the mask's whole row being so.
-  if (o.zeroBlockedRows && o.causal) return false;
+  // Causal and a mask together (no public caller passes both): a row's visible keys could all be
+  // blocked without the mask's whole row being so, and its NaN would reach other keys than the
+  // composition's; that rare case is left to the composition.
+  if (o.causal) return false;
   // The kernels give a fully blocked row NaN, as the composition does without zeroBlockedRows.
   return !o.zeroBlockedRows || !noGrad(() => any(all(eq(m, -Infinity), -1))).item();
 }

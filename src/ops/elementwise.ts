@@ -6,7 +6,8 @@
  * so each rule reads like the math.
  *
  * Note [kinks]: as in PyTorch, relu'(0) = 0, abs'(0) = 0, and maximum/minimum split the gradient
- * equally between tied inputs. Such piecewise factors are constants (masks), whose own derivative
+ * equally between tied inputs and give it whole to both where either is NaN (PyTorch's derivative:
+ * the gradient, halved on a tie, zeroed only where the input loses). Such piecewise factors are constants (masks), whose own derivative
  * is zero almost everywhere, so higher-order gradients stay right.
  */
 import { defineOp, PrimitiveName } from './names';
@@ -69,7 +70,7 @@ export function binary(op: BinaryOp & PrimitiveName, grads: BinaryGrads) {
 
 /**
  * maximum's or minimum's derivative in `x` against `y` (Note [kinks]): a constant in their broadcast
- * shape, 1 where x wins, ½ on a tie, 0 where y wins or either is NaN.
+ * shape, 0 where y wins, ½ on a tie, 1 where x wins or either is NaN.
  */
 function slope(op: 'maximumSlope' | 'minimumSlope', x: Tensor, y: Tensor): Tensor {
   const shape = broadcastShapes(op, x.shape, y.shape);

@@ -36,9 +36,12 @@ function rowWeights(
   }
   const at = (t * L + i) * 2;
   if (forward) {
-    let total = 0;
-    for (let j = 0; j < n; j++) total += Math.exp(p[j] - m);
+    // The max as stored (rounded, for float32 storage) is the one the weights use, here and in the
+    // backward, so the sum is taken with it too: the weights then sum to 1.
     stats[at] = m;
+    const stored = stats[at];
+    let total = 0;
+    for (let j = 0; j < n; j++) total += Math.exp(p[j] - stored);
     stats[at + 1] = 1 / total;
   }
   const max = stats[at];

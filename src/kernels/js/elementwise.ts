@@ -64,8 +64,8 @@ export const BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>
   pow: Math.pow,
   maximum: (x, y) => (x > y || x !== x ? x : y),
   minimum: (x, y) => (x < y || x !== x ? x : y),
-  maximumSlope: (x, y) => (x > y ? 1 : x === y ? 0.5 : 0),
-  minimumSlope: (x, y) => (x < y ? 1 : x === y ? 0.5 : 0),
+  maximumSlope: (x, y) => (x < y ? 0 : x === y ? 0.5 : 1),
+  minimumSlope: (x, y) => (x > y ? 0 : x === y ? 0.5 : 1),
   atan2: Math.atan2,
   fmod: (x, y) => x % y,
   remainder,
@@ -185,14 +185,14 @@ const INNER: Partial<Record<BinaryOp, Inner>> = {
     for (let j = 0; j < n; j++, pa += ia, pb += ib) {
       const x = a[pa];
       const y = b[pb];
-      out[o + j] = x > y ? 1 : x === y ? 0.5 : 0;
+      out[o + j] = x < y ? 0 : x === y ? 0.5 : 1;
     }
   },
   minimumSlope: (out, o, a, pa, ia, b, pb, ib, n) => {
     for (let j = 0; j < n; j++, pa += ia, pb += ib) {
       const x = a[pa];
       const y = b[pb];
-      out[o + j] = x < y ? 1 : x === y ? 0.5 : 0;
+      out[o + j] = x > y ? 0 : x === y ? 0.5 : 1;
     }
   },
 };
