@@ -123,14 +123,23 @@ const ROUND: f32 = 12582912.0;
  */
 // @ts-ignore: decorator
 @inline function geluSlope(approximate: i32, v: v128): v128 {
-  if (approximate == 1) {
-    const s = tanhGate(v);
-    const du = f32x4.mul(splat(BETA), f32x4.add(splat(1), f32x4.mul(splat(3 * KAPPA), f32x4.mul(v, v))));
-    const ds = f32x4.mul(f32x4.mul(s, f32x4.sub(splat(1), s)), du);
-    return f32x4.add(s, f32x4.mul(f32x4.add(v, v), ds));
-  }
+  if (approximate == 1) return tanhSlope(v, tanhGate(v));
   const density = gauss(v);
-  return f32x4.add(normalCdf(v, density), f32x4.mul(v, f32x4.mul(splat(INV_SQRT_2PI), density)));
+  return exactSlope(v, normalCdf(v, density), density);
+}
+
+/** The tanh form's gelu'(v) from s = σ(2u): s + 2v·s(1 − s)·√(2/π)(1 + 3·0.044715v²). */
+// @ts-ignore: decorator
+@inline function tanhSlope(v: v128, s: v128): v128 {
+  const du = f32x4.mul(splat(BETA), f32x4.add(splat(1), f32x4.mul(splat(3 * KAPPA), f32x4.mul(v, v))));
+  const ds = f32x4.mul(f32x4.mul(s, f32x4.sub(splat(1), s)), du);
+  return f32x4.add(s, f32x4.mul(f32x4.add(v, v), ds));
+}
+
+/** The exact form's gelu'(v) = Φ(v) + v·φ(v) from Φ(v) and the density e^(−v²/2). */
+// @ts-ignore: decorator
+@inline function exactSlope(v: v128, cdf: v128, density: v128): v128 {
+  return f32x4.add(cdf, f32x4.mul(v, f32x4.mul(splat(INV_SQRT_2PI), density)));
 }
 
 /*
@@ -169,16 +178,14 @@ export function geluForward(approximate: i32, x: usize, y: usize, slope: usize, 
 @inline function valueAndSlope(approximate: i32, v: v128, y: usize, slope: usize, o: usize): void {
   if (approximate == 1) {
     const s = tanhGate(v);
-    const du = f32x4.mul(splat(BETA), f32x4.add(splat(1), f32x4.mul(splat(3 * KAPPA), f32x4.mul(v, v))));
-    const ds = f32x4.mul(f32x4.mul(s, f32x4.sub(splat(1), s)), du);
     v128.store(y + o, f32x4.mul(v, s));
-    v128.store(slope + o, f32x4.add(s, f32x4.mul(f32x4.add(v, v), ds)));
+    v128.store(slope + o, tanhSlope(v, s));
     return;
   }
   const density = gauss(v);
   const cdf = normalCdf(v, density);
   v128.store(y + o, f32x4.mul(v, cdf));
-  v128.store(slope + o, f32x4.add(cdf, f32x4.mul(v, f32x4.mul(splat(INV_SQRT_2PI), density))));
+  v128.store(slope + o, exactSlope(v, cdf, density));
 }
 
 function geluForwardWithSlope(approximate: i32, x: usize, y: usize, slope: usize, n: i32): void {

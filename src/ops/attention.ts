@@ -111,6 +111,16 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { y: 
     const inputs = o.mask === null ? [q, k, v] : [q, k, v, o.mask];
     return { y: attentionP.apply(inputs, { scale: o.scale, causal: o.causal }), weights: null };
   }
+  let weights = composedWeights(q, k, o);
+  if (o.p > 0) weights = dropout(weights, o.p, { rng: o.rng ?? defaultRng() });
+  return { y: matmul(weights, v), weights };
+}
+
+/**
+ * The composition's weights, softmax(q kᵀ · scale + mask), the causal mask added when asked: attend's
+ * and the fused primitive's recorded backward's (Note [fused attention]).
+ */
+function composedWeights(q: Tensor, k: Tensor, o: Pick<AttendOptions, 'mask' | 'causal' | 'scale' | 'zeroBlockedRows'>): Tensor {
   const L = q.shape[q.ndim - 2];
   const S = k.shape[k.ndim - 2];
   let mask = o.mask;
@@ -141,8 +151,7 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions): { y: 
   } else {
     weights = softmax(scores, -1);
   }
-  if (o.p > 0) weights = dropout(weights, o.p, { rng: o.rng ?? defaultRng() });
-  return { y: matmul(weights, v), weights };
+  return weights;
 }
 
 /**
@@ -196,16 +205,11 @@ function attentionShape(q: Tensor, k: Tensor, v: Tensor, a: FusedAttentionAttrs)
 
 /** Note [fused attention]: the backward as differentiable ops, the weights recomputed from q and k. */
 function recordedGrads(gy: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, a: FusedAttentionAttrs): Tensor[] {
-  const L = q.shape[q.ndim - 2];
-  const S = k.shape[k.ndim - 2];
-  const qs = mul(q, a.scale);
-  let scores = product(qs, k, false, true);
-  if (mask !== null) scores = add(scores, mask);
-  if (a.causal) scores = add(scores, causalMask(L, S, q.dtype));
-  const weights = softmax(scores, -1);
+  const weights = composedWeights(q, k, { mask, causal: a.causal, scale: a.scale, zeroBlockedRows: false });
   const gWeights = product(gy, v, false, true);
   const gScores = mul(weights, sub(gWeights, sum(mul(gWeights, weights), -1, true)));
-  return [mul(product(gScores, k, false, false), a.scale), product(gScores, qs, true, false), product(weights, gy, true, false)];
+  const scaled = (t: Tensor) => mul(t, a.scale);
+  return [scaled(product(gScores, k, false, false)), scaled(product(gScores, q, true, false)), product(weights, gy, true, false)];
 }
 
 const attentionP = defineOp<FusedAttentionAttrs, Storage>('attention', {

@@ -74,7 +74,7 @@ export function binary(op: BinaryOp & PrimitiveName, grads: BinaryGrads) {
  */
 function slope(op: 'maximumSlope' | 'minimumSlope', x: Tensor, y: Tensor): Tensor {
   const shape = broadcastShapes(op, x.shape, y.shape);
-  return constant(kernels().binary(op, x.data, x.shape, y.data, y.shape, shape, allocate(x.dtype, sizeOf(shape))), shape);
+  return constant(kernels().binary(op, x.data, x.shape, y.data, y.shape, shape, allocateUnfilled(x.dtype, sizeOf(shape))), shape);
 }
 
 /** A constant op(x): the piecewise factors of Note [kinks]. */

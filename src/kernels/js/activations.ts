@@ -20,18 +20,16 @@ export function gelu(approximate: GeluApproximation, x: Storage, out: Storage, s
     if (approximate === 'tanh') {
       for (let i = 0; i < n; i++) {
         const v = x[i];
-        const v2 = v * v;
-        const t = Math.tanh(BETA * (v + KAPPA * v2 * v));
         // The value's own expression (its products in gelu's order below), the slope geluBackward's.
         out[i] = 0.5 * v * (1 + Math.tanh(BETA * (v + KAPPA * v * v * v)));
-        slope[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v2);
+        slope[i] = tanhSlope(v);
       }
     } else {
       for (let i = 0; i < n; i++) {
         const v = x[i];
         const e = erf(v * Math.SQRT1_2);
         out[i] = v * 0.5 * (1 + e);
-        slope[i] = 0.5 * (1 + e) + v * (Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+        slope[i] = exactSlope(v, e);
       }
     }
     return out;
@@ -53,21 +51,24 @@ export function gelu(approximate: GeluApproximation, x: Storage, out: Storage, s
 export function geluBackward(approximate: GeluApproximation, gy: Storage, x: Storage, out: Storage): Storage {
   const n = x.length;
   if (approximate === 'tanh') {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      const v2 = v * v;
-      const t = Math.tanh(BETA * (v + KAPPA * v2 * v));
-      const left = 0.5 * (1 + t);
-      const right = 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v2);
-      out[i] = gy[i] * (left + right);
-    }
+    for (let i = 0; i < n; i++) out[i] = gy[i] * tanhSlope(x[i]);
   } else {
     for (let i = 0; i < n; i++) {
       const v = x[i];
-      const cdf = 0.5 * (1 + erf(v * Math.SQRT1_2));
-      const pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
-      out[i] = gy[i] * (cdf + v * pdf);
+      out[i] = gy[i] * exactSlope(v, erf(v * Math.SQRT1_2));
     }
   }
   return out;
+}
+
+/** The tanh form's gelu'(v): ½(1 + t) + ½v(1 − t²)·√(2/π)(1 + 3·0.044715v²), t = tanh(√(2/π)(v + 0.044715v³)). */
+function tanhSlope(v: number): number {
+  const v2 = v * v;
+  const t = Math.tanh(BETA * (v + KAPPA * v2 * v));
+  return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * BETA * (1 + 3 * KAPPA * v2);
+}
+
+/** The exact form's gelu'(v) = Φ(v) + v·φ(v), from e = erf(v/√2). */
+function exactSlope(v: number, e: number): number {
+  return 0.5 * (1 + e) + v * (Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
 }

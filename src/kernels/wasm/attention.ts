@@ -19,14 +19,29 @@ export function attentionMacs(sh: AttentionShape): number {
 }
 
 /**
- * Entry ranges for the threads (two per thread, so a late worker's share moves) and the scratch
- * each thread needs. Always the threaded arena, whatever the thread count: every entry is computed
- * by the same code on the same build, so one thread and two give the same bits.
+ * Runs `name` over ranges of entries, shared out over the threads (two ranges per thread, so a late
+ * worker's share moves), each thread's scores and weights in its own scratch. Always the threaded
+ * arena, whatever the thread count: every entry is computed by the same code on the same build, so
+ * one thread and two give the same bits. Each operand is [its pointer, its elements per entry], moved
+ * to the range's first entry (0 elements: one block for every entry — the mask, or none at 0).
  */
-function plan(rt: Runtime, sh: AttentionShape, macs: number): { threads: number; chunks: [number, number][]; stride: number } {
+function runEntries(
+  rt: Runtime,
+  name: 'attentionForward' | 'attentionBackward',
+  sh: AttentionShape,
+  macs: number,
+  operands: [number, number][],
+): void {
   const threads = Math.min(sh.count, rt.threadsFor(macs));
   const stride = (rt.exports.attentionScratchBytes(sh.L, sh.S, sh.E, sh.Ev) + 63) & ~63;
-  return { threads, chunks: unitRanges(sh.count, 2 * threads, 1), stride };
+  const work = rt.reserve(stride * threads);
+  const sizes = [sh.L, sh.S, sh.E, sh.Ev, scaleBits(sh.scale), sh.causal ? 1 : 0];
+  const chunks = unitRanges(sh.count, 2 * threads, 1).map(([t0, t1]) => [
+    ...operands.map(([p, perEntry]) => p + 4 * t0 * perEntry),
+    t1 - t0,
+    ...sizes,
+  ]);
+  rt.runChunks(name, chunks, threads, work, stride);
 }
 
 export function attentionForwardWasm(
@@ -47,24 +62,14 @@ export function attentionForwardWasm(
   const pm = copyIn(rt, mask);
   const po = rt.reserve(4 * out.length);
   const ps = rt.reserve(4 * stats.length);
-  const { threads, chunks, stride } = plan(rt, sh, attentionMacs(sh));
-  const work = rt.reserve(stride * threads);
-  const args = chunks.map(([t0, t1]) => [
-    pq + 4 * t0 * L * E,
-    pk + 4 * t0 * S * E,
-    pv + 4 * t0 * S * Ev,
-    pm,
-    po + 4 * t0 * L * Ev,
-    ps + 4 * t0 * 2 * L,
-    t1 - t0,
-    L,
-    S,
-    E,
-    Ev,
-    scaleBits(sh.scale),
-    sh.causal ? 1 : 0,
+  runEntries(rt, 'attentionForward', sh, attentionMacs(sh), [
+    [pq, L * E],
+    [pk, S * E],
+    [pv, S * Ev],
+    [pm, 0],
+    [po, L * Ev],
+    [ps, 2 * L],
   ]);
-  rt.runChunks('attentionForward', args, threads, work, stride);
   copyOut(rt, po, out);
   copyOut(rt, ps, stats);
 }
@@ -93,27 +98,17 @@ export function attentionBackwardWasm(
   const pgq = rt.reserve(4 * gq.length);
   const pgk = rt.reserve(4 * gk.length);
   const pgv = rt.reserve(4 * gv.length);
-  const { threads, chunks, stride } = plan(rt, sh, (5 * attentionMacs(sh)) / 2);
-  const work = rt.reserve(stride * threads);
-  const args = chunks.map(([t0, t1]) => [
-    pg + 4 * t0 * L * Ev,
-    pq + 4 * t0 * L * E,
-    pk + 4 * t0 * S * E,
-    pv + 4 * t0 * S * Ev,
-    pm,
-    ps + 4 * t0 * 2 * L,
-    pgq + 4 * t0 * L * E,
-    pgk + 4 * t0 * S * E,
-    pgv + 4 * t0 * S * Ev,
-    t1 - t0,
-    L,
-    S,
-    E,
-    Ev,
-    scaleBits(sh.scale),
-    sh.causal ? 1 : 0,
+  runEntries(rt, 'attentionBackward', sh, (5 * attentionMacs(sh)) / 2, [
+    [pg, L * Ev],
+    [pq, L * E],
+    [pk, S * E],
+    [pv, S * Ev],
+    [pm, 0],
+    [ps, 2 * L],
+    [pgq, L * E],
+    [pgk, S * E],
+    [pgv, S * Ev],
   ]);
-  rt.runChunks('attentionBackward', args, threads, work, stride);
   copyOut(rt, pgq, gq);
   copyOut(rt, pgk, gk);
   copyOut(rt, pgv, gv);
