@@ -16,7 +16,7 @@ const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 const cjs = path.join(dist, 'cjs');
 
-for (const file of ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm']) {
+for (const file of ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm', 'kernels-serial-relaxed.wasm']) {
   const from = path.join(root, 'src', 'kernels', 'wasm', file);
   if (!fs.existsSync(from)) throw new Error(`build: ${path.relative(root, from)} is missing (npm run build:wasm builds it)`);
   fs.copyFileSync(from, path.join(cjs, 'kernels', 'wasm', file));

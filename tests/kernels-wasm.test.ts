@@ -523,8 +523,24 @@ test('the serial kernels run on an arena of their own, in memory that is not sha
     expect(Object.prototype.toString.call(rt.memory.buffer)).toBe('[object SharedArrayBuffer]');
   }
   // Without the serial build the same kernels share the threaded arena.
-  const { runtime } = loadRuntime({ threads: 1, allowRelaxed: true, bytes: (b) => (b === 'serial' ? null : wasmBytes(b)) });
+  const { runtime } = loadRuntime({ threads: 1, allowRelaxed: true, bytes: (b) => (b.startsWith('serial') ? null : wasmBytes(b)) });
   expect(runtime!.serial).toBe(runtime);
+});
+
+test("each variant's serial arena runs that variant's serial build, so a short call and a threaded one give the same bits", () => {
+  for (const allowRelaxed of [true, false]) {
+    const asked: string[] = [];
+    const { runtime } = loadRuntime({ threads: 1, allowRelaxed, bytes: (b) => (asked.push(b), wasmBytes(b)) });
+    const variant = runtime!.variant;
+    expect([allowRelaxed, variant]).toEqual([allowRelaxed, allowRelaxed ? 'relaxed' : 'simd']);
+    expect(asked.filter((b) => b.startsWith('serial'))).toEqual([variant === 'relaxed' ? 'serial-relaxed' : 'serial']);
+    // exp4's Horner steps are madd — fused in the relaxed build — so sigmoid on the serial arena
+    // (the dispatcher, one thread) and on the threaded instance agree only when the builds match.
+    const x = Float32Array.from({ length: 8192 }, (_, i) => (i % 997) / 50 - 10);
+    const threadedY = unaryWasm(runtime!, 'sigmoid', x, new Float32Array(x.length));
+    const viaSerial = createWasmKernels(runtime!, jsKernels).unary('sigmoid', x, new Float32Array(x.length));
+    expect(Array.from(viaSerial)).toEqual(Array.from(threadedY));
+  }
 });
 
 describe.each([

@@ -81,6 +81,7 @@ test('the tarball ships dist (with the .wasm kernels), data, bin, README and LIC
     'dist/cjs/kernels/wasm/kernels.wasm',
     'dist/cjs/kernels/wasm/kernels-relaxed.wasm',
     'dist/cjs/kernels/wasm/kernels-serial.wasm',
+    'dist/cjs/kernels/wasm/kernels-serial-relaxed.wasm',
     'data/digits.csv.gz',
     'dist/browser/tapegrad.mjs',
     'dist/browser/tapegrad.d.mts',

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const DIR = path.join(__dirname, '..', 'src', 'kernels', 'wasm');
-const BUILDS = ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm'];
+const BUILDS = ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm', 'kernels-serial-relaxed.wasm'];
 
 /** The ids of a module's sections, in order (the binary format's section headers). */
 function sectionIds(bytes: Uint8Array): number[] {

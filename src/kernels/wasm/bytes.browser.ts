@@ -1,18 +1,27 @@
 /**
- * @file The WebAssembly kernels' bytes in the browser build: the three builds embedded in the module
- * (~15 KB each), so a page needs no second request and no server configuration for them.
+ * @file The WebAssembly kernels' bytes in the browser build: the four builds embedded in the module
+ * (~75 KB each), so a page needs no second request and no server configuration for them.
  */
 // The browser bundler (scripts/build-browser.js) loads .wasm files as bytes.
 import relaxed from './kernels-relaxed.wasm';
 import serial from './kernels-serial.wasm';
+import serialRelaxed from './kernels-serial-relaxed.wasm';
 import simd from './kernels.wasm';
 
-export const WASM_FILES = { relaxed: 'kernels-relaxed.wasm', simd: 'kernels.wasm', serial: 'kernels-serial.wasm' } as const;
+export const WASM_FILES = {
+  relaxed: 'kernels-relaxed.wasm',
+  simd: 'kernels.wasm',
+  serial: 'kernels-serial.wasm',
+  'serial-relaxed': 'kernels-serial-relaxed.wasm',
+} as const;
 export type Build = keyof typeof WASM_FILES;
-export type Variant = Exclude<Build, 'serial'>;
+export type Variant = 'relaxed' | 'simd';
+export const SERIAL_BUILD: Record<Variant, Build> = { relaxed: 'serial-relaxed', simd: 'serial' };
+
+const BYTES: Record<Build, Uint8Array> = { relaxed, simd, serial, 'serial-relaxed': serialRelaxed };
 
 export function wasmBytes(build: Build): Uint8Array | null {
-  return build === 'relaxed' ? relaxed : build === 'serial' ? serial : simd;
+  return BYTES[build];
 }
 
 /** A page cannot set engine flags: relaxed SIMD runs where the browser has it on. */

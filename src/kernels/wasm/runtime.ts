@@ -14,7 +14,7 @@
 import { CONTROL_BYTES, MAX_THREADS, WorkerPool } from './parallel';
 import { threadLimit } from './worker-host';
 import { WasmApi, WasmMemory, WasmModule, WebAssemblyApi } from './api';
-import { Build, enableRelaxedSimd, Variant, wasmBytes } from './bytes';
+import { Build, enableRelaxedSimd, SERIAL_BUILD, Variant, wasmBytes } from './bytes';
 
 export type { Build, Variant } from './bytes';
 
@@ -175,7 +175,10 @@ export class Arena {
  * 40 µs against 17 µs, measured), and the kernels that never split over threads — elementwise,
  * batch and layer norm, max pooling, strided copies, the optimiser steps, short activations — spend
  * more time copying than computing. They run on a second instance, built without shared memory
- * (kernels-serial.wasm), on a memory of its own.
+ * (kernels-serial.wasm, or kernels-serial-relaxed.wasm beside the relaxed build: each variant's
+ * serial build is compiled from the same code with the same features, so a kernel gives the same
+ * bits on either instance — a GELU split over threads and a short one kept on this thread — where
+ * the code uses the relaxed build's fused multiply-add, as exp4 does), on a memory of its own.
  * Where that build is missing they share the threaded instance's arena, as before.
  */
 export class Runtime extends Arena {
@@ -277,7 +280,13 @@ export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOp
       return { reason: `this JavaScript runtime has no shared WebAssembly memory (${messageOf(e)})` };
     }
     return {
-      runtime: new Runtime(module, memory, Math.max(1, Math.min(threads, threadLimit().max, MAX_THREADS)), variant, loadSerial(api, bytes)),
+      runtime: new Runtime(
+        module,
+        memory,
+        Math.max(1, Math.min(threads, threadLimit().max, MAX_THREADS)),
+        variant,
+        loadSerial(api, bytes, variant),
+      ),
     };
   } catch (e) {
     // A corrupt file, or an engine without SIMD: compiling throws. The TypeScript kernels take over.
@@ -285,10 +294,10 @@ export function loadRuntime({ threads, allowRelaxed, bytes = wasmBytes }: LoadOp
   }
 }
 
-/** The serial arena (Note [serial arena]), or null when its build is missing, stale or does not load. */
-function loadSerial(api: WasmApi, bytes: (build: Build) => Uint8Array | null): Arena | null {
+/** The serial arena of `variant` (Note [serial arena]), or null when its build is missing, stale or does not load. */
+function loadSerial(api: WasmApi, bytes: (build: Build) => Uint8Array | null, variant: Variant): Arena | null {
   try {
-    const code = bytes('serial');
+    const code = bytes(SERIAL_BUILD[variant]);
     if (code === null) return null;
     const module = new api.Module(code);
     const names = api.Module.exports(module).map((e) => e.name);
