@@ -1,7 +1,8 @@
 /**
- * @file The one place the two builds differ: `madd` is a fused multiply-add (relaxed SIMD, one
- * instruction on FMA hardware) in kernels-relaxed.wasm and a multiply then an add in kernels.wasm.
- * Either rounds within the float32 bounds the kernel tests allow.
+ * @file The one place the builds differ: `madd` is a fused multiply-add (relaxed SIMD, one
+ * instruction on FMA hardware) in the relaxed builds (kernels-relaxed.wasm and its serial twin
+ * kernels-serial-relaxed.wasm) and a multiply then an add in the plain ones (kernels.wasm,
+ * kernels-serial.wasm). Either rounds within the float32 bounds the kernel tests allow.
  */
 
 /** a·b + c, four lanes. */

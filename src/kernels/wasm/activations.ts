@@ -12,17 +12,19 @@ const FORM = { none: 0, tanh: 1 } as const;
 
 /**
  * Note [threaded activations]: GELU and the softmaxes compute exponentials (GELU's exact form an erfc
- * fit too) for every element, so they are bound by arithmetic, not by memory — about 10 ns an element
- * for GELU's exact form, 5 for softmax — and a second thread halves them. Small calls stay on the
+ * fit too) for every element, so they are bound by arithmetic, not by memory — about 7 ns an element
+ * for GELU's exact form, 3.5 for softmax, on one thread — and a second thread halves them. Small calls stay on the
  * serial arena, whose copies run at twice the speed of the shared memory's (Note [serial arena]); a
  * call goes to the threads when its elements, weighted by what one costs against a GEMM
  * multiply-add, reach the GEMM's threshold for waking a worker (runtime.threadsFor): GELU's exact
  * form from about 6K elements, its tanh form and the softmaxes from about 13K (and never more
  * threads than rows). Chunk bounds fall on multiples of four elements or on whole rows, and every
  * element (or row) is computed by the same code on the same lanes. One thread runs the serial
- * build and several the threaded one, which is the relaxed-SIMD build by default: the bits still
- * agree because these kernels use no `madd` (assembly/simd.ts), the one place the builds differ —
- * which they must keep to. tests/threaded-activations.test.ts checks 1, 2 and 3 threads bit for bit.
+ * build and several the threaded one; their exponentials' Horner steps are `madd` (assembly/simd.ts,
+ * fused in the relaxed builds), and the bits still agree because each variant's serial build is its
+ * own (SERIAL_BUILD, Note [serial arena]). tests/threaded-activations.test.ts checks 1, 2 and 3
+ * threads bit for bit. (MACS_PER_ELEMENT was measured before the fused steps made GELU a quarter
+ * cheaper; a GELU now reaches the threads a little later than it pays.)
  */
 const MACS_PER_ELEMENT = { gelu: 320, geluTanh: 160, softmax: 160 } as const;
 
