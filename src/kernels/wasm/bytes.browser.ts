@@ -7,16 +7,7 @@ import relaxed from './kernels-relaxed.wasm';
 import serial from './kernels-serial.wasm';
 import serialRelaxed from './kernels-serial-relaxed.wasm';
 import simd from './kernels.wasm';
-
-export const WASM_FILES = {
-  relaxed: 'kernels-relaxed.wasm',
-  simd: 'kernels.wasm',
-  serial: 'kernels-serial.wasm',
-  'serial-relaxed': 'kernels-serial-relaxed.wasm',
-} as const;
-export type Build = keyof typeof WASM_FILES;
-export type Variant = 'relaxed' | 'simd';
-export const SERIAL_BUILD: Record<Variant, Build> = { relaxed: 'serial-relaxed', simd: 'serial' };
+import type { Build } from './builds';
 
 const BYTES: Record<Build, Uint8Array> = { relaxed, simd, serial, 'serial-relaxed': serialRelaxed };
 

@@ -14,9 +14,10 @@
 import { CONTROL_BYTES, MAX_THREADS, WorkerPool } from './parallel';
 import { threadLimit } from './worker-host';
 import { WasmApi, WasmMemory, WasmModule, WebAssemblyApi } from './api';
-import { Build, enableRelaxedSimd, SERIAL_BUILD, Variant, wasmBytes } from './bytes';
+import { enableRelaxedSimd, wasmBytes } from './bytes';
+import { Build, SERIAL_BUILD, Variant } from './builds';
 
-export type { Build, Variant } from './bytes';
+export type { Build, Variant } from './builds';
 
 const PAGE = 65536;
 
