@@ -12,13 +12,16 @@
  * GELU 9.3 → 6.9 ns an element on one thread, measured old against new in one process) — and a
  * multiply then an add, as before, in the plain build. Either stays within the bounds the tests
  * state; each variant's serial build has the same code (Note [serial arena] in
- * src/kernels/wasm/runtime.ts), so a call gives the same bits on one thread or several. Φ(x) is ½·erfc(−x/√2), with erfc(z) for z ≥ 0 from the Chebyshev fit
- * of Numerical Recipes (erfcc: t·e^(−z² − 1.26551223 + P(t)), t = 1/(1 + z/2), fractional error
- * below 1.2e-7 everywhere), so Φ keeps its relative accuracy far into the negative tail, where
- * 1 + erf would cancel. There e^(−z²) = e^(−x²/2) is split as e^(−xh²/2)·e^((xh − x)(xh + x)/2)
- * with xh the top 12 bits of x: xh² is exact in float32, so neither the rounding of z = x/√2 nor that
- * of x² (each z²·2⁻²⁴ relative in the result, 8e-6 at z = 8) reaches it; the same e^(−x²/2) is the
- * backward's density φ. The tanh form uses ½(1 + tanh u) = σ(2u), which has no cancellation either. tests/gelu-wasm.test.ts bounds the errors against a float64 reference.
+ * src/kernels/wasm/runtime.ts), so a call gives the same bits on one thread or several.
+ *
+ * Φ(x) is ½·erfc(−x/√2), with erfc(z) for z ≥ 0 from the Chebyshev fit of Numerical Recipes (erfcc:
+ * t·e^(−z² − 1.26551223 + P(t)), t = 1/(1 + z/2), fractional error below 1.2e-7 everywhere), so Φ
+ * keeps its relative accuracy far into the negative tail, where 1 + erf would cancel. There e^(−z²)
+ * = e^(−x²/2) is split as e^(−xh²/2)·e^((xh − x)(xh + x)/2) with xh the top 12 bits of x: xh² is
+ * exact in float32, so neither the rounding of z = x/√2 nor that of x² (each z²·2⁻²⁴ relative in
+ * the result, 8e-6 at z = 8) reaches it; the same e^(−x²/2) is the backward's density φ. The tanh
+ * form uses ½(1 + tanh u) = σ(2u), which has no cancellation either. tests/gelu-wasm.test.ts bounds
+ * the errors against a float64 reference.
  *
  * The last vector of a call may run past n: its extra lanes read and write the rest of the
  * operands' reservations, which the arena rounds up to 64 bytes (src/kernels/wasm/runtime.ts).

@@ -16,7 +16,9 @@ const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 const cjs = path.join(dist, 'cjs');
 
-for (const file of ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-serial.wasm', 'kernels-serial-relaxed.wasm']) {
+// Every build the runtime can load (src/kernels/wasm/builds.ts, compiled by tsc just before this).
+const { WASM_FILES } = require(path.join(cjs, 'kernels', 'wasm', 'builds.js'));
+for (const file of Object.values(WASM_FILES)) {
   const from = path.join(root, 'src', 'kernels', 'wasm', file);
   if (!fs.existsSync(from)) throw new Error(`build: ${path.relative(root, from)} is missing (npm run build:wasm builds it)`);
   fs.copyFileSync(from, path.join(cjs, 'kernels', 'wasm', file));

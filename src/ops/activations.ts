@@ -137,14 +137,15 @@ const BETA = Math.sqrt(2 / Math.PI);
 const KAPPA = 0.044715;
 
 /**
- * Note [fused gelu]: gelu is one primitive, not x·Φ(x) composed: a transformer's feed-forward applies
- * it to its widest activations, where the composition's passes (and, for the exact form, an erf per
- * element through a closure) were a sixth of a training step. Its forward and its backward
+ * Note [fused gelu]: gelu is one primitive, not x·Φ(x) composed: a transformer's feed-forward
+ * applies it to its widest activations, where the composition's passes (and, for the exact form, an
+ * erf per element through a closure) were a sixth of a training step. Its forward and its backward
  * (`geluGrad`, gy·gelu'(x); since Note [saved gelu slope] only while a backward is recorded, a
- * multiply by the saved slope otherwise) are one kernel each, a WebAssembly SIMD loop for float32 above a size
- * (assembly/gelu.ts, Note [gelu threshold]) and PyTorch's formulas in TypeScript otherwise (the
- * float64 reference). Higher derivatives stay the engine's: geluGrad's own backward is written with
- * ops (gelu'(x) and gelu''(x) above), so gradgradcheck and createGraph see through it.
+ * multiply by the saved slope otherwise) are one kernel each, a WebAssembly SIMD loop for float32
+ * above a size (assembly/gelu.ts, Note [gelu threshold]) and PyTorch's formulas in TypeScript
+ * otherwise (the float64 reference). Higher derivatives stay the engine's: geluGrad's own backward
+ * is written with ops (gelu'(x) and gelu''(x) above), so gradgradcheck and createGraph see through
+ * it.
  */
 const geluP = defineOp<GeluAttrs, Storage | null>('gelu', {
   forward: ([x], { approximate }) => {

@@ -16,7 +16,8 @@ const INV_SQRT_2PI = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
 export function gelu(approximate: GeluApproximation, x: Storage, out: Storage, slope: Storage | null = null): Storage {
   const n = x.length;
   if (slope !== null) {
-    // The slope as geluBackward computes it (the same expressions: its bits in float64; float32 storage rounds it before the multiply), the value from the same terms.
+    // The slope as geluBackward computes it (the same expressions: its bits in float64; float32
+    // storage rounds it before the multiply), the value from the same terms.
     if (approximate === 'tanh') {
       for (let i = 0; i < n; i++) {
         const v = x[i];
