@@ -1,5 +1,7 @@
 /** @file The WebAssembly kernels' entry point: every export here is callable from src/kernels/wasm. */
 export { gemm, gemmScratchBytes } from './gemm';
+// Dot products of rows with rows: the convolution weight gradient's product (Note [row dots]).
+export { rowDots } from './row-dots';
 export { addPartials, conv2dForward, conv2dInputGrad, conv2dWeightGrad, convScratchBytes, weightGradScratchBytes } from './conv';
 export { directForward, directWeightGrad, directWeightGradTasks } from './direct';
 export { shallowForward, shallowScratchBytes } from './shallow';

@@ -23,7 +23,12 @@ function maxPool2x2(x: usize, y: usize, argmax: usize, p0: i32, p1: i32, inH: i3
       const top = plane + 2 * oh * inW;
       const o = (p * outH + oh) * outW;
       let ow = 0;
-      for (; ow + 4 <= outW; ow += 4) {
+      // Note [overlapping last vector]: a row whose width is not a multiple of four ends with one more
+      // vector step over its last four outputs, rewriting some with the values they already have;
+      // the scalar loop below only serves rows narrower than a vector.
+      const last = outW - 4;
+      for (; ow <= last || (ow < outW && last > 0); ow += 4) {
+        if (ow > last) ow = last;
         const t = x + (<usize>(top + 2 * ow) << 2);
         const b = t + (<usize>inW << 2);
         const t0 = v128.load(t);

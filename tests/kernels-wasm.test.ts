@@ -369,6 +369,19 @@ const convCases: ConvCase[] = [
   { name: 'depthwise, stride [2,1]', batch: 2, inC: 3, inH: 9, inW: 37, outC: 3, kH: 3, kW: 5, stride: [2, 1], pad: [1, 2], groups: 3 },
   { name: 'two channels into one per group', batch: 2, inC: 4, inH: 5, inW: 45, outC: 2, kH: 2, kW: 9, pad: [1, 4], groups: 2 },
   { name: 'threaded size, batch 9', batch: 9, inC: 8, inH: 16, inW: 16, outC: 16, kH: 3, kW: 3, pad: [1, 1] },
+  // More than 16 output channels, 144 column rows and a 7×7 plane: the weight gradient stays on the
+  // GEMM (Note [row dots]); the cases above with a plane of 96 or more, or 16 channels or fewer, take the row dots.
+  {
+    name: 'weight gradient on the GEMM: 32 channels over a 7×7 plane',
+    batch: 2,
+    inC: 16,
+    inH: 7,
+    inW: 7,
+    outC: 32,
+    kH: 3,
+    kW: 3,
+    pad: [1, 1],
+  },
   // The shallow-input forward (assembly/shallow.ts): few weights and output channels per group.
   { name: 'shallow, threaded: the first layer of W7', batch: 20, inC: 1, inH: 28, inW: 28, outC: 6, kH: 5, kW: 5, pad: [2, 2] },
   {
@@ -502,6 +515,54 @@ describe.each(convImplementations)('conv kernels: %s', (_name, impl) => {
       const magnitude = conv2dWeightGradReference(absolute(x), absolute(gy), g, new Float64Array(wSize)) as Float64Array;
       expectClose(got, exact, magnitude, g.batch * g.outH * g.outW);
     });
+  });
+});
+
+describe.each([
+  ['fused multiply-add', single],
+  ['plain SIMD', plain],
+])('rowDots (Note [row dots]), %s build', (_name, rt) => {
+  // [m, n, k]: full 2×4 tiles; odd m; n past a whole tile by 1, 2 and 3; k short of a vector, past
+  // whole vectors by 1–3, and 0; LeNet's first layer's weight gradient.
+  test.each([
+    [2, 4, 8],
+    [1, 1, 1],
+    [3, 5, 7],
+    [5, 6, 3],
+    [4, 7, 13],
+    [3, 2, 0],
+    [6, 25, 784],
+  ])('C[%i,%i] += A·Bᵀ over k = %i, leaving the padding columns of C alone', (m, n, k) => {
+    // C's row stride is n + 3: the three columns past n are padding the edge tiles must not touch.
+    const ldc = n + 3;
+    const a = fill(m * k);
+    const b = fill(n * k);
+    const c0 = fill(m * ldc);
+    rt.reset();
+    const pa = rt.reserve(4 * Math.max(1, a.length));
+    const pb = rt.reserve(4 * Math.max(1, b.length));
+    const pc = rt.reserve(4 * c0.length);
+    rt.f32.set(a, pa >> 2);
+    rt.f32.set(b, pb >> 2);
+    rt.f32.set(c0, pc >> 2);
+    rt.exports.rowDots(m, n, k, pa, k, pb, k, pc, ldc);
+    const got = rt.f32.slice(pc >> 2, (pc >> 2) + c0.length);
+    const exact = new Float64Array(m * n);
+    const magnitude = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        exact[i * n + j] = c0[i * ldc + j];
+        magnitude[i * n + j] = Math.abs(c0[i * ldc + j]);
+        for (let p = 0; p < k; p++) {
+          exact[i * n + j] += a[i * k + p] * b[j * k + p];
+          magnitude[i * n + j] += Math.abs(a[i * k + p] * b[j * k + p]);
+        }
+      }
+      for (let j = n; j < ldc; j++) expect(Object.is(got[i * ldc + j], c0[i * ldc + j])).toBe(true);
+    }
+    const inside = Float32Array.from({ length: m * n }, (_, t) => got[Math.floor(t / n) * ldc + (t % n)]);
+    expectClose(inside, exact, magnitude, k + 1);
+    if (k === 0) expect(inside).toEqual(Float32Array.from({ length: m * n }, (_, t) => c0[Math.floor(t / n) * ldc + (t % n)]));
   });
 });
 
@@ -663,6 +724,9 @@ describe.each([
     ['[32,16,10,10] with weight and bias', [32, 16, 100], true, true],
     ['[37,5] (batch norm 1-d) with weight only', [37, 5, 1], true, false],
     ['[9,3,7,11] without affine', [9, 3, 77], false, false],
+    // Note [four partial sums]: runs two and three past whole vectors.
+    ['[4,3,2,3] with bias only', [4, 3, 6], false, true],
+    ['[6,4,3,5] with weight and bias', [6, 4, 15], true, true],
   ] as const)('batch norm forward and backward %s: the same bits as the TypeScript kernels', (_label, [n, c, s], hasW, hasB) => {
     const x = fill(n * c * s).map((v, i) => v * 3 + (i % 5));
     const gy = fill(n * c * s);
@@ -758,6 +822,11 @@ describe.each([
       '2×2 stride 2 with a leftover row and column',
       { planes: 5, inH: 11, inW: 13, outH: 5, outW: 6, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 },
     ],
+    // Note [overlapping last vector]: a width of exactly one vector, one past it (LeNet's second
+    // pool), and narrower than a vector (the scalar loop alone).
+    ['2×2 stride 2, width 4', { planes: 2, inH: 8, inW: 8, outH: 4, outW: 4, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
+    ['2×2 stride 2, width 5', { planes: 4, inH: 10, inW: 10, outH: 5, outW: 5, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
+    ['2×2 stride 2, width 3', { planes: 3, inH: 6, inW: 7, outH: 3, outW: 3, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 }],
     ['3×3 stride 2 pad 1', { planes: 4, inH: 17, inW: 19, outH: 9, outW: 10, kH: 3, kW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 }],
     ['2×3 stride 1', { planes: 3, inH: 20, inW: 30, outH: 19, outW: 28, kH: 2, kW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0 }],
   ];

@@ -35,6 +35,8 @@ const RESERVED = Math.ceil(CONTROL_BYTES / PAGE) * PAGE;
 export const EXPORTS = [
   'gemm',
   'gemmScratchBytes',
+  // Dot products of rows with rows (assembly/row-dots.ts, Note [row dots]).
+  'rowDots',
   'conv2dForward',
   'conv2dInputGrad',
   'conv2dWeightGrad',
