@@ -90,6 +90,44 @@ export function padPlanes(x: usize, geo: usize, pad: usize, hp: i32, wp: i32): v
   }
 }
 
+/**
+ * Note [stride-2 rows]: a stride-2 convolution's column matrix takes every other element of a padded
+ * row, and its adjoint adds into every other one. Both go four outputs a vector: two loads and a
+ * shuffle of the even lanes; back, the four values interleaved with −0 — which added to anything
+ * leaves it as it was, −0 included — added into two vectors of the row, each element receiving its
+ * one contribution in the order the scalar loop gives it, so the same bits. (The scalar loops cost a
+ * third of a stride-2 3×3 layer's forward: W9's 16 → 32 channels.) The gather reads the 2n elements
+ * from a row's start, one past the padded row at most: the next row, or the thread's GEMM scratch
+ * after the planes. The add stops its vectors short of the row's last output, so it writes only
+ * inside the row.
+ */
+/** dst[ow] = src[2·ow] for ow < n (n ≥ 4): whole vectors, the last one overlapping the one before. */
+function evenLanes(dst: usize, src: usize, n: i32): void {
+  for (let ow = 0; ow < n; ow += 4) {
+    if (ow + 4 > n) ow = n - 4;
+    const s = src + (<usize>ow << 3);
+    v128.store(dst + (<usize>ow << 2), v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+  }
+}
+
+/** dst[2·ow] += src[ow] for ow < n, the odd elements between them unchanged (Note [stride-2 rows]). */
+function addToEvenLanes(dst: usize, src: usize, n: i32): void {
+  const negZero = f32x4.splat(-0.0);
+  let ow = 0;
+  // Strictly before the last output: the second vector's last lane is the odd element after the
+  // fourth output, inside the row only while a fifth output follows.
+  for (; ow + 4 < n; ow += 4) {
+    const v = v128.load(src + (<usize>ow << 2));
+    const d = dst + (<usize>ow << 3);
+    v128.store(d, f32x4.add(v128.load(d), v128.shuffle<f32>(v, negZero, 0, 4, 1, 5)));
+    v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(v, negZero, 2, 6, 3, 7)), 16);
+  }
+  for (; ow < n; ow++) {
+    const d = dst + (<usize>ow << 3);
+    store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
+  }
+}
+
 /** One group's column matrix [rows, outH·outW] of the image whose group's first channel is at x. */
 function im2col(x: usize, geo: usize, col: usize, pad: usize): void {
   const outH = load<i32>(geo, GEO_OUT_H);
@@ -113,6 +151,8 @@ function im2col(x: usize, geo: usize, col: usize, pad: usize): void {
         for (let oh = 0; oh < outH; oh++, src += rowStep, dst += <usize>outW << 2) {
           if (strideW == 1) {
             copyRun(dst, src, outW);
+          } else if (strideW == 2 && outW >= 4) {
+            evenLanes(dst, src, outW);
           } else {
             for (let ow = 0; ow < outW; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * strideW) << 2)));
           }
@@ -160,6 +200,8 @@ function col2im(col: usize, geo: usize, x: usize, pad: usize): void {
               const d = dst + (<usize>ow << 2);
               store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
             }
+          } else if (strideW == 2) {
+            addToEvenLanes(dst, src, outW);
           } else {
             for (let ow = 0; ow < outW; ow++) {
               const d = dst + (<usize>(ow * strideW) << 2);
@@ -307,7 +349,7 @@ export function conv2dWeightGrad(geo: usize, x: usize, gy: usize, gw: usize, n0:
   const col = work;
   const pad = col + align64(<usize>(rows * plane) << 2);
   const gemmWork = work + colBytes(geo);
-  const dots = takesRowDots(kg, rows, plane);
+  const dots = takesRowDots(rows, plane);
   for (let n = n0; n < n1; n++) {
     for (let gi = 0; gi < groups; gi++) {
       const xg = x + (<usize>((n * inC + gi * cg) * inPlane) << 2);
@@ -327,15 +369,16 @@ export function conv2dWeightGrad(geo: usize, x: usize, gy: usize, gw: usize, n0:
 
 /**
  * Whether an image group's gw_g += gy_g · colᵀ ([kg, plane] by [plane, rows]) runs as row dot
- * products (Note [row dots]) rather than the packed GEMM. The GEMM's 4×8 tiles run mostly empty when kg or rows
- * is small, and the dot products sum each tile's lanes once, which a long plane pays for. Measured on
- * one thread, operands in cache (GFLOP/s, GEMM against dots): kg 6, rows 25, plane 784 (LeNet's first
- * layer) 12.9 against 35.0; 16, 150, 100 (its second) 34 against 39; 16, 9, 196 15 against 33; 32,
- * 144, 1024 38 against 40; but 32, 144, 49 36 against 26 and 32, 288, 49 36 against 24 — short planes
- * with full tiles stay on the GEMM.
+ * products (Note [row dots]) rather than the packed GEMM: when the column matrix has few rows (the
+ * GEMM's 8-wide tiles of them run part empty, and it packs B column by column for every image) or the
+ * plane is long enough for the dot products' one lane sum a tile to pay. Measured on one thread,
+ * operands in cache (GFLOP/s, GEMM against dots): kg 6, rows 25, plane 784 (LeNet's first layer)
+ * 12.9 against 35.0; 16, 150, 100 (its second) 34 against 39; 16, 9, 196 15 against 33; 32, 144,
+ * 1024 38 against 40; but 32, 144, 49 36 against 26, 16, 144, 49 34 against 27 and 12, 288, 25 30
+ * against 19 — short planes over many rows stay on the GEMM, however few the channels.
  */
-function takesRowDots(kg: i32, rows: i32, plane: i32): bool {
-  return kg <= 16 || rows < 32 || plane >= 96;
+function takesRowDots(rows: i32, plane: i32): bool {
+  return rows < 32 || plane >= 96;
 }
 
 /**

@@ -4,9 +4,10 @@
  *
  * Note [row dots]: a convolution's weight gradient is gy_g [kg, plane] · colᵀ, and both gy_g's rows and
  * the column matrix's rows run along the output plane. The packed GEMM (assembly/gemm.ts) takes that
- * as a product whose B is read transposed — packing it column by column — and its 4×8 tiles are
- * mostly empty when kg and cg·kH·kW are small: LeNet's first layer ([6,784]·[784,25] per image) ran
- * at 12 GFLOP/s on one thread, a third of what the same kernel does on large products. Here nothing
+ * as a product whose B is read transposed — packing it column by column, for every image — and its
+ * 4×8 tiles run part empty when kg and cg·kH·kW are small: LeNet's first layer ([6,784]·[784,25] per
+ * image, tiles 59% full) ran at 12 GFLOP/s on one thread, a third of what the same kernel does on
+ * large products. Here nothing
  * is packed: a 2×4 tile of C keeps eight vector accumulators while two rows of A and four rows of B
  * stream past, four elements of k at a time (six loads for eight multiply-adds), and the tile's
  * lanes are summed once at the end — transposed into one vector per row of C, added into C four

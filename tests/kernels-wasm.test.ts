@@ -354,6 +354,21 @@ function convGeometry(c: ConvCase): ConvGeometry {
 const convCases: ConvCase[] = [
   { name: '3×3 pad 1', batch: 3, inC: 4, inH: 7, inW: 9, outC: 6, kH: 3, kW: 3, pad: [1, 1] },
   { name: 'stride 2, odd input', batch: 2, inC: 3, inH: 9, inW: 11, outC: 5, kH: 3, kW: 3, stride: [2, 2], pad: [1, 1] },
+  // Note [stride-2 rows]: rows of 10 and 9 outputs (vectors, an overlapping last one, a scalar tail),
+  // with dilation 2 too.
+  { name: 'stride 2, ten outputs a row', batch: 2, inC: 3, inH: 9, inW: 19, outC: 4, kH: 3, kW: 3, stride: [2, 2], pad: [1, 1] },
+  {
+    name: 'stride 2, dilation 2, nine outputs a row',
+    batch: 2,
+    inC: 2,
+    inH: 12,
+    inW: 21,
+    outC: 3,
+    kH: 3,
+    kW: 3,
+    stride: [2, 2],
+    dil: [2, 2],
+  },
   { name: 'stride [2,3] pad [2,0] 5×4 kernel', batch: 2, inC: 2, inH: 12, inW: 13, outC: 3, kH: 5, kW: 4, stride: [2, 3], pad: [2, 0] },
   { name: 'dilation 2', batch: 2, inC: 3, inH: 10, inW: 10, outC: 4, kH: 3, kW: 3, pad: [2, 2], dil: [2, 2] },
   { name: 'groups 2', batch: 3, inC: 4, inH: 6, inW: 6, outC: 6, kH: 3, kW: 3, pad: [1, 1], groups: 2 },
@@ -369,8 +384,9 @@ const convCases: ConvCase[] = [
   { name: 'depthwise, stride [2,1]', batch: 2, inC: 3, inH: 9, inW: 37, outC: 3, kH: 3, kW: 5, stride: [2, 1], pad: [1, 2], groups: 3 },
   { name: 'two channels into one per group', batch: 2, inC: 4, inH: 5, inW: 45, outC: 2, kH: 2, kW: 9, pad: [1, 4], groups: 2 },
   { name: 'threaded size, batch 9', batch: 9, inC: 8, inH: 16, inW: 16, outC: 16, kH: 3, kW: 3, pad: [1, 1] },
-  // More than 16 output channels, 144 column rows and a 7×7 plane: the weight gradient stays on the
-  // GEMM (Note [row dots]); the cases above with a plane of 96 or more, or 16 channels or fewer, take the row dots.
+  // 144 column rows over a 7×7 plane: the weight gradient stays on the GEMM (Note [row dots]); of the
+  // cases above, those on the im2col path with fewer than 32 column rows or a plane of 96 or more take
+  // the row dots (the depthwise and 1-D ones take the direct kernels).
   {
     name: 'weight gradient on the GEMM: 32 channels over a 7×7 plane',
     batch: 2,
