@@ -93,8 +93,9 @@ export function padPlanes(x: usize, geo: usize, pad: usize, hp: i32, wp: i32): v
 /**
  * Note [stride-2 rows]: a stride-2 convolution's column matrix takes every other element of a padded
  * row, and its adjoint adds into every other one. Both go four outputs a vector: two loads and a
- * shuffle of the even lanes; back, the four values interleaved with −0 — which added to anything
- * leaves it as it was, −0 included — added into two vectors of the row, each element receiving its
+ * shuffle of the even lanes; back, the four values interleaved with −0 — which added to any float
+ * but a NaN leaves it as it was, −0 included, and a NaN (always quiet here: sums) keeps its bits on
+ * V8, as in the scalar add — added into two vectors of the row, each element receiving its
  * one contribution in the order the scalar loop gives it, so the same bits. (The scalar loops cost a
  * third of a stride-2 3×3 layer's forward: W9's 16 → 32 channels.) The gather reads the 2n elements
  * from a row's start, one past the padded row at most: the next row, or the thread's GEMM scratch

@@ -10,6 +10,7 @@ import { loadRuntime, PARALLEL_MIN_MACS, Runtime } from '../src/kernels/wasm/run
 import { conv2dForwardWasm, convTranspose2dForwardWasm, fitsWinograd, winogradPays } from '../src/kernels/wasm/conv';
 import { convMacs } from '../src/kernels/types';
 import { jsKernels } from '../src/kernels';
+import { flipped, winogradMagnitude } from './kernel-references';
 
 /** Unit roundoff of float32 (half its epsilon). */
 const U32 = 2 ** -24;
@@ -100,77 +101,6 @@ function reference(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<n
   return y;
 }
 
-/**
- * The magnitude the Winograd error is bounded by, per output: E = |b| + Σ_c |Aᵀ| (|G||g||Gᵀ| ⊙
- * |Bᵀ||d||B|) |A|, the algorithm run on absolute values (d the 4×4 input tile, zero outside the image).
- *
- * Derivation (u = 2⁻²⁴, first order in u; every step's error is relative to the same step on
- * absolute values, so the bounds compose through E):
- *   V = Bᵀ d B in float32: each entry is ±d ± d ± d ± d in two levels of additions → γ₂;
- *   U = G g Gᵀ in float64 rounded once to float32 → u (the float64 error is below 2⁻⁵⁰);
- *   M_ξ = Σ_c U V, a float32 GEMM over C channels (fused or not) → γ_C;
- *   Y = Aᵀ M A, two levels of three-term sums → γ₄; the bias added → one more u.
- * So |ŷ − y| ≤ (2 + 1 + C + 4 + 1)·u·E + O(u²) = (C + 8)·u·E·(1 + O(C·u)); the factor 1.001
- * covers the second-order terms (C·u < 10⁻⁵ here).
- */
-function winogradMagnitude(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null, g: ConvGeometry): Float64Array {
-  const e = new Float64Array(g.batch * g.outC * g.outH * g.outW);
-  const BT = [
-    [1, 0, -1, 0],
-    [0, 1, 1, 0],
-    [0, -1, 1, 0],
-    [0, 1, 0, -1],
-  ];
-  const G = [
-    [1, 0, 0],
-    [0.5, 0.5, 0.5],
-    [0.5, -0.5, 0.5],
-    [0, 0, 1],
-  ];
-  const AT = [
-    [1, 1, 1, 0],
-    [0, 1, -1, -1],
-  ];
-  // |L| X |R|ᵀ for an a×b X: (|L| [p×a]) X (|R| [q×b])ᵀ.
-  const sandwich = (L: number[][], X: number[][], R: number[][]) =>
-    L.map((l) => R.map((r) => l.reduce((s, lv, a) => s + Math.abs(lv) * r.reduce((t, rv, b) => t + X[a][b] * Math.abs(rv), 0), 0)));
-  const U: number[][][] = [];
-  for (let k = 0; k < g.outC; k++)
-    for (let c = 0; c < g.inC; c++) {
-      const wk = [0, 1, 2].map((i) => [0, 1, 2].map((j) => Math.abs(w[((k * g.inC + c) * 3 + i) * 3 + j])));
-      U[k * g.inC + c] = sandwich(G, wk, G);
-    }
-  const tilesH = Math.ceil(g.outH / 2);
-  const tilesW = Math.ceil(g.outW / 2);
-  for (let n = 0; n < g.batch; n++)
-    for (let th = 0; th < tilesH; th++)
-      for (let tw = 0; tw < tilesW; tw++) {
-        const V: number[][][] = [];
-        for (let c = 0; c < g.inC; c++) {
-          const d = [0, 1, 2, 3].map((i) =>
-            [0, 1, 2, 3].map((j) => {
-              const ih = 2 * th + i - g.padH;
-              const iw = 2 * tw + j - g.padW;
-              return ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW ? 0 : Math.abs(x[((n * g.inC + c) * g.inH + ih) * g.inW + iw]);
-            }),
-          );
-          V.push(sandwich(BT, d, BT));
-        }
-        for (let k = 0; k < g.outC; k++) {
-          const M = [0, 1, 2, 3].map((a) => [0, 1, 2, 3].map((b) => V.reduce((s, v, c) => s + U[k * g.inC + c][a][b] * v[a][b], 0)));
-          const Y = sandwich(AT, M, AT);
-          for (let i = 0; i < 2; i++)
-            for (let j = 0; j < 2; j++) {
-              const oh = 2 * th + i;
-              const ow = 2 * tw + j;
-              if (oh < g.outH && ow < g.outW)
-                e[((n * g.outC + k) * g.outH + oh) * g.outW + ow] = Y[i][j] + (bias === null ? 0 : Math.abs(bias[k]));
-            }
-        }
-      }
-  return e;
-}
-
 /** The number of outputs outside |got − exact| ≤ (C + 8)·u·E·1.001 (see winogradMagnitude). */
 function outsideBound(got: ArrayLike<number>, exact: Float64Array, magnitude: Float64Array, channels: number): number {
   expect(got.length).toBe(exact.length);
@@ -180,25 +110,6 @@ function outsideBound(got: ArrayLike<number>, exact: Float64Array, magnitude: Fl
     if (!(err <= (channels + 8) * U32 * magnitude[i] * 1.001)) bad++;
   }
   return bad;
-}
-
-/** The transposed convolution as the correlation Winograd runs: gy padded by 2 − p with w rotated and its channels swapped. */
-function flipped(g: ConvGeometry, w: Float32Array): { g: ConvGeometry; w: Float64Array } {
-  const f: ConvGeometry = {
-    ...g,
-    inC: g.outC,
-    outC: g.inC,
-    inH: g.outH,
-    inW: g.outW,
-    outH: g.inH,
-    outW: g.inW,
-    padH: 2 - g.padH,
-    padW: 2 - g.padW,
-  };
-  const wf = new Float64Array(w.length);
-  for (let k = 0; k < g.outC; k++)
-    for (let c = 0; c < g.inC; c++) for (let i = 0; i < 9; i++) wf[(c * g.outC + k) * 9 + i] = w[(k * g.inC + c) * 9 + (8 - i)];
-  return { g: f, w: wf };
 }
 
 const cases: Case[] = [
