@@ -96,8 +96,9 @@ export function padPlanes(x: usize, geo: usize, pad: usize, hp: i32, wp: i32): v
  * shuffle of the even lanes; back, the four values interleaved with −0 — which added to any float
  * but a NaN leaves it as it was, −0 included, and a NaN (always quiet here: sums) keeps its bits on
  * V8, as in the scalar add — added into two vectors of the row, each element receiving its
- * one contribution in the order the scalar loop gives it, so the same bits. (The scalar loops cost a
- * third of a stride-2 3×3 layer's forward: W9's 16 → 32 channels.) The gather reads the 2n elements
+ * one contribution in the order the scalar loop gives it, so the same bits. (In W9's 16 → 32-channel
+ * stride-2 layer all but the GEMM — padding and im2col — was a third of the forward on one thread;
+ * the vectors took a tenth off the forward and each gradient.) The gather reads the 2n elements
  * from a row's start, one past the padded row at most: the next row, or the thread's GEMM scratch
  * after the planes. The add stops its vectors short of the row's last output, so it writes only
  * inside the row.

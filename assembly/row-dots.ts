@@ -7,13 +7,13 @@
  * as a product whose B is read transposed — packing it column by column, for every image — and its
  * 4×8 tiles run part empty when kg and cg·kH·kW are small: LeNet's first layer ([6,784]·[784,25] per
  * image, tiles 59% full) ran at 12 GFLOP/s on one thread, a third of what the same kernel does on
- * large products. Here nothing
- * is packed: a 2×4 tile of C keeps eight vector accumulators while two rows of A and four rows of B
- * stream past, four elements of k at a time (six loads for eight multiply-adds), and the tile's
- * lanes are summed once at the end — transposed into one vector per row of C, added into C four
- * columns at a time. An edge tile repeats its last row of A or B and drops the repeated results, so
- * every tile runs the same loop. The sums are taken in a different order from the packed GEMM's
- * (four interleaved partial sums, then across them), within the float32 bounds the kernel tests allow.
+ * large products. Here nothing is packed: a 2×4 tile of C keeps eight vector accumulators while two
+ * rows of A and four rows of B stream past, four elements of k at a time (six loads for eight
+ * multiply-adds), and the tile's lanes are summed once at the end — transposed into one vector per
+ * row of C, added into C four columns at a time. An edge tile repeats its last row of A or B and
+ * drops the repeated results, so every tile runs the same loop. The sums are taken in a different
+ * order from the packed GEMM's (four interleaved partial sums, then across them), within the float32
+ * bounds the kernel tests allow.
  */
 import { madd } from './simd';
 
