@@ -146,9 +146,13 @@ function plainSum(x: Storage, n: number, plane: number, first: number, s: number
   let total = 0;
   for (let b = 0; b < n; b++) {
     const base = b * plane + first;
-    for (let i = base; i < base + s; i++) {
-      const d = x[i] - m;
-      total += squares ? d * d : x[i];
+    if (squares) {
+      for (let i = base; i < base + s; i++) {
+        const d = x[i] - m;
+        total += d * d;
+      }
+    } else {
+      for (let i = base; i < base + s; i++) total += x[i];
     }
   }
   return total;
